@@ -1,0 +1,148 @@
+import { z } from "zod";
+import { ConfigError } from "./errors";
+
+/** The Admin API version every Shopify call and webhook subscription of Lockstep targets. */
+export const SHOPIFY_API_VERSION = "2026-10";
+
+export type AppMode = "embedded" | "standalone";
+
+export interface Config {
+  nodeEnv: "development" | "production" | "test";
+  mode: AppMode;
+  host: string;
+  port: number;
+  /** `postgresql://…` for PostgreSQL; undefined means the embedded PGlite database. */
+  databaseUrl?: string;
+  /** PGlite's data folder; `memory://` keeps it in memory. */
+  dataDir: string;
+  redisUrl?: string;
+  /** The app's client secret: signs webhooks, app proxy requests and session tokens. */
+  shopifyApiSecret: string;
+  /** The secret being rotated out: Shopify may still sign with it for up to an hour. */
+  shopifyPreviousApiSecret?: string;
+  /** Set in embedded mode: the real Shopify app this process serves. */
+  shopifyApp?: {
+    apiKey: string;
+    appUrl: string;
+    scopes: string[];
+  };
+  /** Secrets that were not configured and were made up for this process (the demo prints them). */
+  generatedSecrets: string[];
+  /** Secret that signs the staff login cookie of the standalone mode. */
+  sessionSecret: string;
+  /** Password of the standalone mode's local login. */
+  adminPassword?: string;
+  /** Bearer token required by /metrics in production. */
+  metricsToken?: string;
+  logLevel: "debug" | "info" | "warn" | "error";
+}
+
+const SHOPIFY_VARIABLES = ["SHOPIFY_API_KEY", "SHOPIFY_API_SECRET", "SHOPIFY_APP_URL", "SCOPES"] as const;
+/** Any of these means "this is a real Shopify app"; SHOPIFY_API_SECRET alone only fixes the demo's signing secret. */
+const EMBEDDED_TRIGGERS = ["SHOPIFY_API_KEY", "SHOPIFY_APP_URL", "SCOPES"] as const;
+
+const nonEmpty = z.string().trim().min(1, "must not be empty");
+
+const environmentSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  HOST: nonEmpty.default("127.0.0.1"),
+  PORT: z.coerce.number().int("must be a whole number").min(0).max(65535).default(3000),
+  DATABASE_URL: z
+    .string()
+    .trim()
+    .regex(/^postgres(ql)?:\/\/\S+$/, "must be a postgresql:// URL")
+    .optional(),
+  LOCKSTEP_DATA_DIR: nonEmpty.default("./data/pglite"),
+  REDIS_URL: z
+    .string()
+    .trim()
+    .regex(/^rediss?:\/\/\S+$/, "must be a redis:// URL")
+    .optional(),
+  SHOPIFY_API_KEY: nonEmpty.optional(),
+  SHOPIFY_API_SECRET: nonEmpty.optional(),
+  SHOPIFY_API_SECRET_PREVIOUS: nonEmpty.optional(),
+  SHOPIFY_APP_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
+  SCOPES: z
+    .string()
+    .trim()
+    .regex(/^[a-z_]+(,[a-z_]+)*$/, "must be a comma-separated list of scopes such as read_products,write_inventory")
+    .optional(),
+  LOCKSTEP_SESSION_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  LOCKSTEP_ADMIN_PASSWORD: z.string().min(8, "must be at least 8 characters").optional(),
+  METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+});
+
+type Environment = Record<string, string | undefined>;
+
+/**
+ * Reads and validates the whole configuration once, at start-up. Every problem is reported
+ * with the variable's name, all at once, so a bad deployment fails fast and says why.
+ */
+export function loadConfig(env: Environment = process.env): Config {
+  // Empty strings count as unset: `FOO= npm start` should not mean "FOO is the empty string".
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ""));
+  const parsed = environmentSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n  - ${problems.join("\n  - ")}`);
+  }
+  const vars = parsed.data;
+
+  const missing = SHOPIFY_VARIABLES.filter((name) => vars[name] === undefined);
+  const wantsEmbedded = EMBEDDED_TRIGGERS.some((name) => vars[name] !== undefined);
+  if (wantsEmbedded && missing.length > 0) {
+    throw new ConfigError(
+      `Invalid configuration: ${missing.join(", ")} missing (a Shopify app needs all of ${SHOPIFY_VARIABLES.join(", ")})`,
+    );
+  }
+  const mode: AppMode = wantsEmbedded ? "embedded" : "standalone";
+  if (mode === "standalone" && vars.NODE_ENV === "production") {
+    throw new ConfigError(
+      `Invalid configuration: NODE_ENV=production needs Shopify credentials (${SHOPIFY_VARIABLES.join(", ")}); the standalone demo mode never runs in production`,
+    );
+  }
+  if (vars.NODE_ENV === "production" && !vars.LOCKSTEP_SESSION_SECRET) {
+    throw new ConfigError("Invalid configuration: LOCKSTEP_SESSION_SECRET missing (required when NODE_ENV=production)");
+  }
+  if (vars.NODE_ENV === "production" && !vars.METRICS_TOKEN) {
+    throw new ConfigError("Invalid configuration: METRICS_TOKEN missing (required when NODE_ENV=production)");
+  }
+
+  const generatedSecrets: string[] = [];
+  const secretOrGenerated = (name: string, value: string | undefined) => {
+    if (value !== undefined) return value;
+    generatedSecrets.push(name);
+    return randomSecret();
+  };
+
+  return {
+    nodeEnv: vars.NODE_ENV,
+    mode,
+    host: vars.HOST,
+    port: vars.PORT,
+    databaseUrl: vars.DATABASE_URL,
+    dataDir: vars.LOCKSTEP_DATA_DIR,
+    redisUrl: vars.REDIS_URL,
+    shopifyApiSecret: secretOrGenerated("SHOPIFY_API_SECRET", vars.SHOPIFY_API_SECRET),
+    shopifyPreviousApiSecret: vars.SHOPIFY_API_SECRET_PREVIOUS,
+    shopifyApp:
+      mode === "embedded"
+        ? {
+            apiKey: vars.SHOPIFY_API_KEY!,
+            appUrl: vars.SHOPIFY_APP_URL!.replace(/\/$/, ""),
+            scopes: vars.SCOPES!.split(","),
+          }
+        : undefined,
+    generatedSecrets,
+    // Outside production an unset secret gets a per-process random one: logins then last one run.
+    sessionSecret: secretOrGenerated("LOCKSTEP_SESSION_SECRET", vars.LOCKSTEP_SESSION_SECRET),
+    adminPassword: vars.LOCKSTEP_ADMIN_PASSWORD,
+    metricsToken: vars.METRICS_TOKEN,
+    logLevel: vars.LOG_LEVEL,
+  };
+}
+
+function randomSecret(): string {
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
+}

@@ -1,0 +1,60 @@
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { afterAll, beforeAll } from "vitest";
+import { type Database, openDatabase } from "../../app/db/database.server";
+import { applyMigrations } from "../../app/db/migrations.server";
+
+/**
+ * A fresh, migrated database for one test file: in-memory PGlite by default, or a brand-new
+ * PostgreSQL database (created here, dropped on close) when DATABASE_URL points at a server.
+ */
+export async function createTestDatabase(options: { migrate?: boolean } = {}): Promise<Database> {
+  const serverUrl = process.env.DATABASE_URL;
+  if (!serverUrl) {
+    const db = await openDatabase({ dataDir: "memory://" });
+    if (options.migrate !== false) await applyMigrations(db.sql);
+    return db;
+  }
+  const name = `lockstep_test_${process.pid}_${randomBytes(4).toString("hex")}`;
+  await adminQuery(serverUrl, `CREATE DATABASE "${name}"`);
+  const db = await openDatabase({ databaseUrl: withDatabase(serverUrl, name), poolSize: 20 });
+  if (options.migrate !== false) await applyMigrations(db.sql);
+  return {
+    ...db,
+    async close() {
+      await db.close();
+      await adminQuery(serverUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    },
+  };
+}
+
+/** Registers beforeAll/afterAll for a test file and returns a getter for its database. */
+export function useTestDatabase(options: { migrate?: boolean } = {}): () => Database {
+  let db: Database | undefined;
+  beforeAll(async () => {
+    db = await createTestDatabase(options);
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+  return () => {
+    if (!db) throw new Error("the test database is opened in beforeAll");
+    return db;
+  };
+}
+
+export function withDatabase(serverUrl: string, database: string): string {
+  const url = new URL(serverUrl);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+async function adminQuery(serverUrl: string, text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: withDatabase(serverUrl, "postgres") });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,15 @@
+import { defineConfig } from "vitest/config";
+
+// Kept apart from vite.config.ts: the Remix plugin has no business in unit tests.
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts", "extensions/**/*.test.ts"],
+    environment: "node",
+    pool: "forks",
+    // Two cores: more parallel files only make each PGlite start slower.
+    maxWorkers: 2,
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    reporters: ["default", ["json", { outputFile: process.env.LOCKSTEP_TEST_REPORT ?? "test-results/vitest.json" }]],
+  },
+});
