@@ -1,6 +1,6 @@
 // `npm run db:migrate` brings the configured database to the latest migration.
 // `npm run db:migration -- <name>` writes prisma/migrations/<timestamp>_<name>/migration.sql
-// with the SQL that takes the migrations to prisma/schema.prisma, offline.
+// with the SQL that takes the migrations to the schema in prisma/schema/, offline.
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { loadConfig } from "../app/config/config.server";

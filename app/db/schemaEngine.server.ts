@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import type { SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
@@ -20,7 +20,15 @@ interface SchemaEngineInstance {
   free(): void;
 }
 
-export const SCHEMA_PATH = path.resolve(import.meta.dirname, "../../prisma/schema.prisma");
+export const SCHEMA_DIR = path.resolve(import.meta.dirname, "../../prisma/schema");
+
+/** The schema is one folder of `.prisma` files (one per domain), read as Prisma reads it. */
+export function readSchemaFiles(dir: string = SCHEMA_DIR): { path: string; content: string }[] {
+  return readdirSync(dir)
+    .filter((name) => name.endsWith(".prisma"))
+    .sort()
+    .map((name) => ({ path: path.join(dir, name), content: readFileSync(path.join(dir, name), "utf8") }));
+}
 
 const engineSlot = globalThis as { __lockstepSchemaEngineGlue?: Promise<SchemaEngineGlue> };
 
@@ -52,7 +60,7 @@ function migrationList(baseDir: string, migrations: Migration[]) {
 }
 
 /**
- * The SQL that takes a database from the given migrations to the schema file: the body of the
+ * The SQL that takes a database from the given migrations to the schema files: the body of the
  * next migration, or an empty string when they already agree. `adapterFactory` provides the
  * shadow database the migrations are replayed on.
  */
@@ -60,17 +68,20 @@ export async function diffMigrationsToSchema(
   adapterFactory: SqlMigrationAwareDriverAdapterFactory,
   migrations: Migration[],
   baseDir: string,
-  schemaPath: string = SCHEMA_PATH,
+  schemaDir: string = SCHEMA_DIR,
 ): Promise<string> {
   const glue = await loadGlue();
-  const schema = readFileSync(schemaPath, "utf8");
-  const errors: string[] = [];
-  const engine = await glue.SchemaEngine.new({ datamodels: [[schemaPath, schema]] }, (message) => errors.push(message), bindMigrationAwareSqlAdapterFactory(adapterFactory));
+  const files = readSchemaFiles(schemaDir);
+  const engine = await glue.SchemaEngine.new(
+    { datamodels: files.map((file) => [file.path, file.content]) },
+    () => undefined,
+    bindMigrationAwareSqlAdapterFactory(adapterFactory),
+  );
   try {
     const from = migrations.length > 0 ? { tag: "migrations", ...migrationList(baseDir, migrations) } : { tag: "empty" };
     const result = await engine.diff({
       from,
-      to: { tag: "schemaDatamodel", files: [{ path: schemaPath, content: schema }] },
+      to: { tag: "schemaDatamodel", files },
       script: true,
       exitCode: null,
       filters: { externalTables: [], externalEnums: [] },

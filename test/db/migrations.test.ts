@@ -74,7 +74,7 @@ describe("migrations", () => {
     }
   });
 
-  it("match prisma/schema.prisma exactly (a schema change without its migration fails here)", async () => {
+  it("match the schema in prisma/schema/ exactly (a schema change without its migration fails here)", async () => {
     const shadow = await openDatabase({ dataDir: "memory://" });
     try {
       expect(await diffMigrationsToSchema(shadow.adapterFactory, migrations, "prisma/migrations")).toBe("");
