@@ -30,11 +30,17 @@ export interface Config {
   generatedSecrets: string[];
   /** Secret that signs the staff login cookie of the standalone mode. */
   sessionSecret: string;
-  /** Password of the standalone mode's local login. */
+  /** Password of the standalone mode's local login (standalone mode only). */
   adminPassword?: string;
   /** Bearer token required by /metrics in production. */
   metricsToken?: string;
   logLevel: "debug" | "info" | "warn" | "error";
+  demo: {
+    /** The demo shop's API token (LOCKSTEP_DEMO_API_TOKEN), so outside tools can call /api/v1. */
+    apiToken?: string;
+    /** Simulated shoppers and platform changes; `LOCKSTEP_DEMO_TRAFFIC=off` keeps the demo shop quiet. */
+    traffic: boolean;
+  };
 }
 
 const SHOPIFY_VARIABLES = ["SHOPIFY_API_KEY", "SHOPIFY_API_SECRET", "SHOPIFY_APP_URL", "SCOPES"] as const;
@@ -71,6 +77,8 @@ const environmentSchema = z.object({
   LOCKSTEP_ADMIN_PASSWORD: z.string().min(8, "must be at least 8 characters").optional(),
   METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  LOCKSTEP_DEMO_API_TOKEN: z.string().min(24, "must be at least 24 characters").optional(),
+  LOCKSTEP_DEMO_TRAFFIC: z.enum(["on", "off"], { error: "must be on or off" }).default("on"),
 });
 
 type Environment = Record<string, string | undefined>;
@@ -137,9 +145,10 @@ export function loadConfig(env: Environment = process.env): Config {
     generatedSecrets,
     // Outside production an unset secret gets a per-process random one: logins then last one run.
     sessionSecret: secretOrGenerated("LOCKSTEP_SESSION_SECRET", vars.LOCKSTEP_SESSION_SECRET),
-    adminPassword: vars.LOCKSTEP_ADMIN_PASSWORD,
+    adminPassword: mode === "standalone" ? secretOrGenerated("LOCKSTEP_ADMIN_PASSWORD", vars.LOCKSTEP_ADMIN_PASSWORD) : undefined,
     metricsToken: vars.METRICS_TOKEN,
     logLevel: vars.LOG_LEVEL,
+    demo: { apiToken: vars.LOCKSTEP_DEMO_API_TOKEN, traffic: vars.LOCKSTEP_DEMO_TRAFFIC === "on" },
   };
 }
 

@@ -1,0 +1,14 @@
+import type { AppContext } from "../context.server";
+import type { Migration } from "../db/migrations.server";
+import { registerHealthRoutes } from "./health.server";
+import { Router } from "./router.server";
+
+/**
+ * Every machine-to-machine edge of Lockstep, answered on node:http before the Remix admin:
+ * health, platform webhooks, the storefront API and the app proxy.
+ */
+export function createEdgeRouter(context: AppContext, migrations: Migration[]): Router {
+  const router = new Router();
+  registerHealthRoutes(router, context, migrations);
+  return router;
+}

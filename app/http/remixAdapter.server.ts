@@ -1,0 +1,41 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { createReadableStreamFromReadable, writeReadableStreamToWritable } from "@remix-run/node";
+import { createRequestHandler, type ServerBuild } from "@remix-run/node";
+
+/** Serves the Remix app (the staff admin) from node:http: IncomingMessage in, Fetch Response out. */
+export function createRemixListener(build: ServerBuild, mode: "production" | "development") {
+  const handleRequest = createRequestHandler(build, mode);
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const response = await handleRequest(toFetchRequest(req, res));
+    res.statusCode = response.status;
+    res.statusMessage = response.statusText;
+    for (const [name, value] of response.headers) {
+      if (name !== "set-cookie") res.setHeader(name, value);
+    }
+    const cookies = response.headers.getSetCookie();
+    if (cookies.length > 0) res.setHeader("set-cookie", cookies);
+    if (response.body && req.method !== "HEAD") {
+      await writeReadableStreamToWritable(response.body, res);
+    } else {
+      res.end();
+    }
+  };
+}
+
+function toFetchRequest(req: IncomingMessage, res: ServerResponse): Request {
+  const protocol = req.headers["x-forwarded-proto"] === "https" ? "https" : "http";
+  const url = new URL(req.url ?? "/", `${protocol}://${req.headers.host ?? "localhost"}`);
+  const controller = new AbortController();
+  res.on("close", () => controller.abort());
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue;
+    for (const item of [value].flat()) headers.append(name, item);
+  }
+  const init: RequestInit & { duplex?: "half" } = { method: req.method, headers, signal: controller.signal };
+  if (req.method !== "GET" && req.method !== "HEAD") {
+    init.body = createReadableStreamFromReadable(req);
+    init.duplex = "half";
+  }
+  return new Request(url, init);
+}

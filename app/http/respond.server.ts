@@ -1,0 +1,72 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { errorBody, LockstepError } from "../config/errors";
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const payload = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(payload), ...headers });
+  res.end(payload);
+}
+
+/** The one place an error becomes an HTTP answer: LockstepErrors keep their status, anything else is a 500. */
+export function sendError(res: ServerResponse, error: unknown, log: (message: string, error: unknown) => void = defaultLog): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  if (error instanceof LockstepError) {
+    sendJson(res, error.status, errorBody(error), error.status === 405 && error.details?.allow ? { allow: String(error.details.allow) } : {});
+    return;
+  }
+  log("unhandled error", error);
+  sendJson(res, 500, { error: { code: "internal_error", message: "Something went wrong on our side" } });
+}
+
+function defaultLog(message: string, error: unknown): void {
+  console.error(JSON.stringify({ level: "error", message, error: error instanceof Error ? (error.stack ?? error.message) : String(error) }));
+}
+
+/**
+ * The raw request body (signatures are computed over the exact bytes). Stops reading and
+ * answers 413 as soon as it grows past `limitBytes`, so a huge body costs no memory.
+ */
+export function readBody(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
+  const declared = Number(req.headers["content-length"]);
+  if (Number.isFinite(declared) && declared > limitBytes) {
+    req.resume();
+    return Promise.reject(tooLarge(limitBytes));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limitBytes) {
+        req.removeAllListeners("data");
+        req.resume();
+        reject(tooLarge(limitBytes));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+function tooLarge(limitBytes: number): LockstepError {
+  return new LockstepError("body_too_large", `The request body is larger than ${limitBytes} bytes`, 413);
+}
+
+/** Parses a JSON body into a plain object, or a 400 that says what is wrong. */
+export function parseJsonObject(body: Buffer): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString("utf8"));
+  } catch {
+    throw new LockstepError("invalid_json", "The request body is not valid JSON", 400);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new LockstepError("invalid_json", "The request body must be a JSON object", 400);
+  }
+  return value as Record<string, unknown>;
+}

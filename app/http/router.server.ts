@@ -1,0 +1,66 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { LockstepError } from "../config/errors";
+import { sendError } from "./respond.server";
+
+export interface RouteRequest {
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  params: Record<string, string>;
+}
+
+export type RouteHandler = (request: RouteRequest) => Promise<void> | void;
+
+interface Route {
+  pattern: RegExp;
+  keys: string[];
+  methods: Map<string, RouteHandler>;
+}
+
+/**
+ * A small router for the machine-to-machine edges (webhooks, storefront API, app proxy, health):
+ * they answer platforms in milliseconds straight on node:http. Everything it does not know
+ * goes to the Remix app (the staff admin).
+ */
+export class Router {
+  private readonly routes: Route[] = [];
+
+  /** `path` may hold `:name` segments, e.g. `/api/v1/reservations/:id/extend`. */
+  on(methods: string | string[], path: string, handler: RouteHandler): this {
+    const keys: string[] = [];
+    const source = path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/:(\w+)/g, (_, key: string) => {
+      keys.push(key);
+      return "([^/]+)";
+    });
+    const pattern = new RegExp(`^${source}/?$`);
+    let route = this.routes.find((r) => r.pattern.source === pattern.source);
+    if (!route) {
+      route = { pattern, keys, methods: new Map() };
+      this.routes.push(route);
+    }
+    for (const method of [methods].flat()) route.methods.set(method.toUpperCase(), handler);
+    return this;
+  }
+
+  /** Answers the request and returns true, or returns false when no route matches its path. */
+  handle(req: IncomingMessage, res: ServerResponse): boolean {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    for (const route of this.routes) {
+      const match = route.pattern.exec(url.pathname);
+      if (!match) continue;
+      const params = Object.fromEntries(route.keys.map((key, i) => [key, decodeURIComponent(match[i + 1]!)]));
+      const handler = route.methods.get(req.method ?? "GET") ?? (req.method === "HEAD" ? route.methods.get("GET") : undefined);
+      if (!handler) {
+        const allow = [...route.methods.keys()].join(", ");
+        req.resume();
+        sendError(res, new LockstepError("method_not_allowed", `${req.method} is not allowed here (allowed: ${allow})`, 405, { allow }));
+        return true;
+      }
+      Promise.resolve()
+        .then(() => handler({ req, res, url, params }))
+        .catch((error: unknown) => sendError(res, error));
+      return true;
+    }
+    return false;
+  }
+}

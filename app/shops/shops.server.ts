@@ -1,0 +1,63 @@
+import { createHash, randomBytes } from "node:crypto";
+import { LockstepError } from "../config/errors";
+import type { Platform, PrismaClient, Shop } from "../generated/prisma/client";
+
+const TOKEN_PREFIX = "lst_";
+
+export function hashApiToken(token: string): string {
+  return createHash("sha256").update(token).digest("hex");
+}
+
+/** A Shopify shop is `name.myshopify.com`; a BigCommerce one is `stores/{hash}`. */
+export function normaliseShopDomain(platform: Platform, domain: string): string {
+  const value = domain.trim().toLowerCase();
+  const valid = platform === "shopify" ? /^[a-z0-9][a-z0-9-]*\.myshopify\.com$/.test(value) : /^stores\/[a-z0-9]+$/.test(value);
+  if (!valid) {
+    const expected = platform === "shopify" ? "<name>.myshopify.com" : "stores/<store_hash>";
+    throw new LockstepError("invalid_shop_domain", `"${domain}" is not a ${platform} shop (expected ${expected})`, 400);
+  }
+  return value;
+}
+
+/** Records an install (or a re-install: the shop keeps its data and becomes active again). */
+export async function installShop(
+  prisma: PrismaClient,
+  input: { platform: Platform; domain: string; scopes?: string; name?: string },
+  now: Date = new Date(),
+): Promise<Shop> {
+  const domain = normaliseShopDomain(input.platform, input.domain);
+  return prisma.shop.upsert({
+    where: { platform_domain: { platform: input.platform, domain } },
+    create: { platform: input.platform, domain, scopes: input.scopes ?? "", name: input.name ?? domain, installedAt: now },
+    update: { installState: "installed", uninstalledAt: null, installedAt: now, ...(input.scopes !== undefined && { scopes: input.scopes }) },
+  });
+}
+
+/** Stops all work for the shop; its data stays until the platform asks for redaction. */
+export async function uninstallShop(prisma: PrismaClient, shopId: string, now: Date = new Date()): Promise<void> {
+  await prisma.shop.update({ where: { id: shopId }, data: { installState: "uninstalled", uninstalledAt: now } });
+}
+
+export async function findShopByDomain(prisma: PrismaClient, platform: Platform, domain: string): Promise<Shop | null> {
+  return prisma.shop.findUnique({ where: { platform_domain: { platform, domain: domain.trim().toLowerCase() } } });
+}
+
+/**
+ * Gives the shop a new server-to-server API token (the old one stops working) and returns it:
+ * the only time it is seen in clear. Pass `token` to install a known one (the demo's).
+ */
+export async function issueApiToken(prisma: PrismaClient, shopId: string, token: string = TOKEN_PREFIX + randomBytes(24).toString("base64url")): Promise<string> {
+  if (token.length < 24) throw new LockstepError("weak_api_token", "An API token needs at least 24 characters", 400);
+  await prisma.shop.update({ where: { id: shopId }, data: { apiTokenHash: hashApiToken(token), apiTokenPrefix: token.slice(0, 8) } });
+  return token;
+}
+
+/** The installed shop a Bearer token belongs to, or a 401. */
+export async function authenticateApiToken(prisma: PrismaClient, authorization: string | undefined): Promise<Shop> {
+  const token = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
+  if (!token) throw new LockstepError("missing_token", "Send the shop's API token as `Authorization: Bearer <token>`", 401);
+  // The stored value is a hash, so the lookup leaks nothing about tokens by timing.
+  const shop = await prisma.shop.findUnique({ where: { apiTokenHash: hashApiToken(token) } });
+  if (!shop || shop.installState !== "installed") throw new LockstepError("invalid_token", "The API token is not valid", 401);
+  return shop;
+}

@@ -1,0 +1,109 @@
+import { existsSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import type { ServerBuild } from "@remix-run/node";
+import type { Config } from "../app/config/config.server";
+import { startBackgroundWork } from "../app/background.server";
+import { type AppContext, setAppContext } from "../app/context.server";
+import { type Database, openDatabase } from "../app/db/database.server";
+import { applyMigrations, readMigrations } from "../app/db/migrations.server";
+import { createEdgeRouter } from "../app/http/edges.server";
+import { createRemixListener } from "../app/http/remixAdapter.server";
+import { sendError, sendJson } from "../app/http/respond.server";
+import { createStaticFiles } from "../app/http/staticFiles.server";
+
+export const BUILD_DIR = path.resolve(import.meta.dirname, "../build");
+
+export interface StartOptions {
+  config: Config;
+  /** An already open database (tests); by default the configured one is opened and migrated. */
+  db?: Database;
+  /** Runs after migrations, before the first request (the demo seeds its shop here). */
+  beforeListen?: (context: AppContext) => Promise<void>;
+  buildDir?: string;
+  /** Start workers and sweepers in this process (default true). */
+  background?: boolean;
+  log?: (message: string) => void;
+}
+
+export interface RunningLockstep {
+  url: string;
+  context: AppContext;
+  server: http.Server;
+  close(): Promise<void>;
+}
+
+/** Opens the database, brings it to the latest migration, and serves the edges and the admin. */
+export async function startLockstep(options: StartOptions): Promise<RunningLockstep> {
+  const { config } = options;
+  const log = options.log ?? ((message: string) => console.log(message));
+  const db = options.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
+  const ownsDb = !options.db;
+  try {
+    const migrations = readMigrations();
+    const applied = await applyMigrations(db.sql, migrations);
+    if (applied.length > 0) log(`Applied migrations: ${applied.join(", ")}`);
+    const context: AppContext = { config, db, startedAt: new Date() };
+    setAppContext(context);
+    await options.beforeListen?.(context);
+
+    const edges = createEdgeRouter(context, migrations);
+    const admin = await loadAdmin(options.buildDir ?? BUILD_DIR, config);
+    const server = http.createServer((req, res) => {
+      if (edges.handle(req, res)) return;
+      admin(req, res).catch((error: unknown) => sendError(res, error));
+    });
+    server.keepAliveTimeout = 65_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(config.port, config.host, () => resolve());
+    });
+    const stopBackground = options.background === false ? [] : await startBackgroundWork(context);
+    const { port } = server.address() as AddressInfo;
+    const host = config.host.includes(":") ? `[${config.host}]` : config.host === "0.0.0.0" ? "127.0.0.1" : config.host;
+
+    let closing: Promise<void> | undefined;
+    return {
+      url: `http://${host}:${port}`,
+      context,
+      server,
+      close() {
+        closing ??= (async () => {
+          await new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeAllConnections();
+          });
+          await Promise.all(stopBackground.map((stop) => stop()));
+          setAppContext(undefined);
+          if (ownsDb) await db.close();
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    if (ownsDb) await db.close();
+    throw error;
+  }
+}
+
+type Listener = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
+
+async function loadAdmin(buildDir: string, config: Config): Promise<Listener> {
+  const serverEntry = path.join(buildDir, "server/index.js");
+  if (!existsSync(serverEntry)) {
+    // The edges work without the admin build: tests of webhooks and APIs need no `npm run build`.
+    return async (req, res) => {
+      req.resume();
+      sendJson(res, 503, { error: { code: "admin_not_built", message: "The admin is not built: run `npm run build` first" } });
+    };
+  }
+  const build = (await import(pathToFileURL(serverEntry).href)) as ServerBuild;
+  const remix = createRemixListener(build, config.nodeEnv === "production" ? "production" : "development");
+  const assets = createStaticFiles(path.join(buildDir, "client"));
+  return async (req, res) => {
+    if (assets(req, res)) return;
+    await remix(req, res);
+  };
+}
