@@ -1,0 +1,36 @@
+import { Form, useLocation } from "@remix-run/react";
+import { AppProvider as PolarisProvider, Button, Frame, Navigation, TopBar } from "@shopify/polaris";
+import en from "@shopify/polaris/locales/en.json";
+import type { ReactNode } from "react";
+
+export const NAVIGATION = [{ label: "Dashboard", url: "/app" }];
+
+/** The standalone admin's chrome: Polaris without App Bridge, for the demo shop behind the local login. */
+export function StandaloneFrame({ shopDomain, children }: { shopDomain: string; children: ReactNode }) {
+  const location = useLocation();
+  return (
+    <PolarisProvider i18n={en}>
+      <Frame
+        topBar={
+          <TopBar
+            secondaryMenu={
+              <Form method="post" action="/logout">
+                <Button submit variant="plain">
+                  Log out
+                </Button>
+              </Form>
+            }
+            contextControl={<strong style={{ padding: "0 16px" }}>Lockstep · {shopDomain}</strong>}
+          />
+        }
+        navigation={
+          <Navigation location={location.pathname}>
+            <Navigation.Section items={NAVIGATION.map((item) => ({ ...item, selected: location.pathname === item.url }))} />
+          </Navigation>
+        }
+      >
+        {children}
+      </Frame>
+    </PolarisProvider>
+  );
+}

@@ -1,0 +1,98 @@
+import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { useLoaderData } from "@remix-run/react";
+import { Badge, BlockStack, Card, DataTable, InlineGrid, InlineStack, Layout, Page, Text } from "@shopify/polaris";
+import { getCatalogOverview } from "../catalog/overview.server";
+import { appContext } from "../context.server";
+import { authenticateStaff } from "../staff/authenticateStaff.server";
+
+export const meta: MetaFunction = () => [{ title: "Lockstep — dashboard" }];
+
+export const loader = async ({ request }: LoaderFunctionArgs) => {
+  const { shop, mode } = await authenticateStaff(request);
+  const overview = await getCatalogOverview(appContext().db.prisma, shop.id);
+  const now = Date.now();
+  const age = (iso: string | null) => (iso ? Math.max(0, Math.round((now - Date.parse(iso)) / 1000)) : null);
+  return {
+    mode,
+    shop: { domain: shop.domain, name: shop.name, platform: shop.platform, installState: shop.installState },
+    overview,
+    oldestAgeSeconds: age(overview.oldestLevelUpdate),
+    newestAgeSeconds: age(overview.newestLevelUpdate),
+    rowAges: overview.rows.map((row) => age(row.sourceUpdatedAt)),
+  };
+};
+
+export function formatAge(seconds: number | null): string {
+  if (seconds === null) return "never";
+  if (seconds < 60) return `${seconds} s ago`;
+  if (seconds < 3600) return `${Math.round(seconds / 60)} min ago`;
+  if (seconds < 86_400) return `${Math.round(seconds / 3600)} h ago`;
+  return `${Math.round(seconds / 86_400)} d ago`;
+}
+
+function Stat({ label, value }: { label: string; value: string | number }) {
+  return (
+    <Card>
+      <BlockStack gap="100">
+        <Text as="p" tone="subdued">
+          {label}
+        </Text>
+        <Text as="p" variant="headingXl">
+          {value}
+        </Text>
+      </BlockStack>
+    </Card>
+  );
+}
+
+export default function Dashboard() {
+  const { shop, overview, oldestAgeSeconds, newestAgeSeconds, rowAges, mode } = useLoaderData<typeof loader>();
+  const headings = ["SKU", "Product", "Variant", ...overview.locations, "Committed", "Price", "Updated"];
+  const rows = overview.rows.map((row, i) => [
+    row.sku,
+    row.product,
+    row.variant,
+    ...overview.locations.map((name) => row.onHandByLocation[name] ?? 0),
+    row.committed,
+    row.price,
+    formatAge(rowAges[i] ?? null),
+  ]);
+  return (
+    <Page title="Dashboard" subtitle={`${shop.name} · ${shop.domain}`}>
+      <Layout>
+        <Layout.Section>
+          <Card>
+            <InlineStack gap="300" blockAlign="center">
+              <Text as="h2" variant="headingMd">
+                Store
+              </Text>
+              <Badge tone={shop.installState === "installed" ? "success" : "critical"}>{shop.installState}</Badge>
+              <Badge>{shop.platform}</Badge>
+              {mode === "standalone" && <Badge tone="info">standalone demo</Badge>}
+              <Text as="span" tone="subdued">
+                Freshest stock number: {formatAge(newestAgeSeconds)} · stalest: {formatAge(oldestAgeSeconds)}
+              </Text>
+            </InlineStack>
+          </Card>
+        </Layout.Section>
+        <Layout.Section>
+          <InlineGrid columns={4} gap="400">
+            <Stat label="Products" value={overview.products} />
+            <Stat label="SKUs" value={overview.variants} />
+            <Stat label="Locations" value={overview.locations.length} />
+            <Stat label="Units on hand" value={overview.unitsOnHand} />
+          </InlineGrid>
+        </Layout.Section>
+        <Layout.Section>
+          <Card padding="0">
+            <DataTable
+              columnContentTypes={["text", "text", "text", ...overview.locations.map(() => "numeric" as const), "numeric", "numeric", "text"]}
+              headings={headings}
+              rows={rows}
+            />
+          </Card>
+        </Layout.Section>
+      </Layout>
+    </Page>
+  );
+}

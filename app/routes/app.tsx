@@ -1,0 +1,45 @@
+import type { HeadersFunction, LoaderFunctionArgs } from "@remix-run/node";
+import { Link, Outlet, useLoaderData, useRouteError } from "@remix-run/react";
+import polarisStyles from "@shopify/polaris/build/esm/styles.css?url";
+import { NavMenu } from "@shopify/app-bridge-react";
+import { AppProvider as EmbeddedAppProvider } from "@shopify/shopify-app-remix/react";
+import { boundary } from "@shopify/shopify-app-remix/server";
+import { NAVIGATION, StandaloneFrame } from "../components/AdminFrame";
+import { authenticateStaff } from "../staff/authenticateStaff.server";
+
+export const links = () => [{ rel: "stylesheet", href: polarisStyles }];
+
+export const loader = async ({ request }: LoaderFunctionArgs) => {
+  const staff = await authenticateStaff(request);
+  return { mode: staff.mode, apiKey: staff.apiKey ?? "", shopDomain: staff.shop.domain };
+};
+
+export default function AdminLayout() {
+  const { mode, apiKey, shopDomain } = useLoaderData<typeof loader>();
+  if (mode === "standalone") {
+    return (
+      <StandaloneFrame shopDomain={shopDomain}>
+        <Outlet />
+      </StandaloneFrame>
+    );
+  }
+  return (
+    <EmbeddedAppProvider isEmbeddedApp apiKey={apiKey}>
+      <NavMenu>
+        {NAVIGATION.map((item, i) => (
+          <Link key={item.url} to={item.url} rel={i === 0 ? "home" : undefined}>
+            {item.label}
+          </Link>
+        ))}
+      </NavMenu>
+      <Outlet />
+    </EmbeddedAppProvider>
+  );
+}
+
+// Shopify's boundary turns its auth responses (redirects, 401 with the retry header) into what App Bridge expects.
+export function ErrorBoundary() {
+  return boundary.error(useRouteError());
+}
+
+export const headers: HeadersFunction = (headersArgs) => boundary.headers(headersArgs);

@@ -1,0 +1,71 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { redirect } from "@remix-run/node";
+import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { AppProvider, Banner, BlockStack, Button, Card, FormLayout, Page, Text, TextField } from "@shopify/polaris";
+import polarisStyles from "@shopify/polaris/build/esm/styles.css?url";
+import en from "@shopify/polaris/locales/en.json";
+import { useState } from "react";
+import { appContext } from "../context.server";
+import { createLoginThrottle, isLoggedIn, logIn, passwordMatches, safeNext } from "../staff/localLogin.server";
+
+export const links = () => [{ rel: "stylesheet", href: polarisStyles }];
+export const meta: MetaFunction = () => [{ title: "Lockstep — log in" }];
+
+const throttleSlot = globalThis as { __lockstepLoginThrottle?: ReturnType<typeof createLoginThrottle> };
+const throttle = (throttleSlot.__lockstepLoginThrottle ??= createLoginThrottle());
+
+export const loader = async ({ request }: LoaderFunctionArgs) => {
+  const { config } = appContext();
+  if (config.mode === "embedded") return redirect("/auth/login");
+  const next = new URL(request.url).searchParams.get("next");
+  if (await isLoggedIn(config, request)) return redirect(safeNext(next));
+  return { next: safeNext(next) };
+};
+
+export const action = async ({ request }: ActionFunctionArgs) => {
+  const { config } = appContext();
+  if (config.mode === "embedded") return redirect("/auth/login");
+  const form = await request.formData();
+  const client = request.headers.get("x-forwarded-for")?.split(",")[0]?.trim() || "local";
+  const wait = throttle.retryAfterSeconds(client);
+  if (wait > 0) return Response.json({ error: `Too many failed attempts: try again in ${wait} s` }, { status: 429, headers: { "retry-after": String(wait) } });
+  if (!passwordMatches(config, String(form.get("password") ?? ""))) {
+    throttle.recordFailure(client);
+    return Response.json({ error: "That password is not right" }, { status: 401 });
+  }
+  throttle.reset(client);
+  return logIn(config, String(form.get("next") ?? ""));
+};
+
+export default function Login() {
+  const { next } = useLoaderData<typeof loader>();
+  const result = useActionData<{ error?: string }>();
+  const navigation = useNavigation();
+  const [password, setPassword] = useState("");
+  return (
+    <AppProvider i18n={en}>
+      <Page narrowWidth>
+        <Card>
+          <Form method="post">
+            <BlockStack gap="400">
+              <Text as="h1" variant="headingLg">
+                Lockstep admin
+              </Text>
+              <Text as="p" tone="subdued">
+                Standalone mode: log in with the staff password printed when the app started (LOCKSTEP_ADMIN_PASSWORD).
+              </Text>
+              {result?.error && <Banner tone="critical">{result.error}</Banner>}
+              <FormLayout>
+                <input type="hidden" name="next" value={next} />
+                <TextField label="Password" name="password" type="password" autoComplete="current-password" value={password} onChange={setPassword} />
+                <Button submit variant="primary" loading={navigation.state === "submitting"}>
+                  Log in
+                </Button>
+              </FormLayout>
+            </BlockStack>
+          </Form>
+        </Card>
+      </Page>
+    </AppProvider>
+  );
+}
