@@ -1,0 +1,49 @@
+import { afterAll, beforeAll } from "vitest";
+import { loadConfig } from "../../app/config/config.server";
+import type { Database } from "../../app/db/database.server";
+import { type RunningLockstep, startLockstep, type StartOptions } from "../../server/app";
+import { createTestDatabase } from "./database";
+
+export const STANDALONE_ENV = {
+  NODE_ENV: "test",
+  HOST: "127.0.0.1",
+  PORT: "0",
+  SHOPIFY_API_SECRET: "test-shopify-secret",
+  LOCKSTEP_ADMIN_PASSWORD: "correct horse battery",
+  LOCKSTEP_SESSION_SECRET: "a-session-secret-of-at-least-32-chars!!",
+};
+
+export const EMBEDDED_ENV = {
+  ...STANDALONE_ENV,
+  SHOPIFY_API_KEY: "test-api-key",
+  SHOPIFY_APP_URL: "https://lockstep.example.com",
+  SCOPES: "read_products,read_inventory",
+};
+
+/**
+ * The whole Lockstep HTTP server in this process, on a free port, with its own fresh database.
+ * Pass `build: false` to test only the edges (no admin build needed).
+ */
+export function useTestServer(options: { env?: Record<string, string>; build?: boolean } & Partial<Pick<StartOptions, "beforeListen" | "background">> = {}) {
+  let running: RunningLockstep | undefined;
+  let db: Database | undefined;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    running = await startLockstep({
+      config: loadConfig(options.env ?? STANDALONE_ENV),
+      db,
+      buildDir: options.build === false ? "/nonexistent" : undefined,
+      background: options.background ?? false,
+      beforeListen: options.beforeListen,
+      log: () => undefined,
+    });
+  });
+  afterAll(async () => {
+    await running?.close();
+    await db?.close();
+  });
+  return () => {
+    if (!running) throw new Error("the server starts in beforeAll");
+    return running;
+  };
+}

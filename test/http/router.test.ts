@@ -1,0 +1,80 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LockstepError } from "../../app/config/errors";
+import { readBody, sendJson } from "../../app/http/respond.server";
+import { Router } from "../../app/http/router.server";
+
+let server: http.Server;
+let base: string;
+
+beforeAll(async () => {
+  const router = new Router()
+    .on("GET", "/items/:id", ({ res, params, url }) => sendJson(res, 200, { id: params.id, q: url.searchParams.get("q") }))
+    .on("POST", "/echo", async ({ req, res }) => {
+      const body = await readBody(req, 16);
+      sendJson(res, 200, { length: body.length });
+    })
+    .on("GET", "/fail", () => {
+      throw new LockstepError("out_of_stock", "Not enough stock", 409, { shortages: [{ sku: "A", requested: 2, available: 1 }] });
+    })
+    .on("GET", "/crash", () => {
+      throw new Error("secret internals");
+    });
+  server = http.createServer((req, res) => {
+    if (!router.handle(req, res)) sendJson(res, 404, { fallthrough: true });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+describe("Router", () => {
+  it("matches path parameters and keeps the query", async () => {
+    const response = await fetch(`${base}/items/sku%2F1?q=x`);
+    expect(await response.json()).toEqual({ id: "sku/1", q: "x" });
+  });
+
+  it("answers HEAD through the GET handler", async () => {
+    const response = await fetch(`${base}/items/1`, { method: "HEAD" });
+    expect(response.status).toBe(200);
+  });
+
+  it("leaves unknown paths to the next handler", async () => {
+    expect(await (await fetch(`${base}/nothing/here`)).json()).toEqual({ fallthrough: true });
+  });
+
+  it("maps a LockstepError to its status and JSON body with details", async () => {
+    const response = await fetch(`${base}/fail`);
+    expect(response.status).toBe(409);
+    expect(await response.json()).toEqual({ error: { code: "out_of_stock", message: "Not enough stock", shortages: [{ sku: "A", requested: 2, available: 1 }] } });
+  });
+
+  it("hides unexpected errors behind a 500", async () => {
+    const response = await fetch(`${base}/crash`);
+    expect(response.status).toBe(500);
+    const body = await response.json();
+    expect(body.error.code).toBe("internal_error");
+    expect(JSON.stringify(body)).not.toContain("secret internals");
+  });
+
+  it("answers 413 for a body over the limit, declared or streamed", async () => {
+    const declared = await fetch(`${base}/echo`, { method: "POST", body: "x".repeat(17) });
+    expect(declared.status).toBe(413);
+    expect((await declared.json()).error.code).toBe("body_too_large");
+    const streamed = await fetch(`${base}/echo`, {
+      method: "POST",
+      body: new ReadableStream({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode("x".repeat(10)));
+          controller.enqueue(new TextEncoder().encode("x".repeat(10)));
+          controller.close();
+        },
+      }),
+      duplex: "half",
+    } as RequestInit);
+    expect(streamed.status).toBe(413);
+    expect((await (await fetch(`${base}/echo`, { method: "POST", body: "x".repeat(16) })).json()).length).toBe(16);
+  });
+});
