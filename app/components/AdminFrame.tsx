@@ -20,7 +20,7 @@ export function StandaloneFrame({ shopDomain, children }: { shopDomain: string; 
                 </Button>
               </Form>
             }
-            contextControl={<strong style={{ padding: "0 16px" }}>Lockstep · {shopDomain}</strong>}
+            contextControl={<strong style={{ padding: "0 16px", whiteSpace: "nowrap", color: "white", lineHeight: "56px" }}>Lockstep · {shopDomain}</strong>}
           />
         }
         navigation={

@@ -1,4 +1,4 @@
-import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import type { ActionFunctionArgs, HeadersFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { redirect } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { AppProvider, Banner, BlockStack, Button, Card, FormLayout, Page, Text, TextField } from "@shopify/polaris";
@@ -9,6 +9,13 @@ import { appContext } from "../context.server";
 import { createLoginThrottle, isLoggedIn, logIn, passwordMatches, safeNext } from "../staff/localLogin.server";
 
 export const links = () => [{ rel: "stylesheet", href: polarisStyles }];
+// The action's Retry-After must reach the browser with the re-rendered page.
+export const headers: HeadersFunction = ({ actionHeaders }) => {
+  const headers = new Headers();
+  const retryAfter = actionHeaders.get("retry-after");
+  if (retryAfter) headers.set("retry-after", retryAfter);
+  return headers;
+};
 export const meta: MetaFunction = () => [{ title: "Lockstep — log in" }];
 
 const throttleSlot = globalThis as { __lockstepLoginThrottle?: ReturnType<typeof createLoginThrottle> };
