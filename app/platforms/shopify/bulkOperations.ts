@@ -1,0 +1,104 @@
+import { LockstepError } from "../../config/errors";
+import { type Clock, systemClock } from "../../outbound/clock";
+import { type ShopifyAdminClient } from "./adminClient";
+import { INVENTORY_BACKFILL_BULK_QUERY, bulkOperationRunQuery, bulkOperationStatus } from "./documents/bulk";
+
+export interface BulkRunOptions {
+  clock?: Clock;
+  pollIntervalMs?: number;
+  /** Gives up waiting after this long (the operation keeps running on Shopify's side). */
+  timeoutMs?: number;
+}
+
+/**
+ * Starts a bulk query and waits for it; returns the JSONL URL (null when the result is empty).
+ * Bulk operations are for large reads such as the initial backfill, not the hot path.
+ */
+export async function runBulkQuery(client: ShopifyAdminClient, query: string, options: BulkRunOptions = {}): Promise<string | null> {
+  const clock = options.clock ?? systemClock;
+  const pollIntervalMs = options.pollIntervalMs ?? 2_000;
+  const deadline = clock.now() + (options.timeoutMs ?? 60 * 60_000);
+  const { data } = await client.request(bulkOperationRunQuery, { query });
+  const started = data.bulkOperationRunQuery;
+  if (!started.bulkOperation || started.userErrors.length > 0) {
+    throw new LockstepError("bulk_operation_rejected", started.userErrors.map((e) => e.message).join("; ") || "no bulk operation", 502, {
+      userErrors: started.userErrors,
+    });
+  }
+  const id = started.bulkOperation.id;
+  for (;;) {
+    const { data: polled } = await client.request(bulkOperationStatus, { id });
+    const operation = polled.bulkOperation;
+    if (!operation) throw new LockstepError("bulk_operation_missing", `bulk operation ${id} vanished`, 502);
+    if (operation.status === "COMPLETED") return operation.url;
+    if (["FAILED", "CANCELED", "EXPIRED"].includes(operation.status)) {
+      throw new LockstepError("bulk_operation_failed", `bulk operation ${id} ended ${operation.status}`, 502, {
+        errorCode: operation.errorCode,
+        partialDataUrl: operation.partialDataUrl,
+      });
+    }
+    if (clock.now() >= deadline) throw new LockstepError("bulk_operation_timeout", `bulk operation ${id} still ${operation.status}`, 504);
+    await clock.sleep(pollIntervalMs);
+  }
+}
+
+/** Streams the objects of a JSONL result file one line at a time. */
+export async function* readJsonLines(url: string, fetchImpl: typeof fetch = fetch): AsyncGenerator<Record<string, unknown>> {
+  const response = await fetchImpl(url);
+  if (!response.ok || !response.body) throw new LockstepError("bulk_result_unreadable", `bulk result answered ${response.status}`, 502);
+  const decoder = new TextDecoder();
+  let buffered = "";
+  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+    buffered += decoder.decode(chunk, { stream: true });
+    let newline = buffered.indexOf("\n");
+    while (newline !== -1) {
+      const line = buffered.slice(0, newline).trim();
+      buffered = buffered.slice(newline + 1);
+      if (line) yield JSON.parse(line) as Record<string, unknown>;
+      newline = buffered.indexOf("\n");
+    }
+  }
+  const rest = (buffered + decoder.decode()).trim();
+  if (rest) yield JSON.parse(rest) as Record<string, unknown>;
+}
+
+export interface BackfilledLevel {
+  locationId: string;
+  quantities: Record<string, number>;
+}
+
+export interface BackfilledItem {
+  variantId: string;
+  sku: string | null;
+  inventoryItemId: string;
+  levels: BackfilledLevel[];
+}
+
+/**
+ * The initial inventory of a shop through one bulk operation. Levels arrive as their own lines
+ * pointing at the variant line they belong to (`__parentId`, the closest ancestor line); a variant is yielded once the next variant
+ * starts, since Shopify writes a parent before its children.
+ */
+export async function* backfillInventory(
+  client: ShopifyAdminClient,
+  options: BulkRunOptions & { fetch?: typeof fetch } = {},
+): AsyncGenerator<BackfilledItem> {
+  const url = await runBulkQuery(client, INVENTORY_BACKFILL_BULK_QUERY, options);
+  if (!url) return;
+  let current: BackfilledItem | undefined;
+  for await (const line of readJsonLines(url, options.fetch)) {
+    if (typeof line.__parentId === "string") {
+      if (!current || current.variantId !== line.__parentId) continue;
+      const quantities: Record<string, number> = {};
+      for (const quantity of (line.quantities as Array<{ name: string; quantity: number }>) ?? []) {
+        quantities[quantity.name] = quantity.quantity;
+      }
+      current.levels.push({ locationId: (line.location as { id: string }).id, quantities });
+      continue;
+    }
+    if (current) yield current;
+    const item = line.inventoryItem as { id: string };
+    current = { variantId: line.id as string, sku: (line.sku as string | null) ?? null, inventoryItemId: item.id, levels: [] };
+  }
+  if (current) yield current;
+}

@@ -1,0 +1,133 @@
+import type Bottleneck from "bottleneck";
+import { type LimiterRegistry } from "../../outbound/limiterRegistry";
+
+/** `extensions.cost.throttleStatus` of every Admin API answer. */
+export interface ThrottleStatus {
+  maximumAvailable: number;
+  currentlyAvailable: number;
+  restoreRate: number;
+}
+
+export interface QueryCost {
+  requestedQueryCost: number;
+  actualQueryCost: number | null;
+  throttleStatus: ThrottleStatus;
+}
+
+export interface CostBudgetOptions {
+  /** How often the local view of the bucket is topped up between answers. */
+  increaseIntervalMs?: number;
+}
+
+// Until the first answer tells us the real bucket, one request at a time (see `admit`) with the
+// largest single-query cost Shopify allows, restored at the smallest plan's rate.
+const MAX_SINGLE_QUERY_COST = 1_000;
+const SMALLEST_RESTORE_RATE = 100;
+
+/**
+ * Keeps one shop's requests inside its cost bucket. Each request takes its estimated cost from a
+ * Bottleneck reservoir (shared through Redis when clustered); every answer's throttleStatus
+ * resets the reservoir to what Shopify says is left, minus what is still in flight, minus one
+ * top-up interval of restore so the periodic top-up can never count points Shopify has not yet
+ * restored. The bucket size and restore rate are read from the answers, never assumed.
+ */
+export class ShopifyCostBudget {
+  readonly limiter: Bottleneck;
+  private status?: ThrottleStatus;
+  private probe?: Promise<void>;
+  private readonly intervalMs: number;
+
+  constructor(registry: LimiterRegistry, shop: string, options: CostBudgetOptions = {}) {
+    this.intervalMs = options.increaseIntervalMs ?? 100;
+    this.limiter = registry.limiter(
+      { kind: "shopify", id: shop },
+      {
+        // Weights are cost points, so concurrency is bounded by the bucket, not by a count.
+        maxConcurrent: null,
+        reservoir: MAX_SINGLE_QUERY_COST,
+        reservoirIncreaseInterval: this.intervalMs,
+        reservoirIncreaseAmount: (SMALLEST_RESTORE_RATE * this.intervalMs) / 1000,
+        reservoirIncreaseMaximum: MAX_SINGLE_QUERY_COST,
+        heartbeatInterval: this.intervalMs,
+      },
+    );
+  }
+
+  /** The bucket as last reported by Shopify, if any answer came back yet. */
+  lastStatus(): ThrottleStatus | undefined {
+    return this.status;
+  }
+
+  /**
+   * Runs `request` once the bucket is known: the very first request of a shop in this process
+   * goes alone, so a burst at start-up cannot overrun a bucket smaller than we guessed.
+   */
+  async admit<T>(request: () => Promise<T>): Promise<T> {
+    while (!this.status && this.probe) await this.probe;
+    if (this.status) return request();
+    const running = request();
+    const probe = running.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.probe = probe;
+    void probe.then(() => {
+      if (this.probe === probe) this.probe = undefined;
+    });
+    return running;
+  }
+
+  /** A request costing more than the whole bucket could never run: refuse it up front. */
+  largestAffordableCost(): number {
+    return this.status ? this.status.maximumAvailable - this.margin(this.status) : MAX_SINGLE_QUERY_COST;
+  }
+
+  /** Milliseconds until `cost` points will have been restored from `status`. */
+  static waitFor(cost: number, status: ThrottleStatus): number {
+    if (status.restoreRate <= 0) return 1_000;
+    return Math.ceil((Math.max(0, cost - status.currentlyAvailable) / status.restoreRate) * 1000);
+  }
+
+  /** Called inside the job that got the answer, while its own weight still counts as running. */
+  async sync(status: ThrottleStatus, ownWeight: number): Promise<void> {
+    const first = this.status === undefined;
+    const changed =
+      first ||
+      this.status!.maximumAvailable !== status.maximumAvailable ||
+      this.status!.restoreRate !== status.restoreRate;
+    this.status = status;
+    const othersInFlight = Math.max(0, (await this.limiter.running()) - ownWeight);
+    const margin = this.margin(status);
+    const reservoir = Math.max(0, Math.floor(status.currentlyAvailable - othersInFlight - margin));
+    await this.limiter.updateSettings({
+      reservoir,
+      ...(changed
+        ? {
+            reservoirIncreaseAmount: (status.restoreRate * this.intervalMs) / 1000,
+            reservoirIncreaseMaximum: Math.max(0, status.maximumAvailable - margin),
+          }
+        : {}),
+    });
+  }
+
+  private margin(status: ThrottleStatus): number {
+    return Math.ceil((status.restoreRate * this.intervalMs) / 1000);
+  }
+}
+
+const budgets = new WeakMap<LimiterRegistry, Map<string, ShopifyCostBudget>>();
+
+/** The one budget of a shop in this process (its state is shared with other processes via Redis). */
+export function shopifyCostBudget(registry: LimiterRegistry, shop: string, options?: CostBudgetOptions): ShopifyCostBudget {
+  let byShop = budgets.get(registry);
+  if (!byShop) {
+    byShop = new Map();
+    budgets.set(registry, byShop);
+  }
+  let budget = byShop.get(shop);
+  if (!budget) {
+    budget = new ShopifyCostBudget(registry, shop, options);
+    byShop.set(shop, budget);
+  }
+  return budget;
+}

@@ -1,0 +1,280 @@
+import { TokenBucket } from "../../app/outbound/tokenBucket";
+import { type ChangeFeed, type SimulatorClock } from "../changes";
+
+export const QUANTITY_NAMES = [
+  "available",
+  "on_hand",
+  "committed",
+  "reserved",
+  "incoming",
+  "safety_stock",
+  "damaged",
+  "quality_control",
+] as const;
+export type QuantityName = (typeof QUANTITY_NAMES)[number];
+// Quantities that are part of on_hand without being available.
+const UNAVAILABLE: QuantityName[] = ["committed", "reserved", "safety_stock", "damaged", "quality_control"];
+
+export interface SimLocation {
+  id: number;
+  name: string;
+  isActive: boolean;
+}
+
+export interface SimProduct {
+  id: number;
+  title: string;
+  handle: string;
+  updatedAt: string;
+  variantIds: number[];
+}
+
+export interface SimVariant {
+  id: number;
+  productId: number;
+  sku: string;
+  title: string;
+  price: string;
+  compareAtPrice: string | null;
+  inventoryItemId: number;
+  updatedAt: string;
+}
+
+export interface SimLevel {
+  inventoryItemId: number;
+  locationId: number;
+  quantities: Record<QuantityName, number>;
+  updatedAt: string;
+}
+
+export interface BucketSettings {
+  maximumAvailable: number;
+  restoreRate: number;
+}
+
+export interface ShopStats {
+  requests: number;
+  throttled: number;
+  maxCostExceeded: number;
+  invalid: number;
+  /** Points actually spent (actualQueryCost summed). */
+  costSpent: number;
+  firstRequestAt?: number;
+  lastRequestAt?: number;
+  /** Idempotent replays answered from the stored result instead of applying again. */
+  idempotentReplays: number;
+  appliedInventoryChanges: number;
+}
+
+export interface StoredOutcome {
+  fingerprint: string;
+  succeeded: boolean;
+  result: unknown;
+}
+
+export interface SimBulkOperation {
+  id: number;
+  query: string;
+  createdAt: number;
+  completesAt: number;
+  lines: string[];
+  objectCount: number;
+}
+
+let nextId = 1000;
+export function newId(): number {
+  return ++nextId;
+}
+
+export function gid(type: string, id: number): string {
+  return `gid://shopify/${type}/${id}`;
+}
+
+export function parseGid(value: unknown, type: string): number | undefined {
+  if (typeof value !== "string") return undefined;
+  const match = new RegExp(`^gid://shopify/${type}/(\\d+)(\\?.*)?$`).exec(value);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** One simulated shop: its catalog, inventory, cost bucket and what it has seen. */
+export class ShopifyShop {
+  readonly locations = new Map<number, SimLocation>();
+  readonly products = new Map<number, SimProduct>();
+  readonly variants = new Map<number, SimVariant>();
+  readonly variantByItem = new Map<number, number>();
+  readonly levels = new Map<string, SimLevel>();
+  readonly idempotency = new Map<string, StoredOutcome>();
+  readonly bulkOperations = new Map<number, SimBulkOperation>();
+  readonly bucket: TokenBucket;
+  stats: ShopStats = emptyStats();
+
+  constructor(
+    readonly domain: string,
+    readonly accessToken: string,
+    bucket: BucketSettings,
+    private readonly clock: SimulatorClock,
+    private readonly feed: ChangeFeed,
+  ) {
+    this.bucket = new TokenBucket({ capacity: bucket.maximumAvailable, refillPerSecond: bucket.restoreRate }, clock);
+  }
+
+  resetStats(): void {
+    this.stats = emptyStats();
+  }
+
+  nowIso(): string {
+    return new Date(this.clock.now()).toISOString();
+  }
+
+  addLocation(name: string): SimLocation {
+    const location = { id: newId(), name, isActive: true };
+    this.locations.set(location.id, location);
+    return location;
+  }
+
+  addProduct(title: string, variants: Array<{ sku: string; price: string; available?: Record<number, number> }>): SimProduct {
+    const product: SimProduct = {
+      id: newId(),
+      title,
+      handle: title.toLowerCase().replace(/[^a-z0-9]+/g, "-"),
+      updatedAt: this.nowIso(),
+      variantIds: [],
+    };
+    this.products.set(product.id, product);
+    variants.forEach((input, index) => {
+      const variant: SimVariant = {
+        id: newId(),
+        productId: product.id,
+        sku: input.sku,
+        title: `${title} #${index + 1}`,
+        price: input.price,
+        compareAtPrice: null,
+        inventoryItemId: newId(),
+        updatedAt: this.nowIso(),
+      };
+      this.variants.set(variant.id, variant);
+      this.variantByItem.set(variant.inventoryItemId, variant.id);
+      product.variantIds.push(variant.id);
+      for (const location of this.locations.values()) {
+        const available = input.available?.[location.id] ?? 0;
+        const quantities = Object.fromEntries(QUANTITY_NAMES.map((name) => [name, 0])) as Record<QuantityName, number>;
+        quantities.available = available;
+        quantities.on_hand = available;
+        this.levels.set(levelKey(variant.inventoryItemId, location.id), {
+          inventoryItemId: variant.inventoryItemId,
+          locationId: location.id,
+          quantities,
+          updatedAt: this.nowIso(),
+        });
+      }
+    });
+    return product;
+  }
+
+  level(inventoryItemId: number, locationId: number): SimLevel | undefined {
+    return this.levels.get(levelKey(inventoryItemId, locationId));
+  }
+
+  variantBySku(sku: string): SimVariant | undefined {
+    for (const variant of this.variants.values()) if (variant.sku === sku) return variant;
+    return undefined;
+  }
+
+  /** Applies a delta to one quantity the way Shopify keeps its states consistent. */
+  applyDelta(level: SimLevel, name: QuantityName, delta: number): void {
+    if (delta === 0) return;
+    level.quantities[name] += delta;
+    if (name === "available") level.quantities.on_hand += delta;
+    else if (name === "on_hand") level.quantities.available += delta;
+    else if (UNAVAILABLE.includes(name) && name !== "committed") level.quantities.on_hand += delta;
+    level.updatedAt = this.nowIso();
+    this.stats.appliedInventoryChanges++;
+  }
+
+  /** Tells listeners an inventory level changed, with the body of `inventory_levels/update`. */
+  emitLevelChanged(level: SimLevel): void {
+    this.feed.emit({
+      kind: "inventory_levels/update",
+      shop: this.domain,
+      occurredAt: level.updatedAt,
+      payload: {
+        inventory_item_id: level.inventoryItemId,
+        location_id: level.locationId,
+        available: level.quantities.available,
+        updated_at: level.updatedAt,
+        admin_graphql_api_id: `gid://shopify/InventoryLevel/${level.inventoryItemId}?inventory_item_id=${level.inventoryItemId}`,
+      },
+    });
+  }
+
+  /** Tells listeners a product changed, with the body of `products/update`. */
+  emitProductChanged(product: SimProduct): void {
+    this.feed.emit({
+      kind: "products/update",
+      shop: this.domain,
+      occurredAt: product.updatedAt,
+      payload: {
+        id: product.id,
+        admin_graphql_api_id: gid("Product", product.id),
+        title: product.title,
+        handle: product.handle,
+        updated_at: product.updatedAt,
+        variants: product.variantIds.map((id) => {
+          const variant = this.variants.get(id)!;
+          return {
+            id: variant.id,
+            admin_graphql_api_id: gid("ProductVariant", variant.id),
+            product_id: product.id,
+            sku: variant.sku,
+            title: variant.title,
+            price: variant.price,
+            compare_at_price: variant.compareAtPrice,
+            inventory_item_id: variant.inventoryItemId,
+            inventory_quantity: this.totalAvailable(variant.inventoryItemId),
+            updated_at: variant.updatedAt,
+          };
+        }),
+      },
+    });
+  }
+
+  /** A shopper's order: stock moves from available to committed, as Shopify does at checkout. */
+  placeOrder(lines: Array<{ sku: string; quantity: number; locationId?: number }>): { orderId: number } {
+    const orderId = newId();
+    const firstLocation = [...this.locations.keys()][0]!;
+    const touched: SimLevel[] = [];
+    const orderLines = lines.map((line) => {
+      const variant = this.variantBySku(line.sku);
+      if (!variant) throw new Error(`unknown sku ${line.sku}`);
+      const level = this.level(variant.inventoryItemId, line.locationId ?? firstLocation)!;
+      level.quantities.available -= line.quantity;
+      level.quantities.committed += line.quantity;
+      level.updatedAt = this.nowIso();
+      touched.push(level);
+      return { variant_id: variant.id, product_id: variant.productId, sku: variant.sku, quantity: line.quantity, price: variant.price };
+    });
+    const now = this.nowIso();
+    this.feed.emit({
+      kind: "orders/create",
+      shop: this.domain,
+      occurredAt: now,
+      payload: { id: orderId, admin_graphql_api_id: gid("Order", orderId), created_at: now, updated_at: now, line_items: orderLines },
+    });
+    for (const level of touched) this.emitLevelChanged(level);
+    return { orderId };
+  }
+
+  totalAvailable(inventoryItemId: number): number {
+    let total = 0;
+    for (const location of this.locations.keys()) total += this.level(inventoryItemId, location)?.quantities.available ?? 0;
+    return total;
+  }
+}
+
+export function levelKey(inventoryItemId: number, locationId: number): string {
+  return `${inventoryItemId}@${locationId}`;
+}
+
+function emptyStats(): ShopStats {
+  return { requests: 0, throttled: 0, maxCostExceeded: 0, invalid: 0, costSpent: 0, idempotentReplays: 0, appliedInventoryChanges: 0 };
+}
