@@ -35,6 +35,22 @@ export interface Config {
   /** Bearer token required by /metrics in production. */
   metricsToken?: string;
   logLevel: "debug" | "info" | "warn" | "error";
+  /** BigCommerce app credentials: the client secret signs webhooks (Standard Webhooks key) and load/uninstall JWTs. */
+  bigCommerce: {
+    clientId?: string;
+    clientSecret: string;
+  };
+  /** Webhook ingestion (app/webhooks). */
+  webhooks: {
+    /** Larger bodies get 413. */
+    bodyLimitBytes: number;
+    /** Attempts before an event becomes a dead letter, the first one included. */
+    maxAttempts: number;
+    /** Worker loops inside the app process; 0 when separate `npm run worker` processes do the work. */
+    workers: number;
+    /** How long a claimed row stays leased to its worker before another may take it. */
+    leaseMs: number;
+  };
   demo: {
     /** The demo shop's API token (LOCKSTEP_DEMO_API_TOKEN), so outside tools can call /api/v1. */
     apiToken?: string;
@@ -77,6 +93,12 @@ const environmentSchema = z.object({
   LOCKSTEP_ADMIN_PASSWORD: z.string().min(8, "must be at least 8 characters").optional(),
   METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  BIGCOMMERCE_CLIENT_ID: nonEmpty.optional(),
+  BIGCOMMERCE_CLIENT_SECRET: nonEmpty.optional(),
+  LOCKSTEP_WEBHOOK_BODY_LIMIT_BYTES: z.coerce.number().int("must be a whole number").min(1024).default(2 * 1024 * 1024),
+  LOCKSTEP_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int("must be a whole number").min(1).max(100).default(8),
+  LOCKSTEP_WEBHOOK_WORKERS: z.coerce.number().int("must be a whole number").min(0).max(64).default(1),
+  LOCKSTEP_WEBHOOK_LEASE_MS: z.coerce.number().int("must be a whole number").min(1000).default(30_000),
   LOCKSTEP_DEMO_API_TOKEN: z.string().min(24, "must be at least 24 characters").optional(),
   LOCKSTEP_DEMO_TRAFFIC: z.enum(["on", "off"], { error: "must be on or off" }).default("on"),
 });
@@ -148,6 +170,16 @@ export function loadConfig(env: Environment = process.env): Config {
     adminPassword: mode === "standalone" ? secretOrGenerated("LOCKSTEP_ADMIN_PASSWORD", vars.LOCKSTEP_ADMIN_PASSWORD) : undefined,
     metricsToken: vars.METRICS_TOKEN,
     logLevel: vars.LOG_LEVEL,
+    bigCommerce: {
+      clientId: vars.BIGCOMMERCE_CLIENT_ID,
+      clientSecret: secretOrGenerated("BIGCOMMERCE_CLIENT_SECRET", vars.BIGCOMMERCE_CLIENT_SECRET),
+    },
+    webhooks: {
+      bodyLimitBytes: vars.LOCKSTEP_WEBHOOK_BODY_LIMIT_BYTES,
+      maxAttempts: vars.LOCKSTEP_WEBHOOK_MAX_ATTEMPTS,
+      workers: vars.LOCKSTEP_WEBHOOK_WORKERS,
+      leaseMs: vars.LOCKSTEP_WEBHOOK_LEASE_MS,
+    },
     demo: { apiToken: vars.LOCKSTEP_DEMO_API_TOKEN, traffic: vars.LOCKSTEP_DEMO_TRAFFIC === "on" },
   };
 }

@@ -1,0 +1,130 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { Webhook, WebhookVerificationError } from "standardwebhooks";
+import { LockstepError } from "../config/errors";
+
+/** The header Lockstep asks BigCommerce to echo on every delivery when it registers a hook (`POST /v3/hooks`, `headers`). */
+export const BIGCOMMERCE_SECRET_HEADER = "x-lockstep-webhook-secret";
+
+/** BigCommerce's thin payload: what changed, never the new state. */
+export interface BigCommerceDelivery {
+  webhookId: string;
+  scope: string;
+  storeHash: string;
+  storeId: string;
+  hash: string;
+  createdAt: Date;
+  data: Record<string, unknown>;
+}
+
+type HeaderBag = Record<string, string | string[] | undefined>;
+
+function header(headers: HeaderBag, name: string): string | undefined {
+  const value = headers[name];
+  const text = Array.isArray(value) ? value[0] : value;
+  return text === undefined || text.trim() === "" ? undefined : text.trim();
+}
+
+/** Standard Webhooks keys are base64; BigCommerce uses the app's client secret, base64-encoded. */
+export function bigCommerceSigningKey(clientSecret: string): string {
+  return Buffer.from(clientSecret, "utf8").toString("base64");
+}
+
+/**
+ * The per-store secret Lockstep registers as a custom header of the store's hooks. Derived from the
+ * client secret and the store hash, so nothing needs storing and a leak concerns one store only.
+ */
+export function storeWebhookSecret(clientSecret: string, storeHash: string): string {
+  return createHmac("sha256", clientSecret).update(`lockstep-webhook:${storeHash}`).digest("base64url");
+}
+
+function constantTimeEquals(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  // Hash-free length check leaks only the length, which is public (a fixed-size HMAC).
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+/**
+ * Verifies a delivery the way BigCommerce signs it (Standard Webhooks, stale timestamps
+ * rejected by the library) and the per-store secret header; 401 when either is wrong or
+ * missing, 400 when the signed body is not a BigCommerce callback.
+ */
+export function verifyBigCommerceDelivery(rawBody: Buffer, headers: HeaderBag, clientSecret: string): BigCommerceDelivery {
+  const signatureHeaders = {
+    "webhook-id": header(headers, "webhook-id") ?? "",
+    "webhook-timestamp": header(headers, "webhook-timestamp") ?? "",
+    "webhook-signature": header(headers, "webhook-signature") ?? "",
+  };
+  try {
+    new Webhook(bigCommerceSigningKey(clientSecret)).verify(rawBody.toString("utf8"), signatureHeaders);
+  } catch (error) {
+    if (!(error instanceof WebhookVerificationError)) throw error;
+    throw new LockstepError("invalid_signature", `The webhook signature is missing or wrong: ${error.message}`, 401);
+  }
+  let payload: Record<string, unknown>;
+  try {
+    payload = JSON.parse(rawBody.toString("utf8")) as Record<string, unknown>;
+  } catch {
+    throw new LockstepError("invalid_json", "The request body is not valid JSON", 400);
+  }
+  const producer = typeof payload.producer === "string" ? payload.producer : "";
+  const storeHash = /^stores\/([a-z0-9]+)$/i.exec(producer)?.[1]?.toLowerCase();
+  const data = payload.data;
+  if (!storeHash || typeof payload.scope !== "string" || typeof payload.hash !== "string" || typeof data !== "object" || data === null) {
+    throw new LockstepError("invalid_payload", "Expected a BigCommerce callback with producer, scope, hash and data", 400);
+  }
+  const secret = header(headers, BIGCOMMERCE_SECRET_HEADER);
+  if (!secret || !constantTimeEquals(secret, storeWebhookSecret(clientSecret, storeHash))) {
+    throw new LockstepError("invalid_signature", `The ${BIGCOMMERCE_SECRET_HEADER} header is missing or wrong`, 401);
+  }
+  const createdAt = typeof payload.created_at === "number" ? new Date(payload.created_at * 1000) : new Date(Number(signatureHeaders["webhook-timestamp"]) * 1000);
+  return {
+    webhookId: signatureHeaders["webhook-id"],
+    scope: payload.scope,
+    storeHash,
+    storeId: String(payload.store_id ?? ""),
+    hash: payload.hash,
+    createdAt,
+    data: data as Record<string, unknown>,
+  };
+}
+
+/** The claims of a BigCommerce `signed_payload_jwt` (app load / uninstall / remove user callbacks). */
+export interface BigCommerceAppClaims {
+  storeHash: string;
+  userId?: string;
+  issuedAt: Date;
+}
+
+/** Verifies an HS256 `signed_payload_jwt` signed with the client secret, for this app, not expired. */
+export function verifySignedPayloadJwt(jwt: string | undefined, clientSecret: string, clientId: string | undefined, now: Date): BigCommerceAppClaims {
+  const invalid = (why: string) => new LockstepError("invalid_signature", `signed_payload_jwt is not valid: ${why}`, 401);
+  if (!jwt) throw invalid("missing");
+  const parts = jwt.split(".");
+  if (parts.length !== 3) throw invalid("not a JWT");
+  const [head, body, signature] = parts as [string, string, string];
+  let header: { alg?: string };
+  let claims: { sub?: unknown; aud?: unknown; exp?: unknown; nbf?: unknown; iat?: unknown; user?: { id?: unknown } };
+  try {
+    header = JSON.parse(Buffer.from(head, "base64url").toString("utf8")) as typeof header;
+    claims = JSON.parse(Buffer.from(body, "base64url").toString("utf8")) as typeof claims;
+  } catch {
+    throw invalid("unreadable");
+  }
+  // Only HS256: never let the token choose a weaker (or no) algorithm.
+  if (header.alg !== "HS256") throw invalid("algorithm must be HS256");
+  const expected = createHmac("sha256", clientSecret).update(`${head}.${body}`).digest("base64url");
+  if (!constantTimeEquals(signature, expected)) throw invalid("bad signature");
+  const seconds = now.getTime() / 1000;
+  // A minute of leeway for clock skew between BigCommerce and us.
+  if (typeof claims.exp === "number" && claims.exp + 60 < seconds) throw invalid("expired");
+  if (typeof claims.nbf === "number" && claims.nbf - 60 > seconds) throw invalid("not valid yet");
+  if (clientId !== undefined && claims.aud !== clientId) throw invalid("issued for another app");
+  const storeHash = typeof claims.sub === "string" ? /^stores\/([a-z0-9]+)$/i.exec(claims.sub)?.[1]?.toLowerCase() : undefined;
+  if (!storeHash) throw invalid("no store in sub");
+  return {
+    storeHash,
+    userId: claims.user?.id === undefined ? undefined : String(claims.user.id),
+    issuedAt: typeof claims.iat === "number" ? new Date(claims.iat * 1000) : now,
+  };
+}
