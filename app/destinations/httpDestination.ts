@@ -1,0 +1,151 @@
+import { CircuitBreaker, type CircuitBreakerSettings, type CircuitSnapshot, defaultCircuitBreakerSettings } from "../outbound/circuitBreaker";
+import { type Clock, type Random, systemClock } from "../outbound/clock";
+import { rejectedError, throttledError, unavailableError } from "../outbound/errors";
+import { type LimiterRegistry } from "../outbound/limiterRegistry";
+import { type LimiterMetricsSnapshot } from "../outbound/metrics";
+import { type RetryPolicy, defaultRetryPolicy, parseRetryAfter } from "../outbound/retryPolicy";
+import { throttledCall } from "../outbound/throttledCall";
+
+/** How Lockstep may call one ERP or marketplace: the limits its owner gave us. */
+export interface DestinationConfig {
+  id: string;
+  kind: "erp" | "marketplace";
+  baseUrl: string;
+  /** Sustained requests per second. */
+  ratePerSecond: number;
+  /** Requests that may go out at once after a quiet period. */
+  burst: number;
+  /** Requests in flight at once. */
+  concurrency: number;
+  headers?: Record<string, string>;
+  timeoutMs?: number;
+  breaker?: Partial<CircuitBreakerSettings>;
+  retry?: Partial<RetryPolicy>;
+}
+
+export interface DestinationDeps {
+  registry: LimiterRegistry;
+  clock?: Clock;
+  random?: Random;
+  fetch?: typeof fetch;
+}
+
+export interface DestinationSendOptions {
+  method?: "POST" | "PUT" | "PATCH";
+  /** Sent as `Idempotency-Key`: a retried push is recognised by destinations that support it. */
+  idempotencyKey?: string;
+}
+
+export interface DestinationState {
+  id: string;
+  kind: DestinationConfig["kind"];
+  circuit: CircuitSnapshot;
+  queued: number;
+  running: number;
+  metrics: LimiterMetricsSnapshot;
+}
+
+export interface HttpDestination {
+  readonly config: DestinationConfig;
+  send<T = unknown>(path: string, body: unknown, options?: DestinationSendOptions): Promise<{ status: number; body: T }>;
+  state(): Promise<DestinationState>;
+}
+
+// Top the token bucket up ten times a second (or once per token for slow destinations).
+function bucketSettings(config: DestinationConfig) {
+  const interval = config.ratePerSecond >= 10 ? 100 : Math.ceil(1000 / config.ratePerSecond);
+  return {
+    maxConcurrent: config.concurrency,
+    reservoir: config.burst,
+    reservoirIncreaseInterval: interval,
+    reservoirIncreaseAmount: (config.ratePerSecond * interval) / 1000,
+    reservoirIncreaseMaximum: config.burst,
+    heartbeatInterval: interval,
+  };
+}
+
+const destinations = new WeakMap<LimiterRegistry, Map<string, HttpDestination>>();
+
+/**
+ * The one client of a destination in this process: a token bucket (rate, burst) and a
+ * concurrency cap in the shared limiter registry, `Retry-After` honoured on 429 and 503, and a
+ * circuit breaker that stops calling a destination that keeps failing and probes it later.
+ */
+export function httpDestination(config: DestinationConfig, deps: DestinationDeps): HttpDestination {
+  let byId = destinations.get(deps.registry);
+  if (!byId) {
+    byId = new Map();
+    destinations.set(deps.registry, byId);
+  }
+  const existing = byId.get(config.id);
+  if (existing && JSON.stringify(existing.config) === JSON.stringify(config)) return existing;
+  const created = createHttpDestination(config, deps);
+  byId.set(config.id, created);
+  return created;
+}
+
+function createHttpDestination(config: DestinationConfig, deps: DestinationDeps): HttpDestination {
+  const clock = deps.clock ?? systemClock;
+  const random = deps.random ?? Math.random;
+  const fetchImpl = deps.fetch ?? fetch;
+  const target = `destination:${config.id}`;
+  const limiter = deps.registry.limiter({ kind: "destination", id: config.id }, bucketSettings(config));
+  const metrics = deps.registry.metrics.for(target);
+  const breaker = new CircuitBreaker(target, { ...defaultCircuitBreakerSettings, ...config.breaker }, clock);
+  metrics.circuitState = "closed";
+  breaker.onChange((snapshot) => {
+    metrics.circuitState = snapshot.state;
+  });
+  const retry = { ...defaultRetryPolicy, ...config.retry };
+  const baseUrl = config.baseUrl.replace(/\/$/, "");
+
+  return {
+    config,
+    async send<T>(path: string, body: unknown, options: DestinationSendOptions = {}) {
+      const method = options.method ?? "POST";
+      return throttledCall({ limiter, metrics, retry, clock, random, breaker }, 1, async () => {
+        let response: Response;
+        try {
+          response = await fetchImpl(`${baseUrl}${path}`, {
+            method,
+            headers: {
+              "Content-Type": "application/json",
+              Accept: "application/json",
+              ...(options.idempotencyKey ? { "Idempotency-Key": options.idempotencyKey } : {}),
+              ...config.headers,
+            },
+            body: JSON.stringify(body),
+            signal: AbortSignal.timeout(config.timeoutMs ?? 15_000),
+          });
+        } catch (error) {
+          throw unavailableError(target, `${method} ${path} failed: ${String((error as Error).message ?? error)}`);
+        }
+        const text = await response.text();
+        const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), clock.now());
+        if (response.status === 429) {
+          // Nobody else in this budget should call before the destination said so either.
+          await limiter.updateSettings({ reservoir: 0 });
+          throw throttledError(target, `${method} ${path} answered 429`, retryAfterMs ?? 1_000, 429);
+        }
+        if (response.status >= 500 || response.status === 408) {
+          throw unavailableError(target, `${method} ${path} answered ${response.status}`, retryAfterMs, response.status);
+        }
+        if (!response.ok) {
+          throw rejectedError(target, `${method} ${path} answered ${response.status}: ${text.slice(0, 500)}`, response.status);
+        }
+        return { status: response.status, body: (text === "" ? undefined : JSON.parse(text)) as T };
+      });
+    },
+    async state() {
+      const counts = limiter.counts();
+      return {
+        id: config.id,
+        kind: config.kind,
+        circuit: breaker.snapshot(),
+        queued: (counts.QUEUED ?? 0) + (counts.RECEIVED ?? 0),
+        running: (counts.RUNNING ?? 0) + (counts.EXECUTING ?? 0),
+        metrics: metrics.snapshot(),
+      };
+    },
+  };
+}

@@ -1,0 +1,104 @@
+import type Bottleneck from "bottleneck";
+import { type Clock } from "../../outbound/clock";
+import { type LimiterRegistry } from "../../outbound/limiterRegistry";
+
+/** The `X-Rate-Limit-*` headers BigCommerce puts on every answer, 429s included. */
+export interface QuotaHeaders {
+  requestsQuota: number;
+  requestsLeft: number;
+  timeResetMs: number;
+  timeWindowMs: number;
+}
+
+export function readQuotaHeaders(headers: Headers): QuotaHeaders | undefined {
+  const number = (name: string) => {
+    const value = headers.get(name);
+    return value === null || value.trim() === "" ? undefined : Number(value);
+  };
+  const requestsQuota = number("x-rate-limit-requests-quota");
+  const requestsLeft = number("x-rate-limit-requests-left");
+  const timeResetMs = number("x-rate-limit-time-reset-ms");
+  const timeWindowMs = number("x-rate-limit-time-window-ms");
+  if ([requestsQuota, requestsLeft, timeResetMs, timeWindowMs].some((value) => value === undefined || Number.isNaN(value))) return undefined;
+  return { requestsQuota: requestsQuota!, requestsLeft: requestsLeft!, timeResetMs: timeResetMs!, timeWindowMs: timeWindowMs! };
+}
+
+export interface QuotaBudgetOptions {
+  /** Requests of one store in flight at once. */
+  maxConcurrent?: number;
+  /** Waits this much past the announced reset, for the clock difference between us and BigCommerce. */
+  resetSlackMs?: number;
+}
+
+/**
+ * Keeps one store inside its request quota. The quota is shared with every other app on the
+ * store, so it is read from each answer, never assumed: the reservoir is set to what BigCommerce
+ * says is left (minus our requests still in flight) and refilled only when the window resets.
+ * Between windows the first requests go out as a probe of `maxConcurrent`, whose answers tell
+ * the new window's allowance.
+ */
+export class BigCommerceQuotaBudget {
+  readonly limiter: Bottleneck;
+  private windowEndsAt = 0;
+  private resetTimer?: NodeJS.Timeout;
+  private readonly maxConcurrent: number;
+  private readonly resetSlackMs: number;
+  private last?: QuotaHeaders;
+
+  constructor(
+    registry: LimiterRegistry,
+    storeHash: string,
+    private readonly clock: Clock,
+    options: QuotaBudgetOptions = {},
+  ) {
+    this.maxConcurrent = options.maxConcurrent ?? 4;
+    this.resetSlackMs = options.resetSlackMs ?? 25;
+    // One probe request until the first answer tells us the quota.
+    this.limiter = registry.limiter({ kind: "bigcommerce", id: storeHash }, { maxConcurrent: this.maxConcurrent, reservoir: 1 });
+  }
+
+  lastQuota(): QuotaHeaders | undefined {
+    return this.last;
+  }
+
+  /** Called inside the job that got the answer, while it still counts as running. */
+  async sync(quota: QuotaHeaders): Promise<void> {
+    this.last = quota;
+    const now = this.clock.now();
+    const endsAt = now + quota.timeResetMs;
+    const othersInFlight = Math.max(0, (await this.limiter.running()) - 1);
+    const allowance = Math.max(0, quota.requestsLeft - othersInFlight);
+    // A reset more than the slack later than the one we knew means a new window began.
+    const newWindow = endsAt > this.windowEndsAt + this.resetSlackMs;
+    if (newWindow) {
+      this.windowEndsAt = endsAt;
+      await this.limiter.updateSettings({ reservoir: allowance });
+    } else {
+      const current = (await this.limiter.currentReservoir()) ?? allowance;
+      if (allowance < current) await this.limiter.updateSettings({ reservoir: allowance });
+    }
+    this.armReset();
+  }
+
+  /** After a 429: nothing more until the window resets. */
+  async exhausted(quota: QuotaHeaders | undefined, retryAfterMs: number): Promise<void> {
+    if (quota) this.last = quota;
+    this.windowEndsAt = Math.max(this.windowEndsAt, this.clock.now() + retryAfterMs);
+    await this.limiter.updateSettings({ reservoir: 0 });
+    this.armReset();
+  }
+
+  close(): void {
+    if (this.resetTimer) clearTimeout(this.resetTimer);
+  }
+
+  private armReset(): void {
+    if (this.resetTimer) clearTimeout(this.resetTimer);
+    const delay = Math.max(0, this.windowEndsAt - this.clock.now()) + this.resetSlackMs;
+    this.resetTimer = setTimeout(() => {
+      this.resetTimer = undefined;
+      void this.limiter.updateSettings({ reservoir: this.maxConcurrent });
+    }, delay);
+    this.resetTimer.unref();
+  }
+}

@@ -1,0 +1,413 @@
+import { type IncomingMessage, type ServerResponse } from "node:http";
+import { randomUUID } from "node:crypto";
+import { ChangeFeed, type ChangeListener, type SimulatorClock, realClock } from "../changes";
+import { listen, readBody, sendJson } from "../http";
+
+export interface BigCommerceQuota {
+  /** Requests per window, shared by every app on the store (150 on Standard/Plus, 450 on Pro). */
+  requests: number;
+  windowMs: number;
+}
+
+export interface BigCommerceStoreOptions {
+  storeHash: string;
+  accessToken?: string;
+  quota?: Partial<BigCommerceQuota>;
+  seed?: { products?: number; variantsPerProduct?: number; onHand?: number; locations?: string[] };
+}
+
+export interface BigCommerceSimulatorOptions {
+  port?: number;
+  stores?: BigCommerceStoreOptions[];
+  clock?: SimulatorClock;
+}
+
+interface Variant {
+  id: number;
+  product_id: number;
+  sku: string;
+  price: number;
+  dateModified: string;
+}
+
+interface Product {
+  id: number;
+  name: string;
+  sku: string;
+  price: number;
+  dateModified: string;
+  variantIds: number[];
+}
+
+export interface BigCommerceStats {
+  requests: number;
+  /** Answers 429 (Too Many Requests). */
+  tooManyRequests: number;
+  /** Requests served inside the quota. */
+  served: number;
+  /** Requests the simulated other apps made from the shared quota. */
+  otherApps: number;
+  windowsStarted: number;
+  firstRequestAt?: number;
+  lastRequestAt?: number;
+}
+
+export type BigCommerceFault = "http500" | "drop-after-apply";
+
+/** One simulated store: catalog, inventory per location, its shared request quota. */
+export class BigCommerceStore {
+  readonly products = new Map<number, Product>();
+  readonly variants = new Map<number, Variant>();
+  readonly locations = new Map<number, { id: number; code: string; label: string }>();
+  /** on hand and safety stock per `${variantId}@${locationId}` */
+  readonly inventory = new Map<string, { onHand: number; safetyStock: number }>();
+  readonly quota: BigCommerceQuota;
+  stats: BigCommerceStats = emptyStats();
+  private windowStartedAt?: number;
+  private used = 0;
+  private nextId = 100;
+
+  constructor(
+    readonly storeHash: string,
+    readonly accessToken: string,
+    quota: BigCommerceQuota,
+    private readonly clock: SimulatorClock,
+    private readonly feed: ChangeFeed,
+  ) {
+    this.quota = quota;
+  }
+
+  resetStats(): void {
+    this.stats = emptyStats();
+  }
+
+  addLocation(label: string) {
+    const id = this.locations.size + 1;
+    const location = { id, code: `LOC-${id}`, label };
+    this.locations.set(id, location);
+    return location;
+  }
+
+  addProduct(name: string, variants: Array<{ sku: string; price: number; onHand?: number }>): Product {
+    const product: Product = { id: ++this.nextId, name, sku: variants[0]?.sku ?? "", price: variants[0]?.price ?? 0, dateModified: this.nowIso(), variantIds: [] };
+    this.products.set(product.id, product);
+    for (const input of variants) {
+      const variant: Variant = { id: ++this.nextId, product_id: product.id, sku: input.sku, price: input.price, dateModified: this.nowIso() };
+      this.variants.set(variant.id, variant);
+      product.variantIds.push(variant.id);
+      for (const location of this.locations.keys()) this.inventory.set(`${variant.id}@${location}`, { onHand: input.onHand ?? 0, safetyStock: 0 });
+    }
+    return product;
+  }
+
+  onHand(variantId: number, locationId: number): number | undefined {
+    return this.inventory.get(`${variantId}@${locationId}`)?.onHand;
+  }
+
+  /** Spends `count` requests of the shared quota as another app on the store would. */
+  consumeByOtherApps(count: number): void {
+    for (let i = 0; i < count; i++) if (this.take()) this.stats.otherApps++;
+  }
+
+  /** Takes one request from the window; false when the quota is spent (answer 429). */
+  take(): boolean {
+    this.roll();
+    if (this.used >= this.quota.requests) return false;
+    this.used++;
+    return true;
+  }
+
+  headers(): Record<string, string> {
+    this.roll();
+    const now = this.clock.now();
+    const startedAt = this.windowStartedAt ?? now;
+    return {
+      "x-rate-limit-requests-quota": String(this.quota.requests),
+      "x-rate-limit-requests-left": String(Math.max(0, this.quota.requests - this.used)),
+      "x-rate-limit-time-reset-ms": String(Math.max(0, startedAt + this.quota.windowMs - now)),
+      "x-rate-limit-time-window-ms": String(this.quota.windowMs),
+    };
+  }
+
+  nowIso(): string {
+    return new Date(this.clock.now()).toISOString();
+  }
+
+  emitInventoryChanged(variantId: number, locationId: number): void {
+    const variant = this.variants.get(variantId)!;
+    this.feed.emit({
+      kind: "store/sku/inventory/updated",
+      shop: this.storeHash,
+      occurredAt: this.nowIso(),
+      payload: {
+        scope: "store/sku/inventory/updated",
+        store_id: this.storeHash,
+        producer: `stores/${this.storeHash}`,
+        created_at: Math.floor(this.clock.now() / 1000),
+        data: { type: "sku", id: variantId, inventory: { product_id: variant.product_id, variant_id: variantId, location_id: locationId, method: "absolute" } },
+      },
+    });
+  }
+
+  private roll(): void {
+    const now = this.clock.now();
+    // A window opens with the first request after the previous one closed.
+    if (this.windowStartedAt === undefined || now >= this.windowStartedAt + this.quota.windowMs) {
+      this.windowStartedAt = now;
+      this.used = 0;
+      this.stats.windowsStarted++;
+    }
+  }
+}
+
+export interface BigCommerceSimulator {
+  url: string;
+  addStore(options: BigCommerceStoreOptions): BigCommerceStore;
+  store(storeHash: string): BigCommerceStore;
+  stats(storeHash: string): BigCommerceStats;
+  injectFault(storeHash: string, fault: BigCommerceFault, times?: number): void;
+  onChange(listener: ChangeListener): () => void;
+  close(): Promise<void>;
+}
+
+/**
+ * BigCommerce's REST API on 127.0.0.1 (`/stores/{hash}/v3/...`): catalog and inventory reads,
+ * absolute and relative adjustments (at most 2,000 items), and the shared request quota with
+ * its `X-Rate-Limit-*` headers and 429s, as in BigCommerce's OpenAPI descriptions.
+ */
+export async function startBigCommerceSimulator(options: BigCommerceSimulatorOptions = {}): Promise<BigCommerceSimulator> {
+  const clock = options.clock ?? realClock;
+  const feed = new ChangeFeed();
+  const stores = new Map<string, BigCommerceStore>();
+  const faults = new Map<string, BigCommerceFault[]>();
+
+  const addStore = (storeOptions: BigCommerceStoreOptions): BigCommerceStore => {
+    const store = new BigCommerceStore(
+      storeOptions.storeHash,
+      storeOptions.accessToken ?? "bc_simulated_token",
+      { requests: storeOptions.quota?.requests ?? 150, windowMs: storeOptions.quota?.windowMs ?? 30_000 },
+      clock,
+      feed,
+    );
+    const seed = storeOptions.seed ?? {};
+    for (const label of seed.locations ?? ["Default location"]) store.addLocation(label);
+    for (let p = 0; p < (seed.products ?? 0); p++) {
+      store.addProduct(
+        `Product ${p + 1}`,
+        Array.from({ length: seed.variantsPerProduct ?? 1 }, (_, v) => ({
+          sku: `BC-${String(p + 1).padStart(4, "0")}-${v + 1}`,
+          price: 10 + ((p * 7 + v) % 90),
+          onHand: seed.onHand ?? 10,
+        })),
+      );
+    }
+    stores.set(store.storeHash, store);
+    return store;
+  };
+
+  const handle = async (store: BigCommerceStore, method: string, path: string, url: URL, request: IncomingMessage, response: ServerResponse) => {
+    const stats = store.stats;
+    stats.requests++;
+    stats.firstRequestAt ??= clock.now();
+    stats.lastRequestAt = clock.now();
+    if (!store.take()) {
+      stats.tooManyRequests++;
+      return sendJson(response, 429, { status: 429, title: "Too many requests", type: "https://developer.bigcommerce.com/api-docs/getting-started/api-status-codes" }, store.headers());
+    }
+    stats.served++;
+    const headers = store.headers();
+    const fault = faults.get(store.storeHash)?.shift();
+    if (fault === "http500") return sendJson(response, 500, { status: 500, title: "Internal Server Error" }, headers);
+    const send = (status: number, body: unknown) => {
+      if (fault === "drop-after-apply") {
+        request.socket.destroy();
+        return;
+      }
+      sendJson(response, status, body, headers);
+    };
+    const problem = (status: number, title: string) =>
+      send(status, { status, title, type: "https://developer.bigcommerce.com/api-docs/getting-started/api-status-codes", errors: {} });
+
+    const productBody = (product: Product, withVariants: boolean) => ({
+      id: product.id,
+      name: product.name,
+      type: "physical",
+      sku: product.sku,
+      price: product.price,
+      inventory_level: product.variantIds.reduce((sum, id) => sum + totalOnHand(store, id), 0),
+      inventory_tracking: "variant",
+      date_modified: product.dateModified,
+      ...(withVariants ? { variants: product.variantIds.map((id) => variantBody(store, store.variants.get(id)!)) } : {}),
+    });
+    const paged = <T>(items: T[]) => {
+      const limit = Math.min(Number(url.searchParams.get("limit") ?? 50), 1000);
+      const page = Math.max(1, Number(url.searchParams.get("page") ?? 1));
+      const data = items.slice((page - 1) * limit, page * limit);
+      const totalPages = Math.max(1, Math.ceil(items.length / limit));
+      return {
+        data,
+        meta: {
+          pagination: {
+            total: items.length,
+            count: data.length,
+            per_page: limit,
+            current_page: page,
+            total_pages: totalPages,
+            links: { current: `?limit=${limit}&page=${page}`, ...(page < totalPages ? { next: `?limit=${limit}&page=${page + 1}` } : {}) },
+          },
+        },
+      };
+    };
+    const listFilter = (name: string) => url.searchParams.get(name)?.split(",").filter(Boolean);
+
+    let match: RegExpExecArray | null;
+    if (method === "GET" && path === "/v3/catalog/products") {
+      const withVariants = (url.searchParams.get("include") ?? "").includes("variants");
+      return send(200, paged([...store.products.values()].map((product) => productBody(product, withVariants))));
+    }
+    if (method === "GET" && (match = /^\/v3\/catalog\/products\/(\d+)$/.exec(path))) {
+      const product = store.products.get(Number(match[1]));
+      if (!product) return problem(404, "The requested product was not found.");
+      return send(200, { data: productBody(product, (url.searchParams.get("include") ?? "").includes("variants")), meta: {} });
+    }
+    if (method === "GET" && (match = /^\/v3\/catalog\/products\/(\d+)\/variants$/.exec(path))) {
+      const product = store.products.get(Number(match[1]));
+      if (!product) return problem(404, "The requested product was not found.");
+      return send(200, paged(product.variantIds.map((id) => variantBody(store, store.variants.get(id)!))));
+    }
+    if (method === "GET" && path === "/v3/catalog/variants") {
+      const skus = listFilter("sku:in");
+      const variants = [...store.variants.values()].filter((variant) => !skus || skus.includes(variant.sku));
+      return send(200, paged(variants.map((variant) => variantBody(store, variant))));
+    }
+    if (method === "GET" && path === "/v3/inventory/locations") {
+      return send(200, paged([...store.locations.values()].map((l) => ({ id: l.id, code: l.code, label: l.label, enabled: true, type_id: "PHYSICAL" }))));
+    }
+    if (method === "GET" && path === "/v3/inventory/items") {
+      const variantIds = listFilter("variant_id:in")?.map(Number);
+      const productIds = listFilter("product_id:in")?.map(Number);
+      const skus = listFilter("sku:in");
+      const locationIds = listFilter("location_id:in")?.map(Number);
+      const variants = [...store.variants.values()].filter(
+        (variant) =>
+          (!variantIds || variantIds.includes(variant.id)) &&
+          (!productIds || productIds.includes(variant.product_id)) &&
+          (!skus || skus.includes(variant.sku)),
+      );
+      return send(
+        200,
+        paged(
+          variants.map((variant) => ({
+            identity: { sku: variant.sku, variant_id: variant.id, product_id: variant.product_id, sku_id: variant.id },
+            locations: [...store.locations.values()]
+              .filter((location) => !locationIds || locationIds.includes(location.id))
+              .map((location) => {
+                const level = store.inventory.get(`${variant.id}@${location.id}`)!;
+                return {
+                  location_id: location.id,
+                  location_code: location.code,
+                  location_name: location.label,
+                  available_to_sell: Math.max(0, level.onHand - level.safetyStock),
+                  total_inventory_onhand: level.onHand,
+                  location_enabled: true,
+                  settings: { safety_stock: level.safetyStock, is_in_stock: level.onHand > 0, warning_level: 0, bin_picking_number: "" },
+                };
+              }),
+          })),
+        ),
+      );
+    }
+    const absolute = method === "PUT" && path === "/v3/inventory/adjustments/absolute";
+    const relative = method === "POST" && path === "/v3/inventory/adjustments/relative";
+    if (absolute || relative) {
+      let body: { reason?: string; items?: Array<Record<string, unknown>> };
+      try {
+        body = JSON.parse(await readBody(request)) as typeof body;
+      } catch {
+        return problem(400, "The request body is not valid JSON.");
+      }
+      if (!Array.isArray(body.items) || body.items.length === 0) return problem(422, "items is required");
+      if (body.items.length > 2_000) return problem(422, "Limit of 2000 items for payload length exceeded.");
+      const resolved: Array<{ key: string; variantId: number; locationId: number; quantity: number }> = [];
+      for (const item of body.items) {
+        const locationId = item.location_id;
+        const quantity = item.quantity;
+        if (typeof locationId !== "number" || !store.locations.has(locationId)) return problem(422, `Location ${String(locationId)} not found`);
+        if (typeof quantity !== "number" || !Number.isInteger(quantity)) return problem(422, "quantity must be an integer");
+        const identities = ["variant_id", "product_id", "sku"].filter((key) => item[key] !== undefined);
+        if (identities.length !== 1) return problem(422, "each item needs exactly one of variant_id, product_id, sku");
+        const variant =
+          item.variant_id !== undefined
+            ? store.variants.get(item.variant_id as number)
+            : item.sku !== undefined
+              ? [...store.variants.values()].find((v) => v.sku === item.sku)
+              : undefined;
+        if (item.product_id !== undefined) return problem(422, `[Item with product_id ${String(item.product_id)} is tracked by variant, please update stock by variant id]`);
+        if (!variant) return problem(422, `Item ${JSON.stringify(item)} not found`);
+        if (absolute && quantity < 0) return problem(422, "quantity must not be negative");
+        resolved.push({ key: `${variant.id}@${locationId}`, variantId: variant.id, locationId, quantity });
+      }
+      for (const item of resolved) {
+        const level = store.inventory.get(item.key)!;
+        level.onHand = absolute ? item.quantity : level.onHand + item.quantity;
+        store.variants.get(item.variantId)!.dateModified = store.nowIso();
+      }
+      for (const item of resolved) store.emitInventoryChanged(item.variantId, item.locationId);
+      return send(200, { transaction_id: randomUUID() });
+    }
+    return problem(404, "Not Found");
+  };
+
+  const running = await listen(async (request, response) => {
+    const url = new URL(request.url ?? "/", "http://simulator");
+    const match = /^\/stores\/([^/]+)(\/v3\/.*)$/.exec(url.pathname);
+    if (!match) return sendJson(response, 404, { status: 404, title: "Not Found" });
+    const store = stores.get(match[1]!);
+    if (!store) return sendJson(response, 404, { status: 404, title: "Store not found" });
+    if (request.headers["x-auth-token"] !== store.accessToken) return sendJson(response, 401, { status: 401, title: "Unauthorized" });
+    return handle(store, request.method ?? "GET", match[2]!, url, request, response);
+  }, options.port ?? 0);
+
+  for (const storeOptions of options.stores ?? []) addStore(storeOptions);
+
+  return {
+    url: running.url,
+    addStore,
+    store: (storeHash) => {
+      const store = stores.get(storeHash);
+      if (!store) throw new Error(`no simulated store ${storeHash}`);
+      return store;
+    },
+    stats: (storeHash) => ({ ...stores.get(storeHash)!.stats }),
+    injectFault: (storeHash, fault, times = 1) => {
+      const queue = faults.get(storeHash) ?? [];
+      for (let i = 0; i < times; i++) queue.push(fault);
+      faults.set(storeHash, queue);
+    },
+    onChange: (listener) => feed.onChange(listener),
+    close: running.close,
+  };
+}
+
+function totalOnHand(store: BigCommerceStore, variantId: number): number {
+  let total = 0;
+  for (const location of store.locations.keys()) total += store.onHand(variantId, location) ?? 0;
+  return total;
+}
+
+function variantBody(store: BigCommerceStore, variant: Variant) {
+  return {
+    id: variant.id,
+    product_id: variant.product_id,
+    sku: variant.sku,
+    sku_id: variant.id,
+    price: variant.price,
+    calculated_price: variant.price,
+    inventory_level: totalOnHand(store, variant.id),
+    date_modified: variant.dateModified,
+  };
+}
+
+function emptyStats(): BigCommerceStats {
+  return { requests: 0, tooManyRequests: 0, served: 0, otherApps: 0, windowsStarted: 0 };
+}
