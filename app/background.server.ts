@@ -1,4 +1,5 @@
 import type { AppContext } from "./context.server";
+import { startWebhookWorkers } from "./webhooks/workers.server";
 
 /** Stops a piece of background work and resolves once it has let go of the database. */
 export type StopWork = () => Promise<void>;
@@ -8,7 +9,8 @@ export type StopWork = () => Promise<void>;
  * flushers). In the embedded mode it all runs inside the app process; with PostgreSQL the
  * same work can also run in separate `npm run worker` processes.
  */
-export async function startBackgroundWork(_context: AppContext): Promise<StopWork[]> {
+export async function startBackgroundWork(context: AppContext): Promise<StopWork[]> {
   const stops: StopWork[] = [];
+  stops.push(startWebhookWorkers(context));
   return stops;
 }

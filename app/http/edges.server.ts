@@ -2,6 +2,7 @@ import type { AppContext } from "../context.server";
 import type { Migration } from "../db/migrations.server";
 import { registerHealthRoutes } from "./health.server";
 import { Router } from "./router.server";
+import { registerWebhookRoutes } from "../webhooks/routes.server";
 
 /**
  * Every machine-to-machine edge of Lockstep, answered on node:http before the Remix admin:
@@ -10,5 +11,6 @@ import { Router } from "./router.server";
 export function createEdgeRouter(context: AppContext, migrations: Migration[]): Router {
   const router = new Router();
   registerHealthRoutes(router, context, migrations);
+  registerWebhookRoutes(router, context);
   return router;
 }

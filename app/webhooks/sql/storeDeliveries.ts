@@ -38,11 +38,12 @@ interface Row {
 export async function storeDeliveries(sql: SqlRunner, deliveries: readonly Delivery[]): Promise<StoreOutcome[]> {
   const rows = await sql.query<Row>(
     `WITH input AS (
-       SELECT * FROM unnest($1::"Platform"[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::timestamptz[])
-         WITH ORDINALITY AS i(platform, domain, topic, delivery_id, event_id, payload, api_version, triggered_at, received_at, ord)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::timestamptz[])
+         WITH ORDINALITY AS i(platform_name, domain, topic, delivery_id, event_id, payload, api_version, triggered_at, received_at, ord)
      ), resolved AS (
-       SELECT i.*, s.id AS shop_id, s.install_state
-       FROM input i LEFT JOIN shop s ON s.platform = i.platform AND s.domain = i.domain
+       SELECT i.platform_name::"Platform" AS platform, i.domain, i.topic, i.delivery_id, i.event_id, i.payload, i.api_version, i.triggered_at, i.received_at, i.ord,
+         s.id AS shop_id, s.install_state
+       FROM input i LEFT JOIN shop s ON s.platform = i.platform_name::"Platform" AND s.domain = i.domain
      ), inserted AS (
        INSERT INTO webhook_inbox (platform, shop_id, topic, delivery_id, event_id, payload, api_version, triggered_at, received_at)
        SELECT platform, shop_id, topic, delivery_id, event_id, payload, api_version, triggered_at, received_at

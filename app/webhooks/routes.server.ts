@@ -1,0 +1,148 @@
+import { createHash } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import { LockstepError } from "../config/errors";
+import type { AppContext } from "../context.server";
+import { readBody, sendError, sendJson } from "../http/respond.server";
+import type { RouteRequest, Router } from "../http/router.server";
+import { verifyBigCommerceDelivery, verifySignedPayloadJwt } from "./bigcommerce";
+import { createInbox, type Inbox } from "./inbox.server";
+import { webhookMetrics } from "./metrics";
+import { minimiseShopifyPayload } from "./normalise/shopify";
+import { verifyShopifyDelivery } from "./shopify";
+import type { StoreOutcome } from "./sql/storeDeliveries";
+
+const slot = globalThis as { __lockstepWebhookInbox?: { db: unknown; inbox: Inbox } };
+
+/** The process's inbox for this database (workers started in the same process listen to it). */
+export function processInbox(context: AppContext): Inbox {
+  if (slot.__lockstepWebhookInbox?.db !== context.db) {
+    const inbox = createInbox({
+      sql: context.db.sql,
+      metrics: webhookMetrics(),
+      // PGlite is one connection: more flushes at once would only queue behind each other.
+      maxInFlight: context.db.kind === "pglite" ? 1 : 4,
+      log: (message, error) => console.error(JSON.stringify({ level: "error", message, error: String(error) })),
+    });
+    slot.__lockstepWebhookInbox = { db: context.db, inbox };
+  }
+  return slot.__lockstepWebhookInbox.inbox;
+}
+
+function answer(outcome: StoreOutcome): { status: number; body: unknown } {
+  switch (outcome.kind) {
+    case "stored":
+      return { status: 200, body: { ok: true } };
+    case "duplicate":
+      return { status: 200, body: { ok: true, duplicate: true } };
+    case "unknown_shop":
+      throw new LockstepError("unknown_shop", "This shop has not installed Lockstep", 404);
+    case "shop_uninstalled":
+      throw new LockstepError("shop_uninstalled", "This shop has uninstalled Lockstep", 404);
+  }
+}
+
+function rejected(error: unknown): never {
+  webhookMetrics().rejectedWith(error instanceof LockstepError ? error.code : "internal_error");
+  throw error;
+}
+
+async function receiveShopify(context: AppContext, inbox: Inbox, req: IncomingMessage): Promise<{ status: number; body: unknown }> {
+  const receivedAt = new Date();
+  webhookMetrics().received();
+  try {
+    const body = await readBody(req, context.config.webhooks.bodyLimitBytes);
+    const secrets = [context.config.shopifyApiSecret, ...(context.config.shopifyPreviousApiSecret ? [context.config.shopifyPreviousApiSecret] : [])];
+    const headers = verifyShopifyDelivery(body, req.headers, secrets);
+    let payload: string;
+    try {
+      payload = minimiseShopifyPayload(headers.topic, body.toString("utf8"));
+    } catch {
+      throw new LockstepError("invalid_json", "The request body is not valid JSON", 400);
+    }
+    const outcome = await inbox.store({
+      platform: "shopify",
+      shopDomain: headers.shopDomain,
+      topic: headers.topic,
+      deliveryId: headers.webhookId,
+      eventId: headers.eventId,
+      payload,
+      apiVersion: headers.apiVersion,
+      triggeredAt: headers.triggeredAt,
+      receivedAt,
+    });
+    return answer(outcome);
+  } catch (error) {
+    return rejected(error);
+  }
+}
+
+async function receiveBigCommerce(context: AppContext, inbox: Inbox, req: IncomingMessage): Promise<{ status: number; body: unknown }> {
+  const receivedAt = new Date();
+  webhookMetrics().received();
+  try {
+    const body = await readBody(req, context.config.webhooks.bodyLimitBytes);
+    const delivery = verifyBigCommerceDelivery(body, req.headers, context.config.bigCommerce.clientSecret);
+    const outcome = await inbox.store({
+      platform: "bigcommerce",
+      shopDomain: `stores/${delivery.storeHash}`,
+      topic: delivery.scope,
+      deliveryId: delivery.webhookId,
+      eventId: delivery.hash,
+      payload: body.toString("utf8"),
+      triggeredAt: delivery.createdAt,
+      receivedAt,
+    });
+    return answer(outcome);
+  } catch (error) {
+    return rejected(error);
+  }
+}
+
+/**
+ * Platform webhooks and BigCommerce's app callbacks. Each answers 200 only after the delivery
+ * is durably stored; processing happens later, in the workers.
+ */
+export function registerWebhookRoutes(router: Router, context: AppContext): void {
+  const inbox = processInbox(context);
+  const respond = (handler: (req: IncomingMessage) => Promise<{ status: number; body: unknown }>) =>
+    async ({ req, res }: RouteRequest) => {
+      try {
+        const { status, body } = await handler(req);
+        sendJson(res, status, body);
+      } catch (error) {
+        sendError(res, error);
+      }
+    };
+
+  router.on("POST", "/webhooks/shopify", respond((req) => receiveShopify(context, inbox, req)));
+  router.on("POST", "/webhooks/bigcommerce", respond((req) => receiveBigCommerce(context, inbox, req)));
+
+  // BigCommerce opens the app with `load`, and calls `uninstall` when the merchant removes it.
+  router.on("GET", "/auth/bigcommerce/load", async ({ res, url }) => {
+    const claims = verifySignedPayloadJwt(url.searchParams.get("signed_payload_jwt") ?? undefined, context.config.bigCommerce.clientSecret, context.config.bigCommerce.clientId, new Date());
+    const rows = await context.db.sql.query<{ id: string; install_state: string }>(
+      `SELECT id, install_state::text AS install_state FROM shop WHERE platform = 'bigcommerce' AND domain = $1`,
+      [`stores/${claims.storeHash}`],
+    );
+    const shop = rows[0];
+    if (!shop || shop.install_state !== "installed") throw new LockstepError("unknown_shop", "This store has not installed Lockstep", 404);
+    sendJson(res, 200, { shop: { id: shop.id, domain: `stores/${claims.storeHash}` }, userId: claims.userId ?? null });
+  });
+  router.on("GET", "/auth/bigcommerce/uninstall", respond(async (req) => {
+    const receivedAt = new Date();
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const jwt = url.searchParams.get("signed_payload_jwt") ?? undefined;
+    const claims = verifySignedPayloadJwt(jwt, context.config.bigCommerce.clientSecret, context.config.bigCommerce.clientId, receivedAt);
+    // Through the inbox like any webhook: durable, deduplicated (one callback = one token), processed by the workers.
+    const outcome = await inbox.store({
+      platform: "bigcommerce",
+      shopDomain: `stores/${claims.storeHash}`,
+      topic: "store/app/uninstalled",
+      deliveryId: `uninstall:${createHash("sha256").update(jwt!).digest("hex")}`,
+      payload: JSON.stringify({ scope: "store/app/uninstalled", producer: `stores/${claims.storeHash}`, created_at: Math.floor(claims.issuedAt.getTime() / 1000), data: {} }),
+      triggeredAt: claims.issuedAt,
+      receivedAt,
+    });
+    return answer(outcome);
+  }));
+}
