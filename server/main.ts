@@ -4,9 +4,20 @@ import { loadConfig } from "../app/config/config.server";
 import { ConfigError } from "../app/config/errors";
 import { DEMO_SHOP_DOMAIN, seedDemoShop } from "../app/demo/seed.server";
 import { prepareDemoEnvironment } from "./demoEnvironment";
-import { startLockstep } from "./app";
+import { type RunningLockstep, startLockstep } from "./app";
 
 async function main(): Promise<void> {
+  // Signals are caught from the first moment: a stop during start-up still closes the database.
+  const lifecycle: { running?: RunningLockstep; stopSignal?: string } = {};
+  const stop = (signal: string) => {
+    if (lifecycle.stopSignal) return;
+    lifecycle.stopSignal = signal;
+    console.log(`${signal}: shutting down`);
+    if (lifecycle.running) shutDown(lifecycle.running);
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+
   const demo = process.argv.includes("--demo");
   const demoSecrets = demo ? prepareDemoEnvironment(process.env) : undefined;
   const config = loadConfig();
@@ -26,22 +37,18 @@ async function main(): Promise<void> {
     console.log(`  Admin:       ${running.url}/app  (log in with the password below)`);
     for (const line of demoSecrets!.describe(process.env)) console.log(`  ${line}`);
   }
+  lifecycle.running = running;
+  if (lifecycle.stopSignal) shutDown(running);
+}
 
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`${signal}: shutting down`);
-    running.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error(error);
-        process.exit(1);
-      },
-    );
-  };
-  process.on("SIGINT", () => stop("SIGINT"));
-  process.on("SIGTERM", () => stop("SIGTERM"));
+function shutDown(running: { close(): Promise<void> }): void {
+  running.close().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
 }
 
 main().catch((error: unknown) => {
