@@ -1,0 +1,86 @@
+import { DEFAULT_POLICY } from "../policy";
+
+// SQL fragments shared by the availability read and the reservation statement, so that what a
+// storefront is shown and what a reservation is checked against are the same formula:
+//   availableToSell = onHand − committed − reserved − safetyStock   (never below zero)
+// per location or pooled over active locations, minus committed holds the platform does not
+// reflect yet; preorder / backorder items count virtual stock (limit − sold − reserved) instead.
+
+/** The shop's policy as one row (`policy` CTE), defaults filled in. `shopParam` is e.g. `$1`. */
+export function policyCte(shopParam: string): string {
+  const d = DEFAULT_POLICY;
+  return `policy AS MATERIALIZED (
+    SELECT coalesce(p.availability_mode::text, '${d.availabilityMode}') AS mode,
+           coalesce(p.default_safety_stock, ${d.defaultSafetyStock}) AS default_safety,
+           coalesce(p.oversell_threshold, ${d.oversellThreshold}) AS oversell,
+           coalesce(p.stale_after_seconds, ${d.staleAfterSeconds}) AS stale_after,
+           coalesce(p.stale_action::text, '${d.staleAction}') AS stale_action,
+           coalesce(p.stale_cap_quantity, ${d.staleCapQuantity}) AS stale_cap,
+           coalesce(p.low_stock_threshold, ${d.lowStockThreshold}) AS low_stock,
+           coalesce(p.cache_ttl_seconds, ${d.cacheTtlSeconds}) AS cache_ttl,
+           coalesce(p.reservation_ttl_seconds, ${d.reservationTtlSeconds}) AS reservation_ttl
+    FROM (SELECT 1) AS one LEFT JOIN inventory_policy p ON p.shop_id = ${shopParam}::uuid
+  )`;
+}
+
+/** Which holds count for a scope: the pooled scope counts every physical scope, a location only itself. */
+export function holdsInScope(hold: string, scope: string): string {
+  return `(${hold}.scope = ${scope} OR (${scope} = 'all' AND ${hold}.scope <> 'virtual'))`;
+}
+
+interface PositionInputs {
+  /** Expression of the item's variant id. */
+  variant: string;
+  /** Expression of the scope: 'all', a location id, or 'virtual'. */
+  scope: string;
+  /** Expressions of what our holds take: units reserved, virtual units sold, pending committed holds (jsonb array). */
+  reserved: string;
+  sold: string;
+  pending: string;
+  /** Expression of the current time (timestamptz). */
+  now: string;
+}
+
+/**
+ * A lateral subquery giving `available`, `stale`, `updated_at`, `virtual_kind`, `promise_date`
+ * of one item in one scope. Needs the `policy` CTE in the statement.
+ */
+export function stockPosition(p: PositionInputs): string {
+  return `(
+    SELECT
+      CASE
+        WHEN ${p.scope} = 'virtual' THEN greatest(0, coalesce(st.virtual_limit, 0) - ${p.sold} - ${p.reserved})
+        WHEN lv.stale THEN CASE pol.stale_action
+          WHEN 'cap' THEN least(greatest(0, x.raw), pol.stale_cap)
+          WHEN 'hide_low_stock' THEN CASE WHEN x.raw <= pol.low_stock THEN 0 ELSE x.raw END
+          ELSE 0 END
+        ELSE greatest(0, x.raw + pol.oversell)
+      END::int AS available,
+      (${p.scope} <> 'virtual' AND lv.stale) AS stale,
+      CASE WHEN ${p.scope} = 'virtual' THEN st.updated_at ELSE lv.updated_at END AS updated_at,
+      st.virtual_kind::text AS virtual_kind,
+      st.promise_date
+    FROM policy pol
+    LEFT JOIN inventory_item_setting st ON st.variant_id = ${p.variant}
+    CROSS JOIN LATERAL (
+      SELECT coalesce(sum(l.on_hand - l.committed - l.safety_stock), 0)::int AS net,
+             coalesce(bool_or(l.source_updated_at IS NULL OR l.source_updated_at < ${p.now} - make_interval(secs => pol.stale_after)), false) AS stale,
+             max(l.source_updated_at) AS updated_at
+      FROM inventory_level l JOIN location loc ON loc.id = l.location_id AND loc.active
+      WHERE l.variant_id = ${p.variant} AND ${p.scope} <> 'virtual' AND (${p.scope} = 'all' OR l.location_id::text = ${p.scope})
+    ) lv
+    CROSS JOIN LATERAL (
+      -- A committed hold stops counting once a level of the item is newer than its order: from then
+      -- on the platform's own numbers include the order. Same row, same instant: never twice, never zero.
+      SELECT coalesce(sum((e->>'q')::int), 0)::int AS q
+      FROM jsonb_array_elements(${p.pending}) e
+      WHERE NOT EXISTS (
+        SELECT 1 FROM inventory_level done
+        WHERE done.variant_id = ${p.variant} AND done.source_updated_at >= (e->>'at')::timestamptz
+      )
+    ) pq
+    CROSS JOIN LATERAL (
+      SELECT lv.net - coalesce(st.safety_stock, pol.default_safety) - ${p.reserved} - pq.q AS raw
+    ) x
+  )`;
+}
