@@ -1,0 +1,247 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { installShop } from "../../app/shops/shops.server";
+import type { DomainEvent } from "../../app/webhooks/events";
+import { webhookMetrics } from "../../app/webhooks/metrics";
+import { getInboxLag } from "../../app/webhooks/sql/getInboxLag";
+import { onApplied } from "../../app/webhooks/subscribers.server";
+import { processDueRows, type WebhookWorkerOptions } from "../../app/webhooks/worker.server";
+import { shopifyPayload, signShopifyDelivery } from "../../simulators/webhooks/shopify";
+import { useTestDatabase } from "../helpers/database";
+import { SHOPIFY_SECRET, startWebhookServer, type WebhookServer } from "./helpers";
+
+const database = useTestDatabase();
+let server: WebhookServer;
+
+function worker(overrides: Partial<WebhookWorkerOptions> = {}): WebhookWorkerOptions {
+  return { sql: database().sql, workerId: "test-worker", metrics: webhookMetrics(), maxAttempts: 3, leaseMs: 30_000, random: () => 0, ...overrides };
+}
+
+/** Processes until nothing is due (bounded). */
+async function drain(overrides: Partial<WebhookWorkerOptions> = {}): Promise<void> {
+  for (let round = 0; round < 50; round++) if ((await processDueRows(worker(overrides))) === 0) return;
+  throw new Error("the inbox did not drain");
+}
+
+async function send(shop: string, topic: string, fields: Record<string, unknown> = {}, extra: { triggeredAt?: Date; eventId?: string } = {}): Promise<number> {
+  const delivery = signShopifyDelivery({ secret: SHOPIFY_SECRET, shopDomain: shop, topic, payload: shopifyPayload(topic, fields), ...extra });
+  return (await server.post("/webhooks/shopify", delivery)).status;
+}
+
+async function one<T>(text: string, params: unknown[] = []): Promise<T> {
+  const rows = await database().sql.query<T>(text, params);
+  return rows[0]!;
+}
+
+async function newShop(name: string): Promise<{ id: string; domain: string }> {
+  const shop = await installShop(database().prisma, { platform: "shopify", domain: `${name}.myshopify.com` });
+  return { id: shop.id, domain: shop.domain };
+}
+
+const at = (minute: number) => new Date(Date.UTC(2026, 10, 27, 10, minute)).toISOString();
+
+beforeAll(async () => {
+  server = await startWebhookServer(database());
+});
+afterAll(async () => {
+  await server.close();
+});
+
+describe("Shopify topics, applied", () => {
+  it("locations and inventory levels: unknown items and locations are created, on_hand = available + committed, disconnect zeroes", async () => {
+    const shop = await newShop("levels");
+    expect(await send(shop.domain, "locations/create", { id: 11, name: "Dock", updated_at: at(1) })).toBe(200);
+    expect(await send(shop.domain, "inventory_levels/connect", { inventory_item_id: 501, location_id: 11, available: 0, updated_at: at(2) })).toBe(200);
+    expect(await send(shop.domain, "inventory_levels/update", { inventory_item_id: 502, location_id: 99, available: 4, updated_at: at(2) })).toBe(200);
+    await drain();
+    expect(await one(`SELECT name, active FROM location WHERE shop_id = $1 AND external_id = '11'`, [shop.id])).toEqual({ name: "Dock", active: true });
+    expect(await one(`SELECT count(*)::int AS n FROM location WHERE shop_id = $1 AND external_id = '99'`, [shop.id])).toEqual({ n: 1 });
+
+    // Another domain holds 3 units committed to unfulfilled orders: Shopify's `available` excludes them.
+    await database().sql.query(`UPDATE inventory_level SET committed = 3 WHERE shop_id = $1`, [shop.id]);
+    expect(await send(shop.domain, "inventory_levels/update", { inventory_item_id: 501, location_id: 11, available: 6, updated_at: at(3) })).toBe(200);
+    await drain();
+    const level = `SELECT l.on_hand, l.committed FROM inventory_level l JOIN variant v ON v.id = l.variant_id JOIN location o ON o.id = l.location_id
+      WHERE l.shop_id = $1 AND v.inventory_item_external_id = $2 AND o.external_id = $3`;
+    expect(await one(level, [shop.id, "501", "11"])).toEqual({ on_hand: 9, committed: 3 });
+
+    expect(await send(shop.domain, "inventory_levels/disconnect", { inventory_item_id: 501, location_id: 11, updated_at: at(4) })).toBe(200);
+    expect(await send(shop.domain, "locations/update", { id: 11, name: "Dock B", active: false, updated_at: at(4) })).toBe(200);
+    await drain();
+    expect(await one(level, [shop.id, "501", "11"])).toEqual({ on_hand: 0, committed: 0 });
+    expect(await one(`SELECT name, active FROM location WHERE shop_id = $1 AND external_id = '11'`, [shop.id])).toEqual({ name: "Dock B", active: false });
+    expect(await send(shop.domain, "locations/delete", { id: 99 })).toBe(200);
+    await drain();
+    expect(await one(`SELECT active FROM location WHERE shop_id = $1 AND external_id = '99'`, [shop.id])).toEqual({ active: false });
+  });
+
+  it("products, variants, prices and inventory items; the placeholder an inventory event made is adopted by the product", async () => {
+    const shop = await newShop("catalog");
+    expect(await send(shop.domain, "inventory_levels/update", { inventory_item_id: 2718783465968840, location_id: 5, available: 7, updated_at: at(1) })).toBe(200);
+    await drain();
+    expect(await send(shop.domain, "products/create", { updated_at: at(2) })).toBe(200);
+    await drain();
+    const variants = await database().sql.query(
+      `SELECT external_id, inventory_item_external_id, sku, title, price::text AS price FROM variant WHERE shop_id = $1 ORDER BY external_id`,
+      [shop.id],
+    );
+    expect(variants).toEqual([
+      { external_id: "6426670414727139", inventory_item_external_id: "2718783465968840", sku: "example-shirt-s", title: "Small", price: "19.9900" },
+      { external_id: "7576504846442039", inventory_item_external_id: "2718783465968841", sku: "example-shirt-m", title: "Medium", price: "19.9900" },
+    ]);
+    // The level recorded before the product existed now belongs to the real variant.
+    expect(await one(`SELECT l.on_hand FROM inventory_level l JOIN variant v ON v.id = l.variant_id WHERE v.external_id = '6426670414727139'`)).toEqual({ on_hand: 7 });
+
+    const product = shopifyPayload("products/update") as { variants: Array<Record<string, unknown>> };
+    product.variants[0]!.price = "24.50";
+    expect(await send(shop.domain, "products/update", { title: "Better T-Shirt", variants: product.variants, updated_at: at(3) })).toBe(200);
+    expect(await send(shop.domain, "inventory_items/update", { id: 2718783465968841, sku: "shirt-m-2026", updated_at: at(4) })).toBe(200);
+    await drain();
+    expect(await one(`SELECT title, status FROM product WHERE shop_id = $1 AND external_id = '7880321196742929'`, [shop.id])).toEqual({ title: "Better T-Shirt", status: "active" });
+    expect(await one(`SELECT price::text AS price FROM variant WHERE shop_id = $1 AND external_id = '6426670414727139'`, [shop.id])).toEqual({ price: "24.5000" });
+    expect(await one(`SELECT sku FROM variant WHERE shop_id = $1 AND external_id = '7576504846442039'`, [shop.id])).toEqual({ sku: "shirt-m-2026" });
+
+    expect(await send(shop.domain, "products/delete", { id: 7880321196742929 }, { triggeredAt: new Date(at(5)) })).toBe(200);
+    await drain();
+    expect(await one(`SELECT status FROM product WHERE shop_id = $1 AND external_id = '7880321196742929'`, [shop.id])).toEqual({ status: "deleted" });
+    // An older update arriving after the delete does not resurrect it.
+    expect(await send(shop.domain, "products/update", { updated_at: at(4) })).toBe(200);
+    await drain();
+    expect(await one(`SELECT status FROM product WHERE shop_id = $1 AND external_id = '7880321196742929'`, [shop.id])).toEqual({ status: "deleted" });
+  });
+
+  it("orders: ids, tokens, line items and totals kept, no personal data; paid, updated, cancelled, refunded; subscribers told", async () => {
+    const shop = await newShop("orders");
+    const seen: DomainEvent[] = [];
+    const stop = [onApplied("OrderCreated", (event) => void seen.push(event)), onApplied("OrderCancelled", (event) => void seen.push(event))];
+    try {
+      expect(await send(shop.domain, "orders/create", { updated_at: at(1) })).toBe(200);
+      await drain();
+      const order = `SELECT external_id, cart_token, checkout_token, customer_external_id, total_price::text AS total, financial_status, cancelled, line_items, refunds
+        FROM platform_order WHERE shop_id = $1`;
+      expect(await one(order, [shop.id])).toEqual({
+        external_id: "8209829119461545",
+        cart_token: "cart-68778783ad298f1c80c3bafcddeea02f",
+        checkout_token: "bd5a8aa1ecd019dd3520ff791ee3a24c",
+        customer_external_id: "1153106273147239",
+        total: "39.9800",
+        financial_status: "pending",
+        cancelled: false,
+        line_items: [{ lineItemExternalId: "8665503117664390", variantExternalId: "6426670414727139", sku: "example-shirt-s", quantity: 2 }],
+        refunds: {},
+      });
+      expect(seen).toEqual([expect.objectContaining({ type: "OrderCreated", shopId: shop.id, cartToken: "cart-68778783ad298f1c80c3bafcddeea02f", lineItems: [expect.objectContaining({ sku: "example-shirt-s", quantity: 2 })] })]);
+
+      expect(await send(shop.domain, "orders/paid", { updated_at: at(2) })).toBe(200);
+      await drain();
+      expect(await one(`SELECT financial_status FROM platform_order WHERE shop_id = $1`, [shop.id])).toEqual({ financial_status: "paid" });
+      // orders/updated from before the payment arrives late: the newer status stays.
+      expect(await send(shop.domain, "orders/updated", { updated_at: at(1), financial_status: "pending" })).toBe(200);
+      expect(await send(shop.domain, "refunds/create", { created_at: at(3), processed_at: at(3) })).toBe(200);
+      expect(await send(shop.domain, "orders/cancelled", { updated_at: at(4), cancelled_at: at(4) })).toBe(200);
+      await drain();
+      const final = await one<{ financial_status: string; cancelled: boolean; refunds: Record<string, unknown> }>(order, [shop.id]);
+      expect(final.financial_status).toBe("paid");
+      expect(final.cancelled).toBe(true);
+      expect(Object.keys(final.refunds)).toEqual(["509562969"]);
+      expect(seen.map((event) => event.type)).toEqual(["OrderCreated", "OrderCancelled"]);
+      const everything = JSON.stringify(await database().sql.query(`SELECT * FROM platform_order WHERE shop_id = $1`, [shop.id]));
+      expect(everything).not.toMatch(/@|Lovelace|phone|address|4242/);
+    } finally {
+      stop.forEach((unsubscribe) => unsubscribe());
+    }
+  });
+
+  it("compliance: data_request reports the customer's orders, customers/redact deletes them, shop/redact deletes the shop's data", async () => {
+    const shop = await newShop("privacy");
+    expect(await send(shop.domain, "orders/create", { id: 299938, customer: { id: 191167, email: "john@example.com" }, updated_at: at(1) })).toBe(200);
+    expect(await send(shop.domain, "orders/create", { id: 777, customer: { id: 5 }, updated_at: at(1) })).toBe(200);
+    expect(await send(shop.domain, "customers/data_request")).toBe(200);
+    await drain();
+    const report = await one<{ result: { customerId: string; orders: Array<{ orderId: string }> } }>(
+      `SELECT result FROM compliance_request WHERE shop_id = $1 AND topic = 'customers/data_request'`,
+      [shop.id],
+    );
+    expect(report.result.customerId).toBe("191167");
+    expect(report.result.orders.map((order) => order.orderId)).toEqual(["299938"]);
+    expect(JSON.stringify(report)).not.toMatch(/@|555-625-1199/);
+
+    expect(await send(shop.domain, "customers/redact")).toBe(200);
+    await drain();
+    expect(await database().sql.query(`SELECT external_id FROM platform_order WHERE shop_id = $1`, [shop.id])).toEqual([{ external_id: "777" }]);
+
+    expect(await send(shop.domain, "products/create", { updated_at: at(2) })).toBe(200);
+    expect(await send(shop.domain, "shop/redact")).toBe(200);
+    await drain();
+    for (const table of ["platform_order", "product", "variant", "inventory_level", "location"]) {
+      expect(await one(`SELECT count(*)::int AS n FROM ${table} WHERE shop_id = $1`, [shop.id]), table).toEqual({ n: 0 });
+    }
+    expect(await database().sql.query(`SELECT topic FROM webhook_inbox WHERE shop_id = $1`, [shop.id])).toEqual([{ topic: "shop/redact" }]);
+  });
+
+  it("app/scopes_update records the scopes; app/uninstalled stops work for the shop and removes its sessions", async () => {
+    const shop = await newShop("leaving");
+    await database().sql.query(`INSERT INTO session (id, shop, state, access_token) VALUES ('offline_leaving', $1, 'x', 'shpat_secret')`, [shop.domain]);
+    expect(await send(shop.domain, "app/scopes_update", { current: ["read_products", "write_inventory"], updated_at: at(1) })).toBe(200);
+    await drain();
+    expect(await one(`SELECT scopes FROM shop WHERE id = $1`, [shop.id])).toEqual({ scopes: "read_products,write_inventory" });
+
+    expect(await send(shop.domain, "inventory_levels/update", { inventory_item_id: 1, location_id: 1, updated_at: at(2) })).toBe(200);
+    expect(await send(shop.domain, "app/uninstalled", {}, { triggeredAt: new Date() })).toBe(200);
+    // The uninstall is processed before the level update (claimed in id order otherwise): the update is then skipped.
+    await database().sql.query(`UPDATE webhook_inbox SET run_at = now() + interval '1 hour' WHERE shop_id = $1 AND topic = 'inventory_levels/update'`, [shop.id]);
+    await drain();
+    await database().sql.query(`UPDATE webhook_inbox SET run_at = now() WHERE shop_id = $1`, [shop.id]);
+    await drain();
+    expect(await one(`SELECT install_state::text FROM shop WHERE id = $1`, [shop.id])).toEqual({ install_state: "uninstalled" });
+    expect(await one(`SELECT count(*)::int AS n FROM session WHERE shop = $1`, [shop.domain])).toEqual({ n: 0 });
+    expect(await one(`SELECT state::text FROM webhook_inbox WHERE shop_id = $1 AND topic = 'inventory_levels/update'`, [shop.id])).toEqual({ state: "skipped" });
+    expect(await one(`SELECT count(*)::int AS n FROM inventory_level WHERE shop_id = $1`, [shop.id])).toEqual({ n: 0 });
+    expect(await send(shop.domain, "products/update")).toBe(404);
+    // Reinstalled: the data kept is there again, and webhooks are accepted.
+    await installShop(database().prisma, { platform: "shopify", domain: shop.domain });
+    expect(await send(shop.domain, "products/update")).toBe(200);
+  });
+});
+
+describe("ordering", () => {
+  it("an older event never overwrites a newer state, whatever the arrival order", async () => {
+    const shop = await newShop("ordering");
+    const updates = [
+      { minute: 30, available: 3 },
+      { minute: 10, available: 1 },
+      { minute: 20, available: 2 },
+    ];
+    for (const update of updates) {
+      expect(await send(shop.domain, "inventory_levels/update", { inventory_item_id: 42, location_id: 7, available: update.available, updated_at: at(update.minute) })).toBe(200);
+    }
+    await drain();
+    expect(await one(`SELECT on_hand, source_updated_at FROM inventory_level WHERE shop_id = $1`, [shop.id])).toEqual({ on_hand: 3, source_updated_at: new Date(at(30)) });
+    expect(await send(shop.domain, "locations/update", { id: 7, name: "New name", updated_at: at(30) })).toBe(200);
+    expect(await send(shop.domain, "locations/update", { id: 7, name: "Old name", updated_at: at(10) })).toBe(200);
+    expect(await send(shop.domain, "products/update", { title: "Newer", updated_at: at(30) })).toBe(200);
+    expect(await send(shop.domain, "products/update", { title: "Older", updated_at: at(10) })).toBe(200);
+    await drain();
+    expect(await one(`SELECT name FROM location WHERE shop_id = $1 AND external_id = '7'`, [shop.id])).toEqual({ name: "New name" });
+    expect(await one(`SELECT title FROM product WHERE shop_id = $1 AND external_id = '7880321196742929'`, [shop.id])).toEqual({ title: "Newer" });
+  });
+});
+
+describe("metrics", () => {
+  it("records received -> stored -> processed latency, attempts and the inbox lag", async () => {
+    const shop = await newShop("metrics");
+    const before = webhookMetrics().snapshot();
+    expect(await send(shop.domain, "inventory_levels/update", { inventory_item_id: 8, location_id: 8 })).toBe(200);
+    const lag = await getInboxLag(database().sql);
+    expect(lag.unprocessed).toBeGreaterThanOrEqual(1);
+    expect(lag.oldestAgeMs).toBeGreaterThanOrEqual(0);
+    await drain();
+    const after = webhookMetrics().snapshot();
+    expect(after.stored - before.stored).toBe(1);
+    expect(after.receivedToStored.count - before.receivedToStored.count).toBe(1);
+    expect(after.processed - before.processed).toBe(1);
+    expect(after.storedToProcessed.count - before.storedToProcessed.count).toBe(1);
+    expect(after.receivedToProcessed.count - before.receivedToProcessed.count).toBe(1);
+    expect((after.attemptsPerEvent["1"] ?? 0) - (before.attemptsPerEvent["1"] ?? 0)).toBe(1);
+    expect(await getInboxLag(database().sql)).toMatchObject({ unprocessed: 0, oldestAgeMs: 0 });
+  });
+});
