@@ -1,10 +1,10 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { openDatabase } from "../../app/db/database.server";
 import { applyMigrations, type Migration, MigrationError, migrationStatus, readMigrations, splitStatements } from "../../app/db/migrations.server";
-import { diffMigrationsToSchema } from "../../app/db/schemaEngine.server";
+import { diffMigrationsToSchema, SCHEMA_DIR } from "../../app/db/schemaEngine.server";
 import { createTestDatabase } from "../helpers/database";
 
 const migrations = readMigrations();
@@ -80,6 +80,29 @@ describe("migrations", () => {
       expect(await diffMigrationsToSchema(shadow.adapterFactory, migrations, "prisma/migrations")).toBe("");
     } finally {
       await shadow.close();
+    }
+  });
+
+  it("write the next migration from a schema change, offline", async () => {
+    const schemaDir = mkdtempSync(path.join(tmpdir(), "lockstep-schema-"));
+    cpSync(SCHEMA_DIR, schemaDir, { recursive: true });
+    writeFileSync(path.join(schemaDir, "extra.prisma"), `model Extra {\n  id Int @id\n  note String?\n  @@map("extra")\n}\n`);
+    const shadow = await openDatabase({ dataDir: "memory://" });
+    try {
+      const sql = await diffMigrationsToSchema(shadow.adapterFactory, migrations, "prisma/migrations", schemaDir);
+      expect(sql).toContain(`CREATE TABLE "extra"`);
+      expect(sql).not.toContain(`CREATE TABLE "shop"`);
+      // The written SQL applies on top of the existing migrations.
+      const db = await createTestDatabase({ migrate: false });
+      try {
+        await applyMigrations(db.sql, [...migrations, migration("99990101000000_extra", sql)]);
+        await db.sql.query(`INSERT INTO extra (id, note) VALUES (1, 'ok')`);
+      } finally {
+        await db.close();
+      }
+    } finally {
+      await shadow.close();
+      rmSync(schemaDir, { recursive: true, force: true });
     }
   });
 });
