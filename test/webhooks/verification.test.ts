@@ -1,0 +1,98 @@
+import { describe, expect, it } from "vitest";
+import { storeWebhookSecret, verifyBigCommerceDelivery, verifySignedPayloadJwt } from "../../app/webhooks/bigcommerce";
+import { parsePlatformJson } from "../../app/webhooks/json";
+import { isValidShopifyHmac, shopifyHmac, verifyShopifyDelivery } from "../../app/webhooks/shopify";
+import { signBigCommerceDelivery, signedPayloadJwt } from "../../simulators/webhooks/bigcommerce";
+import { shopifyPayload, signShopifyDelivery } from "../../simulators/webhooks/shopify";
+
+const SECRET = "current-secret";
+const OLD = "previous-secret";
+
+describe("Shopify HMAC", () => {
+  const body = Buffer.from(JSON.stringify(shopifyPayload("orders/create")));
+
+  it("accepts the current and the previous secret, nothing else", () => {
+    expect(isValidShopifyHmac(body, shopifyHmac(SECRET, body), [SECRET, OLD])).toBe(true);
+    expect(isValidShopifyHmac(body, shopifyHmac(OLD, body), [SECRET, OLD])).toBe(true);
+    expect(isValidShopifyHmac(body, shopifyHmac(OLD, body), [SECRET])).toBe(false);
+    expect(isValidShopifyHmac(body, shopifyHmac("other", body), [SECRET, OLD])).toBe(false);
+  });
+
+  it("is computed on the raw bytes: re-serialised JSON, a truncated or non-base64 signature fail", () => {
+    const reserialised = Buffer.from(JSON.stringify(JSON.parse(body.toString()), null, 2));
+    expect(isValidShopifyHmac(reserialised, shopifyHmac(SECRET, body), [SECRET])).toBe(false);
+    expect(isValidShopifyHmac(body, shopifyHmac(SECRET, body).slice(0, 20), [SECRET])).toBe(false);
+    expect(isValidShopifyHmac(body, "%%%not-base64%%%", [SECRET])).toBe(false);
+    expect(isValidShopifyHmac(body, undefined, [SECRET])).toBe(false);
+  });
+
+  it("reads the documented headers, with the shop domain lower-cased", () => {
+    const delivery = signShopifyDelivery({ secret: SECRET, shopDomain: "Mixed-Case.myshopify.com", topic: "orders/create", payload: "{}", eventId: "evt-1", triggeredAt: new Date("2026-11-27T10:00:00Z") });
+    expect(verifyShopifyDelivery(Buffer.from(delivery.body), delivery.headers, [SECRET])).toEqual({
+      topic: "orders/create",
+      shopDomain: "mixed-case.myshopify.com",
+      webhookId: delivery.headers["x-shopify-webhook-id"],
+      apiVersion: "2026-10",
+      eventId: "evt-1",
+      triggeredAt: new Date("2026-11-27T10:00:00Z"),
+    });
+  });
+});
+
+describe("BigCommerce Standard Webhooks", () => {
+  const sign = (input: Partial<Parameters<typeof signBigCommerceDelivery>[0]> = {}) =>
+    signBigCommerceDelivery({ clientSecret: SECRET, storeHash: "abc123", scope: "store/product/updated", data: { type: "product", id: 1 }, ...input });
+
+  it("verifies the signature and the store secret, and reads the thin payload", () => {
+    const delivery = sign({ createdAt: new Date("2026-11-27T10:00:00Z"), hash: "352e4afc" });
+    expect(verifyBigCommerceDelivery(Buffer.from(delivery.body), delivery.headers, SECRET)).toMatchObject({
+      scope: "store/product/updated",
+      storeHash: "abc123",
+      hash: "352e4afc",
+      createdAt: new Date("2026-11-27T10:00:00Z"),
+      data: { type: "product", id: 1 },
+    });
+  });
+
+  it("rejects another key, a replayed (stale) or future timestamp, a tampered body, and another store's secret", () => {
+    const reject = (delivery: { body: string; headers: Record<string, string> }) => {
+      expect(() => verifyBigCommerceDelivery(Buffer.from(delivery.body), delivery.headers, SECRET)).toThrow(expect.objectContaining({ status: 401 }));
+    };
+    reject(sign({ clientSecret: "other" }));
+    reject(sign({ signedAt: new Date(Date.now() - 6 * 60_000) }));
+    reject(sign({ signedAt: new Date(Date.now() + 6 * 60_000) }));
+    const tampered = sign();
+    reject({ ...tampered, body: tampered.body.replace('"id":1', '"id":2') });
+    reject(sign({ storeSecret: storeWebhookSecret(SECRET, "otherstore") }));
+  });
+});
+
+describe("signed_payload_jwt", () => {
+  const now = new Date();
+  it("accepts a token for this app and reads the store", () => {
+    const jwt = signedPayloadJwt({ clientSecret: SECRET, clientId: "app", storeHash: "abc123", userId: 7 });
+    expect(verifySignedPayloadJwt(jwt, SECRET, "app", now)).toMatchObject({ storeHash: "abc123", userId: "7" });
+  });
+
+  it("rejects a wrong key, another app, an expired token, alg none and garbage", () => {
+    const cases = [
+      signedPayloadJwt({ clientSecret: "other", clientId: "app", storeHash: "abc123" }),
+      signedPayloadJwt({ clientSecret: SECRET, clientId: "another", storeHash: "abc123" }),
+      signedPayloadJwt({ clientSecret: SECRET, clientId: "app", storeHash: "abc123", issuedAt: new Date(now.getTime() - 2 * 86_400_000) }),
+      signedPayloadJwt({ clientSecret: SECRET, clientId: "app", storeHash: "abc123", algorithm: "none" }),
+      "not.a.jwt",
+      "garbage",
+      undefined,
+    ];
+    for (const jwt of cases) expect(() => verifySignedPayloadJwt(jwt, SECRET, "app", now)).toThrow(expect.objectContaining({ status: 401 }));
+  });
+});
+
+describe("platform JSON", () => {
+  it("keeps ids beyond 2^53 exact", () => {
+    expect(parsePlatformJson('{"id": 271878346596884015, "line_items": [{"variant_id": 642667041472713922, "quantity": 2}]}')).toEqual({
+      id: "271878346596884015",
+      line_items: [{ variant_id: "642667041472713922", quantity: 2 }],
+    });
+  });
+});
