@@ -1,7 +1,7 @@
 import { CircuitBreaker, type CircuitBreakerSettings, type CircuitSnapshot, defaultCircuitBreakerSettings } from "../outbound/circuitBreaker";
 import { type Clock, type Random, systemClock } from "../outbound/clock";
 import { rejectedError, throttledError, unavailableError } from "../outbound/errors";
-import { type LimiterRegistry } from "../outbound/limiterRegistry";
+import { type LimiterRegistry, reconfigure } from "../outbound/limiterRegistry";
 import { type LimiterMetricsSnapshot } from "../outbound/metrics";
 import { type RetryPolicy, defaultRetryPolicy, parseRetryAfter } from "../outbound/retryPolicy";
 import { throttledCall } from "../outbound/throttledCall";
@@ -124,7 +124,7 @@ function createHttpDestination(config: DestinationConfig, deps: DestinationDeps)
         const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), clock.now());
         if (response.status === 429) {
           // Nobody else in this budget should call before the destination said so either.
-          await limiter.updateSettings({ reservoir: 0 });
+          await reconfigure(limiter, { reservoir: 0 });
           throw throttledError(target, `${method} ${path} answered 429`, retryAfterMs ?? 1_000, 429);
         }
         if (response.status >= 500 || response.status === 408) {

@@ -105,3 +105,24 @@ export function createLimiterRegistry(options: LimiterRegistryOptions = {}): Lim
     },
   };
 }
+
+interface LocalStore {
+  heartbeat?: NodeJS.Timeout | null;
+  _startHeartbeat?: () => void;
+}
+
+/**
+ * `updateSettings` for every limiter of the registry. Bottleneck 2.19.5's in-process store stops
+ * its reservoir top-up timer on any `updateSettings` call (its `_startHeartbeat` clears a running
+ * timer instead of keeping it), which would freeze a token bucket for good; the timer is restarted
+ * here. The Redis store computes top-ups in its scripts and is not affected.
+ */
+export async function reconfigure(limiter: Bottleneck, settings: LimiterSettings): Promise<void> {
+  await limiter.updateSettings(settings);
+  const store = (limiter as unknown as { _store?: LocalStore })._store;
+  if (store && typeof store._startHeartbeat === "function" && limiter.datastore === "local") {
+    if (store.heartbeat) clearInterval(store.heartbeat);
+    store.heartbeat = null;
+    store._startHeartbeat();
+  }
+}

@@ -65,7 +65,7 @@ function fieldCost(parent: GraphQLObjectType, field: FieldNode, context: Context
     const pageSize = requestedPageSize(field, context.variables);
     const nodesField = objectType.getFields().nodes;
     const nodeType = nodesField ? getNamedType(nodesField.type) : undefined;
-    let perNode = 0;
+    let perNode = 1;
     let perPage = 0;
     let returned: number | undefined;
     for (const selection of field.selectionSet.selections) {
@@ -76,14 +76,14 @@ function fieldCost(parent: GraphQLObjectType, field: FieldNode, context: Context
           selection.name.value === "nodes"
             ? selection.selectionSet
             : selection.selectionSet?.selections.find((s): s is FieldNode => s.kind === Kind.FIELD && s.name.value === "node")?.selectionSet;
-        if (inner) perNode = Math.max(perNode, selectionCost(nodeType, inner, context, undefined));
+        if (inner) perNode = Math.max(perNode, 1 + selectionCost(nodeType, inner, context, undefined));
         if (sub) returned = (selection.name.value === "nodes" ? sub.nodes : sub.edges)?.length ?? returned;
       } else {
         perPage += fieldCost(objectType, selection, context, value);
       }
     }
     const count = data === undefined ? pageSize : (returned ?? 0);
-    return 2 + count * Math.max(1, perNode) + perPage;
+    return 2 + count * perNode + perPage;
   }
   const childType = objectType;
   if (!childType) return 1;

@@ -22,7 +22,11 @@ export const SIMULATED_API_VERSION = "2026-10";
 // Shopify refuses any single query above 1,000 points whatever the bucket.
 const MAX_SINGLE_QUERY_COST = 1_000;
 
-export type ShopifyFault = "http500" | "http429" | "drop-after-apply" | "throttle";
+/**
+ * `concurrent-change`: just before the request runs, someone else (a POS sale, another app)
+ * changes every inventory level of the shop by +1.
+ */
+export type ShopifyFault = "http500" | "http429" | "drop-after-apply" | "throttle" | "concurrent-change";
 
 export interface ShopifySeed {
   locations?: string[];
@@ -177,6 +181,12 @@ export async function startShopifySimulator(options: ShopifySimulatorOptions = {
       });
     }
 
+    if (fault === "concurrent-change") {
+      for (const level of shop.levels.values()) {
+        shop.applyDelta(level, "available", 1);
+        shop.emitLevelChanged(level);
+      }
+    }
     const context = executionContext(shop, false);
     const result = await execute({
       schema,

@@ -1,6 +1,6 @@
 import type Bottleneck from "bottleneck";
 import { type Clock } from "../../outbound/clock";
-import { type LimiterRegistry } from "../../outbound/limiterRegistry";
+import { type LimiterRegistry, reconfigure } from "../../outbound/limiterRegistry";
 
 /** The `X-Rate-Limit-*` headers BigCommerce puts on every answer, 429s included. */
 export interface QuotaHeaders {
@@ -72,10 +72,10 @@ export class BigCommerceQuotaBudget {
     const newWindow = endsAt > this.windowEndsAt + this.resetSlackMs;
     if (newWindow) {
       this.windowEndsAt = endsAt;
-      await this.limiter.updateSettings({ reservoir: allowance });
+      await reconfigure(this.limiter, { reservoir: allowance });
     } else {
       const current = (await this.limiter.currentReservoir()) ?? allowance;
-      if (allowance < current) await this.limiter.updateSettings({ reservoir: allowance });
+      if (allowance < current) await reconfigure(this.limiter, { reservoir: allowance });
     }
     this.armReset();
   }
@@ -84,7 +84,7 @@ export class BigCommerceQuotaBudget {
   async exhausted(quota: QuotaHeaders | undefined, retryAfterMs: number): Promise<void> {
     if (quota) this.last = quota;
     this.windowEndsAt = Math.max(this.windowEndsAt, this.clock.now() + retryAfterMs);
-    await this.limiter.updateSettings({ reservoir: 0 });
+    await reconfigure(this.limiter, { reservoir: 0 });
     this.armReset();
   }
 
@@ -97,7 +97,7 @@ export class BigCommerceQuotaBudget {
     const delay = Math.max(0, this.windowEndsAt - this.clock.now()) + this.resetSlackMs;
     this.resetTimer = setTimeout(() => {
       this.resetTimer = undefined;
-      void this.limiter.updateSettings({ reservoir: this.maxConcurrent });
+      void reconfigure(this.limiter, { reservoir: this.maxConcurrent });
     }, delay);
     this.resetTimer.unref();
   }

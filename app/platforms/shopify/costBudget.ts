@@ -1,5 +1,5 @@
 import type Bottleneck from "bottleneck";
-import { type LimiterRegistry } from "../../outbound/limiterRegistry";
+import { type LimiterRegistry, reconfigure } from "../../outbound/limiterRegistry";
 
 /** `extensions.cost.throttleStatus` of every Admin API answer. */
 export interface ThrottleStatus {
@@ -99,7 +99,7 @@ export class ShopifyCostBudget {
     const othersInFlight = Math.max(0, (await this.limiter.running()) - ownWeight);
     const margin = this.margin(status);
     const reservoir = Math.max(0, Math.floor(status.currentlyAvailable - othersInFlight - margin));
-    await this.limiter.updateSettings({
+    await reconfigure(this.limiter, {
       reservoir,
       ...(changed
         ? {

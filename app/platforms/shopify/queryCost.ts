@@ -46,21 +46,22 @@ function fieldCost(field: FieldNode, fragments: Map<string, FragmentDefinitionNo
   if (!field.selectionSet) return 0;
   const pageSize = pageSizeOf(field, variables);
   if (pageSize === undefined) return 1 + selectionCost(field.selectionSet, fragments, variables);
-  // A connection: what is selected per node (through `nodes` or `edges { node }`) is paid per node.
-  let perNode = 0;
+  // A connection: each node is an object (1) plus what is selected in it (through `nodes` or
+  // `edges { node }`), paid per requested node.
+  let perNode = 1;
   let perPage = 0;
   for (const selection of field.selectionSet.selections) {
     if (selection.kind !== Kind.FIELD) continue;
-    if (selection.name.value === "nodes") perNode += selectionCost(selection.selectionSet, fragments, variables);
+    if (selection.name.value === "nodes") perNode = 1 + selectionCost(selection.selectionSet, fragments, variables);
     else if (selection.name.value === "edges") {
       for (const edgeField of selection.selectionSet?.selections ?? []) {
         if (edgeField.kind === Kind.FIELD && edgeField.name.value === "node") {
-          perNode += selectionCost(edgeField.selectionSet, fragments, variables);
+          perNode = 1 + selectionCost(edgeField.selectionSet, fragments, variables);
         }
       }
     } else perPage += fieldCost(selection, fragments, variables);
   }
-  return 2 + pageSize * Math.max(1, perNode) + perPage;
+  return 2 + pageSize * perNode + perPage;
 }
 
 function pageSizeOf(field: FieldNode, variables: Record<string, unknown>): number | undefined {
