@@ -1,0 +1,109 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Database, openDatabase } from "../../app/db/database.server";
+import { applyMigrations } from "../../app/db/migrations.server";
+import { installShop } from "../../app/shops/shops.server";
+import { createInbox } from "../../app/webhooks/inbox.server";
+import { WebhookMetrics } from "../../app/webhooks/metrics";
+import { processDueRows } from "../../app/webhooks/worker.server";
+import { shopifyPayload } from "../../simulators/webhooks/shopify";
+import { withDatabase } from "../helpers/database";
+import { startProcess } from "../helpers/process";
+
+// Separate worker processes need PostgreSQL: this file always runs on the machine's server.
+const SERVER_URL = process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
+const NAME = `lockstep_webhooks_it_${randomBytes(4).toString("hex")}`;
+const DATABASE_URL = withDatabase(SERVER_URL, NAME);
+let db: Database;
+let shopId: string;
+
+async function admin(text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: withDatabase(SERVER_URL, "postgres") });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+async function storeOrders(count: number, firstId: number): Promise<void> {
+  const inbox = createInbox({ sql: db.sql, metrics: new WebhookMetrics(), maxInFlight: 4 });
+  await Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      inbox.store({
+        platform: "shopify",
+        shopDomain: "workers.myshopify.com",
+        topic: "orders/create",
+        deliveryId: randomUUID(),
+        eventId: randomUUID(),
+        payload: JSON.stringify(shopifyPayload("orders/create", { id: firstId + i })),
+        receivedAt: new Date(),
+      }),
+    ),
+  );
+}
+
+/** Polls `check` until it is true, at most `timeoutMs`. */
+async function eventually(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function count(text: string, params: unknown[] = []): Promise<number> {
+  const rows = await db.sql.query<{ n: number }>(text, params);
+  return rows[0]!.n;
+}
+
+beforeAll(async () => {
+  await admin(`CREATE DATABASE "${NAME}"`);
+  db = await openDatabase({ databaseUrl: DATABASE_URL, poolSize: 10 });
+  await applyMigrations(db.sql);
+  shopId = (await installShop(db.prisma, { platform: "shopify", domain: "workers.myshopify.com" })).id;
+});
+
+afterAll(async () => {
+  await db?.close();
+  await admin(`DROP DATABASE IF EXISTS "${NAME}" WITH (FORCE)`);
+});
+
+describe("webhook workers on PostgreSQL", () => {
+  it("two `npm run worker` processes share one inbox: every event processed exactly once, none missed", async () => {
+    const total = 600;
+    await storeOrders(total, 1_000_000);
+    const env = { DATABASE_URL, LOCKSTEP_WEBHOOK_WORKERS: "2", LOCKSTEP_DEMO_TRAFFIC: "off" };
+    const workers = [startProcess("server/worker.ts", [], env), startProcess("server/worker.ts", [], env)];
+    try {
+      await Promise.all(workers.map((worker) => worker.waitFor(/webhook worker loop/, 30_000)));
+      await eventually(async () => (await count(`SELECT count(*)::int AS n FROM webhook_inbox WHERE state = 'processed'`)) === total, 60_000, "all rows processed");
+    } finally {
+      expect(await Promise.all(workers.map((worker) => worker.stop("SIGTERM")))).toEqual([0, 0]);
+    }
+    expect(await count(`SELECT count(*)::int AS n FROM webhook_inbox WHERE state <> 'processed' OR attempts <> 1`)).toBe(0);
+    expect(await count(`SELECT count(*)::int AS n FROM platform_order WHERE shop_id = $1`, [shopId])).toBe(total);
+    // Both processes took part (worker ids are host:pid:loop).
+    const processes = await db.sql.query<{ pid: string }>(`SELECT DISTINCT split_part(locked_by, ':', 2) AS pid FROM webhook_inbox`);
+    expect(processes.map((row) => Number(row.pid)).sort()).toEqual(workers.map((worker) => worker.child.pid).sort());
+  });
+
+  it("a worker killed with SIGKILL mid-event, holding the lease: nothing it did is kept, and after the lease expires another worker applies the event once", async () => {
+    await storeOrders(1, 42);
+    const stalling = startProcess("test/webhooks/fixtures/stallingWorker.ts", [], { DATABASE_URL, LEASE_MS: "1000" });
+    await stalling.waitFor(/applied, not committed/, 30_000);
+    const [held] = await db.sql.query<{ id: string; locked_by: string }>(`SELECT id::text, locked_by FROM webhook_inbox WHERE state = 'processing'`);
+    expect(held!.locked_by).toBe(`stalling-${stalling.child.pid}`);
+    stalling.child.kill("SIGKILL");
+    await stalling.exited;
+    expect(await count(`SELECT count(*)::int AS n FROM platform_order WHERE external_id = '42'`)).toBe(0);
+
+    const options = { sql: db.sql, workerId: "survivor", metrics: new WebhookMetrics(), maxAttempts: 5, leaseMs: 30_000 };
+    await eventually(async () => (await processDueRows(options)) > 0, 15_000, "the expired lease to be claimable");
+    const [row] = await db.sql.query(`SELECT state::text, attempts, locked_by FROM webhook_inbox WHERE id = $1::bigint`, [held!.id]);
+    expect(row).toEqual({ state: "processed", attempts: 2, locked_by: "survivor" });
+    expect(await count(`SELECT count(*)::int AS n FROM platform_order WHERE external_id = '42'`)).toBe(1);
+  });
+});
