@@ -1,4 +1,7 @@
 import type { AppContext } from "./context.server";
+import { stockServicesFor } from "./inventory/services.server";
+import { subscribeToPlatformEvents } from "./reservations/orderEvents.server";
+import { startReservationSweeper } from "./reservations/sweeper.server";
 import { startWebhookWorkers } from "./webhooks/workers.server";
 
 /** Stops a piece of background work and resolves once it has let go of the database. */
@@ -12,5 +15,13 @@ export type StopWork = () => Promise<void>;
 export async function startBackgroundWork(context: AppContext): Promise<StopWork[]> {
   const stops: StopWork[] = [];
   stops.push(startWebhookWorkers(context));
+  const stock = stockServicesFor(context);
+  const unsubscribe = subscribeToPlatformEvents({ db: context.db, ...stock });
+  const stopSweeper = startReservationSweeper(stock.reservations, { intervalMs: context.config.reservationSweepSeconds * 1000 });
+  stops.push(async () => {
+    unsubscribe();
+    await stopSweeper();
+    await stock.close();
+  });
   return stops;
 }

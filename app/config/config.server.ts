@@ -35,6 +35,10 @@ export interface Config {
   /** Bearer token required by /metrics in production. */
   metricsToken?: string;
   logLevel: "debug" | "info" | "warn" | "error";
+  /** Requests per second one shop's API token may make to /api/v1 (twice that in a burst); beyond: 429. */
+  storefrontRateLimit: number;
+  /** How often this process's sweeper expires reservations whose time is up. */
+  reservationSweepSeconds: number;
   /** BigCommerce app credentials: the client secret signs webhooks (Standard Webhooks key) and load/uninstall JWTs. */
   bigCommerce: {
     clientId?: string;
@@ -93,6 +97,8 @@ const environmentSchema = z.object({
   LOCKSTEP_ADMIN_PASSWORD: z.string().min(8, "must be at least 8 characters").optional(),
   METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  LOCKSTEP_STOREFRONT_RATE_LIMIT: z.coerce.number().int("must be a whole number").min(1).default(500),
+  LOCKSTEP_RESERVATION_SWEEP_SECONDS: z.coerce.number().min(0.1).max(3600).default(5),
   BIGCOMMERCE_CLIENT_ID: nonEmpty.optional(),
   BIGCOMMERCE_CLIENT_SECRET: nonEmpty.optional(),
   LOCKSTEP_WEBHOOK_BODY_LIMIT_BYTES: z.coerce.number().int("must be a whole number").min(1024).default(2 * 1024 * 1024),
@@ -170,6 +176,8 @@ export function loadConfig(env: Environment = process.env): Config {
     adminPassword: mode === "standalone" ? secretOrGenerated("LOCKSTEP_ADMIN_PASSWORD", vars.LOCKSTEP_ADMIN_PASSWORD) : undefined,
     metricsToken: vars.METRICS_TOKEN,
     logLevel: vars.LOG_LEVEL,
+    storefrontRateLimit: vars.LOCKSTEP_STOREFRONT_RATE_LIMIT,
+    reservationSweepSeconds: vars.LOCKSTEP_RESERVATION_SWEEP_SECONDS,
     bigCommerce: {
       clientId: vars.BIGCOMMERCE_CLIENT_ID,
       clientSecret: secretOrGenerated("BIGCOMMERCE_CLIENT_SECRET", vars.BIGCOMMERCE_CLIENT_SECRET),

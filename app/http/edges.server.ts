@@ -1,7 +1,9 @@
 import type { AppContext } from "../context.server";
 import type { Migration } from "../db/migrations.server";
+import { registerAppProxy } from "./appProxy.server";
 import { registerHealthRoutes } from "./health.server";
 import { Router } from "./router.server";
+import { registerStorefrontApi, stockEdgeDeps } from "./storefrontApi.server";
 import { registerWebhookRoutes } from "../webhooks/routes.server";
 
 /**
@@ -11,6 +13,9 @@ import { registerWebhookRoutes } from "../webhooks/routes.server";
 export function createEdgeRouter(context: AppContext, migrations: Migration[]): Router {
   const router = new Router();
   registerHealthRoutes(router, context, migrations);
+  const stock = stockEdgeDeps(context);
+  registerStorefrontApi(router, stock);
+  registerAppProxy(router, stock);
   registerWebhookRoutes(router, context);
   return router;
 }

@@ -1,0 +1,171 @@
+import type { IncomingMessage } from "node:http";
+import { LockstepError } from "../config/errors";
+import type { PrismaClient, Shop } from "../generated/prisma/client";
+import { MAX_PAGE_SIZE } from "../availability/availability.server";
+import type { AppContext } from "../context.server";
+import { type StockServices, stockServicesFor } from "../inventory/services.server";
+import { TokenBucket } from "../outbound/tokenBucket";
+import type { Reservation, ReserveInput } from "../reservations/reservations.server";
+import { authenticateApiToken, hashApiToken } from "../shops/shops.server";
+import { parseJsonObject, readBody, sendJson } from "./respond.server";
+import type { Router } from "./router.server";
+
+/** Request bodies of the storefront APIs are small carts: anything bigger is a mistake or an attack. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+export interface StockEdgeDeps {
+  services: Pick<StockServices, "availability" | "reservations">;
+  prisma: PrismaClient;
+  /** Milliseconds since the epoch: injected so tests control time. */
+  now?: () => number;
+}
+
+/** The storefront edges' dependencies in the running process (edges.server.ts registers both with them). */
+export function stockEdgeDeps(context: AppContext): StockEdgeDeps & { ratePerSecond: number; secrets: string[] } {
+  return {
+    services: stockServicesFor(context),
+    prisma: context.db.prisma,
+    ratePerSecond: context.config.storefrontRateLimit,
+    secrets: [context.config.shopifyApiSecret, ...(context.config.shopifyPreviousApiSecret ? [context.config.shopifyPreviousApiSecret] : [])],
+  };
+}
+
+/**
+ * What the storefront edges answer, shared by `/api/v1` (API token) and `/proxy` (app proxy
+ * signature): they differ only in how they find the shop.
+ */
+export function stockAnswers(services: StockEdgeDeps["services"]) {
+  return {
+    async availability(shop: Shop, url: URL): Promise<unknown> {
+      const skus = url.searchParams.getAll("sku").flatMap((value) => value.split(",")).filter((sku) => sku.length > 0);
+      const location = url.searchParams.get("location") ?? undefined;
+      if (skus.length > MAX_PAGE_SIZE) throw new LockstepError("too_many_skus", `Ask for at most ${MAX_PAGE_SIZE} SKUs at once`, 400);
+      if (skus.length > 0) return { items: await services.availability.bySku(shop.id, skus, { locationId: location }) };
+      const limitParam = url.searchParams.get("limit");
+      const limit = limitParam === null ? undefined : Number(limitParam);
+      return services.availability.page(shop.id, { limit, cursor: url.searchParams.get("cursor") ?? undefined, locationId: location });
+    },
+    async reserve(shop: Shop, body: Record<string, unknown>): Promise<{ status: number; body: unknown }> {
+      const input = reserveInput(body);
+      const { reservation, created } = await services.reservations.reserve(shop.id, input);
+      return { status: created ? 201 : 200, body: publicReservation(reservation) };
+    },
+    async get(shop: Shop, id: string) {
+      return publicReservation(await services.reservations.get(shop.id, id));
+    },
+    async act(shop: Shop, id: string, action: string, body: Record<string, unknown>): Promise<unknown> {
+      switch (action) {
+        case "extend":
+          return publicReservation(await services.reservations.extend(shop.id, id, optionalInteger(body, "ttlSeconds")));
+        case "release":
+          return publicReservation(await services.reservations.release(shop.id, id, optionalString(body, "reason") ?? "released"));
+        case "commit":
+          return publicReservation(await services.reservations.commit(shop.id, id, { orderExternalId: optionalString(body, "orderId") }));
+        default:
+          throw new LockstepError("not_found", `Unknown action ${action}`, 404);
+      }
+    },
+  };
+}
+
+/** The reservation as the APIs show it: exactly these fields. */
+export function publicReservation(r: Reservation) {
+  return { id: r.id, key: r.key, status: r.status, expiresAt: r.expiresAt, lines: r.lines };
+}
+
+/**
+ * `/api/v1/availability` and `/api/v1/reservations[...]` for headless and BigCommerce storefronts,
+ * authenticated with the shop's API token and limited per shop (429 beyond `ratePerSecond`).
+ */
+export function registerStorefrontApi(router: Router, deps: StockEdgeDeps & { ratePerSecond: number }): void {
+  const answers = stockAnswers(deps.services);
+  const authenticate = tokenAuthenticator(deps);
+  const json = { "cache-control": "no-store" };
+
+  router.on("GET", "/api/v1/availability", async ({ req, res, url }) => {
+    const shop = await authenticate(req);
+    sendJson(res, 200, await answers.availability(shop, url), json);
+  });
+  router.on("POST", "/api/v1/reservations", async ({ req, res }) => {
+    const shop = await authenticate(req);
+    const { status, body } = await answers.reserve(shop, await jsonBody(req));
+    sendJson(res, status, body, json);
+  });
+  router.on("GET", "/api/v1/reservations/:id", async ({ req, res, params }) => {
+    const shop = await authenticate(req);
+    sendJson(res, 200, await answers.get(shop, params.id!), json);
+  });
+  router.on("POST", "/api/v1/reservations/:id/:action", async ({ req, res, params }) => {
+    const shop = await authenticate(req);
+    if (!["extend", "release", "commit"].includes(params.action!)) {
+      req.resume();
+      throw new LockstepError("not_found", `Unknown action ${params.action}: use extend, release or commit`, 404);
+    }
+    sendJson(res, 200, await answers.act(shop, params.id!, params.action!, await jsonBody(req, true)), json);
+  });
+}
+
+export async function jsonBody(req: IncomingMessage, optional = false): Promise<Record<string, unknown>> {
+  const raw = await readBody(req, MAX_BODY_BYTES);
+  if (optional && raw.length === 0) return {};
+  return parseJsonObject(raw);
+}
+
+// A token that worked is trusted for this long in this process: the lookup costs more than the whole
+// cached availability answer. A revoked token therefore keeps working up to this long here.
+const TOKEN_MEMORY_MS = 10_000;
+
+function tokenAuthenticator(deps: StockEdgeDeps & { ratePerSecond: number }) {
+  const now = deps.now ?? Date.now;
+  const known = new Map<string, { shop: Shop; until: number }>();
+  const buckets = new Map<string, TokenBucket>();
+  return async (req: IncomingMessage): Promise<Shop> => {
+    const header = req.headers.authorization;
+    const memoKey = header ? hashApiToken(header) : "";
+    const memo = known.get(memoKey);
+    let shop: Shop;
+    if (memo && memo.until > now()) {
+      shop = memo.shop;
+    } else {
+      shop = await authenticateApiToken(deps.prisma, header);
+      if (known.size > 10_000) known.clear();
+      known.set(memoKey, { shop, until: now() + TOKEN_MEMORY_MS });
+    }
+    let bucket = buckets.get(shop.id);
+    if (!bucket) buckets.set(shop.id, (bucket = new TokenBucket({ capacity: deps.ratePerSecond * 2, refillPerSecond: deps.ratePerSecond }, { now })));
+    if (!bucket.tryTake(1)) {
+      req.resume();
+      throw new LockstepError("rate_limited", `More than ${deps.ratePerSecond} requests per second for this shop: slow down`, 429);
+    }
+    return shop;
+  };
+}
+
+function reserveInput(body: Record<string, unknown>): ReserveInput {
+  const lines = body.lines;
+  if (!Array.isArray(lines)) throw new LockstepError("invalid_lines", "lines must be a list of {sku, quantity}", 400);
+  return {
+    key: typeof body.key === "string" ? body.key : "",
+    lines: lines.map((line: unknown) => {
+      const l = (typeof line === "object" && line !== null ? line : {}) as Record<string, unknown>;
+      return { sku: typeof l.sku === "string" ? l.sku : "", quantity: typeof l.quantity === "number" ? l.quantity : Number.NaN };
+    }),
+    ttlSeconds: optionalInteger(body, "ttlSeconds"),
+    locationId: optionalString(body, "location"),
+  };
+}
+
+function optionalInteger(body: Record<string, unknown>, name: string): number | undefined {
+  const value = body[name];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "number") throw new LockstepError("invalid_input", `${name} must be a number`, 400);
+  return value;
+}
+
+function optionalString(body: Record<string, unknown>, name: string): string | undefined {
+  const value = body[name];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "string" || value.length === 0 || value.length > 255) throw new LockstepError("invalid_input", `${name} must be a non-empty string`, 400);
+  return value;
+}
+

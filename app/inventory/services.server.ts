@@ -1,0 +1,46 @@
+import type { Config } from "../config/config.server";
+import type { AppContext } from "../context.server";
+import type { Database } from "../db/database.server";
+import { type Availability, createAvailability, type ItemAvailability } from "../availability/availability.server";
+import { AvailabilityCache } from "../availability/cache";
+import { createRedisStore } from "../availability/redisStore.server";
+import { createReservations, type Reservations } from "../reservations/reservations.server";
+import { createInventorySettings, type InventorySettings } from "./settings.server";
+
+/** Availability, reservations and their settings, wired for one process (one cache, one Redis link). */
+export interface StockServices {
+  availability: Availability;
+  reservations: Reservations;
+  settings: InventorySettings;
+  close(): Promise<void>;
+}
+
+export function createStockServices(deps: { db: Database; config: Pick<Config, "redisUrl">; now?: () => Date; log?: (message: string, error: unknown) => void }): StockServices {
+  const log = deps.log ?? ((message, error) => console.error(JSON.stringify({ level: "warn", message, error: error instanceof Error ? error.message : String(error) })));
+  const now = deps.now ?? (() => new Date());
+  const shared = deps.config.redisUrl ? createRedisStore<ItemAvailability>({ url: deps.config.redisUrl, onError: (error) => log("availability cache: Redis unavailable", error) }) : undefined;
+  const cache = new AvailabilityCache<ItemAvailability>({ now: () => now().getTime(), shared, onSharedError: (error) => log("availability cache: Redis unavailable", error) });
+  const availability = createAvailability({ db: deps.db, cache, now });
+  return {
+    availability,
+    reservations: createReservations({ db: deps.db, availability, now }),
+    settings: createInventorySettings({ db: deps.db, availability }),
+    close: () => cache.close(),
+  };
+}
+
+const slot = globalThis as { __lockstepStock?: WeakMap<AppContext, StockServices> };
+
+/**
+ * The process's stock services (the edges, the background work and the admin share one cache).
+ * On globalThis: the Remix build carries its own copy of the app's modules.
+ */
+export function stockServicesFor(context: AppContext): StockServices {
+  slot.__lockstepStock ??= new WeakMap();
+  let services = slot.__lockstepStock.get(context);
+  if (!services) {
+    services = createStockServices({ db: context.db, config: context.config });
+    slot.__lockstepStock.set(context, services);
+  }
+  return services;
+}

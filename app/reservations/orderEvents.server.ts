@@ -1,0 +1,51 @@
+import type { Availability } from "../availability/availability.server";
+import type { Database } from "../db/database.server";
+import { onApplied } from "../webhooks/subscribers.server";
+import type { Reservations } from "./reservations.server";
+
+/**
+ * Keeps holds and the availability cache in step with the platform's events, as the webhook
+ * pipeline applies them: an order commits its cart's hold, a cancelled order releases what is
+ * still held, a stock change drops the cached availability of the item (and its bundles).
+ * Returns the function that unsubscribes. Handlers are idempotent: delivery is at least once.
+ */
+export function subscribeToPlatformEvents(deps: { db: Database; reservations: Reservations; availability: Availability }): () => void {
+  const unsubscribe = [
+    onApplied("OrderCreated", async (event) => {
+      await deps.reservations.commitForOrder(event.shopId, {
+        orderExternalId: event.orderExternalId,
+        orderedAt: event.occurredAt,
+        keys: [event.cartToken, event.checkoutToken].filter((key): key is string => typeof key === "string"),
+      });
+    }),
+    onApplied("OrderCancelled", async (event) => {
+      await deps.reservations.releaseForOrder(event.shopId, {
+        orderExternalId: event.orderExternalId,
+        keys: [event.cartToken, event.checkoutToken].filter((key): key is string => typeof key === "string"),
+      });
+    }),
+    onApplied("InventoryLevelChanged", async (event) => {
+      await deps.availability.invalidate(event.shopId, await skusOfItem(deps.db, event.shopId, event.inventoryItemExternalId));
+    }),
+    onApplied("InventoryItemChanged", async (event) => {
+      await deps.availability.invalidate(event.shopId, await skusOfItem(deps.db, event.shopId, event.inventoryItemExternalId));
+    }),
+    // Products, variants and locations come and go less often: drop the shop's whole cache.
+    onApplied("ProductChanged", (event) => deps.availability.invalidate(event.shopId, null)),
+    onApplied("LocationChanged", (event) => deps.availability.invalidate(event.shopId, null)),
+  ];
+  return () => {
+    for (const stop of unsubscribe) stop();
+  };
+}
+
+/** The item's SKU and the SKUs of the bundles made of it. */
+async function skusOfItem(db: Database, shopId: string, inventoryItemExternalId: string): Promise<string[]> {
+  const rows = await db.sql.query<{ sku: string }>(
+    `WITH item AS (SELECT id, sku FROM variant WHERE shop_id = $1::uuid AND inventory_item_external_id = $2)
+     SELECT sku FROM item
+     UNION SELECT v.sku FROM bundle_component b JOIN item ON b.component_variant_id = item.id JOIN variant v ON v.id = b.bundle_variant_id`,
+    [shopId, inventoryItemExternalId],
+  );
+  return rows.map((row) => row.sku);
+}

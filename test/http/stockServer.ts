@@ -1,0 +1,67 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll } from "vitest";
+import type { Database } from "../../app/db/database.server";
+import { registerAppProxy } from "../../app/http/appProxy.server";
+import { Router } from "../../app/http/router.server";
+import { registerStorefrontApi } from "../../app/http/storefrontApi.server";
+import { issueApiToken } from "../../app/shops/shops.server";
+import { createTestDatabase } from "../helpers/database";
+import { manualClock, seedStockShop, type StockShop, stockServices } from "../reservations/stockFixture";
+
+export const PROXY_SECRET = "proxy-test-secret";
+export const PREVIOUS_SECRET = "proxy-previous-secret";
+
+export interface StockServer {
+  url: string;
+  db: Database;
+  clock: ReturnType<typeof manualClock>;
+  shop: StockShop;
+  token: string;
+  other: StockShop;
+  otherToken: string;
+}
+
+/** The storefront edges on node:http with two shops (each with its API token), a manual clock and a low rate limit. */
+export function useStockServer(options: { ratePerSecond?: number } = {}): () => StockServer {
+  let server: http.Server | undefined;
+  let state: StockServer | undefined;
+  beforeAll(async () => {
+    const db = await createTestDatabase();
+    const clock = manualClock();
+    const services = stockServices(db, clock);
+    const shop = await seedStockShop(db, [{ sku: "A", stock: [3, 1] }, { sku: "B", stock: [1, 0] }, { sku: "C", stock: [0, 0] }], clock.now());
+    const other = await seedStockShop(db, [{ sku: "A", stock: [9, 9] }], clock.now());
+    const token = await issueApiToken(db.prisma, shop.shopId);
+    const otherToken = await issueApiToken(db.prisma, other.shopId);
+    const router = new Router();
+    const deps = { services, prisma: db.prisma, now: clock.ms };
+    registerStorefrontApi(router, { ...deps, ratePerSecond: options.ratePerSecond ?? 1000 });
+    registerAppProxy(router, { ...deps, secrets: [PROXY_SECRET, PREVIOUS_SECRET] });
+    server = http.createServer((req, res) => {
+      if (!router.handle(req, res)) {
+        res.writeHead(404).end();
+      }
+    });
+    await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    state = { url: `http://127.0.0.1:${port}`, db, clock, shop, token, other, otherToken };
+  });
+  afterAll(async () => {
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await state?.db.close();
+  });
+  return () => {
+    if (!state) throw new Error("the stock server starts in beforeAll");
+    return state;
+  };
+}
+
+export async function call(url: string, init: RequestInit & { token?: string; json?: unknown } = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+  const headers = new Headers(init.headers);
+  if (init.token) headers.set("authorization", `Bearer ${init.token}`);
+  if (init.json !== undefined) headers.set("content-type", "application/json");
+  const response = await fetch(url, { ...init, headers, body: init.json !== undefined ? JSON.stringify(init.json) : init.body });
+  const text = await response.text();
+  return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
