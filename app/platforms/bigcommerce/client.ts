@@ -99,6 +99,7 @@ export function createBigCommerceClient(options: BigCommerceClientOptions): BigC
               signal: AbortSignal.timeout(timeoutMs),
             });
           } catch (error) {
+            await budget.noAnswer();
             if (retryAmbiguous) throw error;
             throw rejectedError(target, `${method} ${path} may or may not have been applied: ${String(error)}`, undefined, { ambiguous: true });
           }

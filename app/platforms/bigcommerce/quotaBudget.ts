@@ -88,6 +88,15 @@ export class BigCommerceQuotaBudget {
     this.armReset();
   }
 
+  /**
+   * A request got no answer (timeout, dropped connection), so no headers either. Before we know
+   * anything about the window, its probe slot is handed back, or nothing would ever run again;
+   * once a reset is scheduled, that reset refills the reservoir.
+   */
+  async noAnswer(): Promise<void> {
+    if (this.resetTimer === undefined) await this.limiter.incrementReservoir(1);
+  }
+
   close(): void {
     if (this.resetTimer) clearTimeout(this.resetTimer);
   }

@@ -1,0 +1,161 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLimiterRegistry, type LimiterRegistry } from "../../app/outbound/limiterRegistry";
+import { listProducts } from "../../app/platforms/bigcommerce/catalog";
+import { type BigCommerceClient, createBigCommerceClient } from "../../app/platforms/bigcommerce/client";
+import { adjustRelativeInventory, chunk, getInventoryItems, setAbsoluteInventory } from "../../app/platforms/bigcommerce/inventory";
+import { fetchWebhookState } from "../../app/platforms/bigcommerce/webhookCallbacks";
+import { type BigCommerceSimulator, startBigCommerceSimulator } from "../../simulators/bigcommerce/server";
+import { recordingClock } from "../outbound/manualClock";
+
+let sim: BigCommerceSimulator;
+const registries: LimiterRegistry[] = [];
+const clients: BigCommerceClient[] = [];
+let storeCounter = 0;
+
+beforeAll(async () => {
+  sim = await startBigCommerceSimulator();
+});
+
+afterAll(async () => {
+  for (const client of clients) client.close();
+  await Promise.all(registries.map((registry) => registry.close()));
+  await sim.close();
+});
+
+/** A fresh store with a small quota in a short window (10 requests / 300 ms) so tests stay fast. */
+function freshStore(seed: { products?: number; variantsPerProduct?: number; locations?: string[] } = { products: 5, variantsPerProduct: 2 }) {
+  const storeHash = `store${++storeCounter}`;
+  const store = sim.addStore({ storeHash, accessToken: "token", quota: { requests: 10, windowMs: 300 }, seed });
+  const registry = createLimiterRegistry();
+  registries.push(registry);
+  const clock = recordingClock();
+  const client = createBigCommerceClient({ storeHash, accessToken: "token", registry, baseUrl: sim.url, clock, quota: { maxConcurrent: 3 } });
+  clients.push(client);
+  const metrics = () => registry.metrics.for(`bigcommerce:${storeHash}`).snapshot();
+  return { storeHash, store, client, clock, metrics };
+}
+
+describe("BigCommerce client against the simulated shared quota", () => {
+  it("spreads a burst over the quota windows without a single 429", async () => {
+    const { client, storeHash, metrics } = freshStore();
+    const answers = await Promise.all(Array.from({ length: 35 }, () => client.request("GET", "/v3/catalog/products")));
+    expect(answers.every((answer) => answer.status === 200)).toBe(true);
+    const stats = sim.stats(storeHash);
+    expect(stats).toMatchObject({ tooManyRequests: 0, served: 35 });
+    expect(stats.windowsStarted).toBeGreaterThanOrEqual(4);
+    expect(metrics()).toMatchObject({ throttles: 0, requests: 35 });
+    expect(client.budget.lastQuota()).toMatchObject({ requestsQuota: 10, timeWindowMs: 300 });
+  });
+
+  it("when other apps spend the shared quota, a 429 waits for Time-Reset-Ms and succeeds", async () => {
+    const { client, store, storeHash, clock, metrics } = freshStore();
+    await client.request("GET", "/v3/catalog/products");
+    store.consumeByOtherApps(100);
+    const answer = await client.request("GET", "/v3/catalog/products");
+    expect(answer.status).toBe(200);
+    expect(sim.stats(storeHash).tooManyRequests).toBe(1);
+    expect(metrics()).toMatchObject({ throttles: 1, retries: 1 });
+    expect(clock.sleeps[0]).toBeGreaterThan(0);
+    expect(clock.sleeps[0]).toBeLessThanOrEqual(300 + 250);
+  });
+
+  it("retries a 500 on a read", async () => {
+    const { client, storeHash } = freshStore();
+    sim.injectFault(storeHash, "http500");
+    await expect(client.request("GET", "/v3/catalog/products")).resolves.toMatchObject({ status: 200 });
+  });
+
+  it("sets absolute inventory in chunks of at most 2,000 items", async () => {
+    const { client, store } = freshStore({ products: 2_250, variantsPerProduct: 1, locations: ["A", "B"] });
+    const items = [...store.variants.values()].flatMap((variant) =>
+      [...store.locations.keys()].map((locationId) => ({ location_id: locationId, variant_id: variant.id, quantity: variant.id % 17 })),
+    );
+    expect(items).toHaveLength(4_500);
+    const transactions = await setAbsoluteInventory(client, items, "Lockstep sync");
+    expect(transactions).toHaveLength(3);
+    for (const item of items) expect(store.onHand(item.variant_id, item.location_id)).toBe(item.quantity);
+    expect(chunk(items).map((part) => part.length)).toEqual([2_000, 2_000, 500]);
+  });
+
+  it("an absolute set whose answer was lost is retried (it is idempotent)", async () => {
+    const { client, store, storeHash } = freshStore();
+    const variant = [...store.variants.values()][0]!;
+    sim.injectFault(storeHash, "drop-after-apply");
+    await setAbsoluteInventory(client, [{ location_id: 1, variant_id: variant.id, quantity: 3 }], "sync");
+    expect(store.onHand(variant.id, 1)).toBe(3);
+  });
+
+  it("a relative adjustment whose answer was lost is not repeated: it surfaces as ambiguous", async () => {
+    const { client, store, storeHash } = freshStore();
+    const variant = [...store.variants.values()][0]!;
+    sim.injectFault(storeHash, "drop-after-apply");
+    const error = await adjustRelativeInventory(client, [{ location_id: 1, variant_id: variant.id, quantity: -2 }], "order 1").catch(
+      (caught: unknown) => caught,
+    );
+    expect(error).toMatchObject({ code: "outbound_rejected", details: { ambiguous: true } });
+    expect(store.onHand(variant.id, 1)).toBe(8);
+  });
+
+  it("a rejected adjustment (422) is not retried", async () => {
+    const { client, storeHash } = freshStore();
+    const before = sim.stats(storeHash).requests;
+    await expect(setAbsoluteInventory(client, [{ location_id: 99, variant_id: 1, quantity: 1 }], "sync")).rejects.toMatchObject({
+      code: "outbound_rejected",
+      details: { httpStatus: 422 },
+    });
+    expect(sim.stats(storeHash).requests - before).toBe(1);
+  });
+
+  it("reads the catalog page by page and inventory by variant", async () => {
+    const { client, store } = freshStore({ products: 7, variantsPerProduct: 2, locations: ["A", "B"] });
+    const products = [];
+    for await (const product of listProducts(client, 3)) products.push(product);
+    expect(products).toHaveLength(7);
+    expect(products[0]!.variants).toHaveLength(2);
+    const variant = [...store.variants.values()][3]!;
+    const items = await getInventoryItems(client, { variantIds: [variant.id] });
+    expect(items).toHaveLength(1);
+    expect(items[0]!.locations.map((location) => location.total_inventory_onhand)).toEqual([10, 10]);
+  });
+});
+
+describe("calling BigCommerce back for a thin webhook", () => {
+  const payload = (scope: string, data: Record<string, unknown>) => ({
+    scope,
+    store_id: "1",
+    producer: "stores/x",
+    hash: "abc",
+    created_at: 1_700_000_000,
+    data: data as { type: string; id: number },
+  });
+
+  it("fetches the product for product scopes, undefined once deleted", async () => {
+    const { client, store } = freshStore();
+    const product = [...store.products.values()][0]!;
+    const fetched = await fetchWebhookState(client, payload("store/product/updated", { type: "product", id: product.id }));
+    expect(fetched).toMatchObject({ kind: "product", productId: product.id, product: { id: product.id, variants: [{}, {}] } });
+    const missing = await fetchWebhookState(client, payload("store/product/deleted", { type: "product", id: 999_999 }));
+    expect(missing).toEqual({ kind: "product", productId: 999_999, product: undefined });
+  });
+
+  it("fetches inventory at every location for inventory scopes", async () => {
+    const { client, store } = freshStore();
+    const changes: Array<Record<string, unknown>> = [];
+    const stop = sim.onChange((change) => changes.push(change.payload));
+    const variant = [...store.variants.values()][1]!;
+    await setAbsoluteInventory(client, [{ location_id: 1, variant_id: variant.id, quantity: 4 }], "sync");
+    stop();
+    const thin = changes.find((change) => (change.data as { id: number }).id === variant.id)!;
+    expect(thin.scope).toBe("store/sku/inventory/updated");
+    const fetched = await fetchWebhookState(client, thin as unknown as Parameters<typeof fetchWebhookState>[1]);
+    expect(fetched).toMatchObject({ kind: "inventory", items: [{ identity: { variant_id: variant.id }, locations: [{ total_inventory_onhand: 4 }] }] });
+  });
+
+  it("says so for scopes it does not fetch", async () => {
+    const { client } = freshStore();
+    await expect(fetchWebhookState(client, payload("store/cart/created", { type: "cart", id: 1 }))).resolves.toEqual({
+      kind: "unsupported",
+      scope: "store/cart/created",
+    });
+  });
+});
