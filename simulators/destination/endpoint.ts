@@ -41,7 +41,7 @@ export interface DestinationStats {
   duplicates: number;
 }
 
-export type DestinationFault = "http503" | "http500" | "http400" | "drop-after-apply";
+export type DestinationFault = "http429" | "http503" | "http500" | "http400" | "drop-after-apply";
 
 export interface DestinationSimulator {
   url: string;
@@ -77,6 +77,11 @@ export async function startDestinationSimulator(options: DestinationSimulatorOpt
     const body = await readBody(request);
     if (options.token && request.headers.authorization !== `Bearer ${options.token}`) {
       return sendJson(response, 401, { error: { code: "unauthorized", message: "bad token" } });
+    }
+    if (faults[0] === "http429") {
+      faults.shift();
+      stats.tooManyRequests++;
+      return sendJson(response, 429, { error: { code: "rate_limited", message: "slow down" } }, { "retry-after": String(limits?.retryAfterSeconds ?? 1) });
     }
     if (bucket && !bucket.tryTake(1)) {
       stats.tooManyRequests++;
