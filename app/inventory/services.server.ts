@@ -12,19 +12,29 @@ export interface StockServices {
   availability: Availability;
   reservations: Reservations;
   settings: InventorySettings;
+  /** Resolves once this process listens for other processes' invalidations (at once without Redis). */
+  ready: Promise<void>;
   close(): Promise<void>;
 }
 
-export function createStockServices(deps: { db: Database; config: Pick<Config, "redisUrl">; now?: () => Date; log?: (message: string, error: unknown) => void }): StockServices {
+export function createStockServices(deps: {
+  db: Database;
+  config: Pick<Config, "redisUrl">;
+  now?: () => Date;
+  log?: (message: string, error: unknown) => void;
+  /** Redis key prefix (tests and benchmarks keep to their own). */
+  redisPrefix?: string;
+}): StockServices {
   const log = deps.log ?? ((message, error) => console.error(JSON.stringify({ level: "warn", message, error: error instanceof Error ? error.message : String(error) })));
   const now = deps.now ?? (() => new Date());
-  const shared = deps.config.redisUrl ? createRedisStore<ItemAvailability>({ url: deps.config.redisUrl, onError: (error) => log("availability cache: Redis unavailable", error) }) : undefined;
+  const shared = deps.config.redisUrl ? createRedisStore<ItemAvailability>({ url: deps.config.redisUrl, prefix: deps.redisPrefix, onError: (error) => log("availability cache: Redis unavailable", error) }) : undefined;
   const cache = new AvailabilityCache<ItemAvailability>({ now: () => now().getTime(), shared, onSharedError: (error) => log("availability cache: Redis unavailable", error) });
   const availability = createAvailability({ db: deps.db, cache, now });
   return {
     availability,
     reservations: createReservations({ db: deps.db, availability, now }),
     settings: createInventorySettings({ db: deps.db, availability }),
+    ready: shared?.ready ?? Promise.resolve(),
     close: () => cache.close(),
   };
 }
