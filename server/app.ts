@@ -13,6 +13,7 @@ import { createEdgeRouter } from "../app/http/edges.server";
 import { createRemixListener } from "../app/http/remixAdapter.server";
 import { sendError, sendJson } from "../app/http/respond.server";
 import { createStaticFiles } from "../app/http/staticFiles.server";
+import { setLogLevel } from "../app/observability/log";
 
 export const BUILD_DIR = path.resolve(import.meta.dirname, "../build");
 
@@ -39,6 +40,7 @@ export interface RunningLockstep {
 export async function startLockstep(options: StartOptions): Promise<RunningLockstep> {
   const { config } = options;
   const log = options.log ?? ((message: string) => console.log(message));
+  setLogLevel(config.logLevel);
   const db = options.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
   const ownsDb = !options.db;
   try {

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { errorBody, LockstepError } from "../config/errors";
+import { log } from "../observability/log";
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const payload = JSON.stringify(body);
@@ -8,7 +9,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 }
 
 /** The one place an error becomes an HTTP answer: LockstepErrors keep their status, anything else is a 500. */
-export function sendError(res: ServerResponse, error: unknown, log: (message: string, error: unknown) => void = defaultLog): void {
+export function sendError(res: ServerResponse, error: unknown): void {
   if (res.headersSent) {
     res.destroy();
     return;
@@ -17,12 +18,8 @@ export function sendError(res: ServerResponse, error: unknown, log: (message: st
     sendJson(res, error.status, errorBody(error), error.status === 405 && error.details?.allow ? { allow: String(error.details.allow) } : {});
     return;
   }
-  log("unhandled error", error);
+  log.error("unhandled error", { error });
   sendJson(res, 500, { error: { code: "internal_error", message: "Something went wrong on our side" } });
-}
-
-function defaultLog(message: string, error: unknown): void {
-  console.error(JSON.stringify({ level: "error", message, error: error instanceof Error ? (error.stack ?? error.message) : String(error) }));
 }
 
 /**

@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { randomUUID } from "node:crypto";
 import { LockstepError } from "../config/errors";
+import { withCorrelationId } from "../observability/log";
 import { sendError } from "./respond.server";
 
 export interface RouteRequest {
@@ -56,11 +58,21 @@ export class Router {
         sendError(res, new LockstepError("method_not_allowed", `${req.method} is not allowed here (allowed: ${allow})`, 405, { allow }));
         return true;
       }
-      Promise.resolve()
-        .then(() => handler({ req, res, url, params }))
-        .catch((error: unknown) => sendError(res, error));
+      // A caller's request id (or a new one) ties this request's log lines together, and is echoed back.
+      const requestId = headerValue(req.headers["x-request-id"]) ?? randomUUID();
+      res.setHeader("x-request-id", requestId);
+      withCorrelationId(requestId, () => {
+        Promise.resolve()
+          .then(() => handler({ req, res, url, params }))
+          .catch((error: unknown) => sendError(res, error));
+      });
       return true;
     }
     return false;
   }
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  const first = Array.isArray(value) ? value[0] : value;
+  return first && /^[\w.:-]{1,128}$/.test(first) ? first : undefined;
 }

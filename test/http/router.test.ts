@@ -36,6 +36,11 @@ describe("Router", () => {
     expect(await response.json()).toEqual({ id: "sku/1", q: "x" });
   });
 
+  it("echoes the caller's request id, or gives one", async () => {
+    expect((await fetch(`${base}/items/1`, { headers: { "x-request-id": "abc-123" } })).headers.get("x-request-id")).toBe("abc-123");
+    expect((await fetch(`${base}/items/1`, { headers: { "x-request-id": "bad id with spaces and / slashes" } })).headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
   it("answers HEAD through the GET handler", async () => {
     const response = await fetch(`${base}/items/1`, { method: "HEAD" });
     expect(response.status).toBe(200);
