@@ -1,0 +1,179 @@
+import { type Availability, MAX_PAGE_SIZE } from "../availability/availability.server";
+import type { SqlRunner } from "../db/database.server";
+import type { InventoryPolicy } from "../inventory/policy";
+import { type Clock, systemClock } from "../outbound/clock";
+import { Coalescer } from "../outbound/coalescer";
+import type { ShopifyAdminClient } from "../platforms/shopify/adminClient";
+import { METAFIELDS_SET_LIMIT, type MetafieldsSetInput, type MetafieldsSetUserError, metafieldsSet } from "./documents/metafields";
+import {
+  AVAILABILITY_METAFIELD_KEY,
+  LOCKSTEP_METAFIELD_NAMESPACE,
+  METAFIELD_TYPE,
+  availabilityMetafieldValue,
+  productVariantGid,
+} from "./metafields";
+import { variantIdsBySku } from "./sql/variantIdsBySku";
+
+export type SkippedReason = "unknown_sku" | "not_on_shopify" | "no_variant_id";
+
+export interface MetafieldSyncResult {
+  /** SKUs whose variant metafield now holds their availability. */
+  written: string[];
+  skipped: Array<{ sku: string; reason: SkippedReason }>;
+  /** Not written (Shopify refused, or kept failing after the client's retries): the metafield holds an older value. */
+  failed: Array<{ sku: string; message: string }>;
+}
+
+export interface AvailabilityMetafieldSyncDeps {
+  sql: SqlRunner;
+  availability: Pick<Availability, "bySku" | "page">;
+  getPolicy(shopId: string): Promise<InventoryPolicy>;
+  /** The shop's Admin API client (limited by the outbound layer), or undefined when it is not an installed Shopify shop. */
+  adminClientFor(shopId: string): Promise<ShopifyAdminClient | undefined>;
+  /** How long changes of one shop gather before they are written together (default 200 ms). */
+  windowMs?: number;
+  clock?: Pick<Clock, "sleep">;
+  /** Items read per page by the full sync (default 250, the most the availability read serves). */
+  pageSize?: number;
+  /** Told about every write that left SKUs behind (log it; the next change or full sync repairs it). */
+  onFailure?: (shopId: string, failed: MetafieldSyncResult["failed"]) => void;
+}
+
+export interface AvailabilityMetafieldSync {
+  /**
+   * Call after every change of these SKUs' availability (inventory update, reserve, release,
+   * commit, expiry, bundle or policy change). Changes inside the window are written together;
+   * each SKU once, with its availability read when the write starts. Resolves with what became
+   * of these SKUs.
+   */
+  syncAvailabilityMetafields(shopId: string, skus: string[]): Promise<MetafieldSyncResult>;
+  /** Every item of the shop (after install, a policy change, or periodically to repair failed writes). */
+  syncAllAvailabilityMetafields(shopId: string): Promise<MetafieldSyncResult>;
+  /** Shops with changes waiting for their window. */
+  pendingShops(): number;
+}
+
+/**
+ * Keeps the availability metafield of each Shopify variant current for the checkout Function.
+ * Writes of one shop are serialised (through the outbound coalescer), so an older reading never
+ * overwrites a newer one, and go out 25 metafields per `metafieldsSet` through the shop's Admin
+ * client, which spends the shop's cost budget.
+ */
+export function createAvailabilityMetafieldSync(deps: AvailabilityMetafieldSyncDeps): AvailabilityMetafieldSync {
+  const coalescer = new Coalescer<Set<string>, MetafieldSyncResult>({
+    windowMs: deps.windowMs ?? 200,
+    clock: deps.clock ?? systemClock,
+    merge: (pending, next) => {
+      for (const sku of next) pending.add(sku);
+      return pending;
+    },
+    deliver: async (shopId, skus) => {
+      const result = await writeAvailability(deps, shopId, [...skus]);
+      if (result.failed.length > 0) deps.onFailure?.(shopId, result.failed);
+      return result;
+    },
+  });
+
+  const submit = async (shopId: string, skus: string[]): Promise<MetafieldSyncResult> => {
+    const asked = new Set(skus);
+    if (asked.size === 0) return { written: [], skipped: [], failed: [] };
+    const result = await coalescer.submit(shopId, new Set(asked));
+    return {
+      written: result.written.filter((sku) => asked.has(sku)),
+      skipped: result.skipped.filter((entry) => asked.has(entry.sku)),
+      failed: result.failed.filter((entry) => asked.has(entry.sku)),
+    };
+  };
+
+  return {
+    syncAvailabilityMetafields: submit,
+    async syncAllAvailabilityMetafields(shopId) {
+      const total: MetafieldSyncResult = { written: [], skipped: [], failed: [] };
+      let cursor: string | undefined;
+      do {
+        const page = await deps.availability.page(shopId, { limit: deps.pageSize ?? MAX_PAGE_SIZE, ...(cursor ? { cursor } : {}) });
+        // Through the same queue as single changes: a page read earlier never lands after a newer change.
+        const result = await submit(shopId, page.items.map((item) => item.sku));
+        total.written.push(...result.written);
+        total.skipped.push(...result.skipped);
+        total.failed.push(...result.failed);
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      return total;
+    },
+    pendingShops: () => coalescer.pendingCount(),
+  };
+}
+
+interface Entry {
+  sku: string;
+  input: MetafieldsSetInput;
+}
+
+async function writeAvailability(deps: AvailabilityMetafieldSyncDeps, shopId: string, skus: string[]): Promise<MetafieldSyncResult> {
+  const result: MetafieldSyncResult = { written: [], skipped: [], failed: [] };
+  const client = await deps.adminClientFor(shopId);
+  if (!client) {
+    result.skipped = skus.map((sku) => ({ sku, reason: "not_on_shopify" }));
+    return result;
+  }
+  const [policy, items, variantIds] = await Promise.all([
+    deps.getPolicy(shopId),
+    deps.availability.bySku(shopId, skus),
+    variantIdsBySku(deps.sql, shopId, skus),
+  ]);
+  const found = new Set(items.map((item) => item.sku));
+  for (const sku of skus) if (!found.has(sku)) result.skipped.push({ sku, reason: "unknown_sku" });
+
+  const entries: Entry[] = [];
+  for (const item of items) {
+    const ownerId = productVariantGid(variantIds.get(item.sku) ?? "");
+    if (!ownerId) {
+      result.skipped.push({ sku: item.sku, reason: "no_variant_id" });
+      continue;
+    }
+    const value = JSON.stringify(availabilityMetafieldValue(item, policy));
+    entries.push({ sku: item.sku, input: { ownerId, namespace: LOCKSTEP_METAFIELD_NAMESPACE, key: AVAILABILITY_METAFIELD_KEY, type: METAFIELD_TYPE, value } });
+  }
+
+  for (let start = 0; start < entries.length; start += METAFIELDS_SET_LIMIT) {
+    await writeChunk(client, entries.slice(start, start + METAFIELDS_SET_LIMIT), result, true);
+  }
+  return result;
+}
+
+/**
+ * One `metafieldsSet` call. Shopify saves all of its metafields or none, so when it refuses only
+ * some of them the others are sent once more on their own.
+ */
+async function writeChunk(client: ShopifyAdminClient, chunk: Entry[], result: MetafieldSyncResult, retryOthers: boolean): Promise<void> {
+  let userErrors: MetafieldsSetUserError[];
+  try {
+    const { data } = await client.request(metafieldsSet, { metafields: chunk.map((entry) => entry.input) });
+    userErrors = data.metafieldsSet.userErrors;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    for (const entry of chunk) result.failed.push({ sku: entry.sku, message });
+    return;
+  }
+  if (userErrors.length === 0) {
+    for (const entry of chunk) result.written.push(entry.sku);
+    return;
+  }
+  const refused = new Map<number, string>();
+  for (const error of userErrors) {
+    if (error.elementIndex === null) continue;
+    refused.set(error.elementIndex, [refused.get(error.elementIndex), `${error.code ?? "ERROR"}: ${error.message}`].filter(Boolean).join("; "));
+  }
+  const others = chunk.filter((_entry, index) => !refused.has(index));
+  chunk.forEach((entry, index) => {
+    const message = refused.get(index);
+    if (message !== undefined) result.failed.push({ sku: entry.sku, message });
+  });
+  if (refused.size === 0 || !retryOthers) {
+    const reason = userErrors.map((error) => `${error.code ?? "ERROR"}: ${error.message}`).join("; ");
+    for (const entry of others) result.failed.push({ sku: entry.sku, message: `not saved with the refused metafields of its call (${reason})` });
+    return;
+  }
+  if (others.length > 0) await writeChunk(client, others, result, false);
+}

@@ -1,0 +1,95 @@
+import { execute, parse, validate } from "graphql";
+import { SHOPIFY_API_VERSION } from "../../app/config/config.server";
+import { createShopifyAdminClient, type ShopifyAdminClient } from "../../app/platforms/shopify/adminClient";
+import { createLimiterRegistry, type LimiterRegistry } from "../../app/outbound/limiterRegistry";
+import { type Clock } from "../../app/outbound/clock";
+import { SimMetafields, metafieldRootResolvers } from "../../simulators/shopify/metafields";
+import { loadAdminSchema } from "../../simulators/shopify/schema";
+
+export interface FakeValidation {
+  id: string;
+  enabled: boolean;
+  handle: string;
+}
+
+export interface AdminFake {
+  client: ShopifyAdminClient;
+  registry: LimiterRegistry;
+  metafields: SimMetafields;
+  validations: FakeValidation[];
+  /** Every operation received, in order, with its variables. */
+  received: Array<{ operationName: string; variables: Record<string, unknown> }>;
+  /** The next `times` requests fail with HTTP `status` before reaching the schema. */
+  failNext(status: number, times?: number): void;
+  close(): Promise<void>;
+}
+
+const THROTTLE_STATUS = { maximumAvailable: 2_000, currentlyAvailable: 1_990, restoreRate: 100 };
+
+/**
+ * A shop's Admin GraphQL endpoint behind the real Admin client (its limiter, cost budget and
+ * retries): every document is validated against Shopify's 2026-10 schema and executed, with
+ * `metafieldsSet` served by the simulator's metafield model.
+ */
+export function startAdminFake(options: { domain?: string; variants?: number[]; timeZone?: string; now?: () => number; clock?: Clock } = {}): AdminFake {
+  const schema = loadAdminSchema(SHOPIFY_API_VERSION);
+  const domain = options.domain ?? "fake-shop.myshopify.com";
+  const owners = new Set((options.variants ?? []).map((id) => `gid://shopify/ProductVariant/${id}`));
+  const validations: FakeValidation[] = [];
+  const metafields = new SimMetafields({
+    appId: "424242",
+    ownerExists: (id) => owners.has(id) || validations.some((validation) => validation.id === id),
+    now: options.now ?? Date.now,
+  });
+  const received: AdminFake["received"] = [];
+  const failures: number[] = [];
+  let nextValidation = 1;
+
+  const root = {
+    ...metafieldRootResolvers(metafields),
+    shop: () => ({ ianaTimezone: options.timeZone ?? "America/New_York" }),
+    validations: () => ({ nodes: validations.map((validation) => ({ id: validation.id, enabled: validation.enabled, shopifyFunction: { handle: validation.handle } })) }),
+    validationCreate: (args: { validation: { functionHandle: string; enable: boolean; metafields: Array<{ namespace: string; key: string; type: string; value: string }> } }) => {
+      const validation = { id: `gid://shopify/Validation/${nextValidation++}`, enabled: args.validation.enable, handle: args.validation.functionHandle };
+      validations.push(validation);
+      const saved = metafields.set(args.validation.metafields.map((metafield) => ({ ownerId: validation.id, ...metafield })));
+      return { validation: { id: validation.id }, userErrors: saved.userErrors };
+    },
+  };
+
+  const fakeFetch: typeof fetch = async (_url, init) => {
+    const status = failures.shift();
+    if (status !== undefined) return Response.json({ errors: `HTTP ${status}` }, { status });
+    const body = JSON.parse(String(init?.body)) as { query: string; variables?: Record<string, unknown>; operationName?: string };
+    const document = parse(body.query);
+    const errors = validate(schema, document);
+    const extensions = { cost: { requestedQueryCost: 10, actualQueryCost: 10, throttleStatus: THROTTLE_STATUS } };
+    if (errors.length > 0) return Response.json({ errors: errors.map((error) => error.toJSON()), extensions });
+    const operation = document.definitions[0] as { name?: { value: string } };
+    received.push({ operationName: operation.name?.value ?? "", variables: body.variables ?? {} });
+    const result = await execute({ schema, document, rootValue: root, variableValues: body.variables });
+    return Response.json({ ...(result.errors ? { errors: result.errors.map((error) => error.toJSON()) } : {}), data: result.data ?? null, extensions });
+  };
+
+  const registry = createLimiterRegistry({ prefix: `storefront-test-${domain}` });
+  const client = createShopifyAdminClient({
+    shop: domain,
+    accessToken: "shpat_fake",
+    registry,
+    endpoint: `http://127.0.0.1/${domain}/admin/api/${SHOPIFY_API_VERSION}/graphql.json`,
+    fetch: fakeFetch,
+    ...(options.clock ? { clock: options.clock } : {}),
+    random: () => 0,
+  });
+  return {
+    client,
+    registry,
+    metafields,
+    validations,
+    received,
+    failNext: (status, times = 1) => {
+      for (let i = 0; i < times; i++) failures.push(status);
+    },
+    close: () => registry.close(),
+  };
+}
