@@ -3,6 +3,7 @@ import { SHOPIFY_API_VERSION } from "../../app/config/config.server";
 import { createShopifyAdminClient, type ShopifyAdminClient } from "../../app/platforms/shopify/adminClient";
 import { createLimiterRegistry, type LimiterRegistry } from "../../app/outbound/limiterRegistry";
 import { type Clock } from "../../app/outbound/clock";
+import { CHECKOUT_FUNCTION_HANDLE } from "../../app/storefront/checkoutClock.server";
 import { SimMetafields, metafieldRootResolvers } from "../../simulators/shopify/metafields";
 import { loadAdminSchema } from "../../simulators/shopify/schema";
 
@@ -31,7 +32,9 @@ const THROTTLE_STATUS = { maximumAvailable: 2_000, currentlyAvailable: 1_990, re
  * retries): every document is validated against Shopify's 2026-10 schema and executed, with
  * `metafieldsSet` served by the simulator's metafield model.
  */
-export function startAdminFake(options: { domain?: string; variants?: number[]; timeZone?: string; now?: () => number; clock?: Clock } = {}): AdminFake {
+export function startAdminFake(
+  options: { domain?: string; variants?: number[]; timeZone?: string; now?: () => number; clock?: Clock; deployedFunctions?: string[] } = {},
+): AdminFake {
   const schema = loadAdminSchema(SHOPIFY_API_VERSION);
   const domain = options.domain ?? "fake-shop.myshopify.com";
   const owners = new Set((options.variants ?? []).map((id) => `gid://shopify/ProductVariant/${id}`));
@@ -50,6 +53,9 @@ export function startAdminFake(options: { domain?: string; variants?: number[]; 
     shop: () => ({ ianaTimezone: options.timeZone ?? "America/New_York" }),
     validations: () => ({ nodes: validations.map((validation) => ({ id: validation.id, enabled: validation.enabled, shopifyFunction: { handle: validation.handle } })) }),
     validationCreate: (args: { validation: { functionHandle: string; enable: boolean; metafields: Array<{ namespace: string; key: string; type: string; value: string }> } }) => {
+      if (!(options.deployedFunctions ?? [CHECKOUT_FUNCTION_HANDLE]).includes(args.validation.functionHandle)) {
+        return { validation: null, userErrors: [{ code: "NOT_FOUND", field: ["validation", "functionHandle"], message: "Extension not found." }] };
+      }
       const validation = { id: `gid://shopify/Validation/${nextValidation++}`, enabled: args.validation.enable, handle: args.validation.functionHandle };
       validations.push(validation);
       const saved = metafields.set(args.validation.metafields.map((metafield) => ({ ownerId: validation.id, ...metafield })));
