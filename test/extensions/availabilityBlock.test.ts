@@ -178,7 +178,7 @@ describe("the Live availability theme block", () => {
     const page = productPage();
     page.window.history.replaceState({}, "", "/products/merino-tee?variant=102");
     expect(page.proxy.calls.map((call) => call.url)).toEqual(["/apps/lockstep/availability?sku=TEE-BLUE-M", "/apps/lockstep/availability?sku=TEE-RED%2FS"]);
-    page.window.document.dispatchEvent(new page.window.CustomEvent("variant:update", { detail: { resource: { id: 101 } } }) as unknown as Event);
+    page.window.document.dispatchEvent(new page.window.CustomEvent("variant:update", { detail: { resource: { id: 101 } } }));
     expect(page.proxy.calls).toHaveLength(3);
     expect(page.lastCall().url).toBe("/apps/lockstep/availability?sku=TEE-BLUE-M");
   });
