@@ -20,7 +20,7 @@ export function processInbox(context: AppContext): Inbox {
       sql: context.db.sql,
       metrics: webhookMetrics(),
       // PGlite is one connection: more flushes at once would only queue behind each other.
-      maxInFlight: context.db.kind === "pglite" ? 1 : 4,
+      maxInFlight: context.db.kind === "pglite" ? 1 : 8,
       log: (message, error) => console.error(JSON.stringify({ level: "error", message, error: String(error) })),
     });
     slot.__lockstepWebhookInbox = { db: context.db, inbox };

@@ -36,38 +36,41 @@ interface Row {
  * Used by the group commit, so concurrent requests share one round trip and one commit.
  */
 export async function storeDeliveries(sql: SqlRunner, deliveries: readonly Delivery[]): Promise<StoreOutcome[]> {
+  // One JSON parameter rather than one array per column: far cheaper to send, especially to PGlite.
+  const input = JSON.stringify(
+    deliveries.map((d, ord) => ({
+      ord,
+      platform: d.platform,
+      domain: d.shopDomain,
+      topic: d.topic,
+      delivery_id: d.deliveryId,
+      event_id: d.eventId ?? null,
+      payload: d.payload,
+      api_version: d.apiVersion ?? null,
+      triggered_at: d.triggeredAt?.toISOString() ?? null,
+      received_at: d.receivedAt.toISOString(),
+    })),
+  );
   const rows = await sql.query<Row>(
     `WITH input AS (
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::timestamptz[])
-         WITH ORDINALITY AS i(platform_name, domain, topic, delivery_id, event_id, payload, api_version, triggered_at, received_at, ord)
+       SELECT * FROM json_to_recordset($1::json) AS i(ord int, platform "Platform", domain text, topic text, delivery_id text, event_id text, payload text,
+         api_version text, triggered_at timestamptz, received_at timestamptz)
      ), resolved AS (
-       SELECT i.platform_name::"Platform" AS platform, i.domain, i.topic, i.delivery_id, i.event_id, i.payload, i.api_version, i.triggered_at, i.received_at, i.ord,
-         s.id AS shop_id, s.install_state
-       FROM input i LEFT JOIN shop s ON s.platform = i.platform_name::"Platform" AND s.domain = i.domain
+       SELECT i.*, s.id AS shop_id, s.install_state
+       FROM input i LEFT JOIN shop s ON s.platform = i.platform AND s.domain = i.domain
      ), inserted AS (
        INSERT INTO webhook_inbox (platform, shop_id, topic, delivery_id, event_id, payload, api_version, triggered_at, received_at)
        SELECT platform, shop_id, topic, delivery_id, event_id, payload, api_version, triggered_at, received_at
        FROM resolved
-       WHERE shop_id IS NOT NULL AND (install_state = 'installed' OR topic = ANY($10::text[]))
+       WHERE shop_id IS NOT NULL AND (install_state = 'installed' OR topic IN (${COMPLIANCE_TOPICS.map((topic) => `'${topic}'`).join(", ")}))
        ORDER BY ord
        ON CONFLICT DO NOTHING
        RETURNING id, platform, delivery_id
      )
-     SELECT r.ord::int AS ord, r.shop_id, r.install_state::text AS install_state, ins.id::text AS inbox_id
+     SELECT r.ord, r.shop_id, r.install_state::text AS install_state, ins.id::text AS inbox_id
      FROM resolved r LEFT JOIN inserted ins ON ins.platform = r.platform AND ins.delivery_id = r.delivery_id
      ORDER BY r.ord`,
-    [
-      deliveries.map((d) => d.platform),
-      deliveries.map((d) => d.shopDomain),
-      deliveries.map((d) => d.topic),
-      deliveries.map((d) => d.deliveryId),
-      deliveries.map((d) => d.eventId ?? null),
-      deliveries.map((d) => d.payload),
-      deliveries.map((d) => d.apiVersion ?? null),
-      deliveries.map((d) => d.triggeredAt?.toISOString() ?? null),
-      deliveries.map((d) => d.receivedAt.toISOString()),
-      COMPLIANCE_TOPICS,
-    ],
+    [input],
   );
   return rows.map((row, index): StoreOutcome => {
     if (!row.shop_id) return { kind: "unknown_shop" };

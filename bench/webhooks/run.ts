@@ -1,0 +1,171 @@
+// `npm run bench:webhooks`: signed Shopify deliveries against a bare node:http server that only
+// checks the HMAC (the baseline) and against Lockstep's webhook edge, on PGlite and PostgreSQL.
+// Each server runs in its own process; this process is the client. Bounded to well under 2 minutes.
+import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import http from "node:http";
+import path from "node:path";
+import { shopifyPayload, signShopifyDelivery, type SignedDelivery } from "../../simulators/webhooks/shopify";
+import { BENCH_SECRET, BENCH_SHOP } from "./constants";
+
+const ROOT = path.resolve(import.meta.dirname, "../..");
+const THROUGHPUT_MS = Number(process.env.BENCH_THROUGHPUT_MS ?? 2500);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 6000);
+const RATE = Number(process.env.BENCH_RATE ?? 1000);
+// Platforms deliver many webhooks at once: enough clients that a durable write's wait does not idle the server.
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 256);
+const POSTGRES_URL = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
+
+interface Target {
+  port: number;
+  stop(): Promise<void>;
+}
+
+async function startTarget(mode: "bare" | "lockstep", databaseUrl?: string): Promise<Target> {
+  const child = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ["--cpu-prof", "--cpu-prof-dir=/tmp/wb/prof"] : []), "--import", "tsx", "bench/webhooks/server.ts", mode], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: "production", ...(databaseUrl && { DATABASE_URL: databaseUrl }) },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    let output = "";
+    child.stdout!.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listening (\d+)/.exec(output);
+      if (match) resolve(Number(match[1]));
+    });
+    child.once("exit", (code) => reject(new Error(`${mode} server exited with ${code}: ${output}`)));
+  });
+  return {
+    port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
+let sequence = 0;
+/** A fresh signed delivery (new webhook and event ids), varied over 1,000 items and 10 locations. */
+function nextDelivery(): SignedDelivery {
+  sequence += 1;
+  return signShopifyDelivery({
+    secret: BENCH_SECRET,
+    shopDomain: BENCH_SHOP,
+    topic: "inventory_levels/update",
+    webhookId: randomUUID(),
+    eventId: randomUUID(),
+    payload: shopifyPayload("inventory_levels/update", { inventory_item_id: 1000 + (sequence % 1000), location_id: 1 + (sequence % 10), available: sequence % 50 }),
+  });
+}
+
+function send(agent: http.Agent, port: number, delivery: SignedDelivery): Promise<{ status: number; ms: number }> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: "127.0.0.1", port, path: "/webhooks/shopify", method: "POST", agent, headers: { ...delivery.headers, "content-length": Buffer.byteLength(delivery.body) } }, (res) => {
+      res.resume();
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - started }));
+    });
+    req.on("error", reject);
+    req.end(delivery.body);
+  });
+}
+
+/** Closed loop: CONCURRENCY clients send as fast as answers come back. */
+async function throughput(port: number): Promise<{ perSecond: number; errors: number }> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  const deadline = performance.now() + THROUGHPUT_MS;
+  let done = 0;
+  let errors = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (performance.now() < deadline) {
+        const { status } = await send(agent, port, nextDelivery());
+        if (status === 200) done += 1;
+        else errors += 1;
+      }
+    }),
+  );
+  agent.destroy();
+  return { perSecond: done / ((performance.now() - started) / 1000), errors };
+}
+
+/** Open loop at RATE per second (arrivals do not wait for answers), latency of every answer. */
+async function latencyAt(port: number): Promise<{ p50: number; p95: number; p99: number; max: number; achieved: number; errors: number }> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  const total = Math.round((RATE * LATENCY_MS) / 1000);
+  const deliveries = Array.from({ length: total }, nextDelivery);
+  const latencies: number[] = [];
+  let errors = 0;
+  const started = performance.now();
+  const inFlight: Array<Promise<void>> = [];
+  for (let i = 0; i < total; i++) {
+    const due = started + (i * 1000) / RATE;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    inFlight.push(
+      send(agent, port, deliveries[i]!).then(({ status, ms }) => {
+        latencies.push(ms);
+        if (status !== 200) errors += 1;
+      }),
+    );
+  }
+  await Promise.all(inFlight);
+  const elapsed = (performance.now() - started) / 1000;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const pick = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
+  return { p50: pick(0.5), p95: pick(0.95), p99: pick(0.99), max: latencies.at(-1)!, achieved: total / elapsed, errors };
+}
+
+async function warmUp(port: number): Promise<void> {
+  const agent = new http.Agent({ keepAlive: true });
+  await Promise.all(Array.from({ length: 300 }, () => send(agent, port, nextDelivery())));
+  agent.destroy();
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+// All three servers up at once; the throughput slices are interleaved (A B C A B C A B C) so that the
+// load of anything else on the machine falls on all of them alike, and the median slice is kept.
+const targets = [
+  { name: "bare node:http + HMAC", target: await startTarget("bare") },
+  { name: "lockstep on PGlite", target: await startTarget("lockstep") },
+  { name: "lockstep on PostgreSQL", target: await startTarget("lockstep", POSTGRES_URL) },
+];
+try {
+  for (const { target } of targets) await warmUp(target.port);
+  const rates = new Map<string, number[]>(targets.map(({ name }) => [name, []]));
+  let errors = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const { name, target } of targets) {
+      const result = await throughput(target.port);
+      rates.get(name)!.push(result.perSecond);
+      errors += result.errors;
+    }
+  }
+  const results = [];
+  for (const { name, target } of targets) {
+    const latency = await latencyAt(target.port);
+    const perSecond = median(rates.get(name)!);
+    console.log(
+      `${name.padEnd(24)} ${perSecond.toFixed(0).padStart(6)}/s (slices ${rates.get(name)!.map((rate) => rate.toFixed(0)).join(", ")})  at ${RATE}/s: p50 ${latency.p50.toFixed(2)} ms  p95 ${latency.p95.toFixed(2)} ms  p99 ${latency.p99.toFixed(2)} ms  max ${latency.max.toFixed(1)} ms`,
+    );
+    errors += latency.errors;
+    results.push({ name, perSecond, ...latency });
+  }
+  const [baseline, ...lockstep] = results;
+  console.log(`\nnon-200 answers: ${errors}`);
+  for (const result of lockstep) {
+    const ratio = result.perSecond / baseline!.perSecond;
+    const verdict = ratio >= 0.5 && result.p99 < 25 && errors === 0 ? "meets" : "MISSES";
+    console.log(
+      `${result.name}: throughput ${(ratio * 100).toFixed(0)} % of the baseline (${result.perSecond.toFixed(0)} vs ${baseline!.perSecond.toFixed(0)}/s), p99 ${result.p99.toFixed(2)} ms at ${RATE}/s (baseline p99 ${baseline!.p99.toFixed(2)} ms) -> ${verdict} the target (>= 50 %, p99 < 25 ms)`,
+    );
+  }
+} finally {
+  await Promise.all(targets.map(({ target }) => target.stop()));
+}
