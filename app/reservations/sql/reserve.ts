@@ -26,7 +26,7 @@ export interface ReserveResult {
 }
 
 /**
- * Reserves all lines or none, for one key, in ONE statement:
+ * Reserves all lines or none, for one key, in ONE statement (run through the function below):
  *   1. lock the key's reservation (if any) and read what it holds now;
  *   2. lock every hold row whose units change, in (variant, scope) order so two reservations never deadlock;
  *   3. compute availability from those locked rows (READ COMMITTED re-reads a row after waiting for its lock,
@@ -41,7 +41,14 @@ export async function reserve(
   input: { shopId: string; key: string; lines: { sku: string; quantity: number }[]; locationId: string | null; now: Date; ttlSeconds: number | null },
 ): Promise<ReserveResult> {
   const rows = await sql.query<ReserveResult>(
-    `WITH ${policyCte("$1")},
+    `SELECT * FROM lockstep_reserve($1::uuid, $2::text, $3::text[], $4::int[], $5::uuid, $6::timestamptz, $7::int)`,
+    [input.shopId, input.key, input.lines.map((l) => l.sku), input.lines.map((l) => l.quantity), input.locationId, input.now, input.ttlSeconds],
+  );
+  return rows[0]!;
+}
+
+/** The statement itself; parameters $1 shop, $2 key, $3 SKUs, $4 quantities, $5 location, $6 now, $7 TTL seconds (null: the shop's). */
+export const RESERVE_STATEMENT = `WITH ${policyCte("$1")},
     requested AS (
       SELECT r.sku, sum(r.quantity)::int AS quantity, min(r.ord) AS ord
       FROM unnest($3::text[], $4::int[]) WITH ORDINALITY AS r(sku, quantity, ord) GROUP BY r.sku
@@ -152,8 +159,26 @@ export async function reserve(
               FROM change c WHERE c.new_q <> c.old_q AND NOT EXISTS (SELECT 1 FROM locked k WHERE k.variant_id = c.variant_id AND k.scope = c.scope)) AS missing_holds,
            (SELECT array_agg(DISTINCT v.sku) FROM variant v
               WHERE (SELECT ok FROM go) AND (v.id IN (SELECT variant_id FROM locked)
-                 OR v.id IN (SELECT b.bundle_variant_id FROM bundle_component b WHERE b.component_variant_id IN (SELECT variant_id FROM locked)))) AS changed_skus`,
-    [input.shopId, input.key, input.lines.map((l) => l.sku), input.lines.map((l) => l.quantity), input.locationId, input.now, input.ttlSeconds],
-  );
-  return rows[0]!;
-}
+                 OR v.id IN (SELECT b.bundle_variant_id FROM bundle_component b WHERE b.component_variant_id IN (SELECT variant_id FROM locked)))) AS changed_skus`;
+
+/** The function's body: the statement, columns winning over the function's output names. */
+export const RESERVE_FUNCTION_BODY = `#variable_conflict use_column
+BEGIN
+  RETURN QUERY ${RESERVE_STATEMENT};
+END`;
+
+/**
+ * The statement wrapped in a PL/pgSQL function, created by a migration: the function keeps the
+ * statement's plan between calls, where a plain query is planned again every time (planning is
+ * most of its cost, and on PGlite every millisecond is spent inside the one connection).
+ * test/reservations/reserveFunction.test.ts fails when this text and the database's disagree:
+ * a change here needs a new migration (npx tsx app/reservations/sql/reserve.ts prints it).
+ */
+export const RESERVE_FUNCTION = `CREATE OR REPLACE FUNCTION lockstep_reserve(uuid, text, text[], int[], uuid, timestamptz, int)
+RETURNS TABLE (verdict json, applied boolean, created boolean, reservation json, shortages json, missing_holds json, changed_skus text[])
+LANGUAGE plpgsql AS $lockstep$
+${RESERVE_FUNCTION_BODY}
+$lockstep$`;
+
+// `npx tsx app/reservations/sql/reserve.ts` prints the migration that (re)creates the function.
+if (import.meta.url === `file://${process.argv[1]}`) console.log(`${RESERVE_FUNCTION};\n`);

@@ -1,0 +1,13 @@
+import { describe, expect, it } from "vitest";
+import { RESERVE_FUNCTION_BODY } from "../../app/reservations/sql/reserve";
+import { useTestDatabase } from "../helpers/database";
+
+const getDb = useTestDatabase();
+
+describe("the lockstep_reserve function", () => {
+  it("is exactly the statement in app/reservations/sql/reserve.ts (a change there needs a new migration)", async () => {
+    const rows = await getDb().sql.query<{ body: string }>(`SELECT prosrc AS body FROM pg_proc WHERE proname = 'lockstep_reserve'`);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.body.trim()).toBe(RESERVE_FUNCTION_BODY.trim());
+  });
+});
