@@ -81,7 +81,6 @@ describe("Lockstep's heartbeat: the checkout Function's clock", () => {
     });
     // What Shopify would hand the Function, read from what Lockstep stored.
     const input = (clockExpired: boolean, quantity: number) => ({
-      buyerJourney: { step: "CHECKOUT_COMPLETION" as const },
       cart: {
         lines: [{
           id: "gid://shopify/CartLine/1",

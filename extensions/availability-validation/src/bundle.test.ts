@@ -42,7 +42,6 @@ describe("the Function bundled as the Shopify CLI bundles it (everything but the
 
     const written: unknown[] = [];
     const input = {
-      buyerJourney: { step: "CART_INTERACTION" },
       cart: {
         lines: [{
           id: "gid://shopify/CartLine/1",

@@ -39,7 +39,6 @@ function variantLine(options: { variant: number; quantity: number; availability?
 
 function cart(lines: Line[], clock: { json?: unknown; expired?: boolean } = {}): CartValidationsGenerateRunInput {
   return {
-    buyerJourney: { step: "CHECKOUT_INTERACTION" },
     cart: { lines },
     shop: { localTime: { clockExpired: clock.expired ?? false } },
     validation: { clock: "json" in clock ? (clock.json === undefined ? null : { jsonValue: clock.json }) : { jsonValue: CLOCK } },
