@@ -1,0 +1,132 @@
+// `npm run bench:availability`: (1) a cache hit inside the process, latency per read (target p99 < 1 ms),
+// beside a miss that reads the database; (2) GET /api/v1/availability through Lockstep's real edge
+// server against a bare node:http server that only checks the token and answers a fixed body, each in
+// its own process, this process as the client (target: at least 50 % of the bare throughput). ~30 s.
+import { spawn } from "node:child_process";
+import http from "node:http";
+import path from "node:path";
+import { AvailabilityCache } from "../../app/availability/cache";
+import { createAvailability, type ItemAvailability } from "../../app/availability/availability.server";
+import { openDatabase } from "../../app/db/database.server";
+import { applyMigrations } from "../../app/db/migrations.server";
+import { seedStockShop } from "../../test/reservations/stockFixture";
+import { BENCH_SKUS, BENCH_TOKEN } from "./constants";
+
+const ROOT = path.resolve(import.meta.dirname, "../..");
+const HIT_READS = Number(process.env.BENCH_HIT_READS ?? 200_000);
+const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 3000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+
+function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+}
+
+async function inProcess() {
+  const db = await openDatabase({ dataDir: "memory://" });
+  try {
+    await applyMigrations(db.sql);
+    const shop = await seedStockShop(db, BENCH_SKUS.map((sku) => ({ sku, stock: [3, 1] })), new Date());
+    const availability = createAvailability({ db, cache: new AvailabilityCache<ItemAvailability>() });
+    const misses: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      await availability.invalidate(shop.shopId, [BENCH_SKUS[i % BENCH_SKUS.length]!]);
+      const t0 = performance.now();
+      await availability.bySku(shop.shopId, [BENCH_SKUS[i % BENCH_SKUS.length]!]);
+      misses.push(performance.now() - t0);
+    }
+    const hits: number[] = new Array(HIT_READS);
+    for (let i = 0; i < HIT_READS; i++) {
+      const t0 = performance.now();
+      await availability.bySku(shop.shopId, [BENCH_SKUS[i % BENCH_SKUS.length]!]);
+      hits[i] = performance.now() - t0;
+    }
+    hits.sort((a, b) => a - b);
+    misses.sort((a, b) => a - b);
+    return { hits, misses };
+  } finally {
+    await db.close();
+  }
+}
+
+async function startServer(mode: "bare" | "lockstep"): Promise<{ port: number; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, ["--import", "tsx", "bench/availability/server.ts", mode], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    let output = "";
+    child.stdout!.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listening (\d+)/.exec(output);
+      if (match) resolve(Number(match[1]));
+    });
+    child.once("exit", (code) => reject(new Error(`${mode} server exited with ${code}: ${output}`)));
+  });
+  return {
+    port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
+/** CONCURRENCY keep-alive clients asking for one SKU each time, for `ms`: answers per second. */
+async function hammer(port: number, ms: number): Promise<{ perSecond: number; failures: number }> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  let done = 0;
+  let failures = 0;
+  const until = performance.now() + ms;
+  const one = (i: number) =>
+    new Promise<void>((resolve) => {
+      const req = http.get({ host: "127.0.0.1", port, agent, path: `/api/v1/availability?sku=${BENCH_SKUS[i % BENCH_SKUS.length]}`, headers: { authorization: `Bearer ${BENCH_TOKEN}` } }, (res) => {
+        res.resume();
+        res.on("end", () => {
+          if (res.statusCode === 200) done++;
+          else failures++;
+          resolve();
+        });
+      });
+      req.on("error", () => {
+        failures++;
+        resolve();
+      });
+    });
+  const started = performance.now();
+  await Promise.all(Array.from({ length: CONCURRENCY }, async (_, client) => {
+    for (let i = client; performance.now() < until; i += CONCURRENCY) await one(i);
+  }));
+  agent.destroy();
+  return { perSecond: done / ((performance.now() - started) / 1000), failures };
+}
+
+const { hits, misses } = await inProcess();
+const bare = await startServer("bare");
+const lockstep = await startServer("lockstep");
+try {
+  await hammer(bare.port, 500);
+  await hammer(lockstep.port, 500);
+  const rounds: { bare: number; lockstep: number }[] = [];
+  let failures = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    // Interleaved so that a neighbour's load on the machine hits both sides alike.
+    const b = await hammer(bare.port, ROUND_MS);
+    const l = await hammer(lockstep.port, ROUND_MS);
+    failures += b.failures + l.failures;
+    rounds.push({ bare: b.perSecond, lockstep: l.perSecond });
+  }
+  const bareRate = rounds.reduce((s, r) => s + r.bare, 0) / rounds.length;
+  const lockstepRate = rounds.reduce((s, r) => s + r.lockstep, 0) / rounds.length;
+  console.log("Availability");
+  console.log(`  cache hit in process: p50 ${(quantile(hits, 0.5) * 1000).toFixed(1)} µs, p99 ${(quantile(hits, 0.99) * 1000).toFixed(1)} µs, p99.9 ${(quantile(hits, 0.999) * 1000).toFixed(1)} µs (${HIT_READS} reads; target p99 < 1 ms)`);
+  console.log(`  cache miss (PGlite read) for comparison: p50 ${quantile(misses, 0.5).toFixed(2)} ms, p99 ${quantile(misses, 0.99).toFixed(2)} ms`);
+  console.log(`  HTTP GET /api/v1/availability, ${CONCURRENCY} keep-alive clients, ${ROUNDS} x ${ROUND_MS} ms interleaved:`);
+  console.log(`    bare node:http ${bareRate.toFixed(0)}/s, Lockstep ${lockstepRate.toFixed(0)}/s, ratio ${((lockstepRate / bareRate) * 100).toFixed(1)} % (target >= 50 %)` + (failures ? `, ${failures} failed requests` : ""));
+  console.log(`    per round (bare / Lockstep): ${rounds.map((r) => `${r.bare.toFixed(0)} / ${r.lockstep.toFixed(0)}`).join(", ")}`);
+} finally {
+  await bare.stop();
+  await lockstep.stop();
+}
