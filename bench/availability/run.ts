@@ -52,7 +52,7 @@ async function inProcess() {
 async function startServer(mode: "bare" | "lockstep"): Promise<{ port: number; stop(): Promise<void> }> {
   const child = spawn(process.execPath, ["--import", "tsx", "bench/availability/server.ts", mode], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: "production" },
     stdio: ["ignore", "pipe", "inherit"],
   });
   const port = await new Promise<number>((resolve, reject) => {
