@@ -48,6 +48,8 @@ export interface BigCommerceStats {
   /** Requests the simulated other apps made from the shared quota. */
   otherApps: number;
   windowsStarted: number;
+  /** Requests served (ours and other apps') in each window, oldest first. */
+  usedPerWindow: number[];
   firstRequestAt?: number;
   lastRequestAt?: number;
 }
@@ -114,6 +116,7 @@ export class BigCommerceStore {
     this.roll();
     if (this.used >= this.quota.requests) return false;
     this.used++;
+    this.stats.usedPerWindow[this.stats.usedPerWindow.length - 1] = this.used;
     return true;
   }
 
@@ -156,6 +159,7 @@ export class BigCommerceStore {
       this.windowStartedAt = now;
       this.used = 0;
       this.stats.windowsStarted++;
+      this.stats.usedPerWindow.push(0);
     }
   }
 }
@@ -378,7 +382,10 @@ export async function startBigCommerceSimulator(options: BigCommerceSimulatorOpt
       if (!store) throw new Error(`no simulated store ${storeHash}`);
       return store;
     },
-    stats: (storeHash) => ({ ...stores.get(storeHash)!.stats }),
+    stats: (storeHash) => {
+      const stats = stores.get(storeHash)!.stats;
+      return { ...stats, usedPerWindow: [...stats.usedPerWindow] };
+    },
     injectFault: (storeHash, fault, times = 1) => {
       const queue = faults.get(storeHash) ?? [];
       for (let i = 0; i < times; i++) queue.push(fault);
@@ -409,5 +416,5 @@ function variantBody(store: BigCommerceStore, variant: Variant) {
 }
 
 function emptyStats(): BigCommerceStats {
-  return { requests: 0, tooManyRequests: 0, served: 0, otherApps: 0, windowsStarted: 0 };
+  return { requests: 0, tooManyRequests: 0, served: 0, otherApps: 0, windowsStarted: 0, usedPerWindow: [] };
 }

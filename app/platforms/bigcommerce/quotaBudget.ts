@@ -34,16 +34,20 @@ export interface QuotaBudgetOptions {
  * Keeps one store inside its request quota. The quota is shared with every other app on the
  * store, so it is read from each answer, never assumed: the reservoir is set to what BigCommerce
  * says is left (minus our requests still in flight) and refilled only when the window resets.
- * Between windows the first requests go out as a probe of `maxConcurrent`, whose answers tell
- * the new window's allowance.
+ * When a window resets one request goes out as a probe; its answer tells the new window's
+ * allowance.
  */
 export class BigCommerceQuotaBudget {
   readonly limiter: Bottleneck;
   private windowEndsAt = 0;
+  private windowLeft = 0;
   private resetTimer?: NodeJS.Timeout;
   private readonly maxConcurrent: number;
   private readonly resetSlackMs: number;
   private last?: QuotaHeaders;
+  /** Requests of this process that got their answer and are still inside `sync`. */
+  private answered = 0;
+  private syncing: Promise<unknown> = Promise.resolve();
 
   constructor(
     registry: LimiterRegistry,
@@ -63,19 +67,41 @@ export class BigCommerceQuotaBudget {
 
   /** Called inside the job that got the answer, while it still counts as running. */
   async sync(quota: QuotaHeaders): Promise<void> {
+    this.answered++;
+    // One answer at a time: two answers read-then-writing the reservoir together could over-grant.
+    const turn = this.syncing.then(() => this.applyQuota(quota));
+    this.syncing = turn.catch(() => undefined);
+    try {
+      await turn;
+    } finally {
+      this.answered--;
+    }
+  }
+
+  private async applyQuota(quota: QuotaHeaders): Promise<void> {
     this.last = quota;
     const now = this.clock.now();
     const endsAt = now + quota.timeResetMs;
-    const othersInFlight = Math.max(0, (await this.limiter.running()) - 1);
-    const allowance = Math.max(0, quota.requestsLeft - othersInFlight);
+    // Requests still waiting for their answer; those already answered (this one included) are
+    // counted in `requestsLeft`.
+    const othersInFlight = Math.max(0, (await this.limiter.running()) - this.answered);
     // A reset more than the slack later than the one we knew means a new window began.
     const newWindow = endsAt > this.windowEndsAt + this.resetSlackMs;
+    // Within a window `requestsLeft` only falls: the lowest seen is the freshest, whatever
+    // order the answers are processed in.
+    this.windowLeft = newWindow ? quota.requestsLeft : Math.min(this.windowLeft, quota.requestsLeft);
+    const allowance = Math.max(0, this.windowLeft - othersInFlight);
     if (newWindow) {
       this.windowEndsAt = endsAt;
       await reconfigure(this.limiter, { reservoir: allowance });
     } else {
+      // While requests are in flight the allowance is a lower bound (they may already be counted):
+      // only lower the reservoir then. Once nothing is in flight and the reservoir is empty, the
+      // allowance is exact and nothing can start meanwhile, so the slots held back are given back.
       const current = (await this.limiter.currentReservoir()) ?? allowance;
-      if (allowance < current) await reconfigure(this.limiter, { reservoir: allowance });
+      if (allowance < current || (othersInFlight === 0 && current === 0 && allowance > 0)) {
+        await reconfigure(this.limiter, { reservoir: allowance });
+      }
     }
     this.armReset();
   }
@@ -106,7 +132,9 @@ export class BigCommerceQuotaBudget {
     const delay = Math.max(0, this.windowEndsAt - this.clock.now()) + this.resetSlackMs;
     this.resetTimer = setTimeout(() => {
       this.resetTimer = undefined;
-      void reconfigure(this.limiter, { reservoir: this.maxConcurrent });
+      // One probe: its answer tells the new window's allowance, and with the reservoir empty
+      // meanwhile nothing can start while that answer is applied.
+      void reconfigure(this.limiter, { reservoir: 1 });
     }, delay);
     this.resetTimer.unref();
   }

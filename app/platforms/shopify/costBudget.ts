@@ -35,6 +35,8 @@ export class ShopifyCostBudget {
   readonly limiter: Bottleneck;
   private status?: ThrottleStatus;
   private probe?: Promise<void>;
+  /** Cost of this process's requests that got their answer and are still inside `sync`. */
+  private answeredWeight = 0;
   private readonly intervalMs: number;
 
   constructor(registry: LimiterRegistry, shop: string, options: CostBudgetOptions = {}) {
@@ -90,13 +92,24 @@ export class ShopifyCostBudget {
 
   /** Called inside the job that got the answer, while its own weight still counts as running. */
   async sync(status: ThrottleStatus, ownWeight: number): Promise<void> {
+    this.answeredWeight += ownWeight;
+    try {
+      await this.applyStatus(status);
+    } finally {
+      this.answeredWeight -= ownWeight;
+    }
+  }
+
+  private async applyStatus(status: ThrottleStatus): Promise<void> {
     const first = this.status === undefined;
     const changed =
       first ||
       this.status!.maximumAvailable !== status.maximumAvailable ||
       this.status!.restoreRate !== status.restoreRate;
     this.status = status;
-    const othersInFlight = Math.max(0, (await this.limiter.running()) - ownWeight);
+    // Requests still waiting for their answer; those answered (this one included) are already
+    // paid for in `currentlyAvailable`.
+    const othersInFlight = Math.max(0, (await this.limiter.running()) - this.answeredWeight);
     const margin = this.margin(status);
     const reservoir = Math.max(0, Math.floor(status.currentlyAvailable - othersInFlight - margin));
     await reconfigure(this.limiter, {
