@@ -61,6 +61,14 @@ export interface Config {
     /** Simulated shoppers and platform changes; `LOCKSTEP_DEMO_TRAFFIC=off` keeps the demo shop quiet. */
     traffic: boolean;
   };
+  /** Outbound calls (app/outbound, app/platforms): where the platform APIs are, how limiters are shared. */
+  outbound: {
+    /** Instead of https://{shop}: the demo and tests point Shopify Admin calls at the simulator. */
+    shopifyAdminBaseUrl?: string;
+    bigCommerceApiBaseUrl: string;
+    /** Namespace of the shared limiter state in Redis: processes with the same prefix share budgets. */
+    limiterPrefix: string;
+  };
 }
 
 const SHOPIFY_VARIABLES = ["SHOPIFY_API_KEY", "SHOPIFY_API_SECRET", "SHOPIFY_APP_URL", "SCOPES"] as const;
@@ -107,6 +115,12 @@ const environmentSchema = z.object({
   LOCKSTEP_WEBHOOK_LEASE_MS: z.coerce.number().int("must be a whole number").min(1000).default(30_000),
   LOCKSTEP_DEMO_API_TOKEN: z.string().min(24, "must be at least 24 characters").optional(),
   LOCKSTEP_DEMO_TRAFFIC: z.enum(["on", "off"], { error: "must be on or off" }).default("on"),
+  SHOPIFY_ADMIN_API_BASE_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
+  BIGCOMMERCE_API_BASE_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).default("https://api.bigcommerce.com"),
+  LOCKSTEP_LIMITER_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1-64 letters, digits, '_', '.' or '-'")
+    .default("lockstep"),
 });
 
 type Environment = Record<string, string | undefined>;
@@ -189,6 +203,11 @@ export function loadConfig(env: Environment = process.env): Config {
       leaseMs: vars.LOCKSTEP_WEBHOOK_LEASE_MS,
     },
     demo: { apiToken: vars.LOCKSTEP_DEMO_API_TOKEN, traffic: vars.LOCKSTEP_DEMO_TRAFFIC === "on" },
+    outbound: {
+      shopifyAdminBaseUrl: vars.SHOPIFY_ADMIN_API_BASE_URL?.replace(/\/$/, ""),
+      bigCommerceApiBaseUrl: vars.BIGCOMMERCE_API_BASE_URL.replace(/\/$/, ""),
+      limiterPrefix: vars.LOCKSTEP_LIMITER_PREFIX,
+    },
   };
 }
 

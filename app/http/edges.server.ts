@@ -1,6 +1,7 @@
 import type { AppContext } from "../context.server";
 import type { Migration } from "../db/migrations.server";
 import { registerAppProxy } from "./appProxy.server";
+import { registerMetricsRoute } from "../observability/metricsRoute.server";
 import { registerHealthRoutes } from "./health.server";
 import { Router } from "./router.server";
 import { registerStorefrontApi, stockEdgeDeps } from "./storefrontApi.server";
@@ -13,6 +14,7 @@ import { registerWebhookRoutes } from "../webhooks/routes.server";
 export function createEdgeRouter(context: AppContext, migrations: Migration[]): Router {
   const router = new Router();
   registerHealthRoutes(router, context, migrations);
+  registerMetricsRoute(router, context);
   const stock = stockEdgeDeps(context);
   registerStorefrontApi(router, stock);
   registerAppProxy(router, stock);
