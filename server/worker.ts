@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   }
   const context: AppContext = { config, db, startedAt: new Date() };
   const loops = Math.max(1, config.webhooks.workers);
-  const stop = startWebhookWorkers(context, { count: loops });
+  const stop = startWebhookWorkers(context, { count: loops, onListening: () => console.log("Listening for new deliveries (LISTEN/NOTIFY)") });
   console.log(`Lockstep worker ${process.pid}: ${loops} webhook worker loop(s) on PostgreSQL`);
 
   let stopping = false;

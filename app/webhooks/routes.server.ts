@@ -23,9 +23,37 @@ export function processInbox(context: AppContext): Inbox {
       maxInFlight: context.db.kind === "pglite" ? 1 : 8,
       log: (message, error) => console.error(JSON.stringify({ level: "error", message, error: String(error) })),
     });
+    if (context.db.kind === "postgres") wakeOtherProcesses(inbox, context);
     slot.__lockstepWebhookInbox = { db: context.db, inbox };
   }
   return slot.__lockstepWebhookInbox.inbox;
+}
+
+/** The channel `npm run worker` processes LISTEN on, so they start on a delivery at once instead of at their next poll. */
+export const INBOX_CHANNEL = "lockstep_webhook_inbox";
+
+function wakeOtherProcesses(inbox: Inbox, context: AppContext): void {
+  let sending = false;
+  let again = false;
+  const notify = (): void => {
+    // One NOTIFY in flight at a time; flushes meanwhile fold into one more. Never on the 200's path.
+    if (sending) {
+      again = true;
+      return;
+    }
+    sending = true;
+    context.db.sql
+      .query(`SELECT pg_notify('${INBOX_CHANNEL}', '')`)
+      .catch(() => undefined)
+      .finally(() => {
+        sending = false;
+        if (again) {
+          again = false;
+          notify();
+        }
+      });
+  };
+  inbox.onStored(notify);
 }
 
 function answer(outcome: StoreOutcome): { status: number; body: unknown } {

@@ -1,16 +1,52 @@
 import { hostname } from "node:os";
+import pg from "pg";
 import type { StopWork } from "../background.server";
 import type { AppContext } from "../context.server";
 import type { BigCommerceReader } from "./bigcommerceReader";
 import { webhookMetrics } from "./metrics";
-import { processInbox } from "./routes.server";
+import { INBOX_CHANNEL, processInbox } from "./routes.server";
 import { startWebhookWorker } from "./worker.server";
+
+/**
+ * On PostgreSQL, deliveries stored by other processes wake this one's loops (LISTEN/NOTIFY). When the
+ * connection is lost the loops still poll, so a missed notification costs latency, never an event.
+ */
+function listenForDeliveries(
+  databaseUrl: string,
+  wake: () => void,
+  log: (message: string, details: Record<string, unknown>) => void,
+  onListening?: () => void,
+): { close(): Promise<void> } {
+  let client: pg.Client | undefined;
+  let closed = false;
+  const connect = async (): Promise<void> => {
+    const next = new pg.Client({ connectionString: databaseUrl });
+    next.on("notification", () => wake());
+    next.on("error", (error) => {
+      log("webhook LISTEN connection lost; polling until it is back", { error: error.message });
+      next.end().catch(() => undefined);
+      if (!closed) setTimeout(() => void connect().catch(() => undefined), 1000);
+    });
+    await next.connect();
+    await next.query(`LISTEN ${INBOX_CHANNEL}`);
+    client = next;
+    onListening?.();
+    if (closed) await next.end();
+  };
+  connect().catch((error: unknown) => log("webhook LISTEN failed; polling only", { error: String(error) }));
+  return {
+    async close() {
+      closed = true;
+      await client?.end().catch(() => undefined);
+    },
+  };
+}
 
 /**
  * Starts `count` worker loops on the process's database (default: LOCKSTEP_WEBHOOK_WORKERS).
  * Loops in the same process as the HTTP edges are woken as soon as a delivery is stored.
  */
-export function startWebhookWorkers(context: AppContext, options: { count?: number; bigCommerce?: BigCommerceReader; pollMs?: number } = {}): StopWork {
+export function startWebhookWorkers(context: AppContext, options: { count?: number; bigCommerce?: BigCommerceReader; pollMs?: number; onListening?: () => void } = {}): StopWork {
   const count = options.count ?? context.config.webhooks.workers;
   const log = (message: string, details: Record<string, unknown>) => {
     if (context.config.logLevel === "debug" || message !== "webhook lease lost: another worker has the row") {
@@ -25,13 +61,16 @@ export function startWebhookWorkers(context: AppContext, options: { count?: numb
       bigCommerce: options.bigCommerce,
       maxAttempts: context.config.webhooks.maxAttempts,
       leaseMs: context.config.webhooks.leaseMs,
-      pollMs: options.pollMs,
+      pollMs: options.pollMs ?? context.config.webhooks.pollMs,
       log,
     }),
   );
-  const unsubscribe = processInbox(context).onStored(() => workers.forEach((worker) => worker.wake()));
+  const wakeAll = () => workers.forEach((worker) => worker.wake());
+  const unsubscribe = processInbox(context).onStored(wakeAll);
+  const listener = context.config.databaseUrl ? listenForDeliveries(context.config.databaseUrl, wakeAll, log, options.onListening) : undefined;
   return async () => {
     unsubscribe();
+    await listener?.close();
     await Promise.all(workers.map((worker) => worker.stop()));
   };
 }

@@ -4,7 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Database, openDatabase } from "../../app/db/database.server";
 import { applyMigrations } from "../../app/db/migrations.server";
 import { installShop } from "../../app/shops/shops.server";
+import { loadConfig } from "../../app/config/config.server";
 import { createInbox } from "../../app/webhooks/inbox.server";
+import { processInbox } from "../../app/webhooks/routes.server";
 import { WebhookMetrics } from "../../app/webhooks/metrics";
 import { processDueRows } from "../../app/webhooks/worker.server";
 import { shopifyPayload } from "../../simulators/webhooks/shopify";
@@ -88,6 +90,28 @@ describe("webhook workers on PostgreSQL", () => {
     // Both processes took part (worker ids are host:pid:loop).
     const processes = await db.sql.query<{ pid: string }>(`SELECT DISTINCT split_part(locked_by, ':', 2) AS pid FROM webhook_inbox`);
     expect(processes.map((row) => Number(row.pid)).sort()).toEqual(workers.map((worker) => worker.child.pid).sort());
+  });
+
+  it("a worker process idle between polls starts on a delivery stored by a web process at once (LISTEN/NOTIFY)", async () => {
+    const env = { DATABASE_URL, LOCKSTEP_WEBHOOK_POLL_MS: "600000" };
+    const worker = startProcess("server/worker.ts", [], env);
+    try {
+      await worker.waitFor(/Listening for new deliveries/, 30_000);
+      const context = { config: loadConfig({ NODE_ENV: "test", DATABASE_URL }), db, startedAt: new Date() };
+      const outcome = await processInbox(context).store({
+        platform: "shopify",
+        shopDomain: "workers.myshopify.com",
+        topic: "orders/create",
+        deliveryId: randomUUID(),
+        payload: JSON.stringify(shopifyPayload("orders/create", { id: 777_777 })),
+        receivedAt: new Date(),
+      });
+      expect(outcome.kind).toBe("stored");
+      // Without the notification the worker would sleep ten minutes.
+      await eventually(async () => (await count(`SELECT count(*)::int AS n FROM platform_order WHERE external_id = '777777'`)) === 1, 20_000, "the notified worker");
+    } finally {
+      expect(await worker.stop("SIGTERM")).toBe(0);
+    }
   });
 
   it("a worker killed with SIGKILL mid-event, holding the lease: nothing it did is kept, and after the lease expires another worker applies the event once", async () => {
