@@ -3,17 +3,21 @@ import { useLoaderData } from "@remix-run/react";
 import { Badge, BlockStack, Card, DataTable, InlineGrid, InlineStack, Layout, Page, Text } from "@shopify/polaris";
 import { getCatalogOverview } from "../catalog/overview.server";
 import { appContext } from "../context.server";
+import { getSyncHealth, type Percentiles } from "../observability/syncHealth.server";
+import { webhookMetrics } from "../webhooks/metrics";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
 
 export const meta: MetaFunction = () => [{ title: "Lockstep — dashboard" }];
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { shop, mode } = await authenticateStaff(request);
-  const overview = await getCatalogOverview(appContext().db.prisma, shop.id);
+  const { db } = appContext();
+  const [overview, health] = await Promise.all([getCatalogOverview(db.prisma, shop.id), getSyncHealth(db.sql, webhookMetrics().snapshot())]);
   const now = Date.now();
   const age = (iso: string | null) => (iso ? Math.max(0, Math.round((now - Date.parse(iso)) / 1000)) : null);
   return {
     mode,
+    health,
     shop: { domain: shop.domain, name: shop.name, platform: shop.platform, installState: shop.installState },
     overview,
     oldestAgeSeconds: age(overview.oldestLevelUpdate),
@@ -29,6 +33,14 @@ export function formatAge(seconds: number | null): string {
   if (seconds < 86_400) return `${Math.round(seconds / 3600)} h ago`;
   return `${Math.round(seconds / 86_400)} d ago`;
 }
+
+function formatPercentiles(p: Percentiles): string {
+  if (p.count === 0) return "no events yet";
+  const ms = (value: number | null) => (value === null ? "–" : `${value} ms`);
+  return `p50 ${ms(p.p50)} · p95 ${ms(p.p95)} · p99 ${ms(p.p99)}`;
+}
+
+const HEALTH_TONE = { healthy: "success", degraded: "warning", failing: "critical" } as const;
 
 function Stat({ label, value }: { label: string; value: string | number }) {
   return (
@@ -46,7 +58,7 @@ function Stat({ label, value }: { label: string; value: string | number }) {
 }
 
 export default function Dashboard() {
-  const { shop, overview, oldestAgeSeconds, newestAgeSeconds, rowAges, mode } = useLoaderData<typeof loader>();
+  const { shop, overview, oldestAgeSeconds, newestAgeSeconds, rowAges, mode, health } = useLoaderData<typeof loader>();
   const headings = ["SKU", "Product", "Variant", ...overview.locations, "Committed", "Price", "Updated"];
   const rows = overview.rows.map((row, i) => [
     row.sku,
@@ -73,6 +85,54 @@ export default function Dashboard() {
                 Freshest stock number: {formatAge(newestAgeSeconds)} · stalest: {formatAge(oldestAgeSeconds)}
               </Text>
             </InlineStack>
+          </Card>
+        </Layout.Section>
+        <Layout.Section>
+          <Card>
+            <BlockStack gap="300">
+              <InlineStack gap="300" blockAlign="center">
+                <Text as="h2" variant="headingMd">
+                  Sync health
+                </Text>
+                <Badge tone={HEALTH_TONE[health.status]}>{health.status}</Badge>
+              </InlineStack>
+              {health.reasons.map((reason) => (
+                <Text as="p" key={reason} tone="caution">
+                  {reason}
+                </Text>
+              ))}
+              <InlineGrid columns={{ xs: 1, md: 3 }} gap="400">
+                <BlockStack gap="100">
+                  <Text as="p" tone="subdued">
+                    Webhooks received / applied / duplicates dropped
+                  </Text>
+                  <Text as="p" variant="headingMd">
+                    {health.webhooks.received} / {health.webhooks.processed} / {health.webhooks.duplicatesDropped}
+                  </Text>
+                </BlockStack>
+                <BlockStack gap="100">
+                  <Text as="p" tone="subdued">
+                    Answer to the platform (received → stored)
+                  </Text>
+                  <Text as="p" variant="headingMd">
+                    {formatPercentiles(health.webhooks.answerLatency)}
+                  </Text>
+                </BlockStack>
+                <BlockStack gap="100">
+                  <Text as="p" tone="subdued">
+                    Applied (received → processed)
+                  </Text>
+                  <Text as="p" variant="headingMd">
+                    {formatPercentiles(health.webhooks.endToEndLatency)}
+                  </Text>
+                </BlockStack>
+              </InlineGrid>
+              {health.inbox && (
+                <Text as="p" tone="subdued">
+                  Inbox: {health.inbox.unprocessed} waiting, oldest {health.inbox.oldestAgeSeconds} s · {health.inbox.deadLetters} dead letter(s)
+                </Text>
+              )}
+            </BlockStack>
           </Card>
         </Layout.Section>
         <Layout.Section>
