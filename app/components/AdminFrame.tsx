@@ -14,7 +14,7 @@ export function StandaloneFrame({ shopDomain, children }: { shopDomain: string; 
         topBar={
           <TopBar
             secondaryMenu={
-              <Form method="post" action="/logout">
+              <Form method="post" action="/logout" style={{ paddingRight: 24 }}>
                 <Button submit variant="plain">
                   Log out
                 </Button>
