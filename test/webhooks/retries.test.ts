@@ -4,6 +4,7 @@ import { createInbox } from "../../app/webhooks/inbox.server";
 import { WebhookMetrics } from "../../app/webhooks/metrics";
 import { claimInboxRows } from "../../app/webhooks/sql/claimInboxRows";
 import { completeInboxRow } from "../../app/webhooks/sql/completeInboxRow";
+import { listDeadLetters } from "../../app/webhooks/sql/listDeadLetters";
 import { replayDeadLetters } from "../../app/webhooks/sql/replayDeadLetters";
 import { processDueRows, type WebhookWorkerOptions } from "../../app/webhooks/worker.server";
 import { SimulatedBigCommerceStore } from "../../simulators/webhooks/bigcommerceStore";
@@ -77,6 +78,10 @@ describe("retries and dead letters", () => {
     const history = await database().sql.query<{ attempt: number; retry_at: Date | null }>(`SELECT attempt, retry_at FROM webhook_attempt WHERE inbox_id = $1::bigint ORDER BY attempt`, [id]);
     expect(history.map((attempt) => [attempt.attempt, attempt.retry_at === null])).toEqual([[1, false], [2, false], [3, true]]);
     expect(metrics.snapshot().deadLetters).toBeGreaterThanOrEqual(1);
+    const [letter] = await listDeadLetters(database().sql, { topic: "store/product/updated", shopId: storeId });
+    expect(letter).toMatchObject({ id, shopDomain: "stores/retry1", attempts: 3, lastError: expect.stringContaining("outage") });
+    expect(letter!.history.map((attempt) => attempt.attempt)).toEqual([1, 2, 3]);
+    expect(JSON.parse(letter!.payload)).toMatchObject({ scope: "store/product/updated", data: { id: 167 } });
     expect(await processDueRows(worker())).toBe(0);
   });
 
