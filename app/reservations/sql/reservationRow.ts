@@ -27,7 +27,10 @@ export interface ChangedSku {
  * items themselves and every bundle made of them.
  */
 export function changedSkusOf(heldCte: string): string {
-  return `(SELECT json_agg(json_build_object('shop_id', v.shop_id, 'sku', v.sku)) FROM variant v
-            WHERE v.id IN (SELECT variant_id FROM ${heldCte})
-               OR v.id IN (SELECT b.bundle_variant_id FROM bundle_component b WHERE b.component_variant_id IN (SELECT variant_id FROM ${heldCte})))`;
+  // Index lookups from the held rows, never a scan of the catalog.
+  return `(SELECT json_agg(DISTINCT jsonb_build_object('shop_id', changed.shop_id, 'sku', changed.sku)) FROM (
+            SELECT v.shop_id, v.sku FROM ${heldCte} h JOIN variant v ON v.id = h.variant_id
+            UNION ALL
+            SELECT v.shop_id, v.sku FROM ${heldCte} h JOIN bundle_component b ON b.component_variant_id = h.variant_id JOIN variant v ON v.id = b.bundle_variant_id
+          ) changed)`;
 }

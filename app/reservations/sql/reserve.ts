@@ -157,9 +157,11 @@ export const RESERVE_STATEMENT = `WITH ${policyCte("$1")},
               ) s) AS shortages,
            (SELECT json_agg(json_build_object('variant_id', c.variant_id, 'scope', c.scope))
               FROM change c WHERE c.new_q <> c.old_q AND NOT EXISTS (SELECT 1 FROM locked k WHERE k.variant_id = c.variant_id AND k.scope = c.scope)) AS missing_holds,
-           (SELECT array_agg(DISTINCT v.sku) FROM variant v
-              WHERE (SELECT ok FROM go) AND (v.id IN (SELECT variant_id FROM locked)
-                 OR v.id IN (SELECT b.bundle_variant_id FROM bundle_component b WHERE b.component_variant_id IN (SELECT variant_id FROM locked)))) AS changed_skus`;
+           (SELECT array_agg(DISTINCT changed.sku) FROM (
+              SELECT v.sku FROM locked k JOIN variant v ON v.id = k.variant_id
+              UNION ALL
+              SELECT v.sku FROM locked k JOIN bundle_component b ON b.component_variant_id = k.variant_id JOIN variant v ON v.id = b.bundle_variant_id
+            ) changed WHERE (SELECT ok FROM go)) AS changed_skus`;
 
 /** The function's body: the statement, columns winning over the function's output names. */
 export const RESERVE_FUNCTION_BODY = `#variable_conflict use_column
