@@ -111,9 +111,9 @@ describe("POST /webhooks/shopify", () => {
   });
 
   it("never stores emails, phones, addresses or card data from order and customer payloads", async () => {
-    for (const topic of ["orders/create", "orders/updated", "orders/paid", "orders/cancelled", "refunds/create", "customers/data_request", "customers/redact"]) {
+    for (const topic of ["orders/create", "orders/updated", "orders/paid", "orders/cancelled", "refunds/create", "customers/data_request", "customers/redact", "app/uninstalled"]) {
       const delivery = shopify(topic);
-      expect(delivery.body).toMatch(/@example\.com|555-625-1199|4242/);
+      expect(delivery.body).toMatch(/@example\.com|@supertoys\.com|555-625-1199|4242/);
       expect((await server.post("/webhooks/shopify", delivery)).status).toBe(200);
       const [row] = await inboxRows("delivery_id = $1", [delivery.headers["x-shopify-webhook-id"]]);
       expect(row!.payload, topic).not.toMatch(/@|phone|address|4242|Lovelace|203\.0\.113/);

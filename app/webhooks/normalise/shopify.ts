@@ -260,7 +260,7 @@ function pick(source: JsonObject, fields: readonly string[]): JsonObject {
 }
 
 /**
- * What is stored of a delivery. Order, refund and customer payloads carry emails, phones,
+ * What is stored of a delivery. Order, refund, customer and uninstall payloads carry emails, phones,
  * addresses and card details: only the ids, tokens, line items and totals the normaliser reads
  * are kept, so the inbox never holds personal data (compliance requests find almost nothing).
  */
@@ -278,6 +278,10 @@ export function minimiseShopifyPayload(topic: string, raw: string): string {
         }),
       }),
     });
+  }
+  if (topic === "app/uninstalled") {
+    // The shop's own contact details (owner email, phone, address) are not Lockstep's to keep either.
+    return JSON.stringify(pick(asObject(parsePlatformJson(raw)), ["id", "myshopify_domain", "updated_at"]));
   }
   if (topic.startsWith("customers/")) {
     const body = asObject(parsePlatformJson(raw));
