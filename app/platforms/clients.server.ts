@@ -1,6 +1,8 @@
 import { type Config, SHOPIFY_API_VERSION } from "../config/config.server";
 import { outboundRegistry } from "../outbound/registry.server";
+import { type BigCommerceReader } from "../webhooks/bigcommerceReader";
 import { type BigCommerceClient, createBigCommerceClient } from "./bigcommerce/client";
+import { createBigCommerceReader } from "./bigcommerce/reader";
 import { type ShopifyAdminClient, createShopifyAdminClient, shopifyAdminEndpoint } from "./shopify/adminClient";
 
 type OutboundConfig = Pick<Config, "redisUrl" | "outbound">;
@@ -34,6 +36,14 @@ export function bigCommerceClientFor(config: OutboundConfig, storeHash: string, 
     bigCommerceClients.set(key, client);
   }
   return client;
+}
+
+/**
+ * What webhook processing reads BigCommerce's state through (thin payloads): each store's
+ * throttled client, with the store's access token looked up by `tokenOf` (e.g. from the Shop row).
+ */
+export function bigCommerceReaderFor(config: OutboundConfig, tokenOf: (storeHash: string) => string | Promise<string>): BigCommerceReader {
+  return createBigCommerceReader(async (storeHash) => bigCommerceClientFor(config, storeHash, await tokenOf(storeHash)));
 }
 
 /** Forgets every client (their limiters go with the registry): for shutdown and tests. */

@@ -39,6 +39,18 @@ interface Product {
   variantIds: number[];
 }
 
+interface Order {
+  id: number;
+  statusId: number;
+  status: string;
+  cartId?: string;
+  customerId: number;
+  dateCreated: string;
+  dateModified: string;
+  lines: Array<{ id: number; productId: number; variantId: number; sku: string; quantity: number; price: number }>;
+  refunds: Array<{ id: number; created: string; items: Array<{ lineItemId: number; quantity: number }> }>;
+}
+
 export interface BigCommerceStats {
   requests: number;
   /** Answers 429 (Too Many Requests). */
@@ -63,6 +75,7 @@ export class BigCommerceStore {
   readonly locations = new Map<number, { id: number; code: string; label: string }>();
   /** on hand and safety stock per `${variantId}@${locationId}` */
   readonly inventory = new Map<string, { onHand: number; safetyStock: number }>();
+  readonly orders = new Map<number, Order>();
   readonly quota: BigCommerceQuota;
   stats: BigCommerceStats = emptyStats();
   private windowStartedAt?: number;
@@ -138,17 +151,71 @@ export class BigCommerceStore {
 
   emitInventoryChanged(variantId: number, locationId: number): void {
     const variant = this.variants.get(variantId)!;
+    this.emitThin("store/sku/inventory/updated", {
+      type: "sku",
+      id: variantId,
+      inventory: { product_id: variant.product_id, variant_id: variantId, location_id: locationId, method: "absolute" },
+    });
+  }
+
+  /**
+   * A shopper's order: BigCommerce takes the units off on-hand stock at the order's location
+   * and reports the order and the inventory change (thin payloads, as it does).
+   */
+  placeOrder(input: { lines: Array<{ variantId: number; quantity: number }>; cartId?: string; customerId?: number; locationId?: number }): Order {
+    const locationId = input.locationId ?? [...this.locations.keys()][0]!;
+    const now = this.clock.now();
+    const order: Order = {
+      id: ++this.nextId,
+      statusId: 11,
+      status: "Awaiting Fulfillment",
+      cartId: input.cartId,
+      customerId: input.customerId ?? 0,
+      dateCreated: rfc2822(now),
+      dateModified: rfc2822(now),
+      lines: input.lines.map((line) => {
+        const variant = this.variants.get(line.variantId);
+        if (!variant) throw new Error(`unknown variant ${line.variantId}`);
+        return { id: ++this.nextId, productId: variant.product_id, variantId: variant.id, sku: variant.sku, quantity: line.quantity, price: variant.price };
+      }),
+      refunds: [],
+    };
+    this.orders.set(order.id, order);
+    for (const line of order.lines) this.inventory.get(`${line.variantId}@${locationId}`)!.onHand -= line.quantity;
+    this.emitThin("store/order/created", { type: "order", id: order.id });
+    for (const line of order.lines) {
+      this.emitThin("store/sku/inventory/order/updated", {
+        type: "sku",
+        id: line.variantId,
+        inventory: { product_id: line.productId, variant_id: line.variantId, location_id: locationId, method: "relative", value: -line.quantity },
+      });
+    }
+    return order;
+  }
+
+  setOrderStatus(orderId: number, statusId: number, status: string): void {
+    const order = this.orders.get(orderId)!;
+    const previous = order.statusId;
+    order.statusId = statusId;
+    order.status = status;
+    order.dateModified = rfc2822(this.clock.now());
+    this.emitThin("store/order/statusUpdated", { type: "order", id: orderId, status: { previous_status_id: previous, new_status_id: statusId } });
+  }
+
+  refundOrder(orderId: number, items: Array<{ lineItemId: number; quantity: number }>): number {
+    const order = this.orders.get(orderId)!;
+    const refund = { id: ++this.nextId, created: new Date(this.clock.now()).toISOString(), items };
+    order.refunds.push(refund);
+    this.emitThin("store/order/refund/created", { type: "order", id: orderId, refund: { refund_id: refund.id } });
+    return refund.id;
+  }
+
+  private emitThin(scope: string, data: Record<string, unknown>): void {
     this.feed.emit({
-      kind: "store/sku/inventory/updated",
+      kind: scope,
       shop: this.storeHash,
       occurredAt: this.nowIso(),
-      payload: {
-        scope: "store/sku/inventory/updated",
-        store_id: this.storeHash,
-        producer: `stores/${this.storeHash}`,
-        created_at: Math.floor(this.clock.now() / 1000),
-        data: { type: "sku", id: variantId, inventory: { product_id: variant.product_id, variant_id: variantId, location_id: locationId, method: "absolute" } },
-      },
+      payload: { scope, store_id: this.storeHash, producer: `stores/${this.storeHash}`, created_at: Math.floor(this.clock.now() / 1000), data },
     });
   }
 
@@ -175,8 +242,9 @@ export interface BigCommerceSimulator {
 }
 
 /**
- * BigCommerce's REST API on 127.0.0.1 (`/stores/{hash}/v3/...`): catalog and inventory reads,
- * absolute and relative adjustments (at most 2,000 items), and the shared request quota with
+ * BigCommerce's REST API on 127.0.0.1 (`/stores/{hash}/v3/...`, orders under `/v2`): catalog,
+ * inventory and order reads, absolute and relative adjustments (at most 2,000 items), simulated
+ * orders and refunds reported as thin changes, and the shared request quota with
  * its `X-Rate-Limit-*` headers and 429s, as in BigCommerce's OpenAPI descriptions.
  */
 export async function startBigCommerceSimulator(options: BigCommerceSimulatorOptions = {}): Promise<BigCommerceSimulator> {
@@ -321,6 +389,55 @@ export async function startBigCommerceSimulator(options: BigCommerceSimulatorOpt
         ),
       );
     }
+    if (method === "GET" && (match = /^\/v2\/orders\/(\d+)(\/products)?$/.exec(path))) {
+      const order = store.orders.get(Number(match[1]));
+      // The v2 API answers errors as a list.
+      if (!order) return send(404, [{ status: 404, message: "The requested resource was not found." }]);
+      if (match[2]) {
+        return send(
+          200,
+          order.lines.map((line) => ({
+            id: line.id,
+            order_id: order.id,
+            product_id: line.productId,
+            variant_id: line.variantId,
+            sku: line.sku,
+            name: store.products.get(line.productId)?.name ?? "",
+            quantity: line.quantity,
+            price_inc_tax: line.price.toFixed(4),
+            base_price: line.price.toFixed(4),
+          })),
+        );
+      }
+      const total = order.lines.reduce((sum, line) => sum + line.price * line.quantity, 0).toFixed(4);
+      return send(200, {
+        id: order.id,
+        customer_id: order.customerId,
+        date_created: order.dateCreated,
+        date_modified: order.dateModified,
+        status_id: order.statusId,
+        status: order.status,
+        cart_id: order.cartId ?? "",
+        currency_code: "USD",
+        total_inc_tax: total,
+        total_ex_tax: total,
+        payment_status: order.refunds.length > 0 ? "partially refunded" : "captured",
+        items_total: order.lines.reduce((sum, line) => sum + line.quantity, 0),
+      });
+    }
+    if (method === "GET" && (match = /^\/v3\/orders\/(\d+)\/payment_actions\/refunds$/.exec(path))) {
+      const order = store.orders.get(Number(match[1]));
+      if (!order) return problem(404, "Order not found");
+      return send(200, {
+        data: order.refunds.map((refund) => ({
+          id: refund.id,
+          order_id: order.id,
+          created: refund.created,
+          items: refund.items.map((item) => ({ item_type: "PRODUCT", item_id: item.lineItemId, quantity: item.quantity })),
+        })),
+        meta: {},
+      });
+    }
     const absolute = method === "PUT" && path === "/v3/inventory/adjustments/absolute";
     const relative = method === "POST" && path === "/v3/inventory/adjustments/relative";
     if (absolute || relative) {
@@ -364,7 +481,7 @@ export async function startBigCommerceSimulator(options: BigCommerceSimulatorOpt
 
   const running = await listen(async (request, response) => {
     const url = new URL(request.url ?? "/", "http://simulator");
-    const match = /^\/stores\/([^/]+)(\/v3\/.*)$/.exec(url.pathname);
+    const match = /^\/stores\/([^/]+)(\/v[23]\/.*)$/.exec(url.pathname);
     if (!match) return sendJson(response, 404, { status: 404, title: "Not Found" });
     const store = stores.get(match[1]!);
     if (!store) return sendJson(response, 404, { status: 404, title: "Store not found" });
@@ -394,6 +511,10 @@ export async function startBigCommerceSimulator(options: BigCommerceSimulatorOpt
     onChange: (listener) => feed.onChange(listener),
     close: running.close,
   };
+}
+
+function rfc2822(ms: number): string {
+  return new Date(ms).toUTCString().replace("GMT", "+0000");
 }
 
 function totalOnHand(store: BigCommerceStore, variantId: number): number {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../app/config/config.server";
 import { closeOutboundRegistry, outboundRegistry } from "../../app/outbound/registry.server";
-import { bigCommerceClientFor, forgetPlatformClients, shopifyAdminClientFor, shopifyEndpointFor } from "../../app/platforms/clients.server";
+import { bigCommerceClientFor, bigCommerceReaderFor, forgetPlatformClients, shopifyAdminClientFor, shopifyEndpointFor } from "../../app/platforms/clients.server";
 import { productVariantsPage } from "../../app/platforms/shopify/documents/catalog";
 import { type BigCommerceSimulator, startBigCommerceSimulator } from "../../simulators/bigcommerce/server";
 import { type ShopifySimulator, startShopifySimulator } from "../../simulators/shopify/server";
@@ -41,6 +41,9 @@ describe("configuration of outbound calls", () => {
     expect(data.productVariants.nodes).toHaveLength(2);
     const store = bigCommerceClientFor(config, "demo", "bc");
     await expect(store.request("GET", "/v3/catalog/products")).resolves.toMatchObject({ status: 200 });
+    const reader = bigCommerceReaderFor(config, async () => "bc");
+    const levels = await reader.getInventoryLevels("demo", { variantIds: [String([...bigcommerce.store("demo").variants.keys()][0])] });
+    expect(levels).toHaveLength(1);
     const registry = outboundRegistry(config);
     expect(registry.clustered).toBe(false);
     expect(registry.metrics.snapshot().map((metrics) => metrics.key).sort()).toEqual(["bigcommerce:demo", "shopify:demo-shop.myshopify.com"]);

@@ -5,7 +5,7 @@ import { parse } from "yaml";
 
 // BigCommerce's own OpenAPI descriptions, shared with the project (see their README).
 const SPEC_DIR = join(import.meta.dirname, "..", "..", "..", "shared", "data", "bigcommerce-openapi");
-const SPEC_FILES = ["inventory.v3.yml", "locations.v3.yml", "products_catalog.v3.yml", "product-variants_catalog.v3.yml"];
+const SPEC_FILES = ["inventory.v3.yml", "locations.v3.yml", "products_catalog.v3.yml", "product-variants_catalog.v3.yml", "orders.v2.oas2.yml"];
 
 interface OpenApi {
   paths: Record<string, Record<string, Operation>>;
@@ -37,9 +37,11 @@ function inline(schema: unknown, spec: OpenApi, depth = 0): unknown {
 }
 
 function findOperation(method: string, path: string): { spec: OpenApi; operation: Operation; template: string } {
-  // The specs' servers end in /v3; our paths start with it.
-  const bare = path.replace(/^\/v3/, "").split("?")[0]!;
+  // The specs' servers end in /v3 (orders: /v2); our paths start with it.
+  const version = path.startsWith("/v2/") ? "/v2" : "/v3";
+  const bare = path.replace(/^\/v[23]/, "").split("?")[0]!;
   for (const spec of specs) {
+    if (!(spec as { servers?: Array<{ url: string }> }).servers?.some((server) => server.url.endsWith(version))) continue;
     for (const [template, item] of Object.entries(spec.paths)) {
       const pattern = new RegExp(`^${template.replace(/\{[^}]+\}/g, "[^/]+")}$`);
       const operation = item[method.toLowerCase()];
