@@ -10,7 +10,13 @@ export class GroupCommit<Item, Result> {
 
   constructor(
     private readonly flush: (items: Item[]) => Promise<Result[]>,
-    private readonly options: { maxBatch: number; maxInFlight: number },
+    private readonly options: {
+      maxBatch: number;
+      maxInFlight: number;
+      /** Size of one item (e.g. its bytes) and the most one batch may carry; a single item always goes. */
+      weigh?: (item: Item) => number;
+      maxWeight?: number;
+    },
   ) {}
 
   submit(item: Item): Promise<Result> {
@@ -30,9 +36,22 @@ export class GroupCommit<Item, Result> {
     });
   }
 
+  private batchLength(): number {
+    const { weigh, maxWeight = Infinity, maxBatch } = this.options;
+    if (!weigh) return maxBatch;
+    let weight = 0;
+    let length = 0;
+    while (length < Math.min(maxBatch, this.waiting.length)) {
+      weight += weigh(this.waiting[length]!.item);
+      if (length > 0 && weight > maxWeight) break;
+      length += 1;
+    }
+    return length;
+  }
+
   private run(): void {
     while (this.waiting.length > 0 && this.inFlight < this.options.maxInFlight) {
-      const batch = this.waiting.splice(0, this.options.maxBatch);
+      const batch = this.waiting.splice(0, this.batchLength());
       this.inFlight += 1;
       this.flush(batch.map((entry) => entry.item)).then(
         (results) => batch.forEach((entry, i) => entry.resolve(results[i]!)),

@@ -45,7 +45,13 @@ export function createInbox(options: InboxOptions): Inbox {
       return copy && outcome.kind === "stored" ? { kind: "duplicate", shopId: outcome.shopId } : outcome;
     });
   };
-  const group = new GroupCommit(flush, { maxBatch: options.maxBatch ?? 500, maxInFlight: options.maxInFlight ?? 1 });
+  const group = new GroupCommit(flush, {
+    maxBatch: options.maxBatch ?? 500,
+    maxInFlight: options.maxInFlight ?? 1,
+    // Large product payloads: keep one statement's parameter to a few megabytes.
+    weigh: (delivery) => delivery.payload.length,
+    maxWeight: 4 * 1024 * 1024,
+  });
   return {
     async store(delivery) {
       let outcome: StoreOutcome;

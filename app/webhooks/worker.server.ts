@@ -68,7 +68,7 @@ async function processRow(options: WebhookWorkerOptions, row: ClaimedRow): Promi
       return;
     }
     // A payload we cannot read will not get better by waiting: dead-letter it now.
-    const poison = error instanceof LockstepError && error.status === 422;
+    const poison = (error instanceof LockstepError && error.status === 422) || error instanceof SyntaxError;
     const dead = poison || row.attempts >= options.maxAttempts;
     const backoff = options.backoff ?? { baseDelayMs: 1000, maxDelayMs: 10 * 60_000 };
     const policy: RetryPolicy = { maxAttempts: options.maxAttempts, ...backoff };
