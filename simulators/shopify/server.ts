@@ -28,11 +28,22 @@ const MAX_SINGLE_QUERY_COST = 1_000;
  */
 export type ShopifyFault = "http500" | "http429" | "drop-after-apply" | "throttle" | "concurrent-change";
 
+/** Generated catalog: `products` × `variantsPerProduct` with SKUs SKU-0001-1…, `available` each. */
 export interface ShopifySeed {
   locations?: string[];
   products?: number;
   variantsPerProduct?: number;
   available?: number;
+}
+
+/** A given catalog with its ids, so the simulated shop matches a database seeded with the same. */
+export interface ShopifyCatalog {
+  locations: Array<{ id: number; name: string }>;
+  products: Array<{
+    id: number;
+    title: string;
+    variants: Array<{ id: number; inventoryItemId: number; sku: string; title: string; price: string; available: number[] }>;
+  }>;
 }
 
 export interface ShopifyShopOptions {
@@ -41,6 +52,7 @@ export interface ShopifyShopOptions {
   /** Defaults to a Standard plan: 100 points/s restored into a 2,000-point bucket. */
   bucket?: Partial<BucketSettings>;
   seed?: ShopifySeed;
+  catalog?: ShopifyCatalog;
 }
 
 export interface ShopifySimulatorOptions {
@@ -86,7 +98,8 @@ export async function startShopifySimulator(options: ShopifySimulatorOptions = {
       clock,
       feed,
     );
-    seedShop(shop, shopOptions.seed ?? {});
+    if (shopOptions.catalog) seedCatalog(shop, shopOptions.catalog);
+    else seedShop(shop, shopOptions.seed ?? {});
     shops.set(shop.domain, shop);
     return shop;
   };
@@ -303,5 +316,23 @@ function seedShop(shop: ShopifyShop, seed: ShopifySeed): void {
       available: Object.fromEntries(locations.map((location) => [location.id, seed.available ?? 10])),
     }));
     shop.addProduct(`Product ${p + 1}`, variants);
+  }
+}
+
+function seedCatalog(shop: ShopifyShop, catalog: ShopifyCatalog): void {
+  const locations = catalog.locations.map((location) => shop.addLocation(location.name, location.id));
+  for (const product of catalog.products) {
+    shop.addProduct(
+      product.title,
+      product.variants.map((variant) => ({
+        id: variant.id,
+        inventoryItemId: variant.inventoryItemId,
+        sku: variant.sku,
+        title: variant.title,
+        price: variant.price,
+        available: Object.fromEntries(locations.map((location, index) => [location.id, variant.available[index] ?? 0])),
+      })),
+      product.id,
+    );
   }
 }

@@ -126,15 +126,20 @@ export class ShopifyShop {
     return new Date(this.clock.now()).toISOString();
   }
 
-  addLocation(name: string): SimLocation {
-    const location = { id: newId(), name, isActive: true };
+  addLocation(name: string, id = newId()): SimLocation {
+    const location = { id, name, isActive: true };
     this.locations.set(location.id, location);
     return location;
   }
 
-  addProduct(title: string, variants: Array<{ sku: string; price: string; available?: Record<number, number> }>): SimProduct {
+  /** Ids may be given so the simulated shop matches a seeded database (e.g. the demo's). */
+  addProduct(
+    title: string,
+    variants: Array<{ sku: string; price: string; available?: Record<number, number>; id?: number; inventoryItemId?: number; title?: string }>,
+    id = newId(),
+  ): SimProduct {
     const product: SimProduct = {
-      id: newId(),
+      id,
       title,
       handle: title.toLowerCase().replace(/[^a-z0-9]+/g, "-"),
       updatedAt: this.nowIso(),
@@ -143,13 +148,13 @@ export class ShopifyShop {
     this.products.set(product.id, product);
     variants.forEach((input, index) => {
       const variant: SimVariant = {
-        id: newId(),
+        id: input.id ?? newId(),
         productId: product.id,
         sku: input.sku,
-        title: `${title} #${index + 1}`,
+        title: input.title ?? `${title} #${index + 1}`,
         price: input.price,
         compareAtPrice: null,
-        inventoryItemId: newId(),
+        inventoryItemId: input.inventoryItemId ?? newId(),
         updatedAt: this.nowIso(),
       };
       this.variants.set(variant.id, variant);
