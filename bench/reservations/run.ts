@@ -85,7 +85,9 @@ async function bench(kind: "pglite" | "postgres") {
     };
     const raw = () =>
       loop(clients, SECONDS, async (client, i) => {
-        // The baseline takes one statement per line: it cannot even do all-or-none.
+        // The baseline: one single-row conditional UPDATE per line, each its own transaction (no
+        // all-or-none, no record of the hold, no idempotency, no expiry). One multi-row UPDATE per
+        // request is not an option: concurrent ones lock rows in no fixed order and deadlock on PostgreSQL.
         for (const item of pick(client, i)) {
           await db.sql.query(`UPDATE bench_stock SET reserved = reserved + $2 WHERE id = $1 AND on_hand - reserved >= $2`, [item + 1, 1]);
         }
