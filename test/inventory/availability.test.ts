@@ -124,4 +124,20 @@ describe("availability: bundles, virtual stock, locations, stale data", () => {
     expect((await rejection(s.settings.updatePolicy(shop.shopId, { cacheTtlSeconds: 31 }))).code).toBe("invalid_setting");
     expect((await rejection(s.settings.setSafetyStock(shop.shopId, "A", -1))).code).toBe("invalid_setting");
   });
+
+  it("keeps an answer for the shop's cache TTL at most, and drops it at once on a change it knows of", async () => {
+    const shop = await seedStockShop(getDb(), [{ sku: "A", stock: [5, 0] }], clock.now());
+    await s.settings.updatePolicy(shop.shopId, { cacheTtlSeconds: 5 });
+    expect(await availableOf(shop.shopId, ["A"])).toEqual({ A: 5 });
+    // A change nobody told the cache about is seen once the TTL is over, not before.
+    await setLevel(getDb(), shop.variants.get("A")!, shop.locations[0]!, { onHand: 4 }, clock.now());
+    clock.advance(4_999);
+    expect(await availableOf(shop.shopId, ["A"])).toEqual({ A: 5 });
+    clock.advance(1);
+    expect(await availableOf(shop.shopId, ["A"])).toEqual({ A: 4 });
+    // A reservation invalidates at once.
+    await s.reservations.reserve(shop.shopId, { key: "k", lines: [{ sku: "A", quantity: 1 }] });
+    expect(await availableOf(shop.shopId, ["A"])).toEqual({ A: 3 });
+  });
 });
+
