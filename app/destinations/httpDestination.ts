@@ -2,7 +2,7 @@ import { CircuitBreaker, type CircuitBreakerSettings, type CircuitSnapshot, defa
 import { type Clock, type Random, systemClock } from "../outbound/clock";
 import { rejectedError, throttledError, unavailableError } from "../outbound/errors";
 import { type LimiterRegistry, reconfigure } from "../outbound/limiterRegistry";
-import { type LimiterMetricsSnapshot } from "../outbound/metrics";
+import { type LimiterMetrics, type LimiterMetricsSnapshot } from "../outbound/metrics";
 import { type RetryPolicy, defaultRetryPolicy, parseRetryAfter } from "../outbound/retryPolicy";
 import { throttledCall } from "../outbound/throttledCall";
 
@@ -47,6 +47,7 @@ export interface DestinationState {
 
 export interface HttpDestination {
   readonly config: DestinationConfig;
+  readonly metrics: LimiterMetrics;
   send<T = unknown>(path: string, body: unknown, options?: DestinationSendOptions): Promise<{ status: number; body: T }>;
   state(): Promise<DestinationState>;
 }
@@ -84,6 +85,11 @@ export function httpDestination(config: DestinationConfig, deps: DestinationDeps
   return created;
 }
 
+/** The state of every destination this process calls: circuit, queue, figures (for the dashboard). */
+export async function destinationStates(registry: LimiterRegistry): Promise<DestinationState[]> {
+  return Promise.all([...(destinations.get(registry)?.values() ?? [])].map((destination) => destination.state()));
+}
+
 function createHttpDestination(config: DestinationConfig, deps: DestinationDeps): HttpDestination {
   const clock = deps.clock ?? systemClock;
   const random = deps.random ?? Math.random;
@@ -101,6 +107,7 @@ function createHttpDestination(config: DestinationConfig, deps: DestinationDeps)
 
   return {
     config,
+    metrics,
     async send<T>(path: string, body: unknown, options: DestinationSendOptions = {}) {
       const method = options.method ?? "POST";
       return throttledCall({ limiter, metrics, retry, clock, random, breaker }, 1, async () => {

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { type DestinationConfig, httpDestination } from "../../app/destinations/httpDestination";
+import { type DestinationConfig, destinationStates, httpDestination } from "../../app/destinations/httpDestination";
 import { createLimiterRegistry, type LimiterRegistry } from "../../app/outbound/limiterRegistry";
 import { type DestinationSimulator } from "../../simulators/destination/endpoint";
 import { startErpSimulator } from "../../simulators/erp/index";
@@ -96,6 +96,8 @@ describe("HTTP destinations: circuit breaker", () => {
     const requestsWhileOpen = sim.stats().requests;
     await expect(destination.send("/api/inventory", { i: 4 })).rejects.toMatchObject({ code: "circuit_open", details: { retryAfterMs: 5_000 } });
     expect(sim.stats().requests).toBe(requestsWhileOpen);
+    const states = await destinationStates(registries[registries.length - 1]!);
+    expect(states.map((state) => [state.id, state.circuit.state])).toEqual([[destination.config.id, "open"]]);
 
     sim.setDown(false);
     await clock.advance(5_000);
