@@ -24,12 +24,18 @@ export function createStockServices(deps: {
   log?: (message: string, error: unknown) => void;
   /** Redis key prefix (tests and benchmarks keep to their own). */
   redisPrefix?: string;
+  /**
+   * Wraps availability before reservations and settings get it, e.g. to also push every
+   * invalidated SKU to the checkout Function's metafield (app/storefront/syncOnChange.server.ts).
+   */
+  wrapAvailability?: (availability: Availability) => Availability;
 }): StockServices {
   const log = deps.log ?? ((message, error) => console.error(JSON.stringify({ level: "warn", message, error: error instanceof Error ? error.message : String(error) })));
   const now = deps.now ?? (() => new Date());
   const shared = deps.config.redisUrl ? createRedisStore<ItemAvailability>({ url: deps.config.redisUrl, prefix: deps.redisPrefix, onError: (error) => log("availability cache: Redis unavailable", error) }) : undefined;
   const cache = new AvailabilityCache<ItemAvailability>({ now: () => now().getTime(), shared, onSharedError: (error) => log("availability cache: Redis unavailable", error) });
-  const availability = createAvailability({ db: deps.db, cache, now });
+  const plain = createAvailability({ db: deps.db, cache, now });
+  const availability = deps.wrapAvailability ? deps.wrapAvailability(plain) : plain;
   return {
     availability,
     reservations: createReservations({ db: deps.db, availability, now }),
@@ -43,13 +49,14 @@ const slot = globalThis as { __lockstepStock?: WeakMap<AppContext, StockServices
 
 /**
  * The process's stock services (the edges, the background work and the admin share one cache).
- * On globalThis: the Remix build carries its own copy of the app's modules.
+ * On globalThis: the Remix build carries its own copy of the app's modules. `options` count only
+ * on the first call for a context (whoever starts first: the edges or the background work).
  */
-export function stockServicesFor(context: AppContext): StockServices {
+export function stockServicesFor(context: AppContext, options: { wrapAvailability?: (availability: Availability) => Availability } = {}): StockServices {
   slot.__lockstepStock ??= new WeakMap();
   let services = slot.__lockstepStock.get(context);
   if (!services) {
-    services = createStockServices({ db: context.db, config: context.config });
+    services = createStockServices({ db: context.db, config: context.config, wrapAvailability: options.wrapAvailability });
     slot.__lockstepStock.set(context, services);
   }
   return services;
