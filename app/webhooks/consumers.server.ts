@@ -23,18 +23,6 @@ function skuOrPlaceholder(sku: string | undefined, externalId: string): string {
   return sku && sku.trim() !== "" ? sku.trim() : `#${externalId}`;
 }
 
-async function ensureLocation(tx: SqlRunner, shopId: string, externalId: string): Promise<string> {
-  const rows = await tx.query<{ id: string }>(
-    `WITH created AS (
-       INSERT INTO location (id, shop_id, external_id, name) VALUES (gen_random_uuid(), $1, $2, $2)
-       ON CONFLICT (shop_id, external_id) DO NOTHING RETURNING id
-     )
-     SELECT id FROM created UNION ALL SELECT id FROM location WHERE shop_id = $1 AND external_id = $2`,
-    [shopId, externalId],
-  );
-  return rows[0]!.id;
-}
-
 /** Frees a SKU another variant of the shop holds (SKUs move between variants on the platforms). */
 async function releaseSku(tx: SqlRunner, shopId: string, sku: string, keepVariantId: string | null): Promise<void> {
   await tx.query(`UPDATE variant SET sku = '#' || external_id WHERE shop_id = $1 AND sku = $2 AND ($3::uuid IS NULL OR id <> $3::uuid)`, [shopId, sku, keepVariantId]);
@@ -64,22 +52,36 @@ async function ensureVariantForInventoryItem(tx: SqlRunner, shopId: string, inve
 }
 
 async function applyInventoryLevel(tx: SqlRunner, event: InventoryLevelChanged): Promise<void> {
-  const variantId = await ensureVariantForInventoryItem(tx, event.shopId, event.inventoryItemExternalId, event.sku);
-  const locationId = await ensureLocation(tx, event.shopId, event.locationExternalId);
   // Shopify reports `available`; on_hand is physical units = available + committed (committed kept as is).
   // BigCommerce reports on hand directly. A disconnected level drops to zero but stays, as a tombstone.
   const mode = event.disconnected ? "zero" : event.onHand !== undefined ? "on_hand" : "available";
   const quantity = event.onHand ?? event.available ?? 0;
-  await tx.query(
-    `INSERT INTO inventory_level (shop_id, variant_id, location_id, on_hand, committed, source_updated_at, updated_at)
-     VALUES ($1, $2, $3, CASE WHEN $4 = 'zero' THEN 0 ELSE $5::int END, 0, $6, now())
-     ON CONFLICT (variant_id, location_id) DO UPDATE SET
-       on_hand = CASE $4 WHEN 'zero' THEN 0 WHEN 'on_hand' THEN $5::int ELSE $5::int + inventory_level.committed END,
-       committed = CASE WHEN $4 = 'zero' THEN 0 ELSE inventory_level.committed END,
-       source_updated_at = $6, updated_at = now()
-     WHERE inventory_level.source_updated_at IS NULL OR inventory_level.source_updated_at <= $6`,
-    [event.shopId, variantId, locationId, mode, quantity, event.occurredAt.toISOString()],
-  );
+  // The hot path in one statement: the location is created if new, the level moves only forward.
+  const upsert = () =>
+    tx.query<{ found: number }>(
+      `WITH created_location AS (
+         INSERT INTO location (id, shop_id, external_id, name) VALUES (gen_random_uuid(), $1, $3, $3)
+         ON CONFLICT (shop_id, external_id) DO NOTHING RETURNING id
+       ), target AS (
+         SELECT v.id AS variant_id,
+           COALESCE((SELECT id FROM created_location), (SELECT id FROM location WHERE shop_id = $1 AND external_id = $3)) AS location_id
+         FROM variant v WHERE v.shop_id = $1 AND v.inventory_item_external_id = $2 LIMIT 1
+       ), applied AS (
+         INSERT INTO inventory_level (shop_id, variant_id, location_id, on_hand, committed, source_updated_at, updated_at)
+         SELECT $1, variant_id, location_id, CASE WHEN $4 = 'zero' THEN 0 ELSE $5::int END, 0, $6, now() FROM target
+         ON CONFLICT (variant_id, location_id) DO UPDATE SET
+           on_hand = CASE $4 WHEN 'zero' THEN 0 WHEN 'on_hand' THEN $5::int ELSE $5::int + inventory_level.committed END,
+           committed = CASE WHEN $4 = 'zero' THEN 0 ELSE inventory_level.committed END,
+           source_updated_at = $6, updated_at = now()
+         WHERE inventory_level.source_updated_at IS NULL OR inventory_level.source_updated_at <= $6
+         RETURNING 1
+       )
+       SELECT (SELECT count(*) FROM target)::int AS found`,
+      [event.shopId, event.inventoryItemExternalId, event.locationExternalId, mode, quantity, event.occurredAt.toISOString()],
+    );
+  if ((await upsert())[0]!.found === 1) return;
+  await ensureVariantForInventoryItem(tx, event.shopId, event.inventoryItemExternalId, event.sku);
+  await upsert();
 }
 
 async function applyInventoryItem(tx: SqlRunner, event: InventoryItemChanged): Promise<void> {

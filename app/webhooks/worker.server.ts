@@ -1,5 +1,5 @@
 import { LockstepError } from "../config/errors";
-import type { Sql } from "../db/database.server";
+import type { Sql, SqlRunner } from "../db/database.server";
 import type { Random } from "../outbound/clock";
 import { type RetryPolicy, retryDelay } from "../outbound/retryPolicy";
 import type { BigCommerceReader } from "./bigcommerceReader";
@@ -9,7 +9,7 @@ import type { WebhookMetrics } from "./metrics";
 import { normaliseBigCommerceDelivery } from "./normalise/bigcommerce";
 import { normaliseShopifyDelivery } from "./normalise/shopify";
 import { type ClaimedRow, claimInboxRows } from "./sql/claimInboxRows";
-import { completeInboxRow } from "./sql/completeInboxRow";
+import { completeInboxRows } from "./sql/completeInboxRows";
 import { failInboxRow } from "./sql/failInboxRow";
 import { COMPLIANCE_TOPICS } from "./sql/storeDeliveries";
 import { notifyApplied } from "./subscribers.server";
@@ -44,50 +44,93 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Normalises, applies and completes one claimed row; failures are recorded and scheduled for retry or dead-lettered. */
-async function processRow(options: WebhookWorkerOptions, row: ClaimedRow): Promise<void> {
-  const now = options.now ?? (() => new Date());
+interface PreparedRow {
+  row: ClaimedRow;
+  skip: boolean;
+  events: DomainEvent[];
+}
+
+/** Turns a claimed row into domain events (BigCommerce read-backs are HTTP calls: never inside a transaction). */
+async function prepare(options: WebhookWorkerOptions, row: ClaimedRow): Promise<PreparedRow> {
+  const skip = !row.shopInstalled && !AFTER_UNINSTALL.has(row.topic);
+  if (skip) return { row, skip, events: [] };
+  const events = row.platform === "shopify" ? normaliseShopifyDelivery(row) : await normaliseBigCommerceDelivery(row, options.bigCommerce);
+  return { row, skip, events };
+}
+
+/**
+ * Applies the rows' events and completes the rows, inside the caller's transaction: events and
+ * completion commit together, so a worker dying anywhere before the commit leaves nothing applied,
+ * and its lease expiring hands the rows to another worker.
+ */
+async function apply(tx: SqlRunner, options: WebhookWorkerOptions, rows: PreparedRow[]): Promise<void> {
+  for (const prepared of rows) for (const event of prepared.events) await applyEvent(tx, event, prepared.row.id);
+  const completed = await completeInboxRows(tx, options.workerId, {
+    processed: rows.filter((prepared) => !prepared.skip).map((prepared) => prepared.row.id),
+    skipped: rows.filter((prepared) => prepared.skip).map((prepared) => prepared.row.id),
+  });
+  if (completed !== rows.length) throw new LeaseLost();
+}
+
+async function applied(options: WebhookWorkerOptions, prepared: PreparedRow): Promise<void> {
+  const { row } = prepared;
+  options.metrics.processed({ receivedAt: row.receivedAt, storedAt: row.storedAt, processedAt: (options.now ?? (() => new Date()))(), attempts: row.attempts, skipped: prepared.skip });
+  await notifyApplied(prepared.events, (error, event) => options.log?.("webhook subscriber failed", { event: event.type, error: describe(error) }));
+}
+
+/** Records a failed attempt: retried later with backoff, or a dead letter once the attempts are spent. */
+async function recordFailure(options: WebhookWorkerOptions, row: ClaimedRow, error: unknown): Promise<void> {
+  if (error instanceof LeaseLost) {
+    options.log?.("webhook lease lost: another worker has the row", { inboxId: row.id });
+    return;
+  }
+  // A payload we cannot read will not get better by waiting: dead-letter it now.
+  const poison = (error instanceof LockstepError && error.status === 422) || error instanceof SyntaxError;
+  const dead = poison || row.attempts >= options.maxAttempts;
+  const backoff = options.backoff ?? { baseDelayMs: 1000, maxDelayMs: 10 * 60_000 };
+  const policy: RetryPolicy = { maxAttempts: options.maxAttempts, ...backoff };
+  const now = (options.now ?? (() => new Date()))();
+  const retryAt = dead ? null : new Date(now.getTime() + retryDelay(policy, row.attempts, options.random ?? Math.random));
   try {
-    const skip = !row.shopInstalled && !AFTER_UNINSTALL.has(row.topic);
-    const events: DomainEvent[] = skip
-      ? []
-      : row.platform === "shopify"
-        ? normaliseShopifyDelivery(row)
-        : await normaliseBigCommerceDelivery(row, options.bigCommerce);
-    // Events and completion commit together: a worker dying anywhere before the commit leaves
-    // nothing applied, and its lease expiring hands the row to another worker.
-    await options.sql.transaction(async (tx) => {
-      for (const event of events) await applyEvent(tx, event, row.id);
-      if (!(await completeInboxRow(tx, row.id, options.workerId, skip ? "skipped" : "processed"))) throw new LeaseLost();
-    });
-    options.metrics.processed({ receivedAt: row.receivedAt, storedAt: row.storedAt, processedAt: now(), attempts: row.attempts, skipped: skip });
-    await notifyApplied(events, (error, event) => options.log?.("webhook subscriber failed", { event: event.type, error: describe(error) }));
-  } catch (error) {
-    if (error instanceof LeaseLost) {
-      options.log?.("webhook lease lost: another worker has the row", { inboxId: row.id });
-      return;
-    }
-    // A payload we cannot read will not get better by waiting: dead-letter it now.
-    const poison = (error instanceof LockstepError && error.status === 422) || error instanceof SyntaxError;
-    const dead = poison || row.attempts >= options.maxAttempts;
-    const backoff = options.backoff ?? { baseDelayMs: 1000, maxDelayMs: 10 * 60_000 };
-    const policy: RetryPolicy = { maxAttempts: options.maxAttempts, ...backoff };
-    const retryAt = dead ? null : new Date(now().getTime() + retryDelay(policy, row.attempts, options.random ?? Math.random));
-    try {
-      const state = await failInboxRow(options.sql, { inboxId: row.id, workerId: options.workerId, attempt: row.attempts, error: describe(error), retryAt });
-      if (state) options.metrics.failedAttempt(state === "dead");
-      options.log?.("webhook attempt failed", { inboxId: row.id, topic: row.topic, attempt: row.attempts, state, error: describe(error) });
-    } catch (recordError) {
-      // The database is gone too: the lease will expire and the row will be claimed again.
-      options.log?.("webhook failure could not be recorded", { inboxId: row.id, error: describe(recordError) });
-    }
+    const state = await failInboxRow(options.sql, { inboxId: row.id, workerId: options.workerId, attempt: row.attempts, error: describe(error), retryAt });
+    if (state) options.metrics.failedAttempt(state === "dead");
+    options.log?.("webhook attempt failed", { inboxId: row.id, topic: row.topic, attempt: row.attempts, state, error: describe(error) });
+  } catch (recordError) {
+    // The database is gone too: the lease will expire and the row will be claimed again.
+    options.log?.("webhook failure could not be recorded", { inboxId: row.id, error: describe(recordError) });
   }
 }
 
-/** One claim-and-process round; returns how many rows it claimed. Tests drive workers with it. */
+/**
+ * One claim-and-process round; returns how many rows it claimed. The whole batch is applied in ONE
+ * transaction (one commit, one WAL flush); if any row fails, nothing of the batch is kept and the
+ * rows are applied one transaction each, so the failing row is isolated and the others still go.
+ */
 export async function processDueRows(options: WebhookWorkerOptions): Promise<number> {
-  const rows = await claimInboxRows(options.sql, options.workerId, options.batchSize ?? 20, options.leaseMs);
-  for (const row of rows) await processRow(options, row);
+  const rows = await claimInboxRows(options.sql, options.workerId, options.batchSize ?? 50, options.leaseMs);
+  const prepared: PreparedRow[] = [];
+  for (const row of rows) {
+    try {
+      prepared.push(await prepare(options, row));
+    } catch (error) {
+      await recordFailure(options, row, error);
+    }
+  }
+  if (prepared.length === 0) return rows.length;
+  let together = true;
+  try {
+    await options.sql.transaction((tx) => apply(tx, options, prepared));
+  } catch {
+    together = false;
+  }
+  for (const row of prepared) {
+    try {
+      if (!together) await options.sql.transaction((tx) => apply(tx, options, [row]));
+      await applied(options, row);
+    } catch (error) {
+      await recordFailure(options, row.row, error);
+    }
+  }
   return rows.length;
 }
 

@@ -3,7 +3,7 @@ import { installShop } from "../../app/shops/shops.server";
 import { createInbox } from "../../app/webhooks/inbox.server";
 import { WebhookMetrics } from "../../app/webhooks/metrics";
 import { claimInboxRows } from "../../app/webhooks/sql/claimInboxRows";
-import { completeInboxRow } from "../../app/webhooks/sql/completeInboxRow";
+import { completeInboxRows } from "../../app/webhooks/sql/completeInboxRows";
 import { listDeadLetters } from "../../app/webhooks/sql/listDeadLetters";
 import { replayDeadLetters } from "../../app/webhooks/sql/replayDeadLetters";
 import { processDueRows, type WebhookWorkerOptions } from "../../app/webhooks/worker.server";
@@ -85,6 +85,20 @@ describe("retries and dead letters", () => {
     expect(await processDueRows(worker())).toBe(0);
   });
 
+  it("a row failing inside the batch transaction rolls the batch back, then only that row fails: the others are applied", async () => {
+    await database().sql.query(`UPDATE webhook_inbox SET state = 'processed' WHERE state IN ('pending', 'dead')`);
+    const good = [
+      await store({ platform: "shopify", topic: "inventory_levels/update", payload: shopifyPayload("inventory_levels/update", { inventory_item_id: 901, location_id: 9, available: 4 }) }),
+      await store({ platform: "shopify", topic: "locations/update", payload: shopifyPayload("locations/update", { id: 9, name: "Annex" }) }),
+    ];
+    const bad = await store({ platform: "shopify", topic: "products/update", payload: shopifyPayload("products/update", { id: 5, variants: [{ id: 51, sku: "BAD-PRICE", price: "free!" }] }) });
+    expect(await processDueRows(worker())).toBe(3);
+    for (const id of good) expect((await row(id)).state).toBe("processed");
+    expect(await row(bad)).toMatchObject({ state: "pending", attempts: 1, last_error: expect.stringContaining("numeric") });
+    expect(await database().sql.query(`SELECT l.on_hand, o.name FROM inventory_level l JOIN location o ON o.id = l.location_id WHERE l.shop_id = $1 AND o.external_id = '9'`, [shopId])).toEqual([{ on_hand: 4, name: "Annex" }]);
+    await database().sql.query(`UPDATE webhook_inbox SET state = 'processed' WHERE id = $1::bigint`, [bad]);
+  });
+
   it("dead-letters an unreadable payload at once (waiting will not fix it)", async () => {
     const id = await store({ platform: "shopify", topic: "inventory_levels/update", payload: { location_id: 1 } });
     await processDueRows(worker());
@@ -147,8 +161,8 @@ describe("leases", () => {
     await database().sql.query(`UPDATE webhook_inbox SET locked_until = now() - interval '1 second' WHERE id = $1::bigint`, [id]);
     expect(await processDueRows(worker({ workerId: "worker-b" }))).toBe(1);
     expect(await row(id)).toMatchObject({ state: "processed", attempts: 2, locked_by: "worker-b" });
-    expect(await completeInboxRow(database().sql, id, "worker-a")).toBe(false);
-    expect(await database().sql.query(`SELECT on_hand FROM inventory_level WHERE shop_id = $1`, [shopId])).toEqual([{ on_hand: 5 }]);
+    expect(await completeInboxRows(database().sql, "worker-a", { processed: [id] })).toBe(0);
+    expect(await database().sql.query(`SELECT l.on_hand FROM inventory_level l JOIN variant v ON v.id = l.variant_id WHERE l.shop_id = $1 AND v.inventory_item_external_id = '77'`, [shopId])).toEqual([{ on_hand: 5 }]);
   });
 });
 
