@@ -16,6 +16,8 @@ import { withDatabase } from "../../test/helpers/database";
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const SERVER_URL = process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 const HOT_ITEMS = 10;
+/** Lines per request alternate between 1 and this (1 makes every request a single-row update on both sides). */
+const MAX_LINES = Number(process.env.BENCH_MAX_LINES ?? 2);
 
 interface Run {
   ops: number;
@@ -81,7 +83,7 @@ async function bench(kind: "pglite" | "postgres") {
     const pick = (client: number, i: number) => {
       const a = (client * 7 + i * 3) % HOT_ITEMS;
       const b = (a + 1 + ((client + i) % (HOT_ITEMS - 1))) % HOT_ITEMS;
-      return i % 2 === 0 ? [a] : [a, b];
+      return i % 2 === 0 || MAX_LINES < 2 ? [a] : [a, b];
     };
     const raw = () =>
       loop(clients, SECONDS, async (client, i) => {
@@ -156,7 +158,7 @@ async function flashSale(db: Database, kind: string) {
 
 const results = [];
 for (const kind of ["pglite", "postgres"] as const) results.push(await bench(kind));
-console.log(`Reservations (${SECONDS} s per measurement, 10 hot items, 1–2 lines per request)`);
+console.log(`Reservations (${SECONDS} s per measurement, ${HOT_ITEMS} hot items, ${MAX_LINES < 2 ? "1 line" : "1–2 lines"} per request)`);
 for (const r of results) {
   console.log(
     `${r.kind.padEnd(9)} clients ${String(r.clients).padStart(2)}  raw UPDATE loop ${r.baselineRate.toFixed(0).padStart(6)}/s (p99 ${r.baselineP99.toFixed(2)} ms)` +
