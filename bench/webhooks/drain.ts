@@ -1,0 +1,72 @@
+// How fast one worker loop applies stored deliveries (claim, apply, complete), on one database:
+// `tsx bench/webhooks/drain.ts [postgresql://…]`. Run by run.ts in its own process.
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { type Database, openDatabase } from "../../app/db/database.server";
+import { applyMigrations } from "../../app/db/migrations.server";
+import { installShop } from "../../app/shops/shops.server";
+import { createInbox } from "../../app/webhooks/inbox.server";
+import { WebhookMetrics } from "../../app/webhooks/metrics";
+import { processDueRows } from "../../app/webhooks/worker.server";
+import { shopifyPayload } from "../../simulators/webhooks/shopify";
+import { BENCH_SHOP } from "./constants";
+
+const EVENTS = Number(process.env.BENCH_DRAIN_EVENTS ?? 2000);
+const serverUrl = process.argv[2];
+
+async function admin(url: string, text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query(text).finally(() => client.end());
+}
+
+let db: Database;
+let cleanup: () => Promise<void>;
+if (serverUrl) {
+  const name = `lockstep_bench_drain_${process.pid}`;
+  await admin(serverUrl, `CREATE DATABASE "${name}"`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  db = await openDatabase({ databaseUrl: url.toString() });
+  cleanup = async () => {
+    await db.close();
+    await admin(serverUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  };
+} else {
+  const dataDir = mkdtempSync(path.join(tmpdir(), "lockstep-bench-drain-"));
+  db = await openDatabase({ dataDir });
+  cleanup = async () => {
+    await db.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+}
+try {
+  await applyMigrations(db.sql);
+  await installShop(db.prisma, { platform: "shopify", domain: BENCH_SHOP });
+  const inbox = createInbox({ sql: db.sql, metrics: new WebhookMetrics(), maxInFlight: serverUrl ? 8 : 1 });
+  const base = Date.now();
+  await Promise.all(
+    Array.from({ length: EVENTS }, (_, i) =>
+      inbox.store({
+        platform: "shopify",
+        shopDomain: BENCH_SHOP,
+        topic: "inventory_levels/update",
+        deliveryId: randomUUID(),
+        eventId: randomUUID(),
+        payload: JSON.stringify(shopifyPayload("inventory_levels/update", { inventory_item_id: 1000 + (i % 500), location_id: 1 + (i % 5), available: i % 40, updated_at: new Date(base + i).toISOString() })),
+        receivedAt: new Date(),
+      }),
+    ),
+  );
+  const options = { sql: db.sql, workerId: "bench", metrics: new WebhookMetrics(), maxAttempts: 3, leaseMs: 60_000 };
+  const started = performance.now();
+  let applied = 0;
+  for (let claimed = await processDueRows(options); claimed > 0; claimed = await processDueRows(options)) applied += claimed;
+  const seconds = (performance.now() - started) / 1000;
+  console.log(JSON.stringify({ events: applied, perSecond: applied / seconds }));
+} finally {
+  await cleanup();
+}
