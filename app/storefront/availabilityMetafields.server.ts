@@ -85,22 +85,45 @@ export function createAvailabilityMetafieldSync(deps: AvailabilityMetafieldSyncD
     };
   };
 
+  const syncAll = async (shopId: string): Promise<MetafieldSyncResult> => {
+    const total: MetafieldSyncResult = { written: [], skipped: [], failed: [] };
+    let cursor: string | undefined;
+    do {
+      const page = await deps.availability.page(shopId, { limit: deps.pageSize ?? MAX_PAGE_SIZE, ...(cursor ? { cursor } : {}) });
+      // Through the same queue as single changes: a page read earlier never lands after a newer change.
+      const result = await submit(shopId, page.items.map((item) => item.sku));
+      total.written.push(...result.written);
+      total.skipped.push(...result.skipped);
+      total.failed.push(...result.failed);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    return total;
+  };
+
+  // A full sync costs a call per 25 items. At most one runs per shop and one waits: callers
+  // join the waiting one, which starts after the running one and so covers every change so far.
+  const waitingFullSyncs = new Map<string, Promise<MetafieldSyncResult>>();
+  const runningFullSyncs = new Map<string, Promise<MetafieldSyncResult>>();
+  const syncAllOnce = (shopId: string): Promise<MetafieldSyncResult> => {
+    const waiting = waitingFullSyncs.get(shopId);
+    if (waiting) return waiting;
+    const previous = runningFullSyncs.get(shopId);
+    const next = (previous ?? Promise.resolve()).catch(() => undefined).then(() => {
+      waitingFullSyncs.delete(shopId);
+      return syncAll(shopId);
+    });
+    waitingFullSyncs.set(shopId, next);
+    runningFullSyncs.set(shopId, next);
+    const forget = () => {
+      if (runningFullSyncs.get(shopId) === next) runningFullSyncs.delete(shopId);
+    };
+    next.then(forget, forget);
+    return next;
+  };
+
   return {
     syncAvailabilityMetafields: submit,
-    async syncAllAvailabilityMetafields(shopId) {
-      const total: MetafieldSyncResult = { written: [], skipped: [], failed: [] };
-      let cursor: string | undefined;
-      do {
-        const page = await deps.availability.page(shopId, { limit: deps.pageSize ?? MAX_PAGE_SIZE, ...(cursor ? { cursor } : {}) });
-        // Through the same queue as single changes: a page read earlier never lands after a newer change.
-        const result = await submit(shopId, page.items.map((item) => item.sku));
-        total.written.push(...result.written);
-        total.skipped.push(...result.skipped);
-        total.failed.push(...result.failed);
-        cursor = page.nextCursor ?? undefined;
-      } while (cursor);
-      return total;
-    },
+    syncAllAvailabilityMetafields: syncAllOnce,
     pendingShops: () => coalescer.pendingCount(),
   };
 }

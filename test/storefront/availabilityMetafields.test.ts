@@ -1,5 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { type AvailabilityMetafieldSyncDeps, createAvailabilityMetafieldSync } from "../../app/storefront/availabilityMetafields.server";
+import { withAvailabilityMetafieldSync } from "../../app/storefront/syncOnChange.server";
+import { createReservations } from "../../app/reservations/reservations.server";
 import { AVAILABILITY_METAFIELD_KEY, LOCKSTEP_METAFIELD_NAMESPACE } from "../../app/storefront/metafields";
 import { readAvailability } from "../../extensions/availability-validation/src/availability";
 import { useTestDatabase } from "../helpers/database";
@@ -22,11 +24,9 @@ function manualWindow() {
   };
 }
 
-const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
-
+/** Waits for `condition`, polling, for at most five seconds. */
 async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 1_000 && !condition(); i++) await flush();
-  expect(condition()).toBe(true);
+  await vi.waitFor(() => expect(condition()).toBe(true), { timeout: 5_000, interval: 2 });
 }
 
 describe("availability metafields for the checkout Function", () => {
@@ -213,5 +213,66 @@ describe("availability metafields for the checkout Function", () => {
     await Promise.all([first, second]);
     expect(metafieldsSetCalls()).toHaveLength(2);
     expect(stored(1)!.value).toMatchObject({ available: 2 });
+  });
+
+  it("runs at most one full sync per shop plus one waiting, whatever the number of requests", async () => {
+    const items = Array.from({ length: 3 }, (_, i) => ({ sku: `FULL-${i}`, stock: [i + 1, 0] }));
+    const shop = await seedStockShop(getDb(), items, clock.now());
+    const window = manualWindow();
+    const metafields = sync({ clock: window.clock });
+    const first = metafields.syncAllAvailabilityMetafields(shop.shopId);
+    // Asked for before the first one started: the same sync.
+    expect(metafields.syncAllAvailabilityMetafields(shop.shopId)).toBe(first);
+    await until(() => window.open === 1);
+    // Asked for while it runs: one more sync, after it, shared by every caller.
+    const joiners = Array.from({ length: 5 }, () => metafields.syncAllAvailabilityMetafields(shop.shopId));
+    expect(new Set(joiners).size).toBe(1);
+    window.close();
+    await until(() => window.open === 1);
+    expect(metafieldsSetCalls()).toHaveLength(1);
+    window.close();
+    const results = await Promise.all([first, ...joiners]);
+    expect(metafieldsSetCalls()).toHaveLength(2);
+    expect(results.every((result) => result.written.length === 3)).toBe(true);
+    // Once both are done, a new request runs a new sync.
+    const again = metafields.syncAllAvailabilityMetafields(shop.shopId);
+    await until(() => window.open === 1);
+    window.close();
+    await again;
+    expect(metafieldsSetCalls()).toHaveLength(3);
+  });
+
+  describe("wired into availability's invalidation", () => {
+    it("writes after a reservation without making the reservation wait for Shopify", async () => {
+      const shop = await seedStockShop(getDb(), [{ sku: "FLASH", stock: [5, 0] }], clock.now());
+      const window = manualWindow();
+      const errors: unknown[] = [];
+      const availability = withAvailabilityMetafieldSync(s.availability, sync({ clock: window.clock }), (_shopId, error) => errors.push(error));
+      const reservations = createReservations({ db: getDb(), availability, now: clock.now });
+      // The reservation completes while the metafield write still waits for its window.
+      await reservations.reserve(shop.shopId, { key: "cart-flash", lines: [{ sku: "FLASH", quantity: 3 }] });
+      expect(stored(1)).toBeUndefined();
+      await until(() => window.open === 1);
+      window.close();
+      await until(() => stored(1) !== undefined);
+      expect(stored(1)!.value).toMatchObject({ available: 2 });
+      expect(await availability.bySku(shop.shopId, ["FLASH"])).toMatchObject([{ sku: "FLASH", available: 2 }]);
+      expect(errors).toEqual([]);
+    });
+
+    it("turns a shop-wide change (policy) into a full sync, and reports a sync that throws", async () => {
+      const shop = await seedStockShop(getDb(), [{ sku: "P1", stock: [1, 0] }, { sku: "P2", stock: [2, 0] }], clock.now());
+      const errors: unknown[] = [];
+      const metafields = sync();
+      const availability = withAvailabilityMetafieldSync(s.availability, metafields, (shopId, error) => errors.push({ shopId, error }));
+      await availability.invalidate(shop.shopId, null);
+      await until(() => stored(1) !== undefined && stored(2) !== undefined);
+      expect(stored(2)!.value).toMatchObject({ available: 2 });
+
+      const broken = withAvailabilityMetafieldSync(s.availability, sync({ getPolicy: () => Promise.reject(new Error("database gone")) }), (shopId, error) => errors.push({ shopId, error }));
+      await broken.invalidate(shop.shopId, ["P1"]);
+      await until(() => errors.length === 1);
+      expect(errors).toEqual([{ shopId: shop.shopId, error: new Error("database gone") }]);
+    });
   });
 });
