@@ -67,7 +67,7 @@ export function startWebhookWorkers(context: AppContext, options: { count?: numb
   );
   const wakeAll = () => workers.forEach((worker) => worker.wake());
   const unsubscribe = processInbox(context).onStored(wakeAll);
-  const listener = context.config.databaseUrl ? listenForDeliveries(context.config.databaseUrl, wakeAll, log, options.onListening) : undefined;
+  const listener = context.config.databaseUrl && count > 0 ? listenForDeliveries(context.config.databaseUrl, wakeAll, log, options.onListening) : undefined;
   return async () => {
     unsubscribe();
     await listener?.close();
