@@ -3,7 +3,11 @@ import { AppProvider as PolarisProvider, Button, Frame, Navigation, TopBar } fro
 import en from "@shopify/polaris/locales/en.json";
 import type { ReactNode } from "react";
 
-export const NAVIGATION = [{ label: "Dashboard", url: "/app" }];
+export const NAVIGATION = [
+  { label: "Dashboard", url: "/app" },
+  { label: "Reservations", url: "/app/reservations" },
+  { label: "Settings", url: "/app/settings" },
+];
 
 /** The standalone admin's chrome: Polaris without App Bridge, for the demo shop behind the local login. */
 export function StandaloneFrame({ shopDomain, children }: { shopDomain: string; children: ReactNode }) {

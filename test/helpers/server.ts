@@ -47,3 +47,17 @@ export function useTestServer(options: { env?: Record<string, string>; build?: b
     return running;
   };
 }
+
+export const BROWSER_HEADERS = { "user-agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36" };
+
+/** Logs in to the standalone admin and returns the cookie to send with later requests. */
+export async function standaloneLogin(baseUrl: string): Promise<string> {
+  const response = await fetch(`${baseUrl}/login`, {
+    method: "POST",
+    headers: { ...BROWSER_HEADERS, "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ password: STANDALONE_ENV.LOCKSTEP_ADMIN_PASSWORD, next: "/app" }),
+    redirect: "manual",
+  });
+  if (response.status !== 302) throw new Error(`login failed with ${response.status}`);
+  return response.headers.get("set-cookie")!.split(";")[0]!;
+}

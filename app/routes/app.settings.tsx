@@ -1,0 +1,109 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { Banner, BlockStack, Button, Card, FormLayout, Layout, Page, Select, Text, TextField } from "@shopify/polaris";
+import { useState } from "react";
+import { LockstepError } from "../config/errors";
+import { appContext } from "../context.server";
+import type { InventoryPolicy } from "../inventory/policy";
+import { stockServicesFor } from "../inventory/services.server";
+import { authenticateStaff } from "../staff/authenticateStaff.server";
+
+export const meta: MetaFunction = () => [{ title: "Lockstep — settings" }];
+
+const NUMBER_FIELDS = [
+  ["defaultSafetyStock", "Default safety stock", "Units per item never offered for sale (an item's own setting wins)"],
+  ["oversellThreshold", "Oversell threshold", "Units that may be sold beyond stock (0: never oversell)"],
+  ["cacheTtlSeconds", "Availability cache (seconds)", "How long an availability answer may be reused; at most 30"],
+  ["staleAfterSeconds", "Stale after (seconds)", "Stock numbers older than this are treated as stale"],
+  ["staleCapQuantity", "Cap when stale", "The most a shopper may take of an item whose number is stale (with 'cap')"],
+  ["lowStockThreshold", "Low-stock threshold", "At or below this, storefronts say 'limited stock' instead of a count when stale"],
+  ["reservationTtlSeconds", "Cart hold (seconds)", "How long a reservation holds stock unless the storefront asks otherwise"],
+] as const;
+
+type NumberField = (typeof NUMBER_FIELDS)[number][0];
+
+export const loader = async ({ request }: LoaderFunctionArgs) => {
+  const { shop } = await authenticateStaff(request);
+  return { policy: await stockServicesFor(appContext()).settings.getPolicy(shop.id) };
+};
+
+export const action = async ({ request }: ActionFunctionArgs) => {
+  const { shop } = await authenticateStaff(request);
+  const form = await request.formData();
+  const patch: Partial<InventoryPolicy> = {
+    availabilityMode: form.get("availabilityMode") === "per_location" ? "per_location" : "pooled",
+    staleAction: (["cap", "hide_low_stock", "block"] as const).find((value) => value === form.get("staleAction")) ?? "cap",
+  };
+  for (const [name, label] of NUMBER_FIELDS) {
+    const raw = String(form.get(name) ?? "").trim();
+    if (!/^\d+$/.test(raw)) return Response.json({ error: `${label}: enter a whole number`, saved: false }, { status: 400 });
+    patch[name] = Number(raw);
+  }
+  try {
+    const policy = await stockServicesFor(appContext()).settings.updatePolicy(shop.id, patch);
+    return { policy, saved: true, error: undefined };
+  } catch (error) {
+    if (error instanceof LockstepError) return Response.json({ error: error.message, saved: false }, { status: error.status });
+    throw error;
+  }
+};
+
+export default function Settings() {
+  const { policy } = useLoaderData<typeof loader>();
+  const result = useActionData<{ error?: string; saved: boolean }>();
+  const navigation = useNavigation();
+  const [values, setValues] = useState<Record<string, string>>(() => ({
+    availabilityMode: policy.availabilityMode,
+    staleAction: policy.staleAction,
+    ...Object.fromEntries(NUMBER_FIELDS.map(([name]) => [name, String(policy[name as NumberField])])),
+  }));
+  const set = (name: string) => (value: string) => setValues((current) => ({ ...current, [name]: value }));
+  return (
+    <Page title="Settings" subtitle="How availability is computed and protected for this shop">
+      <Layout>
+        <Layout.Section>
+          <Card>
+            <Form method="post">
+              <BlockStack gap="400">
+                {result?.saved && <Banner tone="success">Saved. Cached availability was refreshed.</Banner>}
+                {result?.error && <Banner tone="critical">{result.error}</Banner>}
+                <Text as="h2" variant="headingMd">
+                  Availability
+                </Text>
+                <FormLayout>
+                  <Select
+                    label="Availability across locations"
+                    name="availabilityMode"
+                    options={[
+                      { label: "Pooled: all active locations together", value: "pooled" },
+                      { label: "Per location: storefronts ask for one location", value: "per_location" },
+                    ]}
+                    value={values.availabilityMode}
+                    onChange={set("availabilityMode")}
+                  />
+                  <Select
+                    label="When stock numbers are stale"
+                    name="staleAction"
+                    options={[
+                      { label: "Cap the quantity a shopper may take", value: "cap" },
+                      { label: "Hide low stock (show 'limited stock')", value: "hide_low_stock" },
+                      { label: "Block sales of the item", value: "block" },
+                    ]}
+                    value={values.staleAction}
+                    onChange={set("staleAction")}
+                  />
+                  {NUMBER_FIELDS.map(([name, label, help]) => (
+                    <TextField key={name} label={label} name={name} type="number" min={0} helpText={help} value={values[name]} onChange={set(name)} autoComplete="off" />
+                  ))}
+                </FormLayout>
+                <Button submit variant="primary" loading={navigation.state === "submitting"}>
+                  Save
+                </Button>
+              </BlockStack>
+            </Form>
+          </Card>
+        </Layout.Section>
+      </Layout>
+    </Page>
+  );
+}

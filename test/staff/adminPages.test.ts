@@ -1,0 +1,81 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { appContext } from "../../app/context.server";
+import { DEMO_SHOP_DOMAIN, seedDemoShop } from "../../app/demo/seed.server";
+import { stockServicesFor } from "../../app/inventory/services.server";
+import { findShopByDomain } from "../../app/shops/shops.server";
+import { requireAdminBuild } from "../helpers/build";
+import { BROWSER_HEADERS, standaloneLogin, useTestServer } from "../helpers/server";
+
+beforeAll(() => requireAdminBuild());
+
+const server = useTestServer({
+  beforeListen: async ({ db }) => {
+    await seedDemoShop(db.prisma, { apiToken: "lst_test_token_0123456789abcdef" });
+  },
+});
+
+let cookie: string;
+beforeAll(async () => {
+  cookie = await standaloneLogin(server().url);
+});
+
+async function demoShopId(): Promise<string> {
+  return (await findShopByDomain(appContext().db.prisma, "shopify", DEMO_SHOP_DOMAIN))!.id;
+}
+
+async function postSettings(fields: Record<string, string>) {
+  const body = new URLSearchParams({
+    availabilityMode: "pooled",
+    staleAction: "cap",
+    defaultSafetyStock: "0",
+    oversellThreshold: "0",
+    cacheTtlSeconds: "30",
+    staleAfterSeconds: "900",
+    staleCapQuantity: "1",
+    lowStockThreshold: "3",
+    reservationTtlSeconds: "900",
+    ...fields,
+  });
+  return fetch(`${server().url}/app/settings`, { method: "POST", headers: { ...BROWSER_HEADERS, cookie, "content-type": "application/x-www-form-urlencoded" }, body });
+}
+
+describe("the reservations page", () => {
+  it("lists the active holds and the held units by item", async () => {
+    const reservations = stockServicesFor(appContext()).reservations;
+    await reservations.reserve(await demoShopId(), { key: "cart-admin-page", lines: [{ sku: "TENT-UL-2P", quantity: 2 }], ttlSeconds: 600 });
+    const response = await fetch(`${server().url}/app/reservations`, { headers: { ...BROWSER_HEADERS, cookie } });
+    expect(response.status).toBe(200);
+    const html = await response.text();
+    expect(html).toContain("cart-admin-page");
+    expect(html).toContain("2 × TENT-UL-2P");
+    expect(html).toContain("Ultralight Tent 2P");
+  });
+
+  it("is behind the login", async () => {
+    const response = await fetch(`${server().url}/app/reservations`, { headers: BROWSER_HEADERS, redirect: "manual" });
+    expect(response.status).toBe(302);
+  });
+});
+
+describe("the settings page", () => {
+  it("shows the shop's policy and saves a change", async () => {
+    const page = await fetch(`${server().url}/app/settings`, { headers: { ...BROWSER_HEADERS, cookie } });
+    expect(await page.text()).toContain("Availability across locations");
+    const response = await postSettings({ defaultSafetyStock: "2", staleAction: "hide_low_stock" });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain("Saved.");
+    const policy = await stockServicesFor(appContext()).settings.getPolicy(await demoShopId());
+    expect(policy).toMatchObject({ defaultSafetyStock: 2, staleAction: "hide_low_stock" });
+  });
+
+  it("refuses a cache longer than 30 s and a non-number, and keeps the policy", async () => {
+    const tooLong = await postSettings({ cacheTtlSeconds: "120" });
+    expect(tooLong.status).toBe(400);
+    const notANumber = await postSettings({ oversellThreshold: "lots" });
+    expect(notANumber.status).toBe(400);
+    expect(await notANumber.text()).toContain("Oversell threshold: enter a whole number");
+    const policy = await stockServicesFor(appContext()).settings.getPolicy(await demoShopId());
+    expect(policy.cacheTtlSeconds).toBe(30);
+    expect(policy.oversellThreshold).toBe(0);
+  });
+});
