@@ -108,7 +108,7 @@ describe("webhook workers on PostgreSQL", () => {
       });
       expect(outcome.kind).toBe("stored");
       // Without the notification the worker would sleep ten minutes.
-      await eventually(async () => (await count(`SELECT count(*)::int AS n FROM platform_order WHERE external_id = '777777'`)) === 1, 20_000, "the notified worker");
+      await eventually(async () => (await count(`SELECT count(*)::int AS n FROM platform_order WHERE external_id = 'gid://shopify/Order/777777'`)) === 1, 20_000, "the notified worker");
     } finally {
       expect(await worker.stop("SIGTERM")).toBe(0);
     }
@@ -122,12 +122,12 @@ describe("webhook workers on PostgreSQL", () => {
     expect(held!.locked_by).toBe(`stalling-${stalling.child.pid}`);
     stalling.child.kill("SIGKILL");
     await stalling.exited;
-    expect(await count(`SELECT count(*)::int AS n FROM platform_order WHERE external_id = '42'`)).toBe(0);
+    expect(await count(`SELECT count(*)::int AS n FROM platform_order WHERE external_id = 'gid://shopify/Order/42'`)).toBe(0);
 
     const options = { sql: db.sql, workerId: "survivor", metrics: new WebhookMetrics(), maxAttempts: 5, leaseMs: 30_000 };
     await eventually(async () => (await processDueRows(options)) > 0, 15_000, "the expired lease to be claimable");
     const [row] = await db.sql.query(`SELECT state::text, attempts, locked_by FROM webhook_inbox WHERE id = $1::bigint`, [held!.id]);
     expect(row).toEqual({ state: "processed", attempts: 2, locked_by: "survivor" });
-    expect(await count(`SELECT count(*)::int AS n FROM platform_order WHERE external_id = '42'`)).toBe(1);
+    expect(await count(`SELECT count(*)::int AS n FROM platform_order WHERE external_id = 'gid://shopify/Order/42'`)).toBe(1);
   });
 });

@@ -53,8 +53,8 @@ describe("Shopify topics, applied", () => {
     expect(await send(shop.domain, "inventory_levels/connect", { inventory_item_id: 501, location_id: 11, available: 0, updated_at: at(2) })).toBe(200);
     expect(await send(shop.domain, "inventory_levels/update", { inventory_item_id: 502, location_id: 99, available: 4, updated_at: at(2) })).toBe(200);
     await drain();
-    expect(await one(`SELECT name, active FROM location WHERE shop_id = $1 AND external_id = '11'`, [shop.id])).toEqual({ name: "Dock", active: true });
-    expect(await one(`SELECT count(*)::int AS n FROM location WHERE shop_id = $1 AND external_id = '99'`, [shop.id])).toEqual({ n: 1 });
+    expect(await one(`SELECT name, active FROM location WHERE shop_id = $1 AND external_id = 'gid://shopify/Location/11'`, [shop.id])).toEqual({ name: "Dock", active: true });
+    expect(await one(`SELECT count(*)::int AS n FROM location WHERE shop_id = $1 AND external_id = 'gid://shopify/Location/99'`, [shop.id])).toEqual({ n: 1 });
 
     // Another domain holds 3 units committed to unfulfilled orders: Shopify's `available` excludes them.
     await database().sql.query(`UPDATE inventory_level SET committed = 3 WHERE shop_id = $1`, [shop.id]);
@@ -62,16 +62,32 @@ describe("Shopify topics, applied", () => {
     await drain();
     const level = `SELECT l.on_hand, l.committed FROM inventory_level l JOIN variant v ON v.id = l.variant_id JOIN location o ON o.id = l.location_id
       WHERE l.shop_id = $1 AND v.inventory_item_external_id = $2 AND o.external_id = $3`;
-    expect(await one(level, [shop.id, "501", "11"])).toEqual({ on_hand: 9, committed: 3 });
+    expect(await one(level, [shop.id, "gid://shopify/InventoryItem/501", "gid://shopify/Location/11"])).toEqual({ on_hand: 9, committed: 3 });
 
     expect(await send(shop.domain, "inventory_levels/disconnect", { inventory_item_id: 501, location_id: 11, updated_at: at(4) })).toBe(200);
     expect(await send(shop.domain, "locations/update", { id: 11, name: "Dock B", active: false, updated_at: at(4) })).toBe(200);
     await drain();
-    expect(await one(level, [shop.id, "501", "11"])).toEqual({ on_hand: 0, committed: 0 });
-    expect(await one(`SELECT name, active FROM location WHERE shop_id = $1 AND external_id = '11'`, [shop.id])).toEqual({ name: "Dock B", active: false });
+    expect(await one(level, [shop.id, "gid://shopify/InventoryItem/501", "gid://shopify/Location/11"])).toEqual({ on_hand: 0, committed: 0 });
+    expect(await one(`SELECT name, active FROM location WHERE shop_id = $1 AND external_id = 'gid://shopify/Location/11'`, [shop.id])).toEqual({ name: "Dock B", active: false });
     expect(await send(shop.domain, "locations/delete", { id: 99 })).toBe(200);
     await drain();
-    expect(await one(`SELECT active FROM location WHERE shop_id = $1 AND external_id = '99'`, [shop.id])).toEqual({ active: false });
+    expect(await one(`SELECT active FROM location WHERE shop_id = $1 AND external_id = 'gid://shopify/Location/99'`, [shop.id])).toEqual({ active: false });
+  });
+
+  it("lands on the catalog the rest of Lockstep keeps (Admin API GIDs), not on new placeholders", async () => {
+    const shop = await newShop("seeded");
+    await database().sql.query(
+      `WITH p AS (INSERT INTO product (id, shop_id, external_id, title) VALUES (gen_random_uuid(), $1, 'gid://shopify/Product/1', 'Mug') RETURNING id)
+       INSERT INTO variant (id, shop_id, product_id, external_id, inventory_item_external_id, sku) SELECT gen_random_uuid(), $1, p.id, 'gid://shopify/ProductVariant/2', 'gid://shopify/InventoryItem/3', 'MUG' FROM p`,
+      [shop.id],
+    );
+    await database().sql.query(`INSERT INTO location (id, shop_id, external_id, name) VALUES (gen_random_uuid(), $1, 'gid://shopify/Location/4', 'Shop floor')`, [shop.id]);
+    expect(await send(shop.domain, "inventory_levels/update", { inventory_item_id: 3, location_id: 4, available: 12 })).toBe(200);
+    await drain();
+    expect(await database().sql.query(`SELECT v.sku, o.name, l.on_hand FROM inventory_level l JOIN variant v ON v.id = l.variant_id JOIN location o ON o.id = l.location_id WHERE l.shop_id = $1`, [shop.id])).toEqual([
+      { sku: "MUG", name: "Shop floor", on_hand: 12 },
+    ]);
+    expect(await one(`SELECT count(*)::int AS n FROM product WHERE shop_id = $1`, [shop.id])).toEqual({ n: 1 });
   });
 
   it("products, variants, prices and inventory items; the placeholder an inventory event made is adopted by the product", async () => {
@@ -85,28 +101,28 @@ describe("Shopify topics, applied", () => {
       [shop.id],
     );
     expect(variants).toEqual([
-      { external_id: "6426670414727139", inventory_item_external_id: "2718783465968840", sku: "example-shirt-s", title: "Small", price: "19.9900" },
-      { external_id: "7576504846442039", inventory_item_external_id: "2718783465968841", sku: "example-shirt-m", title: "Medium", price: "19.9900" },
+      { external_id: "gid://shopify/ProductVariant/6426670414727139", inventory_item_external_id: "gid://shopify/InventoryItem/2718783465968840", sku: "example-shirt-s", title: "Small", price: "19.9900" },
+      { external_id: "gid://shopify/ProductVariant/7576504846442039", inventory_item_external_id: "gid://shopify/InventoryItem/2718783465968841", sku: "example-shirt-m", title: "Medium", price: "19.9900" },
     ]);
     // The level recorded before the product existed now belongs to the real variant.
-    expect(await one(`SELECT l.on_hand FROM inventory_level l JOIN variant v ON v.id = l.variant_id WHERE v.external_id = '6426670414727139'`)).toEqual({ on_hand: 7 });
+    expect(await one(`SELECT l.on_hand FROM inventory_level l JOIN variant v ON v.id = l.variant_id WHERE v.external_id = 'gid://shopify/ProductVariant/6426670414727139'`)).toEqual({ on_hand: 7 });
 
     const product = shopifyPayload("products/update") as { variants: Array<Record<string, unknown>> };
     product.variants[0]!.price = "24.50";
     expect(await send(shop.domain, "products/update", { title: "Better T-Shirt", variants: product.variants, updated_at: at(3) })).toBe(200);
     expect(await send(shop.domain, "inventory_items/update", { id: 2718783465968841, sku: "shirt-m-2026", updated_at: at(4) })).toBe(200);
     await drain();
-    expect(await one(`SELECT title, status FROM product WHERE shop_id = $1 AND external_id = '7880321196742929'`, [shop.id])).toEqual({ title: "Better T-Shirt", status: "active" });
-    expect(await one(`SELECT price::text AS price FROM variant WHERE shop_id = $1 AND external_id = '6426670414727139'`, [shop.id])).toEqual({ price: "24.5000" });
-    expect(await one(`SELECT sku FROM variant WHERE shop_id = $1 AND external_id = '7576504846442039'`, [shop.id])).toEqual({ sku: "shirt-m-2026" });
+    expect(await one(`SELECT title, status FROM product WHERE shop_id = $1 AND external_id = 'gid://shopify/Product/7880321196742929'`, [shop.id])).toEqual({ title: "Better T-Shirt", status: "active" });
+    expect(await one(`SELECT price::text AS price FROM variant WHERE shop_id = $1 AND external_id = 'gid://shopify/ProductVariant/6426670414727139'`, [shop.id])).toEqual({ price: "24.5000" });
+    expect(await one(`SELECT sku FROM variant WHERE shop_id = $1 AND external_id = 'gid://shopify/ProductVariant/7576504846442039'`, [shop.id])).toEqual({ sku: "shirt-m-2026" });
 
     expect(await send(shop.domain, "products/delete", { id: 7880321196742929 }, { triggeredAt: new Date(at(5)) })).toBe(200);
     await drain();
-    expect(await one(`SELECT status FROM product WHERE shop_id = $1 AND external_id = '7880321196742929'`, [shop.id])).toEqual({ status: "deleted" });
+    expect(await one(`SELECT status FROM product WHERE shop_id = $1 AND external_id = 'gid://shopify/Product/7880321196742929'`, [shop.id])).toEqual({ status: "deleted" });
     // An older update arriving after the delete does not resurrect it.
     expect(await send(shop.domain, "products/update", { updated_at: at(4) })).toBe(200);
     await drain();
-    expect(await one(`SELECT status FROM product WHERE shop_id = $1 AND external_id = '7880321196742929'`, [shop.id])).toEqual({ status: "deleted" });
+    expect(await one(`SELECT status FROM product WHERE shop_id = $1 AND external_id = 'gid://shopify/Product/7880321196742929'`, [shop.id])).toEqual({ status: "deleted" });
   });
 
   it("orders: ids, tokens, line items and totals kept, no personal data; paid, updated, cancelled, refunded; subscribers told", async () => {
@@ -119,14 +135,14 @@ describe("Shopify topics, applied", () => {
       const order = `SELECT external_id, cart_token, checkout_token, customer_external_id, total_price::text AS total, financial_status, cancelled, line_items, refunds
         FROM platform_order WHERE shop_id = $1`;
       expect(await one(order, [shop.id])).toEqual({
-        external_id: "8209829119461545",
+        external_id: "gid://shopify/Order/8209829119461545",
         cart_token: "cart-68778783ad298f1c80c3bafcddeea02f",
         checkout_token: "bd5a8aa1ecd019dd3520ff791ee3a24c",
-        customer_external_id: "1153106273147239",
+        customer_external_id: "gid://shopify/Customer/1153106273147239",
         total: "39.9800",
         financial_status: "pending",
         cancelled: false,
-        line_items: [{ lineItemExternalId: "8665503117664390", variantExternalId: "6426670414727139", sku: "example-shirt-s", quantity: 2 }],
+        line_items: [{ lineItemExternalId: "gid://shopify/LineItem/8665503117664390", variantExternalId: "gid://shopify/ProductVariant/6426670414727139", sku: "example-shirt-s", quantity: 2 }],
         refunds: {},
       });
       expect(seen).toEqual([expect.objectContaining({ type: "OrderCreated", shopId: shop.id, cartToken: "cart-68778783ad298f1c80c3bafcddeea02f", lineItems: [expect.objectContaining({ sku: "example-shirt-s", quantity: 2 })] })]);
@@ -142,7 +158,7 @@ describe("Shopify topics, applied", () => {
       const final = await one<{ financial_status: string; cancelled: boolean; refunds: Record<string, unknown> }>(order, [shop.id]);
       expect(final.financial_status).toBe("paid");
       expect(final.cancelled).toBe(true);
-      expect(Object.keys(final.refunds)).toEqual(["509562969"]);
+      expect(Object.keys(final.refunds)).toEqual(["gid://shopify/Refund/509562969"]);
       expect(seen.map((event) => event.type)).toEqual(["OrderCreated", "OrderCancelled"]);
       const everything = JSON.stringify(await database().sql.query(`SELECT * FROM platform_order WHERE shop_id = $1`, [shop.id]));
       expect(everything).not.toMatch(/@|Lovelace|phone|address|4242/);
@@ -161,13 +177,13 @@ describe("Shopify topics, applied", () => {
       `SELECT result FROM compliance_request WHERE shop_id = $1 AND topic = 'customers/data_request'`,
       [shop.id],
     );
-    expect(report.result.customerId).toBe("191167");
-    expect(report.result.orders.map((order) => order.orderId)).toEqual(["299938"]);
+    expect(report.result.customerId).toBe("gid://shopify/Customer/191167");
+    expect(report.result.orders.map((order) => order.orderId)).toEqual(["gid://shopify/Order/299938"]);
     expect(JSON.stringify(report)).not.toMatch(/@|555-625-1199/);
 
     expect(await send(shop.domain, "customers/redact")).toBe(200);
     await drain();
-    expect(await database().sql.query(`SELECT external_id FROM platform_order WHERE shop_id = $1`, [shop.id])).toEqual([{ external_id: "777" }]);
+    expect(await database().sql.query(`SELECT external_id FROM platform_order WHERE shop_id = $1`, [shop.id])).toEqual([{ external_id: "gid://shopify/Order/777" }]);
 
     expect(await send(shop.domain, "products/create", { updated_at: at(2) })).toBe(200);
     expect(await send(shop.domain, "shop/redact")).toBe(200);
@@ -221,8 +237,8 @@ describe("ordering", () => {
     expect(await send(shop.domain, "products/update", { title: "Newer", updated_at: at(30) })).toBe(200);
     expect(await send(shop.domain, "products/update", { title: "Older", updated_at: at(10) })).toBe(200);
     await drain();
-    expect(await one(`SELECT name FROM location WHERE shop_id = $1 AND external_id = '7'`, [shop.id])).toEqual({ name: "New name" });
-    expect(await one(`SELECT title FROM product WHERE shop_id = $1 AND external_id = '7880321196742929'`, [shop.id])).toEqual({ title: "Newer" });
+    expect(await one(`SELECT name FROM location WHERE shop_id = $1 AND external_id = 'gid://shopify/Location/7'`, [shop.id])).toEqual({ name: "New name" });
+    expect(await one(`SELECT title FROM product WHERE shop_id = $1 AND external_id = 'gid://shopify/Product/7880321196742929'`, [shop.id])).toEqual({ title: "Newer" });
   });
 });
 

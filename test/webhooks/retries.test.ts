@@ -95,7 +95,7 @@ describe("retries and dead letters", () => {
     expect(await processDueRows(worker())).toBe(3);
     for (const id of good) expect((await row(id)).state).toBe("processed");
     expect(await row(bad)).toMatchObject({ state: "pending", attempts: 1, last_error: expect.stringContaining("numeric") });
-    expect(await database().sql.query(`SELECT l.on_hand, o.name FROM inventory_level l JOIN location o ON o.id = l.location_id WHERE l.shop_id = $1 AND o.external_id = '9'`, [shopId])).toEqual([{ on_hand: 4, name: "Annex" }]);
+    expect(await database().sql.query(`SELECT l.on_hand, o.name FROM inventory_level l JOIN location o ON o.id = l.location_id WHERE l.shop_id = $1 AND o.external_id = 'gid://shopify/Location/9'`, [shopId])).toEqual([{ on_hand: 4, name: "Annex" }]);
     await database().sql.query(`UPDATE webhook_inbox SET state = 'processed' WHERE id = $1::bigint`, [bad]);
   });
 
@@ -162,7 +162,7 @@ describe("leases", () => {
     expect(await processDueRows(worker({ workerId: "worker-b" }))).toBe(1);
     expect(await row(id)).toMatchObject({ state: "processed", attempts: 2, locked_by: "worker-b" });
     expect(await completeInboxRows(database().sql, "worker-a", { processed: [id] })).toBe(0);
-    expect(await database().sql.query(`SELECT l.on_hand FROM inventory_level l JOIN variant v ON v.id = l.variant_id WHERE l.shop_id = $1 AND v.inventory_item_external_id = '77'`, [shopId])).toEqual([{ on_hand: 5 }]);
+    expect(await database().sql.query(`SELECT l.on_hand FROM inventory_level l JOIN variant v ON v.id = l.variant_id WHERE l.shop_id = $1 AND v.inventory_item_external_id = 'gid://shopify/InventoryItem/77'`, [shopId])).toEqual([{ on_hand: 5 }]);
   });
 });
 

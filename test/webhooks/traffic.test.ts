@@ -54,7 +54,7 @@ describe("simulated Shopify traffic with duplicates, redeliveries and reordering
     const stored = await database().sql.query<{ count: number }>(`SELECT count(*)::int AS count FROM webhook_inbox WHERE shop_id = $1 AND state = 'processed'`, [shop.id]);
     expect(stored[0]!.count).toBe(200);
     const levels = await database().sql.query<{ key: string; on_hand: number }>(
-      `SELECT v.inventory_item_external_id || '@' || o.external_id AS key, l.on_hand FROM inventory_level l
+      `SELECT regexp_replace(v.inventory_item_external_id, '^.*/', '') || '@' || regexp_replace(o.external_id, '^.*/', '') AS key, l.on_hand FROM inventory_level l
        JOIN variant v ON v.id = l.variant_id JOIN location o ON o.id = l.location_id WHERE l.shop_id = $1`,
       [shop.id],
     );

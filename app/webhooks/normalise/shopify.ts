@@ -26,6 +26,15 @@ export const SHOPIFY_TOPICS = [
   "shop/redact",
 ] as const;
 
+type GidKind = "InventoryItem" | "Location" | "Product" | "ProductVariant" | "Order" | "Customer" | "LineItem" | "Refund";
+
+/** Webhooks carry REST ids; the catalog keeps Shopify's GraphQL ids (`gid://shopify/Location/1`), as the Admin API uses them. */
+function gid(kind: GidKind, value: unknown): string | undefined {
+  const id = idOf(value);
+  if (id === undefined) return undefined;
+  return id.startsWith("gid://") ? id : `gid://shopify/${kind}/${id}`;
+}
+
 export interface ShopifyRowInput {
   shopId: string;
   topic: string;
@@ -35,15 +44,15 @@ export interface ShopifyRowInput {
 }
 
 function lineItems(order: JsonObject): OrderLineItem[] {
-  const orderLocation = idOf(order.location_id);
+  const orderLocation = gid("Location", order.location_id);
   return asArray(order.line_items).map((value) => {
     const line = asObject(value);
     return {
-      lineItemExternalId: idOf(line.id),
-      variantExternalId: idOf(line.variant_id),
+      lineItemExternalId: gid("LineItem", line.id),
+      variantExternalId: gid("ProductVariant", line.variant_id),
       sku: stringOf(line.sku) || undefined,
       quantity: numberOf(line.quantity) ?? 0,
-      locationExternalId: idOf(line.location_id) ?? orderLocation,
+      locationExternalId: gid("Location", line.location_id) ?? orderLocation,
     };
   });
 }
@@ -72,8 +81,8 @@ export function normaliseShopifyDelivery(row: ShopifyRowInput): DomainEvent[] {
           ...base,
           type: "InventoryLevelChanged",
           occurredAt: at(body.updated_at),
-          inventoryItemExternalId: required(idOf(body.inventory_item_id), "inventory_item_id"),
-          locationExternalId: required(idOf(body.location_id), "location_id"),
+          inventoryItemExternalId: required(gid("InventoryItem", body.inventory_item_id), "inventory_item_id"),
+          locationExternalId: required(gid("Location", body.location_id), "location_id"),
           // `available: null` means "not tracked": nothing to sell from it.
           available: available ?? 0,
         },
@@ -85,8 +94,8 @@ export function normaliseShopifyDelivery(row: ShopifyRowInput): DomainEvent[] {
           ...base,
           type: "InventoryLevelChanged",
           occurredAt: at(body.updated_at),
-          inventoryItemExternalId: required(idOf(body.inventory_item_id), "inventory_item_id"),
-          locationExternalId: required(idOf(body.location_id), "location_id"),
+          inventoryItemExternalId: required(gid("InventoryItem", body.inventory_item_id), "inventory_item_id"),
+          locationExternalId: required(gid("Location", body.location_id), "location_id"),
           disconnected: true,
         },
       ];
@@ -96,14 +105,14 @@ export function normaliseShopifyDelivery(row: ShopifyRowInput): DomainEvent[] {
           ...base,
           type: "InventoryItemChanged",
           occurredAt: at(body.updated_at),
-          inventoryItemExternalId: required(idOf(body.id), "id"),
+          inventoryItemExternalId: required(gid("InventoryItem", body.id), "id"),
           sku: stringOf(body.sku) || undefined,
           tracked: typeof body.tracked === "boolean" ? body.tracked : undefined,
         },
       ];
     case "products/create":
     case "products/update": {
-      const productExternalId = required(idOf(body.id), "id");
+      const productExternalId = required(gid("Product", body.id), "id");
       const occurredAt = at(body.updated_at);
       const variants = asArray(body.variants).map((value) => asObject(value));
       return [
@@ -115,8 +124,8 @@ export function normaliseShopifyDelivery(row: ShopifyRowInput): DomainEvent[] {
           title: stringOf(body.title) ?? "",
           status: stringOf(body.status) ?? "active",
           variants: variants.map((variant) => ({
-            externalId: required(idOf(variant.id), "variants[].id"),
-            inventoryItemExternalId: idOf(variant.inventory_item_id),
+            externalId: required(gid("ProductVariant", variant.id), "variants[].id"),
+            inventoryItemExternalId: gid("InventoryItem", variant.inventory_item_id),
             sku: stringOf(variant.sku) ?? "",
             title: stringOf(variant.title) ?? "",
           })),
@@ -128,23 +137,23 @@ export function normaliseShopifyDelivery(row: ShopifyRowInput): DomainEvent[] {
             type: "VariantPriceChanged",
             occurredAt,
             productExternalId,
-            variantExternalId: idOf(variant.id)!,
+            variantExternalId: gid("ProductVariant", variant.id)!,
             price: stringOf(variant.price)!,
           })),
       ];
     }
     case "products/delete":
-      return [{ ...base, type: "ProductChanged", occurredAt: fallback, productExternalId: required(idOf(body.id), "id"), deleted: true, variants: [] }];
+      return [{ ...base, type: "ProductChanged", occurredAt: fallback, productExternalId: required(gid("Product", body.id), "id"), deleted: true, variants: [] }];
     case "orders/create":
       return [
         {
           ...base,
           type: "OrderCreated",
           occurredAt: at(body.updated_at ?? body.created_at),
-          orderExternalId: required(idOf(body.id), "id"),
+          orderExternalId: required(gid("Order", body.id), "id"),
           cartToken: stringOf(body.cart_token) || undefined,
           checkoutToken: stringOf(body.checkout_token) || undefined,
-          customerExternalId: idOf(asObject(body.customer).id),
+          customerExternalId: gid("Customer", asObject(body.customer).id),
           currency: stringOf(body.currency),
           totalPrice: stringOf(body.total_price),
           financialStatus: stringOf(body.financial_status),
@@ -158,7 +167,7 @@ export function normaliseShopifyDelivery(row: ShopifyRowInput): DomainEvent[] {
           ...base,
           type: "OrderUpdated",
           occurredAt: at(body.updated_at),
-          orderExternalId: required(idOf(body.id), "id"),
+          orderExternalId: required(gid("Order", body.id), "id"),
           financialStatus: stringOf(body.financial_status),
           fulfillmentStatus: stringOf(body.fulfillment_status) ?? undefined,
           totalPrice: stringOf(body.total_price),
@@ -171,7 +180,7 @@ export function normaliseShopifyDelivery(row: ShopifyRowInput): DomainEvent[] {
           ...base,
           type: "OrderCancelled",
           occurredAt: at(body.cancelled_at ?? body.updated_at),
-          orderExternalId: required(idOf(body.id), "id"),
+          orderExternalId: required(gid("Order", body.id), "id"),
           cartToken: stringOf(body.cart_token) || undefined,
           checkoutToken: stringOf(body.checkout_token) || undefined,
           lineItems: lineItems(body),
@@ -183,17 +192,17 @@ export function normaliseShopifyDelivery(row: ShopifyRowInput): DomainEvent[] {
           ...base,
           type: "RefundCreated",
           occurredAt: at(body.processed_at ?? body.created_at),
-          refundExternalId: required(idOf(body.id), "id"),
-          orderExternalId: required(idOf(body.order_id), "order_id"),
+          refundExternalId: required(gid("Refund", body.id), "id"),
+          orderExternalId: required(gid("Order", body.order_id), "order_id"),
           lineItems: asArray(body.refund_line_items).map((value) => {
             const refundLine = asObject(value);
             const line = asObject(refundLine.line_item);
             return {
-              lineItemExternalId: idOf(refundLine.line_item_id) ?? idOf(line.id),
-              variantExternalId: idOf(line.variant_id),
+              lineItemExternalId: gid("LineItem", refundLine.line_item_id) ?? gid("LineItem", line.id),
+              variantExternalId: gid("ProductVariant", line.variant_id),
               sku: stringOf(line.sku) || undefined,
               quantity: numberOf(refundLine.quantity) ?? 0,
-              locationExternalId: idOf(refundLine.location_id),
+              locationExternalId: gid("Location", refundLine.location_id),
               restock: stringOf(refundLine.restock_type) !== undefined && refundLine.restock_type !== "no_restock",
             };
           }),
@@ -206,13 +215,13 @@ export function normaliseShopifyDelivery(row: ShopifyRowInput): DomainEvent[] {
           ...base,
           type: "LocationChanged",
           occurredAt: at(body.updated_at),
-          locationExternalId: required(idOf(body.id), "id"),
+          locationExternalId: required(gid("Location", body.id), "id"),
           name: stringOf(body.name),
           active: body.active !== false,
         },
       ];
     case "locations/delete":
-      return [{ ...base, type: "LocationChanged", occurredAt: fallback, locationExternalId: required(idOf(body.id), "id"), active: false, deleted: true }];
+      return [{ ...base, type: "LocationChanged", occurredAt: fallback, locationExternalId: required(gid("Location", body.id), "id"), active: false, deleted: true }];
     case "app/uninstalled":
       return [{ ...base, type: "AppUninstalled", occurredAt: fallback }];
     case "app/scopes_update":
@@ -231,8 +240,8 @@ export function normaliseShopifyDelivery(row: ShopifyRowInput): DomainEvent[] {
           type: "CustomerDataRequested",
           occurredAt: fallback,
           requestExternalId: idOf(asObject(body.data_request).id),
-          customerExternalId: idOf(asObject(body.customer).id),
-          orderExternalIds: asArray(body.orders_requested).map(idOf).filter((id): id is string => id !== undefined),
+          customerExternalId: gid("Customer", asObject(body.customer).id),
+          orderExternalIds: asArray(body.orders_requested).map((id) => gid("Order", id)).filter((id): id is string => id !== undefined),
         },
       ];
     case "customers/redact":
@@ -241,8 +250,8 @@ export function normaliseShopifyDelivery(row: ShopifyRowInput): DomainEvent[] {
           ...base,
           type: "CustomerRedactRequested",
           occurredAt: fallback,
-          customerExternalId: idOf(asObject(body.customer).id),
-          orderExternalIds: asArray(body.orders_to_redact).map(idOf).filter((id): id is string => id !== undefined),
+          customerExternalId: gid("Customer", asObject(body.customer).id),
+          orderExternalIds: asArray(body.orders_to_redact).map((id) => gid("Order", id)).filter((id): id is string => id !== undefined),
         },
       ];
     case "shop/redact":
