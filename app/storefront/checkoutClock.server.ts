@@ -1,3 +1,4 @@
+import type { SqlRunner } from "../db/database.server";
 import { rejectedError } from "../outbound/errors";
 import type { ShopifyAdminClient } from "../platforms/shopify/adminClient";
 import { checkoutValidations, validationCreate } from "./documents/checkoutValidation";
@@ -60,4 +61,38 @@ function refusal(client: ShopifyAdminClient, mutation: string, userErrors: Array
     200,
     { userErrors },
   );
+}
+
+export interface ClockRound {
+  refreshed: number;
+  /** Shops whose heartbeat could not be written: their checkouts fall back to the stale policy when it expires. */
+  failed: Array<{ shopId: string; error: unknown }>;
+}
+
+/**
+ * One heartbeat round over every installed Shopify shop (run it every minute or so: well within
+ * `validForSeconds`). One shop's failure never stops the others.
+ */
+export async function refreshAllCheckoutClocks(deps: {
+  sql: SqlRunner;
+  adminClientFor(shopId: string): Promise<ShopifyAdminClient | undefined>;
+  now: Date;
+  validForSeconds?: number;
+  enable?: boolean;
+}): Promise<ClockRound> {
+  const shops = await deps.sql.query<{ id: string }>(`SELECT id FROM shop WHERE platform = 'shopify' AND install_state = 'installed' ORDER BY id`);
+  const round: ClockRound = { refreshed: 0, failed: [] };
+  await Promise.all(
+    shops.map(async ({ id }) => {
+      try {
+        const client = await deps.adminClientFor(id);
+        if (!client) return;
+        const result = await refreshCheckoutClock(client, { now: deps.now, validForSeconds: deps.validForSeconds, enable: deps.enable });
+        if (result.validationIds.length > 0) round.refreshed++;
+      } catch (error) {
+        round.failed.push({ shopId: id, error });
+      }
+    }),
+  );
+  return round;
 }

@@ -4,6 +4,7 @@ import { createShopifyAdminClient, type ShopifyAdminClient } from "../../app/pla
 import { createLimiterRegistry, type LimiterRegistry } from "../../app/outbound/limiterRegistry";
 import { type Clock } from "../../app/outbound/clock";
 import { CHECKOUT_FUNCTION_HANDLE } from "../../app/storefront/checkoutClock.server";
+import { type RunningServer, listen, readBody, sendJson } from "../../simulators/http";
 import { SimMetafields, metafieldRootResolvers } from "../../simulators/shopify/metafields";
 import { loadAdminSchema } from "../../simulators/shopify/schema";
 
@@ -22,8 +23,13 @@ export interface AdminFake {
   received: Array<{ operationName: string; variables: Record<string, unknown> }>;
   /** The next `times` requests fail with HTTP `status` before reaching the schema. */
   failNext(status: number, times?: number): void;
+  /** Serves the same shop over HTTP (for code that builds its own client): resolves to the base URL. */
+  listen(): Promise<string>;
   close(): Promise<void>;
 }
+
+/** The offline token the fake shop accepts. */
+export const ACCESS_TOKEN = "shpat_fake";
 
 const THROTTLE_STATUS = { maximumAvailable: 2_000, currentlyAvailable: 1_990, restoreRate: 100 };
 
@@ -46,6 +52,7 @@ export function startAdminFake(
   });
   const received: AdminFake["received"] = [];
   const failures: number[] = [];
+  const servers: RunningServer[] = [];
   let nextValidation = 1;
 
   const root = {
@@ -80,7 +87,7 @@ export function startAdminFake(
   const registry = createLimiterRegistry({ prefix: `storefront-test-${domain}` });
   const client = createShopifyAdminClient({
     shop: domain,
-    accessToken: "shpat_fake",
+    accessToken: ACCESS_TOKEN,
     registry,
     endpoint: `http://127.0.0.1/${domain}/admin/api/${SHOPIFY_API_VERSION}/graphql.json`,
     fetch: fakeFetch,
@@ -96,6 +103,19 @@ export function startAdminFake(
     failNext: (status, times = 1) => {
       for (let i = 0; i < times; i++) failures.push(status);
     },
-    close: () => registry.close(),
+    async listen() {
+      const server = await listen(async (request, response) => {
+        if (request.url !== `/${encodeURIComponent(domain)}/admin/api/${SHOPIFY_API_VERSION}/graphql.json`) return sendJson(response, 404, { errors: "Not Found" });
+        if (request.headers["x-shopify-access-token"] !== ACCESS_TOKEN) return sendJson(response, 401, { errors: "[API] Invalid API key or access token" });
+        const answer = await fakeFetch(request.url ?? "/", { method: "POST", body: await readBody(request) });
+        sendJson(response, answer.status, await answer.json());
+      }, 0);
+      servers.push(server);
+      return server.url;
+    },
+    close: async () => {
+      await Promise.all(servers.map((server) => server.close()));
+      await registry.close();
+    },
   };
 }

@@ -1,0 +1,44 @@
+import type { Availability } from "../availability/availability.server";
+import type { AppContext } from "../context.server";
+import { createInventorySettings } from "../inventory/settings.server";
+import { shopifyAdminClientFor } from "../platforms/clients.server";
+import { type AvailabilityMetafieldSync, createAvailabilityMetafieldSync } from "./availabilityMetafields.server";
+import { type ClockRound, refreshAllCheckoutClocks } from "./checkoutClock.server";
+import { shopifyAdminClientsByShopId } from "./shopifyAccess.server";
+import { withAvailabilityMetafieldSync } from "./syncOnChange.server";
+
+type Log = (message: string, details: Record<string, unknown>) => void;
+
+const defaultLog: Log = (message, details) => console.error(JSON.stringify({ level: "warn", message, ...details }));
+
+function adminClients(context: AppContext) {
+  return shopifyAdminClientsByShopId({ sql: context.db.sql, clientFor: (shop, token) => shopifyAdminClientFor(context.config, shop, token) });
+}
+
+/**
+ * For `stockServicesFor(context, { wrapAvailability })`: every availability invalidation also
+ * writes the changed SKUs' metafields for the checkout Function. `onSync` receives the sync
+ * (e.g. to run `syncAllAvailabilityMetafields` after install).
+ */
+export function checkoutMetafieldSync(context: AppContext, options: { log?: Log; onSync?: (sync: AvailabilityMetafieldSync) => void } = {}) {
+  const log = options.log ?? defaultLog;
+  return (plain: Availability): Availability => {
+    const settings = createInventorySettings({ db: context.db, availability: plain });
+    const sync = createAvailabilityMetafieldSync({
+      sql: context.db.sql,
+      availability: plain,
+      getPolicy: (shopId) => settings.getPolicy(shopId),
+      adminClientFor: adminClients(context),
+      onFailure: (shopId, failed) => log("checkout metafields not written", { shopId, failed }),
+    });
+    options.onSync?.(sync);
+    return withAvailabilityMetafieldSync(plain, sync, (shopId, error) =>
+      log("checkout metafield sync failed", { shopId, error: error instanceof Error ? error.message : String(error) }),
+    );
+  };
+}
+
+/** One heartbeat round for every installed Shopify shop: schedule it every minute in the background work. */
+export function refreshCheckoutClocksFor(context: AppContext, now: Date, options: { enable?: boolean } = {}): Promise<ClockRound> {
+  return refreshAllCheckoutClocks({ sql: context.db.sql, adminClientFor: adminClients(context), now, enable: options.enable });
+}
