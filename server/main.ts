@@ -3,12 +3,13 @@
 import { loadConfig } from "../app/config/config.server";
 import { ConfigError } from "../app/config/errors";
 import { DEMO_SHOP_DOMAIN, seedDemoShop } from "../app/demo/seed.server";
+import { startDemoTraffic } from "../app/demo/traffic.server";
 import { prepareDemoEnvironment } from "./demoEnvironment";
-import { type RunningLockstep, startLockstep } from "./app";
+import { startLockstep } from "./app";
 
 async function main(): Promise<void> {
   // Signals are caught from the first moment: a stop during start-up still closes the database.
-  const lifecycle: { running?: RunningLockstep; stopSignal?: string } = {};
+  const lifecycle: { running?: { close(): Promise<void> }; stopSignal?: string } = {};
   const stop = (signal: string) => {
     if (lifecycle.stopSignal) return;
     lifecycle.stopSignal = signal;
@@ -37,8 +38,19 @@ async function main(): Promise<void> {
     console.log(`  Admin:       ${running.url}/app  (log in with the password below)`);
     for (const line of demoSecrets!.describe(process.env)) console.log(`  ${line}`);
   }
-  lifecycle.running = running;
-  if (lifecycle.stopSignal) shutDown(running);
+  let stopTraffic: (() => Promise<void>) | undefined;
+  if (demo && config.demo.traffic) {
+    const traffic = await startDemoTraffic({ baseUrl: running.url, webhookSecret: config.shopifyApiSecret, apiToken: config.demo.apiToken! });
+    stopTraffic = traffic.stop;
+    console.log(`  Simulated traffic: a Shopify store at ${traffic.simulator.url} sends signed webhooks; a flash sale in 15 s, then every 45 s (LOCKSTEP_DEMO_TRAFFIC=off for a quiet shop)`);
+  }
+  lifecycle.running = {
+    async close() {
+      await stopTraffic?.();
+      await running.close();
+    },
+  };
+  if (lifecycle.stopSignal) shutDown(lifecycle.running);
 }
 
 function shutDown(running: { close(): Promise<void> }): void {

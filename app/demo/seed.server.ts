@@ -3,14 +3,14 @@ import { installShop, issueApiToken } from "../shops/shops.server";
 
 export const DEMO_SHOP_DOMAIN = "demo-shop.myshopify.com";
 
-interface DemoProduct {
+export interface DemoProduct {
   id: number;
   title: string;
   variants: { id: number; sku: string; title: string; price: string; stock: [number, number] }[];
 }
 
 // A small outdoor-gear shop: a few hot items with little stock (for the flash sale), some plenty.
-const PRODUCTS: DemoProduct[] = [
+export const DEMO_PRODUCTS: DemoProduct[] = [
   { id: 7001, title: "Summit 40L Backpack", variants: [
     { id: 8001, sku: "PACK-40-GRN", title: "Green", price: "149.00", stock: [12, 3] },
     { id: 8002, sku: "PACK-40-ORG", title: "Orange", price: "149.00", stock: [4, 0] },
@@ -43,10 +43,15 @@ const PRODUCTS: DemoProduct[] = [
   ] },
 ];
 
-const LOCATIONS = [
+export const DEMO_LOCATIONS = [
   { id: 9001, name: "Main warehouse" },
   { id: 9002, name: "Downtown store" },
 ];
+
+/** The demo's inventory item ids follow from its variant ids (the simulated Shopify uses the same). */
+export function demoInventoryItemId(variantId: number): number {
+  return variantId + 10_000;
+}
 
 /**
  * Makes sure the demo shop exists with its catalog and stock. Runs at every demo start but
@@ -61,10 +66,10 @@ export async function seedDemoShop(prisma: PrismaClient, options: { apiToken: st
   const now = options.now ?? new Date();
   await prisma.$transaction(async (tx) => {
     const locations = [];
-    for (const location of LOCATIONS) {
+    for (const location of DEMO_LOCATIONS) {
       locations.push(await tx.location.create({ data: { shopId: shop.id, externalId: `gid://shopify/Location/${location.id}`, name: location.name } }));
     }
-    for (const product of PRODUCTS) {
+    for (const product of DEMO_PRODUCTS) {
       const created = await tx.product.create({
         data: { shopId: shop.id, externalId: `gid://shopify/Product/${product.id}`, title: product.title, sourceUpdatedAt: now },
       });
@@ -74,7 +79,7 @@ export async function seedDemoShop(prisma: PrismaClient, options: { apiToken: st
             shopId: shop.id,
             productId: created.id,
             externalId: `gid://shopify/ProductVariant/${variant.id}`,
-            inventoryItemExternalId: `gid://shopify/InventoryItem/${variant.id + 10_000}`,
+            inventoryItemExternalId: `gid://shopify/InventoryItem/${demoInventoryItemId(variant.id)}`,
             sku: variant.sku,
             title: variant.title,
             price: variant.price,
