@@ -56,6 +56,8 @@ export interface Config {
     leaseMs: number;
     /** How often an idle worker looks for work it was not woken for (in-process deliveries and NOTIFY wake it at once). */
     pollMs: number;
+    /** Processed deliveries are kept this long (for audit and late-duplicate dedupe), then purged. */
+    retentionDays: number;
   };
   demo: {
     /** The demo shop's API token (LOCKSTEP_DEMO_API_TOKEN), so outside tools can call /api/v1. */
@@ -116,6 +118,7 @@ const environmentSchema = z.object({
   LOCKSTEP_WEBHOOK_WORKERS: z.coerce.number().int("must be a whole number").min(0).max(64).default(1),
   LOCKSTEP_WEBHOOK_LEASE_MS: z.coerce.number().int("must be a whole number").min(1000).default(30_000),
   LOCKSTEP_WEBHOOK_POLL_MS: z.coerce.number().int("must be a whole number").min(10).default(1000),
+  LOCKSTEP_WEBHOOK_RETENTION_DAYS: z.coerce.number().int("must be a whole number").min(3, "must be at least 3 (BigCommerce redelivers for 48 h)").default(14),
   LOCKSTEP_DEMO_API_TOKEN: z.string().min(24, "must be at least 24 characters").optional(),
   LOCKSTEP_DEMO_TRAFFIC: z.enum(["on", "off"], { error: "must be on or off" }).default("on"),
   SHOPIFY_ADMIN_API_BASE_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
@@ -205,6 +208,7 @@ export function loadConfig(env: Environment = process.env): Config {
       workers: vars.LOCKSTEP_WEBHOOK_WORKERS,
       leaseMs: vars.LOCKSTEP_WEBHOOK_LEASE_MS,
       pollMs: vars.LOCKSTEP_WEBHOOK_POLL_MS,
+      retentionDays: vars.LOCKSTEP_WEBHOOK_RETENTION_DAYS,
     },
     demo: { apiToken: vars.LOCKSTEP_DEMO_API_TOKEN, traffic: vars.LOCKSTEP_DEMO_TRAFFIC === "on" },
     outbound: {

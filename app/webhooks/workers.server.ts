@@ -5,6 +5,7 @@ import type { AppContext } from "../context.server";
 import type { BigCommerceReader } from "./bigcommerceReader";
 import { webhookMetrics } from "./metrics";
 import { INBOX_CHANNEL, processInbox } from "./routes.server";
+import { purgeInboxRows } from "./sql/purgeInboxRows";
 import { startWebhookWorker } from "./worker.server";
 
 /**
@@ -42,6 +43,21 @@ function listenForDeliveries(
   };
 }
 
+/** Hourly, deletes processed deliveries older than the retention (every worker process may do it: the DELETE is idempotent). */
+function startPurging(context: AppContext, log: (message: string, details: Record<string, unknown>) => void): { stop(): void } {
+  const purgeOnce = async () => {
+    const before = new Date(Date.now() - context.config.webhooks.retentionDays * 86_400_000);
+    try {
+      while ((await purgeInboxRows(context.db.sql, before)) > 0);
+    } catch (error) {
+      log("webhook inbox purge failed; next hour again", { error: String(error) });
+    }
+  };
+  const timer = setInterval(() => void purgeOnce(), 3_600_000);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}
+
 /**
  * Starts `count` worker loops on the process's database (default: LOCKSTEP_WEBHOOK_WORKERS).
  * Loops in the same process as the HTTP edges are woken as soon as a delivery is stored.
@@ -68,8 +84,10 @@ export function startWebhookWorkers(context: AppContext, options: { count?: numb
   const wakeAll = () => workers.forEach((worker) => worker.wake());
   const unsubscribe = processInbox(context).onStored(wakeAll);
   const listener = context.config.databaseUrl && count > 0 ? listenForDeliveries(context.config.databaseUrl, wakeAll, log, options.onListening) : undefined;
+  const purge = count > 0 ? startPurging(context, log) : undefined;
   return async () => {
     unsubscribe();
+    purge?.stop();
     await listener?.close();
     await Promise.all(workers.map((worker) => worker.stop()));
   };

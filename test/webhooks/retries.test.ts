@@ -5,6 +5,7 @@ import { WebhookMetrics } from "../../app/webhooks/metrics";
 import { claimInboxRows } from "../../app/webhooks/sql/claimInboxRows";
 import { completeInboxRows } from "../../app/webhooks/sql/completeInboxRows";
 import { listDeadLetters } from "../../app/webhooks/sql/listDeadLetters";
+import { purgeInboxRows } from "../../app/webhooks/sql/purgeInboxRows";
 import { replayDeadLetters } from "../../app/webhooks/sql/replayDeadLetters";
 import { processDueRows, type WebhookWorkerOptions } from "../../app/webhooks/worker.server";
 import { SimulatedBigCommerceStore } from "../../simulators/webhooks/bigcommerceStore";
@@ -146,6 +147,24 @@ describe("retries and dead letters", () => {
       { requested_by: "cli:ops", reason: "", selection: {}, inbox_ids: [shopifyId] },
     ]);
     await expect(replayDeadLetters(database().sql, { selection: {}, requestedBy: " " })).rejects.toMatchObject({ status: 400 });
+  });
+});
+
+describe("retention", () => {
+  it("purges processed and skipped deliveries older than the cut-off, never dead letters or pending ones", async () => {
+    const states = ["processed", "skipped", "dead", "pending"];
+    const ids: string[] = [];
+    for (const state of states) {
+      const id = await store({ platform: "shopify", topic: "inventory_levels/update", payload: { inventory_item_id: 1, location_id: 1 } });
+      await database().sql.query(`UPDATE webhook_inbox SET state = $2::"WebhookState", stored_at = now() - interval '30 days', run_at = now() + interval '1 day' WHERE id = $1::bigint`, [id, state]);
+      ids.push(id);
+    }
+    const recent = await store({ platform: "shopify", topic: "inventory_levels/update", payload: { inventory_item_id: 1, location_id: 1 } });
+    await database().sql.query(`UPDATE webhook_inbox SET state = 'processed' WHERE id = $1::bigint`, [recent]);
+    expect(await purgeInboxRows(database().sql, new Date(Date.now() - 14 * 86_400_000))).toBeGreaterThanOrEqual(2);
+    const left = await database().sql.query<{ id: string }>(`SELECT id::text FROM webhook_inbox WHERE id = ANY($1::bigint[])`, [[...ids, recent]]);
+    expect(left.map((row) => row.id).sort()).toEqual([ids[2], ids[3], recent].sort());
+    await database().sql.query(`UPDATE webhook_inbox SET state = 'processed' WHERE id = ANY($1::bigint[])`, [[ids[2], ids[3]]]);
   });
 });
 
