@@ -1,11 +1,67 @@
 // `npm run worker`: a process that only processes the webhook inbox, next to any number of web
 // processes, all on one PostgreSQL database (leases keep them off each other's rows).
+// Operators' tools on the same database:
+//   npm run worker -- dead-letters [--topic T] [--shop DOMAIN] [--from ISO] [--to ISO]
+//   npm run worker -- replay --by WHO [--reason TEXT] [--id N ...] [--topic T] [--shop DOMAIN] [--from ISO] [--to ISO]
 import { loadConfig } from "../app/config/config.server";
 import { ConfigError } from "../app/config/errors";
 import type { AppContext } from "../app/context.server";
 import { openDatabase } from "../app/db/database.server";
 import { migrationStatus } from "../app/db/migrations.server";
+import { parseArgs } from "node:util";
+import type { Database } from "../app/db/database.server";
+import { listDeadLetters } from "../app/webhooks/sql/listDeadLetters";
+import { replayDeadLetters, type ReplaySelection } from "../app/webhooks/sql/replayDeadLetters";
 import { startWebhookWorkers } from "../app/webhooks/workers.server";
+
+async function selectionFrom(db: Database, args: string[]): Promise<{ selection: ReplaySelection; by?: string; reason?: string }> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      id: { type: "string", multiple: true },
+      topic: { type: "string" },
+      shop: { type: "string" },
+      from: { type: "string" },
+      to: { type: "string" },
+      by: { type: "string" },
+      reason: { type: "string" },
+    },
+  });
+  let shopId: string | undefined;
+  if (values.shop) {
+    const [shop] = await db.sql.query<{ id: string }>(`SELECT id FROM shop WHERE domain = $1`, [values.shop.toLowerCase()]);
+    if (!shop) throw new ConfigError(`No shop ${values.shop}`);
+    shopId = shop.id;
+  }
+  const date = (value: string | undefined, name: string) => {
+    if (value === undefined) return undefined;
+    const parsed = new Date(value);
+    if (Number.isNaN(parsed.getTime())) throw new ConfigError(`--${name} must be a date (ISO 8601)`);
+    return parsed;
+  };
+  const selection: ReplaySelection = {
+    ...(values.id && { ids: values.id }),
+    ...(values.topic && { topic: values.topic }),
+    ...(shopId && { shopId }),
+    ...(values.from && { from: date(values.from, "from") }),
+    ...(values.to && { to: date(values.to, "to") }),
+  };
+  return { selection, by: values.by, reason: values.reason };
+}
+
+/** `dead-letters` and `replay`: one-shot commands, then exit. */
+async function runCommand(db: Database, command: string, args: string[]): Promise<void> {
+  const { selection, by, reason } = await selectionFrom(db, args);
+  if (command === "dead-letters") {
+    for (const letter of await listDeadLetters(db.sql, selection)) {
+      console.log(`${letter.id}  ${letter.shopDomain}  ${letter.topic}  attempts ${letter.attempts}  dead ${letter.deadAt?.toISOString()}  ${letter.lastError ?? ""}`);
+    }
+    return;
+  }
+  if (!by) throw new ConfigError("replay needs --by <who is asking> (it goes into the audit log)");
+  const { replayId, inboxIds } = await replayDeadLetters(db.sql, { selection, requestedBy: by, reason });
+  console.log(`Replay ${replayId}: ${inboxIds.length} dead letter(s) back in the inbox${inboxIds.length ? ` (${inboxIds.join(", ")})` : ""}`);
+}
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -18,6 +74,19 @@ async function main(): Promise<void> {
   if (!status.current) {
     await db.close();
     throw new ConfigError("The database is not at the latest migration: run `npm run setup` (or start the web process) first");
+  }
+  const [command, ...args] = process.argv.slice(2);
+  if (command === "dead-letters" || command === "replay") {
+    try {
+      await runCommand(db, command, args);
+    } finally {
+      await db.close();
+    }
+    return;
+  }
+  if (command !== undefined) {
+    await db.close();
+    throw new ConfigError(`Unknown command "${command}" (expected nothing, dead-letters or replay)`);
   }
   const context: AppContext = { config, db, startedAt: new Date() };
   const loops = Math.max(1, config.webhooks.workers);

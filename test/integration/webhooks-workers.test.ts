@@ -114,6 +114,26 @@ describe("webhook workers on PostgreSQL", () => {
     }
   });
 
+  it("operators list dead letters and replay them from the command line, audited with who asked", async () => {
+    const inbox = createInbox({ sql: db.sql, metrics: new WebhookMetrics() });
+    const outcome = await inbox.store({ platform: "shopify", shopDomain: "workers.myshopify.com", topic: "inventory_levels/update", deliveryId: randomUUID(), payload: "{}", receivedAt: new Date() });
+    if (outcome.kind !== "stored") throw new Error(outcome.kind);
+    await processDueRows({ sql: db.sql, workerId: "cli-test", metrics: new WebhookMetrics(), maxAttempts: 1, leaseMs: 30_000 });
+    const list = startProcess("server/worker.ts", ["dead-letters", "--shop", "workers.myshopify.com"], { DATABASE_URL });
+    expect(await list.exited).toBe(0);
+    expect(list.output()).toContain(`${outcome.inboxId}  workers.myshopify.com  inventory_levels/update  attempts 1`);
+
+    const refused = startProcess("server/worker.ts", ["replay", "--topic", "inventory_levels/update"], { DATABASE_URL });
+    expect(await refused.exited).toBe(1);
+    expect(refused.output()).toContain("--by");
+    const replay = startProcess("server/worker.ts", ["replay", "--by", "ops:maria", "--reason", "payload fixed upstream", "--id", outcome.inboxId], { DATABASE_URL });
+    expect(await replay.exited).toBe(0);
+    expect(replay.output()).toContain(`1 dead letter(s) back in the inbox (${outcome.inboxId})`);
+    expect(await db.sql.query(`SELECT state::text FROM webhook_inbox WHERE id = $1::bigint`, [outcome.inboxId])).toEqual([{ state: "pending" }]);
+    expect(await db.sql.query(`SELECT requested_by, reason FROM webhook_replay`)).toEqual([{ requested_by: "ops:maria", reason: "payload fixed upstream" }]);
+    await db.sql.query(`UPDATE webhook_inbox SET state = 'processed' WHERE id = $1::bigint`, [outcome.inboxId]);
+  });
+
   it("a worker killed with SIGKILL mid-event, holding the lease: nothing it did is kept, and after the lease expires another worker applies the event once", async () => {
     await storeOrders(1, 42);
     const stalling = startProcess("test/webhooks/fixtures/stallingWorker.ts", [], { DATABASE_URL, LEASE_MS: "1000" });
