@@ -7,18 +7,14 @@ import { CHECKOUT_FUNCTION_HANDLE } from "../../app/storefront/checkoutClock.ser
 import { type RunningServer, listen, readBody, sendJson } from "../../simulators/http";
 import { SimMetafields, metafieldRootResolvers } from "../../simulators/shopify/metafields";
 import { loadAdminSchema } from "../../simulators/shopify/schema";
-
-export interface FakeValidation {
-  id: string;
-  enabled: boolean;
-  handle: string;
-}
+import { type SimValidation, SimValidations, validationRootResolvers } from "../../simulators/shopify/validations";
 
 export interface AdminFake {
   client: ShopifyAdminClient;
   registry: LimiterRegistry;
   metafields: SimMetafields;
-  validations: FakeValidation[];
+  validations: SimValidation[];
+  validationStore: SimValidations;
   /** Every operation received, in order, with its variables. */
   received: Array<{ operationName: string; variables: Record<string, unknown> }>;
   /** The next `times` requests fail with HTTP `status` before reaching the schema. */
@@ -44,30 +40,20 @@ export function startAdminFake(
   const schema = loadAdminSchema(SHOPIFY_API_VERSION);
   const domain = options.domain ?? "fake-shop.myshopify.com";
   const owners = new Set((options.variants ?? []).map((id) => `gid://shopify/ProductVariant/${id}`));
-  const validations: FakeValidation[] = [];
-  const metafields = new SimMetafields({
+  const metafields: SimMetafields = new SimMetafields({
     appId: "424242",
-    ownerExists: (id) => owners.has(id) || validations.some((validation) => validation.id === id),
+    ownerExists: (id) => owners.has(id) || validations.isValidation(id),
     now: options.now ?? Date.now,
   });
+  const validations = new SimValidations(metafields, options.deployedFunctions ?? [CHECKOUT_FUNCTION_HANDLE]);
   const received: AdminFake["received"] = [];
   const failures: number[] = [];
   const servers: RunningServer[] = [];
-  let nextValidation = 1;
 
   const root = {
     ...metafieldRootResolvers(metafields),
+    ...validationRootResolvers(validations),
     shop: () => ({ ianaTimezone: options.timeZone ?? "America/New_York" }),
-    validations: () => ({ nodes: validations.map((validation) => ({ id: validation.id, enabled: validation.enabled, shopifyFunction: { handle: validation.handle } })) }),
-    validationCreate: (args: { validation: { functionHandle: string; enable: boolean; metafields: Array<{ namespace: string; key: string; type: string; value: string }> } }) => {
-      if (!(options.deployedFunctions ?? [CHECKOUT_FUNCTION_HANDLE]).includes(args.validation.functionHandle)) {
-        return { validation: null, userErrors: [{ code: "NOT_FOUND", field: ["validation", "functionHandle"], message: "Extension not found." }] };
-      }
-      const validation = { id: `gid://shopify/Validation/${nextValidation++}`, enabled: args.validation.enable, handle: args.validation.functionHandle };
-      validations.push(validation);
-      const saved = metafields.set(args.validation.metafields.map((metafield) => ({ ownerId: validation.id, ...metafield })));
-      return { validation: { id: validation.id }, userErrors: saved.userErrors };
-    },
   };
 
   const fakeFetch: typeof fetch = async (_url, init) => {
@@ -98,7 +84,8 @@ export function startAdminFake(
     client,
     registry,
     metafields,
-    validations,
+    validations: validations.all,
+    validationStore: validations,
     received,
     failNext: (status, times = 1) => {
       for (let i = 0; i < times; i++) failures.push(status);

@@ -42,7 +42,7 @@ describe("Lockstep's heartbeat: the checkout Function's clock", () => {
 
     const result = await refreshCheckoutClock(fake.client, { now: NOW, enable: true });
     expect(result).toMatchObject({ validationIds: ["gid://shopify/Validation/1"], created: true });
-    expect(fake.validations).toEqual([{ id: "gid://shopify/Validation/1", enabled: true, handle: CHECKOUT_FUNCTION_HANDLE }]);
+    expect(fake.validations).toEqual([{ id: "gid://shopify/Validation/1", title: "Lockstep stock check", enabled: true, blockOnFailure: true, handle: CHECKOUT_FUNCTION_HANDLE }]);
     const clock = fake.metafields.get("gid://shopify/Validation/1", LOCKSTEP_METAFIELD_NAMESPACE, CHECKOUT_CLOCK_METAFIELD_KEY)!;
     expect(clock.type).toBe("json");
     expect(JSON.parse(clock.value)).toEqual({ at: NOW.toISOString(), validUntil: "2026-11-27T08:03:00.000Z", clockValidUntilLocal: "2026-11-27T03:03:00" });
@@ -50,8 +50,8 @@ describe("Lockstep's heartbeat: the checkout Function's clock", () => {
 
   it("refreshes the heartbeat on Lockstep's validation only, leaving other apps' validations alone", async () => {
     const fake = fakeShop();
-    fake.validations.push({ id: "gid://shopify/Validation/77", enabled: true, handle: "someone-elses-function" });
-    fake.validations.push({ id: "gid://shopify/Validation/78", enabled: true, handle: CHECKOUT_FUNCTION_HANDLE });
+    fake.validations.push({ id: "gid://shopify/Validation/77", title: "Age check", enabled: true, blockOnFailure: false, handle: "someone-elses-function" });
+    fake.validations.push({ id: "gid://shopify/Validation/78", title: "Lockstep stock check", enabled: true, blockOnFailure: true, handle: CHECKOUT_FUNCTION_HANDLE });
     const later = new Date(NOW.getTime() + 60_000);
     const result = await refreshCheckoutClock(fake.client, { now: later, validForSeconds: 120 });
     expect(result).toMatchObject({ validationIds: ["gid://shopify/Validation/78"], created: false });
@@ -63,6 +63,13 @@ describe("Lockstep's heartbeat: the checkout Function's clock", () => {
     const fake = startAdminFake({ deployedFunctions: [] });
     fakes.push(fake);
     await expect(refreshCheckoutClock(fake.client, { now: NOW, enable: true })).rejects.toThrow("validationCreate refused: NOT_FOUND Extension not found.");
+  });
+
+  it("the simulated Shopify saves a validation and its metafields together or not at all", () => {
+    const fake = fakeShop();
+    const refused = fake.validationStore.create({ functionHandle: CHECKOUT_FUNCTION_HANDLE, metafields: [{ namespace: "$app:lockstep", key: "checkout-clock", type: "json", value: "{not json" }] });
+    expect(refused).toEqual({ validation: null, userErrors: [{ code: "INVALID_VALUE", elementIndex: 0, field: ["validation", "metafields", "0", "value"], message: "Value is invalid JSON." }] });
+    expect(fake.validations).toEqual([]);
   });
 
   it("lets the Function trust the numbers while the heartbeat lives, and fall back once it stops", async () => {
