@@ -1,7 +1,7 @@
 import { CircuitBreaker, type CircuitBreakerSettings, type CircuitSnapshot, defaultCircuitBreakerSettings } from "../outbound/circuitBreaker";
 import { type Clock, type Random, systemClock } from "../outbound/clock";
 import { rejectedError, throttledError, unavailableError } from "../outbound/errors";
-import { type LimiterRegistry, reconfigure } from "../outbound/limiterRegistry";
+import { type LimiterRegistry } from "../outbound/limiterRegistry";
 import { type LimiterMetrics, type LimiterMetricsSnapshot } from "../outbound/metrics";
 import { type RetryPolicy, defaultRetryPolicy, parseRetryAfter } from "../outbound/retryPolicy";
 import { throttledCall } from "../outbound/throttledCall";
@@ -52,16 +52,11 @@ export interface HttpDestination {
   state(): Promise<DestinationState>;
 }
 
-// Top the token bucket up ten times a second (or once per token for slow destinations).
 function bucketSettings(config: DestinationConfig) {
-  const interval = config.ratePerSecond >= 10 ? 100 : Math.ceil(1000 / config.ratePerSecond);
   return {
     maxConcurrent: config.concurrency,
     reservoir: config.burst,
-    reservoirIncreaseInterval: interval,
-    reservoirIncreaseAmount: (config.ratePerSecond * interval) / 1000,
-    reservoirIncreaseMaximum: config.burst,
-    heartbeatInterval: interval,
+    refill: { perSecond: config.ratePerSecond, maximum: config.burst },
   };
 }
 
@@ -131,7 +126,7 @@ function createHttpDestination(config: DestinationConfig, deps: DestinationDeps)
         const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), clock.now());
         if (response.status === 429) {
           // Nobody else in this budget should call before the destination said so either.
-          await reconfigure(limiter, { reservoir: 0 });
+          await limiter.updateSettings({ reservoir: 0 });
           throw throttledError(target, `${method} ${path} answered 429`, retryAfterMs ?? 1_000, 429);
         }
         if (response.status >= 500 || response.status === 408) {

@@ -10,19 +10,21 @@ export interface LimiterKey {
   id: string;
 }
 
+/** A token bucket's refill: the reservoir grows by `perSecond`, up to `maximum`. */
+export interface Refill {
+  perSecond: number;
+  maximum: number;
+}
+
 /**
- * Settings passed to Bottleneck; the registry adds the Redis clustering. Only the subset Lockstep
- * uses is exposed so every limiter is built the same way.
+ * What a limiter may be built with. Only the subset Lockstep uses is exposed, so every limiter
+ * is built the same way: `maxConcurrent` counts weight, the reservoir is the budget, `refill`
+ * turns it into a token bucket.
  */
 export interface LimiterSettings {
   maxConcurrent?: number | null;
-  minTime?: number;
   reservoir?: number | null;
-  reservoirIncreaseInterval?: number | null;
-  reservoirIncreaseAmount?: number | null;
-  reservoirIncreaseMaximum?: number | null;
-  /** How often Bottleneck re-checks the reservoir; keep it at the increase interval. */
-  heartbeatInterval?: number;
+  refill?: Refill;
 }
 
 export interface LimiterRegistryOptions {
@@ -31,13 +33,24 @@ export interface LimiterRegistryOptions {
   /** Namespaces the Redis keys (tests and benchmarks use a unique one and clean it up). */
   prefix?: string;
   metrics?: OutboundMetrics;
+  /** How often refills are credited (ms). */
+  refillIntervalMs?: number;
 }
 
 export interface LimiterRegistry {
   readonly clustered: boolean;
+  /** How often refills are credited: a budget synced from a platform's figures keeps this much restore in hand. */
+  readonly refillIntervalMs: number;
   readonly metrics: OutboundMetrics;
   /** The one limiter of this key in this process: created with `settings` the first time. */
   limiter(key: LimiterKey, settings: LimiterSettings): Bottleneck;
+  /** Changes a limiter's refill (e.g. once Shopify told us the shop's restore rate). */
+  setRefill(limiter: Bottleneck, refill: Refill): Promise<void>;
+  /**
+   * Credits the refill accrued up to now, before a budget compares its reservoir with a
+   * platform's figure: restore counted from here on cannot be counted twice.
+   */
+  settleRefill(limiter: Bottleneck): Promise<void>;
   /** Stops every limiter's timers and closes the Redis connection. */
   close(): Promise<void>;
   /** Deletes this registry's state from Redis (tests and benchmarks). */
@@ -52,11 +65,18 @@ export function limiterName(prefix: string, key: LimiterKey): string {
  * The one limiter factory of Lockstep: a Bottleneck per (platform or destination, store), in
  * process by default, clustered through Redis when a URL is given so that several web and worker
  * processes stay inside one platform budget together.
+ *
+ * Refills: clustered, Bottleneck's Redis scripts credit `reservoirIncrease*` from elapsed time
+ * exactly. In process, Bottleneck 2.19.5 credits one increment per timer tick that is not early
+ * (ticks lost to timer jitter are lost restore) and stops crediting altogether after any
+ * `updateSettings`; so in process the registry credits the elapsed restore itself.
  */
 export function createLimiterRegistry(options: LimiterRegistryOptions = {}): LimiterRegistry {
   const prefix = options.prefix ?? "lockstep";
   const metrics = options.metrics ?? new OutboundMetrics();
+  const intervalMs = options.refillIntervalMs ?? 50;
   const limiters = new Map<string, Bottleneck>();
+  const localRefills = new Map<Bottleneck, LocalRefill>();
   let redis: Redis | undefined;
   let connection: Bottleneck.IORedisConnection | undefined;
 
@@ -66,15 +86,27 @@ export function createLimiterRegistry(options: LimiterRegistryOptions = {}): Lim
     connection.on("error", (error: unknown) => console.error("[outbound] Redis limiter connection error", error));
   }
 
+  // Whole tokens per increment so Redis (HINCRBY) keeps the reservoir an integer.
+  const clusteredRefill = (refill: Refill) => {
+    const amount = Math.max(1, Math.round((refill.perSecond * intervalMs) / 1000));
+    return {
+      reservoirIncreaseAmount: amount,
+      reservoirIncreaseInterval: Math.max(1, Math.round((amount * 1000) / refill.perSecond)),
+      reservoirIncreaseMaximum: refill.maximum,
+    };
+  };
+
   return {
     clustered: connection !== undefined,
+    refillIntervalMs: intervalMs,
     metrics,
     limiter(key, settings) {
       const name = limiterName(prefix, key);
       let limiter = limiters.get(name);
       if (!limiter) {
+        const { refill, ...base } = settings;
         limiter = new Bottleneck({
-          ...settings,
+          ...base,
           id: name,
           ...(connection
             ? {
@@ -83,15 +115,34 @@ export function createLimiterRegistry(options: LimiterRegistryOptions = {}): Lim
                 // State of an idle store expires on its own instead of piling up in Redis.
                 timeout: 15 * 60_000,
                 clearDatastore: false,
+                // Waiting jobs are re-checked this often (refills are credited by time anyway).
+                heartbeatInterval: intervalMs,
+                ...(refill ? clusteredRefill(refill) : {}),
               }
             : {}),
         });
         limiter.on("error", (error: unknown) => console.error(`[outbound] limiter ${name} error`, error));
         limiters.set(name, limiter);
+        if (refill && !connection) localRefills.set(limiter, new LocalRefill(limiter, refill, intervalMs));
       }
       return limiter;
     },
+    async setRefill(limiter, refill) {
+      if (connection) {
+        await limiter.updateSettings(clusteredRefill(refill));
+        return;
+      }
+      const existing = localRefills.get(limiter);
+      if (existing) existing.refill = refill;
+      else localRefills.set(limiter, new LocalRefill(limiter, refill, intervalMs));
+    },
+    async settleRefill(limiter) {
+      // Clustered, Bottleneck's scripts credit elapsed time on every call already.
+      await localRefills.get(limiter)?.settle();
+    },
     async close() {
+      for (const refill of localRefills.values()) refill.stop();
+      localRefills.clear();
       const all = [...limiters.values()];
       limiters.clear();
       await Promise.all(all.map((limiter) => limiter.disconnect(false)));
@@ -106,23 +157,53 @@ export function createLimiterRegistry(options: LimiterRegistryOptions = {}): Lim
   };
 }
 
-interface LocalStore {
-  heartbeat?: NodeJS.Timeout | null;
-  _startHeartbeat?: () => void;
-}
-
 /**
- * `updateSettings` for every limiter of the registry. Bottleneck 2.19.5's in-process store stops
- * its reservoir top-up timer on any `updateSettings` call (its `_startHeartbeat` clears a running
- * timer instead of keeping it), which would freeze a token bucket for good; the timer is restarted
- * here. The Redis store computes top-ups in its scripts and is not affected.
+ * Credits a local limiter's reservoir with the restore accrued since the last credit (fractions
+ * carried over), never above the maximum: a token bucket without drift.
  */
-export async function reconfigure(limiter: Bottleneck, settings: LimiterSettings): Promise<void> {
-  await limiter.updateSettings(settings);
-  const store = (limiter as unknown as { _store?: LocalStore })._store;
-  if (store && typeof store._startHeartbeat === "function" && limiter.datastore === "local") {
-    if (store.heartbeat) clearInterval(store.heartbeat);
-    store.heartbeat = null;
-    store._startHeartbeat();
+class LocalRefill {
+  private readonly timer: NodeJS.Timeout;
+  private last = Date.now();
+  private carry = 0;
+  private crediting?: Promise<void>;
+
+  constructor(
+    private readonly limiter: Bottleneck,
+    public refill: Refill,
+    intervalMs: number,
+  ) {
+    this.timer = setInterval(() => void this.credit(), intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** Credits what accrued since the last credit; concurrent calls share one crediting. */
+  credit(): Promise<void> {
+    this.crediting ??= this.creditAccrued().finally(() => {
+      this.crediting = undefined;
+    });
+    return this.crediting;
+  }
+
+  /** A credit that starts now (one already under way may have read the time before the caller's figure). */
+  async settle(): Promise<void> {
+    await this.crediting;
+    await this.credit();
+  }
+
+  private async creditAccrued(): Promise<void> {
+    const now = Date.now();
+    const due = ((now - this.last) * this.refill.perSecond) / 1000 + this.carry;
+    this.last = now;
+    const whole = Math.floor(due);
+    this.carry = due - whole;
+    if (whole <= 0) return;
+    const current = (await this.limiter.currentReservoir()) ?? 0;
+    // A full bucket loses what it cannot hold, as the platform's does.
+    const credit = Math.min(whole, this.refill.maximum - current);
+    if (credit > 0) await this.limiter.incrementReservoir(credit);
   }
 }

@@ -28,7 +28,8 @@ afterAll(async () => {
 function freshShop(seed = { products: 5, variantsPerProduct: 2, locations: ["Main", "Backroom"] }, extra: Partial<ShopifyAdminClientOptions> = {}) {
   const domain = `test-${++shopCounter}.myshopify.com`;
   const shop = sim.addShop({ domain, accessToken: "shpat_test", bucket: { maximumAvailable: 200, restoreRate: 1_000 }, seed });
-  const registry = createLimiterRegistry();
+  // Credits every 25 ms, so only 25 of the 200 points are held back as margin.
+  const registry = createLimiterRegistry({ refillIntervalMs: 25 });
   registries.push(registry);
   const clock = recordingClock();
   const client = createShopifyAdminClient({
@@ -37,7 +38,6 @@ function freshShop(seed = { products: 5, variantsPerProduct: 2, locations: ["Mai
     registry,
     endpoint: sim.endpointFor(domain),
     clock,
-    budget: { increaseIntervalMs: 25 },
     ...extra,
   });
   const metrics = () => registry.metrics.for(`shopify:${domain}`).snapshot();

@@ -87,6 +87,7 @@ export function createBigCommerceClient(options: BigCommerceClientOptions): BigC
         1,
         async () => {
           let response: Response;
+          budget.requestStarting();
           try {
             response = await fetchImpl(url, {
               method,

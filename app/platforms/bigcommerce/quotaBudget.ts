@@ -1,6 +1,6 @@
 import type Bottleneck from "bottleneck";
 import { type Clock } from "../../outbound/clock";
-import { type LimiterRegistry, reconfigure } from "../../outbound/limiterRegistry";
+import { type LimiterRegistry } from "../../outbound/limiterRegistry";
 
 /** The `X-Rate-Limit-*` headers BigCommerce puts on every answer, 429s included. */
 export interface QuotaHeaders {
@@ -32,21 +32,29 @@ export interface QuotaBudgetOptions {
 
 /**
  * Keeps one store inside its request quota. The quota is shared with every other app on the
- * store, so it is read from each answer, never assumed: the reservoir is set to what BigCommerce
- * says is left (minus our requests still in flight) and refilled only when the window resets.
- * When a window resets one request goes out as a probe; its answer tells the new window's
- * allowance.
+ * store, so it is read from the answers, never assumed. When a window opens, one request goes out
+ * as a probe and its `requestsLeft` becomes the reservoir; from then on the reservoir counts our
+ * own requests down exactly (Bottleneck takes one per request), and the answers are only used to
+ * notice what others spent: whatever `requestsLeft` fell by beyond the requests we sent is taken
+ * off the reservoir too. Only differences are applied, so a request starting meanwhile cannot
+ * make the count wrong; every estimate errs on the side of sending less.
  */
 export class BigCommerceQuotaBudget {
   readonly limiter: Bottleneck;
   private windowEndsAt = 0;
-  private windowLeft = 0;
+  /** `requestsLeft` of the answer that opened the window, and the lowest seen since. */
+  private windowStartLeft = 0;
+  private windowLowestLeft = 0;
+  /** Our requests started since the window opened (this process; the cluster's when clustered). */
+  private sentBase = 0;
+  private sentLocally = 0;
+  /** What others were already found to have spent in this window (taken off the reservoir). */
+  private othersCounted = 0;
   private resetTimer?: NodeJS.Timeout;
   private readonly maxConcurrent: number;
   private readonly resetSlackMs: number;
+  private readonly clustered: boolean;
   private last?: QuotaHeaders;
-  /** Requests of this process that got their answer and are still inside `sync`. */
-  private answered = 0;
   private syncing: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -57,6 +65,7 @@ export class BigCommerceQuotaBudget {
   ) {
     this.maxConcurrent = options.maxConcurrent ?? 4;
     this.resetSlackMs = options.resetSlackMs ?? 25;
+    this.clustered = registry.clustered;
     // One probe request until the first answer tells us the quota.
     this.limiter = registry.limiter({ kind: "bigcommerce", id: storeHash }, { maxConcurrent: this.maxConcurrent, reservoir: 1 });
   }
@@ -65,42 +74,48 @@ export class BigCommerceQuotaBudget {
     return this.last;
   }
 
-  /** Called inside the job that got the answer, while it still counts as running. */
+  /** Called by the job right before its request leaves. */
+  requestStarting(): void {
+    this.sentLocally++;
+  }
+
+  /** Called inside the job that got the answer (answers are applied one at a time). */
   async sync(quota: QuotaHeaders): Promise<void> {
-    this.answered++;
-    // One answer at a time: two answers read-then-writing the reservoir together could over-grant.
     const turn = this.syncing.then(() => this.applyQuota(quota));
     this.syncing = turn.catch(() => undefined);
-    try {
-      await turn;
-    } finally {
-      this.answered--;
-    }
+    await turn;
+  }
+
+  private async sent(): Promise<number> {
+    // Clustered, other processes' requests are ours too: Bottleneck counts them in Redis.
+    if (!this.clustered) return this.sentLocally;
+    const [done, running] = await Promise.all([this.limiter.done(), this.limiter.running()]);
+    return done + running;
   }
 
   private async applyQuota(quota: QuotaHeaders): Promise<void> {
     this.last = quota;
-    const now = this.clock.now();
-    const endsAt = now + quota.timeResetMs;
-    // Requests still waiting for their answer; those already answered (this one included) are
-    // counted in `requestsLeft`.
-    const othersInFlight = Math.max(0, (await this.limiter.running()) - this.answered);
-    // A reset more than the slack later than the one we knew means a new window began.
-    const newWindow = endsAt > this.windowEndsAt + this.resetSlackMs;
-    // Within a window `requestsLeft` only falls: the lowest seen is the freshest, whatever
-    // order the answers are processed in.
-    this.windowLeft = newWindow ? quota.requestsLeft : Math.min(this.windowLeft, quota.requestsLeft);
-    const allowance = Math.max(0, this.windowLeft - othersInFlight);
-    if (newWindow) {
+    const endsAt = this.clock.now() + quota.timeResetMs;
+    // Windows are told apart by their end: a new one ends about a window later than the one we
+    // knew, an answer from the previous one about a window earlier (its figures no longer apply).
+    // Half a window of tolerance absorbs network and event-loop delays.
+    const tolerance = quota.timeWindowMs / 2;
+    if (endsAt < this.windowEndsAt - tolerance) return;
+    if (endsAt > this.windowEndsAt + tolerance) {
       this.windowEndsAt = endsAt;
-      await reconfigure(this.limiter, { reservoir: allowance });
+      this.windowStartLeft = quota.requestsLeft;
+      this.windowLowestLeft = quota.requestsLeft;
+      this.othersCounted = 0;
+      this.sentBase = await this.sent();
+      const current = (await this.limiter.currentReservoir()) ?? 0;
+      await this.limiter.incrementReservoir(quota.requestsLeft - current);
     } else {
-      // While requests are in flight the allowance is a lower bound (they may already be counted):
-      // only lower the reservoir then. Once nothing is in flight and the reservoir is empty, the
-      // allowance is exact and nothing can start meanwhile, so the slots held back are given back.
-      const current = (await this.limiter.currentReservoir()) ?? allowance;
-      if (allowance < current || (othersInFlight === 0 && current === 0 && allowance > 0)) {
-        await reconfigure(this.limiter, { reservoir: allowance });
+      this.windowLowestLeft = Math.min(this.windowLowestLeft, quota.requestsLeft);
+      // Everything counted since the window opened, minus what we sent: spent by others, at least.
+      const others = this.windowStartLeft - this.windowLowestLeft - ((await this.sent()) - this.sentBase);
+      if (others > this.othersCounted) {
+        await this.limiter.incrementReservoir(this.othersCounted - others);
+        this.othersCounted = others;
       }
     }
     this.armReset();
@@ -110,7 +125,7 @@ export class BigCommerceQuotaBudget {
   async exhausted(quota: QuotaHeaders | undefined, retryAfterMs: number): Promise<void> {
     if (quota) this.last = quota;
     this.windowEndsAt = Math.max(this.windowEndsAt, this.clock.now() + retryAfterMs);
-    await reconfigure(this.limiter, { reservoir: 0 });
+    await this.limiter.updateSettings({ reservoir: 0 });
     this.armReset();
   }
 
@@ -134,7 +149,7 @@ export class BigCommerceQuotaBudget {
       this.resetTimer = undefined;
       // One probe: its answer tells the new window's allowance, and with the reservoir empty
       // meanwhile nothing can start while that answer is applied.
-      void reconfigure(this.limiter, { reservoir: 1 });
+      void this.limiter.updateSettings({ reservoir: 1 });
     }, delay);
     this.resetTimer.unref();
   }

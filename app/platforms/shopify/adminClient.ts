@@ -5,7 +5,7 @@ import { rejectedError, throttledError, unavailableError } from "../../outbound/
 import { type LimiterRegistry } from "../../outbound/limiterRegistry";
 import { type RetryPolicy, defaultRetryPolicy, parseRetryAfter } from "../../outbound/retryPolicy";
 import { throttledCall } from "../../outbound/throttledCall";
-import { type CostBudgetOptions, type QueryCost, ShopifyCostBudget, shopifyCostBudget } from "./costBudget";
+import { type QueryCost, ShopifyCostBudget, shopifyCostBudget } from "./costBudget";
 import { type ShopifyOperation } from "./operation";
 import { estimateQueryCost } from "./queryCost";
 
@@ -19,7 +19,6 @@ export interface ShopifyAdminClientOptions {
   clock?: Clock;
   random?: Random;
   retry?: RetryPolicy;
-  budget?: CostBudgetOptions;
   timeoutMs?: number;
   fetch?: typeof fetch;
 }
@@ -56,7 +55,7 @@ export function createShopifyAdminClient(options: ShopifyAdminClientOptions): Sh
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
   const target = `shopify:${options.shop}`;
-  const budget = shopifyCostBudget(options.registry, options.shop, options.budget);
+  const budget = shopifyCostBudget(options.registry, options.shop);
   const metrics = options.registry.metrics.for(target);
   const timeoutMs = options.timeoutMs ?? 30_000;
   const graphql = new GraphQLClient(options.endpoint ?? shopifyAdminEndpoint(options.shop), {
@@ -92,7 +91,7 @@ export function createShopifyAdminClient(options: ShopifyAdminClientOptions): Sh
           }
           const cost = (response.extensions as { cost?: QueryCost } | undefined)?.cost;
           if (cost) {
-            await budget.sync(cost.throttleStatus, weight);
+            await budget.sync(cost.throttleStatus, weight, cost.actualQueryCost);
             requestedCosts.set(costKey, cost.requestedQueryCost);
             metrics.costUsed += cost.actualQueryCost ?? 0;
           }

@@ -1,5 +1,5 @@
 import type Bottleneck from "bottleneck";
-import { type LimiterRegistry, reconfigure } from "../../outbound/limiterRegistry";
+import { type LimiterRegistry } from "../../outbound/limiterRegistry";
 
 /** `extensions.cost.throttleStatus` of every Admin API answer. */
 export interface ThrottleStatus {
@@ -12,11 +12,6 @@ export interface QueryCost {
   requestedQueryCost: number;
   actualQueryCost: number | null;
   throttleStatus: ThrottleStatus;
-}
-
-export interface CostBudgetOptions {
-  /** How often the local view of the bucket is topped up between answers. */
-  increaseIntervalMs?: number;
 }
 
 // Until the first answer tells us the real bucket, one request at a time (see `admit`) with the
@@ -37,20 +32,17 @@ export class ShopifyCostBudget {
   private probe?: Promise<void>;
   /** Cost of this process's requests that got their answer and are still inside `sync`. */
   private answeredWeight = 0;
-  private readonly intervalMs: number;
+  private readonly registry: LimiterRegistry;
 
-  constructor(registry: LimiterRegistry, shop: string, options: CostBudgetOptions = {}) {
-    this.intervalMs = options.increaseIntervalMs ?? 100;
+  constructor(registry: LimiterRegistry, shop: string) {
+    this.registry = registry;
     this.limiter = registry.limiter(
       { kind: "shopify", id: shop },
       {
         // Weights are cost points, so concurrency is bounded by the bucket, not by a count.
         maxConcurrent: null,
         reservoir: MAX_SINGLE_QUERY_COST,
-        reservoirIncreaseInterval: this.intervalMs,
-        reservoirIncreaseAmount: (SMALLEST_RESTORE_RATE * this.intervalMs) / 1000,
-        reservoirIncreaseMaximum: MAX_SINGLE_QUERY_COST,
-        heartbeatInterval: this.intervalMs,
+        refill: { perSecond: SMALLEST_RESTORE_RATE, maximum: MAX_SINGLE_QUERY_COST },
       },
     );
   }
@@ -90,48 +82,55 @@ export class ShopifyCostBudget {
     return Math.ceil((Math.max(0, cost - status.currentlyAvailable) / status.restoreRate) * 1000);
   }
 
-  /** Called inside the job that got the answer, while its own weight still counts as running. */
-  async sync(status: ThrottleStatus, ownWeight: number): Promise<void> {
+  /**
+   * Called inside the job that got the answer, while its own weight still counts as running.
+   * `actualCost` is what Shopify charged (null when the request was THROTTLED: nothing).
+   */
+  async sync(status: ThrottleStatus, ownWeight: number, actualCost: number | null): Promise<void> {
     this.answeredWeight += ownWeight;
     try {
-      await this.applyStatus(status);
+      await this.applyStatus(status, ownWeight, actualCost);
     } finally {
       this.answeredWeight -= ownWeight;
     }
   }
 
-  private async applyStatus(status: ThrottleStatus): Promise<void> {
-    const first = this.status === undefined;
+  private async applyStatus(status: ThrottleStatus, ownWeight: number, actualCost: number | null): Promise<void> {
+    const margin = this.margin(status);
     const changed =
-      first ||
-      this.status!.maximumAvailable !== status.maximumAvailable ||
-      this.status!.restoreRate !== status.restoreRate;
+      this.status === undefined || this.status.maximumAvailable !== status.maximumAvailable || this.status.restoreRate !== status.restoreRate;
     this.status = status;
+    if (changed) await this.registry.setRefill(this.limiter, { perSecond: status.restoreRate, maximum: Math.max(0, status.maximumAvailable - margin) });
+    await this.registry.settleRefill(this.limiter);
+    const [running, reservoir] = await Promise.all([this.limiter.running(), this.limiter.currentReservoir()]);
+    const current = reservoir ?? 0;
     // Requests still waiting for their answer; those answered (this one included) are already
     // paid for in `currentlyAvailable`.
-    const othersInFlight = Math.max(0, (await this.limiter.running()) - this.answeredWeight);
-    const margin = this.margin(status);
-    const reservoir = Math.max(0, Math.floor(status.currentlyAvailable - othersInFlight - margin));
-    await reconfigure(this.limiter, {
-      reservoir,
-      ...(changed
-        ? {
-            reservoirIncreaseAmount: (status.restoreRate * this.intervalMs) / 1000,
-            reservoirIncreaseMaximum: Math.max(0, status.maximumAvailable - margin),
-          }
-        : {}),
-    });
+    const othersInFlight = Math.max(0, running - this.answeredWeight);
+    const bound = Math.floor(status.currentlyAvailable - othersInFlight - margin);
+    // We took our estimate; Shopify charged the actual cost (nothing when throttled): the
+    // difference comes back.
+    let target = current + ownWeight - (actualCost ?? 0);
+    // Never believe in more than Shopify says is there. Answers can be processed out of order, so
+    // an older (higher) figure cannot raise the reservoir; only when this is the one answer in hand
+    // and nothing else is in flight is the figure exact, and the reservoir may rise to it.
+    if (target > bound || (othersInFlight === 0 && this.answeredWeight === ownWeight)) target = bound;
+    // Adjusting by a difference (not setting a value) stays right if a job starts meanwhile.
+    const delta = Math.max(0, target) - current;
+    if (delta !== 0) await this.limiter.incrementReservoir(delta);
   }
 
+  // The refill credits restore by elapsed time; right after a sync it may credit up to one
+  // interval that Shopify's figure already included, so that much is kept in hand.
   private margin(status: ThrottleStatus): number {
-    return Math.ceil((status.restoreRate * this.intervalMs) / 1000);
+    return Math.ceil((status.restoreRate * this.registry.refillIntervalMs) / 1000);
   }
 }
 
 const budgets = new WeakMap<LimiterRegistry, Map<string, ShopifyCostBudget>>();
 
 /** The one budget of a shop in this process (its state is shared with other processes via Redis). */
-export function shopifyCostBudget(registry: LimiterRegistry, shop: string, options?: CostBudgetOptions): ShopifyCostBudget {
+export function shopifyCostBudget(registry: LimiterRegistry, shop: string): ShopifyCostBudget {
   let byShop = budgets.get(registry);
   if (!byShop) {
     byShop = new Map();
@@ -139,7 +138,7 @@ export function shopifyCostBudget(registry: LimiterRegistry, shop: string, optio
   }
   let budget = byShop.get(shop);
   if (!budget) {
-    budget = new ShopifyCostBudget(registry, shop, options);
+    budget = new ShopifyCostBudget(registry, shop);
     byShop.set(shop, budget);
   }
   return budget;
