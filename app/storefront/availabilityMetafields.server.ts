@@ -68,11 +68,29 @@ export function createAvailabilityMetafieldSync(deps: AvailabilityMetafieldSyncD
       return pending;
     },
     deliver: async (shopId, skus) => {
-      const result = await writeAvailability(deps, shopId, [...skus]);
+      const { result, written } = await writeAvailability(deps, shopId, [...skus]);
       if (result.failed.length > 0) deps.onFailure?.(shopId, result.failed);
+      if (written.size > 0) await recheck(shopId, written);
       return result;
     },
   });
+
+  // Another process may have written an older reading after ours (each process serialises only
+  // its own writes). Reading again after writing closes that gap: whoever wrote last sees the
+  // difference and writes the current value once more.
+  const recheck = async (shopId: string, written: Map<string, string>): Promise<void> => {
+    try {
+      const current = await currentValues(deps, shopId, [...written.keys()]);
+      const changed = [...written].filter(([sku, value]) => current.get(sku) !== value).map(([sku]) => sku);
+      if (changed.length > 0) {
+        coalescer.submit(shopId, new Set(changed)).catch((error: unknown) => {
+          deps.onFailure?.(shopId, changed.map((sku) => ({ sku, message: error instanceof Error ? error.message : String(error) })));
+        });
+      }
+    } catch (error) {
+      deps.onFailure?.(shopId, [...written.keys()].map((sku) => ({ sku, message: `not checked after writing: ${error instanceof Error ? error.message : String(error)}` })));
+    }
+  };
 
   const submit = async (shopId: string, skus: string[]): Promise<MetafieldSyncResult> => {
     const asked = new Set(skus);
@@ -133,36 +151,41 @@ interface Entry {
   input: MetafieldsSetInput;
 }
 
-async function writeAvailability(deps: AvailabilityMetafieldSyncDeps, shopId: string, skus: string[]): Promise<MetafieldSyncResult> {
+/** The metafield value of each known SKU, as it would be written now. */
+async function currentValues(deps: AvailabilityMetafieldSyncDeps, shopId: string, skus: string[]): Promise<Map<string, string>> {
+  const [policy, items] = await Promise.all([deps.getPolicy(shopId), deps.availability.bySku(shopId, skus)]);
+  return new Map(items.map((item) => [item.sku, JSON.stringify(availabilityMetafieldValue(item, policy))]));
+}
+
+async function writeAvailability(
+  deps: AvailabilityMetafieldSyncDeps,
+  shopId: string,
+  skus: string[],
+): Promise<{ result: MetafieldSyncResult; written: Map<string, string> }> {
   const result: MetafieldSyncResult = { written: [], skipped: [], failed: [] };
   const client = await deps.adminClientFor(shopId);
   if (!client) {
     result.skipped = skus.map((sku) => ({ sku, reason: "not_on_shopify" }));
-    return result;
+    return { result, written: new Map() };
   }
-  const [policy, items, variantIds] = await Promise.all([
-    deps.getPolicy(shopId),
-    deps.availability.bySku(shopId, skus),
-    variantIdsBySku(deps.sql, shopId, skus),
-  ]);
-  const found = new Set(items.map((item) => item.sku));
-  for (const sku of skus) if (!found.has(sku)) result.skipped.push({ sku, reason: "unknown_sku" });
+  const [values, variantIds] = await Promise.all([currentValues(deps, shopId, skus), variantIdsBySku(deps.sql, shopId, skus)]);
+  for (const sku of skus) if (!values.has(sku)) result.skipped.push({ sku, reason: "unknown_sku" });
 
   const entries: Entry[] = [];
-  for (const item of items) {
-    const ownerId = productVariantGid(variantIds.get(item.sku) ?? "");
+  for (const [sku, value] of values) {
+    const ownerId = productVariantGid(variantIds.get(sku) ?? "");
     if (!ownerId) {
-      result.skipped.push({ sku: item.sku, reason: "no_variant_id" });
+      result.skipped.push({ sku, reason: "no_variant_id" });
       continue;
     }
-    const value = JSON.stringify(availabilityMetafieldValue(item, policy));
-    entries.push({ sku: item.sku, input: { ownerId, namespace: LOCKSTEP_METAFIELD_NAMESPACE, key: AVAILABILITY_METAFIELD_KEY, type: METAFIELD_TYPE, value } });
+    entries.push({ sku, input: { ownerId, namespace: LOCKSTEP_METAFIELD_NAMESPACE, key: AVAILABILITY_METAFIELD_KEY, type: METAFIELD_TYPE, value } });
   }
 
   for (let start = 0; start < entries.length; start += METAFIELDS_SET_LIMIT) {
     await writeChunk(client, entries.slice(start, start + METAFIELDS_SET_LIMIT), result, true);
   }
-  return result;
+  const valueOf = new Map(entries.map((entry) => [entry.sku, entry.input.value]));
+  return { result, written: new Map(result.written.map((sku) => [sku, valueOf.get(sku)!])) };
 }
 
 /**

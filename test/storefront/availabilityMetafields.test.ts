@@ -215,6 +215,54 @@ describe("availability metafields for the checkout Function", () => {
     expect(stored(1)!.value).toMatchObject({ available: 2 });
   });
 
+  it("repairs an older reading another process wrote after ours: the last writer checks again", async () => {
+    const shop = await seedStockShop(getDb(), [{ sku: "TWO-PROC", stock: [6, 0] }], clock.now());
+    const slowWindow = manualWindow();
+    const metafields = sync({ windowMs: 0 });
+    // Process A's Admin calls are held until the test lets them go.
+    let releaseA!: () => void;
+    const held = new Promise<void>((resolve) => (releaseA = resolve));
+    const slowClient = { ...fake.client, request: (async (operation, variables) => {
+      await held;
+      return fake.client.request(operation, variables);
+    }) as typeof fake.client.request };
+    const processA = createAvailabilityMetafieldSync({
+      sql: getDb().sql,
+      availability: s.availability,
+      getPolicy: (shopId) => s.settings.getPolicy(shopId),
+      adminClientFor: async () => slowClient,
+      clock: slowWindow.clock,
+    });
+    const a = processA.syncAvailabilityMetafields(shop.shopId, ["TWO-PROC"]);
+    await until(() => slowWindow.open === 1);
+    slowWindow.close();
+    // A has read 6 and waits to write; meanwhile stock drops and process B writes 2.
+    await until(() => fake.received.length === 0 && processA.pendingShops() === 0);
+    await setLevel(getDb(), shop.variants.get("TWO-PROC")!, shop.locations[0]!, { onHand: 2 }, clock.now());
+    await s.availability.invalidate(shop.shopId, ["TWO-PROC"]);
+    await metafields.syncAvailabilityMetafields(shop.shopId, ["TWO-PROC"]);
+    expect(stored(1)!.value).toMatchObject({ available: 2 });
+    releaseA();
+    await a;
+    // A's late write put 6 back; its check after writing sees 2 and writes it again.
+    await until(() => slowWindow.open === 1);
+    slowWindow.close();
+    await until(() => metafieldsSetCalls().length === 3);
+    await until(() => (stored(1)!.value as { available: number }).available === 2);
+  });
+
+  it("reports written SKUs it could not check again after writing", async () => {
+    const shop = await seedStockShop(getDb(), [{ sku: "CHECK", stock: [3, 0] }], clock.now());
+    const failures: unknown[] = [];
+    let policyReads = 0;
+    const metafields = sync({
+      getPolicy: (shopId) => (++policyReads === 1 ? s.settings.getPolicy(shopId) : Promise.reject(new Error("database gone"))),
+      onFailure: (_shopId, failed) => failures.push(...failed),
+    });
+    expect((await metafields.syncAvailabilityMetafields(shop.shopId, ["CHECK"])).written).toEqual(["CHECK"]);
+    expect(failures).toEqual([{ sku: "CHECK", message: "not checked after writing: database gone" }]);
+  });
+
   it("runs at most one full sync per shop plus one waiting, whatever the number of requests", async () => {
     const items = Array.from({ length: 3 }, (_, i) => ({ sku: `FULL-${i}`, stock: [i + 1, 0] }));
     const shop = await seedStockShop(getDb(), items, clock.now());
