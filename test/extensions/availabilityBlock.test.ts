@@ -55,6 +55,10 @@ function productPage(options: { url?: string; lowStockThreshold?: number; showCo
     "data-message-sold-out": messages.sold_out,
     "data-message-unavailable-now": messages.unavailable_now,
     "data-message-error": messages.error,
+    "data-message-preorder": messages.preorder,
+    "data-message-preorder-by": messages.preorder_by,
+    "data-message-backorder": messages.backorder,
+    "data-message-backorder-by": messages.backorder_by,
   }).map(([name, value]) => `${name}="${value}"`).join(" ");
   window.document.body.innerHTML = `
     <form action="/cart/add" method="post">
@@ -131,6 +135,22 @@ describe("the Live availability theme block", () => {
     none.lastCall().answer(200, item("TEE-BLUE-M", 0, true));
     await until(() => none.state() === "unavailable_now");
     expect(none.text()).toBe("Currently unavailable");
+  });
+
+  it("says when preorder and backorder stock ships instead of counting it", async () => {
+    const page = productPage();
+    page.lastCall().answer(200, { items: [{ sku: "TEE-BLUE-M", available: 40, updatedAt: null, stale: false, virtualStock: { kind: "preorder", promiseDate: "2027-01-15T00:00:00.000Z" } }] });
+    await until(() => page.state() === "virtual");
+    expect(page.text()).toBe("Available to preorder, ships by January 15, 2027");
+
+    const undated = productPage();
+    undated.lastCall().answer(200, { items: [{ sku: "TEE-BLUE-M", available: 2, updatedAt: null, stale: false, virtualStock: { kind: "backorder", promiseDate: null } }] });
+    await until(() => undated.state() === "virtual");
+    expect(undated.text()).toBe("Available on backorder");
+
+    const gone = productPage();
+    gone.lastCall().answer(200, { items: [{ sku: "TEE-BLUE-M", available: 0, updatedAt: null, stale: false, virtualStock: { kind: "preorder", promiseDate: null } }] });
+    await until(() => gone.state() === "sold_out");
   });
 
   it("says availability can't be shown when the proxy fails, answers garbage, or the network is down", async () => {

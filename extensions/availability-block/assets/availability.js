@@ -20,6 +20,13 @@
       return available > 0 ? { state: "limited", text: messages.limited } : { state: "unavailable_now", text: messages.unavailableNow };
     }
     if (available === 0) return { state: "sold_out", text: messages.soldOut };
+    var virtual = item.virtualStock;
+    if (virtual && (virtual.kind === "preorder" || virtual.kind === "backorder")) {
+      // Virtual stock is sold up to a limit and shipped later: say when, not how many.
+      var date = virtual.promiseDate ? formatDate(virtual.promiseDate) : "";
+      var key = virtual.kind + (date ? "By" : "");
+      return { state: "virtual", text: messages[key].replace("{date}", date) };
+    }
     if (available <= settings.lowStockThreshold) {
       return {
         state: "low_stock",
@@ -27,6 +34,16 @@
       };
     }
     return { state: "in_stock", text: messages.inStock };
+  }
+
+  function formatDate(iso) {
+    var date = new Date(iso);
+    if (isNaN(date.getTime())) return "";
+    try {
+      return date.toLocaleDateString(document.documentElement.lang || undefined, { year: "numeric", month: "long", day: "numeric", timeZone: "UTC" });
+    } catch {
+      return date.toISOString().slice(0, 10);
+    }
   }
 
   function readVariants(element) {
@@ -58,6 +75,10 @@
       soldOut: data.messageSoldOut || "Sold out",
       unavailableNow: data.messageUnavailableNow || "Currently unavailable",
       error: data.messageError || "Availability can't be shown right now",
+      preorder: data.messagePreorder || "Available to preorder",
+      preorderBy: data.messagePreorderBy || "Available to preorder, ships by {date}",
+      backorder: data.messageBackorder || "Available on backorder",
+      backorderBy: data.messageBackorderBy || "Available on backorder, ships by {date}",
     };
     // Answers can come back out of order: only the latest request may paint.
     this.sequence = 0;
