@@ -6,6 +6,7 @@ import type { ReactNode } from "react";
 export const NAVIGATION = [
   { label: "Dashboard", url: "/app" },
   { label: "Reservations", url: "/app/reservations" },
+  { label: "Dead letters", url: "/app/dead-letters" },
   { label: "Settings", url: "/app/settings" },
 ];
 

@@ -11,6 +11,8 @@ export interface Staff {
   shop: Shop;
   /** The Shopify API key App Bridge needs (embedded mode). */
   apiKey?: string;
+  /** Who is acting, for the audit log: the Shopify staff user, or the standalone admin. */
+  actor: string;
 }
 
 /**
@@ -21,11 +23,13 @@ export interface Staff {
 export async function authenticateStaff(request: Request): Promise<Staff> {
   const { config, db } = appContext();
   if (config.mode === "embedded") {
-    const { session } = await shopify().authenticate.admin(request);
+    const { session, sessionToken } = await shopify().authenticate.admin(request);
     const shop =
       (await findShopByDomain(db.prisma, "shopify", session.shop)) ??
       (await installShop(db.prisma, { platform: "shopify", domain: session.shop, scopes: session.scope }));
-    return { mode: "embedded", shop, apiKey: config.shopifyApp!.apiKey };
+    const user = session.onlineAccessInfo?.associated_user;
+    const actor = user?.email ? `shopify:${user.email}` : `shopify-user:${sessionToken?.sub ?? "unknown"}@${session.shop}`;
+    return { mode: "embedded", shop, apiKey: config.shopifyApp!.apiKey, actor };
   }
   if (!(await isLoggedIn(config, request))) {
     const url = new URL(request.url);
@@ -35,5 +39,5 @@ export async function authenticateStaff(request: Request): Promise<Staff> {
     (await findShopByDomain(db.prisma, "shopify", DEMO_SHOP_DOMAIN)) ??
     (await db.prisma.shop.findFirst({ where: { installState: "installed" }, orderBy: { createdAt: "asc" } }));
   if (!shop) throw new Response("No shop is installed yet: start the demo (npm run demo) to get one", { status: 404 });
-  return { mode: "standalone", shop };
+  return { mode: "standalone", shop, actor: "standalone-admin" };
 }

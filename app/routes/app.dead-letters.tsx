@@ -1,0 +1,133 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Form, useActionData, useLoaderData, useNavigation, useSearchParams } from "@remix-run/react";
+import { Badge, Banner, BlockStack, Box, Button, Card, EmptyState, InlineStack, Layout, Page, Text, TextField } from "@shopify/polaris";
+import { useState } from "react";
+import { LockstepError } from "../config/errors";
+import { appContext } from "../context.server";
+import { authenticateStaff } from "../staff/authenticateStaff.server";
+import { listDeadLetters } from "../webhooks/sql/listDeadLetters";
+import { replayDeadLetters } from "../webhooks/sql/replayDeadLetters";
+
+export const meta: MetaFunction = () => [{ title: "Lockstep — dead letters" }];
+
+export const loader = async ({ request }: LoaderFunctionArgs) => {
+  const { shop } = await authenticateStaff(request);
+  const topic = new URL(request.url).searchParams.get("topic")?.trim() || undefined;
+  const deadLetters = await listDeadLetters(appContext().db.sql, { shopId: shop.id, topic, limit: 100 });
+  return {
+    topic: topic ?? "",
+    deadLetters: deadLetters.map((letter) => ({
+      ...letter,
+      receivedAt: new Date(letter.receivedAt).toISOString(),
+      deadAt: letter.deadAt ? new Date(letter.deadAt).toISOString() : null,
+      payload: letter.payload.length > 2_000 ? `${letter.payload.slice(0, 2_000)}…` : letter.payload,
+    })),
+  };
+};
+
+// Replays go back through the same pipeline, and the audit log records who asked and why.
+export const action = async ({ request }: ActionFunctionArgs) => {
+  const { shop, actor } = await authenticateStaff(request);
+  const form = await request.formData();
+  const id = String(form.get("id") ?? "");
+  const topic = String(form.get("topic") ?? "").trim();
+  const reason = String(form.get("reason") ?? "").trim() || undefined;
+  if (id && !/^\d+$/.test(id)) return Response.json({ error: "That dead letter id is not valid" }, { status: 400 });
+  try {
+    const { inboxIds } = await replayDeadLetters(appContext().db.sql, {
+      selection: id ? { ids: [id], shopId: shop.id } : { shopId: shop.id, topic: topic || undefined },
+      requestedBy: actor,
+      reason,
+    });
+    return { replayed: inboxIds.length };
+  } catch (error) {
+    if (error instanceof LockstepError) return Response.json({ error: error.message }, { status: error.status });
+    throw error;
+  }
+};
+
+function when(iso: string | null): string {
+  return iso ? `${iso.slice(0, 19).replace("T", " ")} UTC` : "–";
+}
+
+export default function DeadLetters() {
+  const { deadLetters, topic } = useLoaderData<typeof loader>();
+  const result = useActionData<{ replayed?: number; error?: string }>();
+  const navigation = useNavigation();
+  const [, setSearchParams] = useSearchParams();
+  const [filter, setFilter] = useState(topic);
+  const [reason, setReason] = useState("");
+  return (
+    <Page title="Dead letters" subtitle="Webhook events that failed every attempt. Replay them once the cause is fixed.">
+      <Layout>
+        <Layout.Section>
+          <BlockStack gap="400">
+            {result?.replayed !== undefined && <Banner tone="success">{`${result.replayed} event(s) sent back for processing.`}</Banner>}
+            {result?.error && <Banner tone="critical">{result.error}</Banner>}
+            <Card>
+              <InlineStack gap="300" blockAlign="end">
+                <Box minWidth="260px">
+                  <TextField label="Topic" placeholder="orders/create" value={filter} onChange={setFilter} autoComplete="off" />
+                </Box>
+                <Button onClick={() => setSearchParams(filter ? { topic: filter } : {})}>Filter</Button>
+                <Box minWidth="260px">
+                  <TextField label="Reason (kept in the audit log)" value={reason} onChange={setReason} autoComplete="off" />
+                </Box>
+                <Form method="post">
+                  <input type="hidden" name="topic" value={topic} />
+                  <input type="hidden" name="reason" value={reason} />
+                  <Button submit variant="primary" disabled={deadLetters.length === 0} loading={navigation.state === "submitting"}>
+                    {topic ? `Replay all ${topic}` : "Replay all"}
+                  </Button>
+                </Form>
+              </InlineStack>
+            </Card>
+            {deadLetters.length === 0 ? (
+              <Card>
+                <EmptyState heading="No dead letters" image="">
+                  <p>Every webhook event was applied.</p>
+                </EmptyState>
+              </Card>
+            ) : (
+              deadLetters.map((letter) => (
+                <Card key={letter.id}>
+                  <BlockStack gap="200">
+                    <InlineStack gap="200" blockAlign="center">
+                      <Text as="h3" variant="headingSm">
+                        {letter.topic}
+                      </Text>
+                      <Badge tone="critical">{`${letter.attempts} attempts`}</Badge>
+                      {letter.replayCount > 0 && <Badge>{`replayed ${letter.replayCount}×`}</Badge>}
+                      <Text as="span" tone="subdued">
+                        received {when(letter.receivedAt)} · dead {when(letter.deadAt)} · delivery {letter.deliveryId}
+                      </Text>
+                    </InlineStack>
+                    <Text as="p" tone="critical">
+                      {letter.lastError ?? "no error recorded"}
+                    </Text>
+                    <details>
+                      <summary>Attempts and payload</summary>
+                      <ul>
+                        {letter.history.map((attempt) => (
+                          <li key={attempt.attempt}>
+                            #{attempt.attempt} at {when(attempt.failedAt)} by {attempt.workerId}: {attempt.error}
+                          </li>
+                        ))}
+                      </ul>
+                      <pre style={{ whiteSpace: "pre-wrap", wordBreak: "break-all" }}>{letter.payload}</pre>
+                    </details>
+                    <Form method="post">
+                      <input type="hidden" name="id" value={letter.id} />
+                      <input type="hidden" name="reason" value={reason} />
+                      <Button submit>Replay this event</Button>
+                    </Form>
+                  </BlockStack>
+                </Card>
+              ))
+            )}
+          </BlockStack>
+        </Layout.Section>
+      </Layout>
+    </Page>
+  );
+}

@@ -1,0 +1,85 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { appContext } from "../../app/context.server";
+import { DEMO_SHOP_DOMAIN, seedDemoShop } from "../../app/demo/seed.server";
+import { findShopByDomain } from "../../app/shops/shops.server";
+import { requireAdminBuild } from "../helpers/build";
+import { BROWSER_HEADERS, standaloneLogin, useTestServer } from "../helpers/server";
+
+beforeAll(() => requireAdminBuild());
+
+// Workers stay off so a replayed row stays visible as pending instead of being processed again.
+const server = useTestServer({
+  beforeListen: async ({ db }) => {
+    await seedDemoShop(db.prisma, { apiToken: "lst_test_token_0123456789abcdef" });
+  },
+});
+
+let cookie: string;
+beforeAll(async () => {
+  cookie = await standaloneLogin(server().url);
+});
+
+async function deadLetter(topic: string, deliveryId: string): Promise<string> {
+  const { db } = appContext();
+  const shop = (await findShopByDomain(db.prisma, "shopify", DEMO_SHOP_DOMAIN))!;
+  const [row] = await db.sql.query<{ id: string }>(
+    `INSERT INTO webhook_inbox (platform, shop_id, topic, delivery_id, payload, state, attempts, last_error, received_at, dead_at)
+     VALUES ('shopify', $1, $2, $3, '{"id":1}', 'dead', 8, 'location gid://shopify/Location/1 unknown', now(), now()) RETURNING id::text`,
+    [shop.id, topic, deliveryId],
+  );
+  return row!.id;
+}
+
+async function replay(fields: Record<string, string>) {
+  return fetch(`${server().url}/app/dead-letters`, {
+    method: "POST",
+    headers: { ...BROWSER_HEADERS, cookie, "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams(fields),
+  });
+}
+
+async function state(id: string): Promise<string> {
+  const [row] = await appContext().db.sql.query<{ state: string }>(`SELECT state::text FROM webhook_inbox WHERE id = $1`, [id]);
+  return row!.state;
+}
+
+describe("the dead letters page", () => {
+  it("lists dead letters with their error, filtered by topic", async () => {
+    await deadLetter("orders/create", "dl-list-1");
+    await deadLetter("products/update", "dl-list-2");
+    const all = await (await fetch(`${server().url}/app/dead-letters`, { headers: { ...BROWSER_HEADERS, cookie } })).text();
+    expect(all).toContain("dl-list-1");
+    expect(all).toContain("dl-list-2");
+    expect(all).toContain("location gid://shopify/Location/1 unknown");
+    const filtered = await (await fetch(`${server().url}/app/dead-letters?topic=orders/create`, { headers: { ...BROWSER_HEADERS, cookie } })).text();
+    expect(filtered).toContain("dl-list-1");
+    expect(filtered).not.toContain("dl-list-2");
+  });
+
+  it("replays one event and records who asked and why", async () => {
+    const id = await deadLetter("orders/create", "dl-replay-1");
+    const response = await replay({ id, reason: "location created" });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain("1 event(s) sent back for processing.");
+    expect(await state(id)).toBe("pending");
+    const [audit] = await appContext().db.sql.query<{ requested_by: string; reason: string }>(
+      `SELECT requested_by, reason FROM webhook_replay WHERE $1::bigint = ANY(inbox_ids)`,
+      [id],
+    );
+    expect(audit).toEqual({ requested_by: "standalone-admin", reason: "location created" });
+  });
+
+  it("replays every dead letter of a topic and leaves the others", async () => {
+    const a = await deadLetter("refunds/create", "dl-topic-a");
+    const b = await deadLetter("refunds/create", "dl-topic-b");
+    const other = await deadLetter("locations/update", "dl-topic-other");
+    await replay({ topic: "refunds/create" });
+    expect([await state(a), await state(b), await state(other)]).toEqual(["pending", "pending", "dead"]);
+  });
+
+  it("refuses a malformed id and a visitor without the login", async () => {
+    expect((await replay({ id: "1; DROP TABLE shop" })).status).toBe(400);
+    const anonymous = await fetch(`${server().url}/app/dead-letters`, { method: "POST", headers: { ...BROWSER_HEADERS, "content-type": "application/x-www-form-urlencoded" }, body: "topic=", redirect: "manual" });
+    expect(anonymous.status).toBe(302);
+  });
+});
