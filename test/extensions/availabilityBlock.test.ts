@@ -36,16 +36,22 @@ afterEach(async () => {
 });
 
 /** A product page with the block as Shopify renders it (two variants, the first selected), and the script loaded. */
-function productPage(options: { url?: string; lowStockThreshold?: number; showCount?: boolean; proxyPath?: string } = {}) {
+function productPage(options: { url?: string; lowStockThreshold?: number; showCount?: boolean; proxyPath?: string; refreshSeconds?: number } = {}) {
   const window = new Window({ url: options.url ?? "https://demo-shop.myshopify.com/products/merino-tee" });
   windows.push(window);
   const proxy = manualProxy();
   (window as unknown as { fetch: unknown }).fetch = proxy.fetch;
+  // Timers the test fires by hand.
+  const intervals: Array<{ run: () => void; ms: number }> = [];
+  (window as unknown as { setInterval: unknown }).setInterval = (handler: (...args: unknown[]) => void, ms: number, ...args: unknown[]) => {
+    intervals.push({ run: () => handler(...args), ms });
+    return intervals.length;
+  };
   const attributes = Object.entries({
     "data-proxy-path": options.proxyPath ?? "/apps/lockstep",
     "data-low-stock-threshold": String(options.lowStockThreshold ?? 5),
     "data-show-count": String(options.showCount ?? true),
-    "data-refresh-seconds": "0",
+    "data-refresh-seconds": String(options.refreshSeconds ?? 0),
     "data-variant-id": "101",
     "data-message-loading": messages.loading,
     "data-message-in-stock": messages.in_stock,
@@ -74,6 +80,7 @@ function productPage(options: { url?: string; lowStockThreshold?: number; showCo
   return {
     window,
     proxy,
+    intervals,
     block,
     state: () => block.dataset.state,
     text: () => block.querySelector("[data-lockstep-text]")!.textContent,
@@ -215,6 +222,24 @@ describe("the Live availability theme block", () => {
     await flush();
     await flush();
     expect(page.state()).toBe("sold_out");
+  });
+
+  it("refreshes on the merchant's cadence while the page is visible, and not at all with 0", async () => {
+    const page = productPage({ refreshSeconds: 30 });
+    expect(page.intervals.map((interval) => interval.ms)).toEqual([30_000]);
+    page.lastCall().answer(200, item("TEE-BLUE-M", 12));
+    await until(() => page.state() === "in_stock");
+    page.intervals[0]!.run();
+    expect(page.proxy.calls).toHaveLength(2);
+    page.lastCall().answer(200, item("TEE-BLUE-M", 3));
+    await until(() => page.state() === "low_stock");
+    expect(page.text()).toBe("Only 3 left");
+
+    Object.defineProperty(page.window.document, "hidden", { value: true, configurable: true });
+    page.intervals[0]!.run();
+    expect(page.proxy.calls).toHaveLength(2);
+
+    expect(productPage({ refreshSeconds: 0 }).intervals).toEqual([]);
   });
 
   it("uses the merchant's own app proxy path", () => {
