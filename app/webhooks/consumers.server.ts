@@ -51,37 +51,75 @@ async function ensureVariantForInventoryItem(tx: SqlRunner, shopId: string, inve
   return rows[0]!.id;
 }
 
-async function applyInventoryLevel(tx: SqlRunner, event: InventoryLevelChanged): Promise<void> {
-  // Shopify reports `available`; on_hand is physical units = available + committed (committed kept as is).
-  // BigCommerce reports on hand directly. A disconnected level drops to zero but stays, as a tombstone.
-  const mode = event.disconnected ? "zero" : event.onHand !== undefined ? "on_hand" : "available";
-  const quantity = event.onHand ?? event.available ?? 0;
-  // The hot path in one statement: the location is created if new, the level moves only forward.
-  const upsert = () =>
-    tx.query<{ found: number }>(
-      `WITH created_location AS (
-         INSERT INTO location (id, shop_id, external_id, name) VALUES (gen_random_uuid(), $1, $3, $3)
-         ON CONFLICT (shop_id, external_id) DO NOTHING RETURNING id
-       ), target AS (
-         SELECT v.id AS variant_id,
-           COALESCE((SELECT id FROM created_location), (SELECT id FROM location WHERE shop_id = $1 AND external_id = $3)) AS location_id
-         FROM variant v WHERE v.shop_id = $1 AND v.inventory_item_external_id = $2 LIMIT 1
-       ), applied AS (
-         INSERT INTO inventory_level (shop_id, variant_id, location_id, on_hand, committed, source_updated_at, updated_at)
-         SELECT $1, variant_id, location_id, CASE WHEN $4 = 'zero' THEN 0 ELSE $5::int END, 0, $6, now() FROM target
-         ON CONFLICT (variant_id, location_id) DO UPDATE SET
-           on_hand = CASE $4 WHEN 'zero' THEN 0 WHEN 'on_hand' THEN $5::int ELSE $5::int + inventory_level.committed END,
-           committed = CASE WHEN $4 = 'zero' THEN 0 ELSE inventory_level.committed END,
-           source_updated_at = $6, updated_at = now()
-         WHERE inventory_level.source_updated_at IS NULL OR inventory_level.source_updated_at <= $6
-         RETURNING 1
-       )
-       SELECT (SELECT count(*) FROM target)::int AS found`,
-      [event.shopId, event.inventoryItemExternalId, event.locationExternalId, mode, quantity, event.occurredAt.toISOString()],
-    );
-  if ((await upsert())[0]!.found === 1) return;
-  await ensureVariantForInventoryItem(tx, event.shopId, event.inventoryItemExternalId, event.sku);
-  await upsert();
+/**
+ * Applies many level changes in one statement. Within the list only the newest change per item and
+ * location matters (the older ones would be overwritten anyway), so each level is written once.
+ * Shopify reports `available`; on_hand is physical units = available + committed (committed kept as
+ * is). BigCommerce reports on hand directly. A disconnected level drops to zero but stays, as a tombstone.
+ */
+async function applyInventoryLevels(tx: SqlRunner, events: InventoryLevelChanged[]): Promise<void> {
+  const newest = new Map<string, InventoryLevelChanged>();
+  for (const event of events) {
+    const key = `${event.shopId}|${event.inventoryItemExternalId}|${event.locationExternalId}`;
+    const seen = newest.get(key);
+    if (!seen || seen.occurredAt.getTime() <= event.occurredAt.getTime()) newest.set(key, event);
+  }
+  const input = [...newest.values()].map((event) => ({
+    shop_id: event.shopId,
+    item: event.inventoryItemExternalId,
+    location: event.locationExternalId,
+    mode: event.disconnected ? "zero" : event.onHand !== undefined ? "on_hand" : "available",
+    quantity: event.onHand ?? event.available ?? 0,
+    at: event.occurredAt.toISOString(),
+  }));
+  type LevelRow = (typeof input)[number];
+  // One statement per kind of quantity (almost always one kind per batch), so the SQL stays plain.
+  const upsert = async (rows: LevelRow[]): Promise<Array<{ shop_id: string; item: string }>> => {
+    const unknown: Array<{ shop_id: string; item: string }> = [];
+    for (const mode of ["available", "on_hand", "zero"]) {
+      const ofMode = rows.filter((row) => row.mode === mode);
+      if (ofMode.length === 0) continue;
+      unknown.push(
+        ...(await tx.query<{ shop_id: string; item: string }>(
+          `WITH input AS (
+             SELECT * FROM json_to_recordset($1::json) AS i(shop_id uuid, item text, location text, quantity int, at timestamptz)
+           ), created_locations AS (
+             INSERT INTO location (id, shop_id, external_id, name)
+             SELECT DISTINCT ON (shop_id, location) gen_random_uuid(), shop_id, location, location FROM input
+             ON CONFLICT (shop_id, external_id) DO NOTHING RETURNING id, shop_id, external_id
+           ), target AS (
+             SELECT i.*, v.id AS variant_id, COALESCE(c.id, l.id) AS location_id
+             FROM input i
+             JOIN LATERAL (SELECT id FROM variant WHERE shop_id = i.shop_id AND inventory_item_external_id = i.item LIMIT 1) v ON true
+             LEFT JOIN created_locations c ON c.shop_id = i.shop_id AND c.external_id = i.location
+             LEFT JOIN location l ON l.shop_id = i.shop_id AND l.external_id = i.location
+           ), applied AS (
+             INSERT INTO inventory_level (shop_id, variant_id, location_id, on_hand, committed, source_updated_at, updated_at)
+             SELECT shop_id, variant_id, location_id, CASE WHEN $2 = 'zero' THEN 0 ELSE quantity END, 0, at, now() FROM target
+             ON CONFLICT (variant_id, location_id) DO UPDATE SET
+               on_hand = CASE $2 WHEN 'zero' THEN 0 WHEN 'on_hand' THEN EXCLUDED.on_hand ELSE EXCLUDED.on_hand + inventory_level.committed END,
+               committed = CASE WHEN $2 = 'zero' THEN 0 ELSE inventory_level.committed END,
+               source_updated_at = EXCLUDED.source_updated_at, updated_at = now()
+             WHERE inventory_level.source_updated_at IS NULL OR inventory_level.source_updated_at <= EXCLUDED.source_updated_at
+             RETURNING 1
+           )
+           SELECT DISTINCT i.shop_id, i.item FROM input i
+           WHERE NOT EXISTS (SELECT 1 FROM target t WHERE t.shop_id = i.shop_id AND t.item = i.item)`,
+          [JSON.stringify(ofMode), mode],
+        )),
+      );
+    }
+    return unknown;
+  };
+  const unknown = await upsert(input);
+  if (unknown.length === 0) return;
+  // Items Lockstep has not seen yet get a placeholder variant, then their levels are written.
+  const missing = new Set(unknown.map((row) => `${row.shop_id}|${row.item}`));
+  for (const key of missing) {
+    const event = [...newest.values()].find((candidate) => `${candidate.shopId}|${candidate.inventoryItemExternalId}` === key)!;
+    await ensureVariantForInventoryItem(tx, event.shopId, event.inventoryItemExternalId, event.sku);
+  }
+  await upsert(input.filter((row) => missing.has(`${row.shop_id}|${row.item}`)));
 }
 
 async function applyInventoryItem(tx: SqlRunner, event: InventoryItemChanged): Promise<void> {
@@ -262,11 +300,29 @@ async function applyShopRedact(tx: SqlRunner, shopId: string, inboxId: string): 
   await tx.query(`INSERT INTO compliance_request (id, shop_id, topic, result) VALUES (gen_random_uuid(), $1, 'shop/redact', $2::jsonb)`, [shopId, JSON.stringify({ deleted: counts })]);
 }
 
+/**
+ * Applies events in order. Runs of inventory level changes (the bulk of the traffic) go in one
+ * statement each; every other event is applied on its own, in its place in the order.
+ */
+export async function applyEvents(tx: SqlRunner, events: Array<{ event: DomainEvent; inboxId: string }>): Promise<void> {
+  let levels: InventoryLevelChanged[] = [];
+  for (const { event, inboxId } of events) {
+    if (event.type === "InventoryLevelChanged") {
+      levels.push(event);
+      continue;
+    }
+    if (levels.length > 0) await applyInventoryLevels(tx, levels);
+    levels = [];
+    await applyEvent(tx, event, inboxId);
+  }
+  if (levels.length > 0) await applyInventoryLevels(tx, levels);
+}
+
 /** Applies one domain event. `inboxId` is the row carrying it (shop/redact keeps that row). */
-export async function applyEvent(tx: SqlRunner, event: DomainEvent, inboxId: string): Promise<void> {
+async function applyEvent(tx: SqlRunner, event: DomainEvent, inboxId: string): Promise<void> {
   switch (event.type) {
     case "InventoryLevelChanged":
-      return applyInventoryLevel(tx, event);
+      return applyInventoryLevels(tx, [event]);
     case "InventoryItemChanged":
       return applyInventoryItem(tx, event);
     case "ProductChanged":

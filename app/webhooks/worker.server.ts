@@ -3,7 +3,7 @@ import type { Sql, SqlRunner } from "../db/database.server";
 import type { Random } from "../outbound/clock";
 import { type RetryPolicy, retryDelay } from "../outbound/retryPolicy";
 import type { BigCommerceReader } from "./bigcommerceReader";
-import { applyEvent } from "./consumers.server";
+import { applyEvents } from "./consumers.server";
 import type { DomainEvent } from "./events";
 import type { WebhookMetrics } from "./metrics";
 import { normaliseBigCommerceDelivery } from "./normalise/bigcommerce";
@@ -64,7 +64,7 @@ async function prepare(options: WebhookWorkerOptions, row: ClaimedRow): Promise<
  * and its lease expiring hands the rows to another worker.
  */
 async function apply(tx: SqlRunner, options: WebhookWorkerOptions, rows: PreparedRow[]): Promise<void> {
-  for (const prepared of rows) for (const event of prepared.events) await applyEvent(tx, event, prepared.row.id);
+  await applyEvents(tx, rows.flatMap((prepared) => prepared.events.map((event) => ({ event, inboxId: prepared.row.id }))));
   const completed = await completeInboxRows(tx, options.workerId, {
     processed: rows.filter((prepared) => !prepared.skip).map((prepared) => prepared.row.id),
     skipped: rows.filter((prepared) => prepared.skip).map((prepared) => prepared.row.id),
