@@ -242,6 +242,35 @@ describe("ordering", () => {
   });
 });
 
+describe("one batch, many levels", () => {
+  it("known and unknown items, updates and disconnects, older after newer: each level ends at its newest state", async () => {
+    const shop = await newShop("batched");
+    expect(await send(shop.domain, "inventory_levels/update", { inventory_item_id: 61, location_id: 1, available: 5, updated_at: at(10) })).toBe(200);
+    await drain();
+    const sends = [
+      send(shop.domain, "inventory_levels/update", { inventory_item_id: 61, location_id: 1, available: 8, updated_at: at(30) }),
+      send(shop.domain, "inventory_levels/update", { inventory_item_id: 61, location_id: 1, available: 1, updated_at: at(20) }),
+      send(shop.domain, "inventory_levels/update", { inventory_item_id: 62, location_id: 1, available: 4, updated_at: at(30) }),
+      send(shop.domain, "inventory_levels/connect", { inventory_item_id: 63, location_id: 2, available: 3, updated_at: at(30) }),
+      send(shop.domain, "inventory_levels/disconnect", { inventory_item_id: 63, location_id: 2, updated_at: at(40) }),
+      send(shop.domain, "inventory_levels/update", { inventory_item_id: 64, location_id: 2, available: 2, updated_at: at(30) }),
+    ];
+    for (const status of await Promise.all(sends)) expect(status).toBe(200);
+    expect(await processDueRows(worker({ batchSize: 50 }))).toBe(6);
+    const levels = await database().sql.query<{ key: string; on_hand: number }>(
+      `SELECT regexp_replace(v.inventory_item_external_id, '^.*/', '') || '@' || regexp_replace(o.external_id, '^.*/', '') AS key, l.on_hand
+       FROM inventory_level l JOIN variant v ON v.id = l.variant_id JOIN location o ON o.id = l.location_id WHERE l.shop_id = $1 ORDER BY 1`,
+      [shop.id],
+    );
+    expect(levels).toEqual([
+      { key: "61@1", on_hand: 8 },
+      { key: "62@1", on_hand: 4 },
+      { key: "63@2", on_hand: 0 },
+      { key: "64@2", on_hand: 2 },
+    ]);
+  });
+});
+
 describe("metrics", () => {
   it("records received -> stored -> processed latency, attempts and the inbox lag", async () => {
     const shop = await newShop("metrics");
