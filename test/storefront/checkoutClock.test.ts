@@ -102,6 +102,7 @@ describe("Lockstep's heartbeat: the checkout Function's clock", () => {
           },
         }],
       },
+      localization: { language: { isoCode: "EN" as const } },
       shop: { localTime: { clockExpired } },
       validation: { clock: { jsonValue: JSON.parse(fake.metafields.get("gid://shopify/Validation/1", LOCKSTEP_METAFIELD_NAMESPACE, CHECKOUT_CLOCK_METAFIELD_KEY)!.value) as unknown } },
     });

@@ -56,6 +56,7 @@ describe("the Function bundled as the Shopify CLI bundles it (everything but the
           },
         }],
       },
+      localization: { language: { isoCode: "EN" } },
       shop: { localTime: { clockExpired: false } },
       validation: { clock: null },
     };

@@ -37,9 +37,10 @@ function variantLine(options: { variant: number; quantity: number; availability?
   };
 }
 
-function cart(lines: Line[], clock: { json?: unknown; expired?: boolean } = {}): CartValidationsGenerateRunInput {
+function cart(lines: Line[], clock: { json?: unknown; expired?: boolean } = {}, language = "EN"): CartValidationsGenerateRunInput {
   return {
     cart: { lines },
+    localization: { language: { isoCode: language as CartValidationsGenerateRunInput["localization"]["language"]["isoCode"] } },
     shop: { localTime: { clockExpired: clock.expired ?? false } },
     validation: { clock: "json" in clock ? (clock.json === undefined ? null : { jsonValue: clock.json }) : { jsonValue: CLOCK } },
   };
@@ -166,6 +167,20 @@ describe("cart and checkout validation", () => {
       expect(run(cart([variantLine({ variant: 5, quantity: 21, availability: preorder })]))).toHaveLength(1);
       expect(run(cart([variantLine({ variant: 5, quantity: 2, availability: preorder })], { expired: true }))).toHaveLength(1);
     });
+  });
+
+  it("speaks the buyer's language, and English for a language it does not know", () => {
+    const lines = [variantLine({ variant: 1, quantity: 3, availability: value({ available: 2 }) }), variantLine({ variant: 2, quantity: 1, availability: value({ available: 0 }), title: "Default Title", product: "Canvas Tote" })];
+    expect(run(cart(lines, {}, "FR")).map((error) => error.message)).toEqual([
+      "Il ne reste que 2 unités de Merino Tee (Blue / M). Réduisez la quantité à 2 au maximum.",
+      "Canvas Tote est épuisé.",
+    ]);
+    expect(run(cart(lines, {}, "DE"))[1]!.message).toBe("Canvas Tote ist ausverkauft.");
+    expect(run(cart(lines, {}, "ES"))[1]!.message).toBe("Canvas Tote está agotado.");
+    expect(run(cart(lines, { expired: true }, "DE"))[0]!.message).toBe(
+      "Wir bestätigen gerade den Bestand von Merino Tee (Blue / M): Du kannst im Moment höchstens 1 Stück kaufen. Verringere die Menge auf höchstens 1.",
+    );
+    expect(run(cart(lines, {}, "PT_BR"))[1]!.message).toBe("Canvas Tote is sold out.");
   });
 
   it("answers with no operation at all when nothing is blocked", () => {

@@ -1,5 +1,6 @@
 import type { CartValidationsGenerateRunInput, CartValidationsGenerateRunResult, ValidationError } from "../generated/api";
 import { type Allowance, allowance, latestNow, readAvailability } from "./availability";
+import { type Messages, messagesFor } from "./messages";
 
 type CartLine = CartValidationsGenerateRunInput["cart"]["lines"][number];
 type VariantMerchandise = Extract<CartLine["merchandise"], { __typename: "ProductVariant" }>;
@@ -33,10 +34,11 @@ export function cartValidationsGenerateRun(input: CartValidationsGenerateRunInpu
     item.lineIndexes.push(index);
   });
 
+  const messages = messagesFor(input.localization.language.isoCode);
   const errors: ValidationError[] = [];
   for (const item of items.values()) {
     if (item.quantity <= item.allowance.limit) continue;
-    const message = blockedMessage(item);
+    const message = blockedMessage(item, messages);
     for (const index of item.lineIndexes) errors.push({ message, target: `$.cart.lines[${index}].quantity` });
   }
   return { operations: errors.length > 0 ? [{ validationAdd: { errors } }] : [] };
@@ -47,20 +49,17 @@ function itemName(variant: VariantMerchandise): string {
   return title && title !== "Default Title" ? `${variant.product.title} (${title})` : variant.product.title;
 }
 
-function blockedMessage(item: ItemInCart): string {
+function blockedMessage(item: ItemInCart, messages: Messages): string {
   const { limit, reason } = item.allowance;
-  const fewer = item.lineIndexes.length > 1 ? "Reduce the quantities of its lines in your cart" : "Reduce the quantity";
-  const units = (count: number) => (count === 1 ? "1 unit" : `${count} units`);
+  const lines = item.lineIndexes.length;
   switch (reason) {
     case "unknown":
-      return `We can't confirm stock for ${item.name} right now, so it can't be bought at the moment.`;
+      return messages.unknown(item.name);
     case "fresh":
-      return limit === 0 ? `${item.name} is sold out.` : `Only ${units(limit)} of ${item.name} left. ${fewer} to ${limit} or fewer.`;
+      return limit === 0 ? messages.soldOut(item.name) : messages.onlyLeft(item.name, limit, lines);
     case "stale_cap":
-      return limit === 0
-        ? `We're confirming stock for ${item.name}; it can't be bought right now.`
-        : `We're confirming stock for ${item.name}: you can buy at most ${units(limit)} right now. ${fewer} to ${limit} or fewer.`;
+      return limit === 0 ? messages.confirmingNone(item.name) : messages.confirmingAtMost(item.name, limit, lines);
     case "stale_low_stock":
-      return `${item.name} is in limited stock and we can't confirm it right now, so it can't be bought at the moment.`;
+      return messages.limitedUnconfirmed(item.name);
   }
 }
