@@ -3,8 +3,8 @@ import type { Database } from "../../app/db/database.server";
 import { installShop, uninstallShop } from "../../app/shops/shops.server";
 import { SHOPIFY_TOPICS } from "../../app/webhooks/normalise/shopify";
 import { webhookMetrics } from "../../app/webhooks/metrics";
-import { signBigCommerceDelivery, signedPayloadJwt } from "../../simulators/webhooks/bigcommerce";
-import { shopifyPayload, signShopifyDelivery } from "../../simulators/webhooks/shopify";
+import { BIGCOMMERCE_RETRY_SCHEDULE_MS, signBigCommerceDelivery, signedPayloadJwt } from "../../simulators/webhooks/bigcommerce";
+import { deliverWithRetries, SHOPIFY_RETRY_SCHEDULE_MS, shopifyPayload, signShopifyDelivery } from "../../simulators/webhooks/shopify";
 import { createTestDatabase, useTestDatabase } from "../helpers/database";
 import { BIGCOMMERCE_CLIENT_ID, BIGCOMMERCE_SECRET, SHOPIFY_PREVIOUS_SECRET, SHOPIFY_SECRET, startWebhookServer, testConfig, type WebhookServer } from "./helpers";
 
@@ -146,10 +146,36 @@ describe("database down", () => {
       await down.close();
       current = down;
       expect(await flaky.post("/webhooks/shopify", delivery)).toMatchObject({ status: 503, body: { error: { code: "inbox_unavailable" } } });
-      current = second;
-      expect((await flaky.post("/webhooks/shopify", delivery)).status).toBe(200);
+      // Shopify's own retry: the same delivery again after its first wait; the database is back by then.
+      const waits: number[] = [];
+      const result = await deliverWithRetries(`${flaky.url}/webhooks/shopify`, delivery, {
+        sleep: async (ms) => {
+          waits.push(ms);
+          current = second!;
+        },
+      });
+      expect(result.statuses).toEqual([503, 200]);
+      expect(waits).toEqual([SHOPIFY_RETRY_SCHEDULE_MS[0]]);
       const rows = await second.sql.query(`SELECT 1 FROM webhook_inbox WHERE delivery_id = $1`, [delivery.headers["x-shopify-webhook-id"]]);
       expect(rows).toHaveLength(1);
+
+      // BigCommerce the same way, on its own schedule (first retry after 60 s).
+      await installShop(second.prisma, { platform: "bigcommerce", domain: `stores/${STORE_HASH}` });
+      current = down;
+      const bigCommerceWaits: number[] = [];
+      const bigCommerce = await deliverWithRetries(
+        `${flaky.url}/webhooks/bigcommerce`,
+        signBigCommerceDelivery({ clientSecret: BIGCOMMERCE_SECRET, storeHash: STORE_HASH, scope: "store/product/updated", data: { type: "product", id: 1 } }),
+        {
+          schedule: BIGCOMMERCE_RETRY_SCHEDULE_MS,
+          sleep: async (ms) => {
+            bigCommerceWaits.push(ms);
+            current = second!;
+          },
+        },
+      );
+      expect(bigCommerce.statuses).toEqual([503, 200]);
+      expect(bigCommerceWaits).toEqual([60_000]);
     } finally {
       await flaky.close();
     }
