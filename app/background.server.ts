@@ -2,6 +2,8 @@ import type { AppContext } from "./context.server";
 import { stockServicesFor } from "./inventory/services.server";
 import { subscribeToPlatformEvents } from "./reservations/orderEvents.server";
 import { startReservationSweeper } from "./reservations/sweeper.server";
+import { log } from "./observability/log";
+import { refreshCheckoutClocksFor } from "./storefront/wiring.server";
 import { startWebhookWorkers } from "./webhooks/workers.server";
 
 /** Stops a piece of background work and resolves once it has let go of the database. */
@@ -23,5 +25,23 @@ export async function startBackgroundWork(context: AppContext): Promise<StopWork
     await stopSweeper();
     await stock.close();
   });
+  stops.push(startCheckoutClock(context));
   return stops;
+}
+
+// The checkout Function has no clock: Lockstep's heartbeat (valid 180 s) tells it whether the
+// availability it reads is still being kept. Shops turn the validation on themselves.
+const CHECKOUT_CLOCK_EVERY_MS = 60_000;
+
+function startCheckoutClock(context: AppContext): StopWork {
+  let running: Promise<unknown> = Promise.resolve();
+  const tick = () => {
+    running = refreshCheckoutClocksFor(context, new Date()).catch((error: unknown) => log.warn("checkout heartbeat failed", { error }));
+  };
+  const timer = setInterval(tick, CHECKOUT_CLOCK_EVERY_MS);
+  tick();
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
 }

@@ -10,6 +10,8 @@ import { type AppContext, setAppContext } from "../app/context.server";
 import { type Database, openDatabase } from "../app/db/database.server";
 import { applyMigrations, readMigrations } from "../app/db/migrations.server";
 import { createEdgeRouter } from "../app/http/edges.server";
+import { stockServicesFor } from "../app/inventory/services.server";
+import { checkoutMetafieldSync } from "../app/storefront/wiring.server";
 import { createRemixListener } from "../app/http/remixAdapter.server";
 import { sendError, sendJson } from "../app/http/respond.server";
 import { createStaticFiles } from "../app/http/staticFiles.server";
@@ -49,6 +51,8 @@ export async function startLockstep(options: StartOptions): Promise<RunningLocks
     if (applied.length > 0) log(`Applied migrations: ${applied.join(", ")}`);
     const context: AppContext = { config, db, startedAt: new Date() };
     setAppContext(context);
+    // Every availability change also refreshes the checkout Function's metafield (shops with an offline session).
+    stockServicesFor(context, { wrapAvailability: checkoutMetafieldSync(context) });
     await options.beforeListen?.(context);
 
     const edges = createEdgeRouter(context, migrations);
