@@ -10,6 +10,7 @@ import { normaliseBigCommerceDelivery } from "./normalise/bigcommerce";
 import { normaliseShopifyDelivery } from "./normalise/shopify";
 import { type ClaimedRow, claimInboxRows } from "./sql/claimInboxRows";
 import { completeInboxRows } from "./sql/completeInboxRows";
+import { extendInboxLeases } from "./sql/extendInboxLeases";
 import { failInboxRow } from "./sql/failInboxRow";
 import { COMPLIANCE_TOPICS } from "./sql/storeDeliveries";
 import { notifyApplied } from "./subscribers.server";
@@ -107,6 +108,8 @@ async function recordFailure(options: WebhookWorkerOptions, row: ClaimedRow, err
  * rows are applied one transaction each, so the failing row is isolated and the others still go.
  */
 export async function processDueRows(options: WebhookWorkerOptions): Promise<number> {
+  const now = options.now ?? (() => new Date());
+  const claimedAt = now().getTime();
   const rows = await claimInboxRows(options.sql, options.workerId, options.batchSize ?? 50, options.leaseMs);
   const prepared: PreparedRow[] = [];
   for (const row of rows) {
@@ -117,6 +120,10 @@ export async function processDueRows(options: WebhookWorkerOptions): Promise<num
     }
   }
   if (prepared.length === 0) return rows.length;
+  // Slow read-backs (a throttled BigCommerce API) can eat the lease: renew it before applying.
+  if (now().getTime() - claimedAt > options.leaseMs / 2) {
+    await extendInboxLeases(options.sql, options.workerId, prepared.map((row) => row.row.id), options.leaseMs);
+  }
   let together = true;
   try {
     await options.sql.transaction((tx) => apply(tx, options, prepared));

@@ -1,5 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import type { Sql } from "../../app/db/database.server";
 import { installShop } from "../../app/shops/shops.server";
+import type { BigCommerceReader } from "../../app/webhooks/bigcommerceReader";
 import { createInbox } from "../../app/webhooks/inbox.server";
 import { WebhookMetrics } from "../../app/webhooks/metrics";
 import { claimInboxRows } from "../../app/webhooks/sql/claimInboxRows";
@@ -182,6 +184,40 @@ describe("leases", () => {
     expect(await row(id)).toMatchObject({ state: "processed", attempts: 2, locked_by: "worker-b" });
     expect(await completeInboxRows(database().sql, "worker-a", { processed: [id] })).toBe(0);
     expect(await database().sql.query(`SELECT l.on_hand FROM inventory_level l JOIN variant v ON v.id = l.variant_id WHERE l.shop_id = $1 AND v.inventory_item_external_id = 'gid://shopify/InventoryItem/77'`, [shopId])).toEqual([{ on_hand: 5 }]);
+  });
+});
+
+describe("slow read-backs", () => {
+  it("a batch whose read-back outlasts half the lease renews the lease before applying", async () => {
+    await database().sql.query(`UPDATE webhook_inbox SET state = 'processed' WHERE state IN ('pending', 'dead')`);
+    bigCommerce.failNext = 0;
+    bigCommerce.products.set("301", { id: "301", name: "Slow", visible: true, dateModified: new Date(), variants: [] });
+    const id = await store({ topic: "store/product/updated", payload: productCallback(301) });
+    let elapsedMs = 0;
+    const slowReader: BigCommerceReader = {
+      getProduct: async (storeHash, productId) => {
+        // The read-back takes 10 s of a 1 s lease: the lease has run out when it returns.
+        await database().sql.query(`UPDATE webhook_inbox SET locked_until = now() - interval '1 second' WHERE id = $1::bigint`, [id]);
+        elapsedMs = 10_000;
+        return bigCommerce.getProduct(storeHash, productId);
+      },
+      getInventoryLevels: (storeHash, query) => bigCommerce.getInventoryLevels(storeHash, query),
+      getOrder: (storeHash, orderId) => bigCommerce.getOrder(storeHash, orderId),
+      getRefunds: (storeHash, orderId) => bigCommerce.getRefunds(storeHash, orderId),
+    };
+    const leaseValidWhenApplying: boolean[] = [];
+    const observed: Sql = {
+      ...database().sql,
+      transaction: async (work) => {
+        const [lease] = await database().sql.query<{ valid: boolean }>(`SELECT locked_until > now() AS valid FROM webhook_inbox WHERE id = $1::bigint`, [id]);
+        leaseValidWhenApplying.push(lease!.valid);
+        return database().sql.transaction(work);
+      },
+    };
+    const start = Date.now();
+    await processDueRows(worker({ sql: observed, bigCommerce: slowReader, leaseMs: 1000, now: () => new Date(start + elapsedMs) }));
+    expect(leaseValidWhenApplying).toEqual([true]);
+    expect(await row(id)).toMatchObject({ state: "processed", attempts: 1, locked_by: "worker-a" });
   });
 });
 
