@@ -1,0 +1,153 @@
+import { LockstepError } from "../config/errors";
+import type { AppContext } from "../context.server";
+import type { Sql } from "../db/database.server";
+import { stockServicesFor } from "../inventory/services.server";
+import { bigCommerceClientFor, shopifyAdminClientFor } from "../platforms/clients.server";
+import { readBigCommerceCatalog } from "./bigcommerce";
+import { addRow, batchSize, type CatalogBatch, type CatalogRow, emptyBatch } from "./catalogRows";
+import { readShopifyCatalog, type ShopifyCatalogOptions } from "./shopify";
+import type { BackfillRecord } from "./sql/backfillRow";
+import { claimBackfill } from "./sql/claimBackfill";
+import { finishBackfill } from "./sql/finishBackfill";
+import { getBackfill } from "./sql/getBackfill";
+import { recordBackfillBatch } from "./sql/recordBackfillBatch";
+import { writeCatalogBatch } from "./sql/writeCatalogBatch";
+
+export type { BackfillRecord } from "./sql/backfillRow";
+export { getBackfill } from "./sql/getBackfill";
+
+export interface BackfillShop {
+  id: string;
+  platform: "shopify" | "bigcommerce";
+  /** `name.myshopify.com` or `stores/{hash}` */
+  domain: string;
+}
+
+export interface BackfillDeps {
+  sql: Sql;
+  /** The shop's catalog as rows, parents first. Called after the read time is taken. */
+  catalogOf: (shop: BackfillShop) => AsyncIterable<CatalogRow>;
+  /** Forgets the shop's cached availability once its stock was rewritten. */
+  invalidate: (shopId: string) => Promise<void>;
+  now?: () => Date;
+  /** Rows per transaction (default 500): small enough not to hold PGlite's one connection for long. */
+  batchSize?: number;
+  /** A running backfill whose row has not moved for this long was abandoned and may be taken over (default 15 min). */
+  abandonedAfterMs?: number;
+}
+
+export interface StartedBackfill {
+  /** The row as the run claimed it (state `running`). */
+  record: BackfillRecord;
+  /** Resolves with the final row (`done` or `failed`); never rejects: failures are recorded in the row. */
+  finished: Promise<BackfillRecord>;
+}
+
+/**
+ * Claims the shop's backfill and starts it: resolves once the run owns the shop's row, the
+ * reading and writing go on in `finished`. 404 for an unknown shop, 409 when one is running.
+ */
+export async function beginBackfill(deps: BackfillDeps, shopId: string): Promise<StartedBackfill> {
+  const now = deps.now ?? (() => new Date());
+  const [shop] = await deps.sql.query<BackfillShop>(`SELECT id, platform::text AS platform, domain FROM shop WHERE id = $1::uuid`, [shopId]);
+  if (!shop) throw new LockstepError("shop_not_found", `no shop ${shopId}`, 404);
+  const claimedAt = now();
+  const record = await claimBackfill(deps.sql, shopId, claimedAt, new Date(claimedAt.getTime() - (deps.abandonedAfterMs ?? 15 * 60_000)));
+  if (!record) throw new LockstepError("backfill_running", `a backfill of ${shop.domain} is already running`, 409);
+  return { record, finished: copyCatalog(deps, shop, record) };
+}
+
+/** Runs a whole backfill and returns its final row (the script and tests). */
+export async function runBackfill(deps: BackfillDeps, shopId: string): Promise<BackfillRecord> {
+  return (await beginBackfill(deps, shopId)).finished;
+}
+
+async function copyCatalog(deps: BackfillDeps, shop: BackfillShop, claimed: BackfillRecord): Promise<BackfillRecord> {
+  const now = deps.now ?? (() => new Date());
+  const run = { shopId: shop.id, startedAt: claimed.startedAt };
+  // Everything read is at least as new as the moment before the first request: levels a webhook
+  // changed after it keep the webhook's numbers.
+  const readAt = claimed.readAt ?? claimed.startedAt;
+  const limit = deps.batchSize ?? 500;
+  let written = 0;
+  const write = async (batch: CatalogBatch) => {
+    await deps.sql.transaction(async (tx) => {
+      await writeCatalogBatch(tx, shop.id, readAt, batch);
+      await recordBackfillBatch(tx, run, batch, now());
+    });
+    written++;
+  };
+  try {
+    let batch = emptyBatch();
+    for await (const row of deps.catalogOf(shop)) {
+      addRow(batch, row);
+      if (batchSize(batch) >= limit) {
+        await write(batch);
+        batch = emptyBatch();
+      }
+    }
+    if (batchSize(batch) > 0) await write(batch);
+    await finishBackfill(deps.sql, run, { state: "done" }, now());
+  } catch (error) {
+    const message = error instanceof LockstepError ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error);
+    await finishBackfill(deps.sql, run, { state: "failed", error: message }, now()).catch(() => undefined);
+  }
+  // Batches written before a failure changed stock too.
+  if (written > 0) await deps.invalidate(shop.id).catch(() => undefined);
+  return (await getBackfill(deps.sql, shop.id))!;
+}
+
+export interface PlatformAccess {
+  /** The BigCommerce store's API token (Lockstep does not store BigCommerce tokens yet). */
+  bigCommerceTokenOf?: (storeHash: string) => Promise<string | undefined>;
+  shopify?: ShopifyCatalogOptions;
+}
+
+/**
+ * What a running Lockstep process backfills with: the shop's throttled platform client (a Shopify
+ * shop's offline session token), the process's database and its availability cache.
+ */
+export function backfillDepsFor(context: AppContext, access: PlatformAccess = {}): BackfillDeps {
+  const sql = context.db.sql;
+  return {
+    sql,
+    invalidate: (shopId) => stockServicesFor(context).availability.invalidate(shopId, null),
+    catalogOf: (shop) => catalogFromPlatform(shop, {
+      shopifyClient: async (domain) => {
+        const [session] = await sql.query<{ access_token: string }>(`SELECT access_token FROM session WHERE id = $1 AND access_token <> ''`, [`offline_${domain}`]);
+        if (!session) throw new LockstepError("no_access_token", `no offline session for ${domain}: install the app again`, 409);
+        return shopifyAdminClientFor(context.config, domain, session.access_token);
+      },
+      bigCommerceClient: async (storeHash) => {
+        const token = await access.bigCommerceTokenOf?.(storeHash);
+        if (!token) throw new LockstepError("no_access_token", `no API token for BigCommerce store ${storeHash}`, 409);
+        return bigCommerceClientFor(context.config, storeHash, token);
+      },
+      shopify: access.shopify,
+    }),
+  };
+}
+
+/** The catalog reader of the shop's platform; the client is made only once the reading starts. */
+export async function* catalogFromPlatform(
+  shop: BackfillShop,
+  clients: {
+    shopifyClient: (domain: string) => Promise<Parameters<typeof readShopifyCatalog>[0]>;
+    bigCommerceClient: (storeHash: string) => Promise<Parameters<typeof readBigCommerceCatalog>[0]>;
+    shopify?: ShopifyCatalogOptions;
+  },
+): AsyncGenerator<CatalogRow> {
+  if (shop.platform === "shopify") {
+    yield* readShopifyCatalog(await clients.shopifyClient(shop.domain), clients.shopify);
+  } else {
+    yield* readBigCommerceCatalog(await clients.bigCommerceClient(shop.domain.replace(/^stores\//, "")));
+  }
+}
+
+/**
+ * Starts the initial backfill of a shop in this process (after install, or from the admin):
+ * resolves with the claimed row once it runs; 409 when a backfill of the shop is running.
+ */
+export async function startBackfill(context: AppContext, shopId: string, access: PlatformAccess = {}): Promise<StartedBackfill> {
+  return beginBackfill(backfillDepsFor(context, access), shopId);
+}

@@ -1,0 +1,50 @@
+import type { BigCommerceProduct } from "../platforms/bigcommerce/catalog";
+import { listProducts, pages } from "../platforms/bigcommerce/catalog";
+import type { BigCommerceClient } from "../platforms/bigcommerce/client";
+import type { InventoryItemAtLocations } from "../platforms/bigcommerce/inventory";
+import type { CatalogRow } from "./catalogRows";
+
+interface BigCommerceLocation {
+  id: number;
+  label: string;
+  enabled?: boolean;
+}
+
+/**
+ * A BigCommerce store's whole catalog through its throttled REST client, page by page: inventory
+ * locations, products with their variants, then every variant's stock at every location. As in the
+ * webhook consumers, a variant is its own inventory item and ids are numbers written as text.
+ */
+export async function* readBigCommerceCatalog(client: BigCommerceClient, pageSize = 250): AsyncGenerator<CatalogRow> {
+  for await (const location of pages<BigCommerceLocation>(client, "/v3/inventory/locations", { limit: pageSize })) {
+    yield { kind: "location", externalId: String(location.id), name: location.label, active: location.enabled !== false };
+  }
+  for await (const product of listProducts(client, pageSize) as AsyncGenerator<BigCommerceProduct & { is_visible?: boolean }>) {
+    yield { kind: "product", externalId: String(product.id), title: product.name, status: product.is_visible === false ? "draft" : "active" };
+    for (const variant of product.variants ?? []) {
+      yield {
+        kind: "variant",
+        externalId: String(variant.id),
+        productExternalId: String(product.id),
+        inventoryItemExternalId: String(variant.id),
+        sku: variant.sku,
+        title: variant.sku,
+        price: String(variant.price ?? variant.calculated_price ?? product.price),
+      };
+    }
+  }
+  // BigCommerce keeps no committed or incoming figures at a location: on hand is all it reports.
+  for await (const item of pages<InventoryItemAtLocations>(client, "/v3/inventory/items", { limit: 1000 })) {
+    if (item.identity.variant_id === undefined) continue;
+    for (const location of item.locations) {
+      yield {
+        kind: "level",
+        inventoryItemExternalId: String(item.identity.variant_id),
+        locationExternalId: String(location.location_id),
+        onHand: location.total_inventory_onhand,
+        committed: 0,
+        incoming: 0,
+      };
+    }
+  }
+}

@@ -1,0 +1,153 @@
+import type { SqlRunner } from "../../db/database.server";
+import type { CatalogBatch, RowOf } from "../catalogRows";
+
+// Every statement here moves state forward only, like the webhook consumers: a row whose
+// source_updated_at is newer than the backfill's read time (a webhook that raced the backfill)
+// is left as it is, and writing the same batch twice gives the same rows.
+
+/** Placeholder SKU for variants the platform gave none (SKUs are unique per shop, empty ones are not). */
+function skuOrPlaceholder(sku: string | null, externalId: string): string {
+  return sku && sku.trim() !== "" ? sku.trim() : `#${externalId}`;
+}
+
+/** The last row per key wins (a platform answer may repeat a row; one statement cannot touch a row twice). */
+function lastBy<T>(rows: T[], key: (row: T) => string): T[] {
+  return [...new Map(rows.map((row) => [key(row), row])).values()];
+}
+
+async function writeLocations(tx: SqlRunner, shopId: string, readAt: string, rows: RowOf<"location">[]): Promise<void> {
+  // Locations keep their source time in source_version (as the consumers do): advance it with the row.
+  await tx.query(
+    `WITH input AS (
+       SELECT * FROM json_to_recordset($2::json) AS i(external_id text, name text, active boolean)
+     ), fresh AS (
+       SELECT i.* FROM input i WHERE NOT EXISTS (
+         SELECT 1 FROM source_version sv WHERE sv.shop_id = $1 AND sv.kind = 'location' AND sv.external_id = i.external_id AND sv.source_updated_at > $3
+       )
+     ), versions AS (
+       INSERT INTO source_version (shop_id, kind, external_id, source_updated_at) SELECT $1, 'location', external_id, $3 FROM fresh
+       ON CONFLICT (shop_id, kind, external_id) DO UPDATE SET source_updated_at = EXCLUDED.source_updated_at
+       WHERE source_version.source_updated_at <= EXCLUDED.source_updated_at
+     )
+     INSERT INTO location (id, shop_id, external_id, name, active) SELECT gen_random_uuid(), $1, external_id, name, active FROM fresh
+     ON CONFLICT (shop_id, external_id) DO UPDATE SET name = EXCLUDED.name, active = EXCLUDED.active, updated_at = now()`,
+    [shopId, JSON.stringify(lastBy(rows, (row) => row.externalId).map((row) => ({ external_id: row.externalId, name: row.name, active: row.active }))), readAt],
+  );
+}
+
+async function writeProducts(tx: SqlRunner, shopId: string, readAt: string, rows: RowOf<"product">[]): Promise<void> {
+  await tx.query(
+    `INSERT INTO product (id, shop_id, external_id, title, status, source_updated_at)
+     SELECT gen_random_uuid(), $1, external_id, title, status, $3 FROM json_to_recordset($2::json) AS i(external_id text, title text, status text)
+     ON CONFLICT (shop_id, external_id) DO UPDATE SET
+       title = EXCLUDED.title, status = EXCLUDED.status, source_updated_at = EXCLUDED.source_updated_at, updated_at = now()
+     WHERE product.source_updated_at IS NULL OR product.source_updated_at <= EXCLUDED.source_updated_at`,
+    [shopId, JSON.stringify(lastBy(rows, (row) => row.externalId).map((row) => ({ external_id: row.externalId, title: row.title, status: row.status }))), readAt],
+  );
+}
+
+async function writeVariants(tx: SqlRunner, shopId: string, readAt: string, rows: RowOf<"variant">[]): Promise<void> {
+  // A SKU given twice in one batch: the later variant keeps it, as a later webhook would take it.
+  const unique = lastBy(rows, (row) => row.externalId);
+  const skuHolder = new Map(unique.map((row) => [skuOrPlaceholder(row.sku, row.externalId), row.externalId]));
+  const input = unique.map((row) => {
+    const sku = skuOrPlaceholder(row.sku, row.externalId);
+    return {
+      external_id: row.externalId,
+      product_external_id: row.productExternalId,
+      item: row.inventoryItemExternalId,
+      sku: skuHolder.get(sku) === row.externalId ? sku : `#${row.externalId}`,
+      title: row.title,
+      price: row.price,
+    };
+  });
+  // The row each variant lands on: itself, or the placeholder an inventory webhook made for its item.
+  const found = await tx.query<{ external_id: string; id: string | null; applies: boolean | null }>(
+    `SELECT i.external_id, v.id, (v.source_updated_at IS NULL OR v.source_updated_at <= $3) AS applies
+     FROM json_to_recordset($2::json) AS i(external_id text, item text)
+     LEFT JOIN LATERAL (
+       SELECT id, source_updated_at FROM variant
+       WHERE shop_id = $1 AND (external_id = i.external_id OR inventory_item_external_id = i.item)
+       ORDER BY (external_id = i.external_id) DESC LIMIT 1
+     ) v ON true`,
+    [shopId, JSON.stringify(input), readAt],
+  );
+  const target = new Map(found.map((row) => [row.external_id, row]));
+  const claimed = new Set<string>();
+  const toWrite = input.flatMap((row) => {
+    const existing = target.get(row.external_id);
+    if (existing?.id && (!existing.applies || claimed.has(existing.id))) return [];
+    if (existing?.id) claimed.add(existing.id);
+    return [{ ...row, id: existing?.id ?? null }];
+  });
+  if (toWrite.length === 0) return;
+  const json = JSON.stringify(toWrite);
+  // SKUs move between variants on the platforms: free each SKU from whoever else holds it first.
+  await tx.query(
+    `UPDATE variant v SET sku = '#' || v.external_id, updated_at = now()
+     FROM json_to_recordset($2::json) AS i(id uuid, sku text)
+     WHERE v.shop_id = $1 AND v.sku = i.sku AND (i.id IS NULL OR v.id <> i.id)`,
+    [shopId, json],
+  );
+  await tx.query(
+    `UPDATE variant v SET external_id = i.external_id, product_id = p.id, inventory_item_external_id = i.item, sku = i.sku, title = i.title,
+       price = i.price::numeric, source_updated_at = $3, updated_at = now()
+     FROM json_to_recordset($2::json) AS i(id uuid, external_id text, product_external_id text, item text, sku text, title text, price text)
+     JOIN product p ON p.shop_id = $1 AND p.external_id = i.product_external_id
+     WHERE v.id = i.id`,
+    [shopId, json, readAt],
+  );
+  await tx.query(
+    `INSERT INTO variant (id, shop_id, product_id, external_id, inventory_item_external_id, sku, title, price, source_updated_at)
+     SELECT gen_random_uuid(), $1, p.id, i.external_id, i.item, i.sku, i.title, i.price::numeric, $3
+     FROM json_to_recordset($2::json) AS i(id uuid, external_id text, product_external_id text, item text, sku text, title text, price text)
+     JOIN product p ON p.shop_id = $1 AND p.external_id = i.product_external_id
+     WHERE i.id IS NULL`,
+    [shopId, json, readAt],
+  );
+}
+
+async function writeLevels(tx: SqlRunner, shopId: string, readAt: string, rows: RowOf<"level">[]): Promise<void> {
+  const input = lastBy(rows, (row) => `${row.inventoryItemExternalId}\n${row.locationExternalId}`).map((row) => ({
+    item: row.inventoryItemExternalId,
+    location: row.locationExternalId,
+    on_hand: row.onHand,
+    committed: row.committed,
+    incoming: row.incoming,
+  }));
+  // safety_stock is Lockstep's own setting, not the platform's: the backfill leaves it alone.
+  await tx.query(
+    `WITH input AS (
+       SELECT * FROM json_to_recordset($2::json) AS i(item text, location text, on_hand int, committed int, incoming int)
+     ), created_locations AS (
+       INSERT INTO location (id, shop_id, external_id, name)
+       SELECT DISTINCT ON (location) gen_random_uuid(), $1, location, location FROM input
+       ON CONFLICT (shop_id, external_id) DO NOTHING RETURNING id, external_id
+     ), target AS (
+       SELECT i.*, v.id AS variant_id, COALESCE(c.id, l.id) AS location_id
+       FROM input i
+       JOIN LATERAL (SELECT id FROM variant WHERE shop_id = $1 AND inventory_item_external_id = i.item LIMIT 1) v ON true
+       LEFT JOIN created_locations c ON c.external_id = i.location
+       LEFT JOIN location l ON l.shop_id = $1 AND l.external_id = i.location
+     )
+     INSERT INTO inventory_level (shop_id, variant_id, location_id, on_hand, committed, incoming, source_updated_at, updated_at)
+     SELECT $1, variant_id, location_id, on_hand, committed, incoming, $3, now() FROM target
+     ON CONFLICT (variant_id, location_id) DO UPDATE SET
+       on_hand = EXCLUDED.on_hand, committed = EXCLUDED.committed, incoming = EXCLUDED.incoming,
+       source_updated_at = EXCLUDED.source_updated_at, updated_at = now()
+     WHERE inventory_level.source_updated_at IS NULL OR inventory_level.source_updated_at <= EXCLUDED.source_updated_at`,
+    [shopId, JSON.stringify(input), readAt],
+  );
+}
+
+/**
+ * Writes one batch of a shop's catalog as read at `readAt`, parents first. Run it inside one
+ * transaction so a failure leaves none of the batch behind.
+ */
+export async function writeCatalogBatch(tx: SqlRunner, shopId: string, readAt: Date, batch: CatalogBatch): Promise<void> {
+  const at = readAt.toISOString();
+  if (batch.locations.length > 0) await writeLocations(tx, shopId, at, batch.locations);
+  if (batch.products.length > 0) await writeProducts(tx, shopId, at, batch.products);
+  if (batch.variants.length > 0) await writeVariants(tx, shopId, at, batch.variants);
+  if (batch.levels.length > 0) await writeLevels(tx, shopId, at, batch.levels);
+}
