@@ -37,6 +37,20 @@ export function storeWebhookSecret(clientSecret: string, storeHash: string): str
   return createHmac("sha256", clientSecret).update(`lockstep-webhook:${storeHash}`).digest("base64url");
 }
 
+/**
+ * The body of BigCommerce's `POST /v3/hooks` for one scope: the per-store secret rides along as a
+ * custom header that BigCommerce echoes on every delivery, where `verifyBigCommerceDelivery` checks it.
+ */
+export function hookRegistration(clientSecret: string, storeHash: string, scope: string, destination: string) {
+  return {
+    scope,
+    destination,
+    is_active: true,
+    events_history_enabled: true,
+    headers: { [BIGCOMMERCE_SECRET_HEADER]: storeWebhookSecret(clientSecret, storeHash) },
+  };
+}
+
 function constantTimeEquals(a: string, b: string): boolean {
   const left = Buffer.from(a);
   const right = Buffer.from(b);

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { storeWebhookSecret, verifyBigCommerceDelivery, verifySignedPayloadJwt } from "../../app/webhooks/bigcommerce";
+import { readFileSync } from "node:fs";
+import { hookRegistration, storeWebhookSecret, verifyBigCommerceDelivery, verifySignedPayloadJwt } from "../../app/webhooks/bigcommerce";
+import { SHOPIFY_TOPICS } from "../../app/webhooks/normalise/shopify";
 import { parsePlatformJson } from "../../app/webhooks/json";
 import { isValidShopifyHmac, shopifyHmac, verifyShopifyDelivery } from "../../app/webhooks/shopify";
 import { signBigCommerceDelivery, signedPayloadJwt } from "../../simulators/webhooks/bigcommerce";
@@ -64,6 +66,23 @@ describe("BigCommerce Standard Webhooks", () => {
     const tampered = sign();
     reject({ ...tampered, body: tampered.body.replace('"id":1', '"id":2') });
     reject(sign({ storeSecret: storeWebhookSecret(SECRET, "otherstore") }));
+  });
+});
+
+describe("subscriptions", () => {
+  it("shopify.app.toml subscribes exactly the topics Lockstep normalises, to /webhooks/shopify", () => {
+    const toml = readFileSync(new URL("../../shopify.app.toml", import.meta.url), "utf8");
+    const declared = [...toml.matchAll(/"([a-z_]+\/[a-z_]+)"/g)].map((match) => match[1]);
+    expect([...new Set(declared)].sort()).toEqual([...SHOPIFY_TOPICS].sort());
+    expect([...toml.matchAll(/uri = "([^"]+)"/g)].map((match) => match[1])).toEqual(["/webhooks/shopify", "/webhooks/shopify"]);
+  });
+
+  it("a BigCommerce hook registered with hookRegistration carries the header its deliveries are checked against", () => {
+    const body = hookRegistration(SECRET, "abc123", "store/product/updated", "https://lockstep.example.com/webhooks/bigcommerce");
+    expect(body).toMatchObject({ scope: "store/product/updated", destination: "https://lockstep.example.com/webhooks/bigcommerce", is_active: true });
+    const delivery = signBigCommerceDelivery({ clientSecret: SECRET, storeHash: "abc123", scope: body.scope, data: { type: "product", id: 1 }, storeSecret: null });
+    const echoed = { ...delivery.headers, ...body.headers };
+    expect(verifyBigCommerceDelivery(Buffer.from(delivery.body), echoed, SECRET).storeHash).toBe("abc123");
   });
 });
 
