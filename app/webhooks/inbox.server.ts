@@ -19,12 +19,18 @@ export interface InboxOptions {
   maxBatch?: number;
   /** Flushes at once: 1 on PGlite (one connection), a few on PostgreSQL. */
   maxInFlight?: number;
+  /**
+   * A database that does not answer gets a 503 after this long, before Shopify's 5 s timeout, so the
+   * platform retries rather than counting a failure. If the write lands later, the retry is a duplicate.
+   */
+  timeoutMs?: number;
   log?: (message: string, error: unknown) => void;
 }
 
 /** The durable inbox's front door: concurrent deliveries are group-committed in one statement. */
 export function createInbox(options: InboxOptions): Inbox {
   const now = options.now ?? (() => new Date());
+  const timeoutMs = options.timeoutMs ?? 4000;
   const listeners = new Set<() => void>();
   const flush = async (deliveries: Delivery[]): Promise<StoreOutcome[]> => {
     // The same delivery twice in one batch (a fast platform retry) is stored once; the other copy is a duplicate.
@@ -55,12 +61,20 @@ export function createInbox(options: InboxOptions): Inbox {
   return {
     async store(delivery) {
       let outcome: StoreOutcome;
+      let timer: NodeJS.Timeout | undefined;
       try {
-        outcome = await group.submit(delivery);
+        outcome = await Promise.race([
+          group.submit(delivery),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`no answer from the database within ${timeoutMs} ms`)), timeoutMs);
+          }),
+        ]);
       } catch (error) {
         options.log?.("webhook inbox write failed", error);
         // Never a 200 for something not stored: a 503 makes the platform deliver it again.
         throw new LockstepError("inbox_unavailable", "The delivery could not be stored; retry later", 503);
+      } finally {
+        clearTimeout(timer);
       }
       if (outcome.kind === "stored") options.metrics.stored(now().getTime() - delivery.receivedAt.getTime());
       if (outcome.kind === "duplicate") options.metrics.duplicateDropped();

@@ -152,6 +152,17 @@ describe("retries and dead letters", () => {
   });
 });
 
+describe("a database that does not answer", () => {
+  it("gets a 503 before the platform's own timeout, never a hang", async () => {
+    const hanging = { query: () => new Promise<never>(() => undefined) };
+    const inbox = createInbox({ sql: hanging, metrics, timeoutMs: 50 });
+    const delivery = { platform: "shopify" as const, shopDomain: "retries.myshopify.com", topic: "inventory_levels/update", deliveryId: crypto.randomUUID(), payload: "{}", receivedAt: new Date() };
+    await expect(inbox.store(delivery)).rejects.toMatchObject({ status: 503, code: "inbox_unavailable" });
+    // Deliveries queued behind the stuck write get their 503 too.
+    await expect(inbox.store({ ...delivery, deliveryId: crypto.randomUUID() })).rejects.toMatchObject({ status: 503 });
+  });
+});
+
 describe("retention", () => {
   it("purges processed and skipped deliveries older than the cut-off, never dead letters or pending ones", async () => {
     const states = ["processed", "skipped", "dead", "pending"];
