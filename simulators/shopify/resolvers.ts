@@ -7,6 +7,8 @@ export interface ExecutionContext {
   /** Bulk operations read whole connections; normal queries must give a page size. */
   bulk: boolean;
   bulkDurationMs: number;
+  /** Bulk operations started by this request end FAILED. */
+  failBulk?: boolean;
   now: () => number;
   onBulkCreated: (operation: { id: number }) => void;
   bulkResultUrl: (id: number) => string;
@@ -145,14 +147,14 @@ function bulkOperationObject(context: ExecutionContext, id: number) {
   return {
     __typename: "BulkOperation",
     id: gid("BulkOperation", id),
-    status: completed ? "COMPLETED" : "RUNNING",
-    errorCode: null,
+    status: completed ? (operation.errorCode ? "FAILED" : "COMPLETED") : "RUNNING",
+    errorCode: completed ? (operation.errorCode ?? null) : null,
     createdAt: new Date(operation.createdAt).toISOString(),
     completedAt: completed ? new Date(operation.completesAt).toISOString() : null,
     objectCount: String(completed ? operation.objectCount : 0),
     rootObjectCount: String(completed ? operation.objectCount : 0),
     fileSize: completed ? String(operation.lines.join("\n").length) : null,
-    url: completed && operation.lines.length > 0 ? context.bulkResultUrl(id) : null,
+    url: completed && !operation.errorCode && operation.lines.length > 0 ? context.bulkResultUrl(id) : null,
     partialDataUrl: null,
     query: operation.query,
     type: "QUERY",
@@ -433,7 +435,15 @@ export function rootResolvers(context: ExecutionContext) {
       const { lines, objectCount } = context.runBulk(query);
       const id = newId();
       const createdAt = context.now();
-      shop.bulkOperations.set(id, { id, query, createdAt, completesAt: createdAt + context.bulkDurationMs, lines, objectCount });
+      shop.bulkOperations.set(id, {
+        id,
+        query,
+        createdAt,
+        completesAt: createdAt + context.bulkDurationMs,
+        lines,
+        objectCount,
+        ...(context.failBulk ? { errorCode: "INTERNAL_SERVER_ERROR" } : {}),
+      });
       context.onBulkCreated({ id });
       return { bulkOperation: { ...bulkOperationObject(context, id), status: "CREATED" }, userErrors: [] };
     },

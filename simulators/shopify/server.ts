@@ -24,9 +24,10 @@ const MAX_SINGLE_QUERY_COST = 1_000;
 
 /**
  * `concurrent-change`: just before the request runs, someone else (a POS sale, another app)
- * changes every inventory level of the shop by +1.
+ * changes every inventory level of the shop by +1. `bulk-failed`: a bulk operation started by the
+ * request ends FAILED (errorCode INTERNAL_SERVER_ERROR, no result file).
  */
-export type ShopifyFault = "http500" | "http429" | "drop-after-apply" | "throttle" | "concurrent-change";
+export type ShopifyFault = "http500" | "http429" | "drop-after-apply" | "throttle" | "concurrent-change" | "bulk-failed";
 
 /** Generated catalog: `products` × `variantsPerProduct` with SKUs SKU-0001-1…, `available` each. */
 export interface ShopifySeed {
@@ -124,11 +125,12 @@ export async function startShopifySimulator(options: ShopifySimulatorOptions = {
     return { lines, objectCount: lines.length };
   };
 
-  const executionContext = (shop: ShopifyShop, bulk: boolean): ExecutionContext => {
+  const executionContext = (shop: ShopifyShop, bulk: boolean, failBulk = false): ExecutionContext => {
     const context: ExecutionContext = {
       shop,
       schema,
       bulk,
+      failBulk,
       bulkDurationMs: options.bulkDurationMs ?? 0,
       now: () => clock.now(),
       onBulkCreated: () => undefined,
@@ -200,7 +202,7 @@ export async function startShopifySimulator(options: ShopifySimulatorOptions = {
         shop.emitLevelChanged(level);
       }
     }
-    const context = executionContext(shop, false);
+    const context = executionContext(shop, false, fault === "bulk-failed");
     const result = await execute({
       schema,
       document: entry.document,

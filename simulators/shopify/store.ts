@@ -79,6 +79,8 @@ export interface SimBulkOperation {
   completesAt: number;
   lines: string[];
   objectCount: number;
+  /** Set when the operation ends FAILED instead of COMPLETED. */
+  errorCode?: string;
 }
 
 let nextId = 1000;
