@@ -72,8 +72,11 @@ async function copyCatalog(deps: BackfillDeps, shop: BackfillShop, claimed: Back
   let written = 0;
   const write = async (batch: CatalogBatch) => {
     await deps.sql.transaction(async (tx) => {
+      // Ownership first: a run another one took over (it looked dead) must not write its older reading.
+      if (!(await recordBackfillBatch(tx, run, batch, now()))) {
+        throw new LockstepError("backfill_taken_over", `another backfill of ${shop.domain} took over`, 409);
+      }
       await writeCatalogBatch(tx, shop.id, readAt, batch);
-      await recordBackfillBatch(tx, run, batch, now());
     });
     written++;
   };
@@ -89,12 +92,18 @@ async function copyCatalog(deps: BackfillDeps, shop: BackfillShop, claimed: Back
     if (batchSize(batch) > 0) await write(batch);
     await finishBackfill(deps.sql, run, { state: "done" }, now());
   } catch (error) {
-    const message = error instanceof LockstepError ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error);
-    await finishBackfill(deps.sql, run, { state: "failed", error: message }, now()).catch(() => undefined);
+    await finishBackfill(deps.sql, run, { state: "failed", error: describe(error) }, now()).catch(() => undefined);
   }
   // Batches written before a failure changed stock too.
   if (written > 0) await deps.invalidate(shop.id).catch(() => undefined);
   return (await getBackfill(deps.sql, shop.id))!;
+}
+
+/** The error as staff read it: code, message and the platform's own error code when it gave one. */
+function describe(error: unknown): string {
+  if (!(error instanceof LockstepError)) return error instanceof Error ? error.message : String(error);
+  const platformCode = (error.details as { errorCode?: unknown } | undefined)?.errorCode;
+  return `${error.code}: ${error.message}${typeof platformCode === "string" ? ` (${platformCode})` : ""}`;
 }
 
 export interface PlatformAccess {

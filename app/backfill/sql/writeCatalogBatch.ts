@@ -105,6 +105,12 @@ async function writeVariants(tx: SqlRunner, shopId: string, readAt: string, rows
      WHERE i.id IS NULL`,
     [shopId, json, readAt],
   );
+  // A placeholder product an inventory webhook made for an unknown item is empty once its variant found its real product.
+  await tx.query(
+    `DELETE FROM product p WHERE p.shop_id = $1 AND p.external_id LIKE 'inventory-item:%' AND p.source_updated_at IS NULL
+       AND NOT EXISTS (SELECT 1 FROM variant v WHERE v.product_id = p.id)`,
+    [shopId],
+  );
 }
 
 async function writeLevels(tx: SqlRunner, shopId: string, readAt: string, rows: RowOf<"level">[]): Promise<void> {

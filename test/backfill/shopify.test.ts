@@ -1,0 +1,224 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type BackfillDeps, beginBackfill, runBackfill } from "../../app/backfill/backfill.server";
+import type { CatalogRow } from "../../app/backfill/catalogRows";
+import { readShopifyCatalog } from "../../app/backfill/shopify";
+import { createLimiterRegistry, type LimiterRegistry } from "../../app/outbound/limiterRegistry";
+import { createShopifyAdminClient } from "../../app/platforms/shopify/adminClient";
+import { type ShopifySimulator, startShopifySimulator } from "../../simulators/shopify/server";
+import { type ShopifyShop, gid } from "../../simulators/shopify/store";
+import { useTestDatabase } from "../helpers/database";
+import { applyWebhookEvents, type CatalogSnapshot, catalogInDatabase, countRows, createShop, sortSnapshot } from "./catalogFixture";
+
+const getDb = useTestDatabase();
+let sim: ShopifySimulator;
+const registries: LimiterRegistry[] = [];
+let shopCounter = 0;
+
+beforeAll(async () => {
+  sim = await startShopifySimulator();
+});
+
+afterAll(async () => {
+  await Promise.all(registries.map((registry) => registry.close()));
+  await sim.close();
+});
+
+/** A simulated shop with committed and incoming stock here and there, and its Lockstep shop row. */
+async function freshShop() {
+  const domain = `backfill-${++shopCounter}.myshopify.com`;
+  const shop = sim.addShop({ domain, accessToken: "shpat_backfill", seed: { products: 7, variantsPerProduct: 3, locations: ["Main", "Backroom", "Pop-up"], available: 6 } });
+  shop.placeOrder([{ sku: "SKU-0002-1", quantity: 2 }, { sku: "SKU-0005-3", quantity: 1 }]);
+  const someLevel = [...shop.levels.values()][4]!;
+  someLevel.quantities.incoming = 12;
+  const registry = createLimiterRegistry({ refillIntervalMs: 25 });
+  registries.push(registry);
+  const client = createShopifyAdminClient({ shop: domain, accessToken: "shpat_backfill", registry, endpoint: sim.endpointFor(domain) });
+  const shopId = await createShop(getDb(), "shopify", domain);
+  const invalidated: string[] = [];
+  const deps = (overrides: Partial<BackfillDeps> = {}): BackfillDeps => ({
+    sql: getDb().sql,
+    catalogOf: () => readShopifyCatalog(client, { pollIntervalMs: 1 }),
+    invalidate: async (id) => void invalidated.push(id),
+    // Small batches, so a shop of this size takes many transactions.
+    batchSize: 10,
+    ...overrides,
+  });
+  return { domain, shop, shopId, deps, invalidated };
+}
+
+/** The simulated shop's catalog in Lockstep's terms (on hand = available + committed, as the consumers store it). */
+function catalogInSimulator(shop: ShopifyShop): CatalogSnapshot {
+  return sortSnapshot({
+    locations: [...shop.locations.values()].map((location) => ({ id: gid("Location", location.id), name: location.name, active: location.isActive })),
+    products: [...shop.products.values()].map((product) => ({ id: gid("Product", product.id), title: product.title, status: "active" })),
+    variants: [...shop.variants.values()].map((variant) => ({
+      id: gid("ProductVariant", variant.id),
+      product: gid("Product", variant.productId),
+      item: gid("InventoryItem", variant.inventoryItemId),
+      sku: variant.sku,
+      title: variant.title,
+      price: Number(variant.price),
+    })),
+    levels: [...shop.levels.values()].map((level) => ({
+      item: gid("InventoryItem", level.inventoryItemId),
+      location: gid("Location", level.locationId),
+      onHand: level.quantities.available + level.quantities.committed,
+      committed: level.quantities.committed,
+      incoming: level.quantities.incoming,
+    })),
+  });
+}
+
+/** Runs `beforeLevels` when the first level row comes out of the reader: after the platform was read, before any level is written. */
+function interceptFirstLevel(rows: AsyncIterable<CatalogRow>, beforeLevels: () => Promise<void>): AsyncIterable<CatalogRow> {
+  return (async function* () {
+    let done = false;
+    for await (const row of rows) {
+      if (row.kind === "level" && !done) {
+        done = true;
+        await beforeLevels();
+      }
+      yield row;
+    }
+  })();
+}
+
+describe("Shopify backfill through bulk operations", () => {
+  it("gives a fresh shop exactly the simulator's catalog and stock, records the counts and invalidates availability", async () => {
+    const { shop, shopId, deps, invalidated } = await freshShop();
+    const record = await runBackfill(deps(), shopId);
+    expect(record).toMatchObject({ state: "done", error: null, locations: 3, products: 7, variants: 21, levels: 63 });
+    expect(record.finishedAt).toBeInstanceOf(Date);
+    expect(sortSnapshot(await catalogInDatabase(getDb().sql, shopId))).toEqual(catalogInSimulator(shop));
+    const committed = (await catalogInDatabase(getDb().sql, shopId)).levels.filter((level) => level.committed > 0);
+    expect(committed.map((level) => level.committed).sort()).toEqual([1, 2]);
+    expect(invalidated).toEqual([shopId]);
+    // Two bulk operations, side by side.
+    expect(shop.bulkOperations.size).toBe(2);
+  });
+
+  it("is idempotent: a second run leaves the same rows and takes the platform's changes since", async () => {
+    const { shop, shopId, deps } = await freshShop();
+    await runBackfill(deps(), shopId);
+    const first = await catalogInDatabase(getDb().sql, shopId);
+    expect((await runBackfill(deps(), shopId)).state).toBe("done");
+    expect(await catalogInDatabase(getDb().sql, shopId)).toEqual(first);
+
+    // A SKU moved to another variant and a price changed on the platform: the third run follows.
+    const [a, b] = [...shop.variants.values()];
+    [a!.sku, b!.sku] = [b!.sku, a!.sku];
+    a!.price = "42.50";
+    const third = await runBackfill(deps(), shopId);
+    expect(third).toMatchObject({ state: "done", variants: 21, levels: 63 });
+    expect(sortSnapshot(await catalogInDatabase(getDb().sql, shopId))).toEqual(catalogInSimulator(shop));
+  });
+
+  it("leaves alone a level a webhook changed during the backfill, and ignores a webhook older than the backfill", async () => {
+    const { shop, shopId, deps } = await freshShop();
+    const variant = [...shop.variants.values()][0]!;
+    const [main, backroom] = [...shop.locations.values()];
+    const item = gid("InventoryItem", variant.inventoryItemId);
+    const record = await runBackfill(
+      deps({
+        // The webhook lands after the platform was read (its change is newer than the read) and before the levels are written.
+        catalogOf: () =>
+          interceptFirstLevel(readShopifyCatalog(createShopifyAdminClientFor(shop), { pollIntervalMs: 1 }), () =>
+            applyWebhookEvents(getDb(), [
+              { type: "InventoryLevelChanged", shopId, occurredAt: new Date(), inventoryItemExternalId: item, locationExternalId: gid("Location", main!.id), available: 99 },
+            ]),
+          ),
+      }),
+      shopId,
+    );
+    expect(record.state).toBe("done");
+    const levels = (await catalogInDatabase(getDb().sql, shopId)).levels;
+    const at = (location: number) => levels.find((level) => level.item === item && level.location === gid("Location", location));
+    expect(at(main!.id)?.onHand).toBe(99);
+    expect(at(backroom!.id)?.onHand).toBe(shop.level(variant.inventoryItemId, backroom!.id)!.quantities.available);
+    // The webhook's placeholder for the then unknown item became the real variant: no stray product is left.
+    const expected = catalogInSimulator(shop);
+    const actual = sortSnapshot(await catalogInDatabase(getDb().sql, shopId));
+    expect(actual.products).toEqual(expected.products);
+    expect(actual.variants).toEqual(expected.variants);
+
+    // A delivery of a change older than the backfill's read arrives late: it changes nothing.
+    await applyWebhookEvents(getDb(), [
+      {
+        type: "InventoryLevelChanged",
+        shopId,
+        occurredAt: new Date(record.readAt!.getTime() - 60_000),
+        inventoryItemExternalId: item,
+        locationExternalId: gid("Location", backroom!.id),
+        available: 0,
+      },
+    ]);
+    const after = (await catalogInDatabase(getDb().sql, shopId)).levels.find((level) => level.item === item && level.location === gid("Location", backroom!.id));
+    expect(after?.onHand).toBe(shop.level(variant.inventoryItemId, backroom!.id)!.quantities.available);
+  });
+
+  it("marks the backfill failed with the platform's error when the bulk operation fails, and writes nothing", async () => {
+    const { domain, shopId, deps, invalidated } = await freshShop();
+    sim.injectFault(domain, "bulk-failed");
+    const record = await runBackfill(deps(), shopId);
+    expect(record.state).toBe("failed");
+    expect(record.error).toMatch(/^bulk_operation_failed: .*FAILED \(INTERNAL_SERVER_ERROR\)$/);
+    expect(record.finishedAt).toBeInstanceOf(Date);
+    expect(await countRows(getDb().sql, shopId)).toEqual({ location: 0, product: 0, variant: 0, inventory_level: 0 });
+    expect(invalidated).toEqual([]);
+    // Once the platform recovers, running it again completes.
+    expect((await runBackfill(deps(), shopId)).state).toBe("done");
+  });
+
+  it("a batch that fails to write leaves none of its rows: what is stored is exactly the batches before it", async () => {
+    const { shop, shopId, deps, invalidated } = await freshShop();
+    // A price the column cannot hold, far enough in that earlier batches were written.
+    [...shop.variants.values()][12]!.price = "99999999999999999999";
+    const record = await runBackfill(deps(), shopId);
+    expect(record.state).toBe("failed");
+    expect(record.error).toMatch(/numeric/i);
+    const stored = await countRows(getDb().sql, shopId);
+    expect(stored).toEqual({ location: record.locations, product: record.products, variant: record.variants, inventory_level: record.levels });
+    const written = record.locations + record.products + record.variants + record.levels;
+    expect(written).toBeGreaterThan(0);
+    expect(written % 10).toBe(0);
+    expect(record.variants).toBeLessThan(13);
+    expect(invalidated).toEqual([shopId]);
+  });
+
+  it("runs one backfill per shop at a time (409), and takes over one that stopped moving", async () => {
+    const { shopId, deps } = await freshShop();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const blocked = deps({
+      catalogOf: () =>
+        (async function* (): AsyncGenerator<CatalogRow> {
+          await gate;
+          yield { kind: "location", externalId: "gid://shopify/Location/1", name: "Late", active: true };
+        })(),
+    });
+    const first = await beginBackfill(blocked, shopId);
+    expect(first.record.state).toBe("running");
+    await expect(beginBackfill(deps(), shopId)).rejects.toMatchObject({ code: "backfill_running", status: 409 });
+    // A process that died leaves a running row behind; past the abandonment time a new run takes it.
+    const later = new Date(Date.now() + 16 * 60_000);
+    const takeover = await beginBackfill(deps({ now: () => later }), shopId);
+    expect((await takeover.finished).state).toBe("done");
+    release();
+    // The abandoned run waking up late writes nothing and leaves the row of the run that took over as it was.
+    const finished = await first.finished;
+    expect(finished).toMatchObject({ state: "done", startedAt: later, error: null });
+    expect((await catalogInDatabase(getDb().sql, shopId)).locations.map((location) => location.name)).not.toContain("Late");
+    await expect(beginBackfill(deps(), shopId)).resolves.toBeDefined();
+  });
+
+  it("refuses an unknown shop with 404", async () => {
+    const { deps } = await freshShop();
+    await expect(beginBackfill(deps(), "00000000-0000-0000-0000-000000000000")).rejects.toMatchObject({ code: "shop_not_found", status: 404 });
+  });
+});
+
+function createShopifyAdminClientFor(shop: ShopifyShop) {
+  const registry = createLimiterRegistry({ refillIntervalMs: 25 });
+  registries.push(registry);
+  return createShopifyAdminClient({ shop: shop.domain, accessToken: shop.accessToken, registry, endpoint: sim.endpointFor(shop.domain) });
+}
