@@ -46,6 +46,8 @@ export type DestinationFault = "http429" | "http503" | "http500" | "http400" | "
 export interface DestinationSimulator {
   url: string;
   received: ReceivedRequest[];
+  /** When each 429 was answered. */
+  throttledAt: number[];
   stats(): DestinationStats;
   /** While down, every request gets 503 (a destination that keeps failing). */
   setDown(down: boolean): void;
@@ -69,6 +71,7 @@ export async function startDestinationSimulator(options: DestinationSimulatorOpt
   let down = false;
   const faults: DestinationFault[] = [];
   const received: ReceivedRequest[] = [];
+  const throttledAt: number[] = [];
   const acceptedKeys = new Map<string, unknown>();
   const stats: DestinationStats = { requests: 0, accepted: 0, tooManyRequests: 0, failed: 0, duplicates: 0 };
 
@@ -85,6 +88,7 @@ export async function startDestinationSimulator(options: DestinationSimulatorOpt
     }
     if (bucket && !bucket.tryTake(1)) {
       stats.tooManyRequests++;
+      throttledAt.push(clock.now());
       return sendJson(response, 429, { error: { code: "rate_limited", message: "slow down" } }, { "retry-after": String(limits?.retryAfterSeconds ?? 1) });
     }
     if (options.latencyMs) await new Promise((resolve) => setTimeout(resolve, options.latencyMs));
@@ -125,6 +129,7 @@ export async function startDestinationSimulator(options: DestinationSimulatorOpt
   return {
     url: running.url,
     received,
+    throttledAt,
     stats: () => ({ ...stats }),
     setDown: (value) => {
       down = value;

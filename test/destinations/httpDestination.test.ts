@@ -32,8 +32,9 @@ const config = (sim: DestinationSimulator, overrides: Partial<DestinationConfig>
   id: `erp-${simulators.length}-${Math.random().toString(36).slice(2)}`,
   kind: "erp",
   baseUrl: sim.url,
-  ratePerSecond: 40,
-  burst: 4,
+  // Headroom below the simulated ERP's 50/s and burst 5: network jitter can bunch arrivals.
+  ratePerSecond: 30,
+  burst: 3,
   concurrency: 2,
   ...overrides,
 });

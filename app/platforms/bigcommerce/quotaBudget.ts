@@ -107,8 +107,21 @@ export class BigCommerceQuotaBudget {
       this.windowLowestLeft = quota.requestsLeft;
       this.othersCounted = 0;
       this.sentBase = await this.sent();
-      const current = (await this.limiter.currentReservoir()) ?? 0;
-      await this.limiter.incrementReservoir(quota.requestsLeft - current);
+      // Normally only the probe is out; anything else in flight may not be counted yet. Clustered,
+      // another process's request may also have been counted after this figure and be done
+      // already: up to maxConcurrent - 1 of them, so that many are held back.
+      const [running, reservoir] = await Promise.all([this.limiter.running(), this.limiter.currentReservoir()]);
+      const uncounted = this.clustered ? this.maxConcurrent - 1 : Math.max(0, running - 1);
+      const allowance = Math.max(0, quota.requestsLeft - uncounted);
+      const current = reservoir ?? 0;
+      if (current <= 0) {
+        // Empty: nothing can start meanwhile, and a value (not a difference) cannot add up with
+        // another process doing the same.
+        await this.limiter.updateSettings({ reservoir: allowance });
+      } else if (allowance < current) {
+        // Already refilled (clustered: another process saw this window first): only ever lower.
+        await this.limiter.incrementReservoir(allowance - current);
+      }
     } else {
       this.windowLowestLeft = Math.min(this.windowLowestLeft, quota.requestsLeft);
       // Everything counted since the window opened, minus what we sent: spent by others, at least.
@@ -147,9 +160,10 @@ export class BigCommerceQuotaBudget {
     const delay = Math.max(0, this.windowEndsAt - this.clock.now()) + this.resetSlackMs;
     this.resetTimer = setTimeout(() => {
       this.resetTimer = undefined;
-      // One probe: its answer tells the new window's allowance, and with the reservoir empty
-      // meanwhile nothing can start while that answer is applied.
-      void this.limiter.updateSettings({ reservoir: 1 });
+      // One probe: its answer tells the new window's allowance. A reservoir above zero was
+      // already refilled (clustered, by another process that saw the new window first); one
+      // below zero only means more was taken off than there was, which is the same as empty.
+      void this.limiter.currentReservoir().then((current) => ((current ?? 0) > 0 ? undefined : this.limiter.updateSettings({ reservoir: 1 })));
     }, delay);
     this.resetTimer.unref();
   }

@@ -113,8 +113,11 @@ export class ShopifyCostBudget {
     let target = current + ownWeight - (actualCost ?? 0);
     // Never believe in more than Shopify says is there. Answers can be processed out of order, so
     // an older (higher) figure cannot raise the reservoir; only when this is the one answer in hand
-    // and nothing else is in flight is the figure exact, and the reservoir may rise to it.
-    if (target > bound || (othersInFlight === 0 && this.answeredWeight === ownWeight)) target = bound;
+    // and nothing else is in flight is the figure exact, and the reservoir may rise to it. Not when
+    // clustered: another process's request may have been charged after this figure and be done
+    // (and Redis credits the restore exactly, so there is no drift to catch up).
+    const exact = !this.registry.clustered && othersInFlight === 0 && this.answeredWeight === ownWeight;
+    if (target > bound || exact) target = bound;
     // Adjusting by a difference (not setting a value) stays right if a job starts meanwhile.
     const delta = Math.max(0, target) - current;
     if (delta !== 0) await this.limiter.incrementReservoir(delta);
