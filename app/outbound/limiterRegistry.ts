@@ -53,11 +53,9 @@ export interface LimiterRegistry {
   settleRefill(limiter: Bottleneck): Promise<void>;
   /** Stops every limiter's timers and closes the Redis connection. */
   close(): Promise<void>;
-  /** Deletes this registry's state from Redis (tests and benchmarks). */
-  clearSharedState(): Promise<void>;
 }
 
-export function limiterName(prefix: string, key: LimiterKey): string {
+function limiterName(prefix: string, key: LimiterKey): string {
   return `${prefix}:${key.kind}:${key.id}`;
 }
 
@@ -115,9 +113,9 @@ export function createLimiterRegistry(options: LimiterRegistryOptions = {}): Lim
                 // State of an idle store expires on its own instead of piling up in Redis.
                 timeout: 15 * 60_000,
                 clearDatastore: false,
-                // Waiting jobs are re-checked this often (refills are credited by time anyway).
-                heartbeatInterval: intervalMs,
-                ...(refill ? clusteredRefill(refill) : {}),
+                // A refilling limiter re-checks its waiting jobs as often as it refills; others are
+                // woken by the changes their budget makes.
+                ...(refill ? { heartbeatInterval: intervalMs, ...clusteredRefill(refill) } : {}),
               }
             : {}),
         });
@@ -148,11 +146,6 @@ export function createLimiterRegistry(options: LimiterRegistryOptions = {}): Lim
       await Promise.all(all.map((limiter) => limiter.disconnect(false)));
       if (connection) await connection.disconnect(false);
       if (redis && redis.status !== "end") redis.disconnect();
-    },
-    async clearSharedState() {
-      if (!redis) return;
-      const keys = await redis.keys(`b_${prefix}:*`);
-      if (keys.length > 0) await redis.del(...keys);
     },
   };
 }

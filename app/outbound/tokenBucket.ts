@@ -15,7 +15,7 @@ export class TokenBucket {
   private updatedAt: number;
 
   constructor(
-    private settings: TokenBucketSettings,
+    private readonly settings: TokenBucketSettings,
     private readonly clock: Pick<Clock, "now">,
   ) {
     this.level = settings.capacity;
@@ -55,12 +55,6 @@ export class TokenBucket {
     if (amount <= this.level) return 0;
     if (this.settings.refillPerSecond <= 0) return Number.POSITIVE_INFINITY;
     return Math.ceil(((amount - this.level) / this.settings.refillPerSecond) * 1000);
-  }
-
-  reconfigure(settings: TokenBucketSettings): void {
-    this.refill();
-    this.settings = settings;
-    this.level = Math.min(this.level, settings.capacity);
   }
 
   private refill(): void {

@@ -10,7 +10,6 @@ export interface ExecutionContext {
   /** Bulk operations started by this request end FAILED. */
   failBulk?: boolean;
   now: () => number;
-  onBulkCreated: (operation: { id: number }) => void;
   bulkResultUrl: (id: number) => string;
   runBulk: (query: string) => { lines: string[]; objectCount: number };
 }
@@ -444,7 +443,6 @@ export function rootResolvers(context: ExecutionContext) {
         objectCount,
         ...(context.failBulk ? { errorCode: "INTERNAL_SERVER_ERROR" } : {}),
       });
-      context.onBulkCreated({ id });
       return { bulkOperation: { ...bulkOperationObject(context, id), status: "CREATED" }, userErrors: [] };
     },
   };

@@ -133,7 +133,6 @@ export async function startShopifySimulator(options: ShopifySimulatorOptions = {
       failBulk,
       bulkDurationMs: options.bulkDurationMs ?? 0,
       now: () => clock.now(),
-      onBulkCreated: () => undefined,
       bulkResultUrl: (id) => `${baseUrl}/bulk/${encodeURIComponent(shop.domain)}/${id}.jsonl`,
       runBulk: (query) => runBulk(shop)(query),
     };

@@ -30,10 +30,6 @@ export class ManualClock implements Clock {
     // Let the continuations of the resolved sleeps run.
     for (let i = 0; i < 10; i++) await Promise.resolve();
   }
-
-  pendingSleeps(): number {
-    return this.waiters.length;
-  }
 }
 
 /** Real time for the limiter, but retries do not actually wait: each wait is only recorded. */
