@@ -3,7 +3,7 @@ import { stockServicesFor } from "./inventory/services.server";
 import { subscribeToPlatformEvents } from "./reservations/orderEvents.server";
 import { startReservationSweeper } from "./reservations/sweeper.server";
 import { log } from "./observability/log";
-import { refreshCheckoutClocksFor } from "./storefront/wiring.server";
+import { checkoutMetafieldSync, refreshCheckoutClocksFor } from "./storefront/wiring.server";
 import { startWebhookWorkers } from "./webhooks/workers.server";
 
 /** Stops a piece of background work and resolves once it has let go of the database. */
@@ -14,19 +14,31 @@ export type StopWork = () => Promise<void>;
  * flushers). In the embedded mode it all runs inside the app process; with PostgreSQL the
  * same work can also run in separate `npm run worker` processes.
  */
-export async function startBackgroundWork(context: AppContext): Promise<StopWork[]> {
+export async function startBackgroundWork(context: AppContext, options: { webhookWorkers?: number; onListening?: () => void } = {}): Promise<StopWork[]> {
   const stops: StopWork[] = [];
-  stops.push(startWebhookWorkers(context));
-  const stock = stockServicesFor(context);
+  // Subscribers first: whichever process applies an event also commits reservations and invalidates caches.
+  const stock = processStockServices(context);
   const unsubscribe = subscribeToPlatformEvents({ db: context.db, ...stock });
   const stopSweeper = startReservationSweeper(stock.reservations, { intervalMs: context.config.reservationSweepSeconds * 1000 });
+  stops.push(startWebhookWorkers(context, { count: options.webhookWorkers, onListening: options.onListening }));
+  stops.push(startCheckoutClock(context));
+  // Stopped in reverse: the workers finish their rows before the subscribers and the cache go.
   stops.push(async () => {
     unsubscribe();
     await stopSweeper();
     await stock.close();
   });
-  stops.push(startCheckoutClock(context));
   return stops;
+}
+
+/** The process's stock services; every availability change also refreshes the checkout Function's metafield. */
+export function processStockServices(context: AppContext) {
+  return stockServicesFor(context, { wrapAvailability: checkoutMetafieldSync(context) });
+}
+
+/** Stops background work in order: the webhook workers first, the services they use last. */
+export async function stopInOrder(stops: StopWork[]): Promise<void> {
+  for (const stop of stops) await stop();
 }
 
 // The checkout Function has no clock: Lockstep's heartbeat (valid 180 s) tells it whether the

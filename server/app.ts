@@ -5,13 +5,11 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { ServerBuild } from "@remix-run/node";
 import type { Config } from "../app/config/config.server";
-import { startBackgroundWork } from "../app/background.server";
+import { processStockServices, startBackgroundWork, stopInOrder } from "../app/background.server";
 import { type AppContext, setAppContext } from "../app/context.server";
 import { type Database, openDatabase } from "../app/db/database.server";
 import { applyMigrations, readMigrations } from "../app/db/migrations.server";
 import { createEdgeRouter } from "../app/http/edges.server";
-import { stockServicesFor } from "../app/inventory/services.server";
-import { checkoutMetafieldSync } from "../app/storefront/wiring.server";
 import { createRemixListener } from "../app/http/remixAdapter.server";
 import { sendError, sendJson } from "../app/http/respond.server";
 import { createStaticFiles } from "../app/http/staticFiles.server";
@@ -52,7 +50,7 @@ export async function startLockstep(options: StartOptions): Promise<RunningLocks
     const context: AppContext = { config, db, startedAt: new Date() };
     setAppContext(context);
     // Every availability change also refreshes the checkout Function's metafield (shops with an offline session).
-    stockServicesFor(context, { wrapAvailability: checkoutMetafieldSync(context) });
+    processStockServices(context);
     await options.beforeListen?.(context);
 
     const edges = createEdgeRouter(context, migrations);
@@ -81,7 +79,7 @@ export async function startLockstep(options: StartOptions): Promise<RunningLocks
             server.close(() => resolve());
             server.closeAllConnections();
           });
-          await Promise.all(stopBackground.map((stop) => stop()));
+          await stopInOrder(stopBackground);
           setAppContext(undefined);
           if (ownsDb) await db.close();
         })();

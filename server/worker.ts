@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import type { Database } from "../app/db/database.server";
 import { listDeadLetters } from "../app/webhooks/sql/listDeadLetters";
 import { replayDeadLetters, type ReplaySelection } from "../app/webhooks/sql/replayDeadLetters";
-import { startWebhookWorkers } from "../app/webhooks/workers.server";
+import { startBackgroundWork, stopInOrder } from "../app/background.server";
 
 async function selectionFrom(db: Database, args: string[]): Promise<{ selection: ReplaySelection; by?: string; reason?: string }> {
   const { values } = parseArgs({
@@ -90,7 +90,9 @@ async function main(): Promise<void> {
   }
   const context: AppContext = { config, db, startedAt: new Date() };
   const loops = Math.max(1, config.webhooks.workers);
-  const stop = startWebhookWorkers(context, { count: loops, onListening: () => console.log("Listening for new deliveries (LISTEN/NOTIFY)") });
+  // The same background work as a web process: what applies an event must also commit reservations,
+  // invalidate caches (shared through Redis) and refresh the checkout metafields.
+  const stops = await startBackgroundWork(context, { webhookWorkers: loops, onListening: () => console.log("Listening for new deliveries (LISTEN/NOTIFY)") });
   console.log(`Lockstep worker ${process.pid}: ${loops} webhook worker loop(s) on PostgreSQL`);
 
   let stopping = false;
@@ -98,7 +100,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log(`${signal}: finishing the rows in hand`);
-    stop()
+    stopInOrder(stops)
       .then(() => db.close())
       .then(
         () => process.exit(0),
