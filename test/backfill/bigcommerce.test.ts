@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type BackfillDeps, runBackfill } from "../../app/backfill/backfill.server";
+import { readBigCommerceCatalog } from "../../app/backfill/bigcommerce";
+import type { CatalogRow } from "../../app/backfill/catalogRows";
+import { createLimiterRegistry, type LimiterRegistry } from "../../app/outbound/limiterRegistry";
+import { type BigCommerceClient, createBigCommerceClient } from "../../app/platforms/bigcommerce/client";
+import { type BigCommerceSimulator, type BigCommerceStore, startBigCommerceSimulator } from "../../simulators/bigcommerce/server";
+import { useTestDatabase } from "../helpers/database";
+import { applyWebhookEvents, type CatalogSnapshot, catalogInDatabase, createShop, sortSnapshot } from "./catalogFixture";
+
+const getDb = useTestDatabase();
+let sim: BigCommerceSimulator;
+const registries: LimiterRegistry[] = [];
+const clients: BigCommerceClient[] = [];
+let storeCounter = 0;
+
+beforeAll(async () => {
+  sim = await startBigCommerceSimulator();
+});
+
+afterAll(async () => {
+  for (const client of clients) client.close();
+  await Promise.all(registries.map((registry) => registry.close()));
+  await sim.close();
+});
+
+async function freshStore() {
+  const storeHash = `bfstore${++storeCounter}`;
+  const store = sim.addStore({ storeHash, accessToken: "bc_backfill", seed: { products: 9, variantsPerProduct: 2, onHand: 5, locations: ["Warehouse", "Shop floor"] } });
+  [...store.inventory.values()][3]!.onHand = 17;
+  const registry = createLimiterRegistry();
+  registries.push(registry);
+  const client = createBigCommerceClient({ storeHash, accessToken: "bc_backfill", registry, baseUrl: sim.url });
+  clients.push(client);
+  const shopId = await createShop(getDb(), "bigcommerce", `stores/${storeHash}`);
+  const invalidated: string[] = [];
+  const deps = (overrides: Partial<BackfillDeps> = {}): BackfillDeps => ({
+    sql: getDb().sql,
+    // Pages of 4 products: the catalog takes several requests, as a real one does.
+    catalogOf: () => readBigCommerceCatalog(client, 4),
+    invalidate: async (id) => void invalidated.push(id),
+    batchSize: 8,
+    ...overrides,
+  });
+  return { store, client, shopId, deps, invalidated };
+}
+
+function catalogInSimulator(store: BigCommerceStore): CatalogSnapshot {
+  return sortSnapshot({
+    locations: [...store.locations.values()].map((location) => ({ id: String(location.id), name: location.label, active: true })),
+    products: [...store.products.values()].map((product) => ({ id: String(product.id), title: product.name, status: "active" })),
+    variants: [...store.variants.values()].map((variant) => ({
+      id: String(variant.id),
+      product: String(variant.product_id),
+      item: String(variant.id),
+      sku: variant.sku,
+      title: variant.sku,
+      price: variant.price,
+    })),
+    levels: [...store.inventory.entries()].map(([key, level]) => {
+      const [variantId, locationId] = key.split("@");
+      return { item: variantId!, location: locationId!, onHand: level.onHand, committed: 0, incoming: 0 };
+    }),
+  });
+}
+
+describe("BigCommerce backfill through the throttled REST client", () => {
+  it("gives a fresh store exactly the simulator's catalog and stock, paged, and invalidates availability", async () => {
+    const { store, shopId, deps, invalidated } = await freshStore();
+    const record = await runBackfill(deps(), shopId);
+    expect(record).toMatchObject({ state: "done", error: null, locations: 2, products: 9, variants: 18, levels: 36 });
+    expect(sortSnapshot(await catalogInDatabase(getDb().sql, shopId))).toEqual(catalogInSimulator(store));
+    expect(invalidated).toEqual([shopId]);
+  });
+
+  it("is idempotent, and a second run takes the store's changes since", async () => {
+    const { store, shopId, deps } = await freshStore();
+    await runBackfill(deps(), shopId);
+    const first = await catalogInDatabase(getDb().sql, shopId);
+    await runBackfill(deps(), shopId);
+    expect(await catalogInDatabase(getDb().sql, shopId)).toEqual(first);
+    [...store.inventory.values()][0]!.onHand = 1;
+    [...store.variants.values()][1]!.price = 77;
+    expect((await runBackfill(deps(), shopId)).state).toBe("done");
+    expect(sortSnapshot(await catalogInDatabase(getDb().sql, shopId))).toEqual(catalogInSimulator(store));
+  });
+
+  it("leaves alone a level a webhook changed while the backfill was reading", async () => {
+    const { store, client, shopId, deps } = await freshStore();
+    const variant = [...store.variants.values()][0]!;
+    const location = [...store.locations.values()][1]!;
+    const rows = async function* (): AsyncGenerator<CatalogRow> {
+      let applied = false;
+      for await (const row of readBigCommerceCatalog(client, 4)) {
+        if (row.kind === "level" && !applied) {
+          applied = true;
+          await applyWebhookEvents(getDb(), [
+            { type: "InventoryLevelChanged", shopId, occurredAt: new Date(), inventoryItemExternalId: String(variant.id), locationExternalId: String(location.id), onHand: 40 },
+          ]);
+        }
+        yield row;
+      }
+    };
+    expect((await runBackfill(deps({ catalogOf: rows }), shopId)).state).toBe("done");
+    const levels = (await catalogInDatabase(getDb().sql, shopId)).levels;
+    expect(levels.find((level) => level.item === String(variant.id) && level.location === String(location.id))?.onHand).toBe(40);
+    const others = levels.filter((level) => !(level.item === String(variant.id) && level.location === String(location.id)));
+    expect(others).toEqual(catalogInSimulator(store).levels.filter((level) => !(level.item === String(variant.id) && level.location === String(location.id))));
+  });
+});

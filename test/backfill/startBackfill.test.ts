@@ -1,0 +1,62 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getBackfill, startBackfill } from "../../app/backfill/backfill.server";
+import { loadConfig } from "../../app/config/config.server";
+import type { AppContext } from "../../app/context.server";
+import { stockServicesFor } from "../../app/inventory/services.server";
+import { closeOutboundRegistry } from "../../app/outbound/registry.server";
+import { forgetPlatformClients } from "../../app/platforms/clients.server";
+import { type ShopifySimulator, startShopifySimulator } from "../../simulators/shopify/server";
+import { useTestDatabase } from "../helpers/database";
+import { countRows, createShop } from "./catalogFixture";
+
+const getDb = useTestDatabase();
+let sim: ShopifySimulator;
+let context: AppContext;
+
+beforeAll(async () => {
+  sim = await startShopifySimulator();
+  context = { config: loadConfig({ SHOPIFY_ADMIN_API_BASE_URL: sim.url }), db: getDb(), startedAt: new Date() };
+});
+
+afterAll(async () => {
+  await stockServicesFor(context).close();
+  forgetPlatformClients();
+  await closeOutboundRegistry();
+  await sim.close();
+});
+
+describe("startBackfill in a running process", () => {
+  it("reads the shop through its offline session's token, and the shop's cached availability follows the new stock at once", async () => {
+    const domain = "installed-now.myshopify.com";
+    sim.addShop({ domain, accessToken: "shpat_offline", seed: { products: 2, variantsPerProduct: 2, available: 3 } });
+    const shopId = await createShop(getDb(), "shopify", domain);
+    await getDb().sql.query(`INSERT INTO session (id, shop, state, is_online, access_token) VALUES ($1, $2, '', false, 'shpat_offline')`, [`offline_${domain}`, domain]);
+    const availability = stockServicesFor(context).availability;
+    // Cached before the backfill: the SKU is unknown.
+    const before = await availability.bySku(shopId, ["SKU-0001-1"]);
+    expect(before[0]?.available ?? 0).toBe(0);
+
+    const started = await startBackfill(context, shopId);
+    expect(started.record.state).toBe("running");
+    expect((await getBackfill(getDb().sql, shopId))?.state).toBe("running");
+    const finished = await started.finished;
+    expect(finished).toMatchObject({ state: "done", products: 2, variants: 4, levels: 4 });
+    expect(await countRows(getDb().sql, shopId)).toEqual({ location: 1, product: 2, variant: 4, inventory_level: 4 });
+    expect((await availability.bySku(shopId, ["SKU-0001-1"]))[0]?.available).toBe(3);
+  });
+
+  it("fails with no_access_token when the shop has no offline session, naming the shop", async () => {
+    const domain = "no-session.myshopify.com";
+    sim.addShop({ domain, seed: { products: 1 } });
+    const shopId = await createShop(getDb(), "shopify", domain);
+    const finished = await (await startBackfill(context, shopId)).finished;
+    expect(finished.state).toBe("failed");
+    expect(finished.error).toBe(`no_access_token: no offline session for ${domain}: install the app again`);
+  });
+
+  it("fails with no_access_token for a BigCommerce store when no token is given", async () => {
+    const shopId = await createShop(getDb(), "bigcommerce", "stores/notoken");
+    const finished = await (await startBackfill(context, shopId)).finished;
+    expect(finished).toMatchObject({ state: "failed", error: "no_access_token: no API token for BigCommerce store notoken" });
+  });
+});
