@@ -3,6 +3,8 @@ import { stockServicesFor } from "./inventory/services.server";
 import { subscribeToPlatformEvents } from "./reservations/orderEvents.server";
 import { startReservationSweeper } from "./reservations/sweeper.server";
 import { log } from "./observability/log";
+import { closeOutboundRegistry } from "./outbound/registry.server";
+import { forgetPlatformClients } from "./platforms/clients.server";
 import { checkoutMetafieldSync, refreshCheckoutClocksFor } from "./storefront/wiring.server";
 import { startWebhookWorkers } from "./webhooks/workers.server";
 
@@ -27,6 +29,9 @@ export async function startBackgroundWork(context: AppContext, options: { webhoo
     unsubscribe();
     await stopSweeper();
     await stock.close();
+    // Limiter timers and their Redis connection go last: nothing calls out any more.
+    forgetPlatformClients();
+    await closeOutboundRegistry();
   });
   return stops;
 }

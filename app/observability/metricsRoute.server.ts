@@ -4,6 +4,8 @@ import type { AppContext } from "../context.server";
 import type { Router } from "../http/router.server";
 import { type LatencyHistogram, webhookMetrics } from "../webhooks/metrics";
 import { getInboxLag } from "../webhooks/sql/getInboxLag";
+import { writeOutboundMetrics } from "../outbound/prometheusMetrics";
+import { outboundRegistry } from "../outbound/registry.server";
 import { PrometheusText } from "./prometheus";
 
 /** `GET /metrics` in Prometheus' format; asks for `Authorization: Bearer $METRICS_TOKEN` when one is set. */
@@ -67,6 +69,8 @@ export async function collectMetrics(context: AppContext): Promise<PrometheusTex
   } catch {
     text.gauge("lockstep_database_up", "1 when the database answered this scrape", [{ value: 0 }]);
   }
+
+  writeOutboundMetrics(text, outboundRegistry(context.config).metrics.snapshot());
 
   const memory = process.memoryUsage();
   text

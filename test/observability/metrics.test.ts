@@ -15,6 +15,7 @@ describe("GET /metrics", () => {
     expect(body).toMatch(/^lockstep_inbox_unprocessed 0$/m);
     expect(body).toMatch(/^lockstep_database_up 1$/m);
     expect(body).toMatch(/^lockstep_webhook_stage_seconds_bucket\{stage="received_to_stored",le="\+Inf"\} \d+$/m);
+    expect(body).toContain("# TYPE lockstep_outbound_requests_total counter");
   });
 
   it("asks for the metrics token when one is configured", async () => {
