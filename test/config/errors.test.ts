@@ -6,7 +6,7 @@ describe("LockstepError", () => {
     const fromOtherCopy = Object.assign(new Error("x"), { [Symbol.for("lockstep.LockstepError")]: true, code: "c", status: 409 });
     expect(fromOtherCopy instanceof LockstepError).toBe(true);
     expect(new Error("plain") instanceof LockstepError).toBe(false);
-    expect(null instanceof LockstepError).toBe(false);
+    expect((null as unknown) instanceof LockstepError).toBe(false);
   });
 
   it("becomes the JSON error body with its details", () => {
