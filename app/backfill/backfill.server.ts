@@ -1,6 +1,6 @@
 import { LockstepError } from "../config/errors";
 import type { AppContext } from "../context.server";
-import type { Sql } from "../db/database.server";
+import type { Sql, SqlRunner } from "../db/database.server";
 import { stockServicesFor } from "../inventory/services.server";
 import { bigCommerceClientFor, shopifyAdminClientFor } from "../platforms/clients.server";
 import { readBigCommerceCatalog } from "./bigcommerce";
@@ -11,6 +11,7 @@ import { claimBackfill } from "./sql/claimBackfill";
 import { finishBackfill } from "./sql/finishBackfill";
 import { getBackfill } from "./sql/getBackfill";
 import { recordBackfillBatch } from "./sql/recordBackfillBatch";
+import { retireUnlistedRows } from "./sql/retireUnlistedRows";
 import { writeCatalogBatch } from "./sql/writeCatalogBatch";
 
 export type { BackfillRecord } from "./sql/backfillRow";
@@ -69,16 +70,19 @@ async function copyCatalog(deps: BackfillDeps, shop: BackfillShop, claimed: Back
   // changed after it keep the webhook's numbers.
   const readAt = claimed.readAt ?? claimed.startedAt;
   const limit = deps.batchSize ?? 500;
-  let written = 0;
+  let changedStock = false;
+  // Every transaction checks ownership first: a run another one took over (it looked dead) must not write its older reading.
+  const owned = async (tx: SqlRunner, batch: CatalogBatch) => {
+    if (!(await recordBackfillBatch(tx, run, batch, now()))) {
+      throw new LockstepError("backfill_taken_over", `another backfill of ${shop.domain} took over`, 409);
+    }
+  };
   const write = async (batch: CatalogBatch) => {
     await deps.sql.transaction(async (tx) => {
-      // Ownership first: a run another one took over (it looked dead) must not write its older reading.
-      if (!(await recordBackfillBatch(tx, run, batch, now()))) {
-        throw new LockstepError("backfill_taken_over", `another backfill of ${shop.domain} took over`, 409);
-      }
+      await owned(tx, batch);
       await writeCatalogBatch(tx, shop.id, readAt, batch);
     });
-    written++;
+    changedStock = true;
   };
   try {
     let batch = emptyBatch();
@@ -90,12 +94,18 @@ async function copyCatalog(deps: BackfillDeps, shop: BackfillShop, claimed: Back
       }
     }
     if (batchSize(batch) > 0) await write(batch);
+    // Only a complete reading says what the platform no longer has.
+    await deps.sql.transaction(async (tx) => {
+      await owned(tx, emptyBatch());
+      await retireUnlistedRows(tx, shop.id, readAt);
+    });
+    changedStock = true;
     await finishBackfill(deps.sql, run, { state: "done" }, now());
   } catch (error) {
     await finishBackfill(deps.sql, run, { state: "failed", error: describe(error) }, now()).catch(() => undefined);
   }
   // Batches written before a failure changed stock too.
-  if (written > 0) await deps.invalidate(shop.id).catch(() => undefined);
+  if (changedStock) await deps.invalidate(shop.id).catch(() => undefined);
   return (await getBackfill(deps.sql, shop.id))!;
 }
 

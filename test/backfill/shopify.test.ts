@@ -208,7 +208,33 @@ describe("Shopify backfill through bulk operations", () => {
     const finished = await first.finished;
     expect(finished).toMatchObject({ state: "done", startedAt: later, error: null });
     expect((await catalogInDatabase(getDb().sql, shopId)).locations.map((location) => location.name)).not.toContain("Late");
-    await expect(beginBackfill(deps(), shopId)).resolves.toBeDefined();
+    const again = await beginBackfill(deps({ now: () => new Date(later.getTime() + 60_000) }), shopId);
+    expect((await again.finished).state).toBe("done");
+  });
+
+  it("a re-run retires what the platform no longer lists: the product as deleted, its stock at zero", async () => {
+    const { shop, shopId, deps } = await freshShop();
+    await runBackfill(deps(), shopId);
+    const gone = [...shop.products.values()][2]!;
+    for (const variantId of gone.variantIds) {
+      const variant = shop.variants.get(variantId)!;
+      for (const location of shop.locations.keys()) shop.levels.delete(`${variant.inventoryItemId}@${location}`);
+      shop.variantByItem.delete(variant.inventoryItemId);
+      shop.variants.delete(variantId);
+    }
+    shop.products.delete(gone.id);
+    expect((await runBackfill(deps(), shopId)).state).toBe("done");
+    const stored = await catalogInDatabase(getDb().sql, shopId);
+    expect(stored.products.find((product) => product.id === gid("Product", gone.id))?.status).toBe("deleted");
+    const goneItems = new Set(stored.variants.filter((variant) => variant.product === gid("Product", gone.id)).map((variant) => variant.item));
+    expect(goneItems.size).toBe(3);
+    const goneLevels = stored.levels.filter((level) => goneItems.has(level.item));
+    expect(goneLevels).toHaveLength(9);
+    expect(goneLevels.every((level) => level.onHand === 0 && level.committed === 0)).toBe(true);
+    // Everything else is as the platform has it.
+    const listed = catalogInSimulator(shop);
+    expect(sortSnapshot({ ...stored, levels: stored.levels.filter((level) => !goneItems.has(level.item)) }).levels).toEqual(listed.levels);
+    expect(stored.products.filter((product) => product.status !== "deleted")).toEqual(sortSnapshot(listed).products);
   });
 
   it("refuses an unknown shop with 404", async () => {
