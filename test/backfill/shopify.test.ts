@@ -237,6 +237,36 @@ describe("Shopify backfill through bulk operations", () => {
     expect(stored.products.filter((product) => product.status !== "deleted")).toEqual(sortSnapshot(listed).products);
   });
 
+  it("streams the result file: the first batches are in the database while the rest of the file has not arrived", async () => {
+    const { domain, shop, shopId, deps } = await freshShop();
+    const client = createShopifyAdminClientFor(shop);
+    let heldBack = 0;
+    // Hands the catalog file over line by line and stops halfway until batches were written: a
+    // reader that waited for the whole file would never see the second half.
+    const trickle: typeof fetch = async (input) => {
+      const lines = (await (await fetch(input)).text()).split("\n").filter(Boolean);
+      const isCatalog = lines.some((line) => line.includes("gid://shopify/ProductVariant/"));
+      let next = 0;
+      const encoder = new TextEncoder();
+      return new Response(
+        new ReadableStream<Uint8Array>({
+          async pull(controller) {
+            if (next === lines.length) return controller.close();
+            if (isCatalog && next === Math.floor(lines.length / 2)) {
+              heldBack = lines.length - next;
+              await waitFor(async () => ((await catalogInDatabase(getDb().sql, shopId)).variants.length > 0));
+            }
+            controller.enqueue(encoder.encode(`${lines[next++]}\n`));
+          },
+        }),
+      );
+    };
+    const record = await runBackfill(deps({ catalogOf: () => readShopifyCatalog(client, { pollIntervalMs: 1, fetch: trickle }) }), shopId);
+    expect(record.state).toBe("done");
+    expect(heldBack).toBeGreaterThan(10);
+    expect(sortSnapshot(await catalogInDatabase(getDb().sql, shopId))).toEqual(catalogInSimulator(sim.shop(domain)));
+  });
+
   it("refuses an unknown shop with 404", async () => {
     const { deps } = await freshShop();
     await expect(beginBackfill(deps(), "00000000-0000-0000-0000-000000000000")).rejects.toMatchObject({ code: "shop_not_found", status: 404 });
@@ -247,4 +277,13 @@ function createShopifyAdminClientFor(shop: ShopifyShop) {
   const registry = createLimiterRegistry({ refillIntervalMs: 25 });
   registries.push(registry);
   return createShopifyAdminClient({ shop: shop.domain, accessToken: shop.accessToken, registry, endpoint: sim.endpointFor(shop.domain) });
+}
+
+/** Polls a condition with a bound (no fixed sleeps standing in for the condition). */
+async function waitFor(condition: () => Promise<boolean>, attempts = 500): Promise<void> {
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error("condition not met: the reader did not write before the whole file arrived");
 }
