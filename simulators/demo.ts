@@ -6,7 +6,8 @@ import { startMarketplaceSimulator } from "./marketplace/index";
 import { type ShopifyCatalog, type ShopifySimulator, startShopifySimulator } from "./shopify/server";
 
 export interface DemoSimulatorOptions {
-  shopify: { domain: string; accessToken: string; catalog?: ShopifyCatalog };
+  /** `deployedFunctions`: the checkout validation Function handles `validationCreate` accepts. */
+  shopify: { domain: string; accessToken: string; catalog?: ShopifyCatalog; deployedFunctions?: string[]; appId?: string };
   bigcommerce?: { storeHash: string; accessToken: string };
   /** Fixed ports (0 or absent: any free port). */
   ports?: { shopify?: number; bigcommerce?: number; erp?: number; marketplace?: number };
@@ -38,6 +39,8 @@ export async function startDemoSimulators(options: DemoSimulatorOptions): Promis
         domain: options.shopify.domain,
         accessToken: options.shopify.accessToken,
         bucket: { maximumAvailable: 2_000, restoreRate: 100 },
+        deployedFunctions: options.shopify.deployedFunctions,
+        appId: options.shopify.appId,
         ...(options.shopify.catalog ? { catalog: options.shopify.catalog } : { seed: { products: 8, variantsPerProduct: 2, locations: ["Main warehouse", "Downtown store"] } }),
       },
     ],

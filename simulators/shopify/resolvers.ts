@@ -1,4 +1,6 @@
 import { GraphQLError, type GraphQLResolveInfo, type GraphQLSchema, getDirectiveValues, parse, validate } from "graphql";
+import { metafieldRootResolvers } from "./metafields";
+import { validationRootResolvers } from "./validations";
 import { QUANTITY_NAMES, type QuantityName, type ShopifyShop, type SimLevel, type SimProduct, type SimVariant, gid, newId, parseGid } from "./store";
 
 export interface ExecutionContext {
@@ -246,11 +248,14 @@ export function rootResolvers(context: ExecutionContext) {
   const { shop } = context;
   const variantsInOrder = () => [...shop.variants.values()];
   return {
+    ...metafieldRootResolvers(shop.metafields),
+    ...validationRootResolvers(shop.validations),
     shop: () => ({
       __typename: "Shop",
       id: gid("Shop", 1),
       name: shop.domain.replace(".myshopify.com", ""),
       myshopifyDomain: shop.domain,
+      ianaTimezone: shop.timeZone,
     }),
     locations: (args: Args) => connection([...shop.locations.keys()].map((id) => locationObject(shop, id)), args, context),
     location: (args: Args) => {

@@ -54,6 +54,11 @@ export interface ShopifyShopOptions {
   bucket?: Partial<BucketSettings>;
   seed?: ShopifySeed;
   catalog?: ShopifyCatalog;
+  /** Handles of the app's deployed cart and checkout validation Functions (for validationCreate). */
+  deployedFunctions?: string[];
+  /** The app's id: `$app:` metafield namespaces become `app--{appId}--…`. */
+  appId?: string;
+  timeZone?: string;
 }
 
 export interface ShopifySimulatorOptions {
@@ -98,6 +103,7 @@ export async function startShopifySimulator(options: ShopifySimulatorOptions = {
       { maximumAvailable: shopOptions.bucket?.maximumAvailable ?? 2_000, restoreRate: shopOptions.bucket?.restoreRate ?? 100 },
       clock,
       feed,
+      { appId: shopOptions.appId ?? "1", deployedFunctions: shopOptions.deployedFunctions ?? [], timeZone: shopOptions.timeZone ?? "America/New_York" },
     );
     if (shopOptions.catalog) seedCatalog(shop, shopOptions.catalog);
     else seedShop(shop, shopOptions.seed ?? {});

@@ -1,5 +1,7 @@
 import { TokenBucket } from "../../app/outbound/tokenBucket";
 import { type ChangeFeed, type SimulatorClock } from "../changes";
+import { SimMetafields } from "./metafields";
+import { SimValidations } from "./validations";
 
 export const QUANTITY_NAMES = [
   "available",
@@ -108,6 +110,9 @@ export class ShopifyShop {
   readonly idempotency = new Map<string, StoredOutcome>();
   readonly bulkOperations = new Map<number, SimBulkOperation>();
   readonly bucket: TokenBucket;
+  /** Metafields and checkout validations, served by their own models (metafields.ts, validations.ts). */
+  readonly metafields: SimMetafields;
+  readonly validations: SimValidations;
   stats: ShopStats = emptyStats();
 
   constructor(
@@ -116,8 +121,23 @@ export class ShopifyShop {
     bucket: BucketSettings,
     private readonly clock: SimulatorClock,
     private readonly feed: ChangeFeed,
+    apps: { appId: string; deployedFunctions: string[]; timeZone: string } = { appId: "1", deployedFunctions: [], timeZone: "America/New_York" },
   ) {
     this.bucket = new TokenBucket({ capacity: bucket.maximumAvailable, refillPerSecond: bucket.restoreRate }, clock);
+    this.timeZone = apps.timeZone;
+    this.metafields = new SimMetafields({ appId: apps.appId, ownerExists: (id) => this.ownerExists(id), now: () => clock.now() });
+    this.validations = new SimValidations(this.metafields, apps.deployedFunctions);
+  }
+
+  readonly timeZone: string;
+
+  /** Whether a GID names something in this shop (a metafield owner). */
+  ownerExists(id: string): boolean {
+    const product = parseGid(id, "Product");
+    if (product !== undefined) return this.products.has(product);
+    const variant = parseGid(id, "ProductVariant");
+    if (variant !== undefined) return this.variants.has(variant);
+    return id.startsWith("gid://shopify/Shop/") || this.validations.isValidation(id);
   }
 
   resetStats(): void {
