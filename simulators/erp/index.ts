@@ -4,3 +4,6 @@ import { type DestinationSimulator, type DestinationSimulatorOptions, startDesti
 export function startErpSimulator(options: Partial<DestinationSimulatorOptions> = {}): Promise<DestinationSimulator> {
   return startDestinationSimulator({ limits: { ratePerSecond: 5, burst: 10, retryAfterSeconds: 1 }, ...options, name: "erp" });
 }
+
+/** The same under the name every simulator folder uses. */
+export const start = startErpSimulator;

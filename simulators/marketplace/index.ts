@@ -4,3 +4,6 @@ import { type DestinationSimulator, type DestinationSimulatorOptions, startDesti
 export function startMarketplaceSimulator(options: Partial<DestinationSimulatorOptions> = {}): Promise<DestinationSimulator> {
   return startDestinationSimulator({ limits: { ratePerSecond: 2, burst: 5, retryAfterSeconds: 2 }, ...options, name: "marketplace" });
 }
+
+/** The same under the name every simulator folder uses. */
+export const start = startMarketplaceSimulator;

@@ -43,3 +43,20 @@ describe("the demo's simulators", () => {
     }
   });
 });
+
+describe("every simulator folder exposes start({port: 0})", () => {
+  it("starts and closes each one", async () => {
+    const folders = await Promise.all([
+      import("../../simulators/shopify/index"),
+      import("../../simulators/bigcommerce/index"),
+      import("../../simulators/erp/index"),
+      import("../../simulators/marketplace/index"),
+    ]);
+    for (const folder of folders) {
+      const sim = await folder.start({ port: 0 });
+      expect(sim.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(typeof sim.onChange).toBe("function");
+      await sim.close();
+    }
+  });
+});
