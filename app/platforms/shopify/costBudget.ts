@@ -21,10 +21,11 @@ const SMALLEST_RESTORE_RATE = 100;
 
 /**
  * Keeps one shop's requests inside its cost bucket. Each request takes its estimated cost from a
- * Bottleneck reservoir (shared through Redis when clustered); every answer's throttleStatus
- * resets the reservoir to what Shopify says is left, minus what is still in flight, minus one
- * top-up interval of restore so the periodic top-up can never count points Shopify has not yet
- * restored. The bucket size and restore rate are read from the answers, never assumed.
+ * Bottleneck reservoir (shared through Redis when clustered) that refills at the shop's restore
+ * rate; each answer gives back what Shopify did not charge and caps the reservoir at what
+ * Shopify says is left, minus what is still in flight, minus one refill interval of restore (so
+ * the refill cannot count points Shopify has not restored yet). The bucket size and restore rate
+ * are read from the answers, never assumed.
  */
 export class ShopifyCostBudget {
   readonly limiter: Bottleneck;
