@@ -62,11 +62,11 @@ async function writeVariants(tx: SqlRunner, shopId: string, readAt: string, rows
     };
   });
   // The row each variant lands on: itself, or the placeholder an inventory webhook made for its item.
-  const found = await tx.query<{ external_id: string; id: string | null; applies: boolean | null }>(
-    `SELECT i.external_id, v.id, (v.source_updated_at IS NULL OR v.source_updated_at <= $3) AS applies
+  const found = await tx.query<{ external_id: string; id: string | null; product_id: string | null; applies: boolean | null }>(
+    `SELECT i.external_id, v.id, v.product_id, (v.source_updated_at IS NULL OR v.source_updated_at <= $3) AS applies
      FROM json_to_recordset($2::json) AS i(external_id text, item text)
      LEFT JOIN LATERAL (
-       SELECT id, source_updated_at FROM variant
+       SELECT id, product_id, source_updated_at FROM variant
        WHERE shop_id = $1 AND (external_id = i.external_id OR inventory_item_external_id = i.item)
        ORDER BY (external_id = i.external_id) DESC LIMIT 1
      ) v ON true`,
@@ -106,11 +106,17 @@ async function writeVariants(tx: SqlRunner, shopId: string, readAt: string, rows
     [shopId, json, readAt],
   );
   // A placeholder product an inventory webhook made for an unknown item is empty once its variant found its real product.
-  await tx.query(
-    `DELETE FROM product p WHERE p.shop_id = $1 AND p.external_id LIKE 'inventory-item:%' AND p.source_updated_at IS NULL
-       AND NOT EXISTS (SELECT 1 FROM variant v WHERE v.product_id = p.id)`,
-    [shopId],
-  );
+  const previousProducts = toWrite.flatMap((row) => {
+    const productId = target.get(row.external_id)?.product_id;
+    return productId ? [productId] : [];
+  });
+  if (previousProducts.length > 0) {
+    await tx.query(
+      `DELETE FROM product p WHERE p.id = ANY($2::uuid[]) AND p.shop_id = $1 AND p.external_id LIKE 'inventory-item:%' AND p.source_updated_at IS NULL
+         AND NOT EXISTS (SELECT 1 FROM variant v WHERE v.product_id = p.id)`,
+      [shopId, previousProducts],
+    );
+  }
 }
 
 async function writeLevels(tx: SqlRunner, shopId: string, readAt: string, rows: RowOf<"level">[]): Promise<void> {
