@@ -2,6 +2,7 @@ import { LockstepError } from "../config/errors";
 import type { AppContext } from "../context.server";
 import type { Sql, SqlRunner } from "../db/database.server";
 import { stockServicesFor } from "../inventory/services.server";
+import { systemClock } from "../outbound/clock";
 import { bigCommerceClientFor, shopifyAdminClientFor } from "../platforms/clients.server";
 import { readBigCommerceCatalog } from "./bigcommerce";
 import { addRow, batchSize, type CatalogBatch, type CatalogRow, emptyBatch } from "./catalogRows";
@@ -11,6 +12,7 @@ import { claimBackfill } from "./sql/claimBackfill";
 import { finishBackfill } from "./sql/finishBackfill";
 import { getBackfill } from "./sql/getBackfill";
 import { recordBackfillBatch } from "./sql/recordBackfillBatch";
+import { touchBackfill } from "./sql/touchBackfill";
 import { retireUnlistedRows } from "./sql/retireUnlistedRows";
 import { writeCatalogBatch } from "./sql/writeCatalogBatch";
 
@@ -26,8 +28,12 @@ export interface BackfillShop {
 
 export interface BackfillDeps {
   sql: Sql;
-  /** The shop's catalog as rows, parents first. Called after the read time is taken. */
-  catalogOf: (shop: BackfillShop) => AsyncIterable<CatalogRow>;
+  /**
+   * The shop's catalog as rows, parents first. Called after the read time is taken. A reader that
+   * waits long on the platform (a bulk operation) calls `keepAlive` meanwhile, so the run does not
+   * look abandoned; it throws once another run took the shop over.
+   */
+  catalogOf: (shop: BackfillShop, run: { keepAlive: () => Promise<void> }) => AsyncIterable<CatalogRow>;
   /** Forgets the shop's cached availability once its stock was rewritten. */
   invalidate: (shopId: string) => Promise<void>;
   now?: () => Date;
@@ -77,16 +83,25 @@ async function copyCatalog(deps: BackfillDeps, shop: BackfillShop, claimed: Back
       throw new LockstepError("backfill_taken_over", `another backfill of ${shop.domain} took over`, 409);
     }
   };
+  let touchedAt = claimed.startedAt.getTime();
+  const keepAlive = async () => {
+    const at = now();
+    // A minute apart at most: enough against the abandonment time, few writes while a bulk operation runs.
+    if (at.getTime() - touchedAt < 60_000) return;
+    if (!(await touchBackfill(deps.sql, run, at))) throw new LockstepError("backfill_taken_over", `another backfill of ${shop.domain} took over`, 409);
+    touchedAt = at.getTime();
+  };
   const write = async (batch: CatalogBatch) => {
     await deps.sql.transaction(async (tx) => {
       await owned(tx, batch);
       await writeCatalogBatch(tx, shop.id, readAt, batch);
     });
     changedStock = true;
+    touchedAt = now().getTime();
   };
   try {
     let batch = emptyBatch();
-    for await (const row of deps.catalogOf(shop)) {
+    for await (const row of deps.catalogOf(shop, { keepAlive })) {
       addRow(batch, row);
       if (batchSize(batch) >= limit) {
         await write(batch);
@@ -131,7 +146,7 @@ export function backfillDepsFor(context: AppContext, access: PlatformAccess = {}
   return {
     sql,
     invalidate: (shopId) => stockServicesFor(context).availability.invalidate(shopId, null),
-    catalogOf: (shop) => catalogFromPlatform(shop, {
+    catalogOf: (shop, run) => catalogFromPlatform(shop, run, {
       shopifyClient: async (domain) => {
         const [session] = await sql.query<{ access_token: string }>(`SELECT access_token FROM session WHERE id = $1 AND access_token <> ''`, [`offline_${domain}`]);
         if (!session) throw new LockstepError("no_access_token", `no offline session for ${domain}: install the app again`, 409);
@@ -150,6 +165,7 @@ export function backfillDepsFor(context: AppContext, access: PlatformAccess = {}
 /** The catalog reader of the shop's platform; the client is made only once the reading starts. */
 export async function* catalogFromPlatform(
   shop: BackfillShop,
+  run: { keepAlive: () => Promise<void> },
   clients: {
     shopifyClient: (domain: string) => Promise<Parameters<typeof readShopifyCatalog>[0]>;
     bigCommerceClient: (storeHash: string) => Promise<Parameters<typeof readBigCommerceCatalog>[0]>;
@@ -157,7 +173,10 @@ export async function* catalogFromPlatform(
   },
 ): AsyncGenerator<CatalogRow> {
   if (shop.platform === "shopify") {
-    yield* readShopifyCatalog(await clients.shopifyClient(shop.domain), clients.shopify);
+    const clock = clients.shopify?.clock ?? systemClock;
+    // Every wait between two looks at the bulk operations shows the run is alive.
+    const keepingAlive = { now: () => clock.now(), sleep: async (ms: number) => (await run.keepAlive(), clock.sleep(ms)) };
+    yield* readShopifyCatalog(await clients.shopifyClient(shop.domain), { ...clients.shopify, clock: keepingAlive });
   } else {
     yield* readBigCommerceCatalog(await clients.bigCommerceClient(shop.domain.replace(/^stores\//, "")));
   }

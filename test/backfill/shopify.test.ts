@@ -212,6 +212,39 @@ describe("Shopify backfill through bulk operations", () => {
     expect((await again.finished).state).toBe("done");
   });
 
+  it("a run waiting long on the platform keeps its claim through keepAlive, and stops once taken over anyway", async () => {
+    const { shopId, deps } = await freshShop();
+    let clock = Date.now();
+    const now = () => new Date(clock);
+    let refusedWhileAlive: unknown;
+    let afterTakeover: unknown;
+    const record = await runBackfill(
+      deps({
+        now,
+        catalogOf: (_shop, run) =>
+          (async function* (): AsyncGenerator<CatalogRow> {
+            // Twenty minutes of waiting on a bulk operation, looked at every ten.
+            for (let step = 0; step < 2; step++) {
+              clock += 10 * 60_000;
+              await run.keepAlive();
+            }
+            refusedWhileAlive = await beginBackfill(deps({ now: () => new Date(clock + 60_000) }), shopId).catch((error: unknown) => error);
+            // Silent for sixteen minutes: another run takes over, and this one's next keepAlive stops it.
+            const takeover = await beginBackfill(deps({ now: () => new Date(clock + 16 * 60_000) }), shopId);
+            await takeover.finished;
+            clock += 17 * 60_000;
+            afterTakeover = await run.keepAlive().catch((error: unknown) => error);
+            yield { kind: "location", externalId: "gid://shopify/Location/2", name: "Never written", active: true };
+          })(),
+      }),
+      shopId,
+    );
+    expect(refusedWhileAlive).toMatchObject({ code: "backfill_running" });
+    expect(afterTakeover).toMatchObject({ code: "backfill_taken_over" });
+    expect(record.state).toBe("done");
+    expect((await catalogInDatabase(getDb().sql, shopId)).locations.map((location) => location.name)).not.toContain("Never written");
+  });
+
   it("a re-run retires what the platform no longer lists: the product as deleted, its stock at zero", async () => {
     const { shop, shopId, deps } = await freshShop();
     await runBackfill(deps(), shopId);
