@@ -81,7 +81,7 @@ describe("migrations", () => {
     } finally {
       await shadow.close();
     }
-  });
+  }, 180_000);
 
   it("write the next migration from a schema change, offline", async () => {
     const schemaDir = mkdtempSync(path.join(tmpdir(), "lockstep-schema-"));
@@ -104,7 +104,7 @@ describe("migrations", () => {
       await shadow.close();
       rmSync(schemaDir, { recursive: true, force: true });
     }
-  });
+  }, 180_000);
 });
 
 describe("splitStatements", () => {
