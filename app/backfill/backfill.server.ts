@@ -119,9 +119,13 @@ async function copyCatalog(deps: BackfillDeps, shop: BackfillShop, claimed: Back
   } catch (error) {
     await finishBackfill(deps.sql, run, { state: "failed", error: describe(error) }, now()).catch(() => undefined);
   }
-  // Batches written before a failure changed stock too.
+  // Batches written before a failure changed stock too. Should the invalidation fail, the cache's TTL still ends the old numbers.
   if (changedStock) await deps.invalidate(shop.id).catch(() => undefined);
-  return (await getBackfill(deps.sql, shop.id))!;
+  // `finished` must not reject (callers fire and forget it): a database that stopped answering is reported in the record.
+  return getBackfill(deps.sql, shop.id).then(
+    (record) => record ?? claimed,
+    (error: unknown) => ({ ...claimed, state: "failed" as const, error: `the backfill's outcome could not be read: ${describe(error)}` }),
+  );
 }
 
 /** The error as staff read it: code, message and the platform's own error code when it gave one. */
