@@ -300,6 +300,18 @@ describe("Shopify backfill through bulk operations", () => {
     expect(sortSnapshot(await catalogInDatabase(getDb().sql, shopId))).toEqual(catalogInSimulator(sim.shop(domain)));
   });
 
+  it("fails on a line it does not know instead of skipping it, keeping what the batches before it wrote", async () => {
+    const { shop, shopId, deps } = await freshShop();
+    const client = createShopifyAdminClientFor(shop);
+    const withStranger: typeof fetch = async (input) => {
+      const text = await (await fetch(input)).text();
+      return new Response(text.includes("ProductVariant") ? `${text}{"id":"gid://shopify/Collection/1"}\n` : text);
+    };
+    const record = await runBackfill(deps({ catalogOf: () => readShopifyCatalog(client, { pollIntervalMs: 1, fetch: withStranger }) }), shopId);
+    expect(record).toMatchObject({ state: "failed", error: "bulk_result_unexpected: unexpected line in the catalog bulk result: gid://shopify/Collection/1" });
+    expect(record.levels).toBeGreaterThan(0);
+  });
+
   it("refuses an unknown shop with 404", async () => {
     const { deps } = await freshShop();
     await expect(beginBackfill(deps(), "00000000-0000-0000-0000-000000000000")).rejects.toMatchObject({ code: "shop_not_found", status: 404 });
