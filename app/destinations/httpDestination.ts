@@ -77,6 +77,12 @@ export function httpDestination(config: DestinationConfig, deps: DestinationDeps
   if (existing && JSON.stringify(existing.config) === JSON.stringify(config)) return existing;
   const created = createHttpDestination(config, deps);
   byId.set(config.id, created);
+  if (existing) {
+    // Staff changed the destination's limits: the limiter (one per destination) takes them on.
+    const limiter = deps.registry.limiter({ kind: "destination", id: config.id }, bucketSettings(config));
+    void limiter.updateSettings({ maxConcurrent: config.concurrency });
+    void deps.registry.setRefill(limiter, bucketSettings(config).refill);
+  }
   return created;
 }
 

@@ -80,6 +80,22 @@ describe("HTTP destinations: configured rate, burst and concurrency", () => {
     await expect(destination.send("/api/inventory", {})).rejects.toMatchObject({ code: "outbound_rejected", details: { httpStatus: 400 } });
     expect(clock.sleeps).toEqual([]);
   });
+
+  it("takes on changed limits for the same destination", async () => {
+    const sim = await startErpSimulator({ latencyMs: 150, limits: { ratePerSecond: 100, burst: 10 } });
+    simulators.push(sim);
+    const shared = registry();
+    const first = httpDestination(config(sim, { id: "erp-changing", concurrency: 2 }), { registry: shared });
+    expect(httpDestination(config(sim, { id: "erp-changing", concurrency: 2 }), { registry: shared })).toBe(first);
+    const changed = httpDestination(config(sim, { id: "erp-changing", concurrency: 1 }), { registry: shared });
+    expect(changed).not.toBe(first);
+    const sends = [changed.send("/api/inventory", { sku: "A" }), changed.send("/api/inventory", { sku: "B" })];
+    // Poll (bounded) until one push is out: with concurrency 1 the other must wait its turn.
+    for (let i = 0; i < 100 && (await changed.state()).running === 0; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(await changed.state()).toMatchObject({ running: 1, queued: 1 });
+    await Promise.all(sends);
+    expect(sim.received).toHaveLength(2);
+  });
 });
 
 describe("HTTP destinations: circuit breaker", () => {
