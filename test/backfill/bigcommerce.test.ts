@@ -85,6 +85,19 @@ describe("BigCommerce backfill through the throttled REST client", () => {
     expect(sortSnapshot(await catalogInDatabase(getDb().sql, shopId))).toEqual(catalogInSimulator(store));
   });
 
+  it("a store that refuses the token marks the backfill failed with BigCommerce's answer, and writes nothing", async () => {
+    const { shopId, deps, invalidated } = await freshStore();
+    const registry = createLimiterRegistry();
+    registries.push(registry);
+    const wrongToken = createBigCommerceClient({ storeHash: `bfstore${storeCounter}`, accessToken: "revoked", registry, baseUrl: sim.url });
+    clients.push(wrongToken);
+    const record = await runBackfill(deps({ catalogOf: () => readBigCommerceCatalog(wrongToken, 4) }), shopId);
+    expect(record.state).toBe("failed");
+    expect(record.error).toMatch(/401/);
+    expect(await catalogInDatabase(getDb().sql, shopId)).toEqual({ locations: [], products: [], variants: [], levels: [] });
+    expect(invalidated).toEqual([]);
+  });
+
   it("leaves alone a level a webhook changed while the backfill was reading", async () => {
     const { store, client, shopId, deps } = await freshStore();
     const variant = [...store.variants.values()][0]!;
