@@ -91,7 +91,7 @@ describe("HTTP destinations: configured rate, burst and concurrency", () => {
     expect(changed).not.toBe(first);
     const sends = [changed.send("/api/inventory", { sku: "A" }), changed.send("/api/inventory", { sku: "B" })];
     // Poll (bounded) until one push is out: with concurrency 1 the other must wait its turn.
-    for (let i = 0; i < 100 && (await changed.state()).running === 0; i++) await new Promise((resolve) => setImmediate(resolve));
+    for (let i = 0; i < 2_000 && (await changed.state()).running === 0; i++) await new Promise((resolve) => setImmediate(resolve));
     expect(await changed.state()).toMatchObject({ running: 1, queued: 1 });
     await Promise.all(sends);
     expect(sim.received).toHaveLength(2);

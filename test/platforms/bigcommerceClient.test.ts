@@ -59,6 +59,31 @@ describe("BigCommerce client against the simulated shared quota", () => {
     expect(clock.sleeps[0]).toBeLessThanOrEqual(300 + 250);
   });
 
+  it("notices from the answers what other apps spent and sends only what is left: no 429", async () => {
+    const storeHash = `store${++storeCounter}`;
+    const store = sim.addStore({ storeHash, accessToken: "token", quota: { requests: 20, windowMs: 60_000 }, seed: { products: 1 } });
+    const registry = createLimiterRegistry();
+    registries.push(registry);
+    const client = createBigCommerceClient({ storeHash, accessToken: "token", registry, baseUrl: sim.url, clock: recordingClock(), quota: { maxConcurrent: 1 } });
+    clients.push(client);
+    await client.request("GET", "/v3/catalog/products");
+    store.consumeByOtherApps(10);
+    // 19 left as far as we knew; the next answer says 8 — the other 10 were spent by someone else.
+    await client.request("GET", "/v3/catalog/products");
+    await Promise.all(Array.from({ length: 8 }, () => client.request("GET", "/v3/catalog/products")));
+    expect(sim.stats(storeHash)).toMatchObject({ served: 10, otherApps: 10, tooManyRequests: 0 });
+    // The quota is spent: one more waits for the window instead of collecting a 429.
+    void client.request("GET", "/v3/catalog/products").catch(() => undefined);
+    const settled = () => {
+      const counts = client.budget.limiter.counts();
+      return (counts.QUEUED ?? 0) + (counts.RUNNING ?? 0) + (counts.EXECUTING ?? 0) > 0;
+    };
+    // Bounded poll until Bottleneck has placed the job (received → queued, or running if it could go).
+    for (let i = 0; i < 2_000 && !settled(); i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(client.budget.limiter.counts().QUEUED).toBe(1);
+    expect(sim.stats(storeHash).requests).toBe(10);
+  });
+
   it("retries a 500 on a read", async () => {
     const { client, storeHash } = freshStore();
     sim.injectFault(storeHash, "http500");
