@@ -1,6 +1,8 @@
 import "@shopify/shopify-app-remix/adapters/node";
 import { ApiVersion, AppDistribution, shopifyApp } from "@shopify/shopify-app-remix/server";
 import type { Config } from "./config/config.server";
+import { getBackfill, startBackfill } from "./backfill/backfill.server";
+import { LockstepError } from "./config/errors";
 import { appContext } from "./context.server";
 import type { PrismaClient } from "./generated/prisma/client";
 import { PrismaSessionStorage } from "./shops/sessionStorage.server";
@@ -23,7 +25,14 @@ export function createShopifyApp(config: Config, prisma: PrismaClient) {
     future: { unstable_newEmbeddedAuthStrategy: true, expiringOfflineAccessTokens: true },
     hooks: {
       afterAuth: async ({ session }) => {
-        await installShop(prisma, { platform: "shopify", domain: session.shop, scopes: session.scope });
+        const shop = await installShop(prisma, { platform: "shopify", domain: session.shop, scopes: session.scope });
+        // A new install reads the whole catalog and stock once; afterAuth also runs on later logins.
+        const last = await getBackfill(appContext().db.sql, shop.id);
+        if (!last || last.state === "failed") {
+          await startBackfill(appContext(), shop.id).catch((error: unknown) => {
+            if (!(error instanceof LockstepError && error.code === "backfill_running")) throw error;
+          });
+        }
       },
     },
   });

@@ -1,6 +1,8 @@
-import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { useLoaderData } from "@remix-run/react";
-import { Badge, BlockStack, Card, DataTable, InlineGrid, InlineStack, Layout, Page, Text } from "@shopify/polaris";
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { Badge, Banner, BlockStack, Button, Card, DataTable, InlineGrid, InlineStack, Layout, Page, Text } from "@shopify/polaris";
+import { getBackfill, startBackfill } from "../backfill/backfill.server";
+import { LockstepError } from "../config/errors";
 import { getCatalogOverview } from "../catalog/overview.server";
 import { appContext } from "../context.server";
 import { getSyncHealth, type Percentiles } from "../observability/syncHealth.server";
@@ -12,18 +14,35 @@ export const meta: MetaFunction = () => [{ title: "Lockstep — dashboard" }];
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { shop, mode } = await authenticateStaff(request);
   const { db } = appContext();
-  const [overview, health] = await Promise.all([getCatalogOverview(db.prisma, shop.id), getSyncHealth(db.sql, webhookMetrics().snapshot())]);
+  const [overview, health, backfill] = await Promise.all([
+    getCatalogOverview(db.prisma, shop.id),
+    getSyncHealth(db.sql, webhookMetrics().snapshot()),
+    getBackfill(db.sql, shop.id),
+  ]);
   const now = Date.now();
   const age = (iso: string | null) => (iso ? Math.max(0, Math.round((now - Date.parse(iso)) / 1000)) : null);
   return {
     mode,
     health,
+    backfill: backfill && { ...backfill, startedAt: backfill.startedAt.toISOString(), finishedAt: backfill.finishedAt?.toISOString() ?? null },
     shop: { domain: shop.domain, name: shop.name, platform: shop.platform, installState: shop.installState },
     overview,
     oldestAgeSeconds: age(overview.oldestLevelUpdate),
     newestAgeSeconds: age(overview.newestLevelUpdate),
     rowAges: overview.rows.map((row) => age(row.sourceUpdatedAt)),
   };
+};
+
+// "Read the catalog again": the whole catalog and stock from the platform, e.g. after a long outage.
+export const action = async ({ request }: ActionFunctionArgs) => {
+  const { shop } = await authenticateStaff(request);
+  try {
+    await startBackfill(appContext(), shop.id);
+    return { started: true, error: undefined };
+  } catch (error) {
+    if (error instanceof LockstepError) return Response.json({ started: false, error: error.message }, { status: error.status });
+    throw error;
+  }
 };
 
 export function formatAge(seconds: number | null): string {
@@ -58,7 +77,9 @@ function Stat({ label, value }: { label: string; value: string | number }) {
 }
 
 export default function Dashboard() {
-  const { shop, overview, oldestAgeSeconds, newestAgeSeconds, rowAges, mode, health } = useLoaderData<typeof loader>();
+  const { shop, overview, oldestAgeSeconds, newestAgeSeconds, rowAges, mode, health, backfill } = useLoaderData<typeof loader>();
+  const backfillResult = useActionData<{ started: boolean; error?: string }>();
+  const navigation = useNavigation();
   const headings = ["SKU", "Product", "Variant", ...overview.locations, "Committed", "Price", "Updated"];
   const rows = overview.rows.map((row, i) => [
     row.sku,
@@ -133,6 +154,29 @@ export default function Dashboard() {
                 </Text>
               )}
             </BlockStack>
+          </Card>
+        </Layout.Section>
+        <Layout.Section>
+          <Card>
+            <InlineStack gap="300" blockAlign="center" align="space-between">
+              <BlockStack gap="100">
+                <Text as="h2" variant="headingMd">
+                  Catalog read from {shop.platform === "shopify" ? "Shopify" : "BigCommerce"}
+                </Text>
+                <Text as="p" tone="subdued">
+                  {backfill
+                    ? `${backfill.state}: ${backfill.variants} variants, ${backfill.levels} stock levels, ${backfill.locations} locations · started ${backfill.startedAt.slice(0, 19).replace("T", " ")} UTC${backfill.error ? ` · ${backfill.error}` : ""}`
+                    : "Not read yet: webhooks keep what they have seen up to date."}
+                </Text>
+              </BlockStack>
+              <Form method="post">
+                <Button submit loading={navigation.state === "submitting"} disabled={backfill?.state === "running"}>
+                  Read the whole catalog again
+                </Button>
+              </Form>
+            </InlineStack>
+            {backfillResult?.started && <Banner tone="info">Reading the catalog: this page shows its progress when you reload it.</Banner>}
+            {backfillResult?.error && <Banner tone="critical">{backfillResult.error}</Banner>}
           </Card>
         </Layout.Section>
         <Layout.Section>

@@ -57,6 +57,22 @@ describe("the reservations page", () => {
   });
 });
 
+describe("the dashboard's catalog read", () => {
+  it("starts a backfill and shows its outcome (the demo shop has no Shopify session, so it fails and says why)", async () => {
+    const before = await (await fetch(`${server().url}/app`, { headers: { ...BROWSER_HEADERS, cookie } })).text();
+    expect(before).toContain("Not read yet");
+    const started = await fetch(`${server().url}/app?index`, { method: "POST", headers: { ...BROWSER_HEADERS, cookie, "content-type": "application/x-www-form-urlencoded" }, body: "" });
+    expect(started.status).toBe(200);
+    let page = "";
+    for (let attempt = 0; attempt < 100 && !/failed:/.test(page); attempt += 1) {
+      page = await (await fetch(`${server().url}/app`, { headers: { ...BROWSER_HEADERS, cookie } })).text();
+      if (!/failed:/.test(page)) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(page).toMatch(/failed: 0 variants/);
+    expect(page).toMatch(/session/i);
+  });
+});
+
 describe("the settings page", () => {
   it("shows the shop's policy and saves a change", async () => {
     const page = await fetch(`${server().url}/app/settings`, { headers: { ...BROWSER_HEADERS, cookie } });
