@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLimiterRegistry, type LimiterRegistry } from "../../app/outbound/limiterRegistry";
 import { type BigCommerceClient, createBigCommerceClient } from "../../app/platforms/bigcommerce/client";
 import { installShop } from "../../app/shops/shops.server";
-import { createBigCommerceApiReader } from "../../app/webhooks/bigcommerceApiReader.server";
+import { createBigCommerceReader } from "../../app/platforms/bigcommerce/reader";
 import { createInbox } from "../../app/webhooks/inbox.server";
 import { WebhookMetrics } from "../../app/webhooks/metrics";
 import { processDueRows } from "../../app/webhooks/worker.server";
@@ -33,7 +33,7 @@ afterAll(async () => {
 
 describe("BigCommerce read-back through the platform's throttled client", () => {
   it("a thin store/product/inventory/updated callback becomes the levels BigCommerce reports, at every location", async () => {
-    const reader = createBigCommerceApiReader(() => client);
+    const reader = createBigCommerceReader(() => client);
     const products = await client.request<{ data: Array<{ id: number; variants: Array<{ id: number; sku: string }> }> }>("GET", "/v3/catalog/products", { query: { include: "variants" } });
     const product = products.body.data[0]!;
     const state = await reader.getProduct("readback", String(product.id));
