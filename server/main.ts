@@ -3,7 +3,9 @@
 import { loadConfig } from "../app/config/config.server";
 import { ConfigError } from "../app/config/errors";
 import { DEMO_SHOP_DOMAIN, seedDemoShop } from "../app/demo/seed.server";
-import { startDemoTraffic } from "../app/demo/traffic.server";
+import { DEMO_ADMIN_ACCESS_TOKEN, startDemoStore, startDemoTraffic } from "../app/demo/traffic.server";
+import { Session } from "@shopify/shopify-api";
+import { PrismaSessionStorage } from "../app/shops/sessionStorage.server";
 import { prepareDemoEnvironment } from "./demoEnvironment";
 import { startLockstep } from "./app";
 
@@ -21,13 +23,27 @@ async function main(): Promise<void> {
 
   const demo = process.argv.includes("--demo");
   const demoSecrets = demo ? prepareDemoEnvironment(process.env) : undefined;
-  const config = loadConfig();
+  const loaded = loadConfig();
+  // The live demo's shop is a simulated Shopify store: Lockstep's own Admin API calls go there too.
+  const demoStore = demo && loaded.demo.traffic ? await startDemoStore() : undefined;
+  const config = demoStore
+    ? { ...loaded, outbound: { ...loaded.outbound, shopifyAdminBaseUrl: loaded.outbound.shopifyAdminBaseUrl ?? demoStore.url } }
+    : loaded;
   const running = await startLockstep({
     config,
     beforeListen: demo
       ? async ({ db }) => {
           const { seeded } = await seedDemoShop(db.prisma, { apiToken: config.demo.apiToken! });
           if (seeded) console.log(`Seeded the demo shop ${DEMO_SHOP_DOMAIN}`);
+          // With an offline session Lockstep calls the shop's Admin API; a quiet demo must call nobody.
+          const sessions = new PrismaSessionStorage(db.prisma);
+          if (demoStore) {
+            await sessions.storeSession(
+              new Session({ id: `offline_${DEMO_SHOP_DOMAIN}`, shop: DEMO_SHOP_DOMAIN, state: "", isOnline: false, scope: "read_products,write_products,read_inventory,write_inventory", accessToken: DEMO_ADMIN_ACCESS_TOKEN }),
+            );
+          } else {
+            await sessions.deleteSession(`offline_${DEMO_SHOP_DOMAIN}`);
+          }
         }
       : undefined,
   });
@@ -39,10 +55,13 @@ async function main(): Promise<void> {
     for (const line of demoSecrets!.describe(process.env)) console.log(`  ${line}`);
   }
   let stopTraffic: (() => Promise<void>) | undefined;
-  if (demo && config.demo.traffic) {
-    const traffic = await startDemoTraffic({ baseUrl: running.url, webhookSecret: config.shopifyApiSecret, apiToken: config.demo.apiToken! });
-    stopTraffic = traffic.stop;
-    console.log(`  Simulated traffic: a Shopify store at ${traffic.simulator.url} sends signed webhooks; a flash sale in 15 s, then every 45 s (LOCKSTEP_DEMO_TRAFFIC=off for a quiet shop)`);
+  if (demoStore) {
+    const traffic = startDemoTraffic({ simulator: demoStore, baseUrl: running.url, webhookSecret: config.shopifyApiSecret, apiToken: config.demo.apiToken! });
+    stopTraffic = async () => {
+      await traffic.stop();
+      await demoStore.close();
+    };
+    console.log(`  Simulated traffic: a Shopify store at ${demoStore.url} sends signed webhooks; a flash sale in 15 s, then every 45 s (LOCKSTEP_DEMO_TRAFFIC=off for a quiet shop)`);
   }
   lifecycle.running = {
     async close() {

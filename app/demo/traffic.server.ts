@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { StopWork } from "../background.server";
 import { log } from "../observability/log";
+import { CHECKOUT_FUNCTION_HANDLE } from "../storefront/checkoutClock.server";
 import { type FlashSaleDriver, type FlashSaleResult, runFlashSale } from "../reservations/flashSale";
 import { type ShopifySimulator, startShopifySimulator } from "../../simulators/shopify/server";
 import type { ShopifyShop } from "../../simulators/shopify/store";
@@ -12,7 +13,43 @@ import { DEMO_LOCATIONS, DEMO_PRODUCTS, DEMO_SHOP_DOMAIN, demoInventoryItemId } 
 // changes reach Lockstep as signed webhooks (with Shopify's duplicates and redeliveries), and
 // flash sales where shoppers race for the few units of hot items through the storefront API.
 
+/** The demo shop's Admin API token: Lockstep's outbound calls (metafields) go to the simulated store with it. */
+export const DEMO_ADMIN_ACCESS_TOKEN = "shpat_demo";
+
+/**
+ * The simulated Shopify store of the demo: the seed's products, ids and stock, a Standard plan's
+ * cost bucket, and the checkout Function deployed. Started before Lockstep so that Lockstep's
+ * Admin API calls can be pointed at it (SHOPIFY_ADMIN_API_BASE_URL).
+ */
+export function startDemoStore(): Promise<ShopifySimulator> {
+  return startShopifySimulator({
+    shops: [
+      {
+        domain: DEMO_SHOP_DOMAIN,
+        accessToken: DEMO_ADMIN_ACCESS_TOKEN,
+        deployedFunctions: [CHECKOUT_FUNCTION_HANDLE],
+        catalog: {
+          locations: DEMO_LOCATIONS,
+          products: DEMO_PRODUCTS.map((product) => ({
+            id: product.id,
+            title: product.title,
+            variants: product.variants.map((variant) => ({
+              id: variant.id,
+              inventoryItemId: demoInventoryItemId(variant.id),
+              sku: variant.sku,
+              title: variant.title,
+              price: variant.price,
+              available: variant.stock,
+            })),
+          })),
+        },
+      },
+    ],
+  });
+}
+
 export interface DemoTrafficOptions {
+  simulator: ShopifySimulator;
   /** Lockstep's own address, e.g. http://127.0.0.1:3000 */
   baseUrl: string;
   /** Signs the webhooks (the app's SHOPIFY_API_SECRET). */
@@ -34,31 +71,10 @@ export const HOT_SKUS = ["LAMP-400", "SHOE-TR-44", "PACK-40-ORG", "TENT-UL-2P", 
 const DUPLICATE_RATE = 0.05;
 const REDELIVERY_RATE = 0.03;
 
-export async function startDemoTraffic(options: DemoTrafficOptions): Promise<{ simulator: ShopifySimulator; stop: StopWork }> {
+/** Brings the demo store to life; `stop` ends the traffic (the store itself is closed by its owner). */
+export function startDemoTraffic(options: DemoTrafficOptions): { stop: StopWork } {
   const random = options.random ?? Math.random;
-  const simulator = await startShopifySimulator({
-    shops: [
-      {
-        domain: DEMO_SHOP_DOMAIN,
-        accessToken: "shpat_demo",
-        catalog: {
-          locations: DEMO_LOCATIONS,
-          products: DEMO_PRODUCTS.map((product) => ({
-            id: product.id,
-            title: product.title,
-            variants: product.variants.map((variant) => ({
-              id: variant.id,
-              inventoryItemId: demoInventoryItemId(variant.id),
-              sku: variant.sku,
-              title: variant.title,
-              price: variant.price,
-              available: variant.stock,
-            })),
-          })),
-        },
-      },
-    ],
-  });
+  const { simulator } = options;
   const shop = simulator.shop(DEMO_SHOP_DOMAIN);
   const inFlight = new Set<Promise<unknown>>();
   const track = (work: Promise<unknown>) => {
@@ -95,14 +111,12 @@ export async function startDemoTraffic(options: DemoTrafficOptions): Promise<{ s
   const flashSales = setInterval(startFlashSale, options.flashSaleEveryMs ?? 45_000);
 
   return {
-    simulator,
     async stop() {
       clearInterval(storeActivity);
       clearInterval(flashSales);
       clearTimeout(firstFlashSale);
       unsubscribe();
       await Promise.allSettled([...inFlight]);
-      await simulator.close();
     },
   };
 }

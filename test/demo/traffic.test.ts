@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { appContext } from "../../app/context.server";
 import { DEMO_LOCATIONS, DEMO_PRODUCTS, DEMO_SHOP_DOMAIN, seedDemoShop } from "../../app/demo/seed.server";
-import { HOT_SKUS, moveStock, startDemoTraffic } from "../../app/demo/traffic.server";
+import { HOT_SKUS, moveStock, startDemoStore, startDemoTraffic } from "../../app/demo/traffic.server";
 import type { FlashSaleResult } from "../../app/reservations/flashSale";
 import { getInboxLag } from "../../app/webhooks/sql/getInboxLag";
 import { STANDALONE_ENV, useTestServer } from "../helpers/server";
@@ -29,7 +29,9 @@ describe("the demo's simulated traffic", () => {
     let sale: FlashSaleResult | undefined;
     let seed = 42;
     const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
-    const traffic = await startDemoTraffic({
+    const simulator = await startDemoStore();
+    const traffic = startDemoTraffic({
+      simulator,
       baseUrl: server().url,
       webhookSecret: STANDALONE_ENV.SHOPIFY_API_SECRET,
       apiToken: API_TOKEN,
@@ -48,10 +50,11 @@ describe("the demo's simulated traffic", () => {
       const stock = new Map(DEMO_PRODUCTS.flatMap((p) => p.variants.map((v) => [v.sku, v.stock[0]! + v.stock[1]!] as const)));
       for (const sku of HOT_SKUS) expect(sale!.unitsHeld[sku]).toBeLessThanOrEqual(stock.get(sku)!);
 
-      const shop = traffic.simulator.shop(DEMO_SHOP_DOMAIN);
+      const shop = simulator.shop(DEMO_SHOP_DOMAIN);
       for (let i = 0; i < 40; i += 1) moveStock(shop, random);
     } finally {
       await traffic.stop();
+      await simulator.close();
     }
 
     const { db } = appContext();
@@ -60,7 +63,7 @@ describe("the demo's simulated traffic", () => {
       `SELECT v.inventory_item_external_id AS item, l.external_id AS location, il.on_hand, il.committed
          FROM inventory_level il JOIN variant v ON v.id = il.variant_id JOIN location l ON l.id = il.location_id`,
     );
-    const shop = traffic.simulator.shop(DEMO_SHOP_DOMAIN);
+    const shop = simulator.shop(DEMO_SHOP_DOMAIN);
     let compared = 0;
     for (const row of rows) {
       const item = Number(row.item.split("/").pop());
