@@ -1,11 +1,12 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
-import { Badge, Banner, BlockStack, Button, Card, DataTable, InlineGrid, InlineStack, Layout, Page, Text } from "@shopify/polaris";
+import { Badge, Banner, BlockStack, Box, Button, Card, DataTable, InlineGrid, InlineStack, Layout, Page, Text } from "@shopify/polaris";
 import { getBackfill, startBackfill } from "../backfill/backfill.server";
 import { LockstepError } from "../config/errors";
 import { getCatalogOverview } from "../catalog/overview.server";
 import { appContext } from "../context.server";
 import { getSyncHealth, type Percentiles } from "../observability/syncHealth.server";
+import { outboundRegistry } from "../outbound/registry.server";
 import { webhookMetrics } from "../webhooks/metrics";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
 
@@ -13,7 +14,7 @@ export const meta: MetaFunction = () => [{ title: "Lockstep — dashboard" }];
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { shop, mode } = await authenticateStaff(request);
-  const { db } = appContext();
+  const { db, config } = appContext();
   const [overview, health, backfill] = await Promise.all([
     getCatalogOverview(db.prisma, shop.id),
     getSyncHealth(db.sql, webhookMetrics().snapshot()),
@@ -24,6 +25,17 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
   return {
     mode,
     health,
+    // Every limiter of this process: Shopify / BigCommerce stores and ERP / marketplace destinations.
+    outbound: outboundRegistry(config).metrics.snapshot().map((limiter) => ({
+      key: limiter.key,
+      requests: limiter.requests,
+      throttles: limiter.throttles,
+      retries: limiter.retries,
+      failures: limiter.failures,
+      costUsed: limiter.costUsed,
+      circuitState: limiter.circuitState ?? null,
+      averageWaitMs: limiter.queueWait.count ? Math.round(limiter.queueWait.sumMs / limiter.queueWait.count) : 0,
+    })),
     backfill: backfill && { ...backfill, startedAt: backfill.startedAt.toISOString(), finishedAt: backfill.finishedAt?.toISOString() ?? null },
     shop: { domain: shop.domain, name: shop.name, platform: shop.platform, installState: shop.installState },
     overview,
@@ -77,7 +89,7 @@ function Stat({ label, value }: { label: string; value: string | number }) {
 }
 
 export default function Dashboard() {
-  const { shop, overview, oldestAgeSeconds, newestAgeSeconds, rowAges, mode, health, backfill } = useLoaderData<typeof loader>();
+  const { shop, overview, oldestAgeSeconds, newestAgeSeconds, rowAges, mode, health, backfill, outbound } = useLoaderData<typeof loader>();
   const backfillResult = useActionData<{ started: boolean; error?: string }>();
   const navigation = useNavigation();
   const headings = ["SKU", "Product", "Variant", ...overview.locations, "Committed", "Price", "Updated"];
@@ -156,6 +168,30 @@ export default function Dashboard() {
             </BlockStack>
           </Card>
         </Layout.Section>
+        {outbound.length > 0 && (
+          <Layout.Section>
+            <Card padding="0">
+              <Box padding="400">
+                <Text as="h2" variant="headingMd">
+                  Outbound calls (kept inside every party's rate limit)
+                </Text>
+              </Box>
+              <DataTable
+                columnContentTypes={["text", "numeric", "numeric", "numeric", "numeric", "numeric", "text"]}
+                headings={["Limiter", "Requests", "Throttled", "Retries", "Failures", "Average wait (ms)", "Circuit"]}
+                rows={outbound.map((limiter) => [
+                  limiter.key,
+                  limiter.requests,
+                  limiter.throttles,
+                  limiter.retries,
+                  limiter.failures,
+                  limiter.averageWaitMs,
+                  limiter.circuitState ? <Badge tone={limiter.circuitState === "closed" ? "success" : "critical"}>{limiter.circuitState}</Badge> : "–",
+                ])}
+              />
+            </Card>
+          </Layout.Section>
+        )}
         <Layout.Section>
           <Card>
             <InlineStack gap="300" blockAlign="center" align="space-between">

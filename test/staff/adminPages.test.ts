@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { appContext } from "../../app/context.server";
 import { DEMO_SHOP_DOMAIN, seedDemoShop } from "../../app/demo/seed.server";
 import { stockServicesFor } from "../../app/inventory/services.server";
+import { outboundRegistry } from "../../app/outbound/registry.server";
 import { findShopByDomain } from "../../app/shops/shops.server";
 import { requireAdminBuild } from "../helpers/build";
 import { BROWSER_HEADERS, standaloneLogin, useTestServer } from "../helpers/server";
@@ -54,6 +55,18 @@ describe("the reservations page", () => {
   it("is behind the login", async () => {
     const response = await fetch(`${server().url}/app/reservations`, { headers: BROWSER_HEADERS, redirect: "manual" });
     expect(response.status).toBe(302);
+  });
+});
+
+describe("the dashboard's outbound calls", () => {
+  it("lists every limiter with its requests and throttles", async () => {
+    const metrics = outboundRegistry(appContext().config).metrics.for("destination:erp-main");
+    metrics.requests = 17;
+    metrics.throttles = 2;
+    metrics.circuitState = "open";
+    const page = await (await fetch(`${server().url}/app`, { headers: { ...BROWSER_HEADERS, cookie } })).text();
+    expect(page).toContain("Outbound calls");
+    expect(page).toMatch(/destination:erp-main.*?17.*?2.*?open/s);
   });
 });
 
