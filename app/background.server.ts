@@ -4,7 +4,8 @@ import { subscribeToPlatformEvents } from "./reservations/orderEvents.server";
 import { startReservationSweeper } from "./reservations/sweeper.server";
 import { log } from "./observability/log";
 import { closeOutboundRegistry } from "./outbound/registry.server";
-import { forgetPlatformClients } from "./platforms/clients.server";
+import { bigCommerceTokenOf } from "./platforms/bigcommerce/install.server";
+import { bigCommerceReaderFor, forgetPlatformClients } from "./platforms/clients.server";
 import { checkoutMetafieldSync, refreshCheckoutClocksFor } from "./storefront/wiring.server";
 import { startWebhookWorkers } from "./webhooks/workers.server";
 
@@ -22,7 +23,9 @@ export async function startBackgroundWork(context: AppContext, options: { webhoo
   const stock = processStockServices(context);
   const unsubscribe = subscribeToPlatformEvents({ db: context.db, ...stock });
   const stopSweeper = startReservationSweeper(stock.reservations, { intervalMs: context.config.reservationSweepSeconds * 1000 });
-  stops.push(startWebhookWorkers(context, { count: options.webhookWorkers, onListening: options.onListening }));
+  // Thin BigCommerce webhooks are read back through each store's throttled client, with its sealed token.
+  const bigCommerce = bigCommerceReaderFor(context.config, bigCommerceTokenOf({ prisma: context.db.prisma, config: context.config }));
+  stops.push(startWebhookWorkers(context, { count: options.webhookWorkers, onListening: options.onListening, bigCommerce }));
   stops.push(startCheckoutClock(context));
   // Stopped in reverse: the workers finish their rows before the subscribers and the cache go.
   stops.push(async () => {

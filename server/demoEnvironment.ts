@@ -11,6 +11,7 @@ const DEMO_SECRETS = {
   LOCKSTEP_DEMO_API_TOKEN: { label: "API token", make: () => `lst_demo_${randomBytes(18).toString("base64url")}` },
   SHOPIFY_API_SECRET: { label: "Webhook / app proxy secret (SHOPIFY_API_SECRET)", make: () => randomBytes(24).toString("hex") },
   LOCKSTEP_SESSION_SECRET: { label: "", make: () => randomBytes(32).toString("base64url") },
+  LOCKSTEP_ENCRYPTION_KEY: { label: "", make: () => randomBytes(32).toString("base64url") },
 } as const;
 
 type SecretName = keyof typeof DEMO_SECRETS;

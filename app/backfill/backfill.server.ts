@@ -1,4 +1,5 @@
 import { LockstepError } from "../config/errors";
+import { bigCommerceTokenOf } from "../platforms/bigcommerce/install.server";
 import type { AppContext } from "../context.server";
 import type { Sql, SqlRunner } from "../db/database.server";
 import { stockServicesFor } from "../inventory/services.server";
@@ -136,7 +137,7 @@ function describe(error: unknown): string {
 }
 
 export interface PlatformAccess {
-  /** The BigCommerce store's API token (Lockstep does not store BigCommerce tokens yet). */
+  /** The BigCommerce store's API token (sealed on the shop by the install callback). */
   bigCommerceTokenOf?: (storeHash: string) => Promise<string | undefined>;
   shopify?: ShopifyCatalogOptions;
 }
@@ -190,6 +191,10 @@ export async function* catalogFromPlatform(
  * Starts the initial backfill of a shop in this process (after install, or from the admin):
  * resolves with the claimed row once it runs; 409 when a backfill of the shop is running.
  */
-export async function startBackfill(context: AppContext, shopId: string, access: PlatformAccess = {}): Promise<StartedBackfill> {
+export async function startBackfill(
+  context: AppContext,
+  shopId: string,
+  access: PlatformAccess = { bigCommerceTokenOf: bigCommerceTokenOf({ prisma: context.db.prisma, config: context.config }) },
+): Promise<StartedBackfill> {
   return beginBackfill(backfillDepsFor(context, access), shopId);
 }

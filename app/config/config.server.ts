@@ -28,6 +28,8 @@ export interface Config {
   };
   /** Secrets that were not configured and were made up for this process (the demo prints them). */
   generatedSecrets: string[];
+  /** Seals platform credentials at rest (BigCommerce store tokens). */
+  encryptionKey: string;
   /** Secret that signs the staff login cookie of the standalone mode. */
   sessionSecret: string;
   /** Password of the standalone mode's local login (standalone mode only). */
@@ -43,6 +45,8 @@ export interface Config {
   bigCommerce: {
     clientId?: string;
     clientSecret: string;
+    /** Where the OAuth code of an install is exchanged for the store's access token. */
+    loginBaseUrl: string;
   };
   /** Webhook ingestion (app/webhooks). */
   webhooks: {
@@ -108,6 +112,8 @@ const environmentSchema = z.object({
   LOCKSTEP_SESSION_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   LOCKSTEP_ADMIN_PASSWORD: z.string().min(8, "must be at least 8 characters").optional(),
   METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  LOCKSTEP_ENCRYPTION_KEY: z.string().min(32, "must be at least 32 characters").optional(),
+  BIGCOMMERCE_LOGIN_BASE_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).default("https://login.bigcommerce.com"),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   LOCKSTEP_STOREFRONT_RATE_LIMIT: z.coerce.number().int("must be a whole number").min(1).default(500),
   LOCKSTEP_RESERVATION_SWEEP_SECONDS: z.coerce.number().min(0.1).max(3600).default(5),
@@ -161,6 +167,9 @@ export function loadConfig(env: Environment = process.env): Config {
   if (vars.NODE_ENV === "production" && !vars.LOCKSTEP_SESSION_SECRET) {
     throw new ConfigError("Invalid configuration: LOCKSTEP_SESSION_SECRET missing (required when NODE_ENV=production)");
   }
+  if (vars.NODE_ENV === "production" && !vars.LOCKSTEP_ENCRYPTION_KEY) {
+    throw new ConfigError("Invalid configuration: LOCKSTEP_ENCRYPTION_KEY missing (required when NODE_ENV=production: it seals store credentials)");
+  }
   if (vars.NODE_ENV === "production" && !vars.METRICS_TOKEN) {
     throw new ConfigError("Invalid configuration: METRICS_TOKEN missing (required when NODE_ENV=production)");
   }
@@ -193,6 +202,7 @@ export function loadConfig(env: Environment = process.env): Config {
     generatedSecrets,
     // Outside production an unset secret gets a per-process random one: logins then last one run.
     sessionSecret: secretOrGenerated("LOCKSTEP_SESSION_SECRET", vars.LOCKSTEP_SESSION_SECRET),
+    encryptionKey: secretOrGenerated("LOCKSTEP_ENCRYPTION_KEY", vars.LOCKSTEP_ENCRYPTION_KEY),
     adminPassword: mode === "standalone" ? secretOrGenerated("LOCKSTEP_ADMIN_PASSWORD", vars.LOCKSTEP_ADMIN_PASSWORD) : undefined,
     metricsToken: vars.METRICS_TOKEN,
     logLevel: vars.LOG_LEVEL,
@@ -201,6 +211,7 @@ export function loadConfig(env: Environment = process.env): Config {
     bigCommerce: {
       clientId: vars.BIGCOMMERCE_CLIENT_ID,
       clientSecret: secretOrGenerated("BIGCOMMERCE_CLIENT_SECRET", vars.BIGCOMMERCE_CLIENT_SECRET),
+      loginBaseUrl: vars.BIGCOMMERCE_LOGIN_BASE_URL.replace(/\/$/, ""),
     },
     webhooks: {
       bodyLimitBytes: vars.LOCKSTEP_WEBHOOK_BODY_LIMIT_BYTES,

@@ -2,6 +2,7 @@ import type { AppContext } from "../context.server";
 import type { Migration } from "../db/migrations.server";
 import { registerAppProxy } from "./appProxy.server";
 import { registerMetricsRoute } from "../observability/metricsRoute.server";
+import { registerBigCommerceInstall } from "./bigcommerceInstall.server";
 import { registerHealthRoutes } from "./health.server";
 import { Router } from "./router.server";
 import { registerStorefrontApi, stockEdgeDeps } from "./storefrontApi.server";
@@ -19,5 +20,6 @@ export function createEdgeRouter(context: AppContext, migrations: Migration[]): 
   registerStorefrontApi(router, stock);
   registerAppProxy(router, stock);
   registerWebhookRoutes(router, context);
+  registerBigCommerceInstall(router, context);
   return router;
 }

@@ -55,10 +55,12 @@ describe("loadConfig", () => {
     expect(failure({ NODE_ENV: "production" })).toMatch(/NODE_ENV=production needs Shopify credentials/);
   });
 
-  it("requires the session secret and metrics token in production", () => {
+  it("requires the session secret, the encryption key and the metrics token in production", () => {
     expect(failure({ ...EMBEDDED, NODE_ENV: "production" })).toMatch(/LOCKSTEP_SESSION_SECRET missing/);
-    expect(failure({ ...EMBEDDED, NODE_ENV: "production", LOCKSTEP_SESSION_SECRET: "x".repeat(32) })).toMatch(/METRICS_TOKEN missing/);
-    const config = loadConfig({ ...EMBEDDED, NODE_ENV: "production", LOCKSTEP_SESSION_SECRET: "x".repeat(32), METRICS_TOKEN: "m".repeat(16) });
+    expect(failure({ ...EMBEDDED, NODE_ENV: "production", LOCKSTEP_SESSION_SECRET: "x".repeat(32) })).toMatch(/LOCKSTEP_ENCRYPTION_KEY missing/);
+    const secrets = { LOCKSTEP_SESSION_SECRET: "x".repeat(32), LOCKSTEP_ENCRYPTION_KEY: "e".repeat(32) };
+    expect(failure({ ...EMBEDDED, NODE_ENV: "production", ...secrets })).toMatch(/METRICS_TOKEN missing/);
+    const config = loadConfig({ ...EMBEDDED, NODE_ENV: "production", ...secrets, METRICS_TOKEN: "m".repeat(16) });
     // Only an unused platform's secret may be made up: with it every BigCommerce delivery is refused.
     expect(config.generatedSecrets.filter((name) => name !== "BIGCOMMERCE_CLIENT_SECRET")).toEqual([]);
   });

@@ -1,0 +1,63 @@
+import { LockstepError } from "../../config/errors";
+import type { Config } from "../../config/config.server";
+import type { PrismaClient, Shop } from "../../generated/prisma/client";
+import { openCredential, sealCredential } from "../../shops/credentials.server";
+import { installShop } from "../../shops/shops.server";
+
+export interface BigCommerceInstallRequest {
+  code: string;
+  scope: string;
+  /** `stores/{store_hash}` */
+  context: string;
+  /** The callback URL registered for the app: BigCommerce checks it again in the exchange. */
+  redirectUri: string;
+}
+
+/**
+ * The install callback of a BigCommerce app: the one-time code is exchanged for the store's
+ * access token (kept sealed on the shop), and the store becomes an installed shop.
+ */
+export async function installBigCommerceStore(
+  deps: { prisma: PrismaClient; config: Pick<Config, "bigCommerce" | "encryptionKey">; fetch?: typeof fetch },
+  request: BigCommerceInstallRequest,
+): Promise<Shop> {
+  const { clientId, clientSecret, loginBaseUrl } = deps.config.bigCommerce;
+  if (!clientId) throw new LockstepError("bigcommerce_not_configured", "BIGCOMMERCE_CLIENT_ID is not set: this Lockstep serves no BigCommerce app", 503);
+  if (!/^stores\/[a-z0-9]+$/.test(request.context)) throw new LockstepError("invalid_context", "context must be stores/<store_hash>", 400);
+  if (!request.code || !request.scope) throw new LockstepError("missing_parameter", "code and scope are required", 400);
+  let response: Response;
+  try {
+    response = await (deps.fetch ?? fetch)(`${loginBaseUrl}/oauth2/token`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json" },
+      body: JSON.stringify({
+        client_id: clientId,
+        client_secret: clientSecret,
+        code: request.code,
+        scope: request.scope,
+        grant_type: "authorization_code",
+        redirect_uri: request.redirectUri,
+        context: request.context,
+      }),
+      signal: AbortSignal.timeout(10_000),
+    });
+  } catch (error) {
+    throw new LockstepError("oauth_exchange_failed", `BigCommerce could not be reached to finish the install: ${error instanceof Error ? error.message : String(error)}`, 502);
+  }
+  const body = (await response.json().catch(() => ({}))) as { access_token?: string; scope?: string; context?: string; error?: string };
+  if (!response.ok || !body.access_token) {
+    throw new LockstepError("oauth_exchange_failed", `BigCommerce refused the install code (${response.status}${body.error ? `: ${body.error}` : ""})`, 502);
+  }
+  if (body.context && body.context !== request.context) throw new LockstepError("oauth_exchange_failed", "BigCommerce answered for another store", 502);
+  const shop = await installShop(deps.prisma, { platform: "bigcommerce", domain: request.context, scopes: body.scope ?? request.scope });
+  return deps.prisma.shop.update({ where: { id: shop.id }, data: { accessTokenSealed: sealCredential(deps.config.encryptionKey, body.access_token) } });
+}
+
+/** The access token of an installed BigCommerce store, for its API clients (webhook read-back, backfill). */
+export function bigCommerceTokenOf(deps: { prisma: PrismaClient; config: Pick<Config, "encryptionKey"> }): (storeHash: string) => Promise<string> {
+  return async (storeHash) => {
+    const shop = await deps.prisma.shop.findUnique({ where: { platform_domain: { platform: "bigcommerce", domain: `stores/${storeHash}` } } });
+    if (!shop?.accessTokenSealed) throw new LockstepError("missing_store_token", `No access token for BigCommerce store ${storeHash}: reinstall the app`, 409);
+    return openCredential(deps.config.encryptionKey, shop.accessTokenSealed);
+  };
+}

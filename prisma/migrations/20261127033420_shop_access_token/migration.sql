@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "shop" ADD COLUMN     "access_token_sealed" TEXT;
