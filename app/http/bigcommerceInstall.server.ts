@@ -1,5 +1,8 @@
+import { LockstepError } from "../config/errors";
 import type { AppContext } from "../context.server";
+import { registerStoreHooks } from "../platforms/bigcommerce/hooks";
 import { installBigCommerceStore } from "../platforms/bigcommerce/install.server";
+import { bigCommerceClientFor } from "../platforms/clients.server";
 import { sendJson } from "./respond.server";
 import type { Router } from "./router.server";
 
@@ -7,15 +10,28 @@ import type { Router } from "./router.server";
 export function registerBigCommerceInstall(router: Router, context: AppContext): void {
   router.on("GET", "/auth/bigcommerce/callback", async ({ req, res, url }) => {
     const protocol = req.headers["x-forwarded-proto"] === "https" ? "https" : "http";
-    const shop = await installBigCommerceStore(
+    const origin = `${protocol}://${req.headers.host ?? "localhost"}`;
+    const { shop, accessToken } = await installBigCommerceStore(
       { prisma: context.db.prisma, config: context.config },
       {
         code: url.searchParams.get("code") ?? "",
         scope: url.searchParams.get("scope") ?? "",
         context: url.searchParams.get("context") ?? "",
-        redirectUri: `${protocol}://${req.headers.host ?? "localhost"}${url.pathname}`,
+        redirectUri: `${origin}${url.pathname}`,
       },
     );
-    sendJson(res, 200, { shop: { id: shop.id, domain: shop.domain, installState: shop.installState } });
+    // The store's webhooks come to this deployment, each with the per-store secret header.
+    const storeHash = shop.domain.replace(/^stores\//, "");
+    let hooks: Awaited<ReturnType<typeof registerStoreHooks>>;
+    try {
+      hooks = await registerStoreHooks(bigCommerceClientFor(context.config, storeHash, accessToken), {
+        clientSecret: context.config.bigCommerce.clientSecret,
+        destination: `${origin}/webhooks/bigcommerce`,
+      });
+    } catch (error) {
+      // The store is installed but would send nothing: say so, a second install repairs it.
+      throw new LockstepError("hooks_not_registered", `Installed, but BigCommerce refused the webhook subscriptions: ${error instanceof Error ? error.message : String(error)}`, 502);
+    }
+    sendJson(res, 200, { shop: { id: shop.id, domain: shop.domain, installState: shop.installState }, hooks });
   });
 }

@@ -2,6 +2,7 @@ import { type IncomingMessage, type ServerResponse } from "node:http";
 import { randomUUID } from "node:crypto";
 import { ChangeFeed, type ChangeListener, type SimulatorClock, realClock } from "../changes";
 import { listen, readBody, sendJson } from "../http";
+import { SimulatedHooks } from "./hooks";
 
 export interface BigCommerceQuota {
   /** Requests per window, shared by every app on the store (150 on Standard/Plus, 450 on Pro). */
@@ -76,6 +77,7 @@ export class BigCommerceStore {
   /** on hand and safety stock per `${variantId}@${locationId}` */
   readonly inventory = new Map<string, { onHand: number; safetyStock: number }>();
   readonly orders = new Map<number, Order>();
+  readonly hooks: SimulatedHooks;
   readonly quota: BigCommerceQuota;
   stats: BigCommerceStats = emptyStats();
   private windowStartedAt?: number;
@@ -90,6 +92,7 @@ export class BigCommerceStore {
     private readonly feed: ChangeFeed,
   ) {
     this.quota = quota;
+    this.hooks = new SimulatedHooks(storeHash);
   }
 
   resetStats(): void {
@@ -437,6 +440,11 @@ export async function startBigCommerceSimulator(options: BigCommerceSimulatorOpt
         })),
         meta: {},
       });
+    }
+    const hookAnswer = store.hooks.handle(method, path, url.searchParams, async () => JSON.parse((await readBody(request)) || "{}") as Record<string, unknown>);
+    if (hookAnswer) {
+      const { status, body } = await hookAnswer;
+      return send(status, body);
     }
     const absolute = method === "PUT" && path === "/v3/inventory/adjustments/absolute";
     const relative = method === "POST" && path === "/v3/inventory/adjustments/relative";

@@ -3,6 +3,8 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appContext } from "../../app/context.server";
 import { bigCommerceTokenOf } from "../../app/platforms/bigcommerce/install.server";
+import { BIGCOMMERCE_SECRET_HEADER, storeWebhookSecret } from "../../app/webhooks/bigcommerce";
+import { BIGCOMMERCE_SCOPES } from "../../app/webhooks/normalise/bigcommerce";
 import { type BigCommerceSimulator, startBigCommerceSimulator } from "../../simulators/bigcommerce/server";
 import { signBigCommerceDelivery } from "../../simulators/webhooks/bigcommerce";
 import { STANDALONE_ENV, useTestServer } from "../helpers/server";
@@ -54,6 +56,21 @@ describe("installing the BigCommerce app", () => {
     const [row] = await appContext().db.sql.query<{ access_token_sealed: string }>(`SELECT access_token_sealed FROM shop WHERE domain = 'stores/abc123'`);
     expect(row!.access_token_sealed).toMatch(/^v1:/);
     expect(row!.access_token_sealed).not.toContain(STORE_TOKEN);
+  });
+
+  it("subscribes the store to every scope Lockstep handles, with the per-store secret header, once", async () => {
+    const hooks = [...simulator.store("abc123").hooks.hooks.values()];
+    expect(hooks.map((hook) => hook.scope).sort()).toEqual([...BIGCOMMERCE_SCOPES].sort());
+    for (const hook of hooks) {
+      expect(hook.destination).toBe(`${server().url}/webhooks/bigcommerce`);
+      expect(hook.is_active).toBe(true);
+      expect(hook.headers).toEqual({ [BIGCOMMERCE_SECRET_HEADER]: storeWebhookSecret(CLIENT_SECRET, "abc123") });
+    }
+    // A re-install repairs a hook switched off meanwhile and creates no duplicates.
+    hooks[0]!.is_active = false;
+    const again = await fetch(`${server().url}/auth/bigcommerce/callback?code=good-code&scope=store_v2_products&context=stores/abc123`);
+    expect((await again.json()).hooks).toEqual({ created: 0, updated: 1, unchanged: BIGCOMMERCE_SCOPES.length - 1 });
+    expect(simulator.store("abc123").hooks.hooks.size).toBe(BIGCOMMERCE_SCOPES.length);
   });
 
   it("then reads the store back for a thin webhook, with that token, through the throttled client", async () => {

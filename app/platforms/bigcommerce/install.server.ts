@@ -20,7 +20,7 @@ export interface BigCommerceInstallRequest {
 export async function installBigCommerceStore(
   deps: { prisma: PrismaClient; config: Pick<Config, "bigCommerce" | "encryptionKey">; fetch?: typeof fetch },
   request: BigCommerceInstallRequest,
-): Promise<Shop> {
+): Promise<{ shop: Shop; accessToken: string }> {
   const { clientId, clientSecret, loginBaseUrl } = deps.config.bigCommerce;
   if (!clientId) throw new LockstepError("bigcommerce_not_configured", "BIGCOMMERCE_CLIENT_ID is not set: this Lockstep serves no BigCommerce app", 503);
   if (!/^stores\/[a-z0-9]+$/.test(request.context)) throw new LockstepError("invalid_context", "context must be stores/<store_hash>", 400);
@@ -50,7 +50,8 @@ export async function installBigCommerceStore(
   }
   if (body.context && body.context !== request.context) throw new LockstepError("oauth_exchange_failed", "BigCommerce answered for another store", 502);
   const shop = await installShop(deps.prisma, { platform: "bigcommerce", domain: request.context, scopes: body.scope ?? request.scope });
-  return deps.prisma.shop.update({ where: { id: shop.id }, data: { accessTokenSealed: sealCredential(deps.config.encryptionKey, body.access_token) } });
+  const installed = await deps.prisma.shop.update({ where: { id: shop.id }, data: { accessTokenSealed: sealCredential(deps.config.encryptionKey, body.access_token) } });
+  return { shop: installed, accessToken: body.access_token };
 }
 
 /** The access token of an installed BigCommerce store, for its API clients (webhook read-back, backfill). */
