@@ -4,7 +4,7 @@ import { Ajv, type ValidateFunction } from "ajv";
 import { parse } from "yaml";
 
 // BigCommerce's own OpenAPI descriptions, shared with the project (see their README).
-const SPEC_DIR = join(import.meta.dirname, "..", "..", "..", "shared", "data", "bigcommerce-openapi");
+const SPEC_DIR = join(import.meta.dirname, "..", "fixtures", "bigcommerce-openapi");
 const SPEC_FILES = ["inventory.v3.yml", "locations.v3.yml", "products_catalog.v3.yml", "product-variants_catalog.v3.yml", "orders.v2.oas2.yml"];
 
 interface OpenApi {
