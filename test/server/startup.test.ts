@@ -3,10 +3,21 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { openDatabase } from "../../app/db/database.server";
-import { startProcess } from "../helpers/process";
+import { type Started, startProcess } from "../helpers/process";
 
 const dirs: string[] = [];
-afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+const processes: Started[] = [];
+// A failed expectation must not leave a demo running (and holding its PGlite folder) after the file.
+afterAll(async () => {
+  await Promise.all(processes.map((started) => started.stop("SIGKILL")));
+  dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true }));
+});
+
+function start(script: string, args: string[], env: Record<string, string | undefined>): Started {
+  const started = startProcess(script, args, env);
+  processes.push(started);
+  return started;
+}
 
 function tempDir(): string {
   const dir = mkdtempSync(path.join(tmpdir(), "lockstep-start-"));
@@ -21,7 +32,7 @@ describe("start-up with bad configuration", () => {
     [{ PORT: "not-a-port" }, /PORT/],
     [{ DATABASE_URL: "mysql://x" }, /DATABASE_URL must be a postgresql:\/\/ URL/],
   ])("stops at once with exit code 1 and names the variable: %j", async (env, message) => {
-    const started = startProcess("server/main.ts", [], { ...env, LOCKSTEP_DATA_DIR: path.join(tempDir(), "pglite") });
+    const started = start("server/main.ts", [], { ...env, LOCKSTEP_DATA_DIR: path.join(tempDir(), "pglite") });
     expect(await started.exited).toBe(1);
     expect(started.output()).toMatch(message);
     expect(started.output()).not.toMatch(/listening/);
@@ -30,7 +41,7 @@ describe("start-up with bad configuration", () => {
 
 describe("the demo", () => {
   async function runDemo(dataRoot: string) {
-    const demo = startProcess("server/main.ts", ["--demo"], {
+    const demo = start("server/main.ts", ["--demo"], {
       PORT: "0",
       LOCKSTEP_DATA_DIR: path.join(dataRoot, "pglite"),
       LOCKSTEP_DEMO_TRAFFIC: "off",
@@ -82,7 +93,7 @@ describe("the demo", () => {
 
   it("takes its secrets from the environment when they are set", async () => {
     const dataRoot = tempDir();
-    const demo = startProcess("server/main.ts", ["--demo"], {
+    const demo = start("server/main.ts", ["--demo"], {
       PORT: "0",
       LOCKSTEP_DATA_DIR: path.join(dataRoot, "pglite"),
       LOCKSTEP_DEMO_TRAFFIC: "off",
