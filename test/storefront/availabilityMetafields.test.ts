@@ -24,9 +24,9 @@ function manualWindow() {
   };
 }
 
-/** Waits for `condition`, polling, for at most five seconds. */
+/** Waits for `condition`, polling, for at most twenty seconds (a loaded CI machine is slow). */
 async function until(condition: () => boolean): Promise<void> {
-  await vi.waitFor(() => expect(condition()).toBe(true), { timeout: 5_000, interval: 2 });
+  await vi.waitFor(() => expect(condition()).toBe(true), { timeout: 20_000, interval: 2 });
 }
 
 describe("availability metafields for the checkout Function", () => {
