@@ -11,7 +11,7 @@ import { findReservationsByKeys, findReservationsByOrder, getReservation } from 
 import { type ActiveHoldRow, type HeldItemRow, listActiveHolds, listHeldItems } from "./sql/listHolds";
 import { release as releaseStatement, type ReleaseResult } from "./sql/release";
 import { releaseExpired } from "./sql/releaseExpired";
-import { reserve as reserveStatement } from "./sql/reserve";
+import { RESERVE_RACE, reserve as reserveStatement } from "./sql/reserve";
 import type { ChangedSku, ReservationRow } from "./sql/reservationRow";
 
 export interface ReservationLine {
@@ -126,14 +126,21 @@ export function createReservations(deps: ReservationsDeps): Reservations {
       validateReserve(input);
       const ttlSeconds = validTtl(input.ttlSeconds);
       const locationId = input.locationId === undefined ? null : await locations.resolve(shopId, input.locationId);
+      let lockFirst = false;
       for (let attempt = 1; ; attempt++) {
         const at = now();
         let result;
         try {
-          result = await reserveStatement(db.sql, { shopId, key: input.key, lines: input.lines, locationId, now: at, ttlSeconds });
+          result = await reserveStatement(db.sql, { shopId, key: input.key, lines: input.lines, locationId, now: at, ttlSeconds, lockFirst });
         } catch (error) {
           // Two first reservations for the same new key: the loser's statement is undone whole; again, it finds the winner's.
-          if (isUniqueViolation(error) && attempt < MAX_ATTEMPTS) continue;
+          if (sqlState(error) === "23505" && attempt < MAX_ATTEMPTS) continue;
+          // Stock moved between the plan and the update (the last units went to someone else): undone
+          // whole; again with the hold rows locked before planning, which cannot miss.
+          if (sqlState(error) === RESERVE_RACE && !lockFirst) {
+            lockFirst = true;
+            continue;
+          }
           throw error;
         }
         const { verdict } = result;
@@ -317,6 +324,6 @@ function validTtl(ttlSeconds: number | undefined): number | null {
   return ttlSeconds;
 }
 
-function isUniqueViolation(error: unknown): boolean {
-  return typeof error === "object" && error !== null && "code" in error && (error as { code: unknown }).code === "23505";
+function sqlState(error: unknown): unknown {
+  return typeof error === "object" && error !== null && "code" in error ? (error as { code: unknown }).code : undefined;
 }

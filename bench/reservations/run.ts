@@ -3,7 +3,6 @@
 // PostgreSQL (DATABASE_URL, default the machine's server). Then a flash sale: 256 shoppers on
 // 10 hot items with few units, counting oversold units (must be 0). Bounded: ~1 minute.
 import { randomBytes } from "node:crypto";
-import pg from "pg";
 import { AvailabilityCache } from "../../app/availability/cache";
 import { createAvailability, type ItemAvailability } from "../../app/availability/availability.server";
 import { LockstepError } from "../../app/config/errors";
@@ -11,7 +10,7 @@ import { type Database, openDatabase } from "../../app/db/database.server";
 import { applyMigrations } from "../../app/db/migrations.server";
 import { createReservations } from "../../app/reservations/reservations.server";
 import { heldUnits, seedStockShop } from "../../test/reservations/stockFixture";
-import { withDatabase } from "../../test/helpers/database";
+import { adminQuery, withDatabase } from "../../test/helpers/database";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const SERVER_URL = process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
@@ -49,21 +48,11 @@ function p(latencies: number[], q: number): number {
 
 const rate = (run: Run) => run.ops / run.seconds;
 
-async function admin(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: withDatabase(SERVER_URL, "postgres") });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
-
 async function bench(kind: "pglite" | "postgres") {
   const name = `lockstep_bench_${randomBytes(4).toString("hex")}`;
   let db: Database;
   if (kind === "postgres") {
-    await admin(`CREATE DATABASE "${name}"`);
+    await adminQuery(SERVER_URL, `CREATE DATABASE "${name}"`);
     db = await openDatabase({ databaseUrl: withDatabase(SERVER_URL, name), poolSize: 20 });
   } else {
     db = await openDatabase({ dataDir: "memory://" });
@@ -124,7 +113,7 @@ async function bench(kind: "pglite" | "postgres") {
     };
   } finally {
     await db.close();
-    if (kind === "postgres") await admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    if (kind === "postgres") await adminQuery(SERVER_URL, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
   }
 }
 

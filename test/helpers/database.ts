@@ -6,10 +6,11 @@ import { applyMigrations } from "../../app/db/migrations.server";
 
 /**
  * A fresh, migrated database for one test file: in-memory PGlite by default, or a brand-new
- * PostgreSQL database (created here, dropped on close) when DATABASE_URL points at a server.
+ * PostgreSQL database (created here, dropped on close) when DATABASE_URL — or `serverUrl`, for a
+ * test that needs a server whatever the run — points at a server.
  */
-export async function createTestDatabase(options: { migrate?: boolean } = {}): Promise<Database> {
-  const serverUrl = process.env.DATABASE_URL;
+export async function createTestDatabase(options: { migrate?: boolean; serverUrl?: string } = {}): Promise<Database> {
+  const serverUrl = options.serverUrl ?? process.env.DATABASE_URL;
   if (!serverUrl) {
     const db = await openDatabase({ dataDir: "memory://" });
     if (options.migrate !== false) await applyMigrations(db.sql);
@@ -49,7 +50,11 @@ export function withDatabase(serverUrl: string, database: string): string {
   return url.toString();
 }
 
-async function adminQuery(serverUrl: string, text: string): Promise<void> {
+/** The machine's PostgreSQL server, for the tests that need one on every run. */
+export const POSTGRES_URL = process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
+
+/** Runs `text` on the server's `postgres` database (CREATE / DROP DATABASE). */
+export async function adminQuery(serverUrl: string, text: string): Promise<void> {
   const client = new pg.Client({ connectionString: withDatabase(serverUrl, "postgres") });
   await client.connect();
   try {

@@ -1,12 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LockstepError } from "../../app/config/errors";
 import { type Database, openDatabase } from "../../app/db/database.server";
 import { applyMigrations } from "../../app/db/migrations.server";
 import { createStockServices, type StockServices } from "../../app/inventory/services.server";
-import { withDatabase } from "../helpers/database";
+import { adminQuery, withDatabase } from "../helpers/database";
 import { heldUnits, seedStockShop, setLevel, type StockShop } from "../reservations/stockFixture";
 
 // Two Lockstep processes' worth of stock services on one PostgreSQL database and one Redis:
@@ -16,23 +15,13 @@ const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const NAME = `lockstep_stock_it_${randomBytes(4).toString("hex")}`;
 const PREFIX = `lockstep-test:${NAME}`;
 
-async function admin(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: withDatabase(SERVER_URL, "postgres") });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
-
 let db: Database;
 let first: StockServices;
 let second: StockServices;
 let shop: StockShop;
 
 beforeAll(async () => {
-  await admin(`CREATE DATABASE "${NAME}"`);
+  await adminQuery(SERVER_URL, `CREATE DATABASE "${NAME}"`);
   db = await openDatabase({ databaseUrl: withDatabase(SERVER_URL, NAME), poolSize: 20 });
   await applyMigrations(db.sql);
   const make = () => createStockServices({ db, config: { redisUrl: REDIS_URL }, redisPrefix: PREFIX, log: () => undefined });
@@ -46,7 +35,7 @@ afterAll(async () => {
   await first?.close();
   await second?.close();
   await db?.close();
-  await admin(`DROP DATABASE IF EXISTS "${NAME}" WITH (FORCE)`);
+  await adminQuery(SERVER_URL, `DROP DATABASE IF EXISTS "${NAME}" WITH (FORCE)`);
   const redis = new Redis(REDIS_URL);
   const keys = await redis.keys(`${PREFIX}:*`);
   if (keys.length > 0) await redis.del(...keys);

@@ -1,5 +1,4 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Database, openDatabase } from "../../app/db/database.server";
 import { applyMigrations } from "../../app/db/migrations.server";
@@ -10,7 +9,7 @@ import { processInbox } from "../../app/webhooks/routes.server";
 import { WebhookMetrics } from "../../app/webhooks/metrics";
 import { processDueRows } from "../../app/webhooks/worker.server";
 import { shopifyPayload } from "../../simulators/webhooks/shopify";
-import { withDatabase } from "../helpers/database";
+import { adminQuery, withDatabase } from "../helpers/database";
 import { startProcess } from "../helpers/process";
 
 // Separate worker processes need PostgreSQL: this file always runs on the machine's server.
@@ -19,16 +18,6 @@ const NAME = `lockstep_webhooks_it_${randomBytes(4).toString("hex")}`;
 const DATABASE_URL = withDatabase(SERVER_URL, NAME);
 let db: Database;
 let shopId: string;
-
-async function admin(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: withDatabase(SERVER_URL, "postgres") });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
 
 async function storeOrders(count: number, firstId: number): Promise<void> {
   const inbox = createInbox({ sql: db.sql, metrics: new WebhookMetrics(), maxInFlight: 4 });
@@ -62,7 +51,7 @@ async function count(text: string, params: unknown[] = []): Promise<number> {
 }
 
 beforeAll(async () => {
-  await admin(`CREATE DATABASE "${NAME}"`);
+  await adminQuery(SERVER_URL, `CREATE DATABASE "${NAME}"`);
   db = await openDatabase({ databaseUrl: DATABASE_URL, poolSize: 10 });
   await applyMigrations(db.sql);
   shopId = (await installShop(db.prisma, { platform: "shopify", domain: "workers.myshopify.com" })).id;
@@ -70,7 +59,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await db?.close();
-  await admin(`DROP DATABASE IF EXISTS "${NAME}" WITH (FORCE)`);
+  await adminQuery(SERVER_URL, `DROP DATABASE IF EXISTS "${NAME}" WITH (FORCE)`);
 });
 
 describe("webhook workers on PostgreSQL", () => {

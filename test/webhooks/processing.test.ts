@@ -186,9 +186,13 @@ describe("Shopify topics, applied", () => {
     expect(await database().sql.query(`SELECT external_id FROM platform_order WHERE shop_id = $1`, [shop.id])).toEqual([{ external_id: "gid://shopify/Order/777" }]);
 
     expect(await send(shop.domain, "products/create", { updated_at: at(2) })).toBe(200);
+    await database().sql.query(
+      `INSERT INTO reservation (id, shop_id, key, status, expires_at) VALUES (gen_random_uuid(), $1, 'cart-of-a-shopper', 'released', now())`,
+      [shop.id],
+    );
     expect(await send(shop.domain, "shop/redact")).toBe(200);
     await drain();
-    for (const table of ["platform_order", "product", "variant", "inventory_level", "location"]) {
+    for (const table of ["platform_order", "reservation", "product", "variant", "inventory_level", "location"]) {
       expect(await one(`SELECT count(*)::int AS n FROM ${table} WHERE shop_id = $1`, [shop.id]), table).toEqual({ n: 0 });
     }
     expect(await database().sql.query(`SELECT topic FROM webhook_inbox WHERE shop_id = $1`, [shop.id])).toEqual([{ topic: "shop/redact" }]);

@@ -41,21 +41,44 @@ interface PositionInputs {
   now: string;
 }
 
+/** Expressions `availableFrom` needs: the item's raw position and how the policy clamps it. */
+export interface Clamp {
+  /** What is left before clamping: physical `net − safety − reserved − pending`, virtual `limit − sold − reserved`. */
+  raw: string;
+  virtual: string;
+  stale: string;
+  staleAction: string;
+  staleCap: string;
+  lowStock: string;
+  oversell: string;
+}
+
 /**
- * A lateral subquery giving `available`, `stale`, `updated_at`, `virtual_kind`, `promise_date`
- * of one item in one scope. Needs the `policy` CTE in the statement.
+ * Available to sell from the raw position: never below zero, the oversell threshold on fresh
+ * physical stock, the stale action (cap, hide low stock, or nothing) when the data is stale.
+ * Used by the availability read and by the reservation's conditional update, so both clamp alike.
+ */
+export function availableFrom(c: Clamp): string {
+  return `CASE
+        WHEN ${c.virtual} THEN greatest(0, ${c.raw})
+        WHEN ${c.stale} THEN CASE ${c.staleAction}
+          WHEN 'cap' THEN least(greatest(0, ${c.raw}), ${c.staleCap})
+          WHEN 'hide_low_stock' THEN CASE WHEN ${c.raw} <= ${c.lowStock} THEN 0 ELSE ${c.raw} END
+          ELSE 0 END
+        ELSE greatest(0, ${c.raw} + ${c.oversell})
+      END`;
+}
+
+/**
+ * A lateral subquery giving `available`, `raw` (before clamping), `stale`, `updated_at`,
+ * `virtual_kind`, `promise_date` of one item in one scope. Needs the `policy` CTE in the statement.
  */
 export function stockPosition(p: PositionInputs): string {
+  const clamp = { raw: "x.raw", virtual: `${p.scope} = 'virtual'`, stale: "lv.stale", staleAction: "pol.stale_action", staleCap: "pol.stale_cap", lowStock: "pol.low_stock", oversell: "pol.oversell" };
   return `(
     SELECT
-      CASE
-        WHEN ${p.scope} = 'virtual' THEN greatest(0, coalesce(st.virtual_limit, 0) - ${p.sold} - ${p.reserved})
-        WHEN lv.stale THEN CASE pol.stale_action
-          WHEN 'cap' THEN least(greatest(0, x.raw), pol.stale_cap)
-          WHEN 'hide_low_stock' THEN CASE WHEN x.raw <= pol.low_stock THEN 0 ELSE x.raw END
-          ELSE 0 END
-        ELSE greatest(0, x.raw + pol.oversell)
-      END::int AS available,
+      ${availableFrom(clamp)}::int AS available,
+      x.raw,
       (${p.scope} <> 'virtual' AND lv.stale) AS stale,
       CASE WHEN ${p.scope} = 'virtual' THEN st.updated_at ELSE lv.updated_at END AS updated_at,
       st.virtual_kind::text AS virtual_kind,
@@ -80,7 +103,8 @@ export function stockPosition(p: PositionInputs): string {
       )
     ) pq
     CROSS JOIN LATERAL (
-      SELECT lv.net - coalesce(st.safety_stock, pol.default_safety) - ${p.reserved} - pq.q AS raw
+      SELECT CASE WHEN ${p.scope} = 'virtual' THEN coalesce(st.virtual_limit, 0) - ${p.sold} - ${p.reserved}
+                  ELSE lv.net - coalesce(st.safety_stock, pol.default_safety) - ${p.reserved} - pq.q END AS raw
     ) x
   )`;
 }

@@ -1,5 +1,5 @@
 import type { SqlRunner } from "../../db/database.server";
-import { holdsInScope, policyCte, stockPosition } from "../../inventory/sql/stockPosition";
+import { availableFrom, holdsInScope, policyCte, stockPosition } from "../../inventory/sql/stockPosition";
 import type { ReservationRow } from "./reservationRow";
 
 export interface ReserveVerdict {
@@ -26,29 +26,47 @@ export interface ReserveResult {
 }
 
 /**
- * Reserves all lines or none, for one key, in ONE statement (run through the function below):
- *   1. lock the key's reservation (if any) and read what it holds now;
- *   2. lock every hold row whose units change, in (variant, scope) order so two reservations never deadlock;
- *   3. compute availability from those locked rows (READ COMMITTED re-reads a row after waiting for its lock,
- *      so the check sees every reservation committed before);
- *   4. only if every line fits: move the units and write the reservation.
- * A second reservation for the same item waits on step 2 until this one commits, then checks again:
- * the total held can never exceed what is available. The key's own earlier hold is counted as its
- * own (the change is new − old), so a shopper is never blocked by their own cart.
+ * Reserves all lines or none, for one key, in ONE call of the `lockstep_reserve` function (one
+ * transaction). The hot rows — the `stock_hold` row of each item and scope — are locked for as
+ * short a time as a raw conditional UPDATE would lock them:
+ *   1. lock the key's reservation (if any): concurrent calls for the same key queue here;
+ *   2. plan from a snapshot, locking nothing: what the lines need, the change against what the key
+ *      holds now, every item's position and how it is clamped. A line that does not fit in that
+ *      snapshot is refused there (409 with the shortages), without locking a hold row;
+ *   3. write the reservation (its own row, not a hot one);
+ *   4. last, move the units: one conditional UPDATE per hold row in (variant, scope) order (so two
+ *      reservations never deadlock), whose WHERE re-checks availability on the row as it is now —
+ *      READ COMMITTED re-evaluates it on the newest version after waiting for a concurrent holder's
+ *      commit, so the total held can never exceed what is available;
+ *   5. commit: only now do the hot rows' locks go.
+ * If a conditional UPDATE finds the row moved past what the snapshot allows (someone took the last
+ * units in between, or a commit changed its pending list), the function raises RESERVE_RACE and
+ * everything it wrote is undone; `reserve` then runs it again with `lockFirst`, which locks the
+ * hold rows before planning, so the second plan is exact and its updates cannot miss.
+ * The key's own earlier hold is counted as its own (the change is new − old), so a shopper is
+ * never blocked by their own cart.
  */
 export async function reserve(
   sql: SqlRunner,
-  input: { shopId: string; key: string; lines: { sku: string; quantity: number }[]; locationId: string | null; now: Date; ttlSeconds: number | null },
+  input: { shopId: string; key: string; lines: { sku: string; quantity: number }[]; locationId: string | null; now: Date; ttlSeconds: number | null; lockFirst: boolean },
 ): Promise<ReserveResult> {
   const rows = await sql.query<ReserveResult>(
-    `SELECT * FROM lockstep_reserve($1::uuid, $2::text, $3::text[], $4::int[], $5::uuid, $6::timestamptz, $7::int)`,
-    [input.shopId, input.key, input.lines.map((l) => l.sku), input.lines.map((l) => l.quantity), input.locationId, input.now, input.ttlSeconds],
+    `SELECT * FROM lockstep_reserve($1::uuid, $2::text, $3::text[], $4::int[], $5::uuid, $6::timestamptz, $7::int, $8::boolean)`,
+    [input.shopId, input.key, input.lines.map((l) => l.sku), input.lines.map((l) => l.quantity), input.locationId, input.now, input.ttlSeconds, input.lockFirst],
   );
   return rows[0]!;
 }
 
-/** The statement itself; parameters $1 shop, $2 key, $3 SKUs, $4 quantities, $5 location, $6 now, $7 TTL seconds (null: the shop's). */
-export const RESERVE_STATEMENT = `WITH ${policyCte("$1")},
+/** SQLSTATE the function raises when a hold row moved between its plan and its update (see above). */
+export const RESERVE_RACE = "LS001";
+
+/**
+ * What the lines need, resolved from the function's parameters ($1 shop, $3 SKUs, $4 quantities,
+ * $5 location): the CTEs `policy`, `requested`, `item` (SKU → variant), `scoped` (bundles expanded
+ * into components, each with its scope) and `needed` (units per hold row). Shared by the plan and
+ * the shortage report, so both read the lines alike.
+ */
+const RESOLVE = `${policyCte("$1")},
     requested AS (
       SELECT r.sku, sum(r.quantity)::int AS quantity, min(r.ord) AS ord
       FROM unnest($3::text[], $4::int[]) WITH ORDINALITY AS r(sku, quantity, ord) GROUP BY r.sku
@@ -56,131 +74,176 @@ export const RESERVE_STATEMENT = `WITH ${policyCte("$1")},
     item AS (
       SELECT r.*, v.id AS variant_id FROM requested r LEFT JOIN variant v ON v.shop_id = $1::uuid AND v.sku = r.sku
     ),
-    part AS (
-      SELECT i.sku, i.quantity, coalesce(c.component_variant_id, i.variant_id) AS variant_id, coalesce(c.quantity, 1) AS per_item
-      FROM item i LEFT JOIN bundle_component c ON c.bundle_variant_id = i.variant_id
-      WHERE i.variant_id IS NOT NULL
-    ),
     scoped AS (
-      SELECT p.*, CASE WHEN st.virtual_kind IS NOT NULL THEN 'virtual'
-                       WHEN pol.mode = 'per_location' THEN $5::uuid::text
-                       ELSE 'all' END AS scope
-      FROM part p CROSS JOIN policy pol LEFT JOIN inventory_item_setting st ON st.variant_id = p.variant_id
+      SELECT i.sku, i.quantity, i.ord, coalesce(c.component_variant_id, i.variant_id) AS variant_id, coalesce(c.quantity, 1) AS per_item,
+             CASE WHEN st.virtual_kind IS NOT NULL THEN 'virtual'
+                  WHEN pol.mode = 'per_location' THEN $5::uuid::text
+                  ELSE 'all' END AS scope
+      FROM item i CROSS JOIN policy pol
+      LEFT JOIN bundle_component c ON c.bundle_variant_id = i.variant_id
+      LEFT JOIN inventory_item_setting st ON st.variant_id = coalesce(c.component_variant_id, i.variant_id)
+      WHERE i.variant_id IS NOT NULL
     ),
     needed AS (
       SELECT variant_id, scope, sum(quantity * per_item)::int AS q FROM scoped WHERE scope IS NOT NULL GROUP BY variant_id, scope
-    ),
-    existing AS MATERIALIZED (
-      SELECT r.* FROM reservation r WHERE r.shop_id = $1::uuid AND r.key = $2 FOR UPDATE
-    ),
+    )`;
+
+/**
+ * The plan (step 2): one row with the verdict, the hold rows to change (in lock order) with what
+ * their conditional update needs, the reservation's new lines / holds / expiry and the SKUs whose
+ * availability the change moves. Reads the key's reservation as locked in step 1 (`existing`).
+ * Kept lean on purpose: every plan node costs executor set-up on every call, and this runs once
+ * per reservation; the shortage report is a separate statement run only on a refusal.
+ */
+export const PLAN = `WITH ${RESOLVE},
     previous AS (
       SELECT (h->>'v')::uuid AS variant_id, h->>'s' AS scope, (h->>'q')::int AS q
-      FROM existing e CROSS JOIN jsonb_array_elements(e.holds) h WHERE e.status = 'active'
+      FROM jsonb_array_elements(CASE WHEN existing.status = 'active' THEN existing.holds ELSE '[]'::jsonb END) h
     ),
     change AS (
       SELECT coalesce(n.variant_id, p.variant_id) AS variant_id, coalesce(n.scope, p.scope) AS scope,
-             coalesce(n.q, 0) AS new_q, coalesce(p.q, 0) AS old_q
+             coalesce(n.q, 0) - coalesce(p.q, 0) AS delta, coalesce(p.q, 0) AS old_q
       FROM needed n FULL JOIN previous p ON p.variant_id = n.variant_id AND p.scope = n.scope
+      WHERE coalesce(n.q, 0) <> coalesce(p.q, 0)
     ),
-    locked AS MATERIALIZED (
-      SELECT h.variant_id, h.scope, h.reserved, h.sold, h.pending, c.new_q - c.old_q AS delta, c.old_q
-      FROM stock_hold h JOIN change c ON c.variant_id = h.variant_id AND c.scope = h.scope
-      WHERE c.new_q <> c.old_q
-      ORDER BY h.variant_id, h.scope
-      FOR UPDATE OF h
+    seen AS (
+      -- The row itself and, for the pooled scope, the item's holds in other scopes (left by a change
+      -- of policy: they still count), in one pass over the item's hold rows.
+      SELECT c.*, hs.*
+      FROM change c CROSS JOIN LATERAL (
+        SELECT coalesce(bool_or(h.scope = c.scope), false) AS ready,
+               coalesce(sum(h.reserved) FILTER (WHERE h.scope = c.scope), 0)::int AS reserved,
+               coalesce(sum(h.sold) FILTER (WHERE h.scope = c.scope), 0)::int AS sold,
+               coalesce((array_agg(h.pending) FILTER (WHERE h.scope = c.scope))[1], '[]'::jsonb) AS pending,
+               coalesce(sum(h.reserved) FILTER (WHERE h.scope <> c.scope), 0)::int AS other_reserved,
+               coalesce(jsonb_path_query_array(jsonb_agg(h.pending) FILTER (WHERE h.scope <> c.scope), '$[*][*]'), '[]'::jsonb) AS other_pending
+        FROM stock_hold h WHERE h.variant_id = c.variant_id AND ${holdsInScope("h", "c.scope")}
+      ) hs
     ),
     position AS (
-      SELECT k.variant_id, k.scope, k.delta, k.old_q, pos.available
-      FROM locked k
-      -- Holds of the item in other scopes still count for the pooled scope (left by a change of policy).
-      CROSS JOIN LATERAL (
-        SELECT coalesce(sum(o.reserved), 0)::int AS reserved,
-               (SELECT coalesce(jsonb_agg(e), '[]'::jsonb) FROM stock_hold o2, jsonb_array_elements(o2.pending) e
-                 WHERE o2.variant_id = k.variant_id AND o2.scope <> k.scope AND ${holdsInScope("o2", "k.scope")}) AS pending
-        FROM stock_hold o WHERE o.variant_id = k.variant_id AND o.scope <> k.scope AND ${holdsInScope("o", "k.scope")}
-      ) other
-      CROSS JOIN LATERAL ${stockPosition({ variant: "k.variant_id", scope: "k.scope", reserved: "(k.reserved + other.reserved)", sold: "k.sold", pending: "(k.pending || other.pending)", now: "$6::timestamptz" })} pos
-    ),
-    verdict AS (
-      SELECT (SELECT count(*) FROM change WHERE new_q <> old_q) = (SELECT count(*) FROM locked) AS holds_ready,
-             (SELECT array_agg(sku ORDER BY ord) FROM item WHERE variant_id IS NULL) AS unknown_skus,
-             EXISTS (SELECT 1 FROM scoped WHERE scope IS NULL) AS location_missing,
-             EXISTS (SELECT 1 FROM existing WHERE status = 'committed') AS closed,
-             NOT EXISTS (SELECT 1 FROM position WHERE delta > 0 AND available < delta) AS enough
-    ),
-    go AS (
-      SELECT holds_ready AND unknown_skus IS NULL AND NOT location_missing AND NOT closed AND enough AS ok FROM verdict
-    ),
-    moved AS (
-      UPDATE stock_hold h SET reserved = h.reserved + k.delta
-      FROM locked k
-      WHERE (SELECT ok FROM go) AND h.variant_id = k.variant_id AND h.scope = k.scope
-      RETURNING h.variant_id
-    ),
-    expiry AS (
-      SELECT $6::timestamptz + make_interval(secs => coalesce($7::int, (SELECT reservation_ttl FROM policy))) AS expires_at
-    ),
-    new_lines AS (
-      SELECT coalesce(jsonb_agg(jsonb_build_object('sku', sku, 'quantity', quantity) ORDER BY ord), '[]'::jsonb) AS lines FROM requested
-    ),
-    new_holds AS (
-      SELECT coalesce(jsonb_agg(jsonb_build_object('v', variant_id, 's', scope, 'q', q) ORDER BY variant_id, scope), '[]'::jsonb) AS holds
-      FROM needed WHERE q > 0
-    ),
-    created AS (
-      INSERT INTO reservation (id, shop_id, key, status, lines, holds, location_id, expires_at, created_at, updated_at)
-      SELECT gen_random_uuid(), $1::uuid, $2, 'active', nl.lines, nh.holds, $5::uuid, (SELECT expires_at FROM expiry), $6::timestamptz, $6::timestamptz
-      FROM new_lines nl, new_holds nh
-      WHERE (SELECT ok FROM go) AND NOT EXISTS (SELECT 1 FROM existing)
-      RETURNING *
-    ),
-    adjusted AS (
-      UPDATE reservation r
-      SET status = 'active', lines = nl.lines, holds = nh.holds, location_id = $5::uuid, expires_at = (SELECT expires_at FROM expiry),
-          updated_at = $6::timestamptz, released_at = NULL, release_reason = NULL
-      FROM existing e, new_lines nl, new_holds nh
-      WHERE r.id = e.id AND (SELECT ok FROM go)
-      RETURNING r.*
+      SELECT k.variant_id, k.scope, k.delta, k.old_q, k.pending, k.ready, pos.available, pos.stale,
+             -- Everything but this row's own reserved (and sold, for virtual stock): the update re-reads those.
+             pos.raw + k.reserved + CASE WHEN k.scope = 'virtual' THEN k.sold ELSE 0 END AS rest
+      FROM seen k
+      LEFT JOIN LATERAL ${stockPosition({ variant: "k.variant_id", scope: "k.scope", reserved: "(k.reserved + k.other_reserved)", sold: "k.sold", pending: "(k.pending || k.other_pending)", now: "$6::timestamptz" })} pos
+        ON k.ready
     )
-    SELECT (SELECT row_to_json(v) FROM verdict v) AS verdict,
-           (SELECT ok FROM go) AS applied,
-           EXISTS (SELECT 1 FROM created) AS created,
-           coalesce((SELECT row_to_json(c) FROM created c), (SELECT row_to_json(a) FROM adjusted a), (SELECT row_to_json(e) FROM existing e)) AS reservation,
-           (SELECT json_agg(json_build_object('sku', s.sku, 'requested', s.requested, 'available', s.available) ORDER BY s.ord)
-              FROM (
-                SELECT sc.sku, sc.quantity AS requested, min(i.ord) AS ord,
-                       greatest(0, min(floor((p.available + p.old_q)::numeric / sc.per_item)))::int AS available
-                FROM scoped sc JOIN position p ON p.variant_id = sc.variant_id AND p.scope = sc.scope
-                JOIN item i ON i.sku = sc.sku
-                GROUP BY sc.sku, sc.quantity
-                HAVING bool_or(p.delta > 0 AND p.available < p.delta)
-              ) s) AS shortages,
-           (SELECT json_agg(json_build_object('variant_id', c.variant_id, 'scope', c.scope))
-              FROM change c WHERE c.new_q <> c.old_q AND NOT EXISTS (SELECT 1 FROM locked k WHERE k.variant_id = c.variant_id AND k.scope = c.scope)) AS missing_holds,
-           (SELECT array_agg(DISTINCT changed.sku) FROM (
-              SELECT v.sku FROM locked k JOIN variant v ON v.id = k.variant_id
-              UNION ALL
-              SELECT v.sku FROM locked k JOIN bundle_component b ON b.component_variant_id = k.variant_id JOIN variant v ON v.id = b.bundle_variant_id
-            ) changed WHERE (SELECT ok FROM go)) AS changed_skus`;
+    SELECT json_build_object(
+             'holds_ready', coalesce(NOT bool_or(NOT p.ready), true),
+             'unknown_skus', (SELECT array_agg(sku ORDER BY ord) FROM item WHERE variant_id IS NULL),
+             'location_missing', EXISTS (SELECT 1 FROM scoped WHERE scope IS NULL),
+             'closed', coalesce(existing.status = 'committed', false),
+             'enough', coalesce(NOT bool_or(p.delta > 0 AND p.available < p.delta), true)
+           ) AS verdict,
+           coalesce(jsonb_agg(jsonb_build_object('v', p.variant_id, 's', p.scope, 'd', p.delta, 'old', p.old_q, 'ready', p.ready,
+                                                 'pending', p.pending, 'rest', p.rest, 'stale', p.stale, 'available', p.available)
+                              ORDER BY p.variant_id, p.scope) FILTER (WHERE p.variant_id IS NOT NULL), '[]'::jsonb) AS changes,
+           (SELECT jsonb_agg(jsonb_build_object('sku', sku, 'quantity', quantity) ORDER BY ord) FROM requested) AS new_lines,
+           (SELECT coalesce(jsonb_agg(jsonb_build_object('v', variant_id, 's', scope, 'q', q) ORDER BY variant_id, scope), '[]'::jsonb)
+              FROM needed WHERE q > 0) AS new_holds,
+           $6::timestamptz + make_interval(secs => coalesce($7::int, min(pol.reservation_ttl))) AS expires_at,
+           (SELECT array_agg(DISTINCT x.sku) FROM variant x
+             WHERE x.id IN (SELECT c.variant_id FROM change c UNION ALL
+                            SELECT b.bundle_variant_id FROM change c JOIN bundle_component b ON b.component_variant_id = c.variant_id)) AS changed_skus,
+           min(pol.stale_action) AS stale_action, min(pol.stale_cap) AS stale_cap, min(pol.low_stock) AS low_stock, min(pol.oversell) AS oversell
+    FROM policy pol LEFT JOIN position p ON true`;
 
-/** The function's body: the statement, columns winning over the function's output names. */
+/**
+ * Why a refusal was refused: per requested SKU short of stock, what it asked for and what it could
+ * have had (a bundle: its scarcest component over the units per bundle), from the plan's rows.
+ */
+const SHORTAGES = `WITH ${RESOLVE}
+    SELECT json_agg(json_build_object('sku', s.sku, 'requested', s.requested, 'available', s.available) ORDER BY s.ord)
+    FROM (
+      SELECT sc.sku, sc.quantity AS requested, min(sc.ord) AS ord,
+             greatest(0, min(floor((p.available + p.old)::numeric / sc.per_item)))::int AS available
+      FROM scoped sc
+      JOIN jsonb_to_recordset(plan.changes) AS p(v uuid, s text, d int, old int, available int) ON p.v = sc.variant_id AND p.s = sc.scope
+      GROUP BY sc.sku, sc.quantity
+      HAVING bool_or(p.d > 0 AND p.available < p.d)
+    ) s`;
+
+/** Availability of a hold row as it is now (`h`, locked by the update), from the plan's numbers for it. */
+const AVAILABLE_NOW = availableFrom({
+  raw: "(hold_rest - h.reserved - CASE WHEN h.scope = 'virtual' THEN h.sold ELSE 0 END)",
+  virtual: "h.scope = 'virtual'",
+  stale: "hold_stale",
+  staleAction: "plan.stale_action",
+  staleCap: "plan.stale_cap",
+  lowStock: "plan.low_stock",
+  oversell: "plan.oversell",
+});
+
+/** The function's body (steps 1–5 above); `#variable_conflict use_column` lets columns win over variable names. */
 export const RESERVE_FUNCTION_BODY = `#variable_conflict use_column
+DECLARE
+  existing reservation;
+  plan record;
+  written reservation;
+  locked boolean := false;
+  hold jsonb;
+  hold_rest int;
+  hold_stale boolean;
+  checks jsonb;
 BEGIN
-  RETURN QUERY ${RESERVE_STATEMENT};
+  SELECT r.* INTO existing FROM reservation r WHERE r.shop_id = $1 AND r.key = $2 FOR UPDATE;
+  LOOP
+    ${PLAN} INTO plan;
+    EXIT WHEN NOT $8 OR locked OR jsonb_array_length(plan.changes) = 0;
+    -- lockFirst: lock the hold rows, then plan again from what they hold now.
+    PERFORM 1 FROM stock_hold h JOIN jsonb_to_recordset(plan.changes) AS c(v uuid, s text) ON h.variant_id = c.v AND h.scope = c.s
+      ORDER BY h.variant_id, h.scope FOR UPDATE OF h;
+    locked := true;
+  END LOOP;
+  checks := plan.verdict::jsonb;
+  IF NOT (checks->>'holds_ready')::boolean OR checks->>'unknown_skus' IS NOT NULL OR (checks->>'location_missing')::boolean
+     OR (checks->>'closed')::boolean OR NOT (checks->>'enough')::boolean THEN
+    RETURN QUERY SELECT plan.verdict, false, false, CASE WHEN existing.id IS NULL THEN NULL ELSE row_to_json(existing) END,
+      CASE WHEN (checks->>'enough')::boolean THEN NULL ELSE (${SHORTAGES}) END,
+      (SELECT json_agg(json_build_object('variant_id', c.v, 'scope', c.s)) FROM jsonb_to_recordset(plan.changes) AS c(v uuid, s text, ready boolean) WHERE NOT c.ready),
+      NULL::text[];
+    RETURN;
+  END IF;
+  IF existing.id IS NULL THEN
+    INSERT INTO reservation (id, shop_id, key, status, lines, holds, location_id, expires_at, created_at, updated_at)
+    VALUES (gen_random_uuid(), $1, $2, 'active', plan.new_lines, plan.new_holds, $5, plan.expires_at, $6, $6)
+    RETURNING * INTO written;
+  ELSE
+    UPDATE reservation r
+    SET status = 'active', lines = plan.new_lines, holds = plan.new_holds, location_id = $5, expires_at = plan.expires_at,
+        updated_at = $6, released_at = NULL, release_reason = NULL
+    WHERE r.id = existing.id
+    RETURNING r.* INTO written;
+  END IF;
+  -- The plan lists the rows in (variant, scope) order: the order every statement locks them in.
+  FOR i IN 0 .. jsonb_array_length(plan.changes) - 1 LOOP
+    hold := plan.changes->i;
+    hold_rest := (hold->>'rest')::int;
+    hold_stale := (hold->>'stale')::boolean;
+    UPDATE stock_hold h SET reserved = h.reserved + (hold->>'d')::int
+    WHERE h.variant_id = (hold->>'v')::uuid AND h.scope = hold->>'s'
+      AND ((hold->>'d')::int <= 0 OR (h.pending = hold->'pending' AND ${AVAILABLE_NOW} >= (hold->>'d')::int));
+    IF NOT FOUND THEN
+      RAISE EXCEPTION 'stock moved between plan and update; reserve again with the hold rows locked first' USING ERRCODE = '${RESERVE_RACE}';
+    END IF;
+  END LOOP;
+  RETURN QUERY SELECT plan.verdict, true, existing.id IS NULL, row_to_json(written), NULL::json, NULL::json, plan.changed_skus;
 END`;
 
 /**
- * The statement wrapped in a PL/pgSQL function, created by a migration: the function keeps the
- * statement's plan between calls, where a plain query is planned again every time (planning is
- * most of its cost, and on PGlite every millisecond is spent inside the one connection).
+ * The function, created by a migration: PL/pgSQL keeps each statement's plan between calls, where
+ * a plain query is planned again every time (planning is most of its cost, and on PGlite every
+ * millisecond is spent inside the one connection).
  * test/reservations/reserveFunction.test.ts fails when this text and the database's disagree:
  * a change here needs a new migration (npx tsx app/reservations/sql/reserve.ts prints it).
  */
-export const RESERVE_FUNCTION = `CREATE OR REPLACE FUNCTION lockstep_reserve(uuid, text, text[], int[], uuid, timestamptz, int)
+export const RESERVE_FUNCTION = `CREATE OR REPLACE FUNCTION lockstep_reserve(uuid, text, text[], int[], uuid, timestamptz, int, boolean)
 RETURNS TABLE (verdict json, applied boolean, created boolean, reservation json, shortages json, missing_holds json, changed_skus text[])
 LANGUAGE plpgsql AS $lockstep$
 ${RESERVE_FUNCTION_BODY}
 $lockstep$`;
 
 // `npx tsx app/reservations/sql/reserve.ts` prints the migration that (re)creates the function.
-if (import.meta.url === `file://${process.argv[1]}`) console.log(`${RESERVE_FUNCTION};\n`);
+if (import.meta.url === `file://${process.argv[1]}`) {
+  console.log(`DROP FUNCTION IF EXISTS lockstep_reserve(uuid, text, text[], int[], uuid, timestamptz, int);\n${RESERVE_FUNCTION};\n`);
+}

@@ -1,0 +1,2 @@
+-- DropForeignKey
+ALTER TABLE "reservation" DROP CONSTRAINT "reservation_shop_id_fkey";
