@@ -11,7 +11,7 @@ import { findReservationsByKeys, findReservationsByOrder, getReservation } from 
 import { type ActiveHoldRow, type HeldItemRow, listActiveHolds, listHeldItems } from "./sql/listHolds";
 import { release as releaseStatement, type ReleaseResult } from "./sql/release";
 import { releaseExpired } from "./sql/releaseExpired";
-import { RESERVE_RACE, reserve as reserveStatement } from "./sql/reserve";
+import { createReserveQueue, type ReserveQueue, type ReserveQueueOptions } from "./reserveQueue";
 import type { ChangedSku, ReservationRow } from "./sql/reservationRow";
 
 export interface ReservationLine {
@@ -68,6 +68,8 @@ export interface Reservations {
   releaseForOrder(shopId: string, order: { orderExternalId: string; keys: string[] }): Promise<Reservation[]>;
   /** The sweeper's round: expires holds whose time is up (in batches) and trims reflected commits. */
   sweep(options?: { batchSize?: number; maxBatches?: number }): Promise<{ expired: number }>;
+  /** How reservation calls were run: alone, in batches, run again (see reserveQueue.ts). */
+  queueStats(): ReturnType<ReserveQueue["stats"]>;
   /** The admin's reservations page: active holds (soonest expiry first) and what is held per item. */
   overview(shopId: string, options?: { limit?: number }): Promise<ReservationsOverview>;
 }
@@ -84,10 +86,12 @@ export interface ReservationsDeps {
   now?: () => Date;
   /** Committed holds whose order the platform never reflects are forgotten after this long (untracked items). */
   forgetCommittedAfterMs?: number;
+  /** How reservation calls are coalesced under load (reserveQueue.ts). */
+  queue?: ReserveQueueOptions;
 }
 
-// A hold row is created on first use; two reservations creating the same row, or the same new key
-// at once, make a statement fail or come back short: then it simply runs again.
+// A hold row is created on first use: a reservation naming an item that has none yet comes back
+// with the rows it misses, creates them, and runs again.
 const MAX_ATTEMPTS = 4;
 
 export function createReservations(deps: ReservationsDeps): Reservations {
@@ -95,6 +99,7 @@ export function createReservations(deps: ReservationsDeps): Reservations {
   const now = deps.now ?? (() => new Date());
   const forgetAfter = deps.forgetCommittedAfterMs ?? 24 * 3600_000;
   const locations = createLocationResolver(db);
+  const queue = createReserveQueue(db.sql, deps.queue);
 
   const invalidate = async (changed: ChangedSku[] | null) => {
     if (!changed || changed.length === 0) return;
@@ -122,27 +127,15 @@ export function createReservations(deps: ReservationsDeps): Reservations {
   };
 
   return {
+    queueStats: () => queue.stats(),
+
     async reserve(shopId, input) {
       validateReserve(input);
       const ttlSeconds = validTtl(input.ttlSeconds);
       const locationId = input.locationId === undefined ? null : await locations.resolve(shopId, input.locationId);
-      let lockFirst = false;
       for (let attempt = 1; ; attempt++) {
         const at = now();
-        let result;
-        try {
-          result = await reserveStatement(db.sql, { shopId, key: input.key, lines: input.lines, locationId, now: at, ttlSeconds, lockFirst });
-        } catch (error) {
-          // Two first reservations for the same new key: the loser's statement is undone whole; again, it finds the winner's.
-          if (sqlState(error) === "23505" && attempt < MAX_ATTEMPTS) continue;
-          // Stock moved between the plan and the update (the last units went to someone else): undone
-          // whole; again with the hold rows locked before planning, which cannot miss.
-          if (sqlState(error) === RESERVE_RACE && !lockFirst) {
-            lockFirst = true;
-            continue;
-          }
-          throw error;
-        }
+        const result = await queue.run({ shopId, key: input.key, lines: input.lines, locationId, now: at, ttlSeconds });
         const { verdict } = result;
         if (verdict.unknown_skus) {
           throw new LockstepError("unknown_sku", `Unknown SKU: ${verdict.unknown_skus.join(", ")}`, 404, { skus: verdict.unknown_skus });
@@ -322,8 +315,4 @@ function validTtl(ttlSeconds: number | undefined): number | null {
     throw new LockstepError("invalid_ttl", `ttlSeconds must be a whole number from 1 to ${MAX_RESERVATION_TTL_SECONDS}`, 400);
   }
   return ttlSeconds;
-}
-
-function sqlState(error: unknown): unknown {
-  return typeof error === "object" && error !== null && "code" in error ? (error as { code: unknown }).code : undefined;
 }

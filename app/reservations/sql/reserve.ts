@@ -29,7 +29,7 @@ export interface ReserveResult {
  * Reserves all lines or none, for one key, in ONE call of the `lockstep_reserve` function (one
  * transaction). The hot rows — the `stock_hold` row of each item and scope — are locked for as
  * short a time as a raw conditional UPDATE would lock them:
- *   1. lock the key's reservation (if any): concurrent calls for the same key queue here;
+ *   1. lock the key (KEY_LOCK_CLASS) and its reservation, if any: concurrent calls for the same key queue here;
  *   2. plan from a snapshot, locking nothing: what the lines need, the change against what the key
  *      holds now, every item's position and how it is clamped. A line that does not fit in that
  *      snapshot is refused there (409 with the shortages), without locking a hold row;
@@ -46,16 +46,31 @@ export interface ReserveResult {
  * The key's own earlier hold is counted as its own (the change is new − old), so a shopper is
  * never blocked by their own cart.
  */
-export async function reserve(
-  sql: SqlRunner,
-  input: { shopId: string; key: string; lines: { sku: string; quantity: number }[]; locationId: string | null; now: Date; ttlSeconds: number | null; lockFirst: boolean },
-): Promise<ReserveResult> {
+export interface ReserveRequest {
+  shopId: string;
+  key: string;
+  lines: { sku: string; quantity: number }[];
+  locationId: string | null;
+  now: Date;
+  /** Null: the shop's reservation TTL. */
+  ttlSeconds: number | null;
+}
+
+export async function reserve(sql: SqlRunner, input: ReserveRequest & { lockFirst: boolean }): Promise<ReserveResult> {
   const rows = await sql.query<ReserveResult>(
     `SELECT * FROM lockstep_reserve($1::uuid, $2::text, $3::text[], $4::int[], $5::uuid, $6::timestamptz, $7::int, $8::boolean)`,
     [input.shopId, input.key, input.lines.map((l) => l.sku), input.lines.map((l) => l.quantity), input.locationId, input.now, input.ttlSeconds, input.lockFirst],
   );
   return rows[0]!;
 }
+
+/**
+ * Every reservation first takes a transaction lock on its key (advisory, this class, the key's
+ * hash): two calls for the same key queue there, before either holds anything else. Without it, a
+ * call inserting a new key while another, already holding hold rows, inserts the same key would
+ * wait on each other (the unique index waits for the first insert's transaction).
+ */
+const KEY_LOCK_CLASS = 0x4c53; // "LS"
 
 /** SQLSTATE the function raises when a hold row moved between its plan and its update (see above). */
 export const RESERVE_RACE = "LS001";
@@ -186,6 +201,7 @@ DECLARE
   hold_stale boolean;
   checks jsonb;
 BEGIN
+  PERFORM pg_advisory_xact_lock(${KEY_LOCK_CLASS}, hashtext($1::text || $2));
   SELECT r.* INTO existing FROM reservation r WHERE r.shop_id = $1 AND r.key = $2 FOR UPDATE;
   LOOP
     ${PLAN} INTO plan;
@@ -243,7 +259,75 @@ LANGUAGE plpgsql AS $lockstep$
 ${RESERVE_FUNCTION_BODY}
 $lockstep$`;
 
+/**
+ * Several reservations of one shop in one call, one transaction, one commit (see reserveQueue.ts).
+ * It takes every lock its reservations may need before it runs the first, in the order every
+ * statement takes them — the keys' locks (in hash order), their reservation rows (in id order), then the hold rows of every item named (and
+ * of every item the keys hold now) in (variant, scope) order — so two batches, or a batch and a
+ * single reservation, never deadlock, and no conditional update inside can find its row moved.
+ * Returns one row per request, `n` its position. Parameters: $1 shop, $2 keys, $3 lines (a JSON
+ * array of each request's [{sku, quantity}]), $4 locations, $5 times, $6 TTLs.
+ */
+export async function reserveBatch(sql: SqlRunner, requests: ReserveRequest[]): Promise<ReserveResult[]> {
+  const rows = await sql.query<ReserveResult & { n: number }>(
+    `SELECT * FROM lockstep_reserve_batch($1::uuid, $2::text[], $3::jsonb, $4::uuid[], $5::timestamptz[], $6::int[])`,
+    [
+      requests[0]!.shopId,
+      requests.map((r) => r.key),
+      JSON.stringify(requests.map((r) => r.lines)),
+      requests.map((r) => r.locationId),
+      requests.map((r) => r.now),
+      requests.map((r) => r.ttlSeconds),
+    ],
+  );
+  if (rows.length !== requests.length) throw new Error(`lockstep_reserve_batch answered ${rows.length} of ${requests.length} requests`);
+  return rows.sort((a, b) => a.n - b.n);
+}
+
+// Keys are looked up one at a time on purpose: a set-based join to reservation, planned once while
+// the table is small and cached for the connection's life, can settle on scanning the whole table.
+export const RESERVE_BATCH_FUNCTION_BODY = `#variable_conflict use_column
+DECLARE
+  ids uuid[] := '{}';
+  held uuid[] := '{}';
+  held_now uuid[];
+  found_id uuid;
+BEGIN
+  PERFORM pg_advisory_xact_lock(${KEY_LOCK_CLASS}, x.h) FROM (SELECT DISTINCT hashtext($1::text || k) AS h FROM unnest($2) AS k ORDER BY 1) x;
+  FOR i IN 1 .. cardinality($2) LOOP
+    SELECT r.id INTO found_id FROM reservation r WHERE r.shop_id = $1 AND r.key = $2[i];
+    IF FOUND THEN ids := ids || found_id; END IF;
+  END LOOP;
+  FOR found_id IN SELECT DISTINCT x FROM unnest(ids) AS x ORDER BY x LOOP
+    SELECT CASE WHEN r.status = 'active' THEN ARRAY(SELECT (e->>'v')::uuid FROM jsonb_array_elements(r.holds) e) ELSE '{}' END
+    INTO held_now FROM reservation r WHERE r.id = found_id FOR UPDATE;
+    held := held || held_now;
+  END LOOP;
+  PERFORM 1 FROM stock_hold h
+  WHERE h.variant_id IN (
+    SELECT coalesce(c.component_variant_id, v.id)
+    FROM variant v LEFT JOIN bundle_component c ON c.bundle_variant_id = v.id
+    WHERE v.shop_id = $1 AND v.sku IN (SELECT l->>'sku' FROM jsonb_array_elements($3) req, jsonb_array_elements(req) l)
+    UNION
+    SELECT unnest(held)
+  )
+  ORDER BY h.variant_id, h.scope FOR UPDATE;
+  FOR i IN 1 .. cardinality($2) LOOP
+    RETURN QUERY SELECT i, r.* FROM lockstep_reserve(
+      $1, $2[i],
+      ARRAY(SELECT l->>'sku' FROM jsonb_array_elements($3->(i - 1)) l),
+      ARRAY(SELECT (l->>'quantity')::int FROM jsonb_array_elements($3->(i - 1)) l),
+      $4[i], $5[i], $6[i], false) r;
+  END LOOP;
+END`;
+
+export const RESERVE_BATCH_FUNCTION = `CREATE OR REPLACE FUNCTION lockstep_reserve_batch(uuid, text[], jsonb, uuid[], timestamptz[], int[])
+RETURNS TABLE (n int, verdict json, applied boolean, created boolean, reservation json, shortages json, missing_holds json, changed_skus text[])
+LANGUAGE plpgsql AS $lockstep$
+${RESERVE_BATCH_FUNCTION_BODY}
+$lockstep$`;
+
 // `npx tsx app/reservations/sql/reserve.ts` prints the migration that (re)creates the function.
 if (import.meta.url === `file://${process.argv[1]}`) {
-  console.log(`DROP FUNCTION IF EXISTS lockstep_reserve(uuid, text, text[], int[], uuid, timestamptz, int);\n${RESERVE_FUNCTION};\n`);
+  console.log(`DROP FUNCTION IF EXISTS lockstep_reserve(uuid, text, text[], int[], uuid, timestamptz, int);\n${RESERVE_FUNCTION};\n\n${RESERVE_BATCH_FUNCTION};\n`);
 }

@@ -1,4 +1,4 @@
--- Reservation locks the hot hold rows last, with one conditional UPDATE per row (app/reservations/sql/reserve.ts).
+-- Reservation locks the hot hold rows last, with one conditional UPDATE per row; several reservations can run as one batch (app/reservations/sql/reserve.ts).
 DROP FUNCTION IF EXISTS lockstep_reserve(uuid, text, text[], int[], uuid, timestamptz, int);
 CREATE OR REPLACE FUNCTION lockstep_reserve(uuid, text, text[], int[], uuid, timestamptz, int, boolean)
 RETURNS TABLE (verdict json, applied boolean, created boolean, reservation json, shortages json, missing_holds json, changed_skus text[])
@@ -14,6 +14,7 @@ DECLARE
   hold_stale boolean;
   checks jsonb;
 BEGIN
+  PERFORM pg_advisory_xact_lock(19539, hashtext($1::text || $2));
   SELECT r.* INTO existing FROM reservation r WHERE r.shop_id = $1 AND r.key = $2 FOR UPDATE;
   LOOP
     WITH policy AS MATERIALIZED (
@@ -223,6 +224,45 @@ BEGIN
     END IF;
   END LOOP;
   RETURN QUERY SELECT plan.verdict, true, existing.id IS NULL, row_to_json(written), NULL::json, NULL::json, plan.changed_skus;
+END
+$lockstep$;
+
+CREATE OR REPLACE FUNCTION lockstep_reserve_batch(uuid, text[], jsonb, uuid[], timestamptz[], int[])
+RETURNS TABLE (n int, verdict json, applied boolean, created boolean, reservation json, shortages json, missing_holds json, changed_skus text[])
+LANGUAGE plpgsql AS $lockstep$
+#variable_conflict use_column
+DECLARE
+  ids uuid[] := '{}';
+  held uuid[] := '{}';
+  held_now uuid[];
+  found_id uuid;
+BEGIN
+  PERFORM pg_advisory_xact_lock(19539, x.h) FROM (SELECT DISTINCT hashtext($1::text || k) AS h FROM unnest($2) AS k ORDER BY 1) x;
+  FOR i IN 1 .. cardinality($2) LOOP
+    SELECT r.id INTO found_id FROM reservation r WHERE r.shop_id = $1 AND r.key = $2[i];
+    IF FOUND THEN ids := ids || found_id; END IF;
+  END LOOP;
+  FOR found_id IN SELECT DISTINCT x FROM unnest(ids) AS x ORDER BY x LOOP
+    SELECT CASE WHEN r.status = 'active' THEN ARRAY(SELECT (e->>'v')::uuid FROM jsonb_array_elements(r.holds) e) ELSE '{}' END
+    INTO held_now FROM reservation r WHERE r.id = found_id FOR UPDATE;
+    held := held || held_now;
+  END LOOP;
+  PERFORM 1 FROM stock_hold h
+  WHERE h.variant_id IN (
+    SELECT coalesce(c.component_variant_id, v.id)
+    FROM variant v LEFT JOIN bundle_component c ON c.bundle_variant_id = v.id
+    WHERE v.shop_id = $1 AND v.sku IN (SELECT l->>'sku' FROM jsonb_array_elements($3) req, jsonb_array_elements(req) l)
+    UNION
+    SELECT unnest(held)
+  )
+  ORDER BY h.variant_id, h.scope FOR UPDATE;
+  FOR i IN 1 .. cardinality($2) LOOP
+    RETURN QUERY SELECT i, r.* FROM lockstep_reserve(
+      $1, $2[i],
+      ARRAY(SELECT l->>'sku' FROM jsonb_array_elements($3->(i - 1)) l),
+      ARRAY(SELECT (l->>'quantity')::int FROM jsonb_array_elements($3->(i - 1)) l),
+      $4[i], $5[i], $6[i], false) r;
+  END LOOP;
 END
 $lockstep$;
 
