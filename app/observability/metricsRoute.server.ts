@@ -1,6 +1,7 @@
 import { timingSafeEqual, createHash } from "node:crypto";
 import { LockstepError } from "../config/errors";
 import type { AppContext } from "../context.server";
+import { stockServicesFor } from "../inventory/services.server";
 import type { Router } from "../http/router.server";
 import { type LatencyHistogram, webhookMetrics } from "../webhooks/metrics";
 import { getInboxLag } from "../webhooks/sql/getInboxLag";
@@ -71,6 +72,17 @@ export async function collectMetrics(context: AppContext): Promise<PrometheusTex
   }
 
   writeOutboundMetrics(text, outboundRegistry(context.config).metrics.snapshot());
+
+  const reserving = stockServicesFor(context).reservations.queueStats();
+  text
+    .counter("lockstep_reservation_calls_total", "Reservation statement calls (a batch is one call)", [{ value: reserving.calls }])
+    .counter("lockstep_reservation_batches_total", "Reservation batches: requests that arrived together, one transaction", [{ value: reserving.batches }])
+    .counter("lockstep_reservation_batched_requests_total", "Reservation requests that ran in a batch", [{ value: reserving.batchedRequests }])
+    .counter("lockstep_reservation_reruns_total", "Reservation requests run again, by reason", [
+      { labels: { reason: "batch_failed" }, value: reserving.ranAloneAfterBatch },
+      { labels: { reason: "deadlock_or_duplicate" }, value: reserving.retried },
+      { labels: { reason: "stock_moved" }, value: reserving.replanned },
+    ]);
 
   const memory = process.memoryUsage();
   text

@@ -2,7 +2,6 @@
 // beside a miss that reads the database; (2) GET /api/v1/availability through Lockstep's real edge
 // server against a bare node:http server that only checks the token and answers a fixed body, each in
 // its own process, this process as the client (target: at least 50 % of the bare throughput). ~30 s.
-import { spawn } from "node:child_process";
 import http from "node:http";
 import path from "node:path";
 import { AvailabilityCache } from "../../app/availability/cache";
@@ -10,6 +9,7 @@ import { createAvailability, type ItemAvailability } from "../../app/availabilit
 import { openDatabase } from "../../app/db/database.server";
 import { applyMigrations } from "../../app/db/migrations.server";
 import { seedStockShop } from "../../test/reservations/stockFixture";
+import { type BenchServer, startBenchServer } from "../benchServer";
 import { BENCH_SKUS, BENCH_TOKEN } from "./constants";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -49,29 +49,8 @@ async function inProcess() {
   }
 }
 
-async function startServer(mode: "bare" | "lockstep"): Promise<{ port: number; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, ["--import", "tsx", "bench/availability/server.ts", mode], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: "production" },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    let output = "";
-    child.stdout!.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening (\d+)/.exec(output);
-      if (match) resolve(Number(match[1]));
-    });
-    child.once("exit", (code) => reject(new Error(`${mode} server exited with ${code}: ${output}`)));
-  });
-  return {
-    port,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        child.once("exit", () => resolve());
-        child.kill("SIGTERM");
-      }),
-  };
+function startServer(mode: "bare" | "lockstep"): Promise<BenchServer> {
+  return startBenchServer("bench/availability/server.ts", [mode], { cwd: ROOT });
 }
 
 /** CONCURRENCY keep-alive clients asking for one SKU each time, for `ms`: answers per second. */

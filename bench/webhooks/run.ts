@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import http from "node:http";
 import path from "node:path";
 import { shopifyPayload, signShopifyDelivery, type SignedDelivery } from "../../simulators/webhooks/shopify";
+import { type BenchServer, startBenchServer } from "../benchServer";
 import { BENCH_SECRET, BENCH_SHOP } from "./constants";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -17,34 +18,14 @@ const RATE = Number(process.env.BENCH_RATE ?? 1000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 256);
 const POSTGRES_URL = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 
-interface Target {
-  port: number;
-  stop(): Promise<void>;
-}
+type Target = BenchServer;
 
-async function startTarget(mode: "bare" | "lockstep", databaseUrl?: string): Promise<Target> {
-  const child = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ["--cpu-prof", "--cpu-prof-dir=/tmp/wb/prof"] : []), "--import", "tsx", "bench/webhooks/server.ts", mode], {
+function startTarget(mode: "bare" | "lockstep", databaseUrl?: string): Promise<Target> {
+  return startBenchServer("bench/webhooks/server.ts", [mode], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: "production", ...(databaseUrl && { DATABASE_URL: databaseUrl }) },
-    stdio: ["ignore", "pipe", "inherit"],
+    env: databaseUrl ? { DATABASE_URL: databaseUrl } : {},
+    nodeFlags: process.env.BENCH_PROFILE ? ["--cpu-prof", "--cpu-prof-dir=/tmp/wb/prof"] : [],
   });
-  const port = await new Promise<number>((resolve, reject) => {
-    let output = "";
-    child.stdout!.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening (\d+)/.exec(output);
-      if (match) resolve(Number(match[1]));
-    });
-    child.once("exit", (code) => reject(new Error(`${mode} server exited with ${code}: ${output}`)));
-  });
-  return {
-    port,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        child.once("exit", () => resolve());
-        child.kill("SIGTERM");
-      }),
-  };
 }
 
 let sequence = 0;

@@ -16,6 +16,8 @@ describe("GET /metrics", () => {
     expect(body).toMatch(/^lockstep_database_up 1$/m);
     expect(body).toMatch(/^lockstep_webhook_stage_seconds_bucket\{stage="received_to_stored",le="\+Inf"\} \d+$/m);
     expect(body).toContain("# TYPE lockstep_outbound_requests_total counter");
+    expect(body).toMatch(/^lockstep_reservation_batches_total \d+$/m);
+    expect(body).toMatch(/^lockstep_reservation_reruns_total\{reason="stock_moved"\} \d+$/m);
   });
 
   it("asks for the metrics token when one is configured", async () => {

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLimiterRegistry, type LimiterRegistry } from "../../app/outbound/limiterRegistry";
 import { type ShopifyAdminClientOptions, createShopifyAdminClient } from "../../app/platforms/shopify/adminClient";
-import { backfillInventory } from "../../app/platforms/shopify/bulkOperations";
 import { productVariantsBulkUpdate, productVariantsPage } from "../../app/platforms/shopify/documents/catalog";
 import { adjustInventoryQuantities, setInventoryQuantities } from "../../app/platforms/shopify/inventory";
 import { shopifyOperation } from "../../app/platforms/shopify/operation";
@@ -127,18 +126,6 @@ describe("Shopify Admin client against the simulated cost bucket", () => {
     expect(skus).toHaveLength(25);
     expect(new Set(skus).size).toBe(25);
     expect(sim.stats(domain).requests).toBe(3);
-  });
-
-  it("backfills inventory through a bulk operation and its JSONL file", async () => {
-    const { client, shop } = freshShop({ products: 3, variantsPerProduct: 2, locations: ["Main", "Backroom"] });
-    const items = [];
-    for await (const item of backfillInventory(client, { pollIntervalMs: 1 })) items.push(item);
-    expect(items).toHaveLength(6);
-    for (const item of items) {
-      expect(item.levels).toHaveLength(2);
-      expect(item.levels[0]!.quantities).toMatchObject({ available: 10, on_hand: 10, committed: 0 });
-    }
-    expect(items.map((item) => item.sku).sort()).toEqual([...shop.variants.values()].map((variant) => variant.sku).sort());
   });
 
   it("pushes prices with productVariantsBulkUpdate and the change is reported", async () => {

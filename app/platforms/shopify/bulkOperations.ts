@@ -1,7 +1,7 @@
 import { LockstepError } from "../../config/errors";
 import { type Clock, systemClock } from "../../outbound/clock";
 import { type ShopifyAdminClient } from "./adminClient";
-import { INVENTORY_BACKFILL_BULK_QUERY, bulkOperationRunQuery, bulkOperationStatus } from "./documents/bulk";
+import { bulkOperationRunQuery, bulkOperationStatus } from "./documents/bulk";
 
 export interface BulkRunOptions {
   clock?: Clock;
@@ -60,45 +60,4 @@ export async function* readJsonLines(url: string, fetchImpl: typeof fetch = fetc
   }
   const rest = (buffered + decoder.decode()).trim();
   if (rest) yield JSON.parse(rest) as Record<string, unknown>;
-}
-
-export interface BackfilledLevel {
-  locationId: string;
-  quantities: Record<string, number>;
-}
-
-export interface BackfilledItem {
-  variantId: string;
-  sku: string | null;
-  inventoryItemId: string;
-  levels: BackfilledLevel[];
-}
-
-/**
- * The initial inventory of a shop through one bulk operation. Levels arrive as their own lines
- * pointing at the variant line they belong to (`__parentId`, the closest ancestor line); a variant is yielded once the next variant
- * starts, since Shopify writes a parent before its children.
- */
-export async function* backfillInventory(
-  client: ShopifyAdminClient,
-  options: BulkRunOptions & { fetch?: typeof fetch } = {},
-): AsyncGenerator<BackfilledItem> {
-  const url = await runBulkQuery(client, INVENTORY_BACKFILL_BULK_QUERY, options);
-  if (!url) return;
-  let current: BackfilledItem | undefined;
-  for await (const line of readJsonLines(url, options.fetch)) {
-    if (typeof line.__parentId === "string") {
-      if (!current || current.variantId !== line.__parentId) continue;
-      const quantities: Record<string, number> = {};
-      for (const quantity of (line.quantities as Array<{ name: string; quantity: number }>) ?? []) {
-        quantities[quantity.name] = quantity.quantity;
-      }
-      current.levels.push({ locationId: (line.location as { id: string }).id, quantities });
-      continue;
-    }
-    if (current) yield current;
-    const item = line.inventoryItem as { id: string };
-    current = { variantId: line.id as string, sku: (line.sku as string | null) ?? null, inventoryItemId: item.id, levels: [] };
-  }
-  if (current) yield current;
 }

@@ -50,37 +50,3 @@ export const bulkOperationStatus = shopifyOperation<
     }
   }
 `);
-
-/**
- * The initial inventory backfill, run as a bulk operation (no page sizes: bulk queries take none).
- * Each level comes back as its own JSONL line carrying `__parentId` = its inventory item.
- */
-export const INVENTORY_BACKFILL_BULK_QUERY = /* GraphQL */ `
-  {
-    productVariants {
-      edges {
-        node {
-          id
-          sku
-          inventoryItem {
-            id
-            inventoryLevels {
-              edges {
-                node {
-                  id
-                  location {
-                    id
-                  }
-                  quantities(names: ["available", "on_hand", "committed", "reserved", "incoming", "safety_stock"]) {
-                    name
-                    quantity
-                  }
-                }
-              }
-            }
-          }
-        }
-      }
-    }
-  }
-`;

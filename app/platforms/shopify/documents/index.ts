@@ -1,4 +1,5 @@
-import { INVENTORY_BACKFILL_BULK_QUERY, bulkOperationRunQuery, bulkOperationStatus } from "./bulk";
+import { CATALOG_BACKFILL_BULK_QUERY, LOCATIONS_BACKFILL_BULK_QUERY } from "./backfill";
+import { bulkOperationRunQuery, bulkOperationStatus } from "./bulk";
 import { locationsPage, productVariantsBulkUpdate, productVariantsPage } from "./catalog";
 import { inventoryAdjustQuantities, inventoryLevelQuantities, inventorySetQuantities } from "./inventory";
 
@@ -15,4 +16,4 @@ export const ALL_OPERATIONS = [
 ] as const;
 
 /** Documents sent as data inside another operation (bulk queries): validated the same way. */
-export const EMBEDDED_DOCUMENTS = { INVENTORY_BACKFILL_BULK_QUERY } as const;
+export const EMBEDDED_DOCUMENTS = { LOCATIONS_BACKFILL_BULK_QUERY, CATALOG_BACKFILL_BULK_QUERY } as const;
