@@ -24,7 +24,8 @@ const RETRIES = 3;
 
 /**
  * Runs the reservation statement, coalescing requests that arrive together. A lone request runs at
- * once, on its own; while `maxInFlight` calls are running, new ones wait and leave together as one
+ * once, on its own; while `maxInFlight` calls are running (or have answered within the same
+ * event-loop turn), new ones wait and leave together as one
  * `lockstep_reserve_batch` call: one round trip, one transaction, one commit for all of them —
  * what a flash sale needs, where the commit and the round trip cost more than the reservation.
  * Batches hold one shop's requests. A batch that fails on a race it cannot settle itself (a key
@@ -100,10 +101,13 @@ export function createReserveQueue(sql: SqlRunner, options: ReserveQueueOptions 
       const requests = batch.map((w) => w.request);
       inFlight++;
       void (requests.length === 1 ? settleAlone(requests[0]!).then((outcome) => [outcome]) : runBatch(requests)).then((outcomes) => {
-        // The slot is free before the callers hear back, so a caller's next request can leave at once.
-        inFlight--;
         outcomes.forEach((outcome, i) => ("error" in outcome ? batch[i]!.reject(outcome.error) : batch[i]!.resolve(outcome.result)));
-        pump();
+        // The slot is given back one turn later: the callers' next requests, sent as soon as they
+        // hear back, queue meanwhile and leave together instead of one of them alone first.
+        setImmediate(() => {
+          inFlight--;
+          pump();
+        });
       });
     }
   };

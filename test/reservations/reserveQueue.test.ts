@@ -53,6 +53,8 @@ describe("the reservation queue", () => {
     const alone = await queue.run(request(shop, "alone", [{ sku: "A", quantity: 1 }]));
     expect(alone.applied).toBe(true);
     expect(seen).toEqual({ single: 1, batch: 0 });
+    // The lane is given back one event-loop turn after the answer (so follow-ups can gather).
+    await new Promise((resolve) => setImmediate(resolve));
 
     const results = await Promise.all(Array.from({ length: 21 }, (_, i) => queue.run(request(shop, `cart-${i}`, [{ sku: i % 2 ? "A" : "B", quantity: 2 }]))));
     // The first goes alone; the twenty that queued behind it leave as one batch.
