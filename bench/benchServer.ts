@@ -15,6 +15,10 @@ export async function startBenchServer(script: string, args: string[], options: 
     env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: "production", ...options.env },
     stdio: ["ignore", "pipe", "inherit"],
   });
+  // Whatever happens to this process (a failed start of the next server, an exception), the server goes with it.
+  const orphan = () => child.kill("SIGKILL");
+  process.once("exit", orphan);
+  child.once("exit", () => process.off("exit", orphan));
   const port = await new Promise<number>((resolve, reject) => {
     let output = "";
     child.stdout!.on("data", (chunk: Buffer) => {
