@@ -1,8 +1,9 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
+import type { IncomingMessage } from "node:http";
 import { LockstepError } from "../config/errors";
 import type { Shop } from "../generated/prisma/client";
 import { findShopByDomain } from "../shops/shops.server";
-import { jsonBody, type StockEdgeDeps, stockAnswers } from "./storefrontApi.server";
+import { jsonBody, perShopRateLimit, type StockEdgeDeps, stockAnswers } from "./storefrontApi.server";
 import { sendJson } from "./respond.server";
 import type { Router } from "./router.server";
 
@@ -14,34 +15,37 @@ export const PROXY_MAX_AGE_SECONDS = 300;
  * with `shop`, `timestamp` and `signature` added by Shopify. The theme block reads availability
  * and holds the cart's stock through it.
  */
-export function registerAppProxy(router: Router, deps: StockEdgeDeps & { secrets: string[] }): void {
+export function registerAppProxy(router: Router, deps: StockEdgeDeps & { secrets: string[]; ratePerSecond: number }): void {
   const answers = stockAnswers(deps.services);
   const now = deps.now ?? Date.now;
-  const shopOf = async (url: URL): Promise<Shop> => {
+  // Its own allowance per shop, apart from the shop's API token: storefront traffic cannot starve the shop's backend calls.
+  const limit = perShopRateLimit(deps.ratePerSecond, now);
+  const shopOf = async (url: URL, req: IncomingMessage): Promise<Shop> => {
     verifyAppProxySignature(url.searchParams, deps.secrets, now());
     const shop = await findShopByDomain(deps.prisma, "shopify", url.searchParams.get("shop") ?? "");
     if (!shop || shop.installState !== "installed") throw new LockstepError("unknown_shop", "This shop has not installed Lockstep", 404);
+    limit(shop.id, req);
     return shop;
   };
   const json = { "cache-control": "no-store" };
 
-  router.on("GET", "/proxy/availability", async ({ res, url }) => {
-    sendJson(res, 200, await answers.availability(await shopOf(url), url), json);
+  router.on("GET", "/proxy/availability", async ({ req, res, url }) => {
+    sendJson(res, 200, await answers.availability(await shopOf(url, req), url), json);
   });
   router.on("POST", "/proxy/reservations", async ({ req, res, url }) => {
-    const shop = await shopOf(url).catch((error: unknown) => {
+    const shop = await shopOf(url, req).catch((error: unknown) => {
       req.resume();
       throw error;
     });
     const { status, body } = await answers.reserve(shop, await jsonBody(req));
     sendJson(res, status, body, json);
   });
-  router.on("GET", "/proxy/reservations/:id", async ({ res, url, params }) => {
-    sendJson(res, 200, await answers.get(await shopOf(url), params.id!), json);
+  router.on("GET", "/proxy/reservations/:id", async ({ req, res, url, params }) => {
+    sendJson(res, 200, await answers.get(await shopOf(url, req), params.id!), json);
   });
   // A shopper's cart can give its hold back or keep it longer; committing is the order's business (webhook).
   router.on("POST", "/proxy/reservations/:id/:action", async ({ req, res, url, params }) => {
-    const shop = await shopOf(url).catch((error: unknown) => {
+    const shop = await shopOf(url, req).catch((error: unknown) => {
       req.resume();
       throw error;
     });

@@ -115,10 +115,27 @@ export async function jsonBody(req: IncomingMessage, optional = false): Promise<
 // cached availability answer. A revoked token therefore keeps working up to this long here.
 const TOKEN_MEMORY_MS = 10_000;
 
+/**
+ * A per-shop request allowance of this process: `ratePerSecond`, bursts up to twice that. Throws
+ * 429 `rate_limited` (draining the request body) beyond it. One shop's storm cannot take the
+ * database from the others.
+ */
+export function perShopRateLimit(ratePerSecond: number, now: () => number): (shopId: string, req: IncomingMessage) => void {
+  const buckets = new Map<string, TokenBucket>();
+  return (shopId, req) => {
+    let bucket = buckets.get(shopId);
+    if (!bucket) buckets.set(shopId, (bucket = new TokenBucket({ capacity: ratePerSecond * 2, refillPerSecond: ratePerSecond }, { now })));
+    if (!bucket.tryTake(1)) {
+      req.resume();
+      throw new LockstepError("rate_limited", `More than ${ratePerSecond} requests per second for this shop: slow down`, 429);
+    }
+  };
+}
+
 function tokenAuthenticator(deps: StockEdgeDeps & { ratePerSecond: number }) {
   const now = deps.now ?? Date.now;
   const known = new Map<string, { shop: Shop; until: number }>();
-  const buckets = new Map<string, TokenBucket>();
+  const limit = perShopRateLimit(deps.ratePerSecond, now);
   return async (req: IncomingMessage): Promise<Shop> => {
     const header = req.headers.authorization;
     const memoKey = header ? hashApiToken(header) : "";
@@ -131,12 +148,7 @@ function tokenAuthenticator(deps: StockEdgeDeps & { ratePerSecond: number }) {
       if (known.size > 10_000) known.clear();
       known.set(memoKey, { shop, until: now() + TOKEN_MEMORY_MS });
     }
-    let bucket = buckets.get(shop.id);
-    if (!bucket) buckets.set(shop.id, (bucket = new TokenBucket({ capacity: deps.ratePerSecond * 2, refillPerSecond: deps.ratePerSecond }, { now })));
-    if (!bucket.tryTake(1)) {
-      req.resume();
-      throw new LockstepError("rate_limited", `More than ${deps.ratePerSecond} requests per second for this shop: slow down`, 429);
-    }
+    limit(shop.id, req);
     return shop;
   };
 }

@@ -68,3 +68,27 @@ describe("the Shopify app proxy", () => {
     expect(unsigned.status).toBe(401);
   });
 });
+
+describe("the app proxy's rate limit", () => {
+  const limited = useStockServer({ ratePerSecond: 2 });
+
+  it("answers 429 once a shop's storefront goes past its allowance, apart from its API token and from other shops", async () => {
+    const { url, shop, other, token, clock } = limited();
+    const signed = (domain: string) =>
+      proxyUrl(url, "/proxy/availability", { shop: domain, timestamp: String(Math.floor(clock.ms() / 1000)), path_prefix: "/apps/lockstep", logged_in_customer_id: "", sku: "A" });
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push((await call(signed(shop.domain))).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 429]);
+    expect((await call(signed(shop.domain))).body).toMatchObject({ error: { code: "rate_limited" } });
+    // A refused reservation body is drained and answered too.
+    const reserve = await call(proxyUrl(url, "/proxy/reservations", { shop: shop.domain, timestamp: String(Math.floor(clock.ms() / 1000)) }), {
+      method: "POST",
+      json: { key: "cart-1", lines: [{ sku: "A", quantity: 1 }] },
+    });
+    expect(reserve).toMatchObject({ status: 429, body: { error: { code: "rate_limited" } } });
+    expect((await call(`${url}/api/v1/availability?sku=A`, { token })).status).toBe(200);
+    expect((await call(signed(other.domain))).status).toBe(200);
+    clock.advance(1_000);
+    expect((await call(signed(shop.domain))).status).toBe(200);
+  });
+});

@@ -37,7 +37,7 @@ export function useStockServer(options: { ratePerSecond?: number } = {}): () => 
     const router = new Router();
     const deps = { services, prisma: db.prisma, now: clock.ms };
     registerStorefrontApi(router, { ...deps, ratePerSecond: options.ratePerSecond ?? 1000 });
-    registerAppProxy(router, { ...deps, secrets: [PROXY_SECRET, PREVIOUS_SECRET] });
+    registerAppProxy(router, { ...deps, secrets: [PROXY_SECRET, PREVIOUS_SECRET], ratePerSecond: options.ratePerSecond ?? 1000 });
     server = http.createServer((req, res) => {
       if (!router.handle(req, res)) {
         res.writeHead(404).end();
