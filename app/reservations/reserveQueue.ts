@@ -28,9 +28,9 @@ const RETRIES = 3;
  * event-loop turn), new ones wait and leave together as one
  * `lockstep_reserve_batch` call: one round trip, one transaction, one commit for all of them —
  * what a flash sale needs, where the commit and the round trip cost more than the reservation.
- * Batches hold one shop's requests. A batch that fails on a race it cannot settle itself (a key
- * inserted by another process at the same moment, a deadlock with a statement outside the lock
- * order) is undone whole, and its requests run again one by one.
+ * Batches hold one shop's requests. A batch that fails on a race it cannot settle itself (a
+ * deadlock with a statement outside the lock order; a duplicate key, which the key lock should make
+ * impossible) is undone whole, and its requests run again one by one.
  */
 export function createReserveQueue(sql: SqlRunner, options: ReserveQueueOptions = {}) {
   const maxInFlight = options.maxInFlight ?? 2;

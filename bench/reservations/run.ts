@@ -2,15 +2,13 @@
 // against a raw single-statement conditional UPDATE loop on the same database, on PGlite and on
 // PostgreSQL (DATABASE_URL, default the machine's server). Then a flash sale: 256 shoppers on
 // 10 hot items with few units, counting oversold units (must be 0). Bounded: ~1 minute.
-import { randomBytes } from "node:crypto";
 import { AvailabilityCache } from "../../app/availability/cache";
 import { createAvailability, type ItemAvailability } from "../../app/availability/availability.server";
 import { LockstepError } from "../../app/config/errors";
-import { type Database, openDatabase } from "../../app/db/database.server";
-import { applyMigrations } from "../../app/db/migrations.server";
+import type { Database } from "../../app/db/database.server";
 import { createReservations } from "../../app/reservations/reservations.server";
 import { heldUnits, seedStockShop } from "../../test/reservations/stockFixture";
-import { adminQuery, withDatabase } from "../../test/helpers/database";
+import { createTestDatabase } from "../../test/helpers/database";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const SERVER_URL = process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
@@ -49,17 +47,10 @@ function p(latencies: number[], q: number): number {
 const rate = (run: Run) => run.ops / run.seconds;
 
 async function bench(kind: "pglite" | "postgres") {
-  const name = `lockstep_bench_${randomBytes(4).toString("hex")}`;
-  let db: Database;
-  if (kind === "postgres") {
-    await adminQuery(SERVER_URL, `CREATE DATABASE "${name}"`);
-    db = await openDatabase({ databaseUrl: withDatabase(SERVER_URL, name), poolSize: 20 });
-  } else {
-    db = await openDatabase({ dataDir: "memory://" });
-  }
+  // A throw-away database (a new one on the server, dropped on close; PGlite in memory).
+  const db = await createTestDatabase({ serverUrl: kind === "postgres" ? SERVER_URL : null });
   const clients = kind === "postgres" ? 32 : 8;
   try {
-    await applyMigrations(db.sql);
     const skus = Array.from({ length: HOT_ITEMS }, (_, i) => `HOT-${i}`);
     const shop = await seedStockShop(db, skus.map((sku) => ({ sku, stock: [10_000_000, 0] })), new Date());
     const cache = new AvailabilityCache<ItemAvailability>();
@@ -113,7 +104,6 @@ async function bench(kind: "pglite" | "postgres") {
     };
   } finally {
     await db.close();
-    if (kind === "postgres") await adminQuery(SERVER_URL, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
   }
 }
 

@@ -1,37 +1,25 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type BackfillDeps, runBackfill } from "../../app/backfill/backfill.server";
 import { readBigCommerceCatalog } from "../../app/backfill/bigcommerce";
 import type { CatalogRow } from "../../app/backfill/catalogRows";
-import { createLimiterRegistry, type LimiterRegistry } from "../../app/outbound/limiterRegistry";
-import { type BigCommerceClient, createBigCommerceClient } from "../../app/platforms/bigcommerce/client";
-import { type BigCommerceSimulator, type BigCommerceStore, startBigCommerceSimulator } from "../../simulators/bigcommerce/server";
+import { createBigCommerceClient } from "../../app/platforms/bigcommerce/client";
+import { type BigCommerceStore } from "../../simulators/bigcommerce/server";
 import { useTestDatabase } from "../helpers/database";
 import { applyWebhookEvents, type CatalogSnapshot, catalogInDatabase, createShop, sortSnapshot } from "./catalogFixture";
+import { useBigCommerceSimulator } from "../helpers/simulators";
+
+const { sim, registry: newRegistry, track } = useBigCommerceSimulator();
 
 const getDb = useTestDatabase();
-let sim: BigCommerceSimulator;
-const registries: LimiterRegistry[] = [];
-const clients: BigCommerceClient[] = [];
 let storeCounter = 0;
-
-beforeAll(async () => {
-  sim = await startBigCommerceSimulator();
-});
-
-afterAll(async () => {
-  for (const client of clients) client.close();
-  await Promise.all(registries.map((registry) => registry.close()));
-  await sim.close();
-});
 
 async function freshStore() {
   const storeHash = `bfstore${++storeCounter}`;
-  const store = sim.addStore({ storeHash, accessToken: "bc_backfill", seed: { products: 9, variantsPerProduct: 2, onHand: 5, locations: ["Warehouse", "Shop floor"] } });
+  const store = sim().addStore({ storeHash, accessToken: "bc_backfill", seed: { products: 9, variantsPerProduct: 2, onHand: 5, locations: ["Warehouse", "Shop floor"] } });
   [...store.inventory.values()][3]!.onHand = 17;
-  const registry = createLimiterRegistry();
-  registries.push(registry);
-  const client = createBigCommerceClient({ storeHash, accessToken: "bc_backfill", registry, baseUrl: sim.url });
-  clients.push(client);
+  const registry = newRegistry();
+  const client = createBigCommerceClient({ storeHash, accessToken: "bc_backfill", registry, baseUrl: sim().url });
+  track(client);
   const shopId = await createShop(getDb(), "bigcommerce", `stores/${storeHash}`);
   const invalidated: string[] = [];
   const deps = (overrides: Partial<BackfillDeps> = {}): BackfillDeps => ({
@@ -87,10 +75,9 @@ describe("BigCommerce backfill through the throttled REST client", () => {
 
   it("a store that refuses the token marks the backfill failed with BigCommerce's answer, and writes nothing", async () => {
     const { shopId, deps, invalidated } = await freshStore();
-    const registry = createLimiterRegistry();
-    registries.push(registry);
-    const wrongToken = createBigCommerceClient({ storeHash: `bfstore${storeCounter}`, accessToken: "revoked", registry, baseUrl: sim.url });
-    clients.push(wrongToken);
+    const registry = newRegistry();
+    const wrongToken = createBigCommerceClient({ storeHash: `bfstore${storeCounter}`, accessToken: "revoked", registry, baseUrl: sim().url });
+    track(wrongToken);
     const record = await runBackfill(deps({ catalogOf: () => readBigCommerceCatalog(wrongToken, 4) }), shopId);
     expect(record.state).toBe("failed");
     expect(record.error).toMatch(/401/);

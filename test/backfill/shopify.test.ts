@@ -1,38 +1,27 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type BackfillDeps, beginBackfill, runBackfill } from "../../app/backfill/backfill.server";
 import type { CatalogRow } from "../../app/backfill/catalogRows";
 import { readShopifyCatalog } from "../../app/backfill/shopify";
-import { createLimiterRegistry, type LimiterRegistry } from "../../app/outbound/limiterRegistry";
 import { createShopifyAdminClient } from "../../app/platforms/shopify/adminClient";
-import { type ShopifySimulator, startShopifySimulator } from "../../simulators/shopify/server";
 import { type ShopifyShop, gid } from "../../simulators/shopify/store";
 import { useTestDatabase } from "../helpers/database";
 import { applyWebhookEvents, type CatalogSnapshot, catalogInDatabase, countRows, createShop, sortSnapshot } from "./catalogFixture";
+import { useShopifySimulator } from "../helpers/simulators";
+
+const { sim, registry: newRegistry } = useShopifySimulator();
 
 const getDb = useTestDatabase();
-let sim: ShopifySimulator;
-const registries: LimiterRegistry[] = [];
 let shopCounter = 0;
-
-beforeAll(async () => {
-  sim = await startShopifySimulator();
-});
-
-afterAll(async () => {
-  await Promise.all(registries.map((registry) => registry.close()));
-  await sim.close();
-});
 
 /** A simulated shop with committed and incoming stock here and there, and its Lockstep shop row. */
 async function freshShop() {
   const domain = `backfill-${++shopCounter}.myshopify.com`;
-  const shop = sim.addShop({ domain, accessToken: "shpat_backfill", seed: { products: 7, variantsPerProduct: 3, locations: ["Main", "Backroom", "Pop-up"], available: 6 } });
+  const shop = sim().addShop({ domain, accessToken: "shpat_backfill", seed: { products: 7, variantsPerProduct: 3, locations: ["Main", "Backroom", "Pop-up"], available: 6 } });
   shop.placeOrder([{ sku: "SKU-0002-1", quantity: 2 }, { sku: "SKU-0005-3", quantity: 1 }]);
   const someLevel = [...shop.levels.values()][4]!;
   someLevel.quantities.incoming = 12;
-  const registry = createLimiterRegistry({ refillIntervalMs: 25 });
-  registries.push(registry);
-  const client = createShopifyAdminClient({ shop: domain, accessToken: "shpat_backfill", registry, endpoint: sim.endpointFor(domain) });
+  const registry = newRegistry({ refillIntervalMs: 25 });
+  const client = createShopifyAdminClient({ shop: domain, accessToken: "shpat_backfill", registry, endpoint: sim().endpointFor(domain) });
   const shopId = await createShop(getDb(), "shopify", domain);
   const invalidated: string[] = [];
   const deps = (overrides: Partial<BackfillDeps> = {}): BackfillDeps => ({
@@ -158,7 +147,7 @@ describe("Shopify backfill through bulk operations", () => {
 
   it("marks the backfill failed with the platform's error when the bulk operation fails, and writes nothing", async () => {
     const { domain, shopId, deps, invalidated } = await freshShop();
-    sim.injectFault(domain, "bulk-failed");
+    sim().injectFault(domain, "bulk-failed");
     const record = await runBackfill(deps(), shopId);
     expect(record.state).toBe("failed");
     expect(record.error).toMatch(/^bulk_operation_failed: .*FAILED \(INTERNAL_SERVER_ERROR\)$/);
@@ -297,7 +286,7 @@ describe("Shopify backfill through bulk operations", () => {
     const record = await runBackfill(deps({ catalogOf: () => readShopifyCatalog(client, { pollIntervalMs: 1, fetch: trickle }) }), shopId);
     expect(record.state).toBe("done");
     expect(heldBack).toBeGreaterThan(10);
-    expect(sortSnapshot(await catalogInDatabase(getDb().sql, shopId))).toEqual(catalogInSimulator(sim.shop(domain)));
+    expect(sortSnapshot(await catalogInDatabase(getDb().sql, shopId))).toEqual(catalogInSimulator(sim().shop(domain)));
   });
 
   it("fails on a line it does not know instead of skipping it, keeping what the batches before it wrote", async () => {
@@ -319,9 +308,8 @@ describe("Shopify backfill through bulk operations", () => {
 });
 
 function createShopifyAdminClientFor(shop: ShopifyShop) {
-  const registry = createLimiterRegistry({ refillIntervalMs: 25 });
-  registries.push(registry);
-  return createShopifyAdminClient({ shop: shop.domain, accessToken: shop.accessToken, registry, endpoint: sim.endpointFor(shop.domain) });
+  const registry = newRegistry({ refillIntervalMs: 25 });
+  return createShopifyAdminClient({ shop: shop.domain, accessToken: shop.accessToken, registry, endpoint: sim().endpointFor(shop.domain) });
 }
 
 /** Polls a condition with a bound (no fixed sleeps standing in for the condition). */

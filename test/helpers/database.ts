@@ -4,24 +4,32 @@ import { afterAll, beforeAll } from "vitest";
 import { type Database, openDatabase } from "../../app/db/database.server";
 import { applyMigrations } from "../../app/db/migrations.server";
 
+/** A throw-away database; `url` is where other processes reach it (null: embedded, this process only). */
+export interface TestDatabase extends Database {
+  url: string | null;
+}
+
 /**
  * A fresh, migrated database for one test file: in-memory PGlite by default, or a brand-new
- * PostgreSQL database (created here, dropped on close) when DATABASE_URL — or `serverUrl`, for a
- * test that needs a server whatever the run — points at a server.
+ * PostgreSQL database (created here, dropped on close) when DATABASE_URL points at a server.
+ * `serverUrl` overrides DATABASE_URL: a server for a test that needs one on every run, or null for
+ * the embedded database whatever the run.
  */
-export async function createTestDatabase(options: { migrate?: boolean; serverUrl?: string } = {}): Promise<Database> {
-  const serverUrl = options.serverUrl ?? process.env.DATABASE_URL;
+export async function createTestDatabase(options: { migrate?: boolean; serverUrl?: string | null } = {}): Promise<TestDatabase> {
+  const serverUrl = options.serverUrl === undefined ? process.env.DATABASE_URL : options.serverUrl;
   if (!serverUrl) {
     const db = await openDatabase({ dataDir: "memory://" });
     if (options.migrate !== false) await applyMigrations(db.sql);
-    return db;
+    return { ...db, url: null };
   }
   const name = `lockstep_test_${process.pid}_${randomBytes(4).toString("hex")}`;
   await adminQuery(serverUrl, `CREATE DATABASE "${name}"`);
-  const db = await openDatabase({ databaseUrl: withDatabase(serverUrl, name), poolSize: 20 });
+  const url = withDatabase(serverUrl, name);
+  const db = await openDatabase({ databaseUrl: url, poolSize: 20 });
   if (options.migrate !== false) await applyMigrations(db.sql);
   return {
     ...db,
+    url,
     async close() {
       await db.close();
       await adminQuery(serverUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);

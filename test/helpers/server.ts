@@ -1,7 +1,9 @@
 import { afterAll, beforeAll } from "vitest";
 import { loadConfig } from "../../app/config/config.server";
 import type { Database } from "../../app/db/database.server";
+import { seedDemoShop } from "../../app/demo/seed.server";
 import { type RunningLockstep, startLockstep, type StartOptions } from "../../server/app";
+import { requireAdminBuild } from "./build";
 import { createTestDatabase } from "./database";
 
 export const STANDALONE_ENV = {
@@ -60,4 +62,28 @@ export async function standaloneLogin(baseUrl: string): Promise<string> {
   });
   if (response.status !== 302) throw new Error(`login failed with ${response.status}`);
   return response.headers.get("set-cookie")!.split(";")[0]!;
+}
+
+/**
+ * The whole app on the admin build, the demo shop seeded, staff logged in: what the admin pages'
+ * tests start from. `cookie()` is the login's session cookie.
+ */
+export function useDemoAdmin() {
+  beforeAll(() => requireAdminBuild());
+  const server = useTestServer({
+    beforeListen: async ({ db }) => {
+      await seedDemoShop(db.prisma, { apiToken: "lst_test_token_0123456789abcdef" });
+    },
+  });
+  let cookie: string | undefined;
+  beforeAll(async () => {
+    cookie = await standaloneLogin(server().url);
+  });
+  return {
+    server,
+    cookie: () => {
+      if (!cookie) throw new Error("staff log in in beforeAll");
+      return cookie;
+    },
+  };
 }

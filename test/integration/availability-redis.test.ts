@@ -2,28 +2,23 @@ import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LockstepError } from "../../app/config/errors";
-import { type Database, openDatabase } from "../../app/db/database.server";
-import { applyMigrations } from "../../app/db/migrations.server";
 import { createStockServices, type StockServices } from "../../app/inventory/services.server";
-import { adminQuery, withDatabase } from "../helpers/database";
+import { createTestDatabase, POSTGRES_URL, type TestDatabase } from "../helpers/database";
 import { heldUnits, seedStockShop, setLevel, type StockShop } from "../reservations/stockFixture";
 
 // Two Lockstep processes' worth of stock services on one PostgreSQL database and one Redis:
 // this file always runs on the machine's servers.
-const SERVER_URL = process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const NAME = `lockstep_stock_it_${randomBytes(4).toString("hex")}`;
 const PREFIX = `lockstep-test:${NAME}`;
 
-let db: Database;
+let db: TestDatabase;
 let first: StockServices;
 let second: StockServices;
 let shop: StockShop;
 
 beforeAll(async () => {
-  await adminQuery(SERVER_URL, `CREATE DATABASE "${NAME}"`);
-  db = await openDatabase({ databaseUrl: withDatabase(SERVER_URL, NAME), poolSize: 20 });
-  await applyMigrations(db.sql);
+  db = await createTestDatabase({ serverUrl: POSTGRES_URL });
   const make = () => createStockServices({ db, config: { redisUrl: REDIS_URL }, redisPrefix: PREFIX, log: () => undefined });
   first = make();
   second = make();
@@ -35,7 +30,6 @@ afterAll(async () => {
   await first?.close();
   await second?.close();
   await db?.close();
-  await adminQuery(SERVER_URL, `DROP DATABASE IF EXISTS "${NAME}" WITH (FORCE)`);
   const redis = new Redis(REDIS_URL);
   const keys = await redis.keys(`${PREFIX}:*`);
   if (keys.length > 0) await redis.del(...keys);

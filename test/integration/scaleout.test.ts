@@ -1,11 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../app/config/config.server";
-import type { Database } from "../../app/db/database.server";
 import { issueApiToken } from "../../app/shops/shops.server";
 import { type RunningLockstep, startLockstep } from "../../server/app";
 import { shopifyPayload, signShopifyDelivery } from "../../simulators/webhooks/shopify";
-import { createTestDatabase } from "../helpers/database";
+import { createTestDatabase, POSTGRES_URL, type TestDatabase } from "../helpers/database";
 import { startProcess, type Started } from "../helpers/process";
 import { STANDALONE_ENV } from "../helpers/server";
 import { seedStockShop, type StockShop } from "../reservations/stockFixture";
@@ -13,18 +12,15 @@ import { seedStockShop, type StockShop } from "../reservations/stockFixture";
 // A web process that stores webhooks but applies none (LOCKSTEP_WEBHOOK_WORKERS=0) and a separate
 // `npm run worker` process on the same PostgreSQL: what the worker applies must have every effect
 // the web process would have had (here: the order commits the cart's reservation).
-const SERVER_URL = process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 
-let db: Database;
+let db: TestDatabase;
 let web: RunningLockstep;
 let worker: Started;
 let shop: StockShop;
 let token: string;
 
 beforeAll(async () => {
-  process.env.DATABASE_URL = SERVER_URL;
-  db = await createTestDatabase();
-  const databaseUrl = (await db.sql.query<{ url: string }>(`SELECT current_database() AS url`))[0]!.url;
+  db = await createTestDatabase({ serverUrl: POSTGRES_URL });
   const env = { ...STANDALONE_ENV, LOCKSTEP_WEBHOOK_WORKERS: "0" };
   web = await startLockstep({
     config: loadConfig(env),
@@ -36,9 +32,7 @@ beforeAll(async () => {
       token = await issueApiToken(db.prisma, shop.shopId);
     },
   });
-  const url = new URL(SERVER_URL);
-  url.pathname = `/${databaseUrl}`;
-  worker = startProcess("server/worker.ts", [], { ...env, DATABASE_URL: url.toString(), LOCKSTEP_WEBHOOK_WORKERS: "1", LOCKSTEP_WEBHOOK_POLL_MS: "50" });
+  worker = startProcess("server/worker.ts", [], { ...env, DATABASE_URL: db.url!, LOCKSTEP_WEBHOOK_WORKERS: "1", LOCKSTEP_WEBHOOK_POLL_MS: "50" });
   await worker.waitFor(/webhook worker loop/);
 });
 

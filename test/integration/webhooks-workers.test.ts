@@ -1,7 +1,5 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Database, openDatabase } from "../../app/db/database.server";
-import { applyMigrations } from "../../app/db/migrations.server";
 import { installShop } from "../../app/shops/shops.server";
 import { loadConfig } from "../../app/config/config.server";
 import { createInbox } from "../../app/webhooks/inbox.server";
@@ -9,14 +7,13 @@ import { processInbox } from "../../app/webhooks/routes.server";
 import { WebhookMetrics } from "../../app/webhooks/metrics";
 import { processDueRows } from "../../app/webhooks/worker.server";
 import { shopifyPayload } from "../../simulators/webhooks/shopify";
-import { adminQuery, withDatabase } from "../helpers/database";
+import { createTestDatabase, POSTGRES_URL, type TestDatabase } from "../helpers/database";
 import { startProcess } from "../helpers/process";
 
 // Separate worker processes need PostgreSQL: this file always runs on the machine's server.
-const SERVER_URL = process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
-const NAME = `lockstep_webhooks_it_${randomBytes(4).toString("hex")}`;
-const DATABASE_URL = withDatabase(SERVER_URL, NAME);
-let db: Database;
+let db: TestDatabase;
+/** Where the worker processes reach the test's database. */
+let DATABASE_URL: string;
 let shopId: string;
 
 async function storeOrders(count: number, firstId: number): Promise<void> {
@@ -51,15 +48,13 @@ async function count(text: string, params: unknown[] = []): Promise<number> {
 }
 
 beforeAll(async () => {
-  await adminQuery(SERVER_URL, `CREATE DATABASE "${NAME}"`);
-  db = await openDatabase({ databaseUrl: DATABASE_URL, poolSize: 10 });
-  await applyMigrations(db.sql);
+  db = await createTestDatabase({ serverUrl: POSTGRES_URL });
+  DATABASE_URL = db.url!;
   shopId = (await installShop(db.prisma, { platform: "shopify", domain: "workers.myshopify.com" })).id;
 });
 
 afterAll(async () => {
   await db?.close();
-  await adminQuery(SERVER_URL, `DROP DATABASE IF EXISTS "${NAME}" WITH (FORCE)`);
 });
 
 describe("webhook workers on PostgreSQL", () => {

@@ -1,36 +1,23 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLimiterRegistry, type LimiterRegistry } from "../../app/outbound/limiterRegistry";
+import { describe, expect, it } from "vitest";
 import { listProducts } from "../../app/platforms/bigcommerce/catalog";
-import { type BigCommerceClient, createBigCommerceClient } from "../../app/platforms/bigcommerce/client";
+import { createBigCommerceClient } from "../../app/platforms/bigcommerce/client";
 import { adjustRelativeInventory, chunk, getInventoryItems, setAbsoluteInventory } from "../../app/platforms/bigcommerce/inventory";
 import { fetchWebhookState } from "../../app/platforms/bigcommerce/webhookCallbacks";
-import { type BigCommerceSimulator, startBigCommerceSimulator } from "../../simulators/bigcommerce/server";
 import { recordingClock } from "../outbound/manualClock";
+import { useBigCommerceSimulator } from "../helpers/simulators";
 
-let sim: BigCommerceSimulator;
-const registries: LimiterRegistry[] = [];
-const clients: BigCommerceClient[] = [];
+const { sim, registry: newRegistry, track } = useBigCommerceSimulator();
+
 let storeCounter = 0;
-
-beforeAll(async () => {
-  sim = await startBigCommerceSimulator();
-});
-
-afterAll(async () => {
-  for (const client of clients) client.close();
-  await Promise.all(registries.map((registry) => registry.close()));
-  await sim.close();
-});
 
 /** A fresh store with a small quota in a short window (10 requests / 300 ms) so tests stay fast. */
 function freshStore(seed: { products?: number; variantsPerProduct?: number; locations?: string[] } = { products: 5, variantsPerProduct: 2 }) {
   const storeHash = `store${++storeCounter}`;
-  const store = sim.addStore({ storeHash, accessToken: "token", quota: { requests: 10, windowMs: 300 }, seed });
-  const registry = createLimiterRegistry();
-  registries.push(registry);
+  const store = sim().addStore({ storeHash, accessToken: "token", quota: { requests: 10, windowMs: 300 }, seed });
+  const registry = newRegistry();
   const clock = recordingClock();
-  const client = createBigCommerceClient({ storeHash, accessToken: "token", registry, baseUrl: sim.url, clock, quota: { maxConcurrent: 3 } });
-  clients.push(client);
+  const client = createBigCommerceClient({ storeHash, accessToken: "token", registry, baseUrl: sim().url, clock, quota: { maxConcurrent: 3 } });
+  track(client);
   const metrics = () => registry.metrics.for(`bigcommerce:${storeHash}`).snapshot();
   return { storeHash, store, client, clock, metrics };
 }
@@ -40,7 +27,7 @@ describe("BigCommerce client against the simulated shared quota", () => {
     const { client, storeHash, metrics } = freshStore();
     const answers = await Promise.all(Array.from({ length: 35 }, () => client.request("GET", "/v3/catalog/products")));
     expect(answers.every((answer) => answer.status === 200)).toBe(true);
-    const stats = sim.stats(storeHash);
+    const stats = sim().stats(storeHash);
     expect(stats).toMatchObject({ tooManyRequests: 0, served: 35 });
     expect(stats.windowsStarted).toBeGreaterThanOrEqual(4);
     expect(metrics()).toMatchObject({ throttles: 0, requests: 35 });
@@ -53,7 +40,7 @@ describe("BigCommerce client against the simulated shared quota", () => {
     store.consumeByOtherApps(100);
     const answer = await client.request("GET", "/v3/catalog/products");
     expect(answer.status).toBe(200);
-    expect(sim.stats(storeHash).tooManyRequests).toBe(1);
+    expect(sim().stats(storeHash).tooManyRequests).toBe(1);
     expect(metrics()).toMatchObject({ throttles: 1, retries: 1 });
     expect(clock.sleeps[0]).toBeGreaterThan(0);
     expect(clock.sleeps[0]).toBeLessThanOrEqual(300 + 250);
@@ -61,17 +48,16 @@ describe("BigCommerce client against the simulated shared quota", () => {
 
   it("notices from the answers what other apps spent and sends only what is left: no 429", async () => {
     const storeHash = `store${++storeCounter}`;
-    const store = sim.addStore({ storeHash, accessToken: "token", quota: { requests: 20, windowMs: 60_000 }, seed: { products: 1 } });
-    const registry = createLimiterRegistry();
-    registries.push(registry);
-    const client = createBigCommerceClient({ storeHash, accessToken: "token", registry, baseUrl: sim.url, clock: recordingClock(), quota: { maxConcurrent: 1 } });
-    clients.push(client);
+    const store = sim().addStore({ storeHash, accessToken: "token", quota: { requests: 20, windowMs: 60_000 }, seed: { products: 1 } });
+    const registry = newRegistry();
+    const client = createBigCommerceClient({ storeHash, accessToken: "token", registry, baseUrl: sim().url, clock: recordingClock(), quota: { maxConcurrent: 1 } });
+    track(client);
     await client.request("GET", "/v3/catalog/products");
     store.consumeByOtherApps(10);
     // 19 left as far as we knew; the next answer says 8 — the other 10 were spent by someone else.
     await client.request("GET", "/v3/catalog/products");
     await Promise.all(Array.from({ length: 8 }, () => client.request("GET", "/v3/catalog/products")));
-    expect(sim.stats(storeHash)).toMatchObject({ served: 10, otherApps: 10, tooManyRequests: 0 });
+    expect(sim().stats(storeHash)).toMatchObject({ served: 10, otherApps: 10, tooManyRequests: 0 });
     // The quota is spent: one more waits for the window instead of collecting a 429.
     void client.request("GET", "/v3/catalog/products").catch(() => undefined);
     const settled = () => {
@@ -81,12 +67,12 @@ describe("BigCommerce client against the simulated shared quota", () => {
     // Bounded poll until Bottleneck has placed the job (received → queued, or running if it could go).
     for (let i = 0; i < 2_000 && !settled(); i++) await new Promise((resolve) => setImmediate(resolve));
     expect(client.budget.limiter.counts().QUEUED).toBe(1);
-    expect(sim.stats(storeHash).requests).toBe(10);
+    expect(sim().stats(storeHash).requests).toBe(10);
   });
 
   it("retries a 500 on a read", async () => {
     const { client, storeHash } = freshStore();
-    sim.injectFault(storeHash, "http500");
+    sim().injectFault(storeHash, "http500");
     await expect(client.request("GET", "/v3/catalog/products")).resolves.toMatchObject({ status: 200 });
   });
 
@@ -105,7 +91,7 @@ describe("BigCommerce client against the simulated shared quota", () => {
   it("an absolute set whose answer was lost is retried (it is idempotent)", async () => {
     const { client, store, storeHash } = freshStore();
     const variant = [...store.variants.values()][0]!;
-    sim.injectFault(storeHash, "drop-after-apply");
+    sim().injectFault(storeHash, "drop-after-apply");
     await setAbsoluteInventory(client, [{ location_id: 1, variant_id: variant.id, quantity: 3 }], "sync");
     expect(store.onHand(variant.id, 1)).toBe(3);
   });
@@ -113,7 +99,7 @@ describe("BigCommerce client against the simulated shared quota", () => {
   it("a relative adjustment whose answer was lost is not repeated: it surfaces as ambiguous", async () => {
     const { client, store, storeHash } = freshStore();
     const variant = [...store.variants.values()][0]!;
-    sim.injectFault(storeHash, "drop-after-apply");
+    sim().injectFault(storeHash, "drop-after-apply");
     const error = await adjustRelativeInventory(client, [{ location_id: 1, variant_id: variant.id, quantity: -2 }], "order 1").catch(
       (caught: unknown) => caught,
     );
@@ -123,12 +109,12 @@ describe("BigCommerce client against the simulated shared quota", () => {
 
   it("a rejected adjustment (422) is not retried", async () => {
     const { client, storeHash } = freshStore();
-    const before = sim.stats(storeHash).requests;
+    const before = sim().stats(storeHash).requests;
     await expect(setAbsoluteInventory(client, [{ location_id: 99, variant_id: 1, quantity: 1 }], "sync")).rejects.toMatchObject({
       code: "outbound_rejected",
       details: { httpStatus: 422 },
     });
-    expect(sim.stats(storeHash).requests - before).toBe(1);
+    expect(sim().stats(storeHash).requests - before).toBe(1);
   });
 
   it("reads the catalog page by page and inventory by variant", async () => {
@@ -166,7 +152,7 @@ describe("calling BigCommerce back for a thin webhook", () => {
   it("fetches inventory at every location for inventory scopes", async () => {
     const { client, store } = freshStore();
     const changes: Array<Record<string, unknown>> = [];
-    const stop = sim.onChange((change) => changes.push(change.payload));
+    const stop = sim().onChange((change) => changes.push(change.payload));
     const variant = [...store.variants.values()][1]!;
     await setAbsoluteInventory(client, [{ location_id: 1, variant_id: variant.id, quantity: 4 }], "sync");
     stop();

@@ -1,41 +1,30 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLimiterRegistry, type LimiterRegistry } from "../../app/outbound/limiterRegistry";
+import { describe, expect, it } from "vitest";
 import { type ShopifyAdminClientOptions, createShopifyAdminClient } from "../../app/platforms/shopify/adminClient";
 import { productVariantsBulkUpdate, productVariantsPage } from "../../app/platforms/shopify/documents/catalog";
 import { adjustInventoryQuantities, setInventoryQuantities } from "../../app/platforms/shopify/inventory";
 import { shopifyOperation } from "../../app/platforms/shopify/operation";
 import { paginate } from "../../app/platforms/shopify/pagination";
 import { type SimulatedChange } from "../../simulators/changes";
-import { type ShopifySimulator, startShopifySimulator } from "../../simulators/shopify/server";
 import { gid } from "../../simulators/shopify/store";
 import { recordingClock } from "../outbound/manualClock";
+import { useShopifySimulator } from "../helpers/simulators";
 
-let sim: ShopifySimulator;
-const registries: LimiterRegistry[] = [];
+const { sim, registry: newRegistry } = useShopifySimulator();
+
 let shopCounter = 0;
-
-beforeAll(async () => {
-  sim = await startShopifySimulator();
-});
-
-afterAll(async () => {
-  await Promise.all(registries.map((registry) => registry.close()));
-  await sim.close();
-});
 
 /** A fresh shop with a small, fast bucket (200 points, 1,000/s) so tests run in milliseconds. */
 function freshShop(seed = { products: 5, variantsPerProduct: 2, locations: ["Main", "Backroom"] }, extra: Partial<ShopifyAdminClientOptions> = {}) {
   const domain = `test-${++shopCounter}.myshopify.com`;
-  const shop = sim.addShop({ domain, accessToken: "shpat_test", bucket: { maximumAvailable: 200, restoreRate: 1_000 }, seed });
+  const shop = sim().addShop({ domain, accessToken: "shpat_test", bucket: { maximumAvailable: 200, restoreRate: 1_000 }, seed });
   // Credits every 25 ms, so only 25 of the 200 points are held back as margin.
-  const registry = createLimiterRegistry({ refillIntervalMs: 25 });
-  registries.push(registry);
+  const registry = newRegistry({ refillIntervalMs: 25 });
   const clock = recordingClock();
   const client = createShopifyAdminClient({
     shop: domain,
     accessToken: "shpat_test",
     registry,
-    endpoint: sim.endpointFor(domain),
+    endpoint: sim().endpointFor(domain),
     clock,
     ...extra,
   });
@@ -59,7 +48,7 @@ describe("Shopify Admin client against the simulated cost bucket", () => {
     // 40 × 33 points = 1,320 points through a 200-point bucket.
     const results = await Promise.all(Array.from({ length: 40 }, () => client.request(productVariantsPage, { first: 10 })));
     expect(results.every((result) => result.data.productVariants.nodes.length === 10)).toBe(true);
-    const stats = sim.stats(domain);
+    const stats = sim().stats(domain);
     expect(stats.throttled).toBe(0);
     expect(stats.requests).toBe(40);
     expect(metrics()).toMatchObject({ throttles: 0, retries: 0, requests: 40 });
@@ -68,21 +57,21 @@ describe("Shopify Admin client against the simulated cost bucket", () => {
 
   it("treats THROTTLED in an HTTP 200 answer as a throttle and retries after the wait the bucket implies", async () => {
     const { client, domain, shop, clock, metrics } = freshShop();
-    sim.injectFault(domain, "throttle", 2);
+    sim().injectFault(domain, "throttle", 2);
     const { data } = await client.request(productVariantsPage, { first: 5 });
     expect(data.productVariants.nodes).toHaveLength(5);
-    expect(sim.stats(domain).throttled).toBe(2);
+    expect(sim().stats(domain).throttled).toBe(2);
     expect(metrics()).toMatchObject({ throttles: 2, retries: 2 });
     expect(clock.sleeps).toHaveLength(2);
     // A real empty bucket: the wait asked for covers the missing points at the restore rate.
     shop.bucket.tryTake(shop.bucket.available());
     await client.request(productVariantsPage, { first: 5 });
-    expect(sim.stats(domain).throttled).toBeGreaterThanOrEqual(2);
+    expect(sim().stats(domain).throttled).toBeGreaterThanOrEqual(2);
   });
 
   it("recovers from an HTTP 429, waiting at least its Retry-After", async () => {
     const { client, domain, clock, metrics } = freshShop();
-    sim.injectFault(domain, "http429");
+    sim().injectFault(domain, "http429");
     await client.request(productVariantsPage, { first: 1 });
     expect(clock.sleeps[0]).toBeGreaterThanOrEqual(1_000);
     expect(metrics()).toMatchObject({ throttles: 1, retries: 1 });
@@ -90,7 +79,7 @@ describe("Shopify Admin client against the simulated cost bucket", () => {
 
   it("retries a 500 and counts the failure", async () => {
     const { client, domain, metrics } = freshShop();
-    sim.injectFault(domain, "http500", 2);
+    sim().injectFault(domain, "http500", 2);
     await client.request(productVariantsPage, { first: 1 });
     expect(metrics()).toMatchObject({ failures: 2, retries: 2 });
   });
@@ -101,21 +90,20 @@ describe("Shopify Admin client against the simulated cost bucket", () => {
     const error = await client.request(broken, { first: 1 }).catch((caught: unknown) => caught);
     expect(error).toMatchObject({ code: "outbound_rejected" });
     expect(String((error as Error).message)).toMatch(/skuu/);
-    expect(sim.stats(domain)).toMatchObject({ requests: 1, invalid: 1 });
+    expect(sim().stats(domain)).toMatchObject({ requests: 1, invalid: 1 });
   });
 
   it("refuses a query that costs more than the whole bucket before sending it", async () => {
     const { client, domain } = freshShop();
     await client.request(productVariantsPage, { first: 1 });
     await expect(client.request(productVariantsPage, { first: 100 })).rejects.toMatchObject({ code: "outbound_rejected" });
-    expect(sim.stats(domain).requests).toBe(1);
+    expect(sim().stats(domain).requests).toBe(1);
   });
 
   it("a wrong access token is a rejection, not retried", async () => {
     const { domain } = freshShop();
-    const registry = createLimiterRegistry();
-    registries.push(registry);
-    const client = createShopifyAdminClient({ shop: domain, accessToken: "wrong", registry, endpoint: sim.endpointFor(domain), clock: recordingClock() });
+    const registry = newRegistry();
+    const client = createShopifyAdminClient({ shop: domain, accessToken: "wrong", registry, endpoint: sim().endpointFor(domain), clock: recordingClock() });
     await expect(client.request(productVariantsPage, { first: 1 })).rejects.toMatchObject({ code: "outbound_rejected", details: { httpStatus: 401 } });
   });
 
@@ -125,13 +113,13 @@ describe("Shopify Admin client against the simulated cost bucket", () => {
     for await (const variant of paginate(client, productVariantsPage, { first: 10 }, (data) => data.productVariants)) skus.push(variant.sku!);
     expect(skus).toHaveLength(25);
     expect(new Set(skus).size).toBe(25);
-    expect(sim.stats(domain).requests).toBe(3);
+    expect(sim().stats(domain).requests).toBe(3);
   });
 
   it("pushes prices with productVariantsBulkUpdate and the change is reported", async () => {
     const { client, shop, domain } = freshShop();
     const changes: SimulatedChange[] = [];
-    const stop = sim.onChange((change) => changes.push(change));
+    const stop = sim().onChange((change) => changes.push(change));
     const product = [...shop.products.values()][0]!;
     const variantId = product.variantIds[0]!;
     const { data } = await client.request(productVariantsBulkUpdate, {
@@ -192,7 +180,7 @@ describe("inventory mutations with changeFromQuantity and @idempotent", () => {
   it("an answer lost after the change was applied is retried with the same key and applied once", async () => {
     const { client, shop, domain } = freshShop();
     const { level, inventoryItemId, locationId } = firstLevel(shop);
-    sim.injectFault(domain, "drop-after-apply");
+    sim().injectFault(domain, "drop-after-apply");
     const result = await adjustInventoryQuantities(client, {
       name: "available",
       reason: "correction",
@@ -201,7 +189,7 @@ describe("inventory mutations with changeFromQuantity and @idempotent", () => {
     });
     expect(result.rounds).toBe(1);
     expect(level.quantities.available).toBe(6);
-    expect(sim.stats(domain).idempotentReplays).toBe(1);
+    expect(sim().stats(domain).idempotentReplays).toBe(1);
   });
 
   it("gives up when the quantity keeps changing under it", async () => {
@@ -209,7 +197,7 @@ describe("inventory mutations with changeFromQuantity and @idempotent", () => {
     const { level, inventoryItemId, locationId } = firstLevel(shop);
     // Someone else changes the level before every one of our requests lands.
     // Three rounds: mutation, re-read, mutation, re-read, mutation.
-    sim.injectFault(domain, "concurrent-change", 5);
+    sim().injectFault(domain, "concurrent-change", 5);
     const error = await setInventoryQuantities(client, {
       name: "available",
       reason: "correction",

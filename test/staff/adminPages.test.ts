@@ -1,24 +1,12 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { appContext } from "../../app/context.server";
-import { DEMO_SHOP_DOMAIN, seedDemoShop } from "../../app/demo/seed.server";
+import { DEMO_SHOP_DOMAIN } from "../../app/demo/seed.server";
 import { stockServicesFor } from "../../app/inventory/services.server";
 import { outboundRegistry } from "../../app/outbound/registry.server";
 import { findShopByDomain } from "../../app/shops/shops.server";
-import { requireAdminBuild } from "../helpers/build";
-import { BROWSER_HEADERS, standaloneLogin, useTestServer } from "../helpers/server";
+import { BROWSER_HEADERS, useDemoAdmin } from "../helpers/server";
 
-beforeAll(() => requireAdminBuild());
-
-const server = useTestServer({
-  beforeListen: async ({ db }) => {
-    await seedDemoShop(db.prisma, { apiToken: "lst_test_token_0123456789abcdef" });
-  },
-});
-
-let cookie: string;
-beforeAll(async () => {
-  cookie = await standaloneLogin(server().url);
-});
+const { server, cookie } = useDemoAdmin();
 
 async function demoShopId(): Promise<string> {
   return (await findShopByDomain(appContext().db.prisma, "shopify", DEMO_SHOP_DOMAIN))!.id;
@@ -37,14 +25,14 @@ async function postSettings(fields: Record<string, string>) {
     reservationTtlSeconds: "900",
     ...fields,
   });
-  return fetch(`${server().url}/app/settings`, { method: "POST", headers: { ...BROWSER_HEADERS, cookie, "content-type": "application/x-www-form-urlencoded" }, body });
+  return fetch(`${server().url}/app/settings`, { method: "POST", headers: { ...BROWSER_HEADERS, cookie: cookie(), "content-type": "application/x-www-form-urlencoded" }, body });
 }
 
 describe("the reservations page", () => {
   it("lists the active holds and the held units by item", async () => {
     const reservations = stockServicesFor(appContext()).reservations;
     await reservations.reserve(await demoShopId(), { key: "cart-admin-page", lines: [{ sku: "TENT-UL-2P", quantity: 2 }], ttlSeconds: 600 });
-    const response = await fetch(`${server().url}/app/reservations`, { headers: { ...BROWSER_HEADERS, cookie } });
+    const response = await fetch(`${server().url}/app/reservations`, { headers: { ...BROWSER_HEADERS, cookie: cookie() } });
     expect(response.status).toBe(200);
     const html = await response.text();
     expect(html).toContain("cart-admin-page");
@@ -64,7 +52,7 @@ describe("the dashboard's outbound calls", () => {
     metrics.requests = 17;
     metrics.throttles = 2;
     metrics.circuitState = "open";
-    const page = await (await fetch(`${server().url}/app`, { headers: { ...BROWSER_HEADERS, cookie } })).text();
+    const page = await (await fetch(`${server().url}/app`, { headers: { ...BROWSER_HEADERS, cookie: cookie() } })).text();
     expect(page).toContain("Outbound calls");
     expect(page).toMatch(/destination:erp-main.*?17.*?2.*?open/s);
   });
@@ -72,13 +60,13 @@ describe("the dashboard's outbound calls", () => {
 
 describe("the dashboard's catalog read", () => {
   it("starts a backfill and shows its outcome (the demo shop has no Shopify session, so it fails and says why)", async () => {
-    const before = await (await fetch(`${server().url}/app`, { headers: { ...BROWSER_HEADERS, cookie } })).text();
+    const before = await (await fetch(`${server().url}/app`, { headers: { ...BROWSER_HEADERS, cookie: cookie() } })).text();
     expect(before).toContain("Not read yet");
-    const started = await fetch(`${server().url}/app?index`, { method: "POST", headers: { ...BROWSER_HEADERS, cookie, "content-type": "application/x-www-form-urlencoded" }, body: "" });
+    const started = await fetch(`${server().url}/app?index`, { method: "POST", headers: { ...BROWSER_HEADERS, cookie: cookie(), "content-type": "application/x-www-form-urlencoded" }, body: "" });
     expect(started.status).toBe(200);
     let page = "";
     for (let attempt = 0; attempt < 100 && !/failed:/.test(page); attempt += 1) {
-      page = await (await fetch(`${server().url}/app`, { headers: { ...BROWSER_HEADERS, cookie } })).text();
+      page = await (await fetch(`${server().url}/app`, { headers: { ...BROWSER_HEADERS, cookie: cookie() } })).text();
       if (!/failed:/.test(page)) await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect(page).toMatch(/failed: 0 variants/);
@@ -88,7 +76,7 @@ describe("the dashboard's catalog read", () => {
 
 describe("the settings page", () => {
   it("shows the shop's policy and saves a change", async () => {
-    const page = await fetch(`${server().url}/app/settings`, { headers: { ...BROWSER_HEADERS, cookie } });
+    const page = await fetch(`${server().url}/app/settings`, { headers: { ...BROWSER_HEADERS, cookie: cookie() } });
     expect(await page.text()).toContain("Availability across locations");
     const response = await postSettings({ defaultSafetyStock: "2", staleAction: "hide_low_stock" });
     expect(response.status).toBe(200);

@@ -1,23 +1,11 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { appContext } from "../../app/context.server";
-import { DEMO_SHOP_DOMAIN, seedDemoShop } from "../../app/demo/seed.server";
+import { DEMO_SHOP_DOMAIN } from "../../app/demo/seed.server";
 import { findShopByDomain } from "../../app/shops/shops.server";
-import { requireAdminBuild } from "../helpers/build";
-import { BROWSER_HEADERS, standaloneLogin, useTestServer } from "../helpers/server";
-
-beforeAll(() => requireAdminBuild());
+import { BROWSER_HEADERS, useDemoAdmin } from "../helpers/server";
 
 // Workers stay off so a replayed row stays visible as pending instead of being processed again.
-const server = useTestServer({
-  beforeListen: async ({ db }) => {
-    await seedDemoShop(db.prisma, { apiToken: "lst_test_token_0123456789abcdef" });
-  },
-});
-
-let cookie: string;
-beforeAll(async () => {
-  cookie = await standaloneLogin(server().url);
-});
+const { server, cookie } = useDemoAdmin();
 
 async function deadLetter(topic: string, deliveryId: string): Promise<string> {
   const { db } = appContext();
@@ -33,7 +21,7 @@ async function deadLetter(topic: string, deliveryId: string): Promise<string> {
 async function replay(fields: Record<string, string>) {
   return fetch(`${server().url}/app/dead-letters`, {
     method: "POST",
-    headers: { ...BROWSER_HEADERS, cookie, "content-type": "application/x-www-form-urlencoded" },
+    headers: { ...BROWSER_HEADERS, cookie: cookie(), "content-type": "application/x-www-form-urlencoded" },
     body: new URLSearchParams(fields),
   });
 }
@@ -47,11 +35,11 @@ describe("the dead letters page", () => {
   it("lists dead letters with their error, filtered by topic", async () => {
     await deadLetter("orders/create", "dl-list-1");
     await deadLetter("products/update", "dl-list-2");
-    const all = await (await fetch(`${server().url}/app/dead-letters`, { headers: { ...BROWSER_HEADERS, cookie } })).text();
+    const all = await (await fetch(`${server().url}/app/dead-letters`, { headers: { ...BROWSER_HEADERS, cookie: cookie() } })).text();
     expect(all).toContain("dl-list-1");
     expect(all).toContain("dl-list-2");
     expect(all).toContain("location gid://shopify/Location/1 unknown");
-    const filtered = await (await fetch(`${server().url}/app/dead-letters?topic=orders/create`, { headers: { ...BROWSER_HEADERS, cookie } })).text();
+    const filtered = await (await fetch(`${server().url}/app/dead-letters?topic=orders/create`, { headers: { ...BROWSER_HEADERS, cookie: cookie() } })).text();
     expect(filtered).toContain("dl-list-1");
     expect(filtered).not.toContain("dl-list-2");
   });
