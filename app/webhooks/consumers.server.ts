@@ -1,4 +1,5 @@
 import type { SqlRunner } from "../db/database.server";
+import { loweredAt } from "../inventory/sql/committedHolds";
 import type {
   CustomerDataRequested,
   CustomerRedactRequested,
@@ -58,20 +59,30 @@ async function ensureVariantForInventoryItem(tx: SqlRunner, shopId: string, inve
  * is). BigCommerce reports on hand directly. A disconnected level drops to zero but stays, as a tombstone.
  */
 async function applyInventoryLevels(tx: SqlRunner, events: InventoryLevelChanged[]): Promise<void> {
-  const newest = new Map<string, InventoryLevelChanged>();
+  const byLevel = new Map<string, InventoryLevelChanged[]>();
   for (const event of events) {
     const key = `${event.shopId}|${event.inventoryItemExternalId}|${event.locationExternalId}`;
-    const seen = newest.get(key);
-    if (!seen || seen.occurredAt.getTime() <= event.occurredAt.getTime()) newest.set(key, event);
+    byLevel.set(key, [...(byLevel.get(key) ?? []), event]);
   }
-  const input = [...newest.values()].map((event) => ({
-    shop_id: event.shopId,
-    item: event.inventoryItemExternalId,
-    location: event.locationExternalId,
-    mode: event.disconnected ? "zero" : event.onHand !== undefined ? "on_hand" : "available",
-    quantity: event.onHand ?? event.available ?? 0,
-    at: event.occurredAt.toISOString(),
-  }));
+  const newest = new Map<string, InventoryLevelChanged>();
+  const input = [...byLevel].map(([key, changes]) => {
+    const ordered = changes.sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime());
+    const event = ordered[ordered.length - 1]!;
+    newest.set(key, event);
+    return {
+      shop_id: event.shopId,
+      item: event.inventoryItemExternalId,
+      location: event.locationExternalId,
+      mode: event.disconnected ? "zero" : event.onHand !== undefined ? "on_hand" : "available",
+      quantity: quantityOf(event),
+      at: event.occurredAt.toISOString(),
+      // The older changes may hold an order's lowering that a later restock hides in the newest:
+      // the first is compared with the stored level, the others with the change before them.
+      first_quantity: ordered.length > 1 ? quantityOf(ordered[0]!) : null,
+      first_at: ordered.length > 1 ? ordered[0]!.occurredAt.toISOString() : null,
+      lowered_in_batch: loweredBetween(ordered)?.toISOString() ?? null,
+    };
+  });
   type LevelRow = (typeof input)[number];
   // One statement per kind of quantity (almost always one kind per batch), so the SQL stays plain.
   const upsert = async (rows: LevelRow[]): Promise<Array<{ shop_id: string; item: string }>> => {
@@ -82,23 +93,39 @@ async function applyInventoryLevels(tx: SqlRunner, events: InventoryLevelChanged
       unknown.push(
         ...(await tx.query<{ shop_id: string; item: string }>(
           `WITH input AS (
-             SELECT * FROM json_to_recordset($1::json) AS i(shop_id uuid, item text, location text, quantity int, at timestamptz)
+             SELECT * FROM json_to_recordset($1::json)
+               AS i(shop_id uuid, item text, location text, quantity int, at timestamptz, first_quantity int, first_at timestamptz, lowered_in_batch timestamptz)
            ), created_locations AS (
              INSERT INTO location (id, shop_id, external_id, name)
              SELECT DISTINCT ON (shop_id, location) gen_random_uuid(), shop_id, location, location FROM input
              ON CONFLICT (shop_id, external_id) DO NOTHING RETURNING id, shop_id, external_id
-           ), target AS (
+           ), located AS (
              SELECT i.*, v.id AS variant_id, COALESCE(c.id, l.id) AS location_id
              FROM input i
              JOIN LATERAL (SELECT id FROM variant WHERE shop_id = i.shop_id AND inventory_item_external_id = i.item LIMIT 1) v ON true
              LEFT JOIN created_locations c ON c.shop_id = i.shop_id AND c.external_id = i.location
              LEFT JOIN location l ON l.shop_id = i.shop_id AND l.external_id = i.location
+           ), target AS (
+             -- When the older changes of the batch lowered the level (the newest is compared in the update).
+             SELECT t.*, greatest(
+                      CASE WHEN t.first_at > cur.source_updated_at
+                            AND CASE WHEN $2 = 'on_hand' THEN t.first_quantity - cur.committed ELSE t.first_quantity END < cur.on_hand - cur.committed
+                           THEN t.first_at END,
+                      CASE WHEN cur.source_updated_at IS NULL OR t.lowered_in_batch > cur.source_updated_at THEN t.lowered_in_batch END
+                    ) AS lowered_before
+             FROM located t LEFT JOIN inventory_level cur ON cur.variant_id = t.variant_id AND cur.location_id = t.location_id
            ), applied AS (
-             INSERT INTO inventory_level (shop_id, variant_id, location_id, on_hand, committed, source_updated_at, updated_at)
-             SELECT shop_id, variant_id, location_id, CASE WHEN $2 = 'zero' THEN 0 ELSE quantity END, 0, at, now() FROM target
+             INSERT INTO inventory_level (shop_id, variant_id, location_id, on_hand, committed, source_updated_at, lowered_at, updated_at)
+             SELECT shop_id, variant_id, location_id, CASE WHEN $2 = 'zero' THEN 0 ELSE quantity END, 0, at, lowered_before, now() FROM target
              ON CONFLICT (variant_id, location_id) DO UPDATE SET
                on_hand = CASE $2 WHEN 'zero' THEN 0 WHEN 'on_hand' THEN EXCLUDED.on_hand ELSE EXCLUDED.on_hand + inventory_level.committed END,
                committed = CASE WHEN $2 = 'zero' THEN 0 ELSE inventory_level.committed END,
+               lowered_at = ${loweredAt({
+                 level: "inventory_level",
+                 sellable: "CASE WHEN $2 = 'on_hand' THEN EXCLUDED.on_hand - inventory_level.committed ELSE EXCLUDED.on_hand END",
+                 at: "EXCLUDED.source_updated_at",
+                 loweredInBatch: "EXCLUDED.lowered_at",
+               })},
                source_updated_at = EXCLUDED.source_updated_at, updated_at = now()
              WHERE inventory_level.source_updated_at IS NULL OR inventory_level.source_updated_at <= EXCLUDED.source_updated_at
              RETURNING 1
@@ -120,6 +147,19 @@ async function applyInventoryLevels(tx: SqlRunner, events: InventoryLevelChanged
     await ensureVariantForInventoryItem(tx, event.shopId, event.inventoryItemExternalId, event.sku);
   }
   await upsert(input.filter((row) => missing.has(`${row.shop_id}|${row.item}`)));
+}
+
+function quantityOf(event: InventoryLevelChanged): number {
+  return event.disconnected ? 0 : (event.onHand ?? event.available ?? 0);
+}
+
+/** The time of the newest change, in time order, that lowered the quantity the one before it reported. */
+function loweredBetween(ordered: InventoryLevelChanged[]): Date | undefined {
+  let lowered: Date | undefined;
+  for (let i = 1; i < ordered.length; i++) {
+    if (quantityOf(ordered[i]!) < quantityOf(ordered[i - 1]!)) lowered = ordered[i]!.occurredAt;
+  }
+  return lowered;
 }
 
 async function applyInventoryItem(tx: SqlRunner, event: InventoryItemChanged): Promise<void> {

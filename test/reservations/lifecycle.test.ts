@@ -116,6 +116,31 @@ describe("a reservation's life: extend, release, expire, commit", () => {
     expect(await available(shop.shopId, "A")).toBe(3);
   });
 
+  it("keeps counting a commit through a restock elsewhere, until a level of its item is lowered after the order", async () => {
+    const shop = await seedStockShop(getDb(), [{ sku: "B", stock: [5, 3] }], clock.now());
+    const variant = shop.variants.get("B")!;
+    await s.reservations.reserve(shop.shopId, { key: "cart-restock", lines: [{ sku: "B", quantity: 2 }] });
+    clock.advance(1_000);
+    const orderedAt = clock.now();
+    await s.reservations.commitForOrder(shop.shopId, { orderExternalId: "gid://shopify/Order/7", orderedAt, keys: ["cart-restock"] });
+    expect(await available(shop.shopId, "B")).toBe(6);
+
+    // The second location is restocked after the order, before the platform reports the order.
+    await setLevel(getDb(), variant, shop.locations[1]!, { onHand: 10 }, new Date(orderedAt.getTime() + 100));
+    await s.availability.invalidate(shop.shopId, ["B"]);
+    expect(await available(shop.shopId, "B")).toBe(13);
+    await s.reservations.sweep();
+    expect((await s.reservations.overview(shop.shopId)).byItem).toMatchObject([{ sku: "B", committedPending: 2 }]);
+
+    // The platform takes the order's units at the first location: now it counts them, and we stop.
+    await setLevel(getDb(), variant, shop.locations[0]!, { committed: 2 }, new Date(orderedAt.getTime() + 200));
+    await s.availability.invalidate(shop.shopId, ["B"]);
+    expect(await available(shop.shopId, "B")).toBe(13);
+    await s.reservations.sweep();
+    const pending = await getDb().sql.query<{ pending: unknown[] }>(`SELECT pending FROM stock_hold WHERE variant_id = $1`, [variant]);
+    expect(pending[0]!.pending).toEqual([]);
+  });
+
   it("commits through the API once, refuses to commit a released hold, and keeps a committed key closed", async () => {
     const shop = await seedStockShop(getDb(), [{ sku: "A", stock: [5, 0] }], clock.now());
     const { reservation } = await s.reservations.reserve(shop.shopId, { key: "cart", lines: [{ sku: "A", quantity: 1 }] });

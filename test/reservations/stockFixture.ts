@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { AvailabilityCache } from "../../app/availability/cache";
 import { type Availability, createAvailability, type ItemAvailability } from "../../app/availability/availability.server";
 import type { Database } from "../../app/db/database.server";
+import { loweredAt } from "../../app/inventory/sql/committedHolds";
 import { createInventorySettings, type InventorySettings } from "../../app/inventory/settings.server";
 import { createReservations, type Reservations } from "../../app/reservations/reservations.server";
 
@@ -62,7 +63,8 @@ export async function seedStockShop(db: Database, items: { sku: string; stock: n
 /** What the platform would report after a change: the level moves and is stamped `at`. */
 export async function setLevel(db: Database, variantId: string, locationId: string, level: { onHand?: number; committed?: number }, at: Date): Promise<void> {
   await db.sql.query(
-    `UPDATE inventory_level SET on_hand = coalesce($3, on_hand), committed = coalesce($4, committed), source_updated_at = $5
+    `UPDATE inventory_level SET on_hand = coalesce($3, on_hand), committed = coalesce($4, committed), source_updated_at = $5,
+       lowered_at = ${loweredAt({ level: "inventory_level", sellable: "coalesce($3, on_hand) - coalesce($4, committed)", at: "$5::timestamptz" })}
      WHERE variant_id = $1 AND location_id = $2`,
     [variantId, locationId, level.onHand ?? null, level.committed ?? null, at],
   );

@@ -247,6 +247,40 @@ describe("ordering", () => {
 });
 
 describe("one batch, many levels", () => {
+  it("records when a level last lowered what it can sell (an order), not when it rose (a restock), even inside one batch", async () => {
+    const shop = await newShop("lowered");
+    const loweredAt = async () => {
+      const row = await one<{ lowered_at: Date | string | null }>(
+        `SELECT l.lowered_at FROM inventory_level l JOIN variant v ON v.id = l.variant_id WHERE l.shop_id = $1 AND v.inventory_item_external_id = 'gid://shopify/InventoryItem/701'`,
+        [shop.id],
+      );
+      return row.lowered_at === null ? null : new Date(row.lowered_at).toISOString();
+    };
+    const level = (available: number, minute: number) => send(shop.domain, "inventory_levels/update", { inventory_item_id: 701, location_id: 11, available, updated_at: at(minute) });
+    expect(await level(10, 1)).toBe(200);
+    await drain();
+    expect(await loweredAt()).toBeNull();
+    await level(15, 2);
+    await drain();
+    expect(await loweredAt()).toBeNull();
+    await level(12, 3);
+    await drain();
+    expect(await loweredAt()).toBe(at(3));
+    // An order (10) and a restock (20) applied together: the newest report alone is a rise, the lowering is kept.
+    await level(10, 4);
+    await level(20, 5);
+    await drain();
+    expect(await loweredAt()).toBe(at(4));
+    // A report older than the level's lowers nothing.
+    await level(1, 2);
+    await drain();
+    expect(await loweredAt()).toBe(at(4));
+    // A disconnect takes what the level could sell to zero.
+    await send(shop.domain, "inventory_levels/disconnect", { inventory_item_id: 701, location_id: 11, updated_at: at(6) });
+    await drain();
+    expect(await loweredAt()).toBe(at(6));
+  });
+
   it("known and unknown items, updates and disconnects, older after newer: each level ends at its newest state", async () => {
     const shop = await newShop("batched");
     expect(await send(shop.domain, "inventory_levels/update", { inventory_item_id: 61, location_id: 1, available: 5, updated_at: at(10) })).toBe(200);

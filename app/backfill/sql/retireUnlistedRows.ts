@@ -1,4 +1,5 @@
 import type { SqlRunner } from "../../db/database.server";
+import { loweredAt } from "../../inventory/sql/committedHolds";
 
 /**
  * After a complete read: what the platform no longer lists is retired the way the webhook
@@ -15,7 +16,8 @@ export async function retireUnlistedRows(tx: SqlRunner, shopId: string, readAt: 
     [shopId, at],
   );
   const levels = await tx.query(
-    `UPDATE inventory_level SET on_hand = 0, committed = 0, incoming = 0, source_updated_at = $2, updated_at = now()
+    `UPDATE inventory_level SET on_hand = 0, committed = 0, incoming = 0, source_updated_at = $2, updated_at = now(),
+       lowered_at = ${loweredAt({ level: "inventory_level", sellable: "0", at: "$2::timestamptz" })}
      WHERE shop_id = $1 AND (source_updated_at IS NULL OR source_updated_at < $2) AND (on_hand <> 0 OR committed <> 0 OR incoming <> 0)
      RETURNING 1`,
     [shopId, at],

@@ -1,4 +1,5 @@
 import type { SqlRunner } from "../../db/database.server";
+import { loweredAt } from "../../inventory/sql/committedHolds";
 import type { CatalogBatch, RowOf } from "../catalogRows";
 
 // Every statement here moves state forward only, like the webhook consumers: a row whose
@@ -146,6 +147,7 @@ async function writeLevels(tx: SqlRunner, shopId: string, readAt: string, rows: 
      SELECT $1, variant_id, location_id, on_hand, committed, incoming, $3, now() FROM target
      ON CONFLICT (variant_id, location_id) DO UPDATE SET
        on_hand = EXCLUDED.on_hand, committed = EXCLUDED.committed, incoming = EXCLUDED.incoming,
+       lowered_at = ${loweredAt({ level: "inventory_level", sellable: "EXCLUDED.on_hand - EXCLUDED.committed", at: "EXCLUDED.source_updated_at" })},
        source_updated_at = EXCLUDED.source_updated_at, updated_at = now()
      WHERE inventory_level.source_updated_at IS NULL OR inventory_level.source_updated_at <= EXCLUDED.source_updated_at`,
     [shopId, JSON.stringify(input), readAt],

@@ -1,4 +1,5 @@
 import { DEFAULT_POLICY } from "../policy";
+import { commitReflected } from "./committedHolds";
 
 // SQL fragments shared by the availability read and the reservation statement, so that what a
 // storefront is shown and what a reservation is checked against are the same formula:
@@ -93,14 +94,11 @@ export function stockPosition(p: PositionInputs): string {
       WHERE l.variant_id = ${p.variant} AND ${p.scope} <> 'virtual' AND (${p.scope} = 'all' OR l.location_id::text = ${p.scope})
     ) lv
     CROSS JOIN LATERAL (
-      -- A committed hold stops counting once a level of the item is newer than its order: from then
-      -- on the platform's own numbers include the order. Same row, same instant: never twice, never zero.
+      -- A committed hold stops counting once the platform's own numbers include its order (a level
+      -- of the item lowered after it; see committedHolds.ts). Same row, same instant: never zero.
       SELECT coalesce(sum((e->>'q')::int), 0)::int AS q
       FROM jsonb_array_elements(${p.pending}) e
-      WHERE NOT EXISTS (
-        SELECT 1 FROM inventory_level done
-        WHERE done.variant_id = ${p.variant} AND done.source_updated_at >= (e->>'at')::timestamptz
-      )
+      WHERE NOT ${commitReflected(p.variant, "e")}
     ) pq
     CROSS JOIN LATERAL (
       SELECT CASE WHEN ${p.scope} = 'virtual' THEN coalesce(st.virtual_limit, 0) - ${p.sold} - ${p.reserved}

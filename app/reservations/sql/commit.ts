@@ -10,8 +10,8 @@ export interface CommitResult {
 /**
  * Turns an active hold into stock committed to an order, in one statement. Physical units move
  * from `reserved` to the hold row's `pending` list, stamped with the order's time: they keep
- * counting until a level of the item is newer than the order (see stockPosition), which is the
- * moment the platform's own committed / available numbers include it. Virtual units (preorders)
+ * counting until the platform's own numbers include the order: a level of the item lowered after
+ * it (see inventory/sql/committedHolds.ts). Virtual units (preorders)
  * become `sold` against the virtual limit. The hold never stops counting before the platform's does.
  */
 export async function commit(

@@ -1,8 +1,9 @@
 import type { SqlRunner } from "../../db/database.server";
+import { commitReflected } from "../../inventory/sql/committedHolds";
 
 /**
  * Drops committed holds the platform's inventory now reflects (they already count zero), and
- * those older than `forgetBefore` whose level never moved (an untracked item): keeps `pending` short.
+ * those older than `forgetBefore` no level of their item reflected (an untracked item): keeps `pending` short.
  */
 export async function forgetReflectedCommits(sql: SqlRunner, input: { forgetBefore: Date }): Promise<number> {
   const rows = await sql.query<{ count: number }>(
@@ -14,7 +15,7 @@ export async function forgetReflectedCommits(sql: SqlRunner, input: { forgetBefo
       UPDATE stock_hold h SET pending = coalesce((
         SELECT jsonb_agg(e) FROM jsonb_array_elements(h.pending) e
         WHERE (e->>'at')::timestamptz >= $1::timestamptz
-          AND NOT EXISTS (SELECT 1 FROM inventory_level l WHERE l.variant_id = h.variant_id AND l.source_updated_at >= (e->>'at')::timestamptz)
+          AND NOT ${commitReflected("h.variant_id", "e")}
       ), '[]'::jsonb)
       FROM locked k WHERE h.variant_id = k.variant_id AND h.scope = k.scope
       RETURNING 1

@@ -1,4 +1,5 @@
 import type { SqlRunner } from "../../db/database.server";
+import { commitReflected } from "../../inventory/sql/committedHolds";
 
 export interface ActiveHoldRow {
   id: string;
@@ -39,7 +40,7 @@ export async function listHeldItems(sql: SqlRunner, input: { shopId: string; now
   return sql.query<HeldItemRow>(
     `SELECT v.sku, v.title, p.title AS product_title, h.scope, h.reserved, h.sold,
             (SELECT coalesce(sum((e->>'q')::int), 0)::int FROM jsonb_array_elements(h.pending) e
-              WHERE NOT EXISTS (SELECT 1 FROM inventory_level l WHERE l.variant_id = h.variant_id AND l.source_updated_at >= (e->>'at')::timestamptz)) AS committed_pending,
+              WHERE NOT ${commitReflected("h.variant_id", "e")}) AS committed_pending,
             (SELECT min(r.expires_at) FROM reservation r
               WHERE r.shop_id = h.shop_id AND r.status = 'active' AND r.expires_at > $2::timestamptz
                 AND r.holds @> jsonb_build_array(jsonb_build_object('v', h.variant_id, 's', h.scope))) AS next_expiry
