@@ -268,6 +268,8 @@ export class ShopifyShop {
   /** A shopper's order: stock moves from available to committed, as Shopify does at checkout. */
   placeOrder(lines: Array<{ sku: string; quantity: number; locationId?: number }>): { orderId: number } {
     const orderId = newId();
+    // The stock moves as part of creating the order: the level carries the order's own time.
+    const now = this.nowIso();
     const firstLocation = [...this.locations.keys()][0]!;
     const touched: SimLevel[] = [];
     const orderLines = lines.map((line) => {
@@ -276,11 +278,10 @@ export class ShopifyShop {
       const level = this.level(variant.inventoryItemId, line.locationId ?? firstLocation)!;
       level.quantities.available -= line.quantity;
       level.quantities.committed += line.quantity;
-      level.updatedAt = this.nowIso();
+      level.updatedAt = now;
       touched.push(level);
       return { variant_id: variant.id, product_id: variant.productId, sku: variant.sku, quantity: line.quantity, price: variant.price };
     });
-    const now = this.nowIso();
     this.feed.emit({
       kind: "orders/create",
       shop: this.domain,
