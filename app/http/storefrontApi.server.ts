@@ -6,7 +6,7 @@ import type { AppContext } from "../context.server";
 import { type StockServices, stockServicesFor } from "../inventory/services.server";
 import { TokenBucket } from "../outbound/tokenBucket";
 import type { Reservation, ReserveInput } from "../reservations/reservations.server";
-import { authenticateApiToken, hashApiToken } from "../shops/shops.server";
+import { rememberingApiTokens } from "../shops/shops.server";
 import { parseJsonObject, readBody, sendJson } from "./respond.server";
 import type { Router } from "./router.server";
 
@@ -111,8 +111,8 @@ export async function jsonBody(req: IncomingMessage, optional = false): Promise<
   return parseJsonObject(raw);
 }
 
-// A token that worked is trusted for this long in this process: the lookup costs more than the whole
-// cached availability answer. A revoked token therefore keeps working up to this long here.
+// A token that worked is trusted for this long in this process unless it is replaced here: the
+// lookup costs more than the whole cached availability answer (see rememberingApiTokens).
 const TOKEN_MEMORY_MS = 10_000;
 
 /**
@@ -134,20 +134,10 @@ export function perShopRateLimit(ratePerSecond: number, now: () => number): (sho
 
 function tokenAuthenticator(deps: StockEdgeDeps & { ratePerSecond: number }) {
   const now = deps.now ?? Date.now;
-  const known = new Map<string, { shop: Shop; until: number }>();
+  const verify = rememberingApiTokens(deps.prisma, { memoryMs: TOKEN_MEMORY_MS, now });
   const limit = perShopRateLimit(deps.ratePerSecond, now);
   return async (req: IncomingMessage): Promise<Shop> => {
-    const header = req.headers.authorization;
-    const memoKey = header ? hashApiToken(header) : "";
-    const memo = known.get(memoKey);
-    let shop: Shop;
-    if (memo && memo.until > now()) {
-      shop = memo.shop;
-    } else {
-      shop = await authenticateApiToken(deps.prisma, header);
-      if (known.size > 10_000) known.clear();
-      known.set(memoKey, { shop, until: now() + TOKEN_MEMORY_MS });
-    }
+    const shop = await verify(req.headers.authorization);
     limit(shop.id, req);
     return shop;
   };

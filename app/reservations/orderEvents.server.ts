@@ -1,12 +1,14 @@
 import type { Availability } from "../availability/availability.server";
 import type { Database } from "../db/database.server";
+import { forgetRememberedTokens } from "../shops/shops.server";
 import { onApplied } from "../webhooks/subscribers.server";
 import type { Reservations } from "./reservations.server";
 
 /**
  * Keeps holds and the availability cache in step with the platform's events, as the webhook
  * pipeline applies them: an order commits its cart's hold, a cancelled order releases what is
- * still held, a stock change drops the cached availability of the item (and its bundles).
+ * still held, a stock change drops the cached availability of the item (and its bundles), an
+ * uninstall stops the shop's remembered API token.
  * Returns the function that unsubscribes. Handlers are idempotent: delivery is at least once.
  */
 export function subscribeToPlatformEvents(deps: { db: Database; reservations: Reservations; availability: Availability }): () => void {
@@ -30,6 +32,8 @@ export function subscribeToPlatformEvents(deps: { db: Database; reservations: Re
     onApplied("InventoryItemChanged", async (event) => {
       await deps.availability.invalidate(event.shopId, await skusOfItem(deps.db, event.shopId, event.inventoryItemExternalId));
     }),
+    // An uninstalled shop's API token stops working at once in the process that applied it.
+    onApplied("AppUninstalled", (event) => forgetRememberedTokens(event.shopId)),
     // Products, variants and locations come and go less often: drop the shop's whole cache.
     onApplied("ProductChanged", (event) => deps.availability.invalidate(event.shopId, null)),
     onApplied("LocationChanged", (event) => deps.availability.invalidate(event.shopId, null)),

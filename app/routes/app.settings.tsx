@@ -6,6 +6,8 @@ import { LockstepError } from "../config/errors";
 import { appContext } from "../context.server";
 import type { InventoryPolicy } from "../inventory/policy";
 import { stockServicesFor } from "../inventory/services.server";
+import { log } from "../observability/log";
+import { issueApiToken } from "../shops/shops.server";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
 
 export const meta: MetaFunction = () => [{ title: "Lockstep — settings" }];
@@ -24,12 +26,24 @@ type NumberField = (typeof NUMBER_FIELDS)[number][0];
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { shop } = await authenticateStaff(request);
-  return { policy: await stockServicesFor(appContext()).settings.getPolicy(shop.id) };
+  return { policy: await stockServicesFor(appContext()).settings.getPolicy(shop.id), apiTokenPrefix: shop.apiTokenPrefix };
 };
 
+interface ActionResult {
+  error?: string;
+  saved: boolean;
+  /** A new API token, in clear: shown this once. */
+  apiToken?: string;
+}
+
 export const action = async ({ request }: ActionFunctionArgs) => {
-  const { shop } = await authenticateStaff(request);
+  const { shop, actor } = await authenticateStaff(request);
   const form = await request.formData();
+  if (form.get("intent") === "api-token") {
+    const apiToken = await issueApiToken(appContext().db.prisma, shop.id);
+    log.info("api token issued", { shopId: shop.id, actor, prefix: apiToken.slice(0, 8) });
+    return { apiToken, saved: false } satisfies ActionResult;
+  }
   const patch: Partial<InventoryPolicy> = {
     availabilityMode: form.get("availabilityMode") === "per_location" ? "per_location" : "pooled",
     staleAction: (["cap", "hide_low_stock", "block"] as const).find((value) => value === form.get("staleAction")) ?? "cap",
@@ -49,8 +63,8 @@ export const action = async ({ request }: ActionFunctionArgs) => {
 };
 
 export default function Settings() {
-  const { policy } = useLoaderData<typeof loader>();
-  const result = useActionData<{ error?: string; saved: boolean }>();
+  const { policy, apiTokenPrefix } = useLoaderData<typeof loader>();
+  const result = useActionData<ActionResult>();
   const navigation = useNavigation();
   const [values, setValues] = useState<Record<string, string>>(() => ({
     availabilityMode: policy.availabilityMode,
@@ -96,8 +110,39 @@ export default function Settings() {
                     <TextField key={name} label={label} name={name} type="number" min={0} helpText={help} value={values[name]} onChange={set(name)} autoComplete="off" />
                   ))}
                 </FormLayout>
-                <Button submit variant="primary" loading={navigation.state === "submitting"}>
+                <Button submit variant="primary" loading={navigation.state === "submitting" && navigation.formData?.get("intent") !== "api-token"}>
                   Save
+                </Button>
+              </BlockStack>
+            </Form>
+          </Card>
+        </Layout.Section>
+        <Layout.Section>
+          <Card>
+            <Form method="post">
+              <input type="hidden" name="intent" value="api-token" />
+              <BlockStack gap="400">
+                <Text as="h2" variant="headingMd">
+                  Storefront API token
+                </Text>
+                <Text as="p">
+                  Headless storefronts, BigCommerce checkouts and ERPs call <code>/api/v1/availability</code> and <code>/api/v1/reservations</code> with{" "}
+                  <code>Authorization: Bearer &lt;token&gt;</code>. Lockstep keeps only a hash of the token.
+                </Text>
+                {result?.apiToken ? (
+                  <Banner tone="warning" title="Copy the new token now: it is not shown again">
+                    <BlockStack gap="200">
+                      <TextField label="New API token" value={result.apiToken} readOnly autoComplete="off" monospaced selectTextOnFocus />
+                      <Text as="p">The previous token no longer works here at once, and on every other Lockstep process within 10 seconds.</Text>
+                    </BlockStack>
+                  </Banner>
+                ) : (
+                  <Text as="p" tone="subdued">
+                    {apiTokenPrefix ? `Current token: ${apiTokenPrefix}… (only its beginning is kept, for you to recognise it). Replacing it stops it.` : "No token yet: create one to use the storefront API."}
+                  </Text>
+                )}
+                <Button submit loading={navigation.state === "submitting" && navigation.formData?.get("intent") === "api-token"}>
+                  {apiTokenPrefix || result?.apiToken ? "Replace the token" : "Create a token"}
                 </Button>
               </BlockStack>
             </Form>

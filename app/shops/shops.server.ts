@@ -36,6 +36,7 @@ export async function installShop(
 /** Stops all work for the shop; its data stays until the platform asks for redaction. */
 export async function uninstallShop(prisma: PrismaClient, shopId: string, now: Date = new Date()): Promise<void> {
   await prisma.shop.update({ where: { id: shopId }, data: { installState: "uninstalled", uninstalledAt: now } });
+  forgetRememberedTokens(shopId);
 }
 
 export async function findShopByDomain(prisma: PrismaClient, platform: Platform, domain: string): Promise<Shop | null> {
@@ -49,6 +50,7 @@ export async function findShopByDomain(prisma: PrismaClient, platform: Platform,
 export async function issueApiToken(prisma: PrismaClient, shopId: string, token: string = TOKEN_PREFIX + randomBytes(24).toString("base64url")): Promise<string> {
   if (token.length < 24) throw new LockstepError("weak_api_token", "An API token needs at least 24 characters", 400);
   await prisma.shop.update({ where: { id: shopId }, data: { apiTokenHash: hashApiToken(token), apiTokenPrefix: token.slice(0, 8) } });
+  forgetRememberedTokens(shopId);
   return token;
 }
 
@@ -60,4 +62,40 @@ export async function authenticateApiToken(prisma: PrismaClient, authorization: 
   const shop = await prisma.shop.findUnique({ where: { apiTokenHash: hashApiToken(token) } });
   if (!shop || shop.installState !== "installed") throw new LockstepError("invalid_token", "The API token is not valid", 401);
   return shop;
+}
+
+// Token checks remembered by `rememberingApiTokens`, dropped at once in this process when a shop's
+// token is replaced or the shop uninstalled: each memo carries its shop's generation at the time.
+// On globalThis: the Remix build (the settings page) carries its own copy of this module, and the
+// edge router must see the changes it makes.
+const slot = globalThis as { __lockstepApiTokenChanges?: { generations: Map<string, number>; count: number } };
+const tokenChanges = (slot.__lockstepApiTokenChanges ??= { generations: new Map(), count: 0 });
+
+/** Drops what this process remembers of the shop's API token (replaced, or the shop uninstalled). */
+export function forgetRememberedTokens(shopId: string): void {
+  tokenChanges.generations.set(shopId, (tokenChanges.generations.get(shopId) ?? 0) + 1);
+  tokenChanges.count++;
+}
+
+/**
+ * `authenticateApiToken` that remembers a token that worked for `memoryMs`: the lookup costs more
+ * than a whole cached availability answer. A token replaced or a shop uninstalled through this
+ * process stops working at once; through another process (another web instance, the worker applying
+ * `app/uninstalled`), within `memoryMs`.
+ */
+export function rememberingApiTokens(prisma: PrismaClient, options: { memoryMs: number; now: () => number; maxEntries?: number }) {
+  const known = new Map<string, { shop: Shop; until: number; generation: number }>();
+  const maxEntries = options.maxEntries ?? 10_000;
+  return async (authorization: string | undefined): Promise<Shop> => {
+    const memoKey = authorization ? hashApiToken(authorization) : "";
+    const memo = known.get(memoKey);
+    if (memo && memo.until > options.now() && memo.generation === (tokenChanges.generations.get(memo.shop.id) ?? 0)) return memo.shop;
+    const changesBefore = tokenChanges.count;
+    const shop = await authenticateApiToken(prisma, authorization);
+    // A token changed while the lookup ran may be the one just read: answer, but do not remember it.
+    if (tokenChanges.count !== changesBefore) return shop;
+    if (known.size >= maxEntries) known.clear();
+    known.set(memoKey, { shop, until: options.now() + options.memoryMs, generation: tokenChanges.generations.get(shop.id) ?? 0 });
+    return shop;
+  };
 }

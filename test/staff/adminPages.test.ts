@@ -96,3 +96,59 @@ describe("the settings page", () => {
     expect(policy.oversellThreshold).toBe(0);
   });
 });
+
+describe("the settings page's API token", () => {
+  const availability = (token: string) =>
+    fetch(`${server().url}/api/v1/availability?sku=TENT-UL-2P`, { headers: { authorization: `Bearer ${token}` } }).then(async (response) => {
+      await response.arrayBuffer();
+      return response.status;
+    });
+  const replaceToken = async (): Promise<{ status: number; token: string | undefined; html: string }> => {
+    const response = await fetch(`${server().url}/app/settings`, {
+      method: "POST",
+      headers: { ...BROWSER_HEADERS, cookie: cookie(), "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ intent: "api-token" }),
+    });
+    const html = await response.text();
+    return { status: response.status, token: html.match(/lst_[A-Za-z0-9_-]{32}/)?.[0], html };
+  };
+
+  it("shows a new token once, which the storefront API takes, and a replaced token stops working at once", async () => {
+    const seeded = "lst_test_token_0123456789abcdef";
+    expect(await availability(seeded)).toBe(200);
+    const before = await (await fetch(`${server().url}/app/settings`, { headers: { ...BROWSER_HEADERS, cookie: cookie() } })).text();
+    expect(before).toContain("Current token: lst_test…");
+    expect(before).not.toContain(seeded);
+
+    const first = await replaceToken();
+    expect(first.status).toBe(200);
+    expect(first.html).toContain("Copy the new token now");
+    expect(first.token).toBeDefined();
+    // The seeded token was remembered by the API a moment ago: replacing it still stops it at once.
+    expect(await availability(seeded)).toBe(401);
+    expect(await availability(first.token!)).toBe(200);
+
+    const second = await replaceToken();
+    expect(second.token).toBeDefined();
+    expect(second.token).not.toBe(first.token);
+    expect(await availability(first.token!)).toBe(401);
+    expect(await availability(second.token!)).toBe(200);
+    const after = await (await fetch(`${server().url}/app/settings`, { headers: { ...BROWSER_HEADERS, cookie: cookie() } })).text();
+    expect(after).toContain(`Current token: ${second.token!.slice(0, 8)}…`);
+    expect(after).not.toContain(second.token!);
+  });
+
+  it("is behind the login: a visitor cannot replace it", async () => {
+    const tokenHash = async () => (await appContext().db.prisma.shop.findUnique({ where: { id: await demoShopId() } }))!.apiTokenHash;
+    const before = await tokenHash();
+    const response = await fetch(`${server().url}/app/settings`, {
+      method: "POST",
+      headers: { ...BROWSER_HEADERS, "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ intent: "api-token" }),
+      redirect: "manual",
+    });
+    expect(response.status).toBe(302);
+    expect(await response.text()).not.toMatch(/lst_[A-Za-z0-9_-]{32}/);
+    expect(await tokenHash()).toBe(before);
+  });
+});
