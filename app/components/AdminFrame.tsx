@@ -10,8 +10,12 @@ export const NAVIGATION = [
   { label: "Settings", url: "/app/settings" },
 ];
 
-/** The standalone admin's chrome: Polaris without App Bridge, for the demo shop behind the local login. */
-export function StandaloneFrame({ shopDomain, children }: { shopDomain: string; children: ReactNode }) {
+/**
+ * The admin's chrome outside Shopify: Polaris without App Bridge, for the demo shop behind the local
+ * login (which can log out) or a BigCommerce store opened from its control panel (which cannot: the
+ * control panel is the way in and out).
+ */
+export function StandaloneFrame({ shopDomain, canLogOut, children }: { shopDomain: string; canLogOut: boolean; children: ReactNode }) {
   const location = useLocation();
   return (
     <PolarisProvider i18n={en}>
@@ -19,11 +23,13 @@ export function StandaloneFrame({ shopDomain, children }: { shopDomain: string; 
         topBar={
           <TopBar
             secondaryMenu={
-              <Form method="post" action="/logout" style={{ paddingRight: 24 }}>
-                <Button submit variant="plain">
-                  Log out
-                </Button>
-              </Form>
+              canLogOut && (
+                <Form method="post" action="/logout" style={{ paddingRight: 24 }}>
+                  <Button submit variant="plain">
+                    Log out
+                  </Button>
+                </Form>
+              )
             }
             contextControl={<strong style={{ padding: "0 16px", whiteSpace: "nowrap", color: "white", lineHeight: "56px" }}>Lockstep · {shopDomain}</strong>}
           />

@@ -12,6 +12,11 @@ import { authenticateStaff } from "../staff/authenticateStaff.server";
 
 export const meta: MetaFunction = () => [{ title: "Lockstep — dashboard" }];
 
+/** The key the shop's Admin API client limits its calls under (see app/platforms/). */
+function platformLimiterKey(shop: { platform: string; domain: string }): string {
+  return shop.platform === "bigcommerce" ? `bigcommerce:${shop.domain.replace(/^stores\//, "")}` : `shopify:${shop.domain}`;
+}
+
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { shop, mode } = await authenticateStaff(request);
   const { db, config } = appContext();
@@ -25,8 +30,8 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
   return {
     mode,
     health,
-    // Every limiter of this process: Shopify / BigCommerce stores and ERP / marketplace destinations.
-    outbound: outboundRegistry(config).metrics.snapshot().map((limiter) => ({
+    // This shop's platform limiter and the deployment's ERP / marketplace destinations (never another shop's).
+    outbound: outboundRegistry(config).metrics.snapshot().filter((limiter) => limiter.key === platformLimiterKey(shop) || limiter.key.startsWith("destination:")).map((limiter) => ({
       key: limiter.key,
       requests: limiter.requests,
       throttles: limiter.throttles,

@@ -16,9 +16,9 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
 
 export default function AdminLayout() {
   const { mode, apiKey, shopDomain } = useLoaderData<typeof loader>();
-  if (mode === "standalone") {
+  if (mode !== "embedded") {
     return (
-      <StandaloneFrame shopDomain={shopDomain}>
+      <StandaloneFrame shopDomain={shopDomain} canLogOut={mode === "standalone"}>
         <Outlet />
       </StandaloneFrame>
     );

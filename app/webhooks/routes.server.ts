@@ -1,3 +1,4 @@
+import { bigCommerceStaffCookie } from "../staff/bigCommerceStaff.server";
 import { createHash } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { LockstepError } from "../config/errors";
@@ -145,7 +146,7 @@ export function registerWebhookRoutes(router: Router, context: AppContext): void
   router.on("POST", "/webhooks/shopify", respond((req) => receiveShopify(context, inbox, req)));
   router.on("POST", "/webhooks/bigcommerce", respond((req) => receiveBigCommerce(context, inbox, req)));
 
-  // BigCommerce opens the app with `load`, and calls `uninstall` when the merchant removes it.
+  // BigCommerce opens the app with `load` (inside its control panel), and calls `uninstall` when the merchant removes it.
   router.on("GET", "/auth/bigcommerce/load", async ({ res, url }) => {
     const claims = verifySignedPayloadJwt(url.searchParams.get("signed_payload_jwt") ?? undefined, context.config.bigCommerce.clientSecret, context.config.bigCommerce.clientId, new Date());
     const rows = await context.db.sql.query<{ id: string; install_state: string }>(
@@ -154,7 +155,9 @@ export function registerWebhookRoutes(router: Router, context: AppContext): void
     );
     const shop = rows[0];
     if (!shop || shop.install_state !== "installed") throw new LockstepError("unknown_shop", "This store has not installed Lockstep", 404);
-    sendJson(res, 200, { shop: { id: shop.id, domain: `stores/${claims.storeHash}` }, userId: claims.userId ?? null });
+    // The staff member gets the admin for this store (see app/staff/bigCommerceStaff.server.ts).
+    const cookie = await bigCommerceStaffCookie(context.config, { shopId: shop.id, userId: claims.userId ?? "unknown" });
+    res.writeHead(302, { location: "/app", "set-cookie": cookie, "cache-control": "no-store" }).end();
   });
   router.on("GET", "/auth/bigcommerce/uninstall", respond(async (req) => {
     const receivedAt = new Date();

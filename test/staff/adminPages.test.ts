@@ -47,14 +47,19 @@ describe("the reservations page", () => {
 });
 
 describe("the dashboard's outbound calls", () => {
-  it("lists every limiter with its requests and throttles", async () => {
+  it("lists the shop's own limiter and the destinations with their requests and throttles", async () => {
     const metrics = outboundRegistry(appContext().config).metrics.for("destination:erp-main");
     metrics.requests = 17;
     metrics.throttles = 2;
     metrics.circuitState = "open";
+    outboundRegistry(appContext().config).metrics.for(`shopify:${DEMO_SHOP_DOMAIN}`).requests = 5;
+    outboundRegistry(appContext().config).metrics.for("shopify:another-merchant.myshopify.com").requests = 9;
     const page = await (await fetch(`${server().url}/app`, { headers: { ...BROWSER_HEADERS, cookie: cookie() } })).text();
     expect(page).toContain("Outbound calls");
     expect(page).toMatch(/destination:erp-main.*?17.*?2.*?open/s);
+    expect(page).toContain(`shopify:${DEMO_SHOP_DOMAIN}`);
+    // Another merchant's store is none of this shop's staff's business.
+    expect(page).not.toContain("another-merchant");
   });
 });
 

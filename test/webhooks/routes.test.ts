@@ -217,11 +217,12 @@ describe("POST /webhooks/bigcommerce", () => {
 });
 
 describe("BigCommerce app callbacks", () => {
-  it("load verifies signed_payload_jwt and answers with the shop; a forged or foreign token gets 401", async () => {
+  it("load verifies signed_payload_jwt and opens the store's admin; a forged or foreign token gets 401", async () => {
     const jwt = signedPayloadJwt({ clientSecret: BIGCOMMERCE_SECRET, clientId: BIGCOMMERCE_CLIENT_ID, storeHash: STORE_HASH });
-    const ok = await fetch(`${server.url}/auth/bigcommerce/load?signed_payload_jwt=${jwt}`);
-    expect(ok.status).toBe(200);
-    expect(await ok.json()).toMatchObject({ shop: { domain: `stores/${STORE_HASH}` } });
+    const ok = await fetch(`${server.url}/auth/bigcommerce/load?signed_payload_jwt=${jwt}`, { redirect: "manual" });
+    expect(ok.status).toBe(302);
+    expect(ok.headers.get("location")).toBe("/app");
+    expect(ok.headers.get("set-cookie")).toMatch(/^lockstep_bigcommerce_staff=.*HttpOnly/i);
     const forged = signedPayloadJwt({ clientSecret: "wrong", clientId: BIGCOMMERCE_CLIENT_ID, storeHash: STORE_HASH });
     expect((await fetch(`${server.url}/auth/bigcommerce/load?signed_payload_jwt=${forged}`)).status).toBe(401);
     const foreign = signedPayloadJwt({ clientSecret: BIGCOMMERCE_SECRET, clientId: "another-app", storeHash: STORE_HASH });
