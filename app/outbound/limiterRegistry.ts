@@ -37,6 +37,12 @@ export interface LimiterRegistryOptions {
   refillIntervalMs?: number;
 }
 
+/** Where a clustered budget keeps state it shares beside its limiter: the same Redis, a key in the limiter's namespace. */
+export interface SharedState {
+  redis: Redis;
+  key: string;
+}
+
 export interface LimiterRegistry {
   readonly clustered: boolean;
   /** How often refills are credited: a budget synced from a platform's figures keeps this much restore in hand. */
@@ -44,6 +50,8 @@ export interface LimiterRegistry {
   readonly metrics: OutboundMetrics;
   /** The one limiter of this key in this process: created with `settings` the first time. */
   limiter(key: LimiterKey, settings: LimiterSettings): Bottleneck;
+  /** Clustered only: the Redis key (and connection) for `key`'s shared state beside its limiter. */
+  sharedState(key: LimiterKey): SharedState | undefined;
   /** Changes a limiter's refill (e.g. once Shopify told us the shop's restore rate). */
   setRefill(limiter: Bottleneck, refill: Refill): Promise<void>;
   /**
@@ -124,6 +132,9 @@ export function createLimiterRegistry(options: LimiterRegistryOptions = {}): Lim
         if (refill && !connection) localRefills.set(limiter, new LocalRefill(limiter, refill, intervalMs));
       }
       return limiter;
+    },
+    sharedState(key) {
+      return redis ? { redis, key: limiterName(prefix, key) } : undefined;
     },
     async setRefill(limiter, refill) {
       if (connection) {

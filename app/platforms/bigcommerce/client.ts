@@ -82,49 +82,52 @@ export function createBigCommerceClient(options: BigCommerceClientOptions): BigC
         if (value !== undefined) url.searchParams.set(key, String(value));
       }
       const retryAmbiguous = requestOptions.retryAmbiguous ?? (method === "GET" || method === "PUT");
-      return throttledCall(
-        { limiter: budget.limiter, metrics, retry: options.retry ?? defaultRetryPolicy, clock, random },
-        1,
-        async () => {
-          let response: Response;
-          budget.requestStarting();
-          try {
-            response = await fetchImpl(url, {
-              method,
-              headers: {
-                "X-Auth-Token": options.accessToken,
-                Accept: "application/json",
-                ...(requestOptions.body === undefined ? {} : { "Content-Type": "application/json" }),
-              },
-              body: requestOptions.body === undefined ? undefined : JSON.stringify(requestOptions.body),
-              signal: AbortSignal.timeout(timeoutMs),
-            });
-          } catch (error) {
-            await budget.noAnswer();
-            if (retryAmbiguous) throw error;
-            throw rejectedError(target, `${method} ${path} may or may not have been applied: ${String(error)}`, undefined, { ambiguous: true });
-          }
-          const quota = readQuotaHeaders(response.headers);
-          const text = await response.text();
-          if (response.status === 429) {
-            const waitMs = quota?.timeResetMs ?? parseRetryAfter(response.headers.get("retry-after"), clock.now()) ?? 1_000;
-            await budget.exhausted(quota, waitMs);
-            throw throttledError(target, `${method} ${path} answered 429`, waitMs, 429);
-          }
-          if (quota) await budget.sync(quota);
-          metrics.costUsed += 1;
-          if (response.status >= 500) {
-            const message = `${method} ${path} answered ${response.status}`;
-            if (!retryAmbiguous) throw rejectedError(target, `${message}; not retried, it may have been applied`, response.status, { ambiguous: true });
-            throw unavailableError(target, message, parseRetryAfter(response.headers.get("retry-after"), clock.now()), response.status);
-          }
-          if (!response.ok) {
-            throw rejectedError(target, `${method} ${path} answered ${response.status}: ${text.slice(0, 500)}`, response.status, {
-              body: safeJson(text),
-            });
-          }
-          return { status: response.status, body: (text === "" ? undefined : JSON.parse(text)) as T };
-        },
+      return budget.whileWaiting(() =>
+        throttledCall(
+          { limiter: budget.limiter, metrics, retry: options.retry ?? defaultRetryPolicy, clock, random },
+          1,
+          async () => {
+            let response: Response;
+            budget.requestStarting();
+            try {
+              response = await fetchImpl(url, {
+                method,
+                headers: {
+                  "X-Auth-Token": options.accessToken,
+                  Accept: "application/json",
+                  ...(requestOptions.body === undefined ? {} : { "Content-Type": "application/json" }),
+                },
+                body: requestOptions.body === undefined ? undefined : JSON.stringify(requestOptions.body),
+                signal: AbortSignal.timeout(timeoutMs),
+              });
+            } catch (error) {
+              await budget.noAnswer();
+              if (retryAmbiguous) throw error;
+              throw rejectedError(target, `${method} ${path} may or may not have been applied: ${String(error)}`, undefined, { ambiguous: true });
+            }
+            const arrivedAt = clock.now();
+            const quota = readQuotaHeaders(response.headers);
+            const text = await response.text();
+            if (response.status === 429) {
+              const waitMs = quota?.timeResetMs ?? parseRetryAfter(response.headers.get("retry-after"), clock.now()) ?? 1_000;
+              await budget.exhausted(quota, waitMs, arrivedAt);
+              throw throttledError(target, `${method} ${path} answered 429`, waitMs, 429);
+            }
+            if (quota) await budget.sync(quota, arrivedAt);
+            metrics.costUsed += 1;
+            if (response.status >= 500) {
+              const message = `${method} ${path} answered ${response.status}`;
+              if (!retryAmbiguous) throw rejectedError(target, `${message}; not retried, it may have been applied`, response.status, { ambiguous: true });
+              throw unavailableError(target, message, parseRetryAfter(response.headers.get("retry-after"), clock.now()), response.status);
+            }
+            if (!response.ok) {
+              throw rejectedError(target, `${method} ${path} answered ${response.status}: ${text.slice(0, 500)}`, response.status, {
+                body: safeJson(text),
+              });
+            }
+            return { status: response.status, body: (text === "" ? undefined : JSON.parse(text)) as T };
+          },
+        ),
       );
     },
   };

@@ -1,6 +1,7 @@
 import type Bottleneck from "bottleneck";
 import { type Clock } from "../../outbound/clock";
 import { type LimiterRegistry } from "../../outbound/limiterRegistry";
+import { type QuotaWindow, localQuotaWindow, redisQuotaWindow } from "./quotaWindow";
 
 /** The `X-Rate-Limit-*` headers BigCommerce puts on every answer, 429s included. */
 export interface QuotaHeaders {
@@ -23,36 +24,45 @@ export function readQuotaHeaders(headers: Headers): QuotaHeaders | undefined {
   return { requestsQuota: requestsQuota!, requestsLeft: requestsLeft!, timeResetMs: timeResetMs!, timeWindowMs: timeWindowMs! };
 }
 
+/** While another process's probe is out, how often to look whether its answer opened the window. */
+const PROBE_RECHECK_MS = 100;
+
 export interface QuotaBudgetOptions {
   /** Requests of one store in flight at once. */
   maxConcurrent?: number;
   /** Waits this much past the announced reset, for the clock difference between us and BigCommerce. */
   resetSlackMs?: number;
+  /**
+   * How long a process's claim to probe a new window holds: if its probe gets no answer (the
+   * process died, the request hangs), another process probes after this long.
+   */
+  probeClaimMs?: number;
 }
 
 /**
  * Keeps one store inside its request quota. The quota is shared with every other app on the
- * store, so it is read from the answers, never assumed. When a window opens, one request goes out
- * as a probe and its `requestsLeft` becomes the reservoir; from then on the reservoir counts our
- * own requests down exactly (Bottleneck takes one per request), and the answers are only used to
- * notice what others spent: whatever `requestsLeft` fell by beyond the requests we sent is taken
- * off the reservoir too. Only differences are applied, so a request starting meanwhile cannot
- * make the count wrong; every estimate errs on the side of sending less.
+ * store, so it is read from the answers, never assumed. When a window opens, one process claims
+ * the probe (one request), and the first answer from the new window sets the reservoir to its
+ * `requestsLeft`; from then on the reservoir counts our own requests down exactly (Bottleneck
+ * takes one per request), and the answers are only used to notice what others spent: whatever
+ * `requestsLeft` fell by beyond the requests we sent is taken off the reservoir too.
+ *
+ * Which answer opens a window, and who probes, is decided in one place (`QuotaWindow`: in Redis
+ * when clustered, atomically), so with several processes on one store there is still exactly
+ * one probe and one setting of the allowance per window; no figure from an older answer can
+ * overwrite what the others have spent since.
  */
 export class BigCommerceQuotaBudget {
   readonly limiter: Bottleneck;
-  private windowEndsAt = 0;
-  /** `requestsLeft` of the answer that opened the window, and the lowest seen since. */
-  private windowStartLeft = 0;
-  private windowLowestLeft = 0;
-  /** Our requests started since the window opened (this process; the cluster's when clustered). */
-  private sentBase = 0;
+  private readonly window: QuotaWindow;
+  /** Our requests started (this process). */
   private sentLocally = 0;
-  /** What others were already found to have spent in this window (taken off the reservoir). */
-  private othersCounted = 0;
-  private resetTimer?: NodeJS.Timeout;
-  private readonly maxConcurrent: number;
+  /** Requests of this process waiting for, or spending, the quota. */
+  private pending = 0;
+  private timer?: NodeJS.Timeout;
+  private closed = false;
   private readonly resetSlackMs: number;
+  private readonly probeClaimMs: number;
   private readonly clustered: boolean;
   private last?: QuotaHeaders;
   private syncing: Promise<unknown> = Promise.resolve();
@@ -63,15 +73,28 @@ export class BigCommerceQuotaBudget {
     private readonly clock: Clock,
     options: QuotaBudgetOptions = {},
   ) {
-    this.maxConcurrent = options.maxConcurrent ?? 4;
     this.resetSlackMs = options.resetSlackMs ?? 25;
+    this.probeClaimMs = options.probeClaimMs ?? 10_000;
     this.clustered = registry.clustered;
-    // One probe request until the first answer tells us the quota.
-    this.limiter = registry.limiter({ kind: "bigcommerce", id: storeHash }, { maxConcurrent: this.maxConcurrent, reservoir: 1 });
+    const key = { kind: "bigcommerce" as const, id: storeHash };
+    // Nothing goes out until a claimed probe (or, clustered, an open window) allows it.
+    this.limiter = registry.limiter(key, { maxConcurrent: options.maxConcurrent ?? 4, reservoir: 0 });
+    const shared = registry.sharedState(key);
+    this.window = shared ? redisQuotaWindow(shared) : localQuotaWindow(clock);
   }
 
   lastQuota(): QuotaHeaders | undefined {
     return this.last;
+  }
+
+  /** Wraps one request from its queuing to its end: while any waits, this process watches the window. */
+  async whileWaiting<T>(request: () => Promise<T>): Promise<T> {
+    if (this.pending++ === 0 && this.timer === undefined) this.watchIn(0);
+    try {
+      return await request();
+    } finally {
+      this.pending--;
+    }
   }
 
   /** Called by the job right before its request leaves. */
@@ -79,92 +102,101 @@ export class BigCommerceQuotaBudget {
     this.sentLocally++;
   }
 
-  /** Called inside the job that got the answer (answers are applied one at a time). */
-  async sync(quota: QuotaHeaders): Promise<void> {
-    const turn = this.syncing.then(() => this.applyQuota(quota));
-    this.syncing = turn.catch(() => undefined);
-    await turn;
-  }
-
-  private async sent(): Promise<number> {
-    // Clustered, other processes' requests are ours too: Bottleneck counts them in Redis.
-    if (!this.clustered) return this.sentLocally;
-    const [done, running] = await Promise.all([this.limiter.done(), this.limiter.running()]);
-    return done + running;
-  }
-
-  private async applyQuota(quota: QuotaHeaders): Promise<void> {
-    this.last = quota;
-    const endsAt = this.clock.now() + quota.timeResetMs;
-    // Windows are told apart by their end: a new one ends about a window later than the one we
-    // knew, an answer from the previous one about a window earlier (its figures no longer apply).
-    // Half a window of tolerance absorbs network and event-loop delays.
-    const tolerance = quota.timeWindowMs / 2;
-    if (endsAt < this.windowEndsAt - tolerance) return;
-    if (endsAt > this.windowEndsAt + tolerance) {
-      this.windowEndsAt = endsAt;
-      this.windowStartLeft = quota.requestsLeft;
-      this.windowLowestLeft = quota.requestsLeft;
-      this.othersCounted = 0;
-      this.sentBase = await this.sent();
-      // Normally only the probe is out; anything else in flight may not be counted yet. Clustered,
-      // another process's request may also have been counted after this figure and be done
-      // already: up to maxConcurrent - 1 of them, so that many are held back.
-      const [running, reservoir] = await Promise.all([this.limiter.running(), this.limiter.currentReservoir()]);
-      const uncounted = this.clustered ? this.maxConcurrent - 1 : Math.max(0, running - 1);
-      const allowance = Math.max(0, quota.requestsLeft - uncounted);
-      const current = reservoir ?? 0;
-      if (current <= 0) {
-        // Empty: nothing can start meanwhile, and a value (not a difference) cannot add up with
-        // another process doing the same.
-        await this.limiter.updateSettings({ reservoir: allowance });
-      } else if (allowance < current) {
-        // Already refilled (clustered: another process saw this window first): only ever lower.
-        await this.limiter.incrementReservoir(allowance - current);
-      }
-    } else {
-      this.windowLowestLeft = Math.min(this.windowLowestLeft, quota.requestsLeft);
-      // Everything counted since the window opened, minus what we sent: spent by others, at least.
-      const others = this.windowStartLeft - this.windowLowestLeft - ((await this.sent()) - this.sentBase);
-      if (others > this.othersCounted) {
-        await this.limiter.incrementReservoir(this.othersCounted - others);
-        this.othersCounted = others;
-      }
-    }
-    this.armReset();
+  /** Called inside the job that got the answer, `arrivedAt` when it arrived (answers are applied one at a time). */
+  async sync(quota: QuotaHeaders, arrivedAt: number): Promise<void> {
+    await this.inTurn(() => this.applyAnswer(quota, arrivedAt, false));
   }
 
   /** After a 429: nothing more until the window resets. */
-  async exhausted(quota: QuotaHeaders | undefined, retryAfterMs: number): Promise<void> {
+  async exhausted(quota: QuotaHeaders | undefined, retryAfterMs: number, arrivedAt: number): Promise<void> {
     if (quota) this.last = quota;
-    this.windowEndsAt = Math.max(this.windowEndsAt, this.clock.now() + retryAfterMs);
-    await this.limiter.updateSettings({ reservoir: 0 });
-    this.armReset();
+    const figures = quota ?? { requestsQuota: 0, requestsLeft: 0, timeResetMs: retryAfterMs, timeWindowMs: this.last?.timeWindowMs ?? retryAfterMs };
+    await this.inTurn(() => this.applyAnswer({ ...figures, timeResetMs: Math.max(figures.timeResetMs, retryAfterMs) }, arrivedAt, true));
   }
 
   /**
-   * A request got no answer (timeout, dropped connection), so no headers either. Before we know
-   * anything about the window, its probe slot is handed back, or nothing would ever run again;
-   * once a reset is scheduled, that reset refills the reservoir.
+   * A request got no answer (timeout, dropped connection), so no headers either. If no window is
+   * open it may have been the probe: probe again rather than wait for its claim to expire. In an
+   * open window its slot is simply not given back.
    */
   async noAnswer(): Promise<void> {
-    if (this.resetTimer === undefined) await this.limiter.incrementReservoir(1);
+    await this.watch(true);
   }
 
   close(): void {
-    if (this.resetTimer) clearTimeout(this.resetTimer);
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
   }
 
-  private armReset(): void {
-    if (this.resetTimer) clearTimeout(this.resetTimer);
-    const delay = Math.max(0, this.windowEndsAt - this.clock.now()) + this.resetSlackMs;
-    this.resetTimer = setTimeout(() => {
-      this.resetTimer = undefined;
-      // One probe: its answer tells the new window's allowance. A reservoir above zero was
-      // already refilled (clustered, by another process that saw the new window first); one
-      // below zero only means more was taken off than there was, which is the same as empty.
-      void this.limiter.currentReservoir().then((current) => ((current ?? 0) > 0 ? undefined : this.limiter.updateSettings({ reservoir: 1 })));
-    }, delay);
-    this.resetTimer.unref();
+  private inTurn(apply: () => Promise<void>): Promise<void> {
+    const turn = this.syncing.then(apply);
+    this.syncing = turn.catch(() => undefined);
+    return turn;
+  }
+
+  /** Requests started so far and running now: clustered, the whole cluster's (Bottleneck counts them in Redis). */
+  private async counts(): Promise<{ sent: number; running: number }> {
+    if (!this.clustered) return { sent: this.sentLocally, running: await this.limiter.running() };
+    const [done, running] = await Promise.all([this.limiter.done(), this.limiter.running()]);
+    return { sent: done + running, running };
+  }
+
+  private async applyAnswer(quota: QuotaHeaders, arrivedAt: number, throttled: boolean): Promise<void> {
+    if (!throttled) this.last = quota;
+    const { sent, running } = await this.counts();
+    const verdict = await this.window.applyAnswer({
+      requestsLeft: throttled ? 0 : quota.requestsLeft,
+      timeResetMs: quota.timeResetMs,
+      timeWindowMs: quota.timeWindowMs,
+      ageMs: this.clock.now() - arrivedAt,
+      sent,
+      throttled,
+    });
+    if (throttled && verdict.window !== "stale") {
+      await this.limiter.updateSettings({ reservoir: 0 });
+    } else if (verdict.window === "opened") {
+      // Only the probe (this request) should be out; anything else running may be counted after
+      // this figure. This answer is the only one allowed to set the allowance of its window.
+      await this.limiter.updateSettings({ reservoir: Math.max(0, quota.requestsLeft - Math.max(0, running - 1)) });
+    } else if (verdict.lowerBy > 0) {
+      await this.limiter.incrementReservoir(-verdict.lowerBy);
+    }
+    this.watchIn(verdict.msUntilEnd + this.resetSlackMs);
+  }
+
+  /** Looks at the window after `delayMs` (replacing an earlier look). */
+  private watchIn(delayMs: number): void {
+    if (this.closed) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.watch(false);
+    }, Math.max(0, delayMs));
+    this.timer.unref();
+  }
+
+  /**
+   * Once the window is over, claims the next one's probe and lets one request out (leftovers of
+   * the old window go); otherwise comes back when the window ends or the other claim expires.
+   * A process with nothing waiting stops watching until a request comes.
+   */
+  private async watch(takeOver: boolean): Promise<void> {
+    let waitMs: number;
+    try {
+      const claim = await this.window.claimProbe({ slackMs: this.resetSlackMs, claimMs: this.probeClaimMs, takeOver });
+      if (claim.state === "claimed") {
+        await this.limiter.updateSettings({ reservoir: 1 });
+        waitMs = this.probeClaimMs;
+      } else {
+        // Another process's probe is out: its answer opens the window within a round trip, and
+        // this process must then learn when that window ends (it may get none of its answers).
+        waitMs = claim.state === "held" ? Math.min(claim.msLeft, PROBE_RECHECK_MS) : claim.msLeft;
+      }
+    } catch (error) {
+      console.error("[outbound] BigCommerce quota window check failed", error);
+      waitMs = this.probeClaimMs;
+    }
+    if (this.pending > 0 && this.timer === undefined) this.watchIn(waitMs);
   }
 }
