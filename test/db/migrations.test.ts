@@ -13,7 +13,8 @@ function migration(name: string, sql: string): Migration {
   return { name, sql, checksum: name + sql.length };
 }
 
-describe("migrations", () => {
+// Each test migrates fresh embedded databases from nothing: 10–30 s on a quiet machine, more under load.
+describe("migrations", { timeout: 120_000 }, () => {
   it("bring a fresh database to the latest migration, and are a no-op the second time", async () => {
     const db = await createTestDatabase({ migrate: false });
     try {

@@ -133,7 +133,8 @@ describe("database down", () => {
     await second?.close();
   });
 
-  it("answers 503 while the inbox cannot be written, then 200 when the platform retries after recovery", async () => {
+  // Opens (and migrates) a second database: slow on a loaded machine.
+  it("answers 503 while the inbox cannot be written, then 200 when the platform retries after recovery", { timeout: 120_000 }, async () => {
     second = await createTestDatabase();
     await installShop(second.prisma, { platform: "shopify", domain: SHOP });
     let current: Database = second;
