@@ -1,9 +1,10 @@
-import { CircuitBreaker, type CircuitBreakerSettings, type CircuitSnapshot, defaultCircuitBreakerSettings } from "../outbound/circuitBreaker";
+import { type Breaker, CircuitBreaker, type CircuitBreakerSettings, type CircuitSnapshot, defaultCircuitBreakerSettings } from "../outbound/circuitBreaker";
 import { type Clock, type Random, systemClock } from "../outbound/clock";
 import { rejectedError, throttledError, unavailableError } from "../outbound/errors";
 import { type LimiterRegistry } from "../outbound/limiterRegistry";
 import { type LimiterMetrics, type LimiterMetricsSnapshot } from "../outbound/metrics";
 import { type RetryPolicy, defaultRetryPolicy, parseRetryAfter } from "../outbound/retryPolicy";
+import { SharedCircuitBreaker } from "../outbound/sharedCircuitBreaker";
 import { throttledCall } from "../outbound/throttledCall";
 
 /** How Lockstep may call one ERP or marketplace: the limits its owner gave us. */
@@ -65,7 +66,8 @@ const destinations = new WeakMap<LimiterRegistry, Map<string, HttpDestination>>(
 /**
  * The one client of a destination in this process: a token bucket (rate, burst) and a
  * concurrency cap in the shared limiter registry, `Retry-After` honoured on 429 and 503, and a
- * circuit breaker that stops calling a destination that keeps failing and probes it later.
+ * circuit breaker that stops calling a destination that keeps failing and probes it later (shared
+ * by every process when the registry is clustered).
  */
 export function httpDestination(config: DestinationConfig, deps: DestinationDeps): HttpDestination {
   let byId = destinations.get(deps.registry);
@@ -96,9 +98,16 @@ function createHttpDestination(config: DestinationConfig, deps: DestinationDeps)
   const random = deps.random ?? Math.random;
   const fetchImpl = deps.fetch ?? fetch;
   const target = `destination:${config.id}`;
-  const limiter = deps.registry.limiter({ kind: "destination", id: config.id }, bucketSettings(config));
+  const key = { kind: "destination" as const, id: config.id };
+  const limiter = deps.registry.limiter(key, bucketSettings(config));
   const metrics = deps.registry.metrics.for(target);
-  const breaker = new CircuitBreaker(target, { ...defaultCircuitBreakerSettings, ...config.breaker }, clock);
+  const timeoutMs = config.timeoutMs ?? 15_000;
+  const breakerSettings = { ...defaultCircuitBreakerSettings, ...config.breaker };
+  const shared = deps.registry.sharedState(key);
+  // Clustered, every process calling the destination shares its circuit; a probe's claim outlasts its call.
+  const breaker: Breaker = shared
+    ? new SharedCircuitBreaker(target, breakerSettings, clock, shared, { probeClaimMs: timeoutMs + 5_000 })
+    : new CircuitBreaker(target, breakerSettings, clock);
   metrics.circuitState = "closed";
   breaker.onChange((snapshot) => {
     metrics.circuitState = snapshot.state;
@@ -123,7 +132,7 @@ function createHttpDestination(config: DestinationConfig, deps: DestinationDeps)
               ...config.headers,
             },
             body: JSON.stringify(body),
-            signal: AbortSignal.timeout(config.timeoutMs ?? 15_000),
+            signal: AbortSignal.timeout(timeoutMs),
           });
         } catch (error) {
           throw unavailableError(target, `${method} ${path} failed: ${String((error as Error).message ?? error)}`);
@@ -146,6 +155,7 @@ function createHttpDestination(config: DestinationConfig, deps: DestinationDeps)
     },
     async state() {
       const counts = limiter.counts();
+      await breaker.refresh();
       return {
         id: config.id,
         kind: config.kind,

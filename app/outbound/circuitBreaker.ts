@@ -23,12 +23,25 @@ export interface CircuitSnapshot {
   lastError?: string;
 }
 
+/** A destination's circuit as its client sees it: kept by this process, or shared by the cluster. */
+export interface Breaker {
+  readonly target: string;
+  /** Runs `call` right before it leaves, unless the circuit is open (or another call is its probe). */
+  run<T>(call: () => Promise<T>): Promise<T>;
+  /** Refuses a call before it queues when the circuit is known to be open (no round trip). */
+  refuseIfOpen(): void;
+  snapshot(): CircuitSnapshot;
+  onChange(listener: (snapshot: CircuitSnapshot) => void): () => void;
+  /** Brings the snapshot up to date with the cluster's state; nothing to do in one process. */
+  refresh(): Promise<void>;
+}
+
 /**
  * Stops calling a destination that keeps failing, then probes it with one call at a time.
  * Only failures that say "the other side is unwell" count (5xx, timeouts, refused connections);
  * a 4xx for one bad payload says nothing about the destination and leaves the circuit alone.
  */
-export class CircuitBreaker {
+export class CircuitBreaker implements Breaker {
   private state: CircuitState = "closed";
   private consecutiveFailures = 0;
   private openedAt?: number;
@@ -61,13 +74,19 @@ export class CircuitBreaker {
     return () => this.listeners.delete(listener);
   }
 
-  async run<T>(call: () => Promise<T>): Promise<T> {
+  async refresh(): Promise<void> {}
+
+  refuseIfOpen(): void {
     const state = this.currentState();
     if (state === "open" || (state === "half_open" && this.probeInFlight)) {
       const retryAt = (this.openedAt ?? this.clock.now()) + this.currentOpenMs;
       throw circuitOpenError(this.target, Math.max(0, retryAt - this.clock.now()));
     }
-    const probing = state === "half_open";
+  }
+
+  async run<T>(call: () => Promise<T>): Promise<T> {
+    this.refuseIfOpen();
+    const probing = this.state === "half_open";
     if (probing) this.probeInFlight = true;
     try {
       const result = await call();
@@ -121,7 +140,7 @@ export class CircuitBreaker {
   }
 }
 
-function countsAsFailure(error: unknown): boolean {
+export function countsAsFailure(error: unknown): boolean {
   const details = outboundDetails(error);
   // Throttles mean "slow down", not "broken"; the limiter handles them.
   if (details && error instanceof Error && "code" in error && error.code === "outbound_throttled") return false;

@@ -1,5 +1,5 @@
 import type Bottleneck from "bottleneck";
-import { type CircuitBreaker } from "./circuitBreaker";
+import { type Breaker } from "./circuitBreaker";
 import { type Clock, type Random } from "./clock";
 import { type LimiterMetrics } from "./metrics";
 import { type RetryPolicy, withRetries } from "./retryPolicy";
@@ -10,13 +10,14 @@ export interface ThrottledCallContext {
   retry: RetryPolicy;
   clock: Clock;
   random: Random;
-  breaker?: CircuitBreaker;
+  breaker?: Breaker;
 }
 
 /**
  * One outbound call the way every client makes it: each attempt waits its turn in the limiter
  * (weighted by its cost), runs behind the circuit breaker when there is one, and throttles or
- * transient failures are retried with backoff and jitter by the one retry policy.
+ * transient failures are retried with backoff and jitter by the one retry policy. The breaker
+ * decides when the turn comes, so that no call that waited in the queue leaves after it opened.
  */
 export function throttledCall<T>(
   context: ThrottledCallContext,
@@ -34,21 +35,23 @@ export function throttledCall<T>(
       },
     },
     async (attemptNumber) => {
-      const scheduled = () => {
-        const enqueuedAt = clock.now();
-        return limiter.schedule({ weight }, async () => {
-          metrics.recordQueueWait(clock.now() - enqueuedAt);
-          metrics.requests++;
-          try {
-            return await attempt(attemptNumber);
-          } catch (error) {
-            if ((error as { code?: string }).code === "outbound_throttled") metrics.throttles++;
-            else metrics.failures++;
-            throw error;
-          }
-        });
+      const { breaker } = context;
+      const send = async () => {
+        metrics.requests++;
+        try {
+          return await attempt(attemptNumber);
+        } catch (error) {
+          if ((error as { code?: string }).code === "outbound_throttled") metrics.throttles++;
+          else metrics.failures++;
+          throw error;
+        }
       };
-      return context.breaker ? context.breaker.run(scheduled) : scheduled();
+      breaker?.refuseIfOpen();
+      const enqueuedAt = clock.now();
+      return limiter.schedule({ weight }, () => {
+        metrics.recordQueueWait(clock.now() - enqueuedAt);
+        return breaker ? breaker.run(send) : send();
+      });
     },
   );
 }
