@@ -38,6 +38,9 @@ export interface LimiterRegistryOptions {
 }
 
 /** Where a clustered budget keeps state it shares beside its limiter: the same Redis, a key in the limiter's namespace. */
+/** Lua opening of a script that decides on Redis's clock (no skew between machines): sets `now` in ms. */
+export const REDIS_NOW_MS = "local t = redis.call('time') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)";
+
 export interface SharedState {
   redis: Redis;
   key: string;

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { type Breaker, CircuitBreaker, type CircuitBreakerSettings, type CircuitSnapshot, type CircuitState, countsAsFailure } from "./circuitBreaker";
 import { type Clock } from "./clock";
 import { circuitOpenError } from "./errors";
-import { type SharedState } from "./limiterRegistry";
+import { REDIS_NOW_MS, type SharedState } from "./limiterRegistry";
 
 export interface SharedCircuitOptions {
   /**
@@ -18,19 +18,18 @@ export interface SharedCircuitOptions {
 // machines). KEYS: the circuit (a hash; none means closed without failures), the probe claim.
 // Every script answers the circuit as it stands: verdict, failures, ms since it opened (-1 while
 // closed), the current pause, the last error.
-const REDIS_NOW = "local t = redis.call('time') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)";
 
 const READ_CIRCUIT = `local c = redis.call('hmget', KEYS[1], 'failures', 'openedAt', 'openMs', 'lastError')
 local failures, openedAt, openMs, lastError = tonumber(c[1]) or 0, tonumber(c[2]), tonumber(c[3]) or 0, c[4] or ''`;
 
-const ADMIT = `${REDIS_NOW}
+const ADMIT = `${REDIS_NOW_MS}
 ${READ_CIRCUIT}
 if not openedAt then return {'closed', failures, -1, openMs, lastError} end
 if now < openedAt + openMs then return {'open', failures, now - openedAt, openMs, lastError} end
 if ARGV[1] ~= '' and redis.call('set', KEYS[2], ARGV[1], 'PX', ARGV[2], 'NX') then return {'probe', failures, now - openedAt, openMs, lastError} end
 return {'held', failures, now - openedAt, openMs, lastError}`;
 
-const RECORD_FAILURE = `${REDIS_NOW}
+const RECORD_FAILURE = `${REDIS_NOW_MS}
 ${READ_CIRCUIT}
 local token, threshold, baseOpenMs, maxOpenMs, keepMs = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 failures = failures + 1

@@ -1,5 +1,5 @@
 import { type Clock } from "../../outbound/clock";
-import { type SharedState } from "../../outbound/limiterRegistry";
+import { REDIS_NOW_MS, type SharedState } from "../../outbound/limiterRegistry";
 
 /** One answer's figures, as the window bookkeeping needs them. */
 export interface AnswerFigures {
@@ -91,9 +91,8 @@ export function localQuotaWindow(clock: Clock): QuotaWindow {
 
 // The same decisions as localQuotaWindow, atomic in Redis and on Redis's clock (no skew between
 // machines). KEYS: the window record (a hash), the probe claim.
-const REDIS_NOW = "local t = redis.call('time') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)";
 
-const APPLY_ANSWER = `${REDIS_NOW}
+const APPLY_ANSWER = `${REDIS_NOW_MS}
 local left, resetMs, windowMs, ageMs, sent, throttled, keepMs = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6] == '1', tonumber(ARGV[7])
 local endsAt = now - ageMs + resetMs
 local tolerance = windowMs / 2
@@ -117,7 +116,7 @@ local lowerBy = math.max(0, others - tonumber(w[5]))
 redis.call('hset', KEYS[1], 'lowestLeft', lowest, 'othersCounted', tonumber(w[5]) + lowerBy)
 return {'current', lowerBy, known - now}`;
 
-const CLAIM_PROBE = `${REDIS_NOW}
+const CLAIM_PROBE = `${REDIS_NOW_MS}
 local slackMs, claimMs, takeOver = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3] == '1'
 local known = tonumber(redis.call('hget', KEYS[1], 'endsAt')) or 0
 local wait = known + slackMs - now
