@@ -1,14 +1,12 @@
 import { type ChildProcess, fork } from "node:child_process";
-import { randomUUID } from "node:crypto";
 import { type AddressInfo } from "node:net";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
-import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { REDIS_URL, until, useRedisPrefix } from "../helpers/redis";
 
-// The machine's Redis (see the brief); every run uses its own key prefix and deletes it after.
-const REDIS_URL = "redis://127.0.0.1:6379";
-const prefix = `lockstep-test-${randomUUID()}`;
+// The machine's Redis; this file's own key prefix, its keys removed after the file.
+const { prefix, redis } = useRedisPrefix();
 const CHILD = join(import.meta.dirname, "fixtures", "sharedCircuitChild.ts");
 const PROCESSES = 3;
 const THRESHOLD = 3;
@@ -78,26 +76,7 @@ async function forkChildren(env: Record<string, string>): Promise<ChildProcess[]
   return children;
 }
 
-/** Resolves once `condition` holds, looking again every few milliseconds. */
-async function until(condition: () => boolean | Promise<boolean>): Promise<void> {
-  while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 10));
-}
-
 const count = (reports: ChildReport[], outcome: string) => reports.reduce((sum, report) => sum + (report.outcomes[outcome] ?? 0), 0);
-
-let redis: Redis;
-
-beforeAll(() => {
-  redis = new Redis(REDIS_URL);
-});
-
-afterAll(async () => {
-  // Bottleneck's keys (b_<prefix>…) and the circuits beside them (<prefix>…).
-  const keys = await redis.keys(`*${prefix}*`);
-  if (keys.length > 0) await redis.del(...keys);
-  expect(await redis.keys(`*${prefix}*`)).toEqual([]);
-  redis.disconnect();
-});
 
 describe("processes calling one failing destination share its circuit through Redis", () => {
   it("it gets the threshold's failing calls from the whole cluster and one probe per pause; recovery closes the circuit for all", async () => {
@@ -114,16 +93,16 @@ describe("processes calling one failing destination share its circuit through Re
     try {
       for (const child of children) child.send("go");
       // Two probes failed: the pause doubled twice.
-      await until(async () => Number(await redis.hget(circuitKey, "openMs")) >= OPEN_MS * 4);
+      await until(async () => Number(await redis().hget(circuitKey, "openMs")) >= OPEN_MS * 4);
       const paused = await askAll(children, "pause");
 
       expect(paused.map((report) => report.clustered)).toEqual(children.map(() => true));
       const failed = destination.failed();
       // Every failing answer was counted in the one shared circuit.
       expect(count(paused, "outbound_unavailable")).toBe(failed);
-      expect(Number(await redis.hget(circuitKey, "failures"))).toBe(failed);
+      expect(Number(await redis().hget(circuitKey, "failures"))).toBe(failed);
       // Each failed probe doubled the pause once: probes = log2(pause / first pause).
-      const probes = Math.log2(Number(await redis.hget(circuitKey, "openMs")) / OPEN_MS);
+      const probes = Math.log2(Number(await redis().hget(circuitKey, "openMs")) / OPEN_MS);
       expect(Number.isInteger(probes) && probes >= 2).toBe(true);
       // Before it opened: the threshold, plus at most the calls the other processes already had out.
       // Per-process circuits would have let THRESHOLD calls through each, and PROCESSES probes per pause.
@@ -139,7 +118,7 @@ describe("processes calling one failing destination share its circuit through Re
       await until(async () => (await askAll(children, "report")).every((report) => (report.outcomes.ok ?? 0) > 0));
       const stopped = await askAll(children, "stop");
       expect(stopped.map((report) => report.circuit)).toEqual(children.map(() => "closed"));
-      expect(await redis.exists(circuitKey)).toBe(0);
+      expect(await redis().exists(circuitKey)).toBe(0);
       expect(destination.failed()).toBe(failed);
       expect(count(stopped, "ok")).toBe(destination.served());
     } finally {

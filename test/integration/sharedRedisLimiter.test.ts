@@ -1,16 +1,14 @@
 import { type ChildProcess, fork } from "node:child_process";
-import { randomUUID } from "node:crypto";
 import * as net from "node:net";
 import { join } from "node:path";
-import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { startBigCommerceSimulator } from "../../simulators/bigcommerce/server";
 import { startErpSimulator } from "../../simulators/erp/index";
 import { startShopifySimulator } from "../../simulators/shopify/server";
+import { REDIS_URL, until, useRedisPrefix } from "../helpers/redis";
 
-// The machine's Redis (see the brief); every run uses its own key prefix and deletes it after.
-const REDIS_URL = "redis://127.0.0.1:6379";
-const prefix = `lockstep-test-${randomUUID()}`;
+// The machine's Redis; this file's own key prefix, its keys removed after the file.
+const { prefix, redis } = useRedisPrefix();
 const CHILD = join(import.meta.dirname, "fixtures", "sharedBudgetChild.ts");
 
 interface ChildResult {
@@ -45,25 +43,6 @@ async function runChildren(processes: number, env: Record<string, string>): Prom
   }
 }
 
-/** Resolves once `condition` holds, looking again every few milliseconds. */
-async function until(condition: () => boolean | Promise<boolean>): Promise<void> {
-  while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 5));
-}
-
-let redis: Redis;
-
-beforeAll(() => {
-  redis = new Redis(REDIS_URL);
-});
-
-afterAll(async () => {
-  // Bottleneck's keys (b_<prefix>…) and the quota windows beside them (<prefix>…).
-  const keys = await redis.keys(`*${prefix}*`);
-  if (keys.length > 0) await redis.del(...keys);
-  expect(await redis.keys(`*${prefix}*`)).toEqual([]);
-  redis.disconnect();
-});
-
 describe("two processes sharing one Redis-clustered limiter stay within one budget", () => {
   it("destination: two processes each allowed the whole rate still never get a 429 together", async () => {
     // The ERP accepts 20/s with a burst of 5; each process is configured for 15/s, burst 3 (the
@@ -81,7 +60,7 @@ describe("two processes sharing one Redis-clustered limiter stay within one budg
       expect(results.map((result) => result.clustered)).toEqual([true, true]);
       expect(results.map((result) => result.failed), JSON.stringify(results.map((result) => result.errors))).toEqual([0, 0]);
       expect(sim.stats()).toMatchObject({ accepted: 50, tooManyRequests: 0 });
-      expect((await redis.keys(`b_${prefix}:destination:erp-shared*`)).length).toBeGreaterThan(0);
+      expect((await redis().keys(`b_${prefix}:destination:erp-shared*`)).length).toBeGreaterThan(0);
     } finally {
       await sim.close();
     }
@@ -151,7 +130,7 @@ describe("two processes sharing one Redis-clustered limiter stay within one budg
       await dying.ready;
       dying.child.send("go");
       await until(() => reached.length > 0);
-      expect(await redis.exists(`${prefix}:bigcommerce:orphaned:probe-claim`)).toBe(1);
+      expect(await redis().exists(`${prefix}:bigcommerce:orphaned:probe-claim`)).toBe(1);
       dying.child.kill("SIGKILL");
       await until(() => dying.child.exitCode !== null || dying.child.signalCode !== null);
 
