@@ -2,6 +2,7 @@ import type { AppContext } from "./context.server";
 import { stockServicesFor } from "./inventory/services.server";
 import { subscribeToPlatformEvents } from "./reservations/orderEvents.server";
 import { startReservationSweeper } from "./reservations/sweeper.server";
+import { startSharingTokenChanges } from "./shops/tokenChanges.server";
 import { log } from "./observability/log";
 import { closeOutboundRegistry } from "./outbound/registry.server";
 import { bigCommerceTokenOf } from "./platforms/bigcommerce/install.server";
@@ -23,6 +24,8 @@ export async function startBackgroundWork(context: AppContext, options: { webhoo
   const stock = processStockServices(context);
   const unsubscribe = subscribeToPlatformEvents({ db: context.db, ...stock });
   const stopSweeper = startReservationSweeper(stock.reservations, { intervalMs: context.config.reservationSweepSeconds * 1000 });
+  // A replaced API token or an uninstalled shop stops working in every process at once.
+  const stopTokenSharing = context.config.redisUrl ? startSharingTokenChanges(context.config.redisUrl, (error) => log.warn("API token changes: Redis unavailable", { error })) : undefined;
   // Thin BigCommerce webhooks are read back through each store's throttled client, with its sealed token.
   const bigCommerce = bigCommerceReaderFor(context.config, bigCommerceTokenOf({ prisma: context.db.prisma, config: context.config }));
   stops.push(startWebhookWorkers(context, { count: options.webhookWorkers, onListening: options.onListening, bigCommerce }));
@@ -31,6 +34,7 @@ export async function startBackgroundWork(context: AppContext, options: { webhoo
   stops.push(async () => {
     unsubscribe();
     await stopSweeper();
+    await stopTokenSharing?.();
     await stock.close();
     // Limiter timers and their Redis connection go last: nothing calls out any more.
     forgetPlatformClients();

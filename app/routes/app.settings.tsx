@@ -133,7 +133,7 @@ export default function Settings() {
                   <Banner tone="warning" title="Copy the new token now: it is not shown again">
                     <BlockStack gap="200">
                       <TextField label="New API token" value={result.apiToken} readOnly autoComplete="off" monospaced selectTextOnFocus />
-                      <Text as="p">The previous token no longer works here at once, and on every other Lockstep process within 10 seconds.</Text>
+                      <Text as="p">The previous token no longer works: at once on every Lockstep process (with Redis; without it, other processes within 10 seconds).</Text>
                     </BlockStack>
                   </Banner>
                 ) : (

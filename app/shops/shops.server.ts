@@ -68,20 +68,38 @@ export async function authenticateApiToken(prisma: PrismaClient, authorization: 
 // token is replaced or the shop uninstalled: each memo carries its shop's generation at the time.
 // On globalThis: the Remix build (the settings page) carries its own copy of this module, and the
 // edge router must see the changes it makes.
-const slot = globalThis as { __lockstepApiTokenChanges?: { generations: Map<string, number>; count: number } };
-const tokenChanges = (slot.__lockstepApiTokenChanges ??= { generations: new Map(), count: 0 });
+// `tell` (set by shareTokenChanges, with Redis) tells the other processes.
+interface TokenChanges {
+  generations: Map<string, number>;
+  count: number;
+  tell?: (shopId: string) => void;
+}
+const slot = globalThis as { __lockstepApiTokenChanges?: TokenChanges };
+const tokenChanges: TokenChanges = (slot.__lockstepApiTokenChanges ??= { generations: new Map(), count: 0 });
 
-/** Drops what this process remembers of the shop's API token (replaced, or the shop uninstalled). */
+/** Drops what every process remembers of the shop's API token (replaced, or the shop uninstalled). */
 export function forgetRememberedTokens(shopId: string): void {
+  forgetRememberedTokensHere(shopId);
+  tokenChanges.tell?.(shopId);
+}
+
+/** Drops what this process remembers of the shop's API token (another process changed it). */
+export function forgetRememberedTokensHere(shopId: string): void {
   tokenChanges.generations.set(shopId, (tokenChanges.generations.get(shopId) ?? 0) + 1);
   tokenChanges.count++;
+}
+
+/** Makes `forgetRememberedTokens` also call `tell` (undefined: this process only). */
+export function tellTokenChanges(tell: ((shopId: string) => void) | undefined): void {
+  tokenChanges.tell = tell;
 }
 
 /**
  * `authenticateApiToken` that remembers a token that worked for `memoryMs`: the lookup costs more
  * than a whole cached availability answer. A token replaced or a shop uninstalled through this
  * process stops working at once; through another process (another web instance, the worker applying
- * `app/uninstalled`), within `memoryMs`.
+ * `app/uninstalled`), as soon as the change reaches this one through Redis (tokenChanges.server.ts),
+ * and without Redis within `memoryMs`.
  */
 export function rememberingApiTokens(prisma: PrismaClient, options: { memoryMs: number; now: () => number; maxEntries?: number }) {
   const known = new Map<string, { shop: Shop; until: number; generation: number }>();
