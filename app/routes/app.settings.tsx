@@ -25,8 +25,8 @@ const NUMBER_FIELDS = [
 type NumberField = (typeof NUMBER_FIELDS)[number][0];
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
-  const { shop } = await authenticateStaff(request);
-  return { policy: await stockServicesFor(appContext()).settings.getPolicy(shop.id), apiTokenPrefix: shop.apiTokenPrefix };
+  const { shop, mode } = await authenticateStaff(request);
+  return { policy: await stockServicesFor(appContext()).settings.getPolicy(shop.id), apiTokenPrefix: shop.apiTokenPrefix, demo: mode === "standalone" };
 };
 
 interface ActionResult {
@@ -63,7 +63,7 @@ export const action = async ({ request }: ActionFunctionArgs) => {
 };
 
 export default function Settings() {
-  const { policy, apiTokenPrefix } = useLoaderData<typeof loader>();
+  const { policy, apiTokenPrefix, demo } = useLoaderData<typeof loader>();
   const result = useActionData<ActionResult>();
   const navigation = useNavigation();
   const [values, setValues] = useState<Record<string, string>>(() => ({
@@ -139,6 +139,12 @@ export default function Settings() {
                 ) : (
                   <Text as="p" tone="subdued">
                     {apiTokenPrefix ? `Current token: ${apiTokenPrefix}… (only its beginning is kept, for you to recognise it). Replacing it stops it.` : "No token yet: create one to use the storefront API."}
+                  </Text>
+                )}
+                {demo && (
+                  <Text as="p" tone="subdued">
+                    Standalone demo: the simulated storefront&apos;s flash sales use the token printed at start. Once it is replaced they are refused until the next
+                    start, which issues the printed token again.
                   </Text>
                 )}
                 <Button submit loading={navigation.state === "submitting" && navigation.formData?.get("intent") === "api-token"}>

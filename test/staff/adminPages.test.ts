@@ -123,6 +123,7 @@ describe("the settings page's API token", () => {
     expect(await availability(seeded)).toBe(200);
     const before = await (await fetch(`${server().url}/app/settings`, { headers: { ...BROWSER_HEADERS, cookie: cookie() } })).text();
     expect(before).toContain("Current token: lst_test…");
+    expect(before).toContain("Standalone demo: the simulated storefront");
     expect(before).not.toContain(seeded);
 
     const first = await replaceToken();

@@ -38,6 +38,7 @@ describe("the admin opened from BigCommerce's control panel", () => {
     const dashboard = await page("/app", cookie);
     expect(dashboard.status).toBe(200);
     expect(await dashboard.text()).toContain("stores/staff1");
+    expect(await (await page("/app/settings", cookie)).text()).not.toContain("Standalone demo");
 
     const created = await page("/app/settings", cookie, {
       method: "POST",
