@@ -8,13 +8,15 @@ import { appContext } from "../context.server";
 import { getSyncHealth, type Percentiles } from "../observability/syncHealth.server";
 import { outboundRegistry } from "../outbound/registry.server";
 import { webhookMetrics } from "../webhooks/metrics";
+import { bigCommerceLimiterTarget } from "../platforms/bigcommerce/client";
+import { shopifyLimiterTarget } from "../platforms/shopify/adminClient";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
 
 export const meta: MetaFunction = () => [{ title: "Lockstep — dashboard" }];
 
-/** The key the shop's Admin API client limits its calls under (see app/platforms/). */
+/** The key the shop's platform client limits its calls under. */
 function platformLimiterKey(shop: { platform: string; domain: string }): string {
-  return shop.platform === "bigcommerce" ? `bigcommerce:${shop.domain.replace(/^stores\//, "")}` : `shopify:${shop.domain}`;
+  return shop.platform === "bigcommerce" ? bigCommerceLimiterTarget(shop.domain.replace(/^stores\//, "")) : shopifyLimiterTarget(shop.domain);
 }
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {

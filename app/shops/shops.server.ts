@@ -64,29 +64,27 @@ export async function authenticateApiToken(prisma: PrismaClient, authorization: 
   return shop;
 }
 
-// Token checks remembered by `rememberingApiTokens`, dropped at once in this process when a shop's
-// token is replaced or the shop uninstalled: each memo carries its shop's generation at the time.
-// On globalThis: the Remix build (the settings page) carries its own copy of this module, and the
-// edge router must see the changes it makes.
-// `tell` (set by shareTokenChanges, with Redis) tells the other processes.
+// Token checks remembered by `rememberingApiTokens` hold the epoch they were made in; any token
+// change (replaced, or a shop uninstalled) starts a new epoch, so every memo is checked again —
+// changes are rare, a lookup is cheap. On globalThis: the Remix build (the settings page) carries
+// its own copy of this module, and the edge router must see the changes it makes. `tell` (set by
+// tokenChanges.server.ts, with Redis) tells the other processes.
 interface TokenChanges {
-  generations: Map<string, number>;
-  count: number;
+  epoch: number;
   tell?: (shopId: string) => void;
 }
 const slot = globalThis as { __lockstepApiTokenChanges?: TokenChanges };
-const tokenChanges: TokenChanges = (slot.__lockstepApiTokenChanges ??= { generations: new Map(), count: 0 });
+const tokenChanges: TokenChanges = (slot.__lockstepApiTokenChanges ??= { epoch: 0 });
 
-/** Drops what every process remembers of the shop's API token (replaced, or the shop uninstalled). */
+/** Drops what every process remembers of API tokens: the shop's was replaced, or the shop uninstalled. */
 export function forgetRememberedTokens(shopId: string): void {
-  forgetRememberedTokensHere(shopId);
+  forgetRememberedTokensHere();
   tokenChanges.tell?.(shopId);
 }
 
-/** Drops what this process remembers of the shop's API token (another process changed it). */
-export function forgetRememberedTokensHere(shopId: string): void {
-  tokenChanges.generations.set(shopId, (tokenChanges.generations.get(shopId) ?? 0) + 1);
-  tokenChanges.count++;
+/** Drops what this process remembers of API tokens (another process changed one). */
+export function forgetRememberedTokensHere(): void {
+  tokenChanges.epoch++;
 }
 
 /** Makes `forgetRememberedTokens` also call `tell` (undefined: this process only). */
@@ -102,18 +100,17 @@ export function tellTokenChanges(tell: ((shopId: string) => void) | undefined): 
  * and without Redis within `memoryMs`.
  */
 export function rememberingApiTokens(prisma: PrismaClient, options: { memoryMs: number; now: () => number; maxEntries?: number }) {
-  const known = new Map<string, { shop: Shop; until: number; generation: number }>();
+  const known = new Map<string, { shop: Shop; until: number; epoch: number }>();
   const maxEntries = options.maxEntries ?? 10_000;
   return async (authorization: string | undefined): Promise<Shop> => {
     const memoKey = authorization ? hashApiToken(authorization) : "";
     const memo = known.get(memoKey);
-    if (memo && memo.until > options.now() && memo.generation === (tokenChanges.generations.get(memo.shop.id) ?? 0)) return memo.shop;
-    const changesBefore = tokenChanges.count;
+    if (memo && memo.until > options.now() && memo.epoch === tokenChanges.epoch) return memo.shop;
+    // The epoch before the lookup: a change made while it ran leaves this memo already stale.
+    const epoch = tokenChanges.epoch;
     const shop = await authenticateApiToken(prisma, authorization);
-    // A token changed while the lookup ran may be the one just read: answer, but do not remember it.
-    if (tokenChanges.count !== changesBefore) return shop;
     if (known.size >= maxEntries) known.clear();
-    known.set(memoKey, { shop, until: options.now() + options.memoryMs, generation: tokenChanges.generations.get(shop.id) ?? 0 });
+    known.set(memoKey, { shop, until: options.now() + options.memoryMs, epoch });
     return shop;
   };
 }

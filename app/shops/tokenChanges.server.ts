@@ -16,7 +16,7 @@ export function shareTokenChanges(options: { url: string; channel?: string; onEr
 } {
   const channel = options.channel ?? "lockstep:api-token-changes";
   const onError = options.onError ?? (() => undefined);
-  const forgetHere = options.forgetHere ?? forgetRememberedTokensHere;
+  const forgetHere = options.forgetHere ?? (() => forgetRememberedTokensHere());
   const origin = randomUUID();
   const publisher = new Redis(options.url, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: false });
   const subscriber = new Redis(options.url, { lazyConnect: false });

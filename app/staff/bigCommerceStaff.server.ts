@@ -14,7 +14,8 @@ export interface BigCommerceStaffSession {
 }
 
 const SESSION_SECONDS = 60 * 60 * 8;
-const slot = globalThis as { __lockstepBigCommerceStaffCookies?: { secret: string; production: boolean; storage: ReturnType<typeof makeStorage> } };
+// One storage per configuration (it only depends on the secret and the environment).
+const storages = new WeakMap<Config, ReturnType<typeof makeStorage>>();
 
 function makeStorage(config: Config) {
   const production = config.nodeEnv === "production";
@@ -32,12 +33,9 @@ function makeStorage(config: Config) {
 }
 
 function storage(config: Config) {
-  const production = config.nodeEnv === "production";
-  const current = slot.__lockstepBigCommerceStaffCookies;
-  if (current?.secret !== config.sessionSecret || current.production !== production) {
-    slot.__lockstepBigCommerceStaffCookies = { secret: config.sessionSecret, production, storage: makeStorage(config) };
-  }
-  return slot.__lockstepBigCommerceStaffCookies!.storage;
+  let existing = storages.get(config);
+  if (!existing) storages.set(config, (existing = makeStorage(config)));
+  return existing;
 }
 
 /** The `Set-Cookie` header that opens the admin for this staff member of this store. */

@@ -62,7 +62,9 @@ async function applyInventoryLevels(tx: SqlRunner, events: InventoryLevelChanged
   const byLevel = new Map<string, InventoryLevelChanged[]>();
   for (const event of events) {
     const key = `${event.shopId}|${event.inventoryItemExternalId}|${event.locationExternalId}`;
-    byLevel.set(key, [...(byLevel.get(key) ?? []), event]);
+    const changes = byLevel.get(key);
+    if (changes) changes.push(event);
+    else byLevel.set(key, [event]);
   }
   const newest = new Map<string, InventoryLevelChanged>();
   const input = [...byLevel].map(([key, changes]) => {
@@ -84,6 +86,8 @@ async function applyInventoryLevels(tx: SqlRunner, events: InventoryLevelChanged
     };
   });
   type LevelRow = (typeof input)[number];
+  // What a reported quantity leaves sellable at `level`: Shopify reports available, BigCommerce on hand.
+  const sellable = (quantity: string, level: string) => `CASE WHEN $2 = 'on_hand' THEN ${quantity} - ${level}.committed ELSE ${quantity} END`;
   // One statement per kind of quantity (almost always one kind per batch), so the SQL stays plain.
   const upsert = async (rows: LevelRow[]): Promise<Array<{ shop_id: string; item: string }>> => {
     const unknown: Array<{ shop_id: string; item: string }> = [];
@@ -109,7 +113,7 @@ async function applyInventoryLevels(tx: SqlRunner, events: InventoryLevelChanged
              -- When the older changes of the batch lowered the level (the newest is compared in the update).
              SELECT t.*, greatest(
                       CASE WHEN t.first_at > cur.source_updated_at
-                            AND CASE WHEN $2 = 'on_hand' THEN t.first_quantity - cur.committed ELSE t.first_quantity END < cur.on_hand - cur.committed
+                            AND ${sellable("t.first_quantity", "cur")} < cur.on_hand - cur.committed
                            THEN t.first_at END,
                       CASE WHEN cur.source_updated_at IS NULL OR t.lowered_in_batch > cur.source_updated_at THEN t.lowered_in_batch END
                     ) AS lowered_before
@@ -122,7 +126,7 @@ async function applyInventoryLevels(tx: SqlRunner, events: InventoryLevelChanged
                committed = CASE WHEN $2 = 'zero' THEN 0 ELSE inventory_level.committed END,
                lowered_at = ${loweredAt({
                  level: "inventory_level",
-                 sellable: "CASE WHEN $2 = 'on_hand' THEN EXCLUDED.on_hand - inventory_level.committed ELSE EXCLUDED.on_hand END",
+                 sellable: sellable("EXCLUDED.on_hand", "inventory_level"),
                  at: "EXCLUDED.source_updated_at",
                  loweredInBatch: "EXCLUDED.lowered_at",
                })},

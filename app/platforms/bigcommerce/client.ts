@@ -58,6 +58,11 @@ function quotaBudgetFor(registry: LimiterRegistry, storeHash: string, clock: Clo
   return budget;
 }
 
+/** The key a store's API calls are limited (and reported) under. */
+export function bigCommerceLimiterTarget(storeHash: string): string {
+  return `bigcommerce:${storeHash}`;
+}
+
 /**
  * The REST client of one BigCommerce store: requests wait for the store's quota, 429s wait for
  * `X-Rate-Limit-Time-Reset-Ms` and are retried, and every answer's headers re-read the quota.
@@ -65,7 +70,7 @@ function quotaBudgetFor(registry: LimiterRegistry, storeHash: string, clock: Clo
 export function createBigCommerceClient(options: BigCommerceClientOptions): BigCommerceClient {
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
-  const target = `bigcommerce:${options.storeHash}`;
+  const target = bigCommerceLimiterTarget(options.storeHash);
   const budget = quotaBudgetFor(options.registry, options.storeHash, clock, options.quota);
   const metrics = options.registry.metrics.for(target);
   const baseUrl = `${(options.baseUrl ?? "https://api.bigcommerce.com").replace(/\/$/, "")}/stores/${options.storeHash}`;

@@ -46,6 +46,11 @@ export function shopifyAdminEndpoint(shop: string, apiVersion = SHOPIFY_API_VERS
   return `https://${shop}/admin/api/${apiVersion}/graphql.json`;
 }
 
+/** The key a shop's Admin API calls are limited (and reported) under. */
+export function shopifyLimiterTarget(shop: string): string {
+  return `shopify:${shop}`;
+}
+
 /**
  * The Admin GraphQL client of one shop: every request waits for its cost in the shop's bucket,
  * THROTTLED (HTTP 200 or 429) and 5xx answers are retried after the wait the bucket implies,
@@ -54,7 +59,7 @@ export function shopifyAdminEndpoint(shop: string, apiVersion = SHOPIFY_API_VERS
 export function createShopifyAdminClient(options: ShopifyAdminClientOptions): ShopifyAdminClient {
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
-  const target = `shopify:${options.shop}`;
+  const target = shopifyLimiterTarget(options.shop);
   const budget = shopifyCostBudget(options.registry, options.shop);
   const metrics = options.registry.metrics.for(target);
   const timeoutMs = options.timeoutMs ?? 30_000;
