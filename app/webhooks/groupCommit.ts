@@ -42,6 +42,11 @@ export class GroupCommit<Item, Result> {
     },
   ) {}
 
+  /** Items held now, waiting or being written. */
+  get size(): number {
+    return this.held;
+  }
+
   /** Resolves with the item's result once written; `signal` aborted while the item still waits drops it unwritten. */
   submit(item: Item, signal?: AbortSignal): Promise<Result> {
     if (signal?.aborted) return Promise.reject(signal.reason);

@@ -10,6 +10,8 @@ export interface Inbox {
    * store it or too much is waiting already. `requestGone` aborted before the write: dropped, nothing stored.
    */
   store(delivery: Delivery, requestGone?: AbortSignal): Promise<StoreOutcome>;
+  /** Deliveries held in memory now, waiting to be stored or being written. */
+  held(): number;
   /** Called after each flush that stored something: in-process workers start at once instead of at their next poll. */
   onStored(listener: () => void): () => void;
 }
@@ -97,6 +99,7 @@ export function createInbox(options: InboxOptions): Inbox {
       if (outcome.kind === "duplicate") options.metrics.duplicateDropped();
       return outcome;
     },
+    held: () => group.size,
     onStored(listener) {
       listeners.add(listener);
       return () => {
