@@ -62,6 +62,11 @@ export interface Config {
     pollMs: number;
     /** Processed deliveries are kept this long (for audit and late-duplicate dedupe), then purged. */
     retentionDays: number;
+    /** Deliveries held in memory waiting to be stored, and their bytes; beyond either: 503 with Retry-After. */
+    queueLimit: number;
+    queueLimitBytes: number;
+    /** A row whose worker died on it this many times (its lease ran out) becomes a dead letter. */
+    maxLeaseExpiries: number;
   };
   demo: {
     /** The demo shop's API token (LOCKSTEP_DEMO_API_TOKEN), so outside tools can call /api/v1. */
@@ -124,6 +129,9 @@ const environmentSchema = z.object({
   LOCKSTEP_WEBHOOK_WORKERS: z.coerce.number().int("must be a whole number").min(0).max(64).default(1),
   LOCKSTEP_WEBHOOK_LEASE_MS: z.coerce.number().int("must be a whole number").min(1000).default(30_000),
   LOCKSTEP_WEBHOOK_POLL_MS: z.coerce.number().int("must be a whole number").min(10).default(1000),
+  LOCKSTEP_WEBHOOK_QUEUE_LIMIT: z.coerce.number().int("must be a whole number").min(1).default(2000),
+  LOCKSTEP_WEBHOOK_QUEUE_LIMIT_BYTES: z.coerce.number().int("must be a whole number").min(1024 * 1024).default(64 * 1024 * 1024),
+  LOCKSTEP_WEBHOOK_MAX_LEASE_EXPIRIES: z.coerce.number().int("must be a whole number").min(1).max(100).default(5),
   LOCKSTEP_WEBHOOK_RETENTION_DAYS: z.coerce.number().int("must be a whole number").min(3, "must be at least 3 (BigCommerce redelivers for 48 h)").default(14),
   LOCKSTEP_DEMO_API_TOKEN: z.string().min(24, "must be at least 24 characters").optional(),
   LOCKSTEP_DEMO_TRAFFIC: z.enum(["on", "off"], { error: "must be on or off" }).default("on"),
@@ -220,6 +228,9 @@ export function loadConfig(env: Environment = process.env): Config {
       leaseMs: vars.LOCKSTEP_WEBHOOK_LEASE_MS,
       pollMs: vars.LOCKSTEP_WEBHOOK_POLL_MS,
       retentionDays: vars.LOCKSTEP_WEBHOOK_RETENTION_DAYS,
+      queueLimit: vars.LOCKSTEP_WEBHOOK_QUEUE_LIMIT,
+      queueLimitBytes: vars.LOCKSTEP_WEBHOOK_QUEUE_LIMIT_BYTES,
+      maxLeaseExpiries: vars.LOCKSTEP_WEBHOOK_MAX_LEASE_EXPIRIES,
     },
     demo: { apiToken: vars.LOCKSTEP_DEMO_API_TOKEN, traffic: vars.LOCKSTEP_DEMO_TRAFFIC === "on" },
     outbound: {

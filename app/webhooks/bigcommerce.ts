@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { Webhook, WebhookVerificationError } from "standardwebhooks";
 import { LockstepError } from "../config/errors";
+import { isJsonObject } from "./json";
 
 /** The header Lockstep asks BigCommerce to echo on every delivery when it registers a hook (`POST /v3/hooks`, `headers`). */
 export const BIGCOMMERCE_SECRET_HEADER = "x-lockstep-webhook-secret";
@@ -69,18 +70,16 @@ export function verifyBigCommerceDelivery(rawBody: Buffer, headers: HeaderBag, c
     "webhook-timestamp": header(headers, "webhook-timestamp") ?? "",
     "webhook-signature": header(headers, "webhook-signature") ?? "",
   };
+  let payload: unknown;
   try {
-    new Webhook(bigCommerceSigningKey(clientSecret)).verify(rawBody.toString("utf8"), signatureHeaders);
+    // The library parses the body once the signature matched (an empty body comes back undefined).
+    payload = new Webhook(bigCommerceSigningKey(clientSecret)).verify(rawBody.toString("utf8"), signatureHeaders);
   } catch (error) {
+    if (error instanceof SyntaxError) throw new LockstepError("invalid_json", "The request body is not a JSON object", 400);
     if (!(error instanceof WebhookVerificationError)) throw error;
     throw new LockstepError("invalid_signature", `The webhook signature is missing or wrong: ${error.message}`, 401);
   }
-  let payload: Record<string, unknown>;
-  try {
-    payload = JSON.parse(rawBody.toString("utf8")) as Record<string, unknown>;
-  } catch {
-    throw new LockstepError("invalid_json", "The request body is not valid JSON", 400);
-  }
+  if (!isJsonObject(payload)) throw new LockstepError("invalid_json", "The request body is not a JSON object", 400);
   const producer = typeof payload.producer === "string" ? payload.producer : "";
   const storeHash = /^stores\/([a-z0-9]+)$/i.exec(producer)?.[1]?.toLowerCase();
   const data = payload.data;

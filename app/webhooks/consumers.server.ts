@@ -335,7 +335,7 @@ async function applyCustomerRedact(tx: SqlRunner, event: CustomerRedactRequested
 
 async function applyShopRedact(tx: SqlRunner, shopId: string, inboxId: string): Promise<void> {
   const counts: Record<string, number> = {};
-  for (const table of ["platform_order", "reservation", "inventory_level", "variant", "product", "location", "source_version"]) {
+  for (const table of ["platform_order", "reservation", "inventory_level", "variant", "product", "location", "source_version", "webhook_outbox"]) {
     counts[table] = (await tx.query(`DELETE FROM ${table} WHERE shop_id = $1 RETURNING 1`, [shopId])).length;
   }
   await tx.query(`DELETE FROM session WHERE shop = (SELECT domain FROM shop WHERE id = $1)`, [shopId]);

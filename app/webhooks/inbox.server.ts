@@ -1,12 +1,17 @@
 import { LockstepError } from "../config/errors";
 import type { SqlRunner } from "../db/database.server";
-import { GroupCommit } from "./groupCommit";
+import { GroupCommit, GroupCommitFull } from "./groupCommit";
 import type { WebhookMetrics } from "./metrics";
 import { type Delivery, type StoreOutcome, storeDeliveries } from "./sql/storeDeliveries";
 
 export interface Inbox {
-  /** Resolves once the delivery is durably stored (or known as a duplicate); 503 when the database cannot store it. */
-  store(delivery: Delivery): Promise<StoreOutcome>;
+  /**
+   * Resolves once the delivery is durably stored (or known as a duplicate); 503 when the database cannot
+   * store it or too much is waiting already. `requestGone` aborted before the write: dropped, nothing stored.
+   */
+  store(delivery: Delivery, requestGone?: AbortSignal): Promise<StoreOutcome>;
+  /** Deliveries held in memory now, waiting to be stored or being written. */
+  held(): number;
   /** Called after each flush that stored something: in-process workers start at once instead of at their next poll. */
   onStored(listener: () => void): () => void;
 }
@@ -24,8 +29,15 @@ export interface InboxOptions {
    * platform retries rather than counting a failure. If the write lands later, the retry is a duplicate.
    */
   timeoutMs?: number;
+  /** Deliveries held in memory at once (waiting or being written); beyond it: 503 with Retry-After. */
+  queueLimit?: number;
+  /** Their payload bytes at once. */
+  queueLimitBytes?: number;
   log?: (message: string, error: unknown) => void;
 }
+
+/** What a full inbox tells the platform; Shopify and BigCommerce retry on their own schedules in any case. */
+const BUSY_RETRY_AFTER_SECONDS = 2;
 
 /** The durable inbox's front door: concurrent deliveries are group-committed in one statement. */
 export function createInbox(options: InboxOptions): Inbox {
@@ -37,7 +49,7 @@ export function createInbox(options: InboxOptions): Inbox {
     const firstIndex = new Map<string, number>();
     const unique: Delivery[] = [];
     const slots = deliveries.map((delivery) => {
-      const key = `${delivery.platform}:${delivery.deliveryId}`;
+      const key = `${delivery.platform}:${delivery.shopDomain}:${delivery.deliveryId}`;
       const seen = firstIndex.get(key);
       if (seen !== undefined) return { index: seen, copy: true };
       firstIndex.set(key, unique.length);
@@ -57,29 +69,37 @@ export function createInbox(options: InboxOptions): Inbox {
     // Large product payloads: keep one statement's parameter to a few megabytes.
     weigh: (delivery) => delivery.payload.length,
     maxWeight: 4 * 1024 * 1024,
+    maxHeld: options.queueLimit ?? 2000,
+    maxHeldWeight: options.queueLimitBytes ?? 64 * 1024 * 1024,
   });
   return {
-    async store(delivery) {
+    async store(delivery, requestGone) {
+      // The caller gives up when the platform hangs up or the database is too slow: either way a
+      // delivery still waiting is dropped, and the platform's retry carries it.
+      const gaveUp = new AbortController();
+      const timer = setTimeout(() => gaveUp.abort(new Error(`no answer from the database within ${timeoutMs} ms`)), timeoutMs);
+      const hungUp = () => gaveUp.abort(new LockstepError("request_aborted", "The platform closed the request before the delivery was stored", 499));
+      requestGone?.addEventListener("abort", hungUp, { once: true });
       let outcome: StoreOutcome;
-      let timer: NodeJS.Timeout | undefined;
       try {
-        outcome = await Promise.race([
-          group.submit(delivery),
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new Error(`no answer from the database within ${timeoutMs} ms`)), timeoutMs);
-          }),
-        ]);
+        outcome = await group.submit(delivery, gaveUp.signal);
       } catch (error) {
+        if (error instanceof LockstepError && error.code === "request_aborted") throw error;
+        if (error instanceof GroupCommitFull) {
+          throw new LockstepError("inbox_busy", "Too many deliveries are waiting to be stored; retry later", 503, { retryAfterSeconds: BUSY_RETRY_AFTER_SECONDS });
+        }
         options.log?.("webhook inbox write failed", error);
         // Never a 200 for something not stored: a 503 makes the platform deliver it again.
         throw new LockstepError("inbox_unavailable", "The delivery could not be stored; retry later", 503);
       } finally {
         clearTimeout(timer);
+        requestGone?.removeEventListener("abort", hungUp);
       }
       if (outcome.kind === "stored") options.metrics.stored(now().getTime() - delivery.receivedAt.getTime());
       if (outcome.kind === "duplicate") options.metrics.duplicateDropped();
       return outcome;
     },
+    held: () => group.size,
     onStored(listener) {
       listeners.add(listener);
       return () => {

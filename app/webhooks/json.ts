@@ -8,8 +8,12 @@ export function parsePlatformJson(text: string): unknown {
 
 export type JsonObject = Record<string, unknown>;
 
+export function isJsonObject(value: unknown): value is JsonObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
 export function asObject(value: unknown): JsonObject {
-  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as JsonObject) : {};
+  return isJsonObject(value) ? value : {};
 }
 
 export function asArray(value: unknown): unknown[] {

@@ -22,6 +22,8 @@ export function processInbox(context: AppContext): Inbox {
       metrics: webhookMetrics(),
       // PGlite is one connection: more flushes at once would only queue behind each other.
       maxInFlight: context.db.kind === "pglite" ? 1 : 8,
+      queueLimit: context.config.webhooks.queueLimit,
+      queueLimitBytes: context.config.webhooks.queueLimitBytes,
       log: (message, error) => console.error(JSON.stringify({ level: "error", message, error: String(error) })),
     });
     if (context.db.kind === "postgres") wakeOtherProcesses(inbox, context);
@@ -75,7 +77,7 @@ function rejected(error: unknown): never {
   throw error;
 }
 
-async function receiveShopify(context: AppContext, inbox: Inbox, req: IncomingMessage): Promise<{ status: number; body: unknown }> {
+async function receiveShopify(context: AppContext, inbox: Inbox, req: IncomingMessage, requestGone: AbortSignal): Promise<{ status: number; body: unknown }> {
   const receivedAt = new Date();
   webhookMetrics().received();
   try {
@@ -86,7 +88,7 @@ async function receiveShopify(context: AppContext, inbox: Inbox, req: IncomingMe
     try {
       payload = minimiseShopifyPayload(headers.topic, body.toString("utf8"));
     } catch {
-      throw new LockstepError("invalid_json", "The request body is not valid JSON", 400);
+      throw new LockstepError("invalid_json", "The request body is not a JSON object", 400);
     }
     const outcome = await inbox.store({
       platform: "shopify",
@@ -98,14 +100,14 @@ async function receiveShopify(context: AppContext, inbox: Inbox, req: IncomingMe
       apiVersion: headers.apiVersion,
       triggeredAt: headers.triggeredAt,
       receivedAt,
-    });
+    }, requestGone);
     return answer(outcome);
   } catch (error) {
     return rejected(error);
   }
 }
 
-async function receiveBigCommerce(context: AppContext, inbox: Inbox, req: IncomingMessage): Promise<{ status: number; body: unknown }> {
+async function receiveBigCommerce(context: AppContext, inbox: Inbox, req: IncomingMessage, requestGone: AbortSignal): Promise<{ status: number; body: unknown }> {
   const receivedAt = new Date();
   webhookMetrics().received();
   try {
@@ -115,12 +117,13 @@ async function receiveBigCommerce(context: AppContext, inbox: Inbox, req: Incomi
       platform: "bigcommerce",
       shopDomain: `stores/${delivery.storeHash}`,
       topic: delivery.scope,
+      // webhook-id is the same across BigCommerce's retries of one message; `hash` is not an event id
+      // (a SHA-1 of the thin `data`, equal for every update of one product): it stays in the payload.
       deliveryId: delivery.webhookId,
-      eventId: delivery.hash,
       payload: body.toString("utf8"),
       triggeredAt: delivery.createdAt,
       receivedAt,
-    });
+    }, requestGone);
     return answer(outcome);
   } catch (error) {
     return rejected(error);
@@ -133,18 +136,26 @@ async function receiveBigCommerce(context: AppContext, inbox: Inbox, req: Incomi
  */
 export function registerWebhookRoutes(router: Router, context: AppContext): void {
   const inbox = processInbox(context);
-  const respond = (handler: (req: IncomingMessage) => Promise<{ status: number; body: unknown }>) =>
+  const respond = (handler: (req: IncomingMessage, requestGone: AbortSignal) => Promise<{ status: number; body: unknown }>) =>
     async ({ req, res }: RouteRequest) => {
+      // The platform hangs up at its own timeout: a delivery still waiting to be stored is dropped then.
+      const gone = new AbortController();
+      res.once("close", () => {
+        if (!res.writableFinished) gone.abort();
+      });
       try {
-        const { status, body } = await handler(req);
+        const { status, body } = await handler(req, gone.signal);
         sendJson(res, status, body);
       } catch (error) {
+        if (gone.signal.aborted) return;
+        const retryAfter = error instanceof LockstepError ? error.details?.retryAfterSeconds : undefined;
+        if (typeof retryAfter === "number") res.setHeader("retry-after", String(retryAfter));
         sendError(res, error);
       }
     };
 
-  router.on("POST", "/webhooks/shopify", respond((req) => receiveShopify(context, inbox, req)));
-  router.on("POST", "/webhooks/bigcommerce", respond((req) => receiveBigCommerce(context, inbox, req)));
+  router.on("POST", "/webhooks/shopify", respond((req, requestGone) => receiveShopify(context, inbox, req, requestGone)));
+  router.on("POST", "/webhooks/bigcommerce", respond((req, requestGone) => receiveBigCommerce(context, inbox, req, requestGone)));
 
   // BigCommerce opens the app with `load` (inside its control panel), and calls `uninstall` when the merchant removes it.
   router.on("GET", "/auth/bigcommerce/load", async ({ res, url }) => {

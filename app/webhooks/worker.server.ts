@@ -13,7 +13,11 @@ import { completeInboxRows } from "./sql/completeInboxRows";
 import { extendInboxLeases } from "./sql/extendInboxLeases";
 import { failInboxRow } from "./sql/failInboxRow";
 import { COMPLIANCE_TOPICS } from "./sql/storeDeliveries";
-import { notifyApplied } from "./subscribers.server";
+import { addOutboxRows } from "./sql/addOutboxRows";
+import { claimOutboxRows, type OwedCall } from "./sql/claimOutboxRows";
+import { completeOutboxRows } from "./sql/completeOutboxRows";
+import { failOutboxRow } from "./sql/failOutboxRow";
+import { callSubscribers, hasSubscribers } from "./subscribers.server";
 
 export interface WebhookWorkerOptions {
   sql: Sql;
@@ -24,6 +28,8 @@ export interface WebhookWorkerOptions {
   /** Attempts before a row becomes a dead letter, the first one included. */
   maxAttempts: number;
   leaseMs: number;
+  /** Leases that may run out on one row (its worker died on it) before it becomes a dead letter. */
+  maxLeaseExpiries?: number;
   /** Rows claimed at once. Each is processed within the lease, so keep batch x time per row well under `leaseMs`. */
   batchSize?: number;
   /** How long an idle worker waits before looking again (in-process deliveries wake it at once). */
@@ -49,14 +55,16 @@ interface PreparedRow {
   row: ClaimedRow;
   skip: boolean;
   events: DomainEvent[];
+  /** The subscriber calls owed for the events, written with them (set by `apply`). */
+  owed: OwedCall[];
 }
 
 /** Turns a claimed row into domain events (BigCommerce read-backs are HTTP calls: never inside a transaction). */
 async function prepare(options: WebhookWorkerOptions, row: ClaimedRow): Promise<PreparedRow> {
   const skip = !row.shopInstalled && !AFTER_UNINSTALL.has(row.topic);
-  if (skip) return { row, skip, events: [] };
+  if (skip) return { row, skip, events: [], owed: [] };
   const events = row.platform === "shopify" ? normaliseShopifyDelivery(row) : await normaliseBigCommerceDelivery(row, options.bigCommerce);
-  return { row, skip, events };
+  return { row, skip, events, owed: [] };
 }
 
 /**
@@ -65,7 +73,15 @@ async function prepare(options: WebhookWorkerOptions, row: ClaimedRow): Promise<
  * and its lease expiring hands the rows to another worker.
  */
 async function apply(tx: SqlRunner, options: WebhookWorkerOptions, rows: PreparedRow[]): Promise<void> {
-  await applyEvents(tx, rows.flatMap((prepared) => prepared.events.map((event) => ({ event, inboxId: prepared.row.id }))));
+  const applying = rows.flatMap((prepared) => prepared.events.map((event) => ({ event, inboxId: prepared.row.id, prepared })));
+  await applyEvents(tx, applying);
+  // The subscriber calls are owed from the same commit as the events: a crash after it cannot lose them.
+  const owing = applying.filter(({ event }) => hasSubscribers(event.type));
+  for (const prepared of rows) prepared.owed = [];
+  if (owing.length > 0) {
+    const ids = await addOutboxRows(tx, options.workerId, options.leaseMs, owing);
+    owing.forEach(({ event, prepared }, i) => prepared.owed.push({ id: ids[i]!, event, attempts: 1 }));
+  }
   const completed = await completeInboxRows(tx, options.workerId, {
     processed: rows.filter((prepared) => !prepared.skip).map((prepared) => prepared.row.id),
     skipped: rows.filter((prepared) => prepared.skip).map((prepared) => prepared.row.id),
@@ -73,10 +89,53 @@ async function apply(tx: SqlRunner, options: WebhookWorkerOptions, rows: Prepare
   if (completed !== rows.length) throw new LeaseLost();
 }
 
-async function applied(options: WebhookWorkerOptions, prepared: PreparedRow): Promise<void> {
+function applied(options: WebhookWorkerOptions, prepared: PreparedRow): void {
   const { row } = prepared;
   options.metrics.processed({ receivedAt: row.receivedAt, storedAt: row.storedAt, processedAt: (options.now ?? (() => new Date()))(), attempts: row.attempts, skipped: prepared.skip });
-  await notifyApplied(prepared.events, (error, event) => options.log?.("webhook subscriber failed", { event: event.type, error: describe(error) }));
+}
+
+/** When the next attempt may run after `attempts` failed ones, or null: a dead letter. */
+function nextAttemptAt(options: WebhookWorkerOptions, attempts: number): Date | null {
+  if (attempts >= options.maxAttempts) return null;
+  const backoff = options.backoff ?? { baseDelayMs: 1000, maxDelayMs: 10 * 60_000 };
+  const policy: RetryPolicy = { maxAttempts: options.maxAttempts, ...backoff };
+  const now = (options.now ?? (() => new Date()))();
+  return new Date(now.getTime() + retryDelay(policy, attempts, options.random ?? Math.random));
+}
+
+/**
+ * Makes owed subscriber calls, in order, and forgets those that went through. A call whose subscriber
+ * failed is made again later with backoff (every subscriber of the event: they are idempotent), and
+ * becomes a dead letter once its attempts are spent.
+ */
+async function makeOwedCalls(options: WebhookWorkerOptions, calls: OwedCall[]): Promise<void> {
+  const made: string[] = [];
+  for (const call of calls) {
+    const errors = await callSubscribers(call.event);
+    if (errors.length === 0) {
+      made.push(call.id);
+      continue;
+    }
+    const error = errors.map(describe).join("; ");
+    try {
+      const state = await failOutboxRow(options.sql, { id: call.id, workerId: options.workerId, error, retryAt: nextAttemptAt(options, call.attempts) });
+      options.log?.("webhook subscriber failed", { event: call.event.type, outboxId: call.id, attempt: call.attempts, state, error });
+    } catch (recordError) {
+      // The lease will run out and the call will be made again.
+      options.log?.("webhook subscriber failure could not be recorded", { outboxId: call.id, error: describe(recordError) });
+    }
+  }
+  if (made.length > 0) await completeOutboxRows(options.sql, options.workerId, made);
+}
+
+/**
+ * Makes the subscriber calls whose worker died before making them, or that are due again after a
+ * failure; returns how many it claimed.
+ */
+export async function makeDueOwedCalls(options: WebhookWorkerOptions): Promise<number> {
+  const calls = await claimOutboxRows(options.sql, options.workerId, options.batchSize ?? 50, options.leaseMs, options.maxLeaseExpiries ?? 5);
+  if (calls.length > 0) await makeOwedCalls(options, calls);
+  return calls.length;
 }
 
 /** Records a failed attempt: retried later with backoff, or a dead letter once the attempts are spent. */
@@ -87,11 +146,7 @@ async function recordFailure(options: WebhookWorkerOptions, row: ClaimedRow, err
   }
   // A payload we cannot read will not get better by waiting: dead-letter it now.
   const poison = (error instanceof LockstepError && error.status === 422) || error instanceof SyntaxError;
-  const dead = poison || row.attempts >= options.maxAttempts;
-  const backoff = options.backoff ?? { baseDelayMs: 1000, maxDelayMs: 10 * 60_000 };
-  const policy: RetryPolicy = { maxAttempts: options.maxAttempts, ...backoff };
-  const now = (options.now ?? (() => new Date()))();
-  const retryAt = dead ? null : new Date(now.getTime() + retryDelay(policy, row.attempts, options.random ?? Math.random));
+  const retryAt = poison ? null : nextAttemptAt(options, row.attempts);
   try {
     const state = await failInboxRow(options.sql, { inboxId: row.id, workerId: options.workerId, attempt: row.attempts, error: describe(error), retryAt });
     if (state) options.metrics.failedAttempt(state === "dead");
@@ -110,7 +165,7 @@ async function recordFailure(options: WebhookWorkerOptions, row: ClaimedRow, err
 export async function processDueRows(options: WebhookWorkerOptions): Promise<number> {
   const now = options.now ?? (() => new Date());
   const claimedAt = now().getTime();
-  const rows = await claimInboxRows(options.sql, options.workerId, options.batchSize ?? 50, options.leaseMs);
+  const rows = await claimInboxRows(options.sql, options.workerId, options.batchSize ?? 50, options.leaseMs, options.maxLeaseExpiries ?? 5);
   const prepared: PreparedRow[] = [];
   for (const row of rows) {
     try {
@@ -130,14 +185,17 @@ export async function processDueRows(options: WebhookWorkerOptions): Promise<num
   } catch {
     together = false;
   }
+  const owed: OwedCall[] = [];
   for (const row of prepared) {
     try {
       if (!together) await options.sql.transaction((tx) => apply(tx, options, [row]));
-      await applied(options, row);
+      applied(options, row);
+      owed.push(...row.owed);
     } catch (error) {
       await recordFailure(options, row.row, error);
     }
   }
+  if (owed.length > 0) await makeOwedCalls(options, owed);
   return rows.length;
 }
 
@@ -169,15 +227,23 @@ export function startWebhookWorker(options: WebhookWorkerOptions): RunningWorker
         resolve();
       };
     });
+  const pollMs = options.pollMs ?? 250;
+  const now = () => (options.now ?? (() => new Date()))().getTime();
+  let lastOwedCalls = 0;
   const loop = (async () => {
     while (!stopped) {
       let claimed = 0;
       try {
         claimed = await processDueRows(options);
+        // Owed calls left behind (a dead worker's, or due again) are looked for when idle, and at least every poll while busy.
+        if (claimed === 0 || now() - lastOwedCalls >= pollMs) {
+          lastOwedCalls = now();
+          claimed += await makeDueOwedCalls(options);
+        }
       } catch (error) {
         options.log?.("webhook worker could not claim rows", { workerId: options.workerId, error: describe(error) });
       }
-      if (claimed === 0 && !stopped) await idle(options.pollMs ?? 250);
+      if (claimed === 0 && !stopped) await idle(pollMs);
     }
   })();
   return {

@@ -77,6 +77,7 @@ export function startWebhookWorkers(context: AppContext, options: { count?: numb
       bigCommerce: options.bigCommerce,
       maxAttempts: context.config.webhooks.maxAttempts,
       leaseMs: context.config.webhooks.leaseMs,
+      maxLeaseExpiries: context.config.webhooks.maxLeaseExpiries,
       // PGlite is one connection: a batch's transaction holds it, and webhook answers wait behind it.
       batchSize: context.db.kind === "pglite" ? 10 : 50,
       pollMs: options.pollMs ?? context.config.webhooks.pollMs,

@@ -15,7 +15,10 @@ export interface BigCommerceDeliveryInput {
   scope: string;
   data: Record<string, unknown>;
   createdAt?: Date;
-  /** The event's hash; the same event delivered twice carries the same one. */
+  /**
+   * BigCommerce's `hash`: by default, as BigCommerce documents it, the SHA-1 of the JSON-encoded `data`,
+   * so every update of one product carries the same one (it is no event id).
+   */
   hash?: string;
   webhookId?: string;
   /** Sign at this time (stale timestamps are rejected). */
@@ -31,7 +34,7 @@ export function signBigCommerceDelivery(input: BigCommerceDeliveryInput): Signed
     store_id: "1025646",
     producer: `stores/${input.storeHash}`,
     scope: input.scope,
-    hash: input.hash ?? createHash("sha1").update(JSON.stringify([input.storeHash, input.scope, input.data, createdAt])).digest("hex"),
+    hash: input.hash ?? createHash("sha1").update(JSON.stringify(input.data)).digest("hex"),
     data: input.data,
   };
   const body = JSON.stringify(payload);

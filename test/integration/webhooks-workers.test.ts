@@ -5,10 +5,12 @@ import { loadConfig } from "../../app/config/config.server";
 import { createInbox } from "../../app/webhooks/inbox.server";
 import { processInbox } from "../../app/webhooks/routes.server";
 import { WebhookMetrics } from "../../app/webhooks/metrics";
-import { processDueRows } from "../../app/webhooks/worker.server";
+import { subscribeToPlatformEvents } from "../../app/reservations/orderEvents.server";
+import { makeDueOwedCalls, processDueRows } from "../../app/webhooks/worker.server";
 import { shopifyPayload } from "../../simulators/webhooks/shopify";
 import { createTestDatabase, POSTGRES_URL, type TestDatabase } from "../helpers/database";
 import { startProcess } from "../helpers/process";
+import { seedStockShop, stockServices } from "../reservations/stockFixture";
 
 // Separate worker processes need PostgreSQL: this file always runs on the machine's server.
 let db: TestDatabase;
@@ -133,5 +135,37 @@ describe("webhook workers on PostgreSQL", () => {
     const [row] = await db.sql.query(`SELECT state::text, attempts, locked_by FROM webhook_inbox WHERE id = $1::bigint`, [held!.id]);
     expect(row).toEqual({ state: "processed", attempts: 2, locked_by: "survivor" });
     expect(await count(`SELECT count(*)::int AS n FROM platform_order WHERE external_id = 'gid://shopify/Order/42'`)).toBe(1);
+  });
+
+  it("a worker killed with SIGKILL after the commit, before its subscriber's effect: another worker still commits the cart's hold, once", async () => {
+    const stock = stockServices(db, { now: () => new Date(), ms: () => Date.now() });
+    const unsubscribe = subscribeToPlatformEvents({ db, ...stock });
+    try {
+      const shop = await seedStockShop(db, [{ sku: "KILL", stock: [5, 0] }], new Date(Date.now() - 60_000));
+      const hold = await stock.reservations.reserve(shop.shopId, { key: "cart-killed", lines: [{ sku: "KILL", quantity: 1 }] });
+      const inbox = createInbox({ sql: db.sql, metrics: new WebhookMetrics() });
+      await inbox.store({
+        platform: "shopify",
+        shopDomain: shop.domain,
+        topic: "orders/create",
+        deliveryId: randomUUID(),
+        payload: JSON.stringify(shopifyPayload("orders/create", { id: 4242, cart_token: "cart-killed", checkout_token: null, line_items: [] })),
+        receivedAt: new Date(),
+      });
+      const dying = startProcess("test/webhooks/fixtures/dyingSubscriber.ts", [], { DATABASE_URL, LEASE_MS: "1000" });
+      await dying.waitFor(/committed, subscriber not done/, 30_000);
+      dying.child.kill("SIGKILL");
+      await dying.exited;
+      expect(await count(`SELECT count(*)::int AS n FROM platform_order WHERE external_id = 'gid://shopify/Order/4242'`)).toBe(1);
+      expect(await stock.reservations.get(shop.shopId, hold.reservation.id)).toMatchObject({ status: "active" });
+
+      const survivor = { sql: db.sql, workerId: "survivor", metrics: new WebhookMetrics(), maxAttempts: 5, leaseMs: 30_000 };
+      await eventually(async () => (await makeDueOwedCalls(survivor)) > 0, 15_000, "the owed call's lease to run out");
+      expect(await stock.reservations.get(shop.shopId, hold.reservation.id)).toMatchObject({ status: "committed", orderId: "gid://shopify/Order/4242" });
+      expect(await count(`SELECT count(*)::int AS n FROM webhook_outbox`)).toBe(0);
+      expect(await makeDueOwedCalls(survivor)).toBe(0);
+    } finally {
+      unsubscribe();
+    }
   });
 });

@@ -1,5 +1,20 @@
 import { describe, expect, it } from "vitest";
-import { GroupCommit } from "../../app/webhooks/groupCommit";
+import { GroupCommit, GroupCommitFull } from "../../app/webhooks/groupCommit";
+
+/** A flush that holds its first batch until `release()`, recording every batch. */
+function gatedFlush() {
+  const flushes: number[][] = [];
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const flush = async (items: number[]) => {
+    flushes.push(items);
+    if (flushes.length === 1) await gate;
+    return items;
+  };
+  return { flushes, flush, release: () => release() };
+}
+
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
 describe("group commit", () => {
   it("writes items submitted together in one flush and answers each with its own result", async () => {
@@ -42,5 +57,58 @@ describe("group commit", () => {
     expect(flushes).toEqual([["aaaa", "bb"], ["c", "d", "e"], ["ffffffffff"]]);
     const results = await Promise.allSettled([group.submit("ok"), group.submit("boom")]);
     expect(results.map((result) => result.status)).toEqual(["rejected", "rejected"]);
+  });
+
+  it("holds at most `maxHeld` items, waiting or being written: beyond, submit fails at once with GroupCommitFull", async () => {
+    const { flushes, flush, release } = gatedFlush();
+    const group = new GroupCommit(flush, { maxBatch: 100, maxInFlight: 1, maxHeld: 2 });
+    const first = group.submit(1);
+    await nextTurn();
+    const second = group.submit(2);
+    await expect(group.submit(3)).rejects.toBeInstanceOf(GroupCommitFull);
+    release();
+    expect(await Promise.all([first, second])).toEqual([1, 2]);
+    // Written items free their place.
+    expect(await group.submit(4)).toBe(4);
+    expect(flushes).toEqual([[1], [2], [4]]);
+  });
+
+  it("bounds the bytes held too, but always takes one item when it holds nothing", async () => {
+    const group = new GroupCommit(async (items: string[]) => items, { maxBatch: 100, maxInFlight: 1, weigh: (item) => item.length, maxHeldWeight: 4 });
+    const results = await Promise.allSettled([group.submit("aaa"), group.submit("bb"), group.submit("c")]);
+    expect(results.map((result) => (result.status === "fulfilled" ? result.value : (result.reason as Error).name))).toEqual(["aaa", "GroupCommitFull", "c"]);
+    expect(await group.submit("much more than four")).toBe("much more than four");
+  });
+
+  it("drops an item whose submitter gave up while it waited: never written, its place freed", async () => {
+    const { flushes, flush, release } = gatedFlush();
+    const group = new GroupCommit(flush, { maxBatch: 100, maxInFlight: 1, maxHeld: 2 });
+    const first = group.submit(1);
+    await nextTurn();
+    const gaveUp = new AbortController();
+    const abandoned = group.submit(2, gaveUp.signal);
+    gaveUp.abort(new Error("the platform hung up"));
+    await expect(abandoned).rejects.toThrow("the platform hung up");
+    const third = group.submit(3);
+    release();
+    expect(await Promise.all([first, third])).toEqual([1, 3]);
+    expect(flushes).toEqual([[1], [3]]);
+    const already = new AbortController();
+    already.abort(new Error("gone before"));
+    await expect(group.submit(5, already.signal)).rejects.toThrow("gone before");
+    expect(flushes).toEqual([[1], [3]]);
+  });
+
+  it("a submitter giving up while its item is being written stops waiting; the write goes on", async () => {
+    const { flushes, flush, release } = gatedFlush();
+    const group = new GroupCommit(flush, { maxBatch: 100, maxInFlight: 1 });
+    const gaveUp = new AbortController();
+    const written = group.submit(1, gaveUp.signal);
+    await nextTurn();
+    gaveUp.abort(new Error("timed out"));
+    await expect(written).rejects.toThrow("timed out");
+    release();
+    expect(await group.submit(2)).toBe(2);
+    expect(flushes).toEqual([[1], [2]]);
   });
 });

@@ -187,14 +187,14 @@ describe("POST /webhooks/bigcommerce", () => {
   const deliver = (input: Partial<Parameters<typeof signBigCommerceDelivery>[0]> = {}) =>
     server.post("/webhooks/bigcommerce", signBigCommerceDelivery({ clientSecret: BIGCOMMERCE_SECRET, storeHash: STORE_HASH, scope: "store/product/updated", data: { type: "product", id: 167 }, ...input }));
 
-  it("stores a delivery signed the Standard Webhooks way with the store's secret header, and dedupes on webhook-id and on hash", async () => {
+  it("stores a delivery signed the Standard Webhooks way with the store's secret header, and dedupes on webhook-id (a retry re-signs the same id)", async () => {
     const delivery = signBigCommerceDelivery({ clientSecret: BIGCOMMERCE_SECRET, storeHash: STORE_HASH, scope: "store/sku/inventory/updated", data: { type: "sku", id: 461, inventory: { product_id: 167, variant_id: 509, method: "absolute", value: 2 } } });
     expect((await server.post("/webhooks/bigcommerce", delivery)).status).toBe(200);
     expect(await server.post("/webhooks/bigcommerce", delivery)).toMatchObject({ status: 200, body: { duplicate: true } });
-    const hash = (JSON.parse(delivery.body) as { hash: string }).hash;
-    const redelivered = signBigCommerceDelivery({ clientSecret: BIGCOMMERCE_SECRET, storeHash: STORE_HASH, scope: "store/sku/inventory/updated", data: { type: "sku", id: 461 }, hash });
-    expect(await server.post("/webhooks/bigcommerce", redelivered)).toMatchObject({ status: 200, body: { duplicate: true } });
-    expect(await inboxRows("event_id = $1", [hash])).toHaveLength(1);
+    const webhookId = delivery.headers["webhook-id"]!;
+    const retried = signBigCommerceDelivery({ clientSecret: BIGCOMMERCE_SECRET, storeHash: STORE_HASH, scope: "store/sku/inventory/updated", data: { type: "sku", id: 461 }, webhookId, signedAt: new Date(Date.now() + 1000) });
+    expect(await server.post("/webhooks/bigcommerce", retried)).toMatchObject({ status: 200, body: { duplicate: true } });
+    expect(await inboxRows("delivery_id = $1", [webhookId])).toMatchObject([{ event_id: null }]);
   });
 
   it("answers 401 for a wrong key, a stale timestamp, or a wrong or missing store secret header", async () => {

@@ -1,6 +1,6 @@
 import { LockstepError } from "../../config/errors";
 import type { DomainEvent, OrderLineItem } from "../events";
-import { asArray, asObject, dateOf, idOf, type JsonObject, numberOf, parsePlatformJson, stringOf } from "../json";
+import { asArray, asObject, dateOf, idOf, isJsonObject, type JsonObject, numberOf, parsePlatformJson, stringOf } from "../json";
 
 /** Every Shopify topic Lockstep subscribes to (shopify.app.toml declares the same list). */
 export const SHOPIFY_TOPICS = [
@@ -274,31 +274,31 @@ function pick(source: JsonObject, fields: readonly string[]): JsonObject {
  * are kept, so the inbox never holds personal data (compliance requests find almost nothing).
  */
 export function minimiseShopifyPayload(topic: string, raw: string): string {
-  if (topic.startsWith("orders/") || topic === "refunds/create") {
-    const body = asObject(parsePlatformJson(raw));
-    return JSON.stringify({
-      ...pick(body, ORDER_FIELDS),
-      ...(body.customer !== undefined && { customer: { id: idOf(asObject(body.customer).id) ?? null } }),
-      ...(Array.isArray(body.line_items) && { line_items: body.line_items.map((line) => pick(asObject(line), LINE_FIELDS)) }),
-      ...(Array.isArray(body.refund_line_items) && {
-        refund_line_items: body.refund_line_items.map((value) => {
-          const refundLine = asObject(value);
-          return { ...pick(refundLine, LINE_FIELDS), line_item: pick(asObject(refundLine.line_item), LINE_FIELDS) };
-        }),
-      }),
-    });
-  }
+  const personal = topic.startsWith("orders/") || topic === "refunds/create" || topic === "app/uninstalled" || topic.startsWith("customers/");
+  // Shopify only ever sends a JSON object: anything else, even correctly signed, is refused here, never stored.
+  const body = personal ? parsePlatformJson(raw) : JSON.parse(raw);
+  if (!isJsonObject(body)) throw new SyntaxError("not a JSON object");
+  if (!personal) return raw;
   if (topic === "app/uninstalled") {
     // The shop's own contact details (owner email, phone, address) are not Lockstep's to keep either.
-    return JSON.stringify(pick(asObject(parsePlatformJson(raw)), ["id", "myshopify_domain", "updated_at"]));
+    return JSON.stringify(pick(body, ["id", "myshopify_domain", "updated_at"]));
   }
   if (topic.startsWith("customers/")) {
-    const body = asObject(parsePlatformJson(raw));
     return JSON.stringify({
       ...pick(body, ["shop_id", "shop_domain", "orders_requested", "orders_to_redact"]),
       customer: { id: idOf(asObject(body.customer).id) ?? null },
       ...(body.data_request !== undefined && { data_request: { id: idOf(asObject(body.data_request).id) ?? null } }),
     });
   }
-  return raw;
+  return JSON.stringify({
+    ...pick(body, ORDER_FIELDS),
+    ...(body.customer !== undefined && { customer: { id: idOf(asObject(body.customer).id) ?? null } }),
+    ...(Array.isArray(body.line_items) && { line_items: body.line_items.map((line) => pick(asObject(line), LINE_FIELDS)) }),
+    ...(Array.isArray(body.refund_line_items) && {
+      refund_line_items: body.refund_line_items.map((value) => {
+        const refundLine = asObject(value);
+        return { ...pick(refundLine, LINE_FIELDS), line_item: pick(asObject(refundLine.line_item), LINE_FIELDS) };
+      }),
+    }),
+  });
 }

@@ -19,7 +19,7 @@ export interface ReplayRequest {
 }
 
 /**
- * Puts the selected dead letters back in the pipeline (pending, attempts from zero, history kept)
+ * Puts the selected dead letters back in the pipeline (pending, attempts and lease expiries from zero, history kept)
  * and records who asked in the replay audit log, in one statement: a replay is never unaudited.
  */
 export async function replayDeadLetters(sql: SqlRunner, request: ReplayRequest): Promise<{ replayId: string; inboxIds: string[] }> {
@@ -28,7 +28,7 @@ export async function replayDeadLetters(sql: SqlRunner, request: ReplayRequest):
   const rows = await sql.query<{ replay_id: string; inbox_ids: string[] | null }>(
     `WITH replayed AS (
        UPDATE webhook_inbox
-       SET state = 'pending', attempts = 0, run_at = now(), dead_at = NULL, replay_count = replay_count + 1
+       SET state = 'pending', attempts = 0, lease_expiries = 0, run_at = now(), dead_at = NULL, replay_count = replay_count + 1
        WHERE state = 'dead'
          AND ($1::bigint[] IS NULL OR id = ANY($1::bigint[]))
          AND ($2::text IS NULL OR topic = $2)

@@ -32,7 +32,8 @@ interface Row {
 
 /**
  * Stores many deliveries in ONE statement: resolves each shop, drops duplicates (same delivery
- * id, or same event id and topic) through the unique indexes, and says what became of each.
+ * id, or same event id and topic, each within the shop) through the unique indexes, and says
+ * what became of each.
  * Used by the group commit, so concurrent requests share one round trip and one commit.
  */
 export async function storeDeliveries(sql: SqlRunner, deliveries: readonly Delivery[]): Promise<StoreOutcome[]> {
@@ -65,10 +66,10 @@ export async function storeDeliveries(sql: SqlRunner, deliveries: readonly Deliv
        WHERE shop_id IS NOT NULL AND (install_state = 'installed' OR topic IN (${COMPLIANCE_TOPICS.map((topic) => `'${topic}'`).join(", ")}))
        ORDER BY ord
        ON CONFLICT DO NOTHING
-       RETURNING id, platform, delivery_id
+       RETURNING id, platform, shop_id, delivery_id
      )
      SELECT r.ord, r.shop_id, r.install_state::text AS install_state, ins.id::text AS inbox_id
-     FROM resolved r LEFT JOIN inserted ins ON ins.platform = r.platform AND ins.delivery_id = r.delivery_id
+     FROM resolved r LEFT JOIN inserted ins ON ins.platform = r.platform AND ins.shop_id = r.shop_id AND ins.delivery_id = r.delivery_id
      ORDER BY r.ord`,
     [input],
   );

@@ -1,0 +1,32 @@
+/**
+ * The one lease design of the webhook queues (the inbox and the subscriber outbox), as SQL.
+ * `claimDueRows` leases up to $2 due rows of `table` to worker $1 for $3 ms in ONE statement: pending
+ * rows whose time has come, and rows whose holder's lease ran out (a worker that died or stalled).
+ * SKIP LOCKED: two workers never get the same row and never wait for each other.
+ * A lease that ran out is counted on the row (`lease_expiries`); at $4 the row is not handed to yet
+ * another worker but becomes a dead letter with the reason, so a row that kills its worker cannot
+ * kill every worker after it. `buried` may record that in a history table (rows `b` of the buried).
+ */
+export function claimDueRowsSql(table: string, options: { select: string; join?: string; buried?: string }): string {
+  return `WITH next AS (
+       SELECT id, state = 'processing' AS expired, state = 'processing' AND lease_expiries + 1 >= $4 AS poisoned, locked_by AS lost_by
+       FROM ${table}
+       WHERE (state = 'pending' AND run_at <= now()) OR (state = 'processing' AND locked_until < now())
+       ORDER BY id
+       LIMIT $2
+       FOR UPDATE SKIP LOCKED
+     ), buried AS (
+       UPDATE ${table} i
+       SET state = 'dead', dead_at = now(), lease_expiries = i.lease_expiries + 1, locked_by = NULL, locked_until = NULL,
+           last_error = 'lease_expired: its worker stopped without finishing it ' || (i.lease_expiries + 1) || ' times'
+       FROM next WHERE i.id = next.id AND next.poisoned
+       RETURNING i.id, i.attempts, i.last_error, next.lost_by
+     ), claimed AS (
+       UPDATE ${table} i
+       SET state = 'processing', locked_by = $1, locked_until = now() + make_interval(secs => $3::double precision / 1000),
+           attempts = i.attempts + 1, lease_expiries = i.lease_expiries + next.expired::int
+       FROM next WHERE i.id = next.id AND NOT next.poisoned
+       RETURNING i.*
+     )${options.buried ? `, history AS (${options.buried})` : ""}
+     SELECT ${options.select} FROM claimed i ${options.join ?? ""} ORDER BY i.id`;
+}
