@@ -104,7 +104,7 @@ async function loadAdmin(buildDir: string, config: Config): Promise<Listener> {
     };
   }
   const build = (await import(pathToFileURL(serverEntry).href)) as ServerBuild;
-  const remix = createRemixListener(build, config.nodeEnv === "production" ? "production" : "development");
+  const remix = createRemixListener(build, config.nodeEnv === "production" ? "production" : "development", config);
   const assets = createStaticFiles(path.join(buildDir, "client"));
   return async (req, res) => {
     if (assets(req, res)) return;

@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { z } from "zod";
 import { ConfigError } from "./errors";
 
@@ -82,6 +83,15 @@ export interface Config {
     /** Namespace of the shared limiter state in Redis: processes with the same prefix share budgets. */
     limiterPrefix: string;
   };
+  /** Who may be trusted about the client's address, and how much the admin reads (app/http). */
+  clients: {
+    /** Proxies in front of Lockstep whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed; nobody else's. */
+    trustedProxies: string[];
+    /** Larger request bodies to the admin (forms, actions) get 413 before they are parsed. */
+    adminBodyLimitBytes: number;
+    /** Storefront API requests per second one client address may make before its token is known (twice that in a burst). */
+    unauthenticatedRateLimit: number;
+  };
 }
 
 const SHOPIFY_VARIABLES = ["SHOPIFY_API_KEY", "SHOPIFY_API_SECRET", "SHOPIFY_APP_URL", "SCOPES"] as const;
@@ -141,6 +151,13 @@ const environmentSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1-64 letters, digits, '_', '.' or '-'")
     .default("lockstep"),
+  LOCKSTEP_TRUSTED_PROXIES: z
+    .string()
+    .trim()
+    .refine((value) => value.split(",").every((address) => isIP(address.trim()) !== 0), "must be a comma-separated list of IP addresses (the proxies in front of Lockstep)")
+    .optional(),
+  LOCKSTEP_ADMIN_BODY_LIMIT_BYTES: z.coerce.number().int("must be a whole number").min(1024).default(256 * 1024),
+  LOCKSTEP_UNAUTHENTICATED_RATE_LIMIT: z.coerce.number().int("must be a whole number").min(1).default(20),
 });
 
 type Environment = Record<string, string | undefined>;
@@ -238,9 +255,20 @@ export function loadConfig(env: Environment = process.env): Config {
       bigCommerceApiBaseUrl: vars.BIGCOMMERCE_API_BASE_URL.replace(/\/$/, ""),
       limiterPrefix: vars.LOCKSTEP_LIMITER_PREFIX,
     },
+    clients: {
+      trustedProxies: vars.LOCKSTEP_TRUSTED_PROXIES?.split(",").map((address) => normaliseAddress(address.trim())) ?? [],
+      adminBodyLimitBytes: vars.LOCKSTEP_ADMIN_BODY_LIMIT_BYTES,
+      unauthenticatedRateLimit: vars.LOCKSTEP_UNAUTHENTICATED_RATE_LIMIT,
+    },
   };
 }
 
 function randomSecret(): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
+}
+
+/** One spelling per address: an IPv4 client reaches a dual-stack socket as `::ffff:a.b.c.d`. */
+export function normaliseAddress(address: string): string {
+  const lower = address.toLowerCase();
+  return lower.startsWith("::ffff:") && isIP(lower.slice(7)) === 4 ? lower.slice(7) : lower;
 }

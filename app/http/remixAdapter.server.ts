@@ -1,16 +1,49 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { createReadableStreamFromReadable, writeReadableStreamToWritable } from "@remix-run/node";
+import { writeReadableStreamToWritable } from "@remix-run/node";
 import { createRequestHandler, type ServerBuild } from "@remix-run/node";
+import type { Config } from "../config/config.server";
+import { LockstepError } from "../config/errors";
+import { adminContentSecurityPolicy, isCrossSiteWrite, sendAdminRefusal } from "./adminGuards.server";
+import { clientAddress } from "./clientAddress.server";
+import { readBody } from "./respond.server";
 
-/** Serves the Remix app (the staff admin) from node:http: IncomingMessage in, Fetch Response out. */
-export function createRemixListener(build: ServerBuild, mode: "production" | "development") {
+declare module "@remix-run/node" {
+  /** What the admin's loaders and actions get besides the request. */
+  interface AppLoadContext {
+    /** The client's address as this server saw it (the socket, or a trusted proxy's X-Forwarded-For): never a header the client chose. */
+    clientAddress: string;
+  }
+}
+
+/**
+ * Serves the Remix app (the staff admin) from node:http: IncomingMessage in, Fetch Response out.
+ * Before Remix: writes from other sites are refused (403) and bodies are capped (413), read whole
+ * (admin forms are small) so that Remix never parses an unbounded stream.
+ */
+export function createRemixListener(build: ServerBuild, mode: "production" | "development", config: Pick<Config, "mode" | "clients">) {
   const handleRequest = createRequestHandler(build, mode);
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const response = await handleRequest(toFetchRequest(req, res));
+    const url = requestUrl(req);
+    res.setHeader("content-security-policy", adminContentSecurityPolicy(config, req, url));
+    if (isCrossSiteWrite(req, url.origin)) {
+      req.resume();
+      return sendAdminRefusal(req, res, 403, "cross_site_write", "Changes are only accepted from Lockstep's own pages");
+    }
+    let body: Buffer | undefined;
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      try {
+        body = await readBody(req, config.clients.adminBodyLimitBytes);
+      } catch (error) {
+        if (!(error instanceof LockstepError && error.status === 413)) throw error;
+        return sendAdminRefusal(req, res, 413, error.code, `${error.message}: the admin's forms are far smaller`);
+      }
+    }
+    const response = await handleRequest(toFetchRequest(req, res, url, body), { clientAddress: clientAddress(req, config.clients.trustedProxies) });
     res.statusCode = response.status;
     res.statusMessage = response.statusText;
     for (const [name, value] of response.headers) {
-      if (name !== "set-cookie") res.setHeader(name, value);
+      // Ours (above) is the one CSP of every admin answer, Shopify's frame-ancestors included.
+      if (name !== "set-cookie" && name !== "content-security-policy") res.setHeader(name, value);
     }
     const cookies = response.headers.getSetCookie();
     if (cookies.length > 0) res.setHeader("set-cookie", cookies);
@@ -22,9 +55,12 @@ export function createRemixListener(build: ServerBuild, mode: "production" | "de
   };
 }
 
-function toFetchRequest(req: IncomingMessage, res: ServerResponse): Request {
+function requestUrl(req: IncomingMessage): URL {
   const protocol = req.headers["x-forwarded-proto"] === "https" ? "https" : "http";
-  const url = new URL(req.url ?? "/", `${protocol}://${req.headers.host ?? "localhost"}`);
+  return new URL(req.url ?? "/", `${protocol}://${req.headers.host ?? "localhost"}`);
+}
+
+function toFetchRequest(req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer | undefined): Request {
   const controller = new AbortController();
   res.on("close", () => controller.abort());
   const headers = new Headers();
@@ -32,10 +68,5 @@ function toFetchRequest(req: IncomingMessage, res: ServerResponse): Request {
     if (value === undefined) continue;
     for (const item of [value].flat()) headers.append(name, item);
   }
-  const init: RequestInit & { duplex?: "half" } = { method: req.method, headers, signal: controller.signal };
-  if (req.method !== "GET" && req.method !== "HEAD") {
-    init.body = createReadableStreamFromReadable(req);
-    init.duplex = "half";
-  }
-  return new Request(url, init);
+  return new Request(url, { method: req.method, headers, signal: controller.signal, body: body && Uint8Array.from(body) });
 }

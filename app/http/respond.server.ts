@@ -15,7 +15,10 @@ export function sendError(res: ServerResponse, error: unknown): void {
     return;
   }
   if (error instanceof LockstepError) {
-    sendJson(res, error.status, errorBody(error), error.status === 405 && error.details?.allow ? { allow: String(error.details.allow) } : {});
+    const headers: Record<string, string> = {};
+    if (error.status === 405 && error.details?.allow) headers.allow = String(error.details.allow);
+    if (typeof error.details?.retryAfterSeconds === "number") headers["retry-after"] = String(error.details.retryAfterSeconds);
+    sendJson(res, error.status, errorBody(error), headers);
     return;
   }
   log.error("unhandled error", { error });

@@ -6,7 +6,7 @@ import type { AppContext } from "../context.server";
 import { type StockServices, stockServicesFor } from "../inventory/services.server";
 import { TokenBucket } from "../outbound/tokenBucket";
 import type { Reservation, ReserveInput } from "../reservations/reservations.server";
-import { rememberingApiTokens } from "../shops/shops.server";
+import { apiTokenVerifier, type TokenAuthDeps } from "./apiTokenAuth.server";
 import { parseJsonObject, readBody, sendJson } from "./respond.server";
 import type { Router } from "./router.server";
 
@@ -21,11 +21,13 @@ export interface StockEdgeDeps {
 }
 
 /** The storefront edges' dependencies in the running process (edges.server.ts registers both with them). */
-export function stockEdgeDeps(context: AppContext): StockEdgeDeps & { ratePerSecond: number; secrets: string[] } {
+export function stockEdgeDeps(context: AppContext): StockEdgeDeps & TokenAuthDeps & { ratePerSecond: number; secrets: string[] } {
   return {
     services: stockServicesFor(context),
     prisma: context.db.prisma,
     ratePerSecond: context.config.storefrontRateLimit,
+    unauthenticatedPerSecond: context.config.clients.unauthenticatedRateLimit,
+    trustedProxies: context.config.clients.trustedProxies,
     secrets: [context.config.shopifyApiSecret, ...(context.config.shopifyPreviousApiSecret ? [context.config.shopifyPreviousApiSecret] : [])],
   };
 }
@@ -77,7 +79,7 @@ export function publicReservation(r: Reservation) {
  * `/api/v1/availability` and `/api/v1/reservations[...]` for headless and BigCommerce storefronts,
  * authenticated with the shop's API token and limited per shop (429 beyond `ratePerSecond`).
  */
-export function registerStorefrontApi(router: Router, deps: StockEdgeDeps & { ratePerSecond: number }): void {
+export function registerStorefrontApi(router: Router, deps: StockEdgeDeps & TokenAuthDeps & { ratePerSecond: number }): void {
   const answers = stockAnswers(deps.services);
   const authenticate = tokenAuthenticator(deps);
   const json = { "cache-control": "no-store" };
@@ -111,10 +113,6 @@ export async function jsonBody(req: IncomingMessage, optional = false): Promise<
   return parseJsonObject(raw);
 }
 
-// A token that worked is trusted for this long in this process unless it is replaced here: the
-// lookup costs more than the whole cached availability answer (see rememberingApiTokens).
-const TOKEN_MEMORY_MS = 10_000;
-
 /**
  * A per-shop request allowance of this process: `ratePerSecond`, bursts up to twice that. Throws
  * 429 `rate_limited` (draining the request body) beyond it. One shop's storm cannot take the
@@ -132,12 +130,12 @@ export function perShopRateLimit(ratePerSecond: number, now: () => number): (sho
   };
 }
 
-function tokenAuthenticator(deps: StockEdgeDeps & { ratePerSecond: number }) {
+function tokenAuthenticator(deps: StockEdgeDeps & TokenAuthDeps & { ratePerSecond: number }) {
   const now = deps.now ?? Date.now;
-  const verify = rememberingApiTokens(deps.prisma, { memoryMs: TOKEN_MEMORY_MS, now });
+  const verify = apiTokenVerifier(deps);
   const limit = perShopRateLimit(deps.ratePerSecond, now);
   return async (req: IncomingMessage): Promise<Shop> => {
-    const shop = await verify(req.headers.authorization);
+    const shop = await verify(req);
     limit(shop.id, req);
     return shop;
   };

@@ -29,11 +29,12 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
   return { next: safeNext(next) };
 };
 
-export const action = async ({ request }: ActionFunctionArgs) => {
+export const action = async ({ request, context }: ActionFunctionArgs) => {
   const { config } = appContext();
   if (config.mode === "embedded") return redirect("/auth/login");
   const form = await request.formData();
-  const client = request.headers.get("x-forwarded-for")?.split(",")[0]?.trim() || "local";
+  // The server's view of the client (app/http/clientAddress.server.ts), never a header it sent.
+  const client = context.clientAddress;
   const wait = throttle.retryAfterSeconds(client);
   if (wait > 0) return Response.json({ error: `Too many failed attempts: try again in ${wait} s` }, { status: 429, headers: { "retry-after": String(wait) } });
   if (!passwordMatches(config, String(form.get("password") ?? ""))) {

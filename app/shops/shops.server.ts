@@ -60,7 +60,7 @@ export async function authenticateApiToken(prisma: PrismaClient, authorization: 
   if (!token) throw new LockstepError("missing_token", "Send the shop's API token as `Authorization: Bearer <token>`", 401);
   // The stored value is a hash, so the lookup leaks nothing about tokens by timing.
   const shop = await prisma.shop.findUnique({ where: { apiTokenHash: hashApiToken(token) } });
-  if (!shop || shop.installState !== "installed") throw new LockstepError("invalid_token", "The API token is not valid", 401);
+  if (!shop || shop.installState !== "installed") throw invalidToken();
   return shop;
 }
 
@@ -97,20 +97,41 @@ export function tellTokenChanges(tell: ((shopId: string) => void) | undefined): 
  * than a whole cached availability answer. A token replaced or a shop uninstalled through this
  * process stops working at once; through another process (another web instance, the worker applying
  * `app/uninstalled`), as soon as the change reaches this one through Redis (tokenChanges.server.ts),
- * and without Redis within `memoryMs`.
+ * and without Redis within `memoryMs`. A token that did not work is remembered for `missMemoryMs`
+ * (until any token changes), so a client repeating a bogus token does not reach the database again.
+ * `beforeLookup` runs only when the database is about to be asked (a per-client limit goes there).
  */
-export function rememberingApiTokens(prisma: PrismaClient, options: { memoryMs: number; now: () => number; maxEntries?: number }) {
+export function rememberingApiTokens(prisma: PrismaClient, options: { memoryMs: number; missMemoryMs?: number; now: () => number; maxEntries?: number }) {
   const known = new Map<string, { shop: Shop; until: number; epoch: number }>();
+  const misses = new Map<string, { until: number; epoch: number }>();
   const maxEntries = options.maxEntries ?? 10_000;
-  return async (authorization: string | undefined): Promise<Shop> => {
+  const missMemoryMs = options.missMemoryMs ?? 0;
+  return async (authorization: string | undefined, beforeLookup?: () => void): Promise<Shop> => {
     const memoKey = authorization ? hashApiToken(authorization) : "";
     const memo = known.get(memoKey);
     if (memo && memo.until > options.now() && memo.epoch === tokenChanges.epoch) return memo.shop;
+    const miss = misses.get(memoKey);
+    if (miss && miss.until > options.now() && miss.epoch === tokenChanges.epoch) throw invalidToken();
+    if (authorization) beforeLookup?.();
     // The epoch before the lookup: a change made while it ran leaves this memo already stale.
     const epoch = tokenChanges.epoch;
-    const shop = await authenticateApiToken(prisma, authorization);
+    let shop: Shop;
+    try {
+      shop = await authenticateApiToken(prisma, authorization);
+    } catch (error) {
+      if (missMemoryMs > 0 && error instanceof LockstepError && error.code === "invalid_token") {
+        if (misses.size >= maxEntries) misses.clear();
+        misses.set(memoKey, { until: options.now() + missMemoryMs, epoch });
+      }
+      throw error;
+    }
+    misses.delete(memoKey);
     if (known.size >= maxEntries) known.clear();
     known.set(memoKey, { shop, until: options.now() + options.memoryMs, epoch });
     return shop;
   };
+}
+
+function invalidToken(): LockstepError {
+  return new LockstepError("invalid_token", "The API token is not valid", 401);
 }

@@ -21,13 +21,13 @@ export interface Staff {
  * Who is looking at the admin, and for which shop. BigCommerce: the cookie the store's `load`
  * callback gave (checked first: one deployment serves both platforms). Embedded: Shopify's session
  * token (a request without one is sent to auth, or answered 401 with the retry header, by Shopify's
- * library). Standalone: the local login cookie, for the demo shop.
+ * library). Standalone: the local login cookie, for the demo shop. Writes from other sites never get
+ * here: app/http/adminGuards.server.ts refuses them (the BigCommerce cookie is `SameSite=None`).
  */
 export async function authenticateStaff(request: Request): Promise<Staff> {
   const { config, db } = appContext();
   const bigCommerce = await bigCommerceStaffOf(config, request.headers.get("cookie"));
   if (bigCommerce) {
-    refuseCrossSiteWrites(request);
     const shop = await db.prisma.shop.findUnique({ where: { id: bigCommerce.shopId } });
     if (!shop || shop.platform !== "bigcommerce" || shop.installState !== "installed") {
       throw new Response("This store no longer has Lockstep installed: install it again from the BigCommerce control panel", { status: 403 });
@@ -52,18 +52,4 @@ export async function authenticateStaff(request: Request): Promise<Staff> {
     (await db.prisma.shop.findFirst({ where: { installState: "installed" }, orderBy: { createdAt: "asc" } }));
   if (!shop) throw new Response("No shop is installed yet: start the demo (npm run demo) to get one", { status: 404 });
   return { mode: "standalone", shop, actor: "standalone-admin" };
-}
-
-/**
- * The BigCommerce cookie is `SameSite=None` (the control panel frames the admin from another site),
- * so the browser would also send it with a form another site posts: a change must come from the
- * admin's own pages. Browsers say where a request comes from in `Sec-Fetch-Site`; older ones only
- * send `Origin`, which Remix itself checks against the host before any action runs.
- */
-function refuseCrossSiteWrites(request: Request): void {
-  if (request.method === "GET" || request.method === "HEAD") return;
-  const site = request.headers.get("sec-fetch-site");
-  if (site !== null && site !== "same-origin" && site !== "none") {
-    throw new Response("Changes are only accepted from Lockstep's own pages", { status: 403 });
-  }
 }

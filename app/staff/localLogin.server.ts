@@ -39,9 +39,30 @@ export async function isLoggedIn(config: Config, request: Request): Promise<bool
   return session.get("staff") === true;
 }
 
-/** Only same-site paths are followed after login: no open redirects. */
+const ADMIN_HOME = "/app";
+const PROBE_ORIGIN = "http://lockstep.invalid";
+
+/**
+ * Where to go after login: only a path of the admin on this site. Anything a browser could read as
+ * another site — `//host`, `/\host`, `\\host`, their percent-encoded forms, `javascript:`,
+ * absolute URLs — or a path outside the admin goes to the admin's home instead.
+ */
 export function safeNext(next: string | null): string {
-  return next && next.startsWith("/") && !next.startsWith("//") ? next : "/app";
+  if (!next || next.length > 2048 || !next.startsWith("/")) return ADMIN_HOME;
+  let decoded = next;
+  for (let i = 0; i < 3; i++) {
+    try {
+      decoded = decodeURIComponent(decoded);
+    } catch {
+      return ADMIN_HOME;
+    }
+  }
+  // Browsers read a backslash as a slash and drop tabs and newlines inside URLs.
+  if (decoded.includes("\\") || [...decoded].some((c) => c <= "\u001f" || c === "\u007f") || decoded.startsWith("//")) return ADMIN_HOME;
+  const url = new URL(next, PROBE_ORIGIN);
+  if (url.origin !== PROBE_ORIGIN) return ADMIN_HOME;
+  if (url.pathname !== ADMIN_HOME && !url.pathname.startsWith(`${ADMIN_HOME}/`)) return ADMIN_HOME;
+  return url.pathname + url.search + url.hash;
 }
 
 export async function logIn(config: Config, next: string | null): Promise<Response> {
@@ -58,11 +79,22 @@ export async function logOut(config: Config, request: Request): Promise<Response
 }
 
 /**
- * Failed logins per client, so the password cannot be guessed at speed: after five failures in
- * a window the client waits until the window ends.
+ * Failed logins per client address, so the password cannot be guessed at speed: after five failures
+ * in a window the client waits until the window ends. Other clients are not affected. The map stays
+ * bounded: expired entries are dropped as it grows, and past `maxClients` the oldest go first.
  */
-export function createLoginThrottle(now: () => number = Date.now, maxFailures = 5, windowMs = 60_000) {
+export function createLoginThrottle(options: { now?: () => number; maxFailures?: number; windowMs?: number; maxClients?: number } = {}) {
+  const { now = Date.now, maxFailures = 5, windowMs = 60_000, maxClients = 10_000 } = options;
   const failures = new Map<string, { count: number; resetAt: number }>();
+  const prune = (): void => {
+    const time = now();
+    for (const [client, entry] of failures) if (entry.resetAt <= time) failures.delete(client);
+    // Still full of live entries (a spray from many addresses): forget the oldest.
+    for (const client of failures.keys()) {
+      if (failures.size < maxClients) break;
+      failures.delete(client);
+    }
+  };
   return {
     retryAfterSeconds(client: string): number {
       const entry = failures.get(client);
@@ -71,11 +103,20 @@ export function createLoginThrottle(now: () => number = Date.now, maxFailures = 
     },
     recordFailure(client: string): void {
       const entry = failures.get(client);
-      if (!entry || entry.resetAt <= now()) failures.set(client, { count: 1, resetAt: now() + windowMs });
-      else entry.count += 1;
+      if (entry && entry.resetAt > now()) {
+        entry.count += 1;
+        return;
+      }
+      failures.delete(client);
+      if (failures.size >= maxClients) prune();
+      failures.set(client, { count: 1, resetAt: now() + windowMs });
     },
     reset(client: string): void {
       failures.delete(client);
+    },
+    /** How many clients are remembered (tests of the bound). */
+    get size(): number {
+      return failures.size;
     },
   };
 }

@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
+import { errors as joseErrors, type JWTPayload, jwtVerify } from "jose";
 import { Webhook, WebhookVerificationError } from "standardwebhooks";
 import { LockstepError } from "../config/errors";
 import { isJsonObject } from "./json";
@@ -107,37 +108,52 @@ export interface BigCommerceAppClaims {
   storeHash: string;
   userId?: string;
   issuedAt: Date;
+  /** The token's id: a token is good for one callback only (see app/webhooks/callbackTokens.server.ts). */
+  jti: string;
+  expiresAt: Date;
 }
 
-/** Verifies an HS256 `signed_payload_jwt` signed with the client secret, for this app, not expired. */
-export function verifySignedPayloadJwt(jwt: string | undefined, clientSecret: string, clientId: string | undefined, now: Date): BigCommerceAppClaims {
+// BigCommerce's callback tokens live a day (`exp` = `iat` + 86,400 s); a longer-lived one is not theirs.
+const MAX_TOKEN_SECONDS = 86_400;
+// Clock skew allowed between BigCommerce and us.
+const LEEWAY_SECONDS = 60;
+
+/**
+ * Verifies an HS256 `signed_payload_jwt` signed with the client secret (jose): only HS256, for this
+ * app (`aud` = client id), `exp`, `iat`, `jti` and `sub` required, not expired, not issued in the
+ * future, not valid for longer than BigCommerce issues them. 401 otherwise.
+ */
+export async function verifySignedPayloadJwt(jwt: string | undefined, clientSecret: string, clientId: string | undefined, now: Date): Promise<BigCommerceAppClaims> {
   const invalid = (why: string) => new LockstepError("invalid_signature", `signed_payload_jwt is not valid: ${why}`, 401);
   if (!jwt) throw invalid("missing");
-  const parts = jwt.split(".");
-  if (parts.length !== 3) throw invalid("not a JWT");
-  const [head, body, signature] = parts as [string, string, string];
-  let header: { alg?: string };
-  let claims: { sub?: unknown; aud?: unknown; exp?: unknown; nbf?: unknown; iat?: unknown; user?: { id?: unknown } };
+  if (!clientId) throw invalid("no BigCommerce app is configured");
+  let claims: JWTPayload;
   try {
-    header = JSON.parse(Buffer.from(head, "base64url").toString("utf8")) as typeof header;
-    claims = JSON.parse(Buffer.from(body, "base64url").toString("utf8")) as typeof claims;
-  } catch {
-    throw invalid("unreadable");
+    ({ payload: claims } = await jwtVerify(jwt, new TextEncoder().encode(clientSecret), {
+      algorithms: ["HS256"],
+      audience: clientId,
+      requiredClaims: ["exp", "iat", "jti", "sub"],
+      clockTolerance: LEEWAY_SECONDS,
+      maxTokenAge: MAX_TOKEN_SECONDS + LEEWAY_SECONDS,
+      currentDate: now,
+    }));
+  } catch (error) {
+    if (error instanceof joseErrors.JOSEError) throw invalid(error.message);
+    throw error;
   }
-  // Only HS256: never let the token choose a weaker (or no) algorithm.
-  if (header.alg !== "HS256") throw invalid("algorithm must be HS256");
-  const expected = createHmac("sha256", clientSecret).update(`${head}.${body}`).digest("base64url");
-  if (!constantTimeEquals(signature, expected)) throw invalid("bad signature");
   const seconds = now.getTime() / 1000;
-  // A minute of leeway for clock skew between BigCommerce and us.
-  if (typeof claims.exp === "number" && claims.exp + 60 < seconds) throw invalid("expired");
-  if (typeof claims.nbf === "number" && claims.nbf - 60 > seconds) throw invalid("not valid yet");
-  if (clientId !== undefined && claims.aud !== clientId) throw invalid("issued for another app");
+  const { iat, exp, jti } = claims as { iat: number; exp: number; jti: unknown };
+  if (iat - LEEWAY_SECONDS > seconds) throw invalid("issued in the future");
+  if (exp - iat > MAX_TOKEN_SECONDS + LEEWAY_SECONDS) throw invalid("valid for longer than BigCommerce issues tokens");
+  if (typeof jti !== "string" || jti.length === 0 || jti.length > 128) throw invalid("jti must be a short string");
   const storeHash = typeof claims.sub === "string" ? /^stores\/([a-z0-9]+)$/i.exec(claims.sub)?.[1]?.toLowerCase() : undefined;
   if (!storeHash) throw invalid("no store in sub");
+  const user = (claims as { user?: { id?: unknown } }).user;
   return {
     storeHash,
-    userId: claims.user?.id === undefined ? undefined : String(claims.user.id),
-    issuedAt: typeof claims.iat === "number" ? new Date(claims.iat * 1000) : now,
+    userId: user?.id === undefined ? undefined : String(user.id),
+    issuedAt: new Date(iat * 1000),
+    jti,
+    expiresAt: new Date(exp * 1000),
   };
 }

@@ -1,11 +1,11 @@
 import { bigCommerceStaffCookie } from "../staff/bigCommerceStaff.server";
-import { createHash } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { LockstepError } from "../config/errors";
 import type { AppContext } from "../context.server";
 import { readBody, sendError, sendJson } from "../http/respond.server";
 import type { RouteRequest, Router } from "../http/router.server";
-import { verifyBigCommerceDelivery, verifySignedPayloadJwt } from "./bigcommerce";
+import { verifyBigCommerceDelivery } from "./bigcommerce";
+import { useCallbackToken, useUninstallToken } from "./bigcommerceCallbacks.server";
 import { createInbox, type Inbox } from "./inbox.server";
 import { webhookMetrics } from "./metrics";
 import { minimiseShopifyPayload } from "./normalise/shopify";
@@ -159,7 +159,7 @@ export function registerWebhookRoutes(router: Router, context: AppContext): void
 
   // BigCommerce opens the app with `load` (inside its control panel), and calls `uninstall` when the merchant removes it.
   router.on("GET", "/auth/bigcommerce/load", async ({ res, url }) => {
-    const claims = verifySignedPayloadJwt(url.searchParams.get("signed_payload_jwt") ?? undefined, context.config.bigCommerce.clientSecret, context.config.bigCommerce.clientId, new Date());
+    const claims = await useCallbackToken(context, url.searchParams.get("signed_payload_jwt") ?? undefined, new Date());
     const rows = await context.db.sql.query<{ id: string; install_state: string }>(
       `SELECT id, install_state::text AS install_state FROM shop WHERE platform = 'bigcommerce' AND domain = $1`,
       [`stores/${claims.storeHash}`],
@@ -173,18 +173,24 @@ export function registerWebhookRoutes(router: Router, context: AppContext): void
   router.on("GET", "/auth/bigcommerce/uninstall", respond(async (req) => {
     const receivedAt = new Date();
     const url = new URL(req.url ?? "/", "http://localhost");
-    const jwt = url.searchParams.get("signed_payload_jwt") ?? undefined;
-    const claims = verifySignedPayloadJwt(jwt, context.config.bigCommerce.clientSecret, context.config.bigCommerce.clientId, receivedAt);
-    // Through the inbox like any webhook: durable, deduplicated (one callback = one token), processed by the workers.
+    // Believed only once BigCommerce refuses the store's token (see bigcommerceCallbacks.server.ts).
+    const claims = await useUninstallToken(context, url.searchParams.get("signed_payload_jwt") ?? undefined, receivedAt);
+    // Through the inbox like any webhook: durable, processed by the workers.
     const outcome = await inbox.store({
       platform: "bigcommerce",
       shopDomain: `stores/${claims.storeHash}`,
       topic: "store/app/uninstalled",
-      deliveryId: `uninstall:${createHash("sha256").update(jwt!).digest("hex")}`,
+      deliveryId: `uninstall:${claims.jti}`,
       payload: JSON.stringify({ scope: "store/app/uninstalled", producer: `stores/${claims.storeHash}`, created_at: Math.floor(claims.issuedAt.getTime() / 1000), data: {} }),
       triggeredAt: claims.issuedAt,
       receivedAt,
     });
     return answer(outcome);
+  }));
+  // A staff user removed from the store: Lockstep keeps nothing per user beyond their 8-hour cookie.
+  router.on("GET", "/auth/bigcommerce/remove_user", respond(async (req) => {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    await useCallbackToken(context, url.searchParams.get("signed_payload_jwt") ?? undefined, new Date());
+    return { status: 200, body: { ok: true } };
   }));
 }

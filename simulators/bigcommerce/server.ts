@@ -83,6 +83,7 @@ export class BigCommerceStore {
   private windowStartedAt?: number;
   private used = 0;
   private nextId = 100;
+  private tokenRevoked = false;
 
   constructor(
     readonly storeHash: string,
@@ -93,6 +94,16 @@ export class BigCommerceStore {
   ) {
     this.quota = quota;
     this.hooks = new SimulatedHooks(storeHash);
+  }
+
+  /** Whether `token` opens this store's API: the app's token, until an uninstall revokes it. */
+  acceptsToken(token: string | string[] | undefined): boolean {
+    return !this.tokenRevoked && token === this.accessToken;
+  }
+
+  /** The merchant uninstalled the app: BigCommerce refuses its token from now on. */
+  revokeAccessToken(): void {
+    this.tokenRevoked = true;
   }
 
   resetStats(): void {
@@ -336,6 +347,9 @@ export async function startBigCommerceSimulator(options: BigCommerceSimulatorOpt
     const listFilter = (name: string) => url.searchParams.get(name)?.split(",").filter(Boolean);
 
     let match: RegExpExecArray | null;
+    if (method === "GET" && path === "/v2/store") {
+      return send(200, { id: store.storeHash, domain: `${store.storeHash}.mybigcommerce.com`, name: `Store ${store.storeHash}`, plan_level: "Standard" });
+    }
     if (method === "GET" && path === "/v3/catalog/products") {
       const withVariants = (url.searchParams.get("include") ?? "").includes("variants");
       return send(200, paged([...store.products.values()].map((product) => productBody(product, withVariants))));
@@ -493,7 +507,7 @@ export async function startBigCommerceSimulator(options: BigCommerceSimulatorOpt
     if (!match) return sendJson(response, 404, { status: 404, title: "Not Found" });
     const store = stores.get(match[1]!);
     if (!store) return sendJson(response, 404, { status: 404, title: "Store not found" });
-    if (request.headers["x-auth-token"] !== store.accessToken) return sendJson(response, 401, { status: 401, title: "Unauthorized" });
+    if (!store.acceptsToken(request.headers["x-auth-token"])) return sendJson(response, 401, { status: 401, title: "Unauthorized" });
     return handle(store, request.method ?? "GET", match[2]!, url, request, response);
   }, options.port ?? 0);
 

@@ -52,7 +52,16 @@ export function signBigCommerceDelivery(input: BigCommerceDeliveryInput): Signed
 }
 
 /** A `signed_payload_jwt` as BigCommerce puts on load / uninstall callbacks (HS256, client secret). */
-export function signedPayloadJwt(input: { clientSecret: string; clientId: string; storeHash: string; userId?: number; issuedAt?: Date; algorithm?: string }): string {
+export function signedPayloadJwt(input: {
+  clientSecret: string;
+  clientId: string;
+  storeHash: string;
+  userId?: number;
+  issuedAt?: Date;
+  algorithm?: string;
+  /** Claims to replace (`undefined` leaves one out): tests of tokens BigCommerce would not send. */
+  claims?: Record<string, unknown>;
+}): string {
   const iat = Math.floor((input.issuedAt ?? new Date()).getTime() / 1000);
   const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
   const head = encode({ typ: "JWT", alg: input.algorithm ?? "HS256" });
@@ -68,6 +77,7 @@ export function signedPayloadJwt(input: { clientSecret: string; clientId: string
     owner: { id: 9128, email: "owner@example.com" },
     url: "/",
     channel_id: null,
+    ...input.claims,
   });
   const signature = createHmac("sha256", input.clientSecret).update(`${head}.${body}`).digest("base64url");
   return `${head}.${body}.${signature}`;

@@ -37,6 +37,8 @@ describe("the admin opened from BigCommerce's control panel", () => {
 
     const dashboard = await page("/app", cookie);
     expect(dashboard.status).toBe(200);
+    // BigCommerce's control panel may frame it; nothing else may.
+    expect(dashboard.headers.get("content-security-policy")).toMatch(/frame-ancestors https:\/\/\*\.mybigcommerce\.com https:\/\/\*\.bigcommerce\.com(;|$)/);
     expect(await dashboard.text()).toContain("stores/staff1");
     expect(await (await page("/app/settings", cookie)).text()).not.toContain("Standalone demo");
 
@@ -99,5 +101,15 @@ describe("the admin opened from BigCommerce's control panel", () => {
     const refused = await fetch(`${server().url}/auth/bigcommerce/load?signed_payload_jwt=${forged}`, { redirect: "manual" });
     expect(refused.status).toBe(401);
     expect(refused.headers.get("set-cookie")).toBeNull();
+  });
+});
+
+describe("the admin inside Shopify (embedded mode)", () => {
+  it("may be framed by Shopify's admin and the shop's own, with the rest of the CSP", async () => {
+    const response = await page("/app?shop=staff-shop.myshopify.com&embedded=1&host=YWRtaW4uc2hvcGlmeS5jb20vc3RvcmUvc3RhZmYtc2hvcA");
+    const csp = response.headers.get("content-security-policy");
+    expect(csp).toContain("frame-ancestors https://admin.shopify.com https://staff-shop.myshopify.com");
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("script-src 'self' 'unsafe-inline' https://cdn.shopify.com");
   });
 });

@@ -234,11 +234,4 @@ describe("BigCommerce app callbacks", () => {
     const stranger = signedPayloadJwt({ clientSecret: BIGCOMMERCE_SECRET, clientId: BIGCOMMERCE_CLIENT_ID, storeHash: "nobody" });
     expect((await fetch(`${server.url}/auth/bigcommerce/load?signed_payload_jwt=${stranger}`)).status).toBe(404);
   });
-
-  it("uninstall goes through the inbox as store/app/uninstalled, once per callback", async () => {
-    const jwt = signedPayloadJwt({ clientSecret: BIGCOMMERCE_SECRET, clientId: BIGCOMMERCE_CLIENT_ID, storeHash: STORE_HASH });
-    expect((await fetch(`${server.url}/auth/bigcommerce/uninstall?signed_payload_jwt=${jwt}`)).status).toBe(200);
-    expect((await fetch(`${server.url}/auth/bigcommerce/uninstall?signed_payload_jwt=${jwt}`)).status).toBe(200);
-    expect(await inboxRows("topic = 'store/app/uninstalled'")).toHaveLength(1);
-  });
 });

@@ -88,22 +88,52 @@ describe("subscriptions", () => {
 
 describe("signed_payload_jwt", () => {
   const now = new Date();
-  it("accepts a token for this app and reads the store", () => {
+  const token = (claims: Record<string, unknown> = {}, more: Partial<Parameters<typeof signedPayloadJwt>[0]> = {}) =>
+    signedPayloadJwt({ clientSecret: SECRET, clientId: "app", storeHash: "abc123", claims, ...more });
+  const seconds = Math.floor(now.getTime() / 1000);
+
+  it("accepts a token for this app and reads the store, the user, its id and expiry", async () => {
     const jwt = signedPayloadJwt({ clientSecret: SECRET, clientId: "app", storeHash: "abc123", userId: 7 });
-    expect(verifySignedPayloadJwt(jwt, SECRET, "app", now)).toMatchObject({ storeHash: "abc123", userId: "7" });
+    const claims = await verifySignedPayloadJwt(jwt, SECRET, "app", now);
+    expect(claims).toMatchObject({ storeHash: "abc123", userId: "7" });
+    expect(claims.jti).toMatch(/^[0-9a-f-]{36}$/);
+    expect(claims.expiresAt.getTime()).toBeGreaterThan(now.getTime());
   });
 
-  it("rejects a wrong key, another app, an expired token, alg none and garbage", () => {
+  it("rejects a wrong key, another app, an expired token, alg none and garbage", async () => {
     const cases = [
       signedPayloadJwt({ clientSecret: "other", clientId: "app", storeHash: "abc123" }),
       signedPayloadJwt({ clientSecret: SECRET, clientId: "another", storeHash: "abc123" }),
       signedPayloadJwt({ clientSecret: SECRET, clientId: "app", storeHash: "abc123", issuedAt: new Date(now.getTime() - 2 * 86_400_000) }),
       signedPayloadJwt({ clientSecret: SECRET, clientId: "app", storeHash: "abc123", algorithm: "none" }),
+      signedPayloadJwt({ clientSecret: SECRET, clientId: "app", storeHash: "abc123", algorithm: "HS512" }),
       "not.a.jwt",
       "garbage",
       undefined,
     ];
-    for (const jwt of cases) expect(() => verifySignedPayloadJwt(jwt, SECRET, "app", now)).toThrow(expect.objectContaining({ status: 401 }));
+    for (const jwt of cases) await expect(verifySignedPayloadJwt(jwt, SECRET, "app", now)).rejects.toMatchObject({ status: 401 });
+  });
+
+  it("requires exp, iat, jti and a store, and refuses tokens BigCommerce would not issue", async () => {
+    const cases: Record<string, string> = {
+      "no exp": token({ exp: undefined }),
+      "no iat": token({ iat: undefined }),
+      "no jti": token({ jti: undefined }),
+      "jti not a string": token({ jti: 42 }),
+      "no sub": token({ sub: undefined }),
+      "sub not a store": token({ sub: "users/1" }),
+      "no aud": token({ aud: undefined }),
+      "issued in the future": token({ iat: seconds + 3600, nbf: seconds + 3600 - 5, exp: seconds + 3600 + 86_400 }),
+      "not valid yet": token({ nbf: seconds + 3600 }),
+      "valid for a year": token({ exp: seconds + 365 * 86_400 }),
+    };
+    for (const [why, jwt] of Object.entries(cases)) {
+      await expect(verifySignedPayloadJwt(jwt, SECRET, "app", now), why).rejects.toMatchObject({ status: 401, code: "invalid_signature" });
+    }
+  });
+
+  it("refuses every token when no BigCommerce app is configured (no audience to check)", async () => {
+    await expect(verifySignedPayloadJwt(token(), SECRET, undefined, now)).rejects.toMatchObject({ status: 401 });
   });
 });
 

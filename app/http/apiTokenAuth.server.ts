@@ -1,0 +1,54 @@
+import type { IncomingMessage } from "node:http";
+import { LockstepError } from "../config/errors";
+import type { PrismaClient, Shop } from "../generated/prisma/client";
+import { TokenBucket } from "../outbound/tokenBucket";
+import { rememberingApiTokens } from "../shops/shops.server";
+import { clientAddress } from "./clientAddress.server";
+
+// A token that worked is trusted for this long in this process unless it is replaced here: the
+// lookup costs more than the whole cached availability answer (see rememberingApiTokens).
+const TOKEN_MEMORY_MS = 10_000;
+// A token that did not work is refused without a lookup for this long (bogus tokens sent again and again).
+const MISS_MEMORY_MS = 30_000;
+// Per-client allowances kept at most; a spray from more addresses than this starts them afresh.
+const MAX_CLIENTS = 10_000;
+
+export interface TokenAuthDeps {
+  prisma: PrismaClient;
+  /** Token lookups per second one client address may cause (twice that in a burst): before the database is asked. */
+  unauthenticatedPerSecond?: number;
+  /** Proxies whose X-Forwarded-For names the client (app/http/clientAddress.server.ts). */
+  trustedProxies?: readonly string[];
+  now?: () => number;
+}
+
+/**
+ * The shop a storefront API request's Bearer token belongs to. A known token is remembered, a bogus
+ * one too (briefly), and a client may cause only so many lookups before it gets 429 with the seconds
+ * to wait: a flood of bogus tokens reaches the database a bounded number of times and leaves it to
+ * everyone else (on PGlite, one connection shared with the webhooks).
+ */
+export function apiTokenVerifier(deps: TokenAuthDeps): (req: IncomingMessage) => Promise<Shop> {
+  const now = deps.now ?? Date.now;
+  const verify = rememberingApiTokens(deps.prisma, { memoryMs: TOKEN_MEMORY_MS, missMemoryMs: MISS_MEMORY_MS, now });
+  const perClient = perClientLimit(deps.unauthenticatedPerSecond ?? 20, now);
+  const trustedProxies = deps.trustedProxies ?? [];
+  return (req) => verify(req.headers.authorization, () => perClient(clientAddress(req, trustedProxies), req));
+}
+
+/** Token lookups per client address: `ratePerSecond`, bursts up to twice that, 429 beyond (draining the body). */
+function perClientLimit(ratePerSecond: number, now: () => number): (client: string, req: IncomingMessage) => void {
+  const buckets = new Map<string, TokenBucket>();
+  return (client, req) => {
+    let bucket = buckets.get(client);
+    if (!bucket) {
+      if (buckets.size >= MAX_CLIENTS) buckets.clear();
+      buckets.set(client, (bucket = new TokenBucket({ capacity: ratePerSecond * 2, refillPerSecond: ratePerSecond }, { now })));
+    }
+    if (!bucket.tryTake(1)) {
+      req.resume();
+      const retryAfterSeconds = Math.max(1, Math.ceil(bucket.waitFor(1) / 1000));
+      throw new LockstepError("rate_limited", `More than ${ratePerSecond} requests per second from this address with tokens not yet checked: slow down`, 429, { retryAfterSeconds });
+    }
+  };
+}
