@@ -190,7 +190,10 @@ export async function createDestination(deps: DestinationDeps, shopId: string, r
   throw new LockstepError("destination_exists", `The shop already has a destination named "${input.name}"`, 409, { field: "name" });
 }
 
-/** Changes settings; `mode` alone flips shadow ↔ live. Credentials given replace the stored ones. */
+/**
+ * Changes settings; `mode` alone flips shadow ↔ live (to live: a full run follows). Credentials
+ * given replace the stored ones.
+ */
 export async function updateDestination(deps: DestinationDeps, shopId: string, id: string, raw: unknown): Promise<DestinationView> {
   const current = await findRow(deps.sql, shopId, id);
   const changes = parse(destinationChanges, raw);
@@ -201,7 +204,10 @@ export async function updateDestination(deps: DestinationDeps, shopId: string, i
     `UPDATE destination SET name = $3, endpoint = $4, credentials_sealed = COALESCE($5, credentials_sealed), signing_secret_sealed = COALESCE($6, signing_secret_sealed),
        receives = $7::text[], options = $8::jsonb, cadence = $9, size_threshold = $10, requests_per_second = $11, concurrency = $12, batch_size = $13,
        mode = $14::"DestinationMode", variance_threshold = $15, snapshot_retention_days = $16, enabled = $17,
-       next_run_at = CASE WHEN cadence = $9 THEN next_run_at END, updated_at = now()
+       next_run_at = CASE WHEN cadence = $9 THEN next_run_at END,
+       -- Cutover: shadow runs sent nothing, so the first live run sends every item.
+       requested_run = CASE WHEN mode = 'shadow' AND $14 = 'live' THEN 'full' ELSE requested_run END,
+       updated_at = now()
      WHERE shop_id = $1 AND id = $2 RETURNING ${COLUMNS}`,
     [
       shopId,
