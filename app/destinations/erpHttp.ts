@@ -5,6 +5,7 @@ import type { DestinationAdapter, Destination, ItemKind, ItemResult, ItemState, 
 import { LockstepError } from "../config/errors";
 import { type Clock, systemClock } from "../outbound/clock";
 import type { LimiterRegistry } from "../outbound/limiterRegistry";
+import type { RetryPolicy } from "../outbound/retryPolicy";
 import { type HttpDestination, httpDestination } from "./httpDestination";
 
 // ERP JSON over HTTP (wire format: app/batching/README.md). A page of the run is one request,
@@ -22,6 +23,8 @@ export interface ErpHttpDeps {
   registry: LimiterRegistry;
   clock?: Clock;
   fetch?: typeof fetch;
+  /** Tests shorten the retries; destinations get the outbound defaults. */
+  retry?: Partial<RetryPolicy>;
 }
 
 const DECIMAL = /^-?\d{1,10}(\.\d{1,4})?$/;
@@ -74,6 +77,7 @@ export function erpHttpAdapter(deps: ErpHttpDeps): DestinationAdapter {
         burst: Math.max(1, Math.ceil(destination.limits.requestsPerSecond)),
         concurrency: destination.limits.concurrency,
         headers: destination.credentials.token ? { Authorization: `Bearer ${destination.credentials.token}` } : undefined,
+        retry: deps.retry,
       },
       { registry: deps.registry, clock, fetch: deps.fetch },
     );
