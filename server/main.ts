@@ -4,6 +4,8 @@ import { loadConfig } from "../app/config/config.server";
 import { ConfigError } from "../app/config/errors";
 import { DEMO_SHOP_DOMAIN, seedDemoShop } from "../app/demo/seed.server";
 import { DEMO_ADMIN_ACCESS_TOKEN, startDemoStore, startDemoTraffic } from "../app/demo/traffic.server";
+import { ensureDemoErpDestination } from "../app/demo/erpDestination.server";
+import { startErpSimulator } from "../simulators/erp";
 import { Session } from "@shopify/shopify-api";
 import { PrismaSessionStorage } from "../app/shops/sessionStorage.server";
 import { prepareDemoEnvironment } from "./demoEnvironment";
@@ -29,12 +31,16 @@ async function main(): Promise<void> {
   const config = demoStore
     ? { ...loaded, outbound: { ...loaded.outbound, shopifyAdminBaseUrl: loaded.outbound.shopifyAdminBaseUrl ?? demoStore.url } }
     : loaded;
+  // The demo shop's delayed half pushes to a simulated ERP on a loopback port.
+  const demoErp = demo ? await startErpSimulator() : undefined;
+  let demoErpDestination: string | undefined;
   const running = await startLockstep({
     config,
     beforeListen: demo
       ? async ({ db }) => {
-          const { seeded } = await seedDemoShop(db.prisma, { apiToken: config.demo.apiToken! });
+          const { shop, seeded } = await seedDemoShop(db.prisma, { apiToken: config.demo.apiToken! });
           if (seeded) console.log(`Seeded the demo shop ${DEMO_SHOP_DOMAIN}`);
+          demoErpDestination = await ensureDemoErpDestination(db, { shopId: shop.id, encryptionKey: config.encryptionKey, erpUrl: demoErp!.url });
           // With an offline session Lockstep calls the shop's Admin API; a quiet demo must call nobody.
           const sessions = new PrismaSessionStorage(db.prisma);
           if (demoStore) {
@@ -53,6 +59,7 @@ async function main(): Promise<void> {
   if (demo) {
     console.log(`  Admin:       ${running.url}/app  (log in with the password below)`);
     for (const line of demoSecrets!.describe(process.env)) console.log(`  ${line}`);
+    console.log(`  Simulated ERP: ${demoErp!.url} receives catalog, prices and stock every minute; runs and signed manifests: npm run destinations -- runs ${demoErpDestination}`);
   }
   let stopTraffic: (() => Promise<void>) | undefined;
   if (demoStore) {
@@ -67,6 +74,7 @@ async function main(): Promise<void> {
     async close() {
       await stopTraffic?.();
       await running.close();
+      await demoErp?.close();
     },
   };
   if (lifecycle.stopSignal) shutDown(lifecycle.running);
