@@ -1,0 +1,60 @@
+import { createHash } from "node:crypto";
+import { Transform, type TransformCallback } from "node:stream";
+
+/** The types a destination file column can have; the same names as Parquet's basic types. */
+export type FileColumnType = "STRING" | "INT32" | "INT64" | "DOUBLE" | "BOOLEAN" | "TIMESTAMP";
+
+export interface FileColumn {
+  name: string;
+  type: FileColumnType;
+  /** Rows may leave it empty (null or undefined); otherwise an empty value is an error. */
+  nullable?: boolean;
+}
+
+export type FileRow = Record<string, unknown>;
+
+/** What a written file is, for the run's manifest: rows, bytes and the SHA-256 of every byte. */
+export interface WrittenFile {
+  rows: number;
+  bytes: number;
+  sha256: string;
+}
+
+/**
+ * Counts and hashes every byte on its way to the real sink (a file, an SFTP write stream), so
+ * the manifest's checksum is of the bytes that actually went out, computed once.
+ */
+export class CountingStream extends Transform {
+  bytes = 0;
+  private readonly hash = createHash("sha256");
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.bytes += chunk.length;
+    this.hash.update(chunk);
+    callback(null, chunk);
+  }
+
+  sha256(): string {
+    return this.hash.digest("hex");
+  }
+}
+
+export class FileRowError extends Error {
+  readonly code = "invalid_row";
+}
+
+/** Checks one value against its column before it is written: a file never carries a half-made row. */
+export function checkValue(column: FileColumn, value: unknown, row: number): void {
+  if (value === null || value === undefined) {
+    if (column.nullable) return;
+    throw new FileRowError(`row ${row}: ${column.name} is empty and the column is not nullable`);
+  }
+  const ok =
+    column.type === "STRING" ? typeof value === "string"
+    : column.type === "BOOLEAN" ? typeof value === "boolean"
+    : column.type === "TIMESTAMP" ? value instanceof Date && !Number.isNaN(value.getTime())
+    : column.type === "INT64" ? typeof value === "bigint" || Number.isSafeInteger(value)
+    : column.type === "INT32" ? Number.isInteger(value) && Math.abs(value as number) <= 2 ** 31 - 1
+    : typeof value === "number" && Number.isFinite(value);
+  if (!ok) throw new FileRowError(`row ${row}: ${column.name} is not a ${column.type}: ${String(value)}`);
+}
