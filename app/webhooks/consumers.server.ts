@@ -1,3 +1,4 @@
+import { captureChanges, changesOfEvents } from "../batching/capture";
 import type { SqlRunner } from "../db/database.server";
 import { loweredAt } from "../inventory/sql/committedHolds";
 import type {
@@ -335,7 +336,7 @@ async function applyCustomerRedact(tx: SqlRunner, event: CustomerRedactRequested
 
 async function applyShopRedact(tx: SqlRunner, shopId: string, inboxId: string): Promise<void> {
   const counts: Record<string, number> = {};
-  for (const table of ["platform_order", "reservation", "inventory_level", "variant", "product", "location", "source_version"]) {
+  for (const table of ["platform_order", "reservation", "inventory_level", "variant", "product", "location", "source_version", "change_record"]) {
     counts[table] = (await tx.query(`DELETE FROM ${table} WHERE shop_id = $1 RETURNING 1`, [shopId])).length;
   }
   await tx.query(`DELETE FROM session WHERE shop = (SELECT domain FROM shop WHERE id = $1)`, [shopId]);
@@ -360,6 +361,8 @@ export async function applyEvents(tx: SqlRunner, events: Array<{ event: DomainEv
     await applyEvent(tx, event, inboxId);
   }
   if (levels.length > 0) await applyInventoryLevels(tx, levels);
+  // The delayed half's outbox: what these events changed, in their transaction.
+  await captureChanges(tx, "webhook", changesOfEvents(events));
 }
 
 /** Applies one domain event. `inboxId` is the row carrying it (shop/redact keeps that row). */
