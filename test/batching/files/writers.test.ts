@@ -98,7 +98,8 @@ describe("CSV files", () => {
     const written = await writeCsv(rowsOf(30_000, (i) => (pulled = i)), plain, sink);
     expect(written.rows).toBe(30_000);
     expect(received).toBe(30_001);
-    expect(mostInFlight).toBeLessThan(2_000);
+    // One 64 KiB chunk (~1,300 of these rows) plus the streams' buffers: far below the 30,000.
+    expect(mostInFlight).toBeLessThan(5_000);
   });
 
   it("refuses a row that does not fit its column, naming the row and the column", async () => {
