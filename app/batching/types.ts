@@ -97,8 +97,12 @@ export type PushedItemOf<K extends ItemKind> = Extract<PushedItem, { kind: K }>;
 /** The fields of an item that reconciliation and rollback compare (no versions, no ids). */
 export type ItemState = Record<string, string | number | boolean | null>;
 
-/** What became of one item in a run. `to_retry`: not known to be applied; the next attempt sends it again. */
-export type ItemOutcome = "sent" | "accepted" | "rejected" | "invalid" | "to_retry" | "shadow";
+/**
+ * What became of one item in a run. `sent`: out, no answer yet; `to_retry`: not known to be
+ * applied, the next attempt sends it again; `invalid`: refused by validation, never sent;
+ * `skipped`: a rollback left it alone (changed since); `shadow`: would have been sent.
+ */
+export type ItemOutcome = "sent" | "accepted" | "rejected" | "invalid" | "to_retry" | "skipped" | "shadow";
 
 export interface ItemResult {
   kind: ItemKind;
@@ -179,9 +183,14 @@ export interface ManifestCounts {
   changesIn: number;
   /** Items left after coalescing (one per SKU and kind). */
   itemsAfterCoalescing: number;
+  /** Accepted by the receiver. */
   sent: number;
+  /** Refused by validation or by the receiver. */
   rejected: number;
+  /** Not known to be applied: the next attempt of the run sends them again. */
   failed: number;
+  /** Shadow mode: built and validated, not sent. */
+  shadowed: number;
 }
 
 /** What a run published, signed so the receiver can verify it (canonical JSON, HMAC-SHA256). */
