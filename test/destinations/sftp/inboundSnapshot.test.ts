@@ -28,7 +28,8 @@ let drops = 0;
 /** A shop with three SKUs at two locations; SKU-NEW's level at "main" and its price changed after the snapshot. */
 beforeEach(async () => {
   const sql = db().sql;
-  [{ id: shopId }] = await sql.query<{ id: string }>(`INSERT INTO shop (id, platform, domain) VALUES (gen_random_uuid(), 'bigcommerce', $1) RETURNING id`, [`stores/inbound${++drops}`]);
+  const [shop] = await sql.query<{ id: string }>(`INSERT INTO shop (id, platform, domain) VALUES (gen_random_uuid(), 'bigcommerce', $1) RETURNING id`, [`stores/inbound${++drops}`]);
+  shopId = shop!.id;
   await sql.query(`INSERT INTO location (id, shop_id, external_id, name) VALUES (gen_random_uuid(), $1, 'main', 'Main'), (gen_random_uuid(), $1, 'east', 'East')`, [shopId]);
   await sql.query(`INSERT INTO product (id, shop_id, external_id, title, source_updated_at) VALUES (gen_random_uuid(), $1, 'p1', 'Chair', $2)`, [shopId, before]);
   for (const [sku, priceAt] of [["SKU-A", before], ["SKU-B", before], ["SKU-NEW", after]] as const) {

@@ -113,7 +113,7 @@ describe("files over SFTP (a real OpenSSH server)", () => {
     const { files } = await sftpFilesAdapter.publish(run, pagesOf(10));
     const manifest: RunManifest = {
       runId: "8", destinationId: target.id, shopId: target.shopId, kindOfDestination: "sftp_files", mode: "live", reason: "schedule",
-      watermark: { from: "0", to: "10" }, counts: { changesIn: 10, itemsAfterCoalescing: 10, sent: 10, rejected: 0, failed: 0 }, files, createdAt: "2026-01-01T00:15:00.000Z",
+      watermark: { from: "0", to: "10" }, counts: { changesIn: 10, itemsAfterCoalescing: 10, sent: 10, rejected: 0, failed: 0, shadowed: 0 }, files, createdAt: "2026-01-01T00:15:00.000Z",
     };
     await sftpFilesAdapter.publishManifest!(run, signManifest(manifest, target.signingSecret));
     const written = JSON.parse(await readFile(path.join(dirOf(target), "run8.manifest.json"), "utf8")) as { manifest: RunManifest; signature: string };
