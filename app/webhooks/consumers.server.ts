@@ -1,4 +1,4 @@
-import { captureChanges, changesOfEvents } from "../batching/capture";
+import { type ChangeSource, captureChanges, changesOfEvents } from "../batching/capture";
 import type { SqlRunner } from "../db/database.server";
 import { loweredAt } from "../inventory/sql/committedHolds";
 import type {
@@ -349,7 +349,7 @@ async function applyShopRedact(tx: SqlRunner, shopId: string, inboxId: string): 
  * Applies events in order. Runs of inventory level changes (the bulk of the traffic) go in one
  * statement each; every other event is applied on its own, in its place in the order.
  */
-export async function applyEvents(tx: SqlRunner, events: Array<{ event: DomainEvent; inboxId: string }>): Promise<void> {
+export async function applyEvents(tx: SqlRunner, events: Array<{ event: DomainEvent; inboxId: string }>, source: ChangeSource = "webhook"): Promise<void> {
   let levels: InventoryLevelChanged[] = [];
   for (const { event, inboxId } of events) {
     if (event.type === "InventoryLevelChanged") {
@@ -362,7 +362,7 @@ export async function applyEvents(tx: SqlRunner, events: Array<{ event: DomainEv
   }
   if (levels.length > 0) await applyInventoryLevels(tx, levels);
   // The delayed half's outbox: what these events changed, in their transaction.
-  await captureChanges(tx, "webhook", changesOfEvents(events));
+  await captureChanges(tx, source, changesOfEvents(events));
 }
 
 /** Applies one domain event. `inboxId` is the row carrying it (shop/redact keeps that row). */
