@@ -1,5 +1,6 @@
 // The process entry of Lockstep: `npm start`, and `npm run demo` (with --demo).
 // It owns start-up (configuration, migrations, seed) and shutdown (close the database, exit 0).
+import { randomBytes } from "node:crypto";
 import { loadConfig } from "../app/config/config.server";
 import { ConfigError } from "../app/config/errors";
 import { DEMO_SHOP_DOMAIN, seedDemoShop } from "../app/demo/seed.server";
@@ -32,7 +33,8 @@ async function main(): Promise<void> {
     ? { ...loaded, outbound: { ...loaded.outbound, shopifyAdminBaseUrl: loaded.outbound.shopifyAdminBaseUrl ?? demoStore.url } }
     : loaded;
   // The demo shop's delayed half pushes to a simulated ERP on a loopback port.
-  const demoErp = demo ? await startErpSimulator() : undefined;
+  const demoErpSecret = `whsec_${randomBytes(24).toString("base64")}`;
+  const demoErp = demo ? await startErpSimulator({ signingSecret: demoErpSecret }) : undefined;
   let demoErpDestination: string | undefined;
   const running = await startLockstep({
     config,
@@ -40,7 +42,7 @@ async function main(): Promise<void> {
       ? async ({ db }) => {
           const { shop, seeded } = await seedDemoShop(db.prisma, { apiToken: config.demo.apiToken! });
           if (seeded) console.log(`Seeded the demo shop ${DEMO_SHOP_DOMAIN}`);
-          demoErpDestination = await ensureDemoErpDestination(db, { shopId: shop.id, encryptionKey: config.encryptionKey, erpUrl: demoErp!.url });
+          demoErpDestination = await ensureDemoErpDestination(db, { shopId: shop.id, encryptionKey: config.encryptionKey, erpUrl: demoErp!.url, signingSecret: demoErpSecret });
           // With an offline session Lockstep calls the shop's Admin API; a quiet demo must call nobody.
           const sessions = new PrismaSessionStorage(db.prisma);
           if (demoStore) {

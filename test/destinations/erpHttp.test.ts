@@ -24,7 +24,7 @@ const recordingFetch: typeof fetch = async (input, init) => {
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  erp = await startErpSimulator({ limits: { ratePerSecond: 1000, burst: 1000, retryAfterSeconds: 0 } });
+  erp = await startErpSimulator({ limits: { ratePerSecond: 1000, burst: 1000, retryAfterSeconds: 0 }, signingSecret: SECRET, maxBatchSize: 100, maxConcurrent: 2 });
   registry = createLimiterRegistry();
 });
 afterAll(async () => {
@@ -74,8 +74,12 @@ it("sends chunks of the destination's batch size, each with an Idempotency-Key a
     expect(() => new Webhook("whsec_b3RoZXItc2VjcmV0LW90aGVyLXNlY3JldA==").verify(request.body, request.headers)).toThrow();
   }
   expect((batches[0]!.body as { items: Array<Record<string, unknown>> }).items[0]).toMatchObject({ price: "4.2000", currency: "USD" });
-  // The signed manifest went last.
-  expect(erp.received.filter((request) => request.path === "/manifests").at(-1)?.body).toMatchObject({ manifest: { runId: outcome!.runId }, signature: outcome!.signed!.signature });
+  // The signed manifest went last, and the ERP's own check of its HMAC passed.
+  expect(erp.manifests.at(-1)).toMatchObject({ manifest: { runId: outcome!.runId }, signature: outcome!.signed!.signature, verified: true });
+  expect(erp.stats().badSignatures).toBe(0);
+  // Read back, the ERP holds what was sent.
+  expect(outcome?.variance).toBe(0);
+  expect(erp.held("price", "SKU-25")).toMatchObject({ price: "4.2000" });
 });
 
 it("waits out a 429 and sends the chunk again under the same key", async () => {
@@ -101,6 +105,7 @@ it("a chunk whose answer was lost after the ERP applied it is recognised when re
 
 it("a run that fails part-way (ERP down) resumes later without resending accepted chunks", async () => {
   const { destination } = await erpDestination(30, { limits: { batchSize: 10, concurrency: 1, requestsPerSecond: 1000 } });
+  const appliedBefore = Array.from({ length: 30 }, (_, i) => erp.appliedCount("price", `SKU-${i + 1}`));
   // First chunk goes through, then the ERP is down for the rest of the attempt.
   let chunks = 0;
   const off = erp.onChange(() => {
@@ -116,6 +121,8 @@ it("a run that fails part-way (ERP down) resumes later without resending accepte
   const skus = batchesOf(failed!.runId).flatMap((batch) => (batch.body as { items: Array<{ sku: string }> }).items.map((item) => item.sku));
   expect(skus).toHaveLength(30);
   expect(new Set(skus).size).toBe(30);
+  // The simulator's count is per SKU over all tests (shops share SKUs): each went up by one.
+  expect(Array.from({ length: 30 }, (_, i) => erp.appliedCount("price", `SKU-${i + 1}`) - appliedBefore[i]!)).toEqual(Array(30).fill(1));
 });
 
 it("rejects every item of a chunk the ERP refuses (4xx) with its answer, and goes on with the rest", async () => {
@@ -128,14 +135,26 @@ it("rejects every item of a chunk the ERP refuses (4xx) with its answer, and goe
   expect(reasons[0]!.reason).toContain("400");
 });
 
+it("records the ERP's per-item rejects with its reasons and the rest as accepted", async () => {
+  const { destination } = await erpDestination(5);
+  erp.rejectItems({ "SKU-2": "unknown item in the ERP" });
+  try {
+    const outcome = await run(destination.id);
+    expect(outcome?.status).toBe("partial");
+    const items = await db.sql.query<{ sku: string; outcome: string; reason: string | null }>(`SELECT sku, outcome, reason FROM run_item WHERE run_id = $1::bigint ORDER BY sku`, [outcome!.runId]);
+    expect(items.find((item) => item.sku === "SKU-2")).toEqual({ sku: "SKU-2", outcome: "rejected", reason: "unknown item in the ERP" });
+    expect(items.filter((item) => item.outcome === "accepted")).toHaveLength(4);
+  } finally {
+    erp.clearRejections();
+  }
+});
+
 it("tests the connection through the outbound client", async () => {
   const { destination } = await erpDestination(1);
   const deps = { sql: db.sql, encryptionKey: ENCRYPTION_KEY, adapters: adapterRegistry([adapter()]) };
   expect(await testConnection(deps, destination.id)).toMatchObject({ ok: true });
-  erp.setDown(true);
-  try {
-    expect(await testConnection(deps, destination.id)).toMatchObject({ ok: false });
-  } finally {
-    erp.setDown(false);
-  }
+  const nowhere = await createTestDestination(db, adapter(), destination.shopId, { name: "Gone ERP", endpoint: "http://127.0.0.1:9" });
+  const check = await testConnection(deps, nowhere.id);
+  expect(check.ok).toBe(false);
+  expect(check.message).toContain("failed");
 });
