@@ -1,8 +1,9 @@
 import { createHmac } from "node:crypto";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { adapterRegistry } from "../../app/batching/adapters";
 import { listDestinations, requestRun, updateDestination } from "../../app/batching/destinations.server";
 import { runDueDestination } from "../../app/batching/runs.server";
+import { startDestinationRuns } from "../../app/batching/scheduler.server";
 import type { DestinationAdapter } from "../../app/batching/types";
 import { createTestDatabase, type TestDatabase } from "../helpers/database";
 import {
@@ -288,5 +289,34 @@ describe("schedule", () => {
     const run = await runDueDestination(deps);
     expect(run?.reason).toBe("threshold");
     expect(receiver.applied).toHaveLength(5);
+  });
+
+  it("the background work runs a due destination on its own and stops cleanly", async () => {
+    const shop = await seedShop(db, 2);
+    const receiver = memoryReceiver();
+    await createTestDestination(db, receiver.adapter, shop.shopId);
+    await applyInTransaction(db, [1, 2].map((n) => priceChange(shop.shopId, n, "6.00", at(1))));
+    const stop = startDestinationRuns({ ...pipelineDeps(db, receiver.adapter, { now: new Date() }), now: () => new Date() }, { tickMs: 50 });
+    try {
+      await vi.waitFor(() => expect(receiver.applied).toHaveLength(2), { timeout: 20_000 });
+    } finally {
+      await stop();
+    }
+  });
+});
+
+describe("snapshots", () => {
+  it("prunes the delivery results of runs older than the destination's retention, keeping the runs", async () => {
+    const shop = await seedShop(db, 2);
+    const receiver = memoryReceiver();
+    const destination = await createTestDestination(db, receiver.adapter, shop.shopId, { snapshotRetentionDays: 1 });
+    await applyInTransaction(db, [priceChange(shop.shopId, 1, "2.00", at(1))]);
+    const old = await syncNow(receiver.adapter, destination.id, { now: at(0) });
+    expect(await runItems(old!.runId)).toHaveLength(1);
+    await applyInTransaction(db, [priceChange(shop.shopId, 2, "2.00", at(2))]);
+    const later = await syncNow(receiver.adapter, destination.id, { now: new Date(at(0).getTime() + 2 * 86_400_000) });
+    expect(await runItems(old!.runId)).toHaveLength(0);
+    expect(await runItems(later!.runId)).toHaveLength(1);
+    expect(await db.sql.query(`SELECT 1 FROM destination_run WHERE id = $1::bigint AND manifest IS NOT NULL`, [old!.runId])).toHaveLength(1);
   });
 });
