@@ -12,13 +12,13 @@ import { extendDestinationLease } from "./sql/extendDestinationLease";
 import { findRun } from "./sql/findRun";
 import { finishRun } from "./sql/finishRun";
 import type { ItemRow } from "./sql/itemColumns";
+import { priorAttemptItems } from "./sql/priorAttemptItems";
 import { pruneSnapshots } from "./sql/pruneSnapshots";
 import { readEveryItem } from "./sql/readEveryItem";
 import { readRollbackItems } from "./sql/readRollbackItems";
 import { recordRunItems, type RunItemRecord } from "./sql/recordRunItems";
 import { releaseDestination } from "./sql/releaseDestination";
 import { reportRunItems } from "./sql/reportRunItems";
-import { settledRunItems } from "./sql/settledRunItems";
 import { startRun, type RunRow } from "./sql/startRun";
 import {
   type Destination,
@@ -286,8 +286,13 @@ async function publishKind(
       counts.changesIn += rows.reduce((sum, row) => sum + row.changes, 0);
       counts.itemsAfterCoalescing += run.reason === "rollback" ? rows.length : items.length;
       if (run.attempts > 1) {
-        const settled = await settledRunItems(deps.sql, run.id, kind, items.map((item) => item.variantId));
-        items = items.filter((item) => !settled.has(item.variantId));
+        // A resume skips what was settled and sends what went out unanswered exactly as it went.
+        const prior = await priorAttemptItems(deps.sql, run.id, kind, items.map((item) => item.variantId));
+        items = items.flatMap((item) => {
+          const earlier = prior.get(item.variantId);
+          if (earlier?.outcome === "accepted" || earlier?.outcome === "rejected") return [];
+          return [earlier ? earlier.state : item];
+        });
       }
       const records: RunItemRecord[] = rows.flatMap((row) =>
         row.skipReason && !row.item ? [{ kind, variantId: row.variantId, sku: row.sku ?? "", outcome: "skipped" as const, reason: row.skipReason }] : [],

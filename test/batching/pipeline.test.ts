@@ -149,6 +149,8 @@ describe("runs", () => {
     expect(failed?.status).toBe("failed");
     expect(await watermarkOf(destination.id)).toBe(before);
     expect(receiver.applied).toHaveLength(20);
+    // Every item changes again before the resume: the unanswered chunk still goes out as it went (and is dropped).
+    await applyInTransaction(db, Array.from({ length: 30 }, (_, i) => priceChange(shop.shopId, i + 1, "7.50", at(2))));
 
     const resumed = await syncNow(receiver.adapter, destination.id);
     expect(resumed?.runId).toBe(failed?.runId);
@@ -159,6 +161,10 @@ describe("runs", () => {
     expect(receiver.applied).toHaveLength(30);
     expect(resumed?.signed?.manifest.counts).toMatchObject({ itemsAfterCoalescing: 30, sent: 30, failed: 0 });
     expect(await watermarkOf(destination.id)).toBe(resumed?.signed?.manifest.watermark.to);
+    // The newer prices are the next run's delta.
+    const next = await syncNow(receiver.adapter, destination.id);
+    expect(next?.signed?.manifest.counts).toMatchObject({ changesIn: 30, sent: 30 });
+    expect([...receiver.held.values()].every((state) => state.price === "7.5000")).toBe(true);
   });
 
   it("raises a reconciliation alert listing the items the destination does not hold as sent", async () => {
