@@ -1,3 +1,4 @@
+import { pipelineDepsFor, startDestinationRuns } from "./batching/scheduler.server";
 import type { AppContext } from "./context.server";
 import { stockServicesFor } from "./inventory/services.server";
 import { subscribeToPlatformEvents } from "./reservations/orderEvents.server";
@@ -30,6 +31,8 @@ export async function startBackgroundWork(context: AppContext, options: { webhoo
   const bigCommerce = bigCommerceReaderFor(context.config, bigCommerceTokenOf({ prisma: context.db.prisma, config: context.config }));
   stops.push(startWebhookWorkers(context, { count: options.webhookWorkers, onListening: options.onListening, bigCommerce }));
   stops.push(startCheckoutClock(context));
+  // The delayed half: destinations run on their cadence, threshold or "sync now" (leased per destination).
+  stops.push(startDestinationRuns(pipelineDepsFor(context)));
   // Stopped in reverse: the workers finish their rows before the subscribers and the cache go.
   stops.push(async () => {
     unsubscribe();

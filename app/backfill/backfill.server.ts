@@ -16,6 +16,7 @@ import { recordBackfillBatch } from "./sql/recordBackfillBatch";
 import { touchBackfill } from "./sql/touchBackfill";
 import { retireUnlistedRows } from "./sql/retireUnlistedRows";
 import { writeCatalogBatch } from "./sql/writeCatalogBatch";
+import { captureChanges, changesOfBackfill } from "../batching/capture";
 
 export type { BackfillRecord } from "./sql/backfillRow";
 export { getBackfill } from "./sql/getBackfill";
@@ -96,6 +97,7 @@ async function copyCatalog(deps: BackfillDeps, shop: BackfillShop, claimed: Back
     await deps.sql.transaction(async (tx) => {
       await owned(tx, batch);
       await writeCatalogBatch(tx, shop.id, readAt, batch);
+      await captureChanges(tx, "backfill", changesOfBackfill(shop.id, readAt, batch));
     });
     changedStock = true;
     touchedAt = now().getTime();

@@ -32,9 +32,14 @@ export interface DestinationDeps {
 }
 
 export interface DestinationSendOptions {
-  method?: "POST" | "PUT" | "PATCH";
+  /** GET sends no body (read-backs, health checks). */
+  method?: "GET" | "POST" | "PUT" | "PATCH";
   /** Sent as `Idempotency-Key`: a retried push is recognised by destinations that support it. */
   idempotencyKey?: string;
+  /** Per-request headers (signatures over the exact body). */
+  headers?: Record<string, string>;
+  /** The body already serialised, when headers sign its exact bytes. */
+  rawBody?: string;
 }
 
 export interface DestinationState {
@@ -130,8 +135,9 @@ function createHttpDestination(config: DestinationConfig, deps: DestinationDeps)
               Accept: "application/json",
               ...(options.idempotencyKey ? { "Idempotency-Key": options.idempotencyKey } : {}),
               ...config.headers,
+              ...options.headers,
             },
-            body: JSON.stringify(body),
+            body: method === "GET" ? undefined : (options.rawBody ?? JSON.stringify(body)),
             signal: AbortSignal.timeout(timeoutMs),
           });
         } catch (error) {

@@ -1,3 +1,4 @@
+import { type ChangeSource, captureChanges, changesOfEvents } from "../batching/capture";
 import type { SqlRunner } from "../db/database.server";
 import { loweredAt } from "../inventory/sql/committedHolds";
 import type {
@@ -335,7 +336,7 @@ async function applyCustomerRedact(tx: SqlRunner, event: CustomerRedactRequested
 
 async function applyShopRedact(tx: SqlRunner, shopId: string, inboxId: string): Promise<void> {
   const counts: Record<string, number> = {};
-  for (const table of ["platform_order", "reservation", "inventory_level", "variant", "product", "location", "source_version", "webhook_outbox"]) {
+  for (const table of ["platform_order", "reservation", "change_record", "inventory_level", "variant", "product", "location", "source_version", "webhook_outbox"]) {
     counts[table] = (await tx.query(`DELETE FROM ${table} WHERE shop_id = $1 RETURNING 1`, [shopId])).length;
   }
   await tx.query(`DELETE FROM session WHERE shop = (SELECT domain FROM shop WHERE id = $1)`, [shopId]);
@@ -348,7 +349,7 @@ async function applyShopRedact(tx: SqlRunner, shopId: string, inboxId: string): 
  * Applies events in order. Runs of inventory level changes (the bulk of the traffic) go in one
  * statement each; every other event is applied on its own, in its place in the order.
  */
-export async function applyEvents(tx: SqlRunner, events: Array<{ event: DomainEvent; inboxId: string }>): Promise<void> {
+export async function applyEvents(tx: SqlRunner, events: Array<{ event: DomainEvent; inboxId: string }>, source: ChangeSource = "webhook"): Promise<void> {
   let levels: InventoryLevelChanged[] = [];
   for (const { event, inboxId } of events) {
     if (event.type === "InventoryLevelChanged") {
@@ -360,6 +361,8 @@ export async function applyEvents(tx: SqlRunner, events: Array<{ event: DomainEv
     await applyEvent(tx, event, inboxId);
   }
   if (levels.length > 0) await applyInventoryLevels(tx, levels);
+  // The delayed half's outbox: what these events changed, in their transaction.
+  await captureChanges(tx, source, changesOfEvents(events));
 }
 
 /** Applies one domain event. `inboxId` is the row carrying it (shop/redact keeps that row). */

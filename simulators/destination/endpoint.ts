@@ -1,6 +1,8 @@
+import { type IncomingMessage, type ServerResponse } from "node:http";
 import { TokenBucket } from "../../app/outbound/tokenBucket";
 import { ChangeFeed, type ChangeListener, type SimulatorClock, realClock } from "../changes";
 import { listen, readBody, sendJson } from "../http";
+import { batchReceiver } from "./batchReceiver";
 
 export interface DestinationLimits {
   /** Requests per second the endpoint accepts, with bursts up to `burst`. */
@@ -22,6 +24,12 @@ export interface DestinationSimulatorOptions {
   clock?: SimulatorClock;
   /** Bearer token required on every request, when set. */
   token?: string;
+  /** Standard Webhooks secret (`whsec_…`): every POST must carry a valid `webhook-signature`, else 401. */
+  signingSecret?: string;
+  /** Items one `POST /batches/{kind}` may carry (NetSuite and Business Central cap `$batch` at 100); beyond: 413. */
+  maxBatchSize?: number;
+  /** Requests handled at once (NetSuite's account-wide concurrency limit); beyond: 429 + Retry-After. */
+  maxConcurrent?: number;
 }
 
 export interface ReceivedRequest {
@@ -39,6 +47,20 @@ export interface DestinationStats {
   failed: number;
   /** Repeats of an idempotency key already accepted: answered without recording again. */
   duplicates: number;
+  /** Requests refused for a missing or wrong Standard Webhooks signature. */
+  badSignatures: number;
+  /** Most requests it was handling at one moment. */
+  mostConcurrent: number;
+}
+
+/** One item of a batch as the receiver keeps it: the pipeline's pushed item (sku plus the kind's fields). */
+export type HeldItem = { sku: string } & Record<string, unknown>;
+
+/** A manifest posted after a run, with whether its HMAC checked out against the signing secret. */
+export interface ReceivedManifest {
+  manifest: unknown;
+  signature: string;
+  verified: boolean;
 }
 
 export type DestinationFault = "http429" | "http503" | "http500" | "http400" | "drop-after-apply";
@@ -53,6 +75,14 @@ export interface DestinationSimulator {
   setDown(down: boolean): void;
   setLimits(limits: DestinationLimits): void;
   injectFault(fault: DestinationFault, times?: number): void;
+  /** Batches carrying these SKUs answer them `rejected` with the reason (and apply the rest) until cleared. */
+  rejectItems(reasons: Record<string, string>): void;
+  clearRejections(): void;
+  /** What it holds for a SKU of a kind (the last item applied), as `GET /items/{kind}?sku=` serves it. */
+  held(kind: string, sku: string): HeldItem | undefined;
+  /** How many times an item for this SKU was applied: 1 after any number of resends of one batch. */
+  appliedCount(kind: string, sku: string): number;
+  manifests: ReceivedManifest[];
   onChange(listener: ChangeListener): () => void;
   close(): Promise<void>;
 }
@@ -73,13 +103,38 @@ export async function startDestinationSimulator(options: DestinationSimulatorOpt
   const received: ReceivedRequest[] = [];
   const throttledAt: number[] = [];
   const acceptedKeys = new Map<string, unknown>();
-  const stats: DestinationStats = { requests: 0, accepted: 0, tooManyRequests: 0, failed: 0, duplicates: 0 };
+  const stats: DestinationStats = { requests: 0, accepted: 0, tooManyRequests: 0, failed: 0, duplicates: 0, badSignatures: 0, mostConcurrent: 0 };
+  const receiver = batchReceiver(options);
+  const manifests: ReceivedManifest[] = [];
+  let inFlight = 0;
 
   const running = await listen(async (request, response) => {
+    inFlight++;
+    stats.mostConcurrent = Math.max(stats.mostConcurrent, inFlight);
+    try {
+      await answer(request, response);
+    } finally {
+      inFlight--;
+    }
+  }, options.port ?? 0);
+
+  async function answer(request: IncomingMessage, response: ServerResponse): Promise<void> {
     stats.requests++;
     const body = await readBody(request);
+    const path = new URL(request.url ?? "/", "http://x").pathname;
     if (options.token && request.headers.authorization !== `Bearer ${options.token}`) {
       return sendJson(response, 401, { error: { code: "unauthorized", message: "bad token" } });
+    }
+    if (options.maxConcurrent !== undefined && inFlight > options.maxConcurrent) {
+      stats.tooManyRequests++;
+      throttledAt.push(clock.now());
+      return sendJson(response, 429, { error: { code: "concurrency_limit_exceeded", message: `at most ${options.maxConcurrent} requests at once` } }, { "retry-after": String(limits?.retryAfterSeconds ?? 1) });
+    }
+    if (request.method === "GET" && path === "/health") return sendJson(response, 200, { ok: true });
+    const readBack = request.method === "GET" ? path.match(/^\/items\/([a-z]+)$/) : null;
+    if (readBack) {
+      const skus = new URL(request.url ?? "/", "http://x").searchParams.getAll("sku");
+      return sendJson(response, 200, { items: skus.map((sku) => receiver.held(readBack[1]!, sku)).filter((item) => item !== undefined) });
     }
     if (faults[0] === "http429") {
       faults.shift();
@@ -102,6 +157,10 @@ export async function startDestinationSimulator(options: DestinationSimulatorOpt
       return sendJson(response, 500, { error: { code: "internal", message: "boom" } });
     }
     if (fault === "http400") return sendJson(response, 400, { error: { code: "invalid", message: "rejected payload" } });
+    if (options.signingSecret && !receiver.signedBy(body, request.headers)) {
+      stats.badSignatures++;
+      return sendJson(response, 401, { error: { code: "invalid_signature", message: "webhook-signature does not verify (Standard Webhooks)" } });
+    }
     let parsed: unknown;
     try {
       parsed = body === "" ? undefined : JSON.parse(body);
@@ -113,10 +172,26 @@ export async function startDestinationSimulator(options: DestinationSimulatorOpt
       stats.duplicates++;
       return sendJson(response, 200, acceptedKeys.get(idempotencyKey));
     }
-    const entry: ReceivedRequest = { method: request.method ?? "POST", path: new URL(request.url ?? "/", "http://x").pathname, body: parsed, idempotencyKey, receivedAt: clock.now() };
+    const batchKind = request.method === "POST" ? path.match(/^\/batches\/([a-z]+)$/)?.[1] : undefined;
+    let answer: unknown;
+    if (batchKind) {
+      const outcome = receiver.apply(batchKind, parsed);
+      if (outcome.status !== 200) return sendJson(response, outcome.status, outcome.body);
+      answer = outcome.body;
+    } else if (request.method === "POST" && path === "/manifests") {
+      const posted = parsed as { manifest?: unknown; signature?: unknown } | undefined;
+      if (!posted || typeof posted.signature !== "string" || posted.manifest === undefined) {
+        return sendJson(response, 400, { error: { code: "invalid_manifest", message: "expected {manifest, signature}" } });
+      }
+      const verified = receiver.manifestSignedBy(posted.manifest, posted.signature);
+      manifests.push({ manifest: posted.manifest, signature: posted.signature, verified });
+      if (!verified) return sendJson(response, 400, { error: { code: "invalid_manifest_signature", message: "the manifest's HMAC does not verify" } });
+      answer = { accepted: true };
+    }
+    const entry: ReceivedRequest = { method: request.method ?? "POST", path, body: parsed, idempotencyKey, receivedAt: clock.now() };
     received.push(entry);
     stats.accepted++;
-    const answer = { accepted: true, id: `${options.name}-${received.length}` };
+    answer ??= { accepted: true, id: `${options.name}-${received.length}` };
     if (idempotencyKey) acceptedKeys.set(idempotencyKey, answer);
     feed.emit({ kind: `${options.name}/received`, shop: options.name, occurredAt: new Date(entry.receivedAt).toISOString(), payload: { path: entry.path, body: parsed } });
     if (fault === "drop-after-apply") {
@@ -124,7 +199,7 @@ export async function startDestinationSimulator(options: DestinationSimulatorOpt
       return;
     }
     sendJson(response, 200, answer);
-  }, options.port ?? 0);
+  }
 
   return {
     url: running.url,
@@ -141,6 +216,11 @@ export async function startDestinationSimulator(options: DestinationSimulatorOpt
     injectFault: (fault, times = 1) => {
       for (let i = 0; i < times; i++) faults.push(fault);
     },
+    rejectItems: receiver.rejectItems,
+    clearRejections: receiver.clearRejections,
+    held: receiver.held,
+    appliedCount: receiver.appliedCount,
+    manifests,
     onChange: (listener) => feed.onChange(listener),
     close: running.close,
   };

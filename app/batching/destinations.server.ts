@@ -1,0 +1,297 @@
+import { randomBytes } from "node:crypto";
+import { Cron } from "croner";
+import { z } from "zod";
+import { LockstepError } from "../config/errors";
+import type { SqlRunner } from "../db/database.server";
+import { openCredential, sealCredential } from "../shops/credentials.server";
+import type { AdapterRegistry } from "./adapters";
+import type { Destination, DestinationKind, DestinationMode, Receives } from "./types";
+
+// Destinations are data: staff and operators create them per shop; credentials and the signing
+// secret are sealed at rest and never leave through a view.
+
+const KINDS = ["erp_http", "sftp_files", "google_feed", "amazon_listings"] as const;
+const RECEIVES = ["catalog", "price", "stock", "orders"] as const;
+
+function validCron(expression: string): boolean {
+  try {
+    new Cron(expression, { paused: true }).stop();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const destinationFields = z.object({
+  name: z.string().trim().min(1, "name is required").max(100),
+  kind: z.enum(KINDS, { message: `kind must be one of ${KINDS.join(", ")}` }),
+  endpoint: z.string().trim().min(1, "endpoint is required").max(2000),
+  credentials: z.record(z.string(), z.string().max(10_000)).default({}),
+  receives: z.array(z.enum(RECEIVES, { message: `receives takes ${RECEIVES.join(", ")}` })).min(1, "receives needs at least one of catalog, price, stock, orders"),
+  options: z.record(z.string(), z.unknown()).default({}),
+  cadence: z.string().trim().refine(validCron, "cadence must be a cron expression, e.g. */15 * * * *").default("*/15 * * * *"),
+  sizeThreshold: z.number().int().min(1).max(10_000_000).nullable().default(null),
+  limits: z
+    .object({
+      requestsPerSecond: z.number().positive().max(10_000).default(5),
+      concurrency: z.number().int().min(1).max(100).default(2),
+      batchSize: z.number().int().min(1).max(25_000).default(100),
+    })
+    .default({ requestsPerSecond: 5, concurrency: 2, batchSize: 100 }),
+  mode: z.enum(["shadow", "live"]).default("shadow"),
+  varianceThreshold: z.number().min(0).max(1).default(0.001),
+  snapshotRetentionDays: z.number().int().min(1).max(3650).default(30),
+  /** Generated when absent (`whsec_` + 24 random bytes, the Standard Webhooks format). */
+  signingSecret: z.string().regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, "signingSecret must look like whsec_<base64>").optional(),
+  enabled: z.boolean().default(true),
+});
+
+export type DestinationInput = z.input<typeof destinationFields>;
+const destinationChanges = destinationFields.partial().omit({ kind: true });
+export type DestinationChanges = z.input<typeof destinationChanges>;
+
+function parse<T extends z.ZodType>(schema: T, raw: unknown): z.output<T> {
+  const result = schema.safeParse(raw);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const field = issue.path.join(".");
+  throw new LockstepError("invalid_destination", field ? `${field}: ${issue.message}` : issue.message, 400, { field });
+}
+
+function checkEndpoint(kind: DestinationKind, endpoint: string): void {
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    throw new LockstepError("invalid_destination", "endpoint: must be an absolute URL", 400, { field: "endpoint" });
+  }
+  const allowed = kind === "sftp_files" ? ["sftp:"] : ["https:", "http:"];
+  if (!allowed.includes(url.protocol)) {
+    throw new LockstepError("invalid_destination", `endpoint: a ${kind} destination needs a ${allowed.join(" or ")} URL`, 400, { field: "endpoint" });
+  }
+}
+
+/** What staff see of a destination: everything but the credentials and the secret. */
+export interface DestinationView {
+  id: string;
+  shopId: string;
+  name: string;
+  kind: DestinationKind;
+  endpoint: string;
+  hasCredentials: boolean;
+  receives: Receives[];
+  options: Record<string, unknown>;
+  cadence: string;
+  sizeThreshold: number | null;
+  limits: Destination["limits"];
+  mode: DestinationMode;
+  varianceThreshold: number;
+  snapshotRetentionDays: number;
+  enabled: boolean;
+  watermark: string;
+  nextRunAt: Date | null;
+  requestedRun: string | null;
+}
+
+interface DestinationRow {
+  id: string;
+  shop_id: string;
+  name: string;
+  kind: DestinationKind;
+  endpoint: string;
+  credentials_sealed: string | null;
+  signing_secret_sealed: string;
+  receives: Receives[];
+  options: Record<string, unknown>;
+  cadence: string;
+  size_threshold: number | null;
+  requests_per_second: number;
+  concurrency: number;
+  batch_size: number;
+  mode: DestinationMode;
+  variance_threshold: number;
+  snapshot_retention_days: number;
+  enabled: boolean;
+  watermark: string;
+  next_run_at: Date | null;
+  requested_run: string | null;
+}
+
+const COLUMNS = `id, shop_id, name, kind::text AS kind, endpoint, credentials_sealed, signing_secret_sealed, receives, options, cadence, size_threshold,
+  requests_per_second, concurrency, batch_size, mode::text AS mode, variance_threshold, snapshot_retention_days, enabled, watermark::text AS watermark,
+  next_run_at, requested_run`;
+
+function viewOf(row: DestinationRow): DestinationView {
+  return {
+    id: row.id,
+    shopId: row.shop_id,
+    name: row.name,
+    kind: row.kind,
+    endpoint: row.endpoint,
+    hasCredentials: row.credentials_sealed !== null,
+    receives: row.receives,
+    options: row.options,
+    cadence: row.cadence,
+    sizeThreshold: row.size_threshold,
+    limits: { requestsPerSecond: Number(row.requests_per_second), concurrency: row.concurrency, batchSize: row.batch_size },
+    mode: row.mode,
+    varianceThreshold: Number(row.variance_threshold),
+    snapshotRetentionDays: row.snapshot_retention_days,
+    enabled: row.enabled,
+    watermark: row.watermark,
+    nextRunAt: row.next_run_at,
+    requestedRun: row.requested_run,
+  };
+}
+
+export interface DestinationDeps {
+  sql: SqlRunner;
+  /** LOCKSTEP_ENCRYPTION_KEY: seals credentials and signing secrets. */
+  encryptionKey: string;
+  adapters: AdapterRegistry;
+}
+
+export async function createDestination(deps: DestinationDeps, shopId: string, raw: unknown): Promise<DestinationView> {
+  const input = parse(destinationFields, raw);
+  checkEndpoint(input.kind, input.endpoint);
+  const options = deps.adapters.adapterFor(input.kind).parseOptions(input.options);
+  const secret = input.signingSecret ?? `whsec_${randomBytes(24).toString("base64")}`;
+  const credentials = Object.keys(input.credentials).length > 0 ? sealCredential(deps.encryptionKey, JSON.stringify(input.credentials)) : null;
+  const rows = await deps.sql.query<DestinationRow>(
+    `INSERT INTO destination (id, shop_id, name, kind, endpoint, credentials_sealed, signing_secret_sealed, receives, options, cadence, size_threshold,
+       requests_per_second, concurrency, batch_size, mode, variance_threshold, snapshot_retention_days, enabled, updated_at)
+     SELECT gen_random_uuid(), $1, $2, $3::"DestinationKind", $4, $5, $6, $7::text[], $8::jsonb, $9, $10, $11, $12, $13, $14::"DestinationMode", $15, $16, $17, now()
+     WHERE EXISTS (SELECT 1 FROM shop WHERE id = $1)
+     ON CONFLICT (shop_id, name) DO NOTHING
+     RETURNING ${COLUMNS}`,
+    [
+      shopId,
+      input.name,
+      input.kind,
+      input.endpoint,
+      credentials,
+      sealCredential(deps.encryptionKey, secret),
+      input.receives,
+      JSON.stringify(options),
+      input.cadence,
+      input.sizeThreshold,
+      input.limits.requestsPerSecond,
+      input.limits.concurrency,
+      input.limits.batchSize,
+      input.mode,
+      input.varianceThreshold,
+      input.snapshotRetentionDays,
+      input.enabled,
+    ],
+  );
+  if (rows[0]) return viewOf(rows[0]);
+  const shop = await deps.sql.query(`SELECT 1 FROM shop WHERE id = $1`, [shopId]);
+  if (shop.length === 0) throw new LockstepError("shop_not_found", "No shop with this id", 404);
+  throw new LockstepError("destination_exists", `The shop already has a destination named "${input.name}"`, 409, { field: "name" });
+}
+
+/** The schema fills defaults in; a change keeps only what the caller gave (at the top and in `limits`). */
+function onlyGiven<T extends Record<string, unknown>>(parsed: T, raw: unknown): T {
+  const given = (value: unknown) => new Set(value && typeof value === "object" ? Object.keys(value) : []);
+  const top = given(raw);
+  const limits = given((raw as { limits?: unknown } | undefined)?.limits);
+  const kept = Object.fromEntries(Object.entries(parsed).filter(([key]) => top.has(key))) as Record<string, unknown>;
+  if (kept.limits) kept.limits = Object.fromEntries(Object.entries(kept.limits as object).filter(([key]) => limits.has(key)));
+  return kept as T;
+}
+
+/**
+ * Changes settings; `mode` alone flips shadow ↔ live (to live: a full run follows). Credentials
+ * given replace the stored ones.
+ */
+export async function updateDestination(deps: DestinationDeps, shopId: string, id: string, raw: unknown): Promise<DestinationView> {
+  const current = await findRow(deps.sql, shopId, id);
+  const changes = onlyGiven(parse(destinationChanges, raw), raw);
+  if (changes.endpoint !== undefined) checkEndpoint(current.kind, changes.endpoint);
+  const options = changes.options !== undefined ? deps.adapters.adapterFor(current.kind).parseOptions(changes.options) : current.options;
+  const limits = { ...viewOf(current).limits, ...changes.limits };
+  const rows = await deps.sql.query<DestinationRow>(
+    `UPDATE destination SET name = $3, endpoint = $4, credentials_sealed = COALESCE($5, credentials_sealed), signing_secret_sealed = COALESCE($6, signing_secret_sealed),
+       receives = $7::text[], options = $8::jsonb, cadence = $9, size_threshold = $10, requests_per_second = $11, concurrency = $12, batch_size = $13,
+       mode = $14::"DestinationMode", variance_threshold = $15, snapshot_retention_days = $16, enabled = $17,
+       next_run_at = CASE WHEN cadence = $9 THEN next_run_at END,
+       -- Cutover: shadow runs sent nothing, so the first live run sends every item.
+       requested_run = CASE WHEN mode = 'shadow' AND $14 = 'live' THEN 'full' ELSE requested_run END,
+       updated_at = now()
+     WHERE shop_id = $1 AND id = $2 RETURNING ${COLUMNS}`,
+    [
+      shopId,
+      id,
+      changes.name ?? current.name,
+      changes.endpoint ?? current.endpoint,
+      changes.credentials ? sealCredential(deps.encryptionKey, JSON.stringify(changes.credentials)) : null,
+      changes.signingSecret ? sealCredential(deps.encryptionKey, changes.signingSecret) : null,
+      changes.receives ?? current.receives,
+      JSON.stringify(options),
+      changes.cadence ?? current.cadence,
+      changes.sizeThreshold === undefined ? current.size_threshold : changes.sizeThreshold,
+      limits.requestsPerSecond,
+      limits.concurrency,
+      limits.batchSize,
+      changes.mode ?? current.mode,
+      changes.varianceThreshold ?? current.variance_threshold,
+      changes.snapshotRetentionDays ?? current.snapshot_retention_days,
+      changes.enabled ?? current.enabled,
+    ],
+  );
+  return viewOf(rows[0]!);
+}
+
+export async function listDestinations(sql: SqlRunner, shopId?: string): Promise<DestinationView[]> {
+  const rows = await sql.query<DestinationRow>(`SELECT ${COLUMNS} FROM destination WHERE $1::uuid IS NULL OR shop_id = $1 ORDER BY shop_id, name`, [shopId ?? null]);
+  return rows.map(viewOf);
+}
+
+async function findRow(sql: SqlRunner, shopId: string | undefined, id: string): Promise<DestinationRow> {
+  if (!/^[0-9a-f-]{36}$/i.test(id)) throw new LockstepError("destination_not_found", "No destination with this id", 404);
+  const rows = await sql.query<DestinationRow>(`SELECT ${COLUMNS} FROM destination WHERE id = $1 AND ($2::uuid IS NULL OR shop_id = $2)`, [id, shopId ?? null]);
+  if (!rows[0]) throw new LockstepError("destination_not_found", "No destination with this id", 404);
+  return rows[0];
+}
+
+/** The destination with its credentials and secret opened: for the pipeline and the adapters only. */
+export async function loadDestination(deps: Pick<DestinationDeps, "sql" | "encryptionKey">, id: string, shopId?: string): Promise<Destination> {
+  const row = await findRow(deps.sql, shopId, id);
+  const view = viewOf(row);
+  return {
+    id: view.id,
+    shopId: view.shopId,
+    name: view.name,
+    kind: view.kind,
+    endpoint: view.endpoint,
+    credentials: row.credentials_sealed ? (JSON.parse(openCredential(deps.encryptionKey, row.credentials_sealed)) as Record<string, string>) : {},
+    receives: view.receives,
+    options: view.options,
+    cadence: view.cadence,
+    sizeThreshold: view.sizeThreshold,
+    limits: view.limits,
+    mode: view.mode,
+    signingSecret: openCredential(deps.encryptionKey, row.signing_secret_sealed),
+    varianceThreshold: view.varianceThreshold,
+  };
+}
+
+/** Staff asked for a run now: `sync_now` (the delta), `full` (every item), or `rollback:<run id>`. */
+export async function requestRun(sql: SqlRunner, shopId: string | undefined, id: string, request: string): Promise<void> {
+  if (!/^(sync_now|full|rollback:\d{1,18})$/.test(request)) throw new LockstepError("invalid_run_request", "A run request is sync_now, full or rollback:<run id>", 400);
+  await findRow(sql, shopId, id);
+  if (request.startsWith("rollback:")) {
+    const runs = await sql.query(`SELECT 1 FROM destination_run WHERE destination_id = $1 AND id = $2::bigint AND status IN ('succeeded', 'partial')`, [id, request.slice("rollback:".length)]);
+    if (runs.length === 0) throw new LockstepError("run_not_found", "Only a finished run of this destination can be rolled back", 404);
+  }
+  await sql.query(`UPDATE destination SET requested_run = $2, updated_at = now() WHERE id = $1`, [id, request]);
+}
+
+export async function testConnection(deps: DestinationDeps, id: string, shopId?: string) {
+  const destination = await loadDestination(deps, id, shopId);
+  try {
+    return await deps.adapters.adapterFor(destination.kind).testConnection(destination);
+  } catch (error) {
+    return { ok: false, message: error instanceof Error ? error.message : String(error) };
+  }
+}

@@ -1,0 +1,322 @@
+import { Cron } from "croner";
+import type { SqlRunner } from "../db/database.server";
+import { log } from "../observability/log";
+import type { AdapterRegistry } from "./adapters";
+import { loadDestination } from "./destinations.server";
+import { signManifest } from "./manifest";
+import { reconcileRun } from "./reconcile";
+import { claimDueDestination, type ClaimedDestination } from "./sql/claimDueDestination";
+import { coalesceChanges } from "./sql/coalesceChanges";
+import { countRunOutcomes } from "./sql/countRunOutcomes";
+import { extendDestinationLease } from "./sql/extendDestinationLease";
+import { findRun } from "./sql/findRun";
+import { finishRun } from "./sql/finishRun";
+import type { ItemRow } from "./sql/itemColumns";
+import { priorAttemptItems } from "./sql/priorAttemptItems";
+import { pruneSnapshots } from "./sql/pruneSnapshots";
+import { readEveryItem } from "./sql/readEveryItem";
+import { readRollbackItems } from "./sql/readRollbackItems";
+import { recordRunItems, type RunItemRecord } from "./sql/recordRunItems";
+import { releaseDestination } from "./sql/releaseDestination";
+import { reportRunItems } from "./sql/reportRunItems";
+import { startRun, type RunRow } from "./sql/startRun";
+import {
+  type Destination,
+  type DestinationAdapter,
+  ITEM_KINDS_IN_ORDER,
+  type ItemKind,
+  type ManifestCounts,
+  type ManifestFile,
+  type PublishRun,
+  type PushedItem,
+  type RunReason,
+  type RunStatus,
+  type SignedManifest,
+} from "./types";
+
+export interface PipelineDeps {
+  sql: SqlRunner;
+  encryptionKey: string;
+  adapters: AdapterRegistry;
+  /** This process's name on the leases it takes. */
+  owner: string;
+  now?: () => Date;
+  /** How long a lease lasts without renewal (renewed every third of it while a run goes on). */
+  leaseMs?: number;
+}
+
+export interface RunOutcome {
+  runId: string;
+  destinationId: string;
+  reason: RunReason;
+  status: RunStatus;
+  signed?: SignedManifest;
+  variance?: number;
+  error?: string;
+}
+
+const FIRST_VARIANT = "00000000-0000-0000-0000-000000000000";
+
+/** The next tick of a cadence strictly after `after` (UTC). */
+export function nextTick(cadence: string, after: Date): Date {
+  const cron = new Cron(cadence, { timezone: "UTC", paused: true });
+  try {
+    return cron.nextRun(after) ?? new Date(after.getTime() + 86_400_000);
+  } finally {
+    cron.stop();
+  }
+}
+
+/** Why this destination runs now. Missed ticks after downtime are one catch-up run. */
+function reasonOf(claimed: ClaimedDestination, now: Date): { reason: RunReason; rollbackOf: string | null; request: string | null } {
+  const request = claimed.requestedRun;
+  if (request === "sync_now" || request === "full") return { reason: request, rollbackOf: null, request };
+  if (request?.startsWith("rollback:")) return { reason: "rollback", rollbackOf: request.slice("rollback:".length), request };
+  if (claimed.nextRunAt && claimed.nextRunAt > now) return { reason: "threshold", rollbackOf: null, request: null };
+  if (claimed.nextRunAt && nextTick(claimed.cadence, claimed.nextRunAt) <= now) return { reason: "catch_up", rollbackOf: null, request: null };
+  return { reason: "schedule", rollbackOf: null, request: null };
+}
+
+/** Leases one due destination (or only `onlyId`) and runs it; undefined when none is due (or all are taken). */
+export async function runDueDestination(deps: PipelineDeps, onlyId?: string): Promise<RunOutcome | undefined> {
+  const now = deps.now ?? (() => new Date());
+  const leaseMs = deps.leaseMs ?? 60_000;
+  const claimed = await claimDueDestination(deps.sql, deps.owner, now(), leaseMs, onlyId);
+  if (!claimed) return undefined;
+  const why = reasonOf(claimed, now());
+  const lost = new AbortController();
+  const renew = setInterval(() => {
+    extendDestinationLease(deps.sql, claimed.id, deps.owner, new Date(now().getTime() + leaseMs)).then(
+      (kept) => {
+        if (!kept) lost.abort(new Error("the run's lease was taken over"));
+      },
+      (error: unknown) => log.warn("destination lease renewal failed", { destinationId: claimed.id, error }),
+    );
+  }, leaseMs / 3);
+  let handled: string | null = null;
+  try {
+    const outcome = await runDestination(deps, claimed.id, why.reason, why.rollbackOf, lost.signal);
+    if (outcome.reason === why.reason) handled = why.request;
+    return outcome;
+  } finally {
+    clearInterval(renew);
+    if (!lost.signal.aborted) await releaseDestination(deps.sql, claimed.id, deps.owner, nextTick(claimed.cadence, now()), handled);
+  }
+}
+
+/**
+ * One run of one destination (the caller holds its lease): resumes the unfinished run or starts
+ * one, publishes catalog, then prices, then stock, signs the manifest, moves the watermark,
+ * reconciles, prunes old snapshots.
+ */
+export async function runDestination(deps: PipelineDeps, destinationId: string, reason: RunReason, rollbackOf: string | null, signal: AbortSignal): Promise<RunOutcome> {
+  const now = deps.now ?? (() => new Date());
+  const destination = await loadDestination(deps, destinationId);
+  const adapter = deps.adapters.adapterFor(destination.kind);
+  const run = await startRun(deps.sql, destination.id, reason, rollbackOf);
+  const counts = { changesIn: 0, itemsAfterCoalescing: 0 };
+  const files: ManifestFile[] = [];
+  let error: string | undefined;
+  const rolledBack = run.rollbackOf ? await findRun(deps.sql, destination.id, run.rollbackOf) : undefined;
+  try {
+    if (run.rollbackOf && !rolledBack) throw new Error(`run ${run.rollbackOf} of this destination is not a finished run`);
+    for (const kind of ITEM_KINDS_IN_ORDER) {
+      if (!destination.receives.includes(kind)) continue;
+      const source = itemSource(deps.sql, destination, adapter, run, kind, rolledBack);
+      const published = await publishKind(deps, destination, adapter, run, kind, source, counts, signal);
+      files.push(...published);
+    }
+  } catch (failure) {
+    error = failure instanceof Error ? failure.message : String(failure);
+    log.warn("destination run failed part-way: the next attempt resumes it", { destinationId, runId: run.id, error });
+  }
+  if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error("run stopped");
+
+  const outcomes = await countRunOutcomes(deps.sql, run.id);
+  const manifestCounts: ManifestCounts = {
+    ...counts,
+    sent: outcomes.accepted ?? 0,
+    rejected: (outcomes.rejected ?? 0) + (outcomes.invalid ?? 0),
+    failed: (outcomes.sent ?? 0) + (outcomes.to_retry ?? 0),
+    shadowed: outcomes.shadow ?? 0,
+  };
+  const status: RunStatus = error || manifestCounts.failed > 0 ? "failed" : manifestCounts.rejected > 0 ? "partial" : "succeeded";
+  const signed =
+    status === "failed"
+      ? undefined
+      : signManifest(
+          {
+            runId: run.id,
+            destinationId: destination.id,
+            shopId: destination.shopId,
+            kindOfDestination: destination.kind,
+            mode: destination.mode,
+            reason: run.reason,
+            watermark: { from: run.watermarkFrom, to: run.watermarkTo },
+            counts: manifestCounts,
+            files,
+            createdAt: now().toISOString(),
+          },
+          destination.signingSecret,
+        );
+  if (signed && destination.mode === "live" && adapter.publishManifest) {
+    try {
+      await adapter.publishManifest(publishRunOf(deps, destination, run, ITEM_KINDS_IN_ORDER[0]!, signal, new Map()), signed);
+    } catch (failure) {
+      error = `manifest not delivered: ${failure instanceof Error ? failure.message : String(failure)}`;
+    }
+  }
+  const finalStatus: RunStatus = error ? "failed" : status;
+  await finishRun(deps.sql, run.id, {
+    status: finalStatus,
+    counts: manifestCounts,
+    files,
+    signed,
+    error,
+    finishedAt: now(),
+    moveWatermark: finalStatus !== "failed" && run.reason !== "rollback",
+  });
+  const outcome: RunOutcome = { runId: run.id, destinationId: destination.id, reason: run.reason, status: finalStatus, signed, error };
+  if (finalStatus !== "failed") {
+    outcome.variance = await reconcileRun(deps.sql, destination, adapter, run.id).catch((failure: unknown) => {
+      log.warn("reconciliation could not read the destination back", { destinationId, runId: run.id, error: failure });
+      return undefined;
+    });
+  }
+  await pruneSnapshots(deps.sql, destination.id, now());
+  log.info("destination run finished", { destinationId, destination: destination.name, runId: run.id, status: finalStatus, manifest: signed?.manifest, signature: signed?.signature, variance: outcome.variance, error });
+  return outcome;
+}
+
+/** A page of a run's items: the item to publish, or (rollbacks) why the item is left alone. */
+type ItemSource = (after: string, limit: number) => Promise<Array<{ variantId: string; sku: string | null; changes: number; item?: PushedItem; skipReason?: string }>>;
+
+/** Where a run's items of one kind come from: the coalesced delta, every item, or a rolled-back run's earlier states. */
+function itemSource(sql: SqlRunner, destination: Destination, adapter: DestinationAdapter, run: RunRow, kind: ItemKind, rolledBack: RunRow & { shopId: string } | undefined): ItemSource {
+  const currency = typeof destination.options.currency === "string" ? destination.options.currency : "USD";
+  const toItems = (rows: ItemRow[]) => rows.map((row) => ({ variantId: row.variantId, sku: row.sku, changes: row.changes, item: row.sku === null ? undefined : pushedItemOf(destination.shopId, kind, currency, row) }));
+  if (rolledBack) {
+    return async (after, limit) =>
+      (await readRollbackItems(sql, { runId: rolledBack.id, shopId: rolledBack.shopId, watermarkTo: rolledBack.watermarkTo }, kind, after, limit)).map((row) => ({
+        variantId: row.variantId,
+        sku: row.sku,
+        changes: 0,
+        item: row.changedSince || !row.previous ? undefined : row.previous,
+        skipReason: row.changedSince ? `changed since run ${rolledBack.id}: the newer state stays` : row.previous ? undefined : `no state before run ${rolledBack.id} to go back to`,
+      }));
+  }
+  if (run.reason === "full" || adapter.delivery === "snapshot") return async (after, limit) => toItems(await readEveryItem(sql, destination.shopId, kind, after, limit));
+  return async (after, limit) => toItems(await coalesceChanges(sql, { shopId: destination.shopId, kind, from: run.watermarkFrom, to: run.watermarkTo }, after, limit));
+}
+
+function pushedItemOf(shopId: string, kind: ItemKind, currency: string, row: ItemRow): PushedItem {
+  const base = {
+    shopId,
+    sku: row.sku!,
+    variantId: row.variantId,
+    version: (row.version ?? new Date(0)).toISOString(),
+    occurredAt: (row.occurredAt ?? new Date(0)).toISOString(),
+    changeId: row.changeId,
+  };
+  switch (kind) {
+    case "catalog":
+      return {
+        ...base,
+        kind,
+        productExternalId: row.productExternalId,
+        variantExternalId: row.variantExternalId,
+        title: row.title,
+        productTitle: row.productTitle,
+        status: row.status,
+        price: row.price,
+        currency,
+      };
+    case "price":
+      return { ...base, kind, price: row.price, currency };
+    case "stock":
+      return { ...base, kind, available: row.available ?? 0, locations: row.locations ?? [] };
+  }
+}
+
+function publishRunOf(deps: PipelineDeps, destination: Destination, run: RunRow, kind: ItemKind, signal: AbortSignal, inFlight: Map<string, string>): PublishRun {
+  return {
+    runId: run.id,
+    destination,
+    kind,
+    attempt: run.attempts,
+    signal,
+    now: deps.now ?? (() => new Date()),
+    async report(results) {
+      const known = results.flatMap((result) => {
+        const variantId = inFlight.get(result.sku);
+        if (!variantId) return [];
+        inFlight.delete(result.sku);
+        return [{ ...result, variantId }];
+      });
+      await reportRunItems(deps.sql, run.id, known);
+    },
+  };
+}
+
+/**
+ * Streams one kind's items a page at a time (a page is the destination's batch size; HTTP kinds
+ * send a page as one request): validation rejects are recorded, items a previous attempt settled
+ * are skipped, the rest is recorded with its state and handed to the adapter — or, in shadow
+ * mode, only recorded.
+ */
+async function publishKind(
+  deps: PipelineDeps,
+  destination: Destination,
+  adapter: DestinationAdapter,
+  run: RunRow,
+  kind: ItemKind,
+  source: ItemSource,
+  counts: { changesIn: number; itemsAfterCoalescing: number },
+  signal: AbortSignal,
+): Promise<ManifestFile[]> {
+  const inFlight = new Map<string, string>();
+  const pageSize = destination.limits.batchSize;
+  async function* pages(): AsyncGenerator<PushedItem[]> {
+    let after = FIRST_VARIANT;
+    while (!signal.aborted) {
+      const rows = await source(after, pageSize);
+      if (rows.length === 0) return;
+      after = rows[rows.length - 1]!.variantId;
+      let items = rows.flatMap((row) => (row.item ? [row.item] : []));
+      counts.changesIn += rows.reduce((sum, row) => sum + row.changes, 0);
+      counts.itemsAfterCoalescing += run.reason === "rollback" ? rows.length : items.length;
+      if (run.attempts > 1) {
+        // A resume skips what was settled and sends what went out unanswered exactly as it went.
+        const prior = await priorAttemptItems(deps.sql, run.id, kind, items.map((item) => item.variantId));
+        items = items.flatMap((item) => {
+          const earlier = prior.get(item.variantId);
+          if (earlier?.outcome === "accepted" || earlier?.outcome === "rejected") return [];
+          return [earlier ? earlier.state : item];
+        });
+      }
+      const records: RunItemRecord[] = rows.flatMap((row) =>
+        row.skipReason && !row.item ? [{ kind, variantId: row.variantId, sku: row.sku ?? "", outcome: "skipped" as const, reason: row.skipReason }] : [],
+      );
+      const valid: PushedItem[] = [];
+      for (const item of items) {
+        const reasons = adapter.validate(item, destination);
+        const record = { kind, variantId: item.variantId, sku: item.sku, item };
+        if (reasons.length > 0) records.push({ ...record, outcome: "invalid", reason: reasons.join("; ") });
+        else {
+          valid.push(item);
+          records.push({ ...record, outcome: destination.mode === "live" ? "sent" : "shadow" });
+        }
+      }
+      await recordRunItems(deps.sql, run.id, destination.id, records);
+      if (destination.mode !== "live" || valid.length === 0) continue;
+      for (const item of valid) inFlight.set(item.sku, item.variantId);
+      yield valid;
+    }
+  }
+  if (destination.mode !== "live") {
+    for await (const page of pages()) void page;
+    return [];
+  }
+  const result = await adapter.publish(publishRunOf(deps, destination, run, kind, signal, inFlight), pages());
+  return result.files;
+}

@@ -1,0 +1,65 @@
+import type { SqlRunner } from "../../db/database.server";
+import type { ItemKind } from "../types";
+
+/** Where a captured change came from (kept for audit). */
+export type ChangeSource = "webhook" | "backfill" | "inbound_file" | "price_activation";
+
+/**
+ * One change somebody just applied to a variant, named the way the applier knows it: Lockstep's
+ * variant id, or the platform's variant or inventory item id. `sourceVersion` is the version the
+ * applier wrote into the row's `source_updated_at`.
+ */
+export interface AppliedChange {
+  shopId: string;
+  kind: ItemKind;
+  variantId?: string;
+  variantExternalId?: string;
+  inventoryItemExternalId?: string;
+  sourceVersion: Date;
+  occurredAt: Date;
+}
+
+/**
+ * Writes one change record per change that the item's row now carries (a change older than what
+ * the row holds was not applied and is not captured). Run it in the transaction that applied the
+ * changes: both commit, or neither does. One statement whatever the number of changes.
+ */
+export async function captureChanges(tx: SqlRunner, source: ChangeSource, changes: AppliedChange[]): Promise<number> {
+  if (changes.length === 0) return 0;
+  const input = changes.map((change) => ({
+    shop_id: change.shopId,
+    kind: change.kind,
+    variant_id: change.variantId ?? null,
+    variant: change.variantExternalId ?? null,
+    item: change.inventoryItemExternalId ?? null,
+    version: change.sourceVersion.toISOString(),
+    occurred_at: change.occurredAt.toISOString(),
+  }));
+  const rows = await tx.query(
+    `WITH input AS (
+       SELECT * FROM json_to_recordset($1::json)
+         AS i(shop_id uuid, kind text, variant_id uuid, variant text, item text, version timestamptz, occurred_at timestamptz)
+     ), resolved AS (
+       SELECT DISTINCT ON (v.id, i.kind) i.shop_id, v.id AS variant_id, i.kind, i.version, i.occurred_at
+       FROM input i
+       JOIN LATERAL (
+         SELECT id FROM variant WHERE id = i.variant_id AND shop_id = i.shop_id
+         UNION SELECT id FROM variant WHERE shop_id = i.shop_id AND external_id = i.variant
+         UNION SELECT id FROM variant WHERE shop_id = i.shop_id AND inventory_item_external_id = i.item
+       ) found ON true
+       JOIN variant v ON v.id = found.id
+       JOIN product p ON p.id = v.product_id
+       WHERE CASE i.kind
+         WHEN 'stock' THEN EXISTS (SELECT 1 FROM inventory_level l WHERE l.variant_id = v.id AND l.source_updated_at = i.version)
+         WHEN 'price' THEN v.source_updated_at = i.version
+         ELSE v.source_updated_at = i.version OR p.source_updated_at = i.version
+       END
+       ORDER BY v.id, i.kind, i.version DESC
+     )
+     INSERT INTO change_record (shop_id, variant_id, kind, source_version, occurred_at, source)
+     SELECT shop_id, variant_id, kind, version, occurred_at, $2 FROM resolved
+     RETURNING 1`,
+    [JSON.stringify(input), source],
+  );
+  return rows.length;
+}

@@ -1,0 +1,38 @@
+import type { SqlRunner } from "../../db/database.server";
+import type { RunReason } from "../types";
+
+export interface RunRow {
+  id: string;
+  reason: RunReason;
+  attempts: number;
+  watermarkFrom: string;
+  watermarkTo: string;
+  rollbackOf: string | null;
+}
+
+const RUN_COLUMNS = `id::text AS id, reason, attempts, watermark_from::text AS "watermarkFrom", watermark_to::text AS "watermarkTo", rollback_of::text AS "rollbackOf"`;
+
+/**
+ * The run to do now: the destination's unfinished one (a run that failed part-way, or whose
+ * process died) resumed as its next attempt with the same range, or a new one covering the
+ * changes after the watermark up to the newest (a rollback covers none).
+ */
+export async function startRun(sql: SqlRunner, destinationId: string, reason: RunReason, rollbackOf: string | null): Promise<RunRow> {
+  const rows = await sql.query<RunRow>(
+    `WITH unfinished AS (
+       UPDATE destination_run SET attempts = attempts + 1, status = 'running', error = NULL
+       WHERE id = (SELECT id FROM destination_run WHERE destination_id = $1 AND status IN ('running', 'failed') ORDER BY id LIMIT 1)
+       RETURNING ${RUN_COLUMNS}
+     ), started AS (
+       INSERT INTO destination_run (destination_id, shop_id, reason, mode, watermark_from, watermark_to, rollback_of)
+       SELECT d.id, d.shop_id, $2, d.mode, d.watermark,
+         CASE WHEN $3::bigint IS NULL THEN greatest(d.watermark, COALESCE((SELECT max(id) FROM change_record WHERE shop_id = d.shop_id), 0)) ELSE d.watermark END,
+         $3::bigint
+       FROM destination d WHERE d.id = $1 AND NOT EXISTS (SELECT 1 FROM unfinished)
+       RETURNING ${RUN_COLUMNS}
+     )
+     SELECT * FROM unfinished UNION ALL SELECT * FROM started`,
+    [destinationId, reason, rollbackOf],
+  );
+  return rows[0]!;
+}

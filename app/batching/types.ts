@@ -1,0 +1,218 @@
+// The contract between the pipeline (capture → coalesce → run → manifest) and the destination
+// kinds that publish its items. A kind is one adapter behind `DestinationAdapter`; the pipeline
+// owns everything else: watermarks, leases, validation results, snapshots, manifests, rollback.
+
+/** Where a destination's items go and how they are carried. */
+export type DestinationKind = "erp_http" | "sftp_files" | "google_feed" | "amazon_listings";
+
+/** What a destination can receive; catalog goes before price, price before stock, in every run. */
+export type ItemKind = "catalog" | "price" | "stock";
+export const ITEM_KINDS_IN_ORDER: readonly ItemKind[] = ["catalog", "price", "stock"];
+export type Receives = ItemKind | "orders";
+
+/** Shadow: build, validate, record and diff against read-back, send nothing. Live: send. */
+export type DestinationMode = "shadow" | "live";
+
+export interface DestinationLimits {
+  requestsPerSecond: number;
+  concurrency: number;
+  /** Items per request (ERP `$batch` caps at 100) or rows per file part. */
+  batchSize: number;
+}
+
+/** A destination as the pipeline and its adapters see it: credentials already opened, never logged. */
+export interface Destination<Options = Record<string, unknown>> {
+  id: string;
+  shopId: string;
+  name: string;
+  kind: DestinationKind;
+  /** `https://erp.example/api`, `sftp://host:22/inbound`, … */
+  endpoint: string;
+  /** Opened from the sealed column only for the adapter; never shown back to staff. */
+  credentials: Record<string, string>;
+  receives: Receives[];
+  /** Kind-specific format options (file format, column set, currency, …), validated by the adapter's schema. */
+  options: Options;
+  /** Cron expression (croner), e.g. `*\/15 * * * *`. */
+  cadence: string;
+  /** A run starts early once this many changes wait; null: cadence only. */
+  sizeThreshold: number | null;
+  limits: DestinationLimits;
+  mode: DestinationMode;
+  /** Secret for the manifest HMAC and the Standard Webhooks signature (`whsec_…`), opened from its sealed column. */
+  signingSecret: string;
+  /** Mismatched ÷ sent above this raises a reconciliation alert (0.001 = 0.1 %). */
+  varianceThreshold: number;
+}
+
+/**
+ * One item as a destination receives it: the newest state of a variant after coalescing, keyed by
+ * shop + SKU. `version` is the source time of the newest change folded in (the platform's
+ * updated_at); `changeId` the newest change record's id (the watermark position).
+ */
+interface PushedItemBase<K extends ItemKind> {
+  kind: K;
+  shopId: string;
+  sku: string;
+  /** Lockstep's variant id: stable when a SKU moves; adapters key by `sku`. */
+  variantId: string;
+  version: string;
+  occurredAt: string;
+  changeId: string;
+}
+
+export interface CatalogItem extends PushedItemBase<"catalog"> {
+  productExternalId: string;
+  variantExternalId: string;
+  title: string;
+  productTitle: string;
+  /** active | draft | archived | deleted: a deleted product is pushed so the receiver can retire it. */
+  status: string;
+  price: string;
+  currency: string;
+  /** Absent in the catalog today; feeds require them, so validation names them when missing. */
+  description?: string;
+  imageUrl?: string;
+  link?: string;
+  gtin?: string;
+  brand?: string;
+  mpn?: string;
+}
+
+export interface PriceItem extends PushedItemBase<"price"> {
+  /** Decimal string, never a float. */
+  price: string;
+  currency: string;
+}
+
+export interface StockItem extends PushedItemBase<"stock"> {
+  /** On hand − committed summed over the shop's active locations. */
+  available: number;
+  locations: Array<{ location: string; available: number }>;
+}
+
+export type PushedItem = CatalogItem | PriceItem | StockItem;
+export type PushedItemOf<K extends ItemKind> = Extract<PushedItem, { kind: K }>;
+
+/** The fields of an item that reconciliation and rollback compare (no versions, no ids). */
+export type ItemState = Record<string, string | number | boolean | null>;
+
+/**
+ * What became of one item in a run. `sent`: out, no answer yet; `to_retry`: not known to be
+ * applied, the next attempt sends it again; `invalid`: refused by validation, never sent;
+ * `skipped`: a rollback left it alone (changed since); `shadow`: would have been sent.
+ */
+export type ItemOutcome = "sent" | "accepted" | "rejected" | "invalid" | "to_retry" | "skipped" | "shadow";
+
+export interface ItemResult {
+  kind: ItemKind;
+  sku: string;
+  outcome: ItemOutcome;
+  /** The receiver's reason (rejected) or the validation's (invalid). */
+  reason?: string;
+  /** Idempotency key of the chunk / name of the file that carried the item. */
+  batchId?: string;
+}
+
+/** One file a run produced (files kinds, feeds); ERP HTTP runs have none. */
+export interface ManifestFile {
+  name: string;
+  rows: number;
+  bytes: number;
+  sha256: string;
+}
+
+/** What the pipeline hands an adapter for one run. */
+export interface PublishRun {
+  runId: string;
+  destination: Destination;
+  kind: ItemKind;
+  /** Resumed runs: chunks are cut the same way and carry the same ids, so the receiver drops repeats. */
+  attempt: number;
+  /** Streamed into the run's delivery results as they arrive (memory stays flat). */
+  report(results: ItemResult[]): Promise<void>;
+  /** Aborted when the run's lease is lost or the process stops: stop sending, report what is known. */
+  signal: AbortSignal;
+  now(): Date;
+}
+
+export interface PublishResult {
+  files: ManifestFile[];
+}
+
+/** What the destination holds for one SKU now; `undefined` state: it does not have the item. */
+export interface ReadBackItem {
+  kind: ItemKind;
+  sku: string;
+  state: ItemState | undefined;
+}
+
+export interface ConnectionCheck {
+  ok: boolean;
+  message: string;
+}
+
+/**
+ * A destination kind. Adapters never read the change log, the run tables or the clock of the
+ * pipeline: they validate, carry items out, and tell what the receiver holds.
+ */
+export interface DestinationAdapter {
+  kind: DestinationKind;
+  /**
+   * `delta`: a run gets the items changed since the watermark. `snapshot`: every run gets every
+   * item of the kind (Google file feeds remove what a file omits).
+   */
+  delivery: "delta" | "snapshot";
+  /** Parses the kind's format options (zod); throws a LockstepError naming the bad field. */
+  parseOptions(raw: unknown): Record<string, unknown>;
+  /** Reasons the item cannot be published to this kind (missing title, price, image, identifiers…); empty: fine. */
+  validate(item: PushedItem, destination: Destination): string[];
+  /** The fields of an item the receiver keeps, as compared by reconciliation and shadow diffs. */
+  stateOf(item: PushedItem): ItemState;
+  /** Sends valid items of one kind; every item gets exactly one result through `run.report`. */
+  publish(run: PublishRun, items: AsyncIterable<PushedItem[]>): Promise<PublishResult>;
+  /** Written after everything else (files kinds: the manifest file last). Optional for HTTP kinds. */
+  publishManifest?(run: PublishRun, manifest: SignedManifest): Promise<void>;
+  /** What the receiver holds for these SKUs (read-back or its acknowledgement file). */
+  readBack(destination: Destination, kind: ItemKind, skus: string[]): Promise<ReadBackItem[]>;
+  testConnection(destination: Destination): Promise<ConnectionCheck>;
+}
+
+export interface ManifestCounts {
+  /** Change records in the watermark range. */
+  changesIn: number;
+  /** Items left after coalescing (one per SKU and kind). */
+  itemsAfterCoalescing: number;
+  /** Accepted by the receiver. */
+  sent: number;
+  /** Refused by validation or by the receiver. */
+  rejected: number;
+  /** Not known to be applied: the next attempt of the run sends them again. */
+  failed: number;
+  /** Shadow mode: built and validated, not sent. */
+  shadowed: number;
+}
+
+/** What a run published, signed so the receiver can verify it (canonical JSON, HMAC-SHA256). */
+export interface RunManifest {
+  runId: string;
+  destinationId: string;
+  shopId: string;
+  kindOfDestination: DestinationKind;
+  mode: DestinationMode;
+  reason: RunReason;
+  /** Change ids (exclusive from, inclusive to): the delta this run covered. */
+  watermark: { from: string; to: string };
+  counts: ManifestCounts;
+  files: ManifestFile[];
+  createdAt: string;
+}
+
+export interface SignedManifest {
+  manifest: RunManifest;
+  /** `sha256=` + hex HMAC-SHA256 of canonicalJson(manifest) with the destination's signing secret. */
+  signature: string;
+}
+
+export type RunReason = "schedule" | "catch_up" | "threshold" | "sync_now" | "full" | "rollback";
+export type RunStatus = "running" | "succeeded" | "partial" | "failed";

@@ -1,0 +1,215 @@
+import { createHash, randomBytes } from "node:crypto";
+import { Readable, type Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { z } from "zod";
+import { type FileColumn, type FileRow } from "../../batching/files/columns";
+import { writeCsv } from "../../batching/files/csv";
+import { writeParquet } from "../../batching/files/parquet";
+import { canonicalJson } from "../../batching/manifest";
+import type { Destination, DestinationAdapter, ItemKind, ItemResult, ItemState, PublishRun, PushedItem, ReadBackItem } from "../../batching/types";
+import { LockstepError } from "../../config/errors";
+import { type SftpTarget, sftpTarget, withSftp } from "./connection";
+import { removeStaleTemporaryFiles, uploadAtomically } from "./upload";
+
+const optionsSchema = z.object({
+  format: z.enum(["csv", "parquet"]).default("csv"),
+  /** Rows per file: NetSuite's CSV import takes at most 25,000 records per job. */
+  rowsPerFile: z.number().int().min(1).max(1_000_000).default(25_000),
+  /** Put before every file name, e.g. `lockstep-`; letters, digits, `-`, `_`, `.` only. */
+  filePrefix: z.string().regex(/^[A-Za-z0-9._-]{0,40}$/).default(""),
+});
+export type SftpFileOptions = z.infer<typeof optionsSchema>;
+
+/** The columns of each kind's file, in order; prices stay decimal strings in both formats. */
+export const fileColumns: Record<ItemKind, FileColumn[]> = {
+  catalog: [
+    { name: "sku", type: "STRING" },
+    { name: "product_id", type: "STRING" },
+    { name: "variant_id", type: "STRING" },
+    { name: "product_title", type: "STRING" },
+    { name: "title", type: "STRING" },
+    { name: "status", type: "STRING" },
+    { name: "price", type: "STRING" },
+    { name: "currency", type: "STRING" },
+    { name: "gtin", type: "STRING", nullable: true },
+    { name: "brand", type: "STRING", nullable: true },
+    { name: "mpn", type: "STRING", nullable: true },
+    { name: "version", type: "STRING" },
+  ],
+  price: [
+    { name: "sku", type: "STRING" },
+    { name: "price", type: "STRING" },
+    { name: "currency", type: "STRING" },
+    { name: "version", type: "STRING" },
+  ],
+  stock: [
+    { name: "sku", type: "STRING" },
+    { name: "available", type: "INT32" },
+    { name: "version", type: "STRING" },
+  ],
+};
+
+/** One file row of an item: what the receiver keeps, plus the version it reflects. */
+export function fileRowOf(item: PushedItem): FileRow {
+  return { ...stateOf(item), version: item.version };
+}
+
+function stateOf(item: PushedItem): ItemState {
+  switch (item.kind) {
+    case "catalog":
+      return {
+        sku: item.sku,
+        product_id: item.productExternalId,
+        variant_id: item.variantExternalId,
+        product_title: item.productTitle,
+        title: item.title,
+        status: item.status,
+        price: item.price,
+        currency: item.currency,
+        gtin: item.gtin ?? null,
+        brand: item.brand ?? null,
+        mpn: item.mpn ?? null,
+      };
+    case "price":
+      return { sku: item.sku, price: item.price, currency: item.currency };
+    case "stock":
+      return { sku: item.sku, available: item.available };
+  }
+}
+
+function validate(item: PushedItem): string[] {
+  const reasons: string[] = [];
+  if (!item.sku || item.sku.startsWith("#")) reasons.push("the variant has no SKU (the receiver keys files by SKU)");
+  if (item.kind === "catalog" && !item.title.trim() && !item.productTitle.trim()) reasons.push("title is missing");
+  if (item.kind !== "stock" && !/^\d+(\.\d+)?$/.test(item.price)) reasons.push(`price ${JSON.stringify(item.price)} is not a decimal amount`);
+  if (item.kind !== "stock" && !/^[A-Z]{3}$/.test(item.currency)) reasons.push("currency is missing (ISO 4217 code)");
+  if (item.kind === "stock" && !Number.isInteger(item.available)) reasons.push("available is not a whole number");
+  return reasons;
+}
+
+export function fileName(options: SftpFileOptions, run: PublishRun, part: number): string {
+  return `${options.filePrefix}${run.kind}-run${run.runId}-a${run.attempt}-p${part}.${options.format}`;
+}
+
+export function manifestName(options: SftpFileOptions, runId: string): string {
+  return `${options.filePrefix}run${runId}.manifest.json`;
+}
+
+function targetOf(destination: Destination): { target: SftpTarget; options: SftpFileOptions } {
+  return { target: sftpTarget(destination.endpoint, destination.credentials), options: parseOptions(destination.options) };
+}
+
+function parseOptions(raw: unknown): SftpFileOptions {
+  const parsed = optionsSchema.safeParse(raw ?? {});
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  throw new LockstepError("invalid_options", `options.${issue.path.join(".") || "?"}: ${issue.message}`);
+}
+
+/**
+ * Pulls the items of one file out of the run's pages: at most `rowsPerFile`, remembering their
+ * SKUs so each gets its result once the file is renamed into place (memory: one file's SKUs).
+ */
+function filePart(items: AsyncIterator<PushedItem>, first: PushedItem, rowsPerFile: number, skus: string[]): AsyncIterable<FileRow> & { next?: PushedItem } {
+  const part: AsyncIterable<FileRow> & { next?: PushedItem } = {
+    async *[Symbol.asyncIterator]() {
+      let item: PushedItem | undefined = first;
+      while (item) {
+        skus.push(item.sku);
+        yield fileRowOf(item);
+        if (skus.length >= rowsPerFile) {
+          const following = await items.next();
+          part.next = following.done ? undefined : following.value;
+          return;
+        }
+        const following = await items.next();
+        item = following.done ? undefined : following.value;
+      }
+    },
+  };
+  return part;
+}
+
+async function* flatten(pages: AsyncIterable<PushedItem[]>, signal: AbortSignal): AsyncGenerator<PushedItem> {
+  for await (const page of pages) {
+    for (const item of page) {
+      // A lost lease stops the file mid-way: the upload fails and nothing lands under a final name.
+      signal.throwIfAborted();
+      yield item;
+    }
+  }
+}
+
+/**
+ * Files over SFTP: each run's items of a kind become CSV or Parquet files of at most `rowsPerFile`
+ * rows, each uploaded atomically (temporary name, checksum verified, rename); the signed manifest
+ * goes last, so a receiver that waits for the manifest sees every file of the run whole.
+ */
+export const sftpFilesAdapter: DestinationAdapter = {
+  kind: "sftp_files",
+  delivery: "delta",
+  parseOptions,
+  validate,
+  stateOf,
+
+  async publish(run, pages) {
+    const { target, options } = targetOf(run.destination);
+    const columns = fileColumns[run.kind];
+    const write = (rows: AsyncIterable<FileRow>) => (sink: Writable) =>
+      options.format === "csv" ? writeCsv(rows, columns, sink) : writeParquet(rows, columns, sink);
+    return withSftp(target, async (client) => {
+      await removeStaleTemporaryFiles(client, target.directory);
+      const files = [];
+      const items = flatten(pages, run.signal)[Symbol.asyncIterator]();
+      const head = await items.next();
+      let next: PushedItem | undefined = head.done ? undefined : head.value;
+      for (let part = 1; next; part++) {
+        const name = fileName(options, run, part);
+        const skus: string[] = [];
+        const rows = filePart(items, next, options.rowsPerFile, skus);
+        try {
+          const written = await uploadAtomically(client, target.directory, name, write(rows));
+          files.push({ name, ...written });
+        } catch (error) {
+          // This file is not on the server: its items go again on the next attempt, the rest were not read.
+          await run.report(skus.map((sku): ItemResult => ({ kind: run.kind, sku, outcome: "to_retry", reason: (error as Error).message, batchId: name })));
+          throw error;
+        }
+        await run.report(skus.map((sku): ItemResult => ({ kind: run.kind, sku, outcome: "accepted", batchId: name })));
+        next = rows.next;
+      }
+      return { files };
+    });
+  },
+
+  async publishManifest(run, signed) {
+    const { target, options } = targetOf(run.destination);
+    const body = Buffer.from(canonicalJson(signed));
+    await withSftp(target, (client) =>
+      uploadAtomically(client, target.directory, manifestName(options, signed.manifest.runId), async (sink) => {
+        await pipeline(Readable.from([body]), sink);
+        return { rows: 1, bytes: body.length, sha256: createHash("sha256").update(body).digest("hex") };
+      }),
+    );
+  },
+
+  async readBack(_destination, kind, skus): Promise<ReadBackItem[]> {
+    // A file drop holds nothing Lockstep can query: what the ERP holds comes back in its own
+    // snapshot files (app/destinations/sftp/inbound.ts reports the variance per item).
+    return skus.map((sku) => ({ kind, sku, state: undefined }));
+  },
+
+  async testConnection(destination) {
+    try {
+      const { target } = targetOf(destination);
+      return await withSftp(target, async (client) => {
+        const probe = `.lockstep-connection-test.${randomBytes(6).toString("hex")}.part`;
+        await client.put(Buffer.from("ok\n"), `${target.directory}/${probe}`);
+        await client.delete(`${target.directory}/${probe}`);
+        return { ok: true, message: `logged in to ${target.host}:${target.port} as ${target.username}; ${target.directory} is writable` };
+      });
+    } catch (error) {
+      return { ok: false, message: (error as Error).message };
+    }
+  },
+};

@@ -1,0 +1,284 @@
+import { createHash } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import posix from "node:path/posix";
+import { PassThrough } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { Cron } from "croner";
+import { parse } from "csv-parse";
+import type SftpClient from "ssh2-sftp-client";
+import { z } from "zod";
+import { type FileColumn, type FileRow } from "../../batching/files/columns";
+import { writeCsv } from "../../batching/files/csv";
+import type { Sql } from "../../db/database.server";
+import { applyEvents } from "../../webhooks/consumers.server";
+import type { DomainEvent } from "../../webhooks/events";
+import { type SftpTarget, withSftp } from "./connection";
+import { readHeldStock } from "./sql/readHeldStock";
+import { uploadAtomically } from "./upload";
+
+// The ERP's stock and price snapshot (documented in app/destinations/sftp/README.md):
+//   <name>.csv                with the header  sku,location,on_hand,price
+//   <name>.csv.manifest.json  {"file": "<name>.csv", "rows": <data rows>, "sha256": "<hex>", "asOf": "<ISO time>"}
+// The sidecar is written after the data file, so its presence means the data file is complete.
+
+const SIDECAR = ".manifest.json";
+const HEADER = ["sku", "location", "on_hand", "price"];
+const PAGE = 1_000;
+
+const sidecarSchema = z.object({
+  file: z.string().regex(/^[A-Za-z0-9._-]+\.csv$/),
+  rows: z.number().int().min(0),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  asOf: z.iso.datetime({ offset: true }),
+});
+
+interface SnapshotRow {
+  sku: string;
+  location: string;
+  onHand: number | null;
+  price: string | null;
+}
+
+export type RowOutcome = "applied" | "unchanged" | "newer_in_lockstep" | "unknown_sku" | "unknown_location" | "not_in_file";
+
+/** One line of the variance report: what the file said, what Lockstep held, what became of it. */
+export const varianceColumns: FileColumn[] = [
+  { name: "sku", type: "STRING" },
+  { name: "location", type: "STRING" },
+  { name: "file_on_hand", type: "INT32", nullable: true },
+  { name: "held_on_hand", type: "INT32", nullable: true },
+  { name: "stock", type: "STRING" },
+  { name: "file_price", type: "STRING", nullable: true },
+  { name: "held_price", type: "STRING", nullable: true },
+  { name: "price", type: "STRING" },
+];
+
+export interface SnapshotReport {
+  file: string;
+  status: "applied" | "refused";
+  /** Why the whole file was refused (nothing applied). */
+  reason?: string;
+  rows: number;
+  /** Rows by what became of their stock and of their price. */
+  stock: Partial<Record<RowOutcome, number>>;
+  price: Partial<Record<RowOutcome, number>>;
+  /** Where the per-row variance report went on the server. */
+  varianceFile?: string;
+}
+
+export interface InboundSnapshotSource {
+  shopId: string;
+  /** The ERP's drop directory; applied files move to `processed/`, refused ones to `rejected/`. */
+  target: SftpTarget;
+}
+
+class RefusedFile extends Error {}
+
+/**
+ * Pulls every complete snapshot the ERP left (oldest first) and applies each whole or not at all:
+ * its bytes must match the sidecar's SHA-256 and its data rows the sidecar's count, and every row
+ * must parse, before anything is written. Applied through the webhook consumers (forward-only: a
+ * level or price Lockstep holds from a change newer than the snapshot's `asOf` stays), with the
+ * changes captured for the delayed half in the same transaction. A variance report per row is left
+ * next to the processed file.
+ */
+export async function pullErpSnapshots(sql: Sql, source: InboundSnapshotSource): Promise<SnapshotReport[]> {
+  const { target } = source;
+  return withSftp(target, async (client) => {
+    const names = (await client.list(target.directory)).filter((entry) => entry.type === "-").map((entry) => entry.name);
+    const sidecars = names.filter((name) => name.endsWith(SIDECAR)).sort();
+    const reports: SnapshotReport[] = [];
+    for (const sidecar of sidecars) reports.push(await pullOne(sql, source, client, sidecar));
+    return reports;
+  });
+}
+
+async function pullOne(sql: Sql, source: InboundSnapshotSource, client: SftpClient, sidecarName: string): Promise<SnapshotReport> {
+  const { directory } = source.target;
+  const dataName = sidecarName.slice(0, -SIDECAR.length);
+  const local = await mkdtemp(path.join(os.tmpdir(), "lockstep-inbound-"));
+  try {
+    let sidecar: z.infer<typeof sidecarSchema>;
+    let rows: number;
+    try {
+      sidecar = parseSidecar(String(await client.get(posix.join(directory, sidecarName))), dataName);
+      const localFile = path.join(local, "snapshot.csv");
+      const { bytes, sha256 } = await download(client, posix.join(directory, dataName), localFile);
+      if (sha256 !== sidecar.sha256) throw new RefusedFile(`SHA-256 of ${dataName} is ${sha256} (${bytes} bytes), the manifest says ${sidecar.sha256}`);
+      rows = 0;
+      for await (const page of snapshotPages(localFile)) rows += page.length;
+      if (rows !== sidecar.rows) throw new RefusedFile(`${dataName} has ${rows} rows, the manifest says ${sidecar.rows}`);
+    } catch (error) {
+      if (!(error instanceof RefusedFile)) throw error;
+      await moveAside(client, directory, "rejected", [dataName, sidecarName], error.message);
+      return { file: dataName, status: "refused", reason: error.message, rows: 0, stock: {}, price: {} };
+    }
+
+    const report: SnapshotReport = { file: dataName, status: "applied", rows, stock: {}, price: {} };
+    const variance = new PassThrough({ objectMode: true });
+    const varianceFile = path.join(local, "variance.csv");
+    const varianceWritten = writeCsv(variance, varianceColumns, createWriteStream(varianceFile));
+    const asOf = new Date(sidecar.asOf);
+    try {
+      await sql.transaction(async (tx) => {
+        for await (const page of snapshotPages(path.join(local, "snapshot.csv"))) {
+          const held = new Map((await readHeldStock(tx, source.shopId, page)).map((row) => [`${row.sku}\n${row.location}`, row]));
+          const events: DomainEvent[] = [];
+          const pricedSkus = new Set<string>();
+          for (const row of page) {
+            const current = held.get(`${row.sku}\n${row.location}`)!;
+            const stock = stockOutcome(row, current, asOf);
+            const price = priceOutcome(row, current, asOf);
+            if (stock === "applied") {
+              events.push({ type: "InventoryLevelChanged", shopId: source.shopId, occurredAt: asOf, inventoryItemExternalId: current.inventoryItemExternalId!, locationExternalId: row.location, onHand: row.onHand!, sku: row.sku });
+            }
+            if (price === "applied" && !pricedSkus.has(row.sku)) {
+              pricedSkus.add(row.sku);
+              events.push({ type: "VariantPriceChanged", shopId: source.shopId, occurredAt: asOf, productExternalId: current.productExternalId!, variantExternalId: current.variantExternalId!, price: row.price! });
+            }
+            report.stock[stock] = (report.stock[stock] ?? 0) + 1;
+            report.price[price] = (report.price[price] ?? 0) + 1;
+            const line: FileRow = { sku: row.sku, location: row.location, file_on_hand: row.onHand, held_on_hand: current.onHand, stock, file_price: row.price, held_price: current.price, price };
+            if (!variance.write(line)) await new Promise((resolve) => variance.once("drain", resolve));
+          }
+          if (events.length > 0) await applyEvents(tx, events.map((event) => ({ event, inboxId: `inbound-file:${dataName}` })), "inbound_file");
+        }
+      });
+    } catch (error) {
+      variance.destroy(error as Error);
+      await varianceWritten.catch(() => undefined);
+      throw error;
+    }
+    variance.end();
+    const varianceResult = await varianceWritten;
+    const varianceName = `${dataName}.variance.csv`;
+    await client.mkdir(posix.join(directory, "processed"), true);
+    await uploadAtomically(client, posix.join(directory, "processed"), varianceName, async (sink) => {
+      await pipeline(createReadStream(varianceFile), sink);
+      return varianceResult;
+    });
+    await moveAside(client, directory, "processed", [dataName, sidecarName]);
+    return { ...report, varianceFile: posix.join(directory, "processed", varianceName) };
+  } finally {
+    await rm(local, { recursive: true, force: true });
+  }
+}
+
+function stockOutcome(row: SnapshotRow, held: Awaited<ReturnType<typeof readHeldStock>>[number], asOf: Date): RowOutcome {
+  if (row.onHand === null) return "not_in_file";
+  if (!held.variantExternalId || !held.inventoryItemExternalId) return "unknown_sku";
+  // The ERP's location codes must be the platform's location ids; an unknown one is reported, never created.
+  if (!held.locationKnown) return "unknown_location";
+  if (held.stockVersion && held.stockVersion > asOf) return "newer_in_lockstep";
+  return held.onHand === row.onHand ? "unchanged" : "applied";
+}
+
+function priceOutcome(row: SnapshotRow, held: Awaited<ReturnType<typeof readHeldStock>>[number], asOf: Date): RowOutcome {
+  if (row.price === null) return "not_in_file";
+  if (!held.variantExternalId) return "unknown_sku";
+  if (held.priceVersion && held.priceVersion > asOf) return "newer_in_lockstep";
+  return held.price !== null && Number(held.price) === Number(row.price) ? "unchanged" : "applied";
+}
+
+function parseSidecar(text: string, dataName: string): z.infer<typeof sidecarSchema> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new RefusedFile(`the manifest of ${dataName} is not JSON`);
+  }
+  const parsed = sidecarSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new RefusedFile(`the manifest of ${dataName}: ${issue.path.join(".") || "(root)"}: ${issue.message}`);
+  }
+  if (parsed.data.file !== dataName) throw new RefusedFile(`the manifest names ${parsed.data.file}, not ${dataName}`);
+  return parsed.data;
+}
+
+async function download(client: SftpClient, remotePath: string, localPath: string): Promise<{ bytes: number; sha256: string }> {
+  const names = await client.list(posix.dirname(remotePath));
+  if (!names.some((entry) => entry.name === posix.basename(remotePath))) throw new RefusedFile(`${posix.basename(remotePath)} is missing (its manifest is there)`);
+  await pipeline(client.createReadStream(remotePath), createWriteStream(localPath));
+  return hashLocal(localPath);
+}
+
+async function hashLocal(localPath: string): Promise<{ bytes: number; sha256: string }> {
+  const hash = createHash("sha256");
+  let bytes = 0;
+  for await (const chunk of createReadStream(localPath) as AsyncIterable<Buffer>) {
+    bytes += chunk.length;
+    hash.update(chunk);
+  }
+  return { bytes, sha256: hash.digest("hex") };
+}
+
+/** The file's rows, checked, a page at a time; any bad row refuses the whole file. */
+async function* snapshotPages(localPath: string): AsyncGenerator<SnapshotRow[]> {
+  const parser = createReadStream(localPath).pipe(parse({ columns: (header: string[]) => checkHeader(header), relax_column_count: false, trim: true }));
+  let page: SnapshotRow[] = [];
+  const prices = new Map<string, string>();
+  let line = 1;
+  try {
+    for await (const record of parser as AsyncIterable<Record<string, string>>) {
+      line++;
+      page.push(checkRow(record, line, prices));
+      if (page.length >= PAGE) {
+        yield page;
+        page = [];
+      }
+    }
+  } catch (error) {
+    if (error instanceof RefusedFile) throw error;
+    throw new RefusedFile(`not a valid CSV: ${(error as Error).message}`);
+  }
+  if (page.length > 0) yield page;
+}
+
+function checkHeader(header: string[]): string[] {
+  if (header.join(",") !== HEADER.join(",")) throw new RefusedFile(`the header is ${header.join(",")}, expected ${HEADER.join(",")}`);
+  return header;
+}
+
+function checkRow(record: Record<string, string>, line: number, prices: Map<string, string>): SnapshotRow {
+  const sku = record.sku ?? "";
+  const location = record.location ?? "";
+  if (sku === "") throw new RefusedFile(`line ${line}: sku is empty`);
+  if (record.on_hand !== "" && !/^\d{1,9}$/.test(record.on_hand ?? "")) throw new RefusedFile(`line ${line}: on_hand ${JSON.stringify(record.on_hand)} is not a whole number of units`);
+  if (record.on_hand !== "" && location === "") throw new RefusedFile(`line ${line}: on_hand without a location`);
+  if (record.price !== "" && !/^\d{1,10}(\.\d{1,4})?$/.test(record.price ?? "")) throw new RefusedFile(`line ${line}: price ${JSON.stringify(record.price)} is not a decimal amount`);
+  // Price is per SKU: the same SKU at two locations must not say two prices.
+  if (record.price !== "") {
+    const earlier = prices.get(sku);
+    if (earlier !== undefined && Number(earlier) !== Number(record.price)) throw new RefusedFile(`line ${line}: ${sku} costs ${record.price} here and ${earlier} on an earlier line`);
+    prices.set(sku, record.price!);
+  }
+  return { sku, location, onHand: record.on_hand === "" ? null : Number(record.on_hand), price: record.price === "" ? null : record.price! };
+}
+
+async function moveAside(client: SftpClient, directory: string, folder: "processed" | "rejected", names: string[], reason?: string): Promise<void> {
+  const into = posix.join(directory, folder);
+  await client.mkdir(into, true);
+  if (reason) await client.put(Buffer.from(`${reason}\n`), posix.join(into, `${names[0]}.reason.txt`));
+  const present = new Set((await client.list(directory)).map((entry) => entry.name));
+  for (const name of names) if (present.has(name)) await client.posixRename(posix.join(directory, name), posix.join(into, name));
+}
+
+/**
+ * Pulls the ERP's snapshots on a cron cadence (`croner`), never two pulls of one drop at once in
+ * this process. Across processes a snapshot applied twice changes nothing (forward-only, same
+ * `asOf`); the move to `processed/` takes it out of the next listing.
+ */
+export function scheduleErpSnapshotPull(sql: Sql, source: InboundSnapshotSource, cadence: string, onReport: (reports: SnapshotReport[]) => void, onError: (error: unknown) => void): { stop(): void } {
+  const job = new Cron(cadence, { protect: true }, async () => {
+    try {
+      onReport(await pullErpSnapshots(sql, source));
+    } catch (error) {
+      onError(error);
+    }
+  });
+  return { stop: () => job.stop() };
+}

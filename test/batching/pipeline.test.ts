@@ -1,0 +1,328 @@
+import { createHmac } from "node:crypto";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { adapterRegistry } from "../../app/batching/adapters";
+import { listDestinations, requestRun, updateDestination } from "../../app/batching/destinations.server";
+import { runDueDestination } from "../../app/batching/runs.server";
+import { startDestinationRuns } from "../../app/batching/scheduler.server";
+import type { DestinationAdapter } from "../../app/batching/types";
+import { createTestDatabase, type TestDatabase } from "../helpers/database";
+import {
+  applyInTransaction,
+  createTestDestination,
+  ENCRYPTION_KEY,
+  memoryReceiver,
+  pipelineDeps,
+  priceChange,
+  seedShop,
+} from "./pipelineFixture";
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(async () => {
+  await db.close();
+});
+// Every test's destination is its own: the earlier ones must not be due for its claims.
+beforeEach(async () => {
+  await db.sql.query(`UPDATE destination SET enabled = false`);
+});
+
+const at = (minutes: number) => new Date(Date.UTC(2026, 11, 1, 12, minutes));
+
+async function syncNow(adapter: DestinationAdapter, destinationId: string, clock = { now: at(0) }) {
+  await requestRun(db.sql, undefined, destinationId, "sync_now");
+  return runDueDestination(pipelineDeps(db, adapter, clock));
+}
+
+async function runItems(runId: string) {
+  return db.sql.query<{ sku: string; outcome: string; reason: string | null }>(`SELECT sku, outcome, reason FROM run_item WHERE run_id = $1::bigint ORDER BY sku`, [runId]);
+}
+
+async function watermarkOf(destinationId: string): Promise<string> {
+  return (await db.sql.query<{ watermark: string }>(`SELECT watermark::text FROM destination WHERE id = $1`, [destinationId]))[0]!.watermark;
+}
+
+describe("change capture", () => {
+  it("writes a change record in the applying transaction, and none for an older event that did not apply", async () => {
+    const shop = await seedShop(db, 2);
+    await applyInTransaction(db, [priceChange(shop.shopId, 1, "5.00", at(10)), priceChange(shop.shopId, 2, "6.00", at(10))]);
+    await applyInTransaction(db, [priceChange(shop.shopId, 1, "4.00", at(5))]);
+    const records = await db.sql.query<{ kind: string; source_version: Date; source: string }>(
+      `SELECT kind, source_version, source FROM change_record WHERE shop_id = $1 ORDER BY id`,
+      [shop.shopId],
+    );
+    expect(records.map((record) => [record.kind, record.source_version.toISOString(), record.source])).toEqual([
+      ["price", at(10).toISOString(), "webhook"],
+      ["price", at(10).toISOString(), "webhook"],
+    ]);
+  });
+
+  it("loses nothing when the worker dies before its commit: neither the change nor its record stays, the redelivery captures it", async () => {
+    const shop = await seedShop(db, 1);
+    await expect(
+      db.sql.transaction(async (tx) => {
+        const { applyEvents } = await import("../../app/webhooks/consumers.server");
+        await applyEvents(tx, [{ event: priceChange(shop.shopId, 1, "9.00", at(1)), inboxId: "1" }]);
+        throw new Error("worker killed before the commit");
+      }),
+    ).rejects.toThrow("worker killed");
+    const count = async () => (await db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM change_record WHERE shop_id = $1`, [shop.shopId]))[0]!.n;
+    expect(await count()).toBe(0);
+    expect((await db.sql.query<{ price: string }>(`SELECT price::text FROM variant WHERE shop_id = $1`, [shop.shopId]))[0]!.price).toBe("1.0000");
+    await applyInTransaction(db, [priceChange(shop.shopId, 1, "9.00", at(1))]);
+    expect(await count()).toBe(1);
+  });
+});
+
+describe("runs", () => {
+  it("coalesces a thousand changes of fifty items into fifty, each at its newest price, in pages", async () => {
+    const shop = await seedShop(db, 50);
+    const receiver = memoryReceiver();
+    const destination = await createTestDestination(db, receiver.adapter, shop.shopId, { limits: { batchSize: 7, concurrency: 1, requestsPerSecond: 100 } });
+    for (let round = 1; round <= 20; round++) {
+      await applyInTransaction(db, Array.from({ length: 50 }, (_, i) => priceChange(shop.shopId, i + 1, `${round}.${String(i).padStart(2, "0")}`, at(round))));
+    }
+    const outcome = await syncNow(receiver.adapter, destination.id);
+    expect(outcome?.status).toBe("succeeded");
+    expect(outcome?.signed?.manifest.counts).toEqual({ changesIn: 1000, itemsAfterCoalescing: 50, sent: 50, rejected: 0, failed: 0, shadowed: 0 });
+    expect(receiver.applied).toHaveLength(50);
+    expect(receiver.held.get("price:SKU-1")).toEqual({ price: "20.0000" });
+    expect(receiver.held.get("price:SKU-50")).toEqual({ price: "20.4900" });
+    // The next run is a delta: nothing changed, nothing sent.
+    const next = await syncNow(receiver.adapter, destination.id);
+    expect(next?.signed?.manifest.counts.itemsAfterCoalescing).toBe(0);
+    expect(next?.signed?.manifest.watermark.from).toBe(outcome?.signed?.manifest.watermark.to);
+  });
+
+  it("rejects items missing what the destination requires, with the reason, and sends the rest", async () => {
+    const shop = await seedShop(db, 3);
+    await db.sql.query(`UPDATE variant SET sku = '#V2' WHERE shop_id = $1 AND external_id = 'V2'`, [shop.shopId]);
+    const receiver = memoryReceiver();
+    receiver.rejectSkus.add("SKU-3");
+    const destination = await createTestDestination(db, receiver.adapter, shop.shopId);
+    await applyInTransaction(db, [1, 2, 3].map((n) => priceChange(shop.shopId, n, "2.00", at(1))));
+    const outcome = await syncNow(receiver.adapter, destination.id);
+    expect(outcome?.status).toBe("partial");
+    expect(await runItems(outcome!.runId)).toEqual([
+      { sku: "#V2", outcome: "invalid", reason: "no SKU" },
+      { sku: "SKU-1", outcome: "accepted", reason: null },
+      { sku: "SKU-3", outcome: "rejected", reason: "unknown unit of measure" },
+    ]);
+    expect(outcome?.signed?.manifest.counts).toMatchObject({ sent: 1, rejected: 2, failed: 0 });
+    // Rejects do not hold the watermark back: the run is finished.
+    expect(await watermarkOf(destination.id)).toBe(outcome?.signed?.manifest.watermark.to);
+  });
+
+  it("signs the manifest so that an independent HMAC over canonical JSON verifies it", async () => {
+    const shop = await seedShop(db, 2);
+    const receiver = memoryReceiver();
+    const secret = "whsec_c2VjcmV0LXNpZ25pbmcta2V5LWZvci10ZXN0cw==";
+    const destination = await createTestDestination(db, receiver.adapter, shop.shopId, { signingSecret: secret });
+    await applyInTransaction(db, [priceChange(shop.shopId, 1, "3.00", at(1))]);
+    const outcome = await syncNow(receiver.adapter, destination.id);
+    const stored = (await db.sql.query<{ manifest: Record<string, unknown>; signature: string }>(`SELECT manifest, signature FROM destination_run WHERE id = $1::bigint`, [outcome!.runId]))[0]!;
+    // Written here without the app's code: keys sorted at every level, no whitespace.
+    const canonical = (value: unknown): string =>
+      Array.isArray(value)
+        ? `[${value.map(canonical).join(",")}]`
+        : value !== null && typeof value === "object"
+          ? `{${Object.keys(value)
+              .sort()
+              .map((key) => `${JSON.stringify(key)}:${canonical((value as Record<string, unknown>)[key])}`)
+              .join(",")}}`
+          : JSON.stringify(value);
+    expect(stored.signature).toBe(`sha256=${createHmac("sha256", secret).update(canonical(stored.manifest)).digest("hex")}`);
+    expect(stored.manifest).toMatchObject({ runId: outcome!.runId, destinationId: destination.id, counts: { sent: 1 }, files: [] });
+    const tampered = { ...stored.manifest, counts: { ...(stored.manifest.counts as object), sent: 2 } };
+    expect(`sha256=${createHmac("sha256", secret).update(canonical(tampered)).digest("hex")}`).not.toBe(stored.signature);
+  });
+
+  it("resumes a run that failed part-way without sending what was accepted again and without skipping anything", async () => {
+    const shop = await seedShop(db, 30);
+    const receiver = memoryReceiver();
+    receiver.loseAnswerOfChunk.add(2);
+    const destination = await createTestDestination(db, receiver.adapter, shop.shopId, { limits: { batchSize: 10, concurrency: 1, requestsPerSecond: 100 } });
+    await applyInTransaction(db, Array.from({ length: 30 }, (_, i) => priceChange(shop.shopId, i + 1, "7.00", at(1))));
+    const before = await watermarkOf(destination.id);
+    const failed = await syncNow(receiver.adapter, destination.id);
+    expect(failed?.status).toBe("failed");
+    expect(await watermarkOf(destination.id)).toBe(before);
+    expect(receiver.applied).toHaveLength(20);
+    // Every item changes again before the resume: the unanswered chunk still goes out as it went (and is dropped).
+    await applyInTransaction(db, Array.from({ length: 30 }, (_, i) => priceChange(shop.shopId, i + 1, "7.50", at(2))));
+
+    const resumed = await syncNow(receiver.adapter, destination.id);
+    expect(resumed?.runId).toBe(failed?.runId);
+    expect(resumed?.status).toBe("succeeded");
+    // Chunk 2 came again under its id and was dropped; chunk 1 was not sent again at all; chunk 3 went out once.
+    expect(receiver.duplicateChunks).toBe(1);
+    expect(new Set(receiver.applied).size).toBe(30);
+    expect(receiver.applied).toHaveLength(30);
+    expect(resumed?.signed?.manifest.counts).toMatchObject({ itemsAfterCoalescing: 30, sent: 30, failed: 0 });
+    expect(await watermarkOf(destination.id)).toBe(resumed?.signed?.manifest.watermark.to);
+    // The newer prices are the next run's delta.
+    const next = await syncNow(receiver.adapter, destination.id);
+    expect(next?.signed?.manifest.counts).toMatchObject({ changesIn: 30, sent: 30 });
+    expect([...receiver.held.values()].every((state) => state.price === "7.5000")).toBe(true);
+  });
+
+  it("raises a reconciliation alert listing the items the destination does not hold as sent", async () => {
+    const shop = await seedShop(db, 20);
+    const receiver = memoryReceiver();
+    receiver.dropSkus.add("SKU-7");
+    const destination = await createTestDestination(db, receiver.adapter, shop.shopId);
+    await applyInTransaction(db, Array.from({ length: 20 }, (_, i) => priceChange(shop.shopId, i + 1, "8.00", at(1))));
+    const outcome = await syncNow(receiver.adapter, destination.id);
+    expect(outcome?.variance).toBeCloseTo(1 / 20);
+    const alerts = await db.sql.query<{ variance: number; mismatched: number; sent: number; items: Array<{ sku: string; sent: unknown; held: unknown }> }>(
+      `SELECT variance, mismatched, sent, items FROM reconciliation_alert WHERE destination_id = $1`,
+      [destination.id],
+    );
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({ mismatched: 1, sent: 20, items: [{ kind: "price", sku: "SKU-7", sent: { price: "8.0000" }, held: null }] });
+  });
+
+  it("records no alert when the destination holds what was sent", async () => {
+    const shop = await seedShop(db, 5);
+    const receiver = memoryReceiver();
+    const destination = await createTestDestination(db, receiver.adapter, shop.shopId);
+    await applyInTransaction(db, Array.from({ length: 5 }, (_, i) => priceChange(shop.shopId, i + 1, "8.00", at(1))));
+    expect((await syncNow(receiver.adapter, destination.id))?.variance).toBe(0);
+    expect(await db.sql.query(`SELECT 1 FROM reconciliation_alert WHERE destination_id = $1`, [destination.id])).toHaveLength(0);
+  });
+
+  it("rolls a run back to the previous state of its items, skipping items changed since, as a new audited run", async () => {
+    const shop = await seedShop(db, 3);
+    const receiver = memoryReceiver();
+    const destination = await createTestDestination(db, receiver.adapter, shop.shopId);
+    await applyInTransaction(db, [1, 2, 3].map((n) => priceChange(shop.shopId, n, "10.00", at(1))));
+    await syncNow(receiver.adapter, destination.id);
+    await applyInTransaction(db, [1, 2, 3].map((n) => priceChange(shop.shopId, n, "99.00", at(2))));
+    const bad = await syncNow(receiver.adapter, destination.id);
+    expect(receiver.held.get("price:SKU-1")).toEqual({ price: "99.0000" });
+    // SKU-3 changes for real after the bad run: the rollback must not overwrite it.
+    await applyInTransaction(db, [priceChange(shop.shopId, 3, "12.00", at(3))]);
+
+    await requestRun(db.sql, undefined, destination.id, `rollback:${bad!.runId}`);
+    const rollback = await runDueDestination(pipelineDeps(db, receiver.adapter, { now: at(4) }));
+    expect(rollback?.reason).toBe("rollback");
+    expect(rollback?.runId).not.toBe(bad?.runId);
+    expect(receiver.held.get("price:SKU-1")).toEqual({ price: "10.0000" });
+    expect(receiver.held.get("price:SKU-2")).toEqual({ price: "10.0000" });
+    expect(receiver.held.get("price:SKU-3")).toEqual({ price: "99.0000" });
+    const items = await runItems(rollback!.runId);
+    expect(items.map((item) => [item.sku, item.outcome])).toEqual([
+      ["SKU-1", "accepted"],
+      ["SKU-2", "accepted"],
+      ["SKU-3", "skipped"],
+    ]);
+    expect(items[2]!.reason).toContain(`changed since run ${bad!.runId}`);
+    const audit = (await db.sql.query<{ rollback_of: string; reason: string }>(`SELECT rollback_of::text, reason FROM destination_run WHERE id = $1::bigint`, [rollback!.runId]))[0];
+    expect(audit).toEqual({ rollback_of: bad!.runId, reason: "rollback" });
+    // The newer real change still goes out with the next delta.
+    await syncNow(receiver.adapter, destination.id, { now: at(5) });
+    expect(receiver.held.get("price:SKU-3")).toEqual({ price: "12.0000" });
+  });
+
+  it("refuses to roll back a run that is not a finished run of the destination", async () => {
+    const shop = await seedShop(db, 1);
+    const destination = await createTestDestination(db, memoryReceiver().adapter, shop.shopId);
+    await expect(requestRun(db.sql, undefined, destination.id, "rollback:999999")).rejects.toMatchObject({ code: "run_not_found", status: 404 });
+    await expect(requestRun(db.sql, undefined, destination.id, "rollback:x")).rejects.toMatchObject({ code: "invalid_run_request", status: 400 });
+  });
+
+  it("in shadow mode builds, validates, records and diffs against read-back, sends nothing; flipped live it sends everything", async () => {
+    const shop = await seedShop(db, 4);
+    const receiver = memoryReceiver();
+    receiver.held.set("price:SKU-1", { price: "5.0000" });
+    const destination = await createTestDestination(db, receiver.adapter, shop.shopId, { mode: "shadow" });
+    await applyInTransaction(db, [1, 2, 3, 4].map((n) => priceChange(shop.shopId, n, "5.00", at(1))));
+    const shadow = await syncNow(receiver.adapter, destination.id);
+    expect(receiver.applied).toHaveLength(0);
+    expect(shadow?.signed?.manifest).toMatchObject({ mode: "shadow", counts: { sent: 0, shadowed: 4 } });
+    // The diff: three of the four would change what the destination holds.
+    expect(shadow?.variance).toBeCloseTo(3 / 4);
+    expect((await runItems(shadow!.runId)).every((item) => item.outcome === "shadow")).toBe(true);
+
+    const deps = { sql: db.sql, encryptionKey: ENCRYPTION_KEY, adapters: adapterRegistry([receiver.adapter]) };
+    await updateDestination(deps, shop.shopId, destination.id, { mode: "live" });
+    const live = await runDueDestination(pipelineDeps(db, receiver.adapter, { now: at(2) }));
+    expect(live?.reason).toBe("full");
+    expect(receiver.applied).toHaveLength(4);
+  });
+
+  it("sends a destination's catalog before its prices", async () => {
+    const shop = await seedShop(db, 2);
+    const receiver = memoryReceiver();
+    const destination = await createTestDestination(db, receiver.adapter, shop.shopId, { receives: ["price", "catalog"] });
+    await applyInTransaction(db, [
+      priceChange(shop.shopId, 1, "2.00", at(1)),
+      { type: "ProductChanged", shopId: shop.shopId, occurredAt: at(2), productExternalId: "P2", title: "Renamed", variants: [{ externalId: "V2", inventoryItemExternalId: "I2", sku: "SKU-2", title: "Default" }] },
+    ]);
+    await syncNow(receiver.adapter, destination.id);
+    expect(receiver.kindsInOrder).toEqual(["catalog", "price"]);
+    expect(receiver.held.get("catalog:SKU-2")).toEqual({ title: "Default", price: "1.0000" });
+  });
+});
+
+describe("schedule", () => {
+  it("turns missed ticks after downtime into one catch-up run, then waits for the next tick", async () => {
+    const shop = await seedShop(db, 1);
+    const receiver = memoryReceiver();
+    const destination = await createTestDestination(db, receiver.adapter, shop.shopId, { cadence: "* * * * *" });
+    await db.sql.query(`UPDATE destination SET next_run_at = $2 WHERE id = $1`, [destination.id, at(1).toISOString()]);
+    const clock = { now: new Date(at(30).getTime() + 15_000) };
+    const deps = pipelineDeps(db, receiver.adapter, clock);
+    const first = await runDueDestination(deps);
+    expect(first?.reason).toBe("catch_up");
+    expect(await runDueDestination(deps)).toBeUndefined();
+    const next = (await listDestinations(db.sql, shop.shopId))[0]!.nextRunAt;
+    expect(next?.toISOString()).toBe(at(31).toISOString());
+    clock.now = at(31);
+    expect((await runDueDestination(deps))?.reason).toBe("schedule");
+  });
+
+  it("runs before its tick once the backlog passes the size threshold", async () => {
+    const shop = await seedShop(db, 5);
+    const receiver = memoryReceiver();
+    const destination = await createTestDestination(db, receiver.adapter, shop.shopId, { sizeThreshold: 5 });
+    await db.sql.query(`UPDATE destination SET next_run_at = $2 WHERE id = $1`, [destination.id, at(59).toISOString()]);
+    const deps = pipelineDeps(db, receiver.adapter, { now: at(1) });
+    await applyInTransaction(db, [1, 2, 3, 4].map((n) => priceChange(shop.shopId, n, "3.00", at(1))));
+    expect(await runDueDestination(deps)).toBeUndefined();
+    await applyInTransaction(db, [priceChange(shop.shopId, 5, "3.00", at(1))]);
+    const run = await runDueDestination(deps);
+    expect(run?.reason).toBe("threshold");
+    expect(receiver.applied).toHaveLength(5);
+  });
+
+  it("the background work runs a due destination on its own and stops cleanly", async () => {
+    const shop = await seedShop(db, 2);
+    const receiver = memoryReceiver();
+    await createTestDestination(db, receiver.adapter, shop.shopId);
+    await applyInTransaction(db, [1, 2].map((n) => priceChange(shop.shopId, n, "6.00", at(1))));
+    const stop = startDestinationRuns({ ...pipelineDeps(db, receiver.adapter, { now: new Date() }), now: () => new Date() }, { tickMs: 50 });
+    try {
+      await vi.waitFor(() => expect(receiver.applied).toHaveLength(2), { timeout: 20_000 });
+    } finally {
+      await stop();
+    }
+  });
+});
+
+describe("snapshots", () => {
+  it("prunes the delivery results of runs older than the destination's retention, keeping the runs", async () => {
+    const shop = await seedShop(db, 2);
+    const receiver = memoryReceiver();
+    const destination = await createTestDestination(db, receiver.adapter, shop.shopId, { snapshotRetentionDays: 1 });
+    await applyInTransaction(db, [priceChange(shop.shopId, 1, "2.00", at(1))]);
+    const old = await syncNow(receiver.adapter, destination.id, { now: at(0) });
+    expect(await runItems(old!.runId)).toHaveLength(1);
+    await applyInTransaction(db, [priceChange(shop.shopId, 2, "2.00", at(2))]);
+    const later = await syncNow(receiver.adapter, destination.id, { now: new Date(at(0).getTime() + 2 * 86_400_000) });
+    expect(await runItems(old!.runId)).toHaveLength(0);
+    expect(await runItems(later!.runId)).toHaveLength(1);
+    expect(await db.sql.query(`SELECT 1 FROM destination_run WHERE id = $1::bigint AND manifest IS NOT NULL`, [old!.runId])).toHaveLength(1);
+  });
+});
