@@ -1,9 +1,12 @@
 // The process entry of Lockstep: `npm start`, and `npm run demo` (with --demo).
 // It owns start-up (configuration, migrations, seed) and shutdown (close the database, exit 0).
+import { randomBytes } from "node:crypto";
 import { loadConfig } from "../app/config/config.server";
 import { ConfigError } from "../app/config/errors";
 import { DEMO_SHOP_DOMAIN, seedDemoShop } from "../app/demo/seed.server";
 import { DEMO_ADMIN_ACCESS_TOKEN, startDemoStore, startDemoTraffic } from "../app/demo/traffic.server";
+import { ensureDemoErpDestination } from "../app/demo/erpDestination.server";
+import { startErpSimulator } from "../simulators/erp";
 import { Session } from "@shopify/shopify-api";
 import { PrismaSessionStorage } from "../app/shops/sessionStorage.server";
 import { prepareDemoEnvironment } from "./demoEnvironment";
@@ -29,12 +32,17 @@ async function main(): Promise<void> {
   const config = demoStore
     ? { ...loaded, outbound: { ...loaded.outbound, shopifyAdminBaseUrl: loaded.outbound.shopifyAdminBaseUrl ?? demoStore.url } }
     : loaded;
+  // The demo shop's delayed half pushes to a simulated ERP on a loopback port.
+  const demoErpSecret = `whsec_${randomBytes(24).toString("base64")}`;
+  const demoErp = demo ? await startErpSimulator({ signingSecret: demoErpSecret }) : undefined;
+  let demoErpDestination: string | undefined;
   const running = await startLockstep({
     config,
     beforeListen: demo
       ? async ({ db }) => {
-          const { seeded } = await seedDemoShop(db.prisma, { apiToken: config.demo.apiToken! });
+          const { shop, seeded } = await seedDemoShop(db.prisma, { apiToken: config.demo.apiToken! });
           if (seeded) console.log(`Seeded the demo shop ${DEMO_SHOP_DOMAIN}`);
+          demoErpDestination = await ensureDemoErpDestination(db, { shopId: shop.id, encryptionKey: config.encryptionKey, erpUrl: demoErp!.url, signingSecret: demoErpSecret });
           // With an offline session Lockstep calls the shop's Admin API; a quiet demo must call nobody.
           const sessions = new PrismaSessionStorage(db.prisma);
           if (demoStore) {
@@ -53,6 +61,7 @@ async function main(): Promise<void> {
   if (demo) {
     console.log(`  Admin:       ${running.url}/app  (log in with the password below)`);
     for (const line of demoSecrets!.describe(process.env)) console.log(`  ${line}`);
+    console.log(`  Simulated ERP: ${demoErp!.url} receives catalog, prices and stock every minute; runs and signed manifests: npm run destinations -- runs ${demoErpDestination}`);
   }
   let stopTraffic: (() => Promise<void>) | undefined;
   if (demoStore) {
@@ -67,6 +76,7 @@ async function main(): Promise<void> {
     async close() {
       await stopTraffic?.();
       await running.close();
+      await demoErp?.close();
     },
   };
   if (lifecycle.stopSignal) shutDown(lifecycle.running);

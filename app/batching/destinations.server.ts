@@ -190,13 +190,23 @@ export async function createDestination(deps: DestinationDeps, shopId: string, r
   throw new LockstepError("destination_exists", `The shop already has a destination named "${input.name}"`, 409, { field: "name" });
 }
 
+/** The schema fills defaults in; a change keeps only what the caller gave (at the top and in `limits`). */
+function onlyGiven<T extends Record<string, unknown>>(parsed: T, raw: unknown): T {
+  const given = (value: unknown) => new Set(value && typeof value === "object" ? Object.keys(value) : []);
+  const top = given(raw);
+  const limits = given((raw as { limits?: unknown } | undefined)?.limits);
+  const kept = Object.fromEntries(Object.entries(parsed).filter(([key]) => top.has(key))) as Record<string, unknown>;
+  if (kept.limits) kept.limits = Object.fromEntries(Object.entries(kept.limits as object).filter(([key]) => limits.has(key)));
+  return kept as T;
+}
+
 /**
  * Changes settings; `mode` alone flips shadow ↔ live (to live: a full run follows). Credentials
  * given replace the stored ones.
  */
 export async function updateDestination(deps: DestinationDeps, shopId: string, id: string, raw: unknown): Promise<DestinationView> {
   const current = await findRow(deps.sql, shopId, id);
-  const changes = parse(destinationChanges, raw);
+  const changes = onlyGiven(parse(destinationChanges, raw), raw);
   if (changes.endpoint !== undefined) checkEndpoint(current.kind, changes.endpoint);
   const options = changes.options !== undefined ? deps.adapters.adapterFor(current.kind).parseOptions(changes.options) : current.options;
   const limits = { ...viewOf(current).limits, ...changes.limits };

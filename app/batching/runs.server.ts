@@ -77,11 +77,11 @@ function reasonOf(claimed: ClaimedDestination, now: Date): { reason: RunReason; 
   return { reason: "schedule", rollbackOf: null, request: null };
 }
 
-/** Leases one due destination and runs it; undefined when none is due (or all are taken). */
-export async function runDueDestination(deps: PipelineDeps): Promise<RunOutcome | undefined> {
+/** Leases one due destination (or only `onlyId`) and runs it; undefined when none is due (or all are taken). */
+export async function runDueDestination(deps: PipelineDeps, onlyId?: string): Promise<RunOutcome | undefined> {
   const now = deps.now ?? (() => new Date());
   const leaseMs = deps.leaseMs ?? 60_000;
-  const claimed = await claimDueDestination(deps.sql, deps.owner, now(), leaseMs);
+  const claimed = await claimDueDestination(deps.sql, deps.owner, now(), leaseMs, onlyId);
   if (!claimed) return undefined;
   const why = reasonOf(claimed, now());
   const lost = new AbortController();

@@ -5,6 +5,7 @@ import type { DestinationAdapter, Destination, ItemKind, ItemResult, ItemState, 
 import { LockstepError } from "../config/errors";
 import { type Clock, systemClock } from "../outbound/clock";
 import type { LimiterRegistry } from "../outbound/limiterRegistry";
+import type { RetryPolicy } from "../outbound/retryPolicy";
 import { type HttpDestination, httpDestination } from "./httpDestination";
 
 // ERP JSON over HTTP (wire format: app/batching/README.md). A page of the run is one request,
@@ -22,6 +23,8 @@ export interface ErpHttpDeps {
   registry: LimiterRegistry;
   clock?: Clock;
   fetch?: typeof fetch;
+  /** Tests shorten the retries; destinations get the outbound defaults. */
+  retry?: Partial<RetryPolicy>;
 }
 
 const DECIMAL = /^-?\d{1,10}(\.\d{1,4})?$/;
@@ -74,22 +77,28 @@ export function erpHttpAdapter(deps: ErpHttpDeps): DestinationAdapter {
         burst: Math.max(1, Math.ceil(destination.limits.requestsPerSecond)),
         concurrency: destination.limits.concurrency,
         headers: destination.credentials.token ? { Authorization: `Bearer ${destination.credentials.token}` } : undefined,
+        retry: deps.retry,
       },
       { registry: deps.registry, clock, fetch: deps.fetch },
     );
 
-  async function sendChunk(run: PublishRun, client: HttpDestination, items: PushedItem[]): Promise<ItemResult[]> {
+  /** A POST signed with Standard Webhooks headers over its exact body; `id` is also its Idempotency-Key. */
+  function signedPost<T>(destination: Destination, path: string, id: string, body: string) {
+    const timestamp = new Date(clock.now());
+    const signature = new Webhook(destination.signingSecret).sign(id, timestamp, body);
+    return clientOf(destination).send<T>(path, undefined, {
+      idempotencyKey: id,
+      rawBody: body,
+      headers: { "webhook-id": id, "webhook-timestamp": String(Math.floor(timestamp.getTime() / 1000)), "webhook-signature": signature },
+    });
+  }
+
+  async function sendChunk(run: PublishRun, items: PushedItem[]): Promise<ItemResult[]> {
     const batchId = batchIdOf(run.destination.id, run.runId, run.kind, items);
     const body = JSON.stringify({ batchId, runId: run.runId, kind: run.kind, items: items.map((item) => ({ sku: item.sku, version: item.version, ...stateOf(item) })) });
-    const timestamp = new Date(clock.now());
-    const signature = new Webhook(run.destination.signingSecret).sign(batchId, timestamp, body);
     const result = (kind: ItemResult["outcome"], sku: string, reason?: string): ItemResult => ({ kind: run.kind, sku, outcome: kind, reason, batchId });
     try {
-      const answer = await client.send<BatchAnswer>(`/batches/${run.kind}`, undefined, {
-        idempotencyKey: batchId,
-        rawBody: body,
-        headers: { "webhook-id": batchId, "webhook-timestamp": String(Math.floor(timestamp.getTime() / 1000)), "webhook-signature": signature },
-      });
+      const answer = await signedPost<BatchAnswer>(run.destination, `/batches/${run.kind}`, batchId, body);
       const bySku = new Map((answer.body?.results ?? []).map((entry) => [String(entry.sku), entry]));
       return items.map((item) => {
         const entry = bySku.get(item.sku);
@@ -115,13 +124,12 @@ export function erpHttpAdapter(deps: ErpHttpDeps): DestinationAdapter {
     validate,
     stateOf,
     async publish(run, pages) {
-      const client = clientOf(run.destination);
       // Chunks go out up to the destination's concurrency; the limiter spaces them to its rate.
       const inFlight = new Set<Promise<void>>();
       let failure: unknown;
       for await (const page of pages) {
         if (failure || run.signal.aborted) break;
-        const sending = sendChunk(run, client, page).then(
+        const sending = sendChunk(run, page).then(
           (results) => run.report(results),
           async (error: unknown) => {
             failure ??= error;
@@ -138,7 +146,7 @@ export function erpHttpAdapter(deps: ErpHttpDeps): DestinationAdapter {
       return { files: [] };
     },
     async publishManifest(run, signed) {
-      await clientOf(run.destination).send("/manifests", signed, { idempotencyKey: `manifest_${signed.manifest.runId}_${run.attempt}` });
+      await signedPost(run.destination, "/manifests", `manifest_${signed.manifest.runId}_${run.attempt}`, JSON.stringify(signed));
     },
     async readBack(destination, kind, skus) {
       const client = clientOf(destination);

@@ -14,8 +14,9 @@ export interface ClaimedDestination {
  * came, or its backlog passed the threshold; and nobody holds it (or its holder's lease ran out:
  * a crashed process). One statement; SKIP LOCKED means two processes never take the same one,
  * the lease means nobody takes it while its run goes on. The inbox's claim, for destinations.
+ * `onlyId`: that destination only (an operator's run from the CLI).
  */
-export async function claimDueDestination(sql: SqlRunner, owner: string, now: Date, leaseMs: number): Promise<ClaimedDestination | undefined> {
+export async function claimDueDestination(sql: SqlRunner, owner: string, now: Date, leaseMs: number, onlyId?: string): Promise<ClaimedDestination | undefined> {
   const rows = await sql.query<ClaimedDestination>(
     `WITH candidates AS (
        SELECT d.id,
@@ -23,7 +24,7 @@ export async function claimDueDestination(sql: SqlRunner, owner: string, now: Da
            SELECT count(*) FROM (SELECT 1 FROM change_record c WHERE c.shop_id = d.shop_id AND c.id > d.watermark LIMIT d.size_threshold) backlog
          ) >= d.size_threshold AS threshold_reached
        FROM destination d
-       WHERE d.enabled AND (d.lease_until IS NULL OR d.lease_until < $2)
+       WHERE d.enabled AND (d.lease_until IS NULL OR d.lease_until < $2) AND ($4::uuid IS NULL OR d.id = $4::uuid)
      ), next AS (
        SELECT d.id, c.threshold_reached FROM destination d JOIN candidates c ON c.id = d.id
        WHERE d.requested_run IS NOT NULL OR d.next_run_at IS NULL OR d.next_run_at <= $2 OR c.threshold_reached
@@ -35,7 +36,7 @@ export async function claimDueDestination(sql: SqlRunner, owner: string, now: Da
      FROM next WHERE d.id = next.id
        AND (d.lease_until IS NULL OR d.lease_until < $2)
      RETURNING d.id, d.cadence, d.next_run_at AS "nextRunAt", d.requested_run AS "requestedRun", next.threshold_reached AS "thresholdReached"`,
-    [owner, now.toISOString(), leaseMs],
+    [owner, now.toISOString(), leaseMs, onlyId ?? null],
   );
   return rows[0];
 }

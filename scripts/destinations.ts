@@ -1,0 +1,116 @@
+// `npm run destinations -- <command>`: operators manage a shop's delayed destinations.
+//   create --shop <domain> --json '<destination>'   e.g. {"name":"ERP","kind":"erp_http","endpoint":"https://erp/api","receives":["price"],"cadence":"*/15 * * * *"}
+//   update <id> --json '<changes>'                   e.g. {"mode":"live"} (to live: a full run follows)
+//   list [--shop <domain>]
+//   test <id>                                         test connection
+//   sync <id> [--full | --rollback <run id>] [--run]  ask for a run (the server's background work takes it; --run: run it here)
+//   runs <id> [--limit 10]                            the newest runs with their manifests
+// Credentials and signing secrets are sealed and never printed. With the embedded database only
+// while the server is stopped (`--server-stopped`), as for the backfill.
+import { randomUUID } from "node:crypto";
+import { parseArgs } from "node:util";
+import { createDestination, listDestinations, requestRun, testConnection, updateDestination } from "../app/batching/destinations.server";
+import { runDueDestination } from "../app/batching/runs.server";
+import { listRuns } from "../app/batching/sql/listRuns";
+import { processAdapters } from "../app/batching/scheduler.server";
+import { loadConfig } from "../app/config/config.server";
+import { ConfigError, LockstepError } from "../app/config/errors";
+import type { AppContext } from "../app/context.server";
+import { openDatabase } from "../app/db/database.server";
+import { migrationStatus } from "../app/db/migrations.server";
+import { closeOutboundRegistry } from "../app/outbound/registry.server";
+
+const USAGE = "Usage: npm run destinations -- create|update|list|test|sync|runs … (see scripts/destinations.ts)";
+
+function parseJson(text: string | undefined): unknown {
+  if (!text) throw new ConfigError("--json '<object>' is required");
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ConfigError("--json is not valid JSON");
+  }
+}
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      shop: { type: "string" },
+      json: { type: "string" },
+      full: { type: "boolean", default: false },
+      rollback: { type: "string" },
+      run: { type: "boolean", default: false },
+      limit: { type: "string", default: "10" },
+      "server-stopped": { type: "boolean", default: false },
+    },
+  });
+  const [command, id] = positionals;
+  if (!command) throw new ConfigError(USAGE);
+  const config = loadConfig();
+  if (!config.databaseUrl && !values["server-stopped"]) throw new ConfigError("With the embedded database stop the server first and pass --server-stopped (or set DATABASE_URL)");
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const context: AppContext = { config, db, startedAt: new Date() };
+  const deps = { sql: db.sql, encryptionKey: config.encryptionKey, adapters: processAdapters(context) };
+  const shopId = async (domain: string | undefined) => {
+    if (!domain) return undefined;
+    const [shop] = await db.sql.query<{ id: string }>(`SELECT id FROM shop WHERE domain = $1`, [domain]);
+    if (!shop) throw new ConfigError(`No shop ${domain}`);
+    return shop.id;
+  };
+  const needId = () => {
+    if (!id || !/^[0-9a-f-]{36}$/i.test(id)) throw new ConfigError(`${command} needs a destination id (npm run destinations -- list)`);
+    return id;
+  };
+  try {
+    if (!(await migrationStatus(db.sql)).current) throw new ConfigError("The database is not at the latest migration: run `npm run setup` first");
+    switch (command) {
+      case "create": {
+        const shop = await shopId(values.shop);
+        if (!shop) throw new ConfigError("create needs --shop <domain>");
+        console.log(JSON.stringify(await createDestination(deps, shop, parseJson(values.json)), null, 2));
+        return 0;
+      }
+      case "update": {
+        const [row] = await db.sql.query<{ shop_id: string }>(`SELECT shop_id FROM destination WHERE id::text = $1`, [needId()]);
+        if (!row) throw new ConfigError(`No destination ${id}`);
+        console.log(JSON.stringify(await updateDestination(deps, row.shop_id, id!, parseJson(values.json)), null, 2));
+        return 0;
+      }
+      case "list":
+        console.log(JSON.stringify(await listDestinations(db.sql, await shopId(values.shop)), null, 2));
+        return 0;
+      case "test": {
+        const check = await testConnection(deps, needId());
+        console.log(JSON.stringify(check));
+        return check.ok ? 0 : 1;
+      }
+      case "sync": {
+        await requestRun(db.sql, undefined, needId(), values.rollback ? `rollback:${values.rollback}` : values.full ? "full" : "sync_now");
+        if (!values.run) {
+          console.log("Run requested: the next background tick takes it");
+          return 0;
+        }
+        const outcome = await runDueDestination({ ...deps, owner: `cli-${randomUUID().slice(0, 8)}` }, id);
+        console.log(JSON.stringify(outcome ?? { message: "another process is running this destination now" }, null, 2));
+        return outcome?.status === "failed" ? 1 : 0;
+      }
+      case "runs":
+        console.log(JSON.stringify(await listRuns(db.sql, needId(), Number.parseInt(values.limit!, 10) || 10), null, 2));
+        return 0;
+      default:
+        throw new ConfigError(USAGE);
+    }
+  } finally {
+    await closeOutboundRegistry();
+    await db.close();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof LockstepError) console.error(JSON.stringify({ error: { code: error.code, message: error.message } }));
+    else console.error(error instanceof ConfigError ? error.message : error);
+    process.exit(1);
+  },
+);
