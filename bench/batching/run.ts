@@ -37,13 +37,16 @@ import { fileColumns, fileRowOf } from "../../app/destinations/sftp/adapter";
 
 const ITEMS = 100_000;
 const CAPTURE_BATCH = 10_000;
-const PAGE = 1_000;
+// Items per coalescing page (the pipeline pages by the destination's batch size; files take large pages).
+const PAGE = Number(process.env.BENCH_BATCHING_PAGE ?? 5_000);
 const SERVER_URL = process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 
 interface SizeResult {
   changes: number;
   changeRecords: number;
   captureMs: number;
+  /** Reading the coalesced items alone, writing nothing. */
+  coalescingMs: number;
   csv: { ms: number; items: number; bytes: number };
   parquet: { ms: number; items: number; bytes: number };
   bare: { csvMs: number; parquetMs: number };
@@ -64,6 +67,7 @@ if (process.argv[2] === "--child") {
     console.log(
       [
         `${size.toLocaleString("en")} changes over ${ITEMS.toLocaleString("en")} items: ${result.changeRecords.toLocaleString("en")} change records captured in ${(result.captureMs / 1000).toFixed(1)} s (${perSecond(size, result.captureMs)} changes/s)`,
+        `  coalescing alone (pages of ${PAGE.toLocaleString("en")}, no file): ${(result.coalescingMs / 1000).toFixed(2)} s`,
         `  coalescing → CSV:     ${result.csv.items.toLocaleString("en")} items, ${(result.csv.bytes / 1e6).toFixed(1)} MB in ${(result.csv.ms / 1000).toFixed(2)} s (${perSecond(result.csv.items, result.csv.ms)} items/s); bare csv-stringify ${(result.bare.csvMs / 1000).toFixed(2)} s → ${((result.bare.csvMs / result.csv.ms) * 100).toFixed(1)} %`,
         `  coalescing → Parquet: ${result.parquet.items.toLocaleString("en")} items, ${(result.parquet.bytes / 1e6).toFixed(1)} MB in ${(result.parquet.ms / 1000).toFixed(2)} s (${perSecond(result.parquet.items, result.parquet.ms)} items/s); bare hyparquet-writer ${(result.bare.parquetMs / 1000).toFixed(2)} s → ${((result.bare.parquetMs / result.parquet.ms) * 100).toFixed(1)} %`,
         `  peak RSS ${result.peakRssMb.toFixed(0)} MB`,
@@ -91,6 +95,11 @@ async function runSize(changes: number): Promise<SizeResult> {
     const captureMs = performance.now() - captureStarted;
     const [{ count, to }] = (await db.sql.query<{ count: number; to: string }>(`SELECT count(*)::int AS count, COALESCE(max(id), 0)::text AS "to" FROM change_record WHERE shop_id = $1`, [shopId])) as [{ count: number; to: string }];
 
+    const coalescing = await timed(async () => {
+      let items = 0;
+      for await (const row of coalescedRows(db, shopId, to)) if (row) items++;
+      return items;
+    });
     const csv = await timed(() => writeCsv(coalescedRows(db, shopId, to), fileColumns.price, createWriteStream(path.join(dir, "prices.csv"))));
     const parquet = await timed(() => writeParquet(coalescedRows(db, shopId, to), fileColumns.price, createWriteStream(path.join(dir, "prices.parquet"))));
     const peakRssMb = process.resourceUsage().maxRSS / 1024;
@@ -106,6 +115,7 @@ async function runSize(changes: number): Promise<SizeResult> {
       changes,
       changeRecords: count,
       captureMs,
+      coalescingMs: coalescing.ms,
       csv: { ms: csv.ms, items: csv.value.rows, bytes: csv.value.bytes },
       parquet: { ms: parquet.ms, items: parquet.value.rows, bytes: parquet.value.bytes },
       bare: { csvMs: bareCsv.ms, parquetMs: bareParquet.ms },
@@ -156,15 +166,17 @@ async function captureFlow(db: Database, shopId: string, changes: number): Promi
 }
 
 /**
- * The pipeline's coalescing, a page at a time, turned into the SFTP adapter's file rows.
+ * The pipeline's coalescing, a page at a time, turned into the SFTP adapter's file rows; the next
+ * page is read while the current one is written, so the database and the writer overlap.
  * (The run itself, app/batching/runs.server.ts, adds leases, validation and delivery results around these pages.)
  */
-async function* coalescedRows(db: Database, shopId: string, to: string) {
-  let after = "00000000-0000-0000-0000-000000000000";
+async function* coalescedRows(db: Database, shopId: string, to: string): AsyncGenerator<FileRow> {
+  const read = (after: string) => coalesceChanges(db.sql, { shopId, kind: "price", from: "0", to }, after, PAGE);
+  let next = read("00000000-0000-0000-0000-000000000000");
   for (;;) {
-    const page = await coalesceChanges(db.sql, { shopId, kind: "price", from: "0", to }, after, PAGE);
+    const page = await next;
     if (page.length === 0) return;
-    after = page.at(-1)!.variantId;
+    next = read(page.at(-1)!.variantId);
     for (const row of page) {
       const item: PriceItem = {
         kind: "price",

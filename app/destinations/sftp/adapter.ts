@@ -9,6 +9,7 @@ import { canonicalJson } from "../../batching/manifest";
 import type { Destination, DestinationAdapter, ItemKind, ItemResult, ItemState, PublishRun, PushedItem, ReadBackItem } from "../../batching/types";
 import { LockstepError } from "../../config/errors";
 import { type SftpTarget, sftpTarget, withSftp } from "./connection";
+import { dropReadBack } from "./readBack";
 import { removeStaleTemporaryFiles, uploadAtomically } from "./upload";
 
 const optionsSchema = z.object({
@@ -140,6 +141,8 @@ async function* flatten(pages: AsyncIterable<PushedItem[]>, signal: AbortSignal)
   }
 }
 
+const readDrop = dropReadBack((kind) => fileColumns[kind]);
+
 /**
  * Files over SFTP: each run's items of a kind become CSV or Parquet files of at most `rowsPerFile`
  * rows, each uploaded atomically (temporary name, checksum verified, rename); the signed manifest
@@ -193,10 +196,9 @@ export const sftpFilesAdapter: DestinationAdapter = {
     );
   },
 
-  async readBack(_destination, kind, skus): Promise<ReadBackItem[]> {
-    // A file drop holds nothing Lockstep can query: what the ERP holds comes back in its own
-    // snapshot files (app/destinations/sftp/inbound.ts reports the variance per item).
-    return skus.map((sku) => ({ kind, sku, state: undefined }));
+  async readBack(destination, kind, skus): Promise<ReadBackItem[]> {
+    const { target, options } = targetOf(destination);
+    return readDrop(destination, target, options.filePrefix, kind, skus);
   },
 
   async testConnection(destination) {

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import posix from "node:path/posix";
-import { PassThrough } from "node:stream";
+import { PassThrough, Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { Cron } from "croner";
 import { parse } from "csv-parse";
@@ -17,7 +17,7 @@ import { applyEvents } from "../../webhooks/consumers.server";
 import type { DomainEvent } from "../../webhooks/events";
 import { type SftpTarget, withSftp } from "./connection";
 import { readHeldStock } from "./sql/readHeldStock";
-import { uploadAtomically } from "./upload";
+import { readRemote, uploadAtomically } from "./upload";
 
 // The ERP's stock and price snapshot (documented in app/destinations/sftp/README.md):
 //   <name>.csv                with the header  sku,location,on_hand,price
@@ -202,7 +202,7 @@ function parseSidecar(text: string, dataName: string): z.infer<typeof sidecarSch
 async function download(client: SftpClient, remotePath: string, localPath: string): Promise<{ bytes: number; sha256: string }> {
   const names = await client.list(posix.dirname(remotePath));
   if (!names.some((entry) => entry.name === posix.basename(remotePath))) throw new RefusedFile(`${posix.basename(remotePath)} is missing (its manifest is there)`);
-  await pipeline(client.createReadStream(remotePath), createWriteStream(localPath));
+  await pipeline(Readable.from(readRemote(client, remotePath)), createWriteStream(localPath));
   return hashLocal(localPath);
 }
 

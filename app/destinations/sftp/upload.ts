@@ -52,12 +52,29 @@ export async function uploadAtomically(
   }
 }
 
+/**
+ * Reads a file on the server chunk by chunk, and returns only once the server closed its handle:
+ * a session ended while the close is still pending fails that close outside any caller.
+ */
+export async function* readRemote(client: SftpClient, remotePath: string): AsyncGenerator<Buffer> {
+  const stream = client.createReadStream(remotePath);
+  const closed = new Promise<void>((resolve) => {
+    stream.once("close", () => resolve());
+    stream.once("error", () => resolve());
+  });
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) yield chunk;
+  } finally {
+    stream.destroy();
+    await closed;
+  }
+}
+
 /** Size and SHA-256 of a file on the server, read back through the session. */
 export async function hashRemote(client: SftpClient, remotePath: string): Promise<{ bytes: number; sha256: string }> {
   const hash = createHash("sha256");
   let bytes = 0;
-  const stream = client.createReadStream(remotePath);
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
+  for await (const chunk of readRemote(client, remotePath)) {
     bytes += chunk.length;
     hash.update(chunk);
   }

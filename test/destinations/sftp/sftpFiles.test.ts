@@ -27,7 +27,7 @@ async function destination(options: Record<string, unknown> = {}, credentials: R
   const { mkdir } = await import("node:fs/promises");
   await mkdir(dir);
   return {
-    id: "dest-1",
+    id: `dest-${directories}`,
     shopId: "shop-1",
     name: "Warehouse ERP drop",
     kind: "sftp_files",
@@ -155,6 +155,23 @@ describe("files over SFTP (a real OpenSSH server)", () => {
     expect(left.every((name) => name.startsWith(".prices.csv.") && name.endsWith(".part"))).toBe(true);
     await sftpFilesAdapter.publish(publishRun(target), pagesOf(5));
     expect(await readdir(dirOf(target))).toEqual(["price-run7-a1-p1.csv"]);
+  });
+
+  it("reads back what the drop holds: each SKU's state in the newest file still there, as the adapter compares it", async () => {
+    for (const format of ["csv", "parquet"]) {
+      const target = await destination({ format, rowsPerFile: 10 });
+      await sftpFilesAdapter.publish(publishRun(target, "7"), pagesOf(30));
+      async function* repriced(): AsyncGenerator<PushedItem[]> {
+        yield [{ ...priceItem(1), price: "0.99" }, { ...priceItem(2), price: "1.99" }];
+      }
+      await sftpFilesAdapter.publish(publishRun(target, "8"), repriced());
+      const held = await sftpFilesAdapter.readBack(target, "price", ["SKU-1", "SKU-6", "SKU-99"]);
+      expect(held).toEqual([
+        { kind: "price", sku: "SKU-1", state: sftpFilesAdapter.stateOf({ ...priceItem(1), price: "0.99" }) },
+        { kind: "price", sku: "SKU-6", state: sftpFilesAdapter.stateOf(priceItem(6)) },
+        { kind: "price", sku: "SKU-99", state: undefined },
+      ]);
+    }
   });
 
   it("refuses to rename a file whose bytes on the server differ from what was sent", async () => {
