@@ -10,7 +10,7 @@ import { diffMigrationsToSchema } from "../app/db/schemaEngine.server";
 
 async function deploy(): Promise<void> {
   const config = loadConfig();
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, timeouts: config.database });
   try {
     const applied = await applyMigrations(db.sql);
     console.log(applied.length ? `Applied ${applied.join(", ")}` : "Database already at the latest migration");

@@ -41,7 +41,7 @@ export async function startLockstep(options: StartOptions): Promise<RunningLocks
   const { config } = options;
   const log = options.log ?? ((message: string) => console.log(message));
   setLogLevel(config.logLevel);
-  const db = options.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
+  const db = options.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, timeouts: config.database }));
   const ownsDb = !options.db;
   try {
     const migrations = readMigrations();

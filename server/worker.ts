@@ -69,7 +69,7 @@ async function main(): Promise<void> {
     // PGlite is one process's database: a second process would open a diverging copy of the folder.
     throw new ConfigError("Invalid configuration: DATABASE_URL missing (separate worker processes need PostgreSQL; with the embedded database the workers run inside `npm start`)");
   }
-  const db = await openDatabase({ databaseUrl: config.databaseUrl });
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, timeouts: config.database });
   const status = await migrationStatus(db.sql);
   if (!status.current) {
     await db.close();
