@@ -1,7 +1,9 @@
+import http from "node:http";
 import net from "node:net";
 import pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { openDatabase } from "../../app/db/database.server";
+import { sendError } from "../../app/http/respond.server";
 import { createTestDatabase, POSTGRES_URL, type TestDatabase } from "../helpers/database";
 
 const opened: { close(): Promise<void> }[] = [];
@@ -127,5 +129,19 @@ describe("PostgreSQL timeouts", () => {
     finish();
     await holding;
     expect(await db.sql.query("SELECT 1 AS one")).toEqual([{ one: 1 }]);
+  });
+});
+
+describe("the answer to a request the database could not serve", () => {
+  it("is a 503 with database_unavailable, also for the driver's own error that Prisma passes through", async () => {
+    const server = http.createServer((_req, res) => sendError(res, new Error("Connection terminated due to connection timeout")));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const response = await fetch(`http://127.0.0.1:${(server.address() as net.AddressInfo).port}/`);
+      expect(response.status).toBe(503);
+      expect(await response.json()).toMatchObject({ error: { code: "database_unavailable" } });
+    } finally {
+      server.close();
+    }
   });
 });
