@@ -7,6 +7,7 @@ import { loadConfig } from "../app/config/config.server";
 import { openDatabase } from "../app/db/database.server";
 import { applyMigrations, MIGRATIONS_DIR, readMigrations } from "../app/db/migrations.server";
 import { diffMigrationsToSchema } from "../app/db/schemaEngine.server";
+import { sealStoredTokens } from "../app/shops/sealStoredTokens.server";
 
 async function deploy(): Promise<void> {
   const config = loadConfig();
@@ -14,6 +15,9 @@ async function deploy(): Promise<void> {
   try {
     const applied = await applyMigrations(db.sql);
     console.log(applied.length ? `Applied ${applied.join(", ")}` : "Database already at the latest migration");
+    // A SQL migration cannot encrypt: tokens stored in clear by earlier versions are sealed here.
+    const sealed = await sealStoredTokens(db.sql, config);
+    if (sealed > 0) console.log(`Sealed the stored tokens of ${sealed} Shopify session(s)`);
   } finally {
     await db.close();
   }

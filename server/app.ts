@@ -14,6 +14,7 @@ import { createRemixListener } from "../app/http/remixAdapter.server";
 import { sendError, sendJson } from "../app/http/respond.server";
 import { createStaticFiles } from "../app/http/staticFiles.server";
 import { setLogLevel } from "../app/observability/log";
+import { sealStoredTokens } from "../app/shops/sealStoredTokens.server";
 
 export const BUILD_DIR = path.resolve(import.meta.dirname, "../build");
 
@@ -47,6 +48,8 @@ export async function startLockstep(options: StartOptions): Promise<RunningLocks
     const migrations = readMigrations();
     const applied = await applyMigrations(db.sql, migrations);
     if (applied.length > 0) log(`Applied migrations: ${applied.join(", ")}`);
+    const sealed = await sealStoredTokens(db.sql, config);
+    if (sealed > 0) log(`Sealed the stored tokens of ${sealed} Shopify session(s)`);
     const context: AppContext = { config, db, startedAt: new Date() };
     setAppContext(context);
     // Every availability change also refreshes the checkout Function's metafield (shops with an offline session).

@@ -36,7 +36,7 @@ async function main(): Promise<void> {
           const { seeded } = await seedDemoShop(db.prisma, { apiToken: config.demo.apiToken! });
           if (seeded) console.log(`Seeded the demo shop ${DEMO_SHOP_DOMAIN}`);
           // With an offline session Lockstep calls the shop's Admin API; a quiet demo must call nobody.
-          const sessions = new PrismaSessionStorage(db.prisma);
+          const sessions = new PrismaSessionStorage(db.prisma, config.encryptionKey);
           if (demoStore) {
             await sessions.storeSession(
               new Session({ id: `offline_${DEMO_SHOP_DOMAIN}`, shop: DEMO_SHOP_DOMAIN, state: "", isOnline: false, scope: "read_products,write_products,read_inventory,write_inventory", accessToken: DEMO_ADMIN_ACCESS_TOKEN }),

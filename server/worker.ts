@@ -13,6 +13,7 @@ import type { Database } from "../app/db/database.server";
 import { listDeadLetters } from "../app/webhooks/sql/listDeadLetters";
 import { replayDeadLetters, type ReplaySelection } from "../app/webhooks/sql/replayDeadLetters";
 import { startBackgroundWork, stopInOrder } from "../app/background.server";
+import { sealStoredTokens } from "../app/shops/sealStoredTokens.server";
 
 async function selectionFrom(db: Database, args: string[]): Promise<{ selection: ReplaySelection; by?: string; reason?: string }> {
   const { values } = parseArgs({
@@ -75,6 +76,10 @@ async function main(): Promise<void> {
     await db.close();
     throw new ConfigError("The database is not at the latest migration: run `npm run setup` (or start the web process) first");
   }
+  await sealStoredTokens(db.sql, config).catch(async (error: unknown) => {
+    await db.close();
+    throw error;
+  });
   const [command, ...args] = process.argv.slice(2);
   if (command === "dead-letters" || command === "replay") {
     try {

@@ -16,6 +16,7 @@ import { recordBackfillBatch } from "./sql/recordBackfillBatch";
 import { touchBackfill } from "./sql/touchBackfill";
 import { retireUnlistedRows } from "./sql/retireUnlistedRows";
 import { writeCatalogBatch } from "./sql/writeCatalogBatch";
+import { openSessionToken } from "../shops/sessionStorage.server";
 
 export type { BackfillRecord } from "./sql/backfillRow";
 export { getBackfill } from "./sql/getBackfill";
@@ -155,7 +156,7 @@ export function backfillDepsFor(context: AppContext, access: PlatformAccess = {}
       shopifyClient: async (domain) => {
         const [session] = await sql.query<{ access_token: string }>(`SELECT access_token FROM session WHERE id = $1 AND access_token <> ''`, [`offline_${domain}`]);
         if (!session) throw new LockstepError("no_access_token", `no offline session for ${domain}: install the app again`, 409);
-        return shopifyAdminClientFor(context.config, domain, session.access_token);
+        return shopifyAdminClientFor(context.config, domain, openSessionToken(context.config.encryptionKey, session.access_token));
       },
       bigCommerceClient: async (storeHash) => {
         const token = await access.bigCommerceTokenOf?.(storeHash);
