@@ -20,7 +20,7 @@ export function createShopifyApp(config: Config, prisma: PrismaClient) {
     scopes: config.shopifyApp.scopes,
     appUrl: config.shopifyApp.appUrl,
     authPathPrefix: "/auth",
-    sessionStorage: new PrismaSessionStorage(prisma),
+    sessionStorage: new PrismaSessionStorage(prisma, config.encryptionKey),
     distribution: AppDistribution.AppStore,
     future: { unstable_newEmbeddedAuthStrategy: true, expiringOfflineAccessTokens: true },
     hooks: {

@@ -7,13 +7,17 @@ import { loadConfig } from "../app/config/config.server";
 import { openDatabase } from "../app/db/database.server";
 import { applyMigrations, MIGRATIONS_DIR, readMigrations } from "../app/db/migrations.server";
 import { diffMigrationsToSchema } from "../app/db/schemaEngine.server";
+import { sealStoredTokens } from "../app/shops/sealStoredTokens.server";
 
 async function deploy(): Promise<void> {
   const config = loadConfig();
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, timeouts: config.database });
   try {
     const applied = await applyMigrations(db.sql);
     console.log(applied.length ? `Applied ${applied.join(", ")}` : "Database already at the latest migration");
+    // A SQL migration cannot encrypt: tokens stored in clear by earlier versions are sealed here.
+    const sealed = await sealStoredTokens(db.sql, config);
+    if (sealed > 0) console.log(`Sealed the stored tokens of ${sealed} Shopify session(s)`);
   } finally {
     await db.close();
   }

@@ -13,7 +13,8 @@ import { createEdgeRouter } from "../app/http/edges.server";
 import { createRemixListener } from "../app/http/remixAdapter.server";
 import { sendError, sendJson } from "../app/http/respond.server";
 import { createStaticFiles } from "../app/http/staticFiles.server";
-import { setLogLevel } from "../app/observability/log";
+import { log as appLog, setLogLevel } from "../app/observability/log";
+import { sealStoredTokens } from "../app/shops/sealStoredTokens.server";
 
 export const BUILD_DIR = path.resolve(import.meta.dirname, "../build");
 
@@ -41,12 +42,14 @@ export async function startLockstep(options: StartOptions): Promise<RunningLocks
   const { config } = options;
   const log = options.log ?? ((message: string) => console.log(message));
   setLogLevel(config.logLevel);
-  const db = options.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
+  const db = options.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, timeouts: config.database }));
   const ownsDb = !options.db;
   try {
     const migrations = readMigrations();
     const applied = await applyMigrations(db.sql, migrations);
     if (applied.length > 0) log(`Applied migrations: ${applied.join(", ")}`);
+    const sealed = await sealStoredTokens(db.sql, config);
+    if (sealed > 0) log(`Sealed the stored tokens of ${sealed} Shopify session(s)`);
     const context: AppContext = { config, db, startedAt: new Date() };
     setAppContext(context);
     // Every availability change also refreshes the checkout Function's metafield (shops with an offline session).
@@ -55,7 +58,9 @@ export async function startLockstep(options: StartOptions): Promise<RunningLocks
 
     const edges = createEdgeRouter(context, migrations);
     const admin = await loadAdmin(options.buildDir ?? BUILD_DIR, config);
+    const inFlight = trackRequests();
     const server = http.createServer((req, res) => {
+      inFlight.started(res);
       if (edges.handle(req, res)) return;
       admin(req, res).catch((error: unknown) => sendError(res, error));
     });
@@ -75,11 +80,17 @@ export async function startLockstep(options: StartOptions): Promise<RunningLocks
       server,
       close() {
         closing ??= (async () => {
-          await new Promise<void>((resolve) => {
-            server.close(() => resolve());
-            server.closeAllConnections();
-          });
-          await stopInOrder(stopBackground);
+          // Stop accepting; answer what is in flight and let the background finish its rows, within
+          // the deadline; whatever still hangs then is cut off so the database can close.
+          const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+          server.closeIdleConnections();
+          const drained = await withinDeadline(
+            Promise.all([inFlight.drained(() => server.closeIdleConnections()), stopInOrder(stopBackground)]),
+            config.shutdownTimeoutMs,
+          );
+          if (!drained) log(`Shutdown: still busy after ${config.shutdownTimeoutMs} ms, closing anyway`);
+          server.closeAllConnections();
+          await closed;
           setAppContext(undefined);
           if (ownsDb) await db.close();
         })();
@@ -89,6 +100,43 @@ export async function startLockstep(options: StartOptions): Promise<RunningLocks
   } catch (error) {
     if (ownsDb) await db.close();
     throw error;
+  }
+}
+
+/** Counts requests being answered, so a shutdown can wait for the last answer. */
+function trackRequests() {
+  let open = 0;
+  let idle: (() => void) | undefined;
+  let onAnswered: (() => void) | undefined;
+  return {
+    started(res: http.ServerResponse) {
+      open += 1;
+      res.once("close", () => {
+        open -= 1;
+        // A keep-alive connection whose answer went out is idle now: a closing server lets it go.
+        if (onAnswered) setImmediate(onAnswered);
+        if (open === 0) idle?.();
+      });
+    },
+    drained(answered: () => void): Promise<void> {
+      onAnswered = answered;
+      return open === 0 ? Promise.resolve() : new Promise((resolve) => (idle = resolve));
+    },
+  };
+}
+
+/** True when `work` settled within `ms`; false when the deadline came first (the work is left to itself). */
+async function withinDeadline(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([work.then(() => true), deadline]);
+  } catch (error) {
+    // A piece of work that failed to stop must not keep the rest (the database above all) open.
+    appLog.error("shutdown: stopping failed", { error });
+    return true;
+  } finally {
+    clearTimeout(timer);
   }
 }
 

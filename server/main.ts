@@ -10,23 +10,17 @@ import { startErpSimulator } from "../simulators/erp";
 import { Session } from "@shopify/shopify-api";
 import { PrismaSessionStorage } from "../app/shops/sessionStorage.server";
 import { prepareDemoEnvironment } from "./demoEnvironment";
+import { stopOnSignals } from "../app/shutdown.server";
 import { startLockstep } from "./app";
 
 async function main(): Promise<void> {
-  // Signals are caught from the first moment: a stop during start-up still closes the database.
-  const lifecycle: { running?: { close(): Promise<void> }; stopSignal?: string } = {};
-  const stop = (signal: string) => {
-    if (lifecycle.stopSignal) return;
-    lifecycle.stopSignal = signal;
-    console.log(`${signal}: shutting down`);
-    if (lifecycle.running) shutDown(lifecycle.running);
-  };
-  process.on("SIGINT", () => stop("SIGINT"));
-  process.on("SIGTERM", () => stop("SIGTERM"));
-
   const demo = process.argv.includes("--demo");
   const demoSecrets = demo ? prepareDemoEnvironment(process.env) : undefined;
   const loaded = loadConfig();
+  // Signals are caught before any await: a stop during start-up still closes the database once it is open.
+  let started!: (running: { close(): Promise<void> }) => void;
+  const ready = new Promise<{ close(): Promise<void> }>((resolve) => (started = resolve));
+  stopOnSignals({ deadlineMs: loaded.shutdownTimeoutMs, stop: async () => (await ready).close() });
   // The live demo's shop is a simulated Shopify store: Lockstep's own Admin API calls go there too.
   const demoStore = demo && loaded.demo.traffic ? await startDemoStore() : undefined;
   const config = demoStore
@@ -44,7 +38,7 @@ async function main(): Promise<void> {
           if (seeded) console.log(`Seeded the demo shop ${DEMO_SHOP_DOMAIN}`);
           demoErpDestination = await ensureDemoErpDestination(db, { shopId: shop.id, encryptionKey: config.encryptionKey, erpUrl: demoErp!.url, signingSecret: demoErpSecret });
           // With an offline session Lockstep calls the shop's Admin API; a quiet demo must call nobody.
-          const sessions = new PrismaSessionStorage(db.prisma);
+          const sessions = new PrismaSessionStorage(db.prisma, config.encryptionKey);
           if (demoStore) {
             await sessions.storeSession(
               new Session({ id: `offline_${DEMO_SHOP_DOMAIN}`, shop: DEMO_SHOP_DOMAIN, state: "", isOnline: false, scope: "read_products,write_products,read_inventory,write_inventory", accessToken: DEMO_ADMIN_ACCESS_TOKEN }),
@@ -72,24 +66,13 @@ async function main(): Promise<void> {
     };
     console.log(`  Simulated traffic: a Shopify store at ${demoStore.url} sends signed webhooks; a flash sale in 15 s, then every 45 s (LOCKSTEP_DEMO_TRAFFIC=off for a quiet shop)`);
   }
-  lifecycle.running = {
+  started({
     async close() {
       await stopTraffic?.();
       await running.close();
       await demoErp?.close();
     },
-  };
-  if (lifecycle.stopSignal) shutDown(lifecycle.running);
-}
-
-function shutDown(running: { close(): Promise<void> }): void {
-  running.close().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
+  });
 }
 
 main().catch((error: unknown) => {

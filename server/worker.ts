@@ -13,6 +13,8 @@ import type { Database } from "../app/db/database.server";
 import { listDeadLetters } from "../app/webhooks/sql/listDeadLetters";
 import { replayDeadLetters, type ReplaySelection } from "../app/webhooks/sql/replayDeadLetters";
 import { startBackgroundWork, stopInOrder } from "../app/background.server";
+import { sealStoredTokens } from "../app/shops/sealStoredTokens.server";
+import { stopOnSignals } from "../app/shutdown.server";
 
 async function selectionFrom(db: Database, args: string[]): Promise<{ selection: ReplaySelection; by?: string; reason?: string }> {
   const { values } = parseArgs({
@@ -69,12 +71,16 @@ async function main(): Promise<void> {
     // PGlite is one process's database: a second process would open a diverging copy of the folder.
     throw new ConfigError("Invalid configuration: DATABASE_URL missing (separate worker processes need PostgreSQL; with the embedded database the workers run inside `npm start`)");
   }
-  const db = await openDatabase({ databaseUrl: config.databaseUrl });
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, timeouts: config.database });
   const status = await migrationStatus(db.sql);
   if (!status.current) {
     await db.close();
     throw new ConfigError("The database is not at the latest migration: run `npm run setup` (or start the web process) first");
   }
+  await sealStoredTokens(db.sql, config).catch(async (error: unknown) => {
+    await db.close();
+    throw error;
+  });
   const [command, ...args] = process.argv.slice(2);
   if (command === "dead-letters" || command === "replay") {
     try {
@@ -95,23 +101,8 @@ async function main(): Promise<void> {
   const stops = await startBackgroundWork(context, { webhookWorkers: loops, onListening: () => console.log("Listening for new deliveries (LISTEN/NOTIFY)") });
   console.log(`Lockstep worker ${process.pid}: ${loops} webhook worker loop(s) on PostgreSQL`);
 
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`${signal}: finishing the rows in hand`);
-    stopInOrder(stops)
-      .then(() => db.close())
-      .then(
-        () => process.exit(0),
-        (error: unknown) => {
-          console.error(error);
-          process.exit(1);
-        },
-      );
-  };
-  process.on("SIGINT", () => shutdown("SIGINT"));
-  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  // The rows in hand are finished within the deadline; a row still running then keeps its lease until it expires.
+  stopOnSignals({ deadlineMs: config.shutdownTimeoutMs, stop: () => stopInOrder(stops).then(() => db.close()) });
 }
 
 main().catch((error: unknown) => {

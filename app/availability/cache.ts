@@ -47,7 +47,7 @@ export interface CacheStats {
 export interface AvailabilityCacheOptions<V> {
   now?: () => number;
   shared?: SharedStore<V>;
-  /** Entries kept in this process before the oldest are dropped. */
+  /** Entries kept in this process; beyond it the shop holding the most gives up its oldest. */
   maxEntries?: number;
   /** Shared store failures (Redis down) are reported here; the cache then reads the database. */
   onSharedError?: (error: unknown) => void;
@@ -213,19 +213,33 @@ export class AvailabilityCache<V> {
     if (!shopEntries) this.entries.set(shopId, (shopEntries = new Map()));
     if (!shopEntries.has(key)) this.size++;
     shopEntries.set(key, entry);
-    if (this.size > this.maxEntries) this.evictOldest();
+    if (this.size > this.maxEntries) this.evictFrom(this.fullestShop(shopId));
   }
 
-  private evictOldest(): void {
+  /**
+   * The shop that gives up an entry when the cache is full: the one holding the most, so one
+   * shop's flood evicts its own entries and never another shop's. The shop that just stored is
+   * usually it (checked without a scan while it holds at least a fair share).
+   */
+  private fullestShop(storingShopId: string): string {
+    const fairShare = this.maxEntries / this.entries.size;
+    if ((this.entries.get(storingShopId)?.size ?? 0) >= fairShare) return storingShopId;
+    let fullest = storingShopId;
+    let most = 0;
     for (const [shopId, shopEntries] of this.entries) {
-      const oldest = shopEntries.keys().next();
-      if (!oldest.done) {
-        shopEntries.delete(oldest.value);
-        this.size--;
-      }
-      if (shopEntries.size === 0) this.entries.delete(shopId);
-      return;
+      if (shopEntries.size > most) [fullest, most] = [shopId, shopEntries.size];
     }
+    return fullest;
+  }
+
+  /** Drops the shop's oldest entry (insertion order: with TTLs of at most 30 s the oldest is the stalest). */
+  private evictFrom(shopId: string): void {
+    const shopEntries = this.entries.get(shopId);
+    const oldest = shopEntries?.keys().next();
+    if (!shopEntries || !oldest || oldest.done) return;
+    shopEntries.delete(oldest.value);
+    this.size--;
+    if (shopEntries.size === 0) this.entries.delete(shopId);
   }
 
   private flightsOf(shopId: string): Map<string, Flight<V>> {

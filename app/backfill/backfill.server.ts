@@ -17,6 +17,7 @@ import { touchBackfill } from "./sql/touchBackfill";
 import { retireUnlistedRows } from "./sql/retireUnlistedRows";
 import { writeCatalogBatch } from "./sql/writeCatalogBatch";
 import { captureChanges, changesOfBackfill } from "../batching/capture";
+import { openSessionToken } from "../shops/sessionStorage.server";
 
 export type { BackfillRecord } from "./sql/backfillRow";
 export { getBackfill } from "./sql/getBackfill";
@@ -157,7 +158,7 @@ export function backfillDepsFor(context: AppContext, access: PlatformAccess = {}
       shopifyClient: async (domain) => {
         const [session] = await sql.query<{ access_token: string }>(`SELECT access_token FROM session WHERE id = $1 AND access_token <> ''`, [`offline_${domain}`]);
         if (!session) throw new LockstepError("no_access_token", `no offline session for ${domain}: install the app again`, 409);
-        return shopifyAdminClientFor(context.config, domain, session.access_token);
+        return shopifyAdminClientFor(context.config, domain, openSessionToken(context.config.encryptionKey, session.access_token));
       },
       bigCommerceClient: async (storeHash) => {
         const token = await access.bigCommerceTokenOf?.(storeHash);

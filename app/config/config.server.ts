@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
 import { z } from "zod";
+import type { DatabaseTimeouts } from "../db/database.server";
 import { ConfigError } from "./errors";
 
 /** The Admin API version every Shopify call and webhook subscription of Lockstep targets. */
@@ -75,6 +76,10 @@ export interface Config {
     /** Simulated shoppers and platform changes; `LOCKSTEP_DEMO_TRAFFIC=off` keeps the demo shop quiet. */
     traffic: boolean;
   };
+  /** How long the database may take before a caller gets a 503 instead of waiting (app/db). */
+  database: DatabaseTimeouts;
+  /** How long a stopping process drains requests and background work before it closes anyway. */
+  shutdownTimeoutMs: number;
   /** Outbound calls (app/outbound, app/platforms): where the platform APIs are, how limiters are shared. */
   outbound: {
     /** Instead of https://{shop}: the demo and tests point Shopify Admin calls at the simulator. */
@@ -147,6 +152,11 @@ const environmentSchema = z.object({
   LOCKSTEP_DEMO_TRAFFIC: z.enum(["on", "off"], { error: "must be on or off" }).default("on"),
   SHOPIFY_ADMIN_API_BASE_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
   BIGCOMMERCE_API_BASE_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).default("https://api.bigcommerce.com"),
+  LOCKSTEP_DB_CONNECT_TIMEOUT_MS: z.coerce.number().int("must be a whole number").min(100).default(5_000),
+  LOCKSTEP_DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int("must be a whole number").min(100).default(20_000),
+  LOCKSTEP_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int("must be a whole number").min(100).default(30_000),
+  LOCKSTEP_DB_IDLE_CLIENT_TIMEOUT_MS: z.coerce.number().int("must be a whole number").min(100).default(30_000),
+  LOCKSTEP_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int("must be a whole number").min(0).default(10_000),
   LOCKSTEP_LIMITER_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1-64 letters, digits, '_', '.' or '-'")
@@ -250,6 +260,13 @@ export function loadConfig(env: Environment = process.env): Config {
       maxLeaseExpiries: vars.LOCKSTEP_WEBHOOK_MAX_LEASE_EXPIRIES,
     },
     demo: { apiToken: vars.LOCKSTEP_DEMO_API_TOKEN, traffic: vars.LOCKSTEP_DEMO_TRAFFIC === "on" },
+    database: {
+      connectMs: vars.LOCKSTEP_DB_CONNECT_TIMEOUT_MS,
+      statementMs: vars.LOCKSTEP_DB_STATEMENT_TIMEOUT_MS,
+      idleInTransactionMs: vars.LOCKSTEP_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+      idleClientMs: vars.LOCKSTEP_DB_IDLE_CLIENT_TIMEOUT_MS,
+    },
+    shutdownTimeoutMs: vars.LOCKSTEP_SHUTDOWN_TIMEOUT_MS,
     outbound: {
       shopifyAdminBaseUrl: vars.SHOPIFY_ADMIN_API_BASE_URL?.replace(/\/$/, ""),
       bigCommerceApiBaseUrl: vars.BIGCOMMERCE_API_BASE_URL.replace(/\/$/, ""),

@@ -4,7 +4,9 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import type { SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
+import { LockstepError } from "../config/errors";
 import { PrismaClient } from "../generated/prisma/client";
+import { rethrowDatabaseError } from "./unavailable";
 
 /** A query runner for the hot paths where one hand-written statement beats the ORM. */
 export interface SqlRunner {
@@ -34,13 +36,68 @@ export interface DatabaseOptions {
   dataDir?: string;
   /** PostgreSQL pool size. */
   poolSize?: number;
+  timeouts?: Partial<DatabaseTimeouts>;
 }
+
+/** How long Lockstep waits on its database before it gives up and answers 503 (never hangs). */
+export interface DatabaseTimeouts {
+  /** Opening a connection, or waiting for a free one in the pool (PostgreSQL). */
+  connectMs: number;
+  /** One statement, lock waits included (PostgreSQL's statement_timeout). */
+  statementMs: number;
+  /** A transaction waiting on its caller between statements: rolled back, its locks released (both databases). */
+  idleInTransactionMs: number;
+  /** An unused pooled connection is closed after this (PostgreSQL). */
+  idleClientMs: number;
+}
+
+export const DEFAULT_DATABASE_TIMEOUTS: DatabaseTimeouts = { connectMs: 5_000, statementMs: 20_000, idleInTransactionMs: 30_000, idleClientMs: 30_000 };
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  return options.databaseUrl ? openPostgres(options.databaseUrl, options.poolSize ?? 10) : openPGlite(options.dataDir ?? "memory://");
+  const timeouts = { ...DEFAULT_DATABASE_TIMEOUTS, ...options.timeouts };
+  return options.databaseUrl ? openPostgres(options.databaseUrl, options.poolSize ?? 10, timeouts) : openPGlite(options.dataDir ?? "memory://", timeouts);
 }
 
-async function openPGlite(dataDir: string): Promise<Database> {
+/**
+ * Runs `work` inside an open transaction with a deadline on idleness: when no statement has run
+ * for `idleMs` (the caller awaits something that never comes), the transaction fails with
+ * database_timeout and is rolled back, so one stuck caller cannot hold the connection (PGlite has
+ * only one) or its locks forever. Statements the abandoned work issues afterwards are refused.
+ */
+async function withIdleDeadline<T>(work: (tx: SqlRunner) => Promise<T>, query: SqlRunner["query"], idleMs: number): Promise<T> {
+  let ended = false;
+  let running = 0;
+  let expire: (error: LockstepError) => void = () => undefined;
+  const expired = new Promise<never>((_, reject) => (expire = reject));
+  const timer = setTimeout(function check() {
+    // A statement still running is PostgreSQL's statement_timeout's business, not idleness.
+    if (running > 0) timer.refresh();
+    else expire(new LockstepError("database_timeout", `The transaction waited more than ${idleMs} ms between statements and was rolled back`, 503, { retryable: true }));
+  }, idleMs);
+  const runner: SqlRunner = {
+    async query<Row>(text: string, params?: unknown[]) {
+      if (ended) throw new LockstepError("transaction_closed", "The transaction already ended (it timed out)", 500);
+      running += 1;
+      try {
+        return await query<Row>(text, params);
+      } finally {
+        running -= 1;
+        if (!ended) timer.refresh();
+      }
+    },
+  };
+  const working = work(runner);
+  // The abandoned work may still fail later: that failure has no one left to tell.
+  working.catch(() => undefined);
+  try {
+    return await Promise.race([working, expired]);
+  } finally {
+    ended = true;
+    clearTimeout(timer);
+  }
+}
+
+async function openPGlite(dataDir: string, timeouts: DatabaseTimeouts): Promise<Database> {
   if (!dataDir.startsWith("memory://")) mkdirSync(dataDir, { recursive: true });
   const pglite = await PGlite.create({ dataDir });
   const adapterFactory = new PrismaPGlite(pglite);
@@ -54,7 +111,7 @@ async function openPGlite(dataDir: string): Promise<Database> {
     },
     transaction(work) {
       return pglite.transaction((tx) =>
-        work({ query: async <Row>(text: string, params?: unknown[]) => (await tx.query<Row>(text, params)).rows }),
+        withIdleDeadline(work, async <Row>(text: string, params?: unknown[]) => (await tx.query<Row>(text, params)).rows, timeouts.idleInTransactionMs),
       );
     },
   };
@@ -71,31 +128,48 @@ async function openPGlite(dataDir: string): Promise<Database> {
   };
 }
 
-async function openPostgres(databaseUrl: string, poolSize: number): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize });
+async function openPostgres(databaseUrl: string, poolSize: number, timeouts: DatabaseTimeouts): Promise<Database> {
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: poolSize,
+    // Also bounds the wait for a free connection when all are busy: a 503 instead of a queue without end.
+    connectionTimeoutMillis: timeouts.connectMs,
+    idleTimeoutMillis: timeouts.idleClientMs,
+    statement_timeout: timeouts.statementMs,
+    idle_in_transaction_session_timeout: timeouts.idleInTransactionMs,
+    // A peer that vanished without closing the socket is noticed instead of waited on.
+    keepAlive: true,
+  });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on("error", () => undefined);
   const adapterFactory = new PrismaPg(pool);
   const prisma = new PrismaClient({ adapter: adapterFactory });
   const sql: Sql = {
     async query<Row>(text: string, params?: unknown[]) {
-      return (await pool.query(text, params)).rows as Row[];
+      return (await pool.query(text, params).catch(rethrowDatabaseError)).rows as Row[];
     },
     async exec(text) {
-      await pool.query(text);
+      await pool.query(text).catch(rethrowDatabaseError);
     },
     async transaction(work) {
-      const client = await pool.connect();
+      const client = await pool.connect().catch(rethrowDatabaseError);
+      let broken: unknown;
+      // The server may end the session while it is checked out (idle-in-transaction timeout, restart):
+      // an error event nobody listens to would end the process.
+      const onError = (error: unknown) => (broken = error);
+      client.on("error", onError);
       try {
         await client.query("BEGIN");
-        const result = await work({ query: async <Row>(text: string, params?: unknown[]) => (await client.query(text, params)).rows as Row[] });
+        const result = await withIdleDeadline(work, async <Row>(text: string, params?: unknown[]) => (await client.query(text, params)).rows as Row[], timeouts.idleInTransactionMs);
         await client.query("COMMIT");
         return result;
       } catch (error) {
-        await client.query("ROLLBACK").catch(() => undefined);
-        throw error;
+        await client.query("ROLLBACK").catch((rollbackError: unknown) => (broken = rollbackError));
+        return rethrowDatabaseError(error);
       } finally {
-        client.release();
+        // A connection that could not even roll back is closed rather than handed to the next caller.
+        client.off("error", onError);
+        client.release(broken instanceof Error ? broken : undefined);
       }
     },
   };

@@ -66,6 +66,8 @@ export class MigrationError extends Error {
  */
 export async function applyMigrations(sql: Sql, migrations: Migration[] = readMigrations()): Promise<string[]> {
   return sql.transaction(async (tx) => {
+    // A migration may rewrite a big table and another process may wait on the lock for it: no statement timeout here.
+    await tx.query("SET LOCAL statement_timeout = 0");
     await tx.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK_ID]);
     await tx.query(CREATE_MIGRATIONS_TABLE);
     const status = await statusWith(tx, migrations);

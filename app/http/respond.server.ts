@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { errorBody, LockstepError } from "../config/errors";
+import { databaseUnavailable } from "../db/unavailable";
 import { log } from "../observability/log";
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -14,6 +15,8 @@ export function sendError(res: ServerResponse, error: unknown): void {
     res.destroy();
     return;
   }
+  // A database that cannot answer (also when Prisma passes the driver's error through) is a 503, never a 500.
+  error = databaseUnavailable(error) ?? error;
   if (error instanceof LockstepError) {
     const headers: Record<string, string> = {};
     if (error.status === 405 && error.details?.allow) headers.allow = String(error.details.allow);

@@ -1,7 +1,5 @@
 import type { SqlRunner } from "../db/database.server";
-import { type LatencyHistogram, type WebhookMetricsSnapshot } from "../webhooks/metrics";
-import { getInboxLag } from "../webhooks/sql/getInboxLag";
-import { quantileFromBuckets } from "./quantiles";
+import { getShopWebhookHealth, type ShopWebhookHealth } from "../webhooks/sql/getShopWebhookHealth";
 
 export interface Percentiles {
   p50: number | null;
@@ -10,19 +8,21 @@ export interface Percentiles {
   count: number;
 }
 
+/** One shop's sync health: its own backlog, dead letters and latencies, never another shop's. */
 export interface SyncHealth {
   status: "healthy" | "degraded" | "failing";
   /** Why the status is not healthy, in staff words. */
   reasons: string[];
+  /** The figures below cover webhooks received in the last this many minutes. */
+  windowMinutes: number;
   webhooks: {
     received: number;
     processed: number;
-    duplicatesDropped: number;
     failedAttempts: number;
     /** Milliseconds. */
     answerLatency: Percentiles;
     endToEndLatency: Percentiles;
-  };
+  } | null;
   inbox: { unprocessed: number; oldestAgeSeconds: number; deadLetters: number } | null;
 }
 
@@ -30,47 +30,43 @@ export interface SyncHealth {
 const ANSWER_P99_BUDGET_MS = 1_000;
 const END_TO_END_P95_BUDGET_MS = 2_000;
 const INBOX_AGE_BUDGET_SECONDS = 60;
+const WINDOW_MINUTES = 60;
 
-function percentiles(histogram: LatencyHistogram): Percentiles {
-  const buckets = histogram.buckets.map((bucket) => ({ le: bucket.leMs, count: bucket.count }));
+function percentiles(figures: ShopWebhookHealth["answerMs"], count: number): Percentiles {
   const round = (value: number | null) => (value === null ? null : Math.round(value * 10) / 10);
-  return {
-    p50: round(quantileFromBuckets(buckets, 0.5)),
-    p95: round(quantileFromBuckets(buckets, 0.95)),
-    p99: round(quantileFromBuckets(buckets, 0.99)),
-    count: histogram.count,
-  };
+  return { p50: round(figures.p50), p95: round(figures.p95), p99: round(figures.p99), count };
 }
 
-/** How healthy ingestion is right now: what the dashboard shows at a glance. */
-export async function getSyncHealth(sql: SqlRunner, metrics: WebhookMetricsSnapshot): Promise<SyncHealth> {
-  const reasons: string[] = [];
-  let failing = false;
-  let inbox: SyncHealth["inbox"] = null;
+/**
+ * How healthy one shop's ingestion is right now: what its dashboard shows at a glance. Read from
+ * the shop's inbox rows, the same in every process; `/metrics` keeps the deployment-wide figures.
+ */
+export async function getSyncHealth(sql: SqlRunner, shopId: string, now: Date): Promise<SyncHealth> {
+  let figures: ShopWebhookHealth;
   try {
-    const lag = await getInboxLag(sql);
-    inbox = { unprocessed: lag.unprocessed, oldestAgeSeconds: Math.round(lag.oldestAgeMs / 1000), deadLetters: lag.dead };
+    figures = await getShopWebhookHealth(sql, shopId, now, new Date(now.getTime() - WINDOW_MINUTES * 60_000));
   } catch {
-    failing = true;
-    reasons.push("The database does not answer: webhooks are answered 503 and retried by the platforms");
+    return {
+      status: "failing",
+      reasons: ["The database does not answer: webhooks are answered 503 and retried by the platforms"],
+      windowMinutes: WINDOW_MINUTES,
+      webhooks: null,
+      inbox: null,
+    };
   }
-  const answerLatency = percentiles(metrics.receivedToStored);
-  const endToEndLatency = percentiles(metrics.receivedToProcessed);
-  if (inbox && inbox.oldestAgeSeconds > INBOX_AGE_BUDGET_SECONDS) reasons.push(`The oldest unprocessed webhook waits for ${inbox.oldestAgeSeconds} s`);
-  if (inbox && inbox.deadLetters > 0) reasons.push(`${inbox.deadLetters} webhook event(s) failed every attempt and wait for replay`);
+  const inbox = { unprocessed: figures.unprocessed, oldestAgeSeconds: Math.round(figures.oldestAgeMs / 1000), deadLetters: figures.dead };
+  const answerLatency = percentiles(figures.answerMs, figures.stored);
+  const endToEndLatency = percentiles(figures.appliedMs, figures.processed);
+  const reasons: string[] = [];
+  if (inbox.oldestAgeSeconds > INBOX_AGE_BUDGET_SECONDS) reasons.push(`The oldest unprocessed webhook waits for ${inbox.oldestAgeSeconds} s`);
+  if (inbox.deadLetters > 0) reasons.push(`${inbox.deadLetters} webhook event(s) failed every attempt and wait for replay`);
   if ((answerLatency.p99 ?? 0) > ANSWER_P99_BUDGET_MS) reasons.push(`Webhook answers are slow: p99 ${answerLatency.p99} ms`);
   if ((endToEndLatency.p95 ?? 0) > END_TO_END_P95_BUDGET_MS) reasons.push(`Changes take long to apply: p95 ${endToEndLatency.p95} ms`);
   return {
-    status: failing ? "failing" : reasons.length > 0 ? "degraded" : "healthy",
+    status: reasons.length > 0 ? "degraded" : "healthy",
     reasons,
-    webhooks: {
-      received: metrics.received,
-      processed: metrics.processed,
-      duplicatesDropped: metrics.duplicatesDropped,
-      failedAttempts: metrics.failedAttempts,
-      answerLatency,
-      endToEndLatency,
-    },
+    windowMinutes: WINDOW_MINUTES,
+    webhooks: { received: figures.stored, processed: figures.processed, failedAttempts: figures.failedAttempts, answerLatency, endToEndLatency },
     inbox,
   };
 }

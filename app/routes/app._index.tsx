@@ -7,7 +7,6 @@ import { getCatalogOverview } from "../catalog/overview.server";
 import { appContext } from "../context.server";
 import { getSyncHealth, type Percentiles } from "../observability/syncHealth.server";
 import { outboundRegistry } from "../outbound/registry.server";
-import { webhookMetrics } from "../webhooks/metrics";
 import { bigCommerceLimiterTarget } from "../platforms/bigcommerce/client";
 import { shopifyLimiterTarget } from "../platforms/shopify/adminClient";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
@@ -24,7 +23,8 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { db, config } = appContext();
   const [overview, health, backfill] = await Promise.all([
     getCatalogOverview(db.prisma, shop.id),
-    getSyncHealth(db.sql, webhookMetrics().snapshot()),
+    // This shop's own figures: staff never see another shop's backlog or dead letters.
+    getSyncHealth(db.sql, shop.id, new Date()),
     getBackfill(db.sql, shop.id),
   ]);
   const now = Date.now();
@@ -141,13 +141,14 @@ export default function Dashboard() {
                   {reason}
                 </Text>
               ))}
+              {health.webhooks && (
               <InlineGrid columns={{ xs: 1, md: 3 }} gap="400">
                 <BlockStack gap="100">
                   <Text as="p" tone="subdued">
-                    Webhooks received / applied / duplicates dropped
+                    Webhooks received / applied / failed attempts (last {health.windowMinutes} min)
                   </Text>
                   <Text as="p" variant="headingMd">
-                    {health.webhooks.received} / {health.webhooks.processed} / {health.webhooks.duplicatesDropped}
+                    {health.webhooks.received} / {health.webhooks.processed} / {health.webhooks.failedAttempts}
                   </Text>
                 </BlockStack>
                 <BlockStack gap="100">
@@ -167,6 +168,7 @@ export default function Dashboard() {
                   </Text>
                 </BlockStack>
               </InlineGrid>
+              )}
               {health.inbox && (
                 <Text as="p" tone="subdued">
                   Inbox: {health.inbox.unprocessed} waiting, oldest {health.inbox.oldestAgeSeconds} s · {health.inbox.deadLetters} dead letter(s)

@@ -9,6 +9,11 @@ function keyFrom(secret: string): Buffer {
   return createHash("sha256").update(`lockstep-credentials\n${secret}`).digest();
 }
 
+/** Whether a stored value is sealed already (plaintext tokens of the platforms never start so). */
+export function isSealedCredential(stored: string): boolean {
+  return stored.startsWith(VERSION);
+}
+
 export function sealCredential(secret: string, plaintext: string): string {
   const iv = randomBytes(12);
   const cipher = createCipheriv("aes-256-gcm", keyFrom(secret), iv);

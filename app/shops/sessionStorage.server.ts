@@ -1,20 +1,27 @@
 import { Session } from "@shopify/shopify-api";
 import type { SessionStorage } from "@shopify/shopify-app-session-storage";
 import type { PrismaClient, Session as SessionRow } from "../generated/prisma/client";
+import { isSealedCredential, openCredential, sealCredential } from "./credentials.server";
 
-/** Shopify's SessionStorage on Lockstep's own Prisma client (one database, one migration history). */
+/**
+ * Shopify's SessionStorage on Lockstep's own Prisma client (one database, one migration history).
+ * Access and refresh tokens are sealed at rest with LOCKSTEP_ENCRYPTION_KEY, like BigCommerce's.
+ */
 export class PrismaSessionStorage implements SessionStorage {
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly encryptionKey: string,
+  ) {}
 
   async storeSession(session: Session): Promise<boolean> {
-    const row = toRow(session);
+    const row = sealTokens(toRow(session), this.encryptionKey);
     await this.prisma.session.upsert({ where: { id: session.id }, create: row, update: row });
     return true;
   }
 
   async loadSession(id: string): Promise<Session | undefined> {
     const row = await this.prisma.session.findUnique({ where: { id } });
-    return row ? toSession(row) : undefined;
+    return row ? toSession(openTokens(row, this.encryptionKey)) : undefined;
   }
 
   async deleteSession(id: string): Promise<boolean> {
@@ -29,8 +36,29 @@ export class PrismaSessionStorage implements SessionStorage {
 
   async findSessionsByShop(shop: string): Promise<Session[]> {
     const rows = await this.prisma.session.findMany({ where: { shop }, take: 100, orderBy: { id: "asc" } });
-    return rows.map(toSession);
+    return rows.map((row) => toSession(openTokens(row, this.encryptionKey)));
   }
+}
+
+/**
+ * The one place a stored Shopify token is opened: the session storage and the raw readers (the
+ * metafield sync, the backfill) all come through here. An empty token stays empty (no token).
+ */
+export function openSessionToken(encryptionKey: string, stored: string): string {
+  return stored === "" ? "" : openCredential(encryptionKey, stored);
+}
+
+/** Seals a token for the session table; an empty or already sealed one stays as it is (so sealing twice is harmless). */
+export function sealSessionToken(encryptionKey: string, token: string): string {
+  return token === "" || isSealedCredential(token) ? token : sealCredential(encryptionKey, token);
+}
+
+function sealTokens(row: SessionRow, key: string): SessionRow {
+  return { ...row, accessToken: sealSessionToken(key, row.accessToken), refreshToken: row.refreshToken === null ? null : sealSessionToken(key, row.refreshToken) };
+}
+
+function openTokens(row: SessionRow, key: string): SessionRow {
+  return { ...row, accessToken: openSessionToken(key, row.accessToken), refreshToken: row.refreshToken === null ? null : openSessionToken(key, row.refreshToken) };
 }
 
 function toRow(session: Session): SessionRow {

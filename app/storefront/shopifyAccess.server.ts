@@ -1,5 +1,6 @@
 import type { SqlRunner } from "../db/database.server";
 import type { ShopifyAdminClient } from "../platforms/shopify/adminClient";
+import { openSessionToken } from "../shops/sessionStorage.server";
 
 /**
  * `adminClientFor` of the metafield sync: the Admin client of an installed Shopify shop, made
@@ -10,6 +11,8 @@ import type { ShopifyAdminClient } from "../platforms/shopify/adminClient";
  */
 export function shopifyAdminClientsByShopId(deps: {
   sql: SqlRunner;
+  /** Opens the session's sealed token. */
+  encryptionKey: string;
   clientFor: (shopDomain: string, accessToken: string) => ShopifyAdminClient;
 }): (shopId: string) => Promise<ShopifyAdminClient | undefined> {
   return async (shopId) => {
@@ -18,6 +21,6 @@ export function shopifyAdminClientsByShopId(deps: {
        WHERE s.id = $1::uuid AND s.platform = 'shopify' AND s.install_state = 'installed'`,
       [shopId],
     );
-    return row ? deps.clientFor(row.domain, row.access_token) : undefined;
+    return row ? deps.clientFor(row.domain, openSessionToken(deps.encryptionKey, row.access_token)) : undefined;
   };
 }

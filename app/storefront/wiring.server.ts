@@ -12,7 +12,7 @@ type Log = (message: string, details: Record<string, unknown>) => void;
 const defaultLog: Log = (message, details) => console.error(JSON.stringify({ level: "warn", message, ...details }));
 
 function adminClients(context: AppContext) {
-  return shopifyAdminClientsByShopId({ sql: context.db.sql, clientFor: (shop, token) => shopifyAdminClientFor(context.config, shop, token) });
+  return shopifyAdminClientsByShopId({ sql: context.db.sql, encryptionKey: context.config.encryptionKey, clientFor: (shop, token) => shopifyAdminClientFor(context.config, shop, token) });
 }
 
 /**

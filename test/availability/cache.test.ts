@@ -148,6 +148,30 @@ describe("the availability cache", () => {
     expect(loader.calls.at(-1)!.skus).toEqual(["A"]);
   });
 
+  it("evicts from the shop holding the most: one shop's flood never evicts another shop's entries", async () => {
+    const cache = new AvailabilityCache<number>({ maxEntries: 10 });
+    const loader = manualLoader();
+    const fill = async (shopId: string, skus: string[]) => {
+      for (const sku of skus) {
+        const pending = cache.getMany(shopId, "", [sku], loader.load);
+        loader.answer(loader.calls.length - 1, { [sku]: 1 });
+        await pending;
+      }
+    };
+    await fill("shop-b", ["B1", "B2", "B3"]);
+    await fill("shop-a", Array.from({ length: 50 }, (_, i) => `A${i}`));
+    const loads = loader.calls.length;
+    // Hits load nothing; shop A kept the rest of the capacity, its newest entries.
+    void cache.getMany("shop-b", "", ["B1", "B2", "B3"], loader.load);
+    void cache.getMany("shop-a", "", ["A49", "A43"], loader.load);
+    expect(loader.calls.length).toBe(loads);
+    // A small shop that grows when the cache is full takes entries from the fullest shop, not from itself.
+    await fill("shop-b", ["B4"]);
+    void cache.getMany("shop-b", "", ["B1", "B4"], loader.load);
+    void cache.getMany("shop-a", "", ["A43", "A44"], loader.load);
+    expect(loader.calls.slice(loads + 1).map((call) => call.skus)).toEqual([["A43"]]);
+  });
+
   it("reads through a shared store, stores what it loaded there, and works on when the store fails", async () => {
     const listeners: ((shopId: string, skus: string[] | null) => void)[] = [];
     const saved = new Map<string, Cached<number>>();

@@ -6,6 +6,7 @@ import { stockServicesFor } from "../../app/inventory/services.server";
 import { closeOutboundRegistry } from "../../app/outbound/registry.server";
 import { forgetPlatformClients } from "../../app/platforms/clients.server";
 import { type ShopifySimulator, startShopifySimulator } from "../../simulators/shopify/server";
+import { sealSessionToken } from "../../app/shops/sessionStorage.server";
 import { useTestDatabase } from "../helpers/database";
 import { countRows, createShop } from "./catalogFixture";
 
@@ -30,7 +31,7 @@ describe("startBackfill in a running process", () => {
     const domain = "installed-now.myshopify.com";
     sim.addShop({ domain, accessToken: "shpat_offline", seed: { products: 2, variantsPerProduct: 2, available: 3 } });
     const shopId = await createShop(getDb(), "shopify", domain);
-    await getDb().sql.query(`INSERT INTO session (id, shop, state, is_online, access_token) VALUES ($1, $2, '', false, 'shpat_offline')`, [`offline_${domain}`, domain]);
+    await getDb().sql.query(`INSERT INTO session (id, shop, state, is_online, access_token) VALUES ($1, $2, '', false, $3)`, [`offline_${domain}`, domain, sealSessionToken(context.config.encryptionKey, "shpat_offline")]);
     const availability = stockServicesFor(context).availability;
     // Cached before the backfill: the SKU is unknown.
     const before = await availability.bySku(shopId, ["SKU-0001-1"]);

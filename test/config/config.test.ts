@@ -85,6 +85,15 @@ describe("loadConfig", () => {
     expect(message).toContain("DATABASE_URL");
   });
 
+  it("bounds every database wait and the shutdown, with defaults and named errors", () => {
+    const config = loadConfig({ LOCKSTEP_DB_STATEMENT_TIMEOUT_MS: "15000" });
+    expect(config.database).toEqual({ connectMs: 5_000, statementMs: 15_000, idleInTransactionMs: 30_000, idleClientMs: 30_000 });
+    expect(config.shutdownTimeoutMs).toBe(10_000);
+    const message = failure({ LOCKSTEP_DB_CONNECT_TIMEOUT_MS: "soon", LOCKSTEP_SHUTDOWN_TIMEOUT_MS: "-1" });
+    expect(message).toContain("LOCKSTEP_DB_CONNECT_TIMEOUT_MS");
+    expect(message).toContain("LOCKSTEP_SHUTDOWN_TIMEOUT_MS");
+  });
+
   it("treats empty variables as unset", () => {
     expect(loadConfig({ DATABASE_URL: "", SHOPIFY_API_KEY: "" }).mode).toBe("standalone");
   });

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll } from "vitest";
-import { type Database, openDatabase } from "../../app/db/database.server";
+import { type Database, type DatabaseTimeouts, openDatabase } from "../../app/db/database.server";
 import { applyMigrations } from "../../app/db/migrations.server";
 
 /** A throw-away database; `url` is where other processes reach it (null: embedded, this process only). */
@@ -15,17 +15,17 @@ export interface TestDatabase extends Database {
  * `serverUrl` overrides DATABASE_URL: a server for a test that needs one on every run, or null for
  * the embedded database whatever the run.
  */
-export async function createTestDatabase(options: { migrate?: boolean; serverUrl?: string | null } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(options: { migrate?: boolean; serverUrl?: string | null; timeouts?: Partial<DatabaseTimeouts> } = {}): Promise<TestDatabase> {
   const serverUrl = options.serverUrl === undefined ? process.env.DATABASE_URL : options.serverUrl;
   if (!serverUrl) {
-    const db = await openDatabase({ dataDir: "memory://" });
+    const db = await openDatabase({ dataDir: "memory://", timeouts: options.timeouts });
     if (options.migrate !== false) await applyMigrations(db.sql);
     return { ...db, url: null };
   }
   const name = `lockstep_test_${process.pid}_${randomBytes(4).toString("hex")}`;
   await adminQuery(serverUrl, `CREATE DATABASE "${name}"`);
   const url = withDatabase(serverUrl, name);
-  const db = await openDatabase({ databaseUrl: url, poolSize: 20 });
+  const db = await openDatabase({ databaseUrl: url, poolSize: 20, timeouts: options.timeouts });
   if (options.migrate !== false) await applyMigrations(db.sql);
   return {
     ...db,

@@ -37,10 +37,10 @@ beforeAll(() => requireAdminBuild());
 
 const server = useTestServer({
   env: EMBEDDED_ENV,
-  beforeListen: async ({ db }) => {
+  beforeListen: async ({ db, config }) => {
     await installShop(db.prisma, { platform: "shopify", domain: SHOP, name: "Embedded Test Shop", scopes: EMBEDDED_ENV.SCOPES });
     // An installed app has an offline session from token exchange; with it no call to Shopify is needed.
-    await new PrismaSessionStorage(db.prisma).storeSession(
+    await new PrismaSessionStorage(db.prisma, config.encryptionKey).storeSession(
       new Session({ id: `offline_${SHOP}`, shop: SHOP, state: "", isOnline: false, scope: EMBEDDED_ENV.SCOPES, accessToken: "shpat_test", expires: new Date(Date.now() + 86_400_000) }),
     );
   },

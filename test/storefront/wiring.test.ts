@@ -9,11 +9,14 @@ import type { ShopifyAdminClient } from "../../app/platforms/shopify/adminClient
 import { AVAILABILITY_METAFIELD_KEY, LOCKSTEP_METAFIELD_NAMESPACE } from "../../app/storefront/metafields";
 import { shopifyAdminClientsByShopId } from "../../app/storefront/shopifyAccess.server";
 import { checkoutMetafieldSync, refreshCheckoutClocksFor } from "../../app/storefront/wiring.server";
+import { sealSessionToken } from "../../app/shops/sessionStorage.server";
 import { useTestDatabase } from "../helpers/database";
 import { manualClock, seedStockShop } from "../reservations/stockFixture";
 import { ACCESS_TOKEN, type AdminFake, startAdminFake } from "./adminFake";
 
 const getDb = useTestDatabase();
+// Session tokens are stored sealed: the fixtures seal them with the key the process is given.
+const ENCRYPTION_KEY = "a-test-encryption-key-of-32-characters";
 const cleanup: Array<() => Promise<void> | void> = [];
 afterAll(async () => {
   for (const step of cleanup.reverse()) await step();
@@ -24,10 +27,10 @@ afterAll(async () => {
 async function installedShop(fake: (domain: string) => AdminFake) {
   const clock = manualClock();
   const shop = await seedStockShop(getDb(), [{ sku: "WIRED", stock: [4, 0] }], clock.now());
-  await getDb().sql.query(`INSERT INTO session (id, shop, state, is_online, access_token) VALUES ($1, $2, '', false, $3)`, [`offline_${shop.domain}`, shop.domain, ACCESS_TOKEN]);
+  await getDb().sql.query(`INSERT INTO session (id, shop, state, is_online, access_token) VALUES ($1, $2, '', false, $3)`, [`offline_${shop.domain}`, shop.domain, sealSessionToken(ENCRYPTION_KEY, ACCESS_TOKEN)]);
   const admin = fake(shop.domain);
   cleanup.push(() => admin.close());
-  const context: AppContext = { config: loadConfig({ SHOPIFY_ADMIN_API_BASE_URL: await admin.listen() }), db: getDb(), startedAt: new Date() };
+  const context: AppContext = { config: loadConfig({ SHOPIFY_ADMIN_API_BASE_URL: await admin.listen(), LOCKSTEP_ENCRYPTION_KEY: ENCRYPTION_KEY }), db: getDb(), startedAt: new Date() };
   return { shop, admin, context, clock };
 }
 
@@ -73,7 +76,7 @@ async function shop(platform: "shopify" | "bigcommerce", domain: string, options
   const id = randomUUID();
   await getDb().sql.query(`INSERT INTO shop (id, platform, domain, install_state) VALUES ($1, $2::"Platform", $3, $4::"InstallState")`, [id, platform, domain, options.uninstalled ? "uninstalled" : "installed"]);
   if (options.token !== undefined) {
-    await getDb().sql.query(`INSERT INTO session (id, shop, state, is_online, access_token) VALUES ($1, $2, '', false, $3)`, [`offline_${domain}`, domain, options.token]);
+    await getDb().sql.query(`INSERT INTO session (id, shop, state, is_online, access_token) VALUES ($1, $2, '', false, $3)`, [`offline_${domain}`, domain, sealSessionToken(ENCRYPTION_KEY, options.token)]);
   }
   return id;
 }
@@ -83,6 +86,7 @@ describe("the Admin client the metafield sync writes through", () => {
   const clientsFor = () =>
     shopifyAdminClientsByShopId({
       sql: getDb().sql,
+      encryptionKey: ENCRYPTION_KEY,
       clientFor: (shopDomain, accessToken) => {
         made.push({ shop: shopDomain, token: accessToken });
         return { shop: shopDomain } as ShopifyAdminClient;
