@@ -1,13 +1,13 @@
 import type { IncomingMessage } from "node:http";
 import { LockstepError } from "../config/errors";
 import type { PrismaClient, Shop } from "../generated/prisma/client";
-import { MAX_PAGE_SIZE } from "../availability/availability.server";
 import type { AppContext } from "../context.server";
 import { type StockServices, stockServicesFor } from "../inventory/services.server";
 import { TokenBucket } from "../outbound/tokenBucket";
 import type { Reservation, ReserveInput } from "../reservations/reservations.server";
 import { rememberingApiTokens } from "../shops/shops.server";
 import { parseJsonObject, readBody, sendJson } from "./respond.server";
+import { parseActionBody, parseAvailabilityQuery, parseReserveBody, type ReserveBody } from "./storefrontInput";
 import type { Router } from "./router.server";
 
 /** Request bodies of the storefront APIs are small carts: anything bigger is a mistake or an attack. */
@@ -37,30 +37,26 @@ export function stockEdgeDeps(context: AppContext): StockEdgeDeps & { ratePerSec
 export function stockAnswers(services: StockEdgeDeps["services"]) {
   return {
     async availability(shop: Shop, url: URL): Promise<unknown> {
-      const skus = url.searchParams.getAll("sku").flatMap((value) => value.split(",")).filter((sku) => sku.length > 0);
-      const location = url.searchParams.get("location") ?? undefined;
-      if (skus.length > MAX_PAGE_SIZE) throw new LockstepError("too_many_skus", `Ask for at most ${MAX_PAGE_SIZE} SKUs at once`, 400);
-      if (skus.length > 0) return { items: await services.availability.bySku(shop.id, skus, { locationId: location }) };
-      const limitParam = url.searchParams.get("limit");
-      const limit = limitParam === null ? undefined : Number(limitParam);
-      return services.availability.page(shop.id, { limit, cursor: url.searchParams.get("cursor") ?? undefined, locationId: location });
+      const query = parseAvailabilityQuery(url.searchParams);
+      if (query.sku.length > 0) return { items: await services.availability.bySku(shop.id, query.sku, { locationId: query.location }) };
+      return services.availability.page(shop.id, { limit: query.limit, cursor: query.cursor, locationId: query.location });
     },
     async reserve(shop: Shop, body: Record<string, unknown>): Promise<{ status: number; body: unknown }> {
-      const input = reserveInput(body);
-      const { reservation, created } = await services.reservations.reserve(shop.id, input);
+      const { reservation, created } = await services.reservations.reserve(shop.id, reserveInput(parseReserveBody(body)));
       return { status: created ? 201 : 200, body: publicReservation(reservation) };
     },
     async get(shop: Shop, id: string) {
       return publicReservation(await services.reservations.get(shop.id, id));
     },
     async act(shop: Shop, id: string, action: string, body: Record<string, unknown>): Promise<unknown> {
+      const input = parseActionBody(body);
       switch (action) {
         case "extend":
-          return publicReservation(await services.reservations.extend(shop.id, id, optionalInteger(body, "ttlSeconds")));
+          return publicReservation(await services.reservations.extend(shop.id, id, input.ttlSeconds ?? undefined));
         case "release":
-          return publicReservation(await services.reservations.release(shop.id, id, optionalString(body, "reason") ?? "released"));
+          return publicReservation(await services.reservations.release(shop.id, id, input.reason ?? "released"));
         case "commit":
-          return publicReservation(await services.reservations.commit(shop.id, id, { orderExternalId: optionalString(body, "orderId") }));
+          return publicReservation(await services.reservations.commit(shop.id, id, { orderExternalId: input.orderId ?? undefined }));
         default:
           throw new LockstepError("not_found", `Unknown action ${action}`, 404);
       }
@@ -143,31 +139,6 @@ function tokenAuthenticator(deps: StockEdgeDeps & { ratePerSecond: number }) {
   };
 }
 
-function reserveInput(body: Record<string, unknown>): ReserveInput {
-  const lines = body.lines;
-  if (!Array.isArray(lines)) throw new LockstepError("invalid_lines", "lines must be a list of {sku, quantity}", 400);
-  return {
-    key: typeof body.key === "string" ? body.key : "",
-    lines: lines.map((line: unknown) => {
-      const l = (typeof line === "object" && line !== null ? line : {}) as Record<string, unknown>;
-      return { sku: typeof l.sku === "string" ? l.sku : "", quantity: typeof l.quantity === "number" ? l.quantity : Number.NaN };
-    }),
-    ttlSeconds: optionalInteger(body, "ttlSeconds"),
-    locationId: optionalString(body, "location"),
-  };
+function reserveInput(body: ReserveBody): ReserveInput {
+  return { key: body.key, lines: body.lines, ttlSeconds: body.ttlSeconds ?? undefined, locationId: body.location ?? undefined };
 }
-
-function optionalInteger(body: Record<string, unknown>, name: string): number | undefined {
-  const value = body[name];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== "number") throw new LockstepError("invalid_input", `${name} must be a number`, 400);
-  return value;
-}
-
-function optionalString(body: Record<string, unknown>, name: string): string | undefined {
-  const value = body[name];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== "string" || value.length === 0 || value.length > 255) throw new LockstepError("invalid_input", `${name} must be a non-empty string`, 400);
-  return value;
-}
-

@@ -1,16 +1,10 @@
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { signAppProxyParams, verifyAppProxySignature } from "../../app/http/appProxy.server";
+import { verifyAppProxySignature } from "../../app/http/appProxy.server";
 import { LockstepError } from "../../app/config/errors";
-import { call, PREVIOUS_SECRET, PROXY_SECRET, useStockServer } from "./stockServer";
+import { call, PREVIOUS_SECRET, PROXY_SECRET, proxyUrl, useStockServer } from "./stockServer";
 
 const get = useStockServer();
-
-function proxyUrl(base: string, path: string, params: Record<string, string | string[]>, secret = PROXY_SECRET): string {
-  const query = new URLSearchParams();
-  for (const [name, value] of Object.entries(params)) for (const v of [value].flat()) query.append(name, v);
-  return `${base}${path}?${signAppProxyParams(query, secret).toString()}`;
-}
 
 describe("the Shopify app proxy", () => {
   it("computes the signature the way Shopify documents it", () => {

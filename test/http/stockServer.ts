@@ -2,7 +2,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll } from "vitest";
 import type { Database } from "../../app/db/database.server";
-import { registerAppProxy } from "../../app/http/appProxy.server";
+import { registerAppProxy, signAppProxyParams } from "../../app/http/appProxy.server";
 import { Router } from "../../app/http/router.server";
 import { registerStorefrontApi } from "../../app/http/storefrontApi.server";
 import { issueApiToken } from "../../app/shops/shops.server";
@@ -64,4 +64,11 @@ export async function call(url: string, init: RequestInit & { token?: string; js
   const response = await fetch(url, { ...init, headers, body: init.json !== undefined ? JSON.stringify(init.json) : init.body });
   const text = await response.text();
   return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+/** An app proxy URL signed as Shopify signs it (`secret`: the app's, unless a test wants another). */
+export function proxyUrl(base: string, path: string, params: Record<string, string | string[]>, secret = PROXY_SECRET): string {
+  const query = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) for (const v of [value].flat()) query.append(name, v);
+  return `${base}${path}?${signAppProxyParams(query, secret).toString()}`;
 }
