@@ -1,31 +1,35 @@
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { LockstepError } from "../config/errors";
 import type { PrismaClient, Shop } from "../generated/prisma/client";
 import type { AppContext } from "../context.server";
 import { type StockServices, stockServicesFor } from "../inventory/services.server";
 import { TokenBucket } from "../outbound/tokenBucket";
 import type { Reservation, ReserveInput } from "../reservations/reservations.server";
+import { isShopperKey } from "../reservations/shopperHolds.server";
 import { rememberingApiTokens } from "../shops/shops.server";
 import { parseJsonObject, readBody, sendJson } from "./respond.server";
 import { parseActionBody, parseAvailabilityQuery, parseReserveBody, type ReserveBody } from "./storefrontInput";
-import type { Router } from "./router.server";
+import type { RouteHandler, Router } from "./router.server";
+import { isDatabaseUnavailable } from "../db/unavailable";
+import { log } from "../observability/log";
 
 /** Request bodies of the storefront APIs are small carts: anything bigger is a mistake or an attack. */
 export const MAX_BODY_BYTES = 64 * 1024;
 
 export interface StockEdgeDeps {
-  services: Pick<StockServices, "availability" | "reservations">;
+  services: Pick<StockServices, "availability" | "reservations" | "settings">;
   prisma: PrismaClient;
   /** Milliseconds since the epoch: injected so tests control time. */
   now?: () => number;
 }
 
 /** The storefront edges' dependencies in the running process (edges.server.ts registers both with them). */
-export function stockEdgeDeps(context: AppContext): StockEdgeDeps & { ratePerSecond: number; secrets: string[] } {
+export function stockEdgeDeps(context: AppContext): StockEdgeDeps & { ratePerSecond: number; shopperRatePerSecond: number; secrets: string[] } {
   return {
     services: stockServicesFor(context),
     prisma: context.db.prisma,
     ratePerSecond: context.config.storefrontRateLimit,
+    shopperRatePerSecond: context.config.proxyShopperRateLimit,
     secrets: [context.config.shopifyApiSecret, ...(context.config.shopifyPreviousApiSecret ? [context.config.shopifyPreviousApiSecret] : [])],
   };
 }
@@ -41,8 +45,10 @@ export function stockAnswers(services: StockEdgeDeps["services"]) {
       if (query.sku.length > 0) return { items: await services.availability.bySku(shop.id, query.sku, { locationId: query.location }) };
       return services.availability.page(shop.id, { limit: query.limit, cursor: query.cursor, locationId: query.location });
     },
-    async reserve(shop: Shop, body: Record<string, unknown>): Promise<{ status: number; body: unknown }> {
-      const { reservation, created } = await services.reservations.reserve(shop.id, reserveInput(parseReserveBody(body)));
+    async reserve(shop: Shop, body: Record<string, unknown>, res: ServerResponse): Promise<{ status: number; body: unknown }> {
+      const input = reserveInput(parseReserveBody(body));
+      if (isShopperKey(input.key)) throw new LockstepError("invalid_key", "Keys starting with proxy: belong to holds placed through the online store", 400);
+      const { reservation, created } = await services.reservations.reserve(shop.id, input, { signal: callerGone(res) });
       return { status: created ? 201 : 200, body: publicReservation(reservation) };
     },
     async get(shop: Shop, id: string) {
@@ -75,23 +81,24 @@ export function publicReservation(r: Reservation) {
  */
 export function registerStorefrontApi(router: Router, deps: StockEdgeDeps & { ratePerSecond: number }): void {
   const answers = stockAnswers(deps.services);
+  const on = storefrontRoutes(router);
   const authenticate = tokenAuthenticator(deps);
   const json = { "cache-control": "no-store" };
 
-  router.on("GET", "/api/v1/availability", async ({ req, res, url }) => {
+  on("GET", "/api/v1/availability", async ({ req, res, url }) => {
     const shop = await authenticate(req);
     sendJson(res, 200, await answers.availability(shop, url), json);
   });
-  router.on("POST", "/api/v1/reservations", async ({ req, res }) => {
+  on("POST", "/api/v1/reservations", async ({ req, res }) => {
     const shop = await authenticate(req);
-    const { status, body } = await answers.reserve(shop, await jsonBody(req));
+    const { status, body } = await answers.reserve(shop, await jsonBody(req), res);
     sendJson(res, status, body, json);
   });
-  router.on("GET", "/api/v1/reservations/:id", async ({ req, res, params }) => {
+  on("GET", "/api/v1/reservations/:id", async ({ req, res, params }) => {
     const shop = await authenticate(req);
     sendJson(res, 200, await answers.get(shop, params.id!), json);
   });
-  router.on("POST", "/api/v1/reservations/:id/:action", async ({ req, res, params }) => {
+  on("POST", "/api/v1/reservations/:id/:action", async ({ req, res, params }) => {
     const shop = await authenticate(req);
     if (!["extend", "release", "commit"].includes(params.action!)) {
       req.resume();
@@ -99,6 +106,44 @@ export function registerStorefrontApi(router: Router, deps: StockEdgeDeps & { ra
     }
     sendJson(res, 200, await answers.act(shop, params.id!, params.action!, await jsonBody(req, true)), json);
   });
+}
+
+/**
+ * Registers storefront routes: a database that cannot be reached or does not answer in time is a
+ * 503 with Retry-After the storefront may try again after (never a 500); the 503 of a full
+ * reservation line carries its Retry-After the same way.
+ */
+export function storefrontRoutes(router: Router): (method: string, path: string, handler: RouteHandler) => void {
+  return (method, path, handler) =>
+    router.on(method, path, async (request) => {
+      try {
+        await handler(request);
+      } catch (error) {
+        throw withRetryAfter(request.res, error);
+      }
+    });
+}
+
+const STOREFRONT_RETRY_AFTER_SECONDS = 1;
+
+function withRetryAfter(res: ServerResponse, error: unknown): unknown {
+  let answer = error;
+  if (isDatabaseUnavailable(error)) {
+    log.warn("storefront: database unavailable", { error: error instanceof Error ? error.message : String(error) });
+    answer = new LockstepError("storefront_unavailable", "Stock cannot be read or held right now: try again in a moment", 503, { retryAfterSeconds: STOREFRONT_RETRY_AFTER_SECONDS });
+  }
+  const retryAfter = answer instanceof LockstepError ? answer.details?.retryAfterSeconds : undefined;
+  if (typeof retryAfter === "number" && !res.headersSent) res.setHeader("retry-after", String(retryAfter));
+  return answer;
+}
+
+/** Aborts once the caller's connection closes before the answer went out: its queued work is dropped. */
+export function callerGone(res: ServerResponse): AbortSignal {
+  const controller = new AbortController();
+  res.once("close", () => {
+    if (!res.writableFinished) controller.abort();
+  });
+  return controller.signal;
 }
 
 export async function jsonBody(req: IncomingMessage, optional = false): Promise<Record<string, unknown>> {
@@ -139,6 +184,6 @@ function tokenAuthenticator(deps: StockEdgeDeps & { ratePerSecond: number }) {
   };
 }
 
-function reserveInput(body: ReserveBody): ReserveInput {
+export function reserveInput(body: ReserveBody): ReserveInput {
   return { key: body.key, lines: body.lines, ttlSeconds: body.ttlSeconds ?? undefined, locationId: body.location ?? undefined };
 }

@@ -54,9 +54,11 @@ describe("the Shopify app proxy", () => {
     const id = created.body.id as string;
     const refused = await call(proxyUrl(url, "/proxy/reservations", params), { method: "POST", json: { key: "cart-token-2", lines: [{ sku: "B", quantity: 1 }] } });
     expect(refused).toMatchObject({ status: 409, body: { error: { shortages: [{ sku: "B", requested: 1, available: 0 }] } } });
-    expect((await call(proxyUrl(url, `/proxy/reservations/${id}`, params))).body.status).toBe("active");
-    expect((await call(proxyUrl(url, `/proxy/reservations/${id}/commit`, params), { method: "POST" })).status).toBe(404);
-    const released = await call(proxyUrl(url, `/proxy/reservations/${id}/release`, params), { method: "POST" });
+    // An anonymous shopper names their hold by their cart token.
+    const cart = { ...params, key: "cart-token-1" };
+    expect((await call(proxyUrl(url, `/proxy/reservations/${id}`, cart))).body.status).toBe("active");
+    expect((await call(proxyUrl(url, `/proxy/reservations/${id}/commit`, cart), { method: "POST" })).status).toBe(404);
+    const released = await call(proxyUrl(url, `/proxy/reservations/${id}/release`, cart), { method: "POST" });
     expect(released).toMatchObject({ status: 200, body: { status: "released" } });
     const unsigned = await call(`${url}/proxy/reservations`, { method: "POST", json: { key: "x", lines: [{ sku: "B", quantity: 1 }] } });
     expect(unsigned.status).toBe(401);

@@ -23,7 +23,7 @@ export interface StockServer {
 }
 
 /** The storefront edges on node:http with two shops (each with its API token), a manual clock and a low rate limit. */
-export function useStockServer(options: { ratePerSecond?: number } = {}): () => StockServer {
+export function useStockServer(options: { ratePerSecond?: number; shopperRatePerSecond?: number } = {}): () => StockServer {
   let server: http.Server | undefined;
   let state: StockServer | undefined;
   beforeAll(async () => {
@@ -37,7 +37,7 @@ export function useStockServer(options: { ratePerSecond?: number } = {}): () => 
     const router = new Router();
     const deps = { services, prisma: db.prisma, now: clock.ms };
     registerStorefrontApi(router, { ...deps, ratePerSecond: options.ratePerSecond ?? 1000 });
-    registerAppProxy(router, { ...deps, secrets: [PROXY_SECRET, PREVIOUS_SECRET], ratePerSecond: options.ratePerSecond ?? 1000 });
+    registerAppProxy(router, { ...deps, secrets: [PROXY_SECRET, PREVIOUS_SECRET], ratePerSecond: options.ratePerSecond ?? 1000, shopperRatePerSecond: options.shopperRatePerSecond ?? 1000 });
     server = http.createServer((req, res) => {
       if (!router.handle(req, res)) {
         res.writeHead(404).end();
