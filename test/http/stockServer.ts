@@ -23,13 +23,22 @@ export interface StockServer {
 }
 
 /** The storefront edges on node:http with two shops (each with its API token), a manual clock and a low rate limit. */
-export function useStockServer(options: { ratePerSecond?: number; shopperRatePerSecond?: number } = {}): () => StockServer {
+export function useStockServer(
+  options: {
+    ratePerSecond?: number;
+    shopperRatePerSecond?: number;
+    /** Where the stock services (availability, reservations, settings) read and write, when not the shops' database. */
+    stockDatabase?: () => Promise<Database>;
+  } = {},
+): () => StockServer {
   let server: http.Server | undefined;
   let state: StockServer | undefined;
+  let stockDb: Database | undefined;
   beforeAll(async () => {
     const db = await createTestDatabase();
     const clock = manualClock();
-    const services = stockServices(db, clock);
+    stockDb = options.stockDatabase ? await options.stockDatabase() : undefined;
+    const services = stockServices(stockDb ?? db, clock);
     const shop = await seedStockShop(db, [{ sku: "A", stock: [3, 1] }, { sku: "B", stock: [1, 0] }, { sku: "C", stock: [0, 0] }], clock.now());
     const other = await seedStockShop(db, [{ sku: "A", stock: [9, 9] }], clock.now());
     const token = await issueApiToken(db.prisma, shop.shopId);
@@ -49,6 +58,7 @@ export function useStockServer(options: { ratePerSecond?: number; shopperRatePer
   });
   afterAll(async () => {
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await stockDb?.close();
     await state?.db.close();
   });
   return () => {
