@@ -5,13 +5,13 @@ import type { AppContext } from "../context.server";
 import { type StockServices, stockServicesFor } from "../inventory/services.server";
 import { TokenBucket } from "../outbound/tokenBucket";
 import type { Reservation, ReserveInput } from "../reservations/reservations.server";
-import { isShopperKey } from "../reservations/shopperHolds.server";
 import { rememberingApiTokens } from "../shops/shops.server";
 import { parseJsonObject, readBody, sendJson } from "./respond.server";
 import { parseActionBody, parseAvailabilityQuery, parseReserveBody, type ReserveBody } from "./storefrontInput";
 import type { RouteHandler, Router } from "./router.server";
 import { isDatabaseUnavailable } from "../db/unavailable";
 import { log } from "../observability/log";
+import { isShopperKey } from "../reservations/shopperHolds.server";
 
 /** Request bodies of the storefront APIs are small carts: anything bigger is a mistake or an attack. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -24,12 +24,11 @@ export interface StockEdgeDeps {
 }
 
 /** The storefront edges' dependencies in the running process (edges.server.ts registers both with them). */
-export function stockEdgeDeps(context: AppContext): StockEdgeDeps & { ratePerSecond: number; shopperRatePerSecond: number; secrets: string[] } {
+export function stockEdgeDeps(context: AppContext): StockEdgeDeps & { ratePerSecond: number; secrets: string[] } {
   return {
     services: stockServicesFor(context),
     prisma: context.db.prisma,
     ratePerSecond: context.config.storefrontRateLimit,
-    shopperRatePerSecond: context.config.proxyShopperRateLimit,
     secrets: [context.config.shopifyApiSecret, ...(context.config.shopifyPreviousApiSecret ? [context.config.shopifyPreviousApiSecret] : [])],
   };
 }
