@@ -137,7 +137,7 @@ export function createReservations(deps: ReservationsDeps): Reservations {
       const locationId = input.locationId === undefined ? null : await locations.resolve(shopId, input.locationId);
       for (let attempt = 1; ; attempt++) {
         const at = now();
-        const result = await queue.run({ shopId, key: input.key, lines: input.lines, locationId, now: at, ttlSeconds }, options.signal);
+        const result = await queue.run({ shopId, key: input.key, lines: input.lines, locationId, now: at, ttlSeconds }, options.signal).catch(outOfRange);
         const { verdict } = result;
         if (verdict.unknown_skus) {
           throw new LockstepError("unknown_sku", `Unknown SKU: ${verdict.unknown_skus.join(", ")}`, 404, { skus: verdict.unknown_skus });
@@ -310,6 +310,14 @@ function validateReserve(input: ReserveInput): void {
       throw new LockstepError("invalid_lines", `quantity of ${line.sku} must be a whole number from 1 to ${MAX_QUANTITY}`, 400);
     }
   }
+}
+
+/** A bundle's components times the quantity can pass what a stock column holds (SQLSTATE 22003): the request's fault. */
+function outOfRange(error: unknown): never {
+  if (typeof error === "object" && error !== null && (error as { code?: unknown }).code === "22003") {
+    throw new LockstepError("quantity_out_of_range", "The quantity asked for is more units than an item can hold: ask for fewer", 400);
+  }
+  throw error;
 }
 
 function assertId(id: string): void {

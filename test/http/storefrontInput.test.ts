@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { call, proxyUrl, useStockServer } from "./stockServer";
-import { heldUnits } from "../reservations/stockFixture";
+import { heldUnits, stockServices } from "../reservations/stockFixture";
 
 // Text the database refuses (NUL) or that has no place in a key or SKU (control characters), and
 // numbers beyond a column's range: a 400 at the edge naming the field, never a 500, nothing held.
@@ -67,6 +67,10 @@ describe("/api/v1 and /proxy input", () => {
     // JSON's own overflow: 1e400 parses as Infinity.
     const infinite = await call(`${url}/api/v1/reservations`, { method: "POST", token, body: '{"key":"k","lines":[{"sku":"A","quantity":1e400}]}', headers: { "content-type": "application/json" } });
     expect(infinite.status).toBe(400);
+    // A bundle of a million units each: 10,000 of it is more units than a stock column holds.
+    await stockServices(get().db, get().clock).settings.setBundleComponents(get().shop.shopId, "C", [{ sku: "A", quantity: 1_000_000 }]);
+    const overflow = await call(`${url}/api/v1/reservations`, { method: "POST", token, json: { key: "k-bundle", lines: [{ sku: "C", quantity: 10_000 }] } });
+    expect(overflow).toMatchObject({ status: 400, body: { error: { code: "quantity_out_of_range" } } });
     const extend = await call(`${url}/api/v1/reservations/00000000-0000-4000-8000-000000000000/extend`, { method: "POST", token, json: { ttlSeconds: 2 ** 40 } });
     expect(extend).toMatchObject({ status: 400, body: { error: { code: "invalid_ttl" } } });
   });
