@@ -43,6 +43,10 @@ export interface Config {
   storefrontRateLimit: number;
   /** How often this process's sweeper expires reservations whose time is up. */
   reservationSweepSeconds: number;
+  /** Reservation requests waiting for the database at most in this process; beyond: 503 with Retry-After. */
+  reservationQueueLimit: number;
+  /** Requests per second one shopper may make through the app proxy (twice that in a burst); beyond: 429. */
+  proxyShopperRateLimit: number;
   /** BigCommerce app credentials: the client secret signs webhooks (Standard Webhooks key) and load/uninstall JWTs. */
   bigCommerce: {
     clientId?: string;
@@ -137,6 +141,8 @@ const environmentSchema = z.object({
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   LOCKSTEP_STOREFRONT_RATE_LIMIT: z.coerce.number().int("must be a whole number").min(1).default(500),
   LOCKSTEP_RESERVATION_SWEEP_SECONDS: z.coerce.number().min(0.1).max(3600).default(5),
+  LOCKSTEP_RESERVATION_QUEUE_LIMIT: z.coerce.number().int("must be a whole number").min(1).max(1_000_000).default(1024),
+  LOCKSTEP_PROXY_SHOPPER_RATE_LIMIT: z.coerce.number().int("must be a whole number").min(1).default(5),
   BIGCOMMERCE_CLIENT_ID: nonEmpty.optional(),
   BIGCOMMERCE_CLIENT_SECRET: nonEmpty.optional(),
   LOCKSTEP_WEBHOOK_BODY_LIMIT_BYTES: z.coerce.number().int("must be a whole number").min(1024).default(2 * 1024 * 1024),
@@ -243,6 +249,8 @@ export function loadConfig(env: Environment = process.env): Config {
     logLevel: vars.LOG_LEVEL,
     storefrontRateLimit: vars.LOCKSTEP_STOREFRONT_RATE_LIMIT,
     reservationSweepSeconds: vars.LOCKSTEP_RESERVATION_SWEEP_SECONDS,
+    reservationQueueLimit: vars.LOCKSTEP_RESERVATION_QUEUE_LIMIT,
+    proxyShopperRateLimit: vars.LOCKSTEP_PROXY_SHOPPER_RATE_LIMIT,
     bigCommerce: {
       clientId: vars.BIGCOMMERCE_CLIENT_ID,
       clientSecret: secretOrGenerated("BIGCOMMERCE_CLIENT_SECRET", vars.BIGCOMMERCE_CLIENT_SECRET),

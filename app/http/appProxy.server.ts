@@ -3,7 +3,10 @@ import type { IncomingMessage } from "node:http";
 import { LockstepError } from "../config/errors";
 import type { Shop } from "../generated/prisma/client";
 import { findShopByDomain } from "../shops/shops.server";
-import { jsonBody, perShopRateLimit, type StockEdgeDeps, stockAnswers } from "./storefrontApi.server";
+import { createShopperHolds, type Shopper } from "../reservations/shopperHolds.server";
+import { perShopperRateLimit } from "./shopperRateLimit.server";
+import { callerGone, jsonBody, perShopRateLimit, publicReservation, reserveInput, type StockEdgeDeps, stockAnswers, storefrontRoutes } from "./storefrontApi.server";
+import { parseActionBody, parseProxyQuery, parseReserveBody } from "./storefrontInput";
 import { sendJson } from "./respond.server";
 import type { Router } from "./router.server";
 
@@ -13,47 +16,69 @@ export const PROXY_MAX_AGE_SECONDS = 300;
 /**
  * The Shopify app proxy: the storefront's `/apps/<prefix>/...` arrives here as `/proxy/...`
  * with `shop`, `timestamp` and `signature` added by Shopify. The theme block reads availability
- * and holds the cart's stock through it.
+ * and holds the cart's stock through it. Holds are the shopper's own and capped
+ * (app/reservations/shopperHolds.server.ts); a shopper is a signed-in customer
+ * (`logged_in_customer_id`) or, anonymous, the cart token they send as `key` (in the body to
+ * reserve, in the query for a hold's id routes).
  */
-export function registerAppProxy(router: Router, deps: StockEdgeDeps & { secrets: string[]; ratePerSecond: number }): void {
+export function registerAppProxy(router: Router, deps: StockEdgeDeps & { secrets: string[]; ratePerSecond: number; shopperRatePerSecond: number }): void {
   const answers = stockAnswers(deps.services);
+  const holds = createShopperHolds({ reservations: deps.services.reservations, availability: deps.services.availability, getPolicy: (shopId) => deps.services.settings.getPolicy(shopId) });
+  const on = storefrontRoutes(router);
   const now = deps.now ?? Date.now;
   // Its own allowance per shop, apart from the shop's API token: storefront traffic cannot starve the shop's backend calls.
   const limit = perShopRateLimit(deps.ratePerSecond, now);
-  const shopOf = async (url: URL, req: IncomingMessage): Promise<Shop> => {
-    verifyAppProxySignature(url.searchParams, deps.secrets, now());
-    const shop = await findShopByDomain(deps.prisma, "shopify", url.searchParams.get("shop") ?? "");
-    if (!shop || shop.installState !== "installed") throw new LockstepError("unknown_shop", "This shop has not installed Lockstep", 404);
-    limit(shop.id, req);
-    return shop;
+  const limitShopper = perShopperRateLimit({ ratePerSecond: deps.shopperRatePerSecond, now });
+  const signed = async (url: URL, req: IncomingMessage): Promise<{ shop: Shop; query: Record<string, string> }> => {
+    try {
+      verifyAppProxySignature(url.searchParams, deps.secrets, now());
+      const query = parseProxyQuery(url.searchParams);
+      const shop = await findShopByDomain(deps.prisma, "shopify", query.shop ?? "");
+      if (!shop || shop.installState !== "installed") throw new LockstepError("unknown_shop", "This shop has not installed Lockstep", 404);
+      limit(shop.id, req);
+      return { shop, query };
+    } catch (error) {
+      req.resume();
+      throw error;
+    }
+  };
+  /** The shopper of a hold request (its cart token: `key`, when no customer is signed in), limited on its own. */
+  const shopperOf = (shop: Shop, query: Record<string, string>, cartToken: string | undefined, req: IncomingMessage): Shopper => {
+    const customerId = query.logged_in_customer_id;
+    const shopper: Shopper | undefined = customerId ? { kind: "customer", customerId } : cartToken ? { kind: "cart", cartToken } : undefined;
+    if (!shopper) throw new LockstepError("shopper_required", "Send the cart token as key: holds through the online store belong to one cart or signed-in customer", 400);
+    limitShopper(shop.id, shopper.kind === "customer" ? `customer:${shopper.customerId}` : `cart:${shopper.cartToken}`, req);
+    return shopper;
   };
   const json = { "cache-control": "no-store" };
 
-  router.on("GET", "/proxy/availability", async ({ req, res, url }) => {
-    sendJson(res, 200, await answers.availability(await shopOf(url, req), url), json);
+  on("GET", "/proxy/availability", async ({ req, res, url }) => {
+    sendJson(res, 200, await answers.availability((await signed(url, req)).shop, url), json);
   });
-  router.on("POST", "/proxy/reservations", async ({ req, res, url }) => {
-    const shop = await shopOf(url, req).catch((error: unknown) => {
-      req.resume();
-      throw error;
-    });
-    const { status, body } = await answers.reserve(shop, await jsonBody(req));
-    sendJson(res, status, body, json);
+  on("POST", "/proxy/reservations", async ({ req, res, url }) => {
+    const { shop, query } = await signed(url, req);
+    const input = reserveInput(parseReserveBody(await jsonBody(req)));
+    const { reservation, created } = await holds.reserve(shop.id, shopperOf(shop, query, input.key, req), input, { signal: callerGone(res) });
+    sendJson(res, created ? 201 : 200, publicReservation(reservation), json);
   });
-  router.on("GET", "/proxy/reservations/:id", async ({ req, res, url, params }) => {
-    sendJson(res, 200, await answers.get(await shopOf(url, req), params.id!), json);
+  on("GET", "/proxy/reservations/:id", async ({ req, res, url, params }) => {
+    const { shop, query } = await signed(url, req);
+    sendJson(res, 200, publicReservation(await holds.get(shop.id, shopperOf(shop, query, query.key, req), params.id!)), json);
   });
   // A shopper's cart can give its hold back or keep it longer; committing is the order's business (webhook).
-  router.on("POST", "/proxy/reservations/:id/:action", async ({ req, res, url, params }) => {
-    const shop = await shopOf(url, req).catch((error: unknown) => {
-      req.resume();
-      throw error;
-    });
+  on("POST", "/proxy/reservations/:id/:action", async ({ req, res, url, params }) => {
+    const { shop, query } = await signed(url, req);
     if (params.action !== "extend" && params.action !== "release") {
       req.resume();
       throw new LockstepError("not_found", `Unknown action ${params.action}: use extend or release`, 404);
     }
-    sendJson(res, 200, await answers.act(shop, params.id!, params.action, await jsonBody(req, true)), json);
+    const shopper = shopperOf(shop, query, query.key, req);
+    const body = parseActionBody(await jsonBody(req, true));
+    const reservation =
+      params.action === "extend"
+        ? await holds.extend(shop.id, shopper, params.id!, body.ttlSeconds ?? undefined)
+        : await holds.release(shop.id, shopper, params.id!, body.reason ?? undefined);
+    sendJson(res, 200, publicReservation(reservation), json);
   });
 }
 

@@ -18,7 +18,7 @@ export function createEdgeRouter(context: AppContext, migrations: Migration[]): 
   registerMetricsRoute(router, context);
   const stock = stockEdgeDeps(context);
   registerStorefrontApi(router, stock);
-  registerAppProxy(router, stock);
+  registerAppProxy(router, { ...stock, shopperRatePerSecond: context.config.proxyShopperRateLimit });
   registerWebhookRoutes(router, context);
   registerBigCommerceInstall(router, context);
   return router;

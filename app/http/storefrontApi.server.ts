@@ -1,20 +1,23 @@
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { LockstepError } from "../config/errors";
 import type { PrismaClient, Shop } from "../generated/prisma/client";
-import { MAX_PAGE_SIZE } from "../availability/availability.server";
 import type { AppContext } from "../context.server";
 import { type StockServices, stockServicesFor } from "../inventory/services.server";
 import { TokenBucket } from "../outbound/tokenBucket";
 import type { Reservation, ReserveInput } from "../reservations/reservations.server";
 import { apiTokenVerifier, type TokenAuthDeps } from "./apiTokenAuth.server";
 import { parseJsonObject, readBody, sendJson } from "./respond.server";
-import type { Router } from "./router.server";
+import { parseActionBody, parseAvailabilityQuery, parseReserveBody, type ReserveBody } from "./storefrontInput";
+import type { RouteHandler, Router } from "./router.server";
+import { isDatabaseUnavailable } from "../db/unavailable";
+import { log } from "../observability/log";
+import { isShopperKey } from "../reservations/shopperHolds.server";
 
 /** Request bodies of the storefront APIs are small carts: anything bigger is a mistake or an attack. */
 export const MAX_BODY_BYTES = 64 * 1024;
 
 export interface StockEdgeDeps {
-  services: Pick<StockServices, "availability" | "reservations">;
+  services: Pick<StockServices, "availability" | "reservations" | "settings">;
   prisma: PrismaClient;
   /** Milliseconds since the epoch: injected so tests control time. */
   now?: () => number;
@@ -39,30 +42,28 @@ export function stockEdgeDeps(context: AppContext): StockEdgeDeps & TokenAuthDep
 export function stockAnswers(services: StockEdgeDeps["services"]) {
   return {
     async availability(shop: Shop, url: URL): Promise<unknown> {
-      const skus = url.searchParams.getAll("sku").flatMap((value) => value.split(",")).filter((sku) => sku.length > 0);
-      const location = url.searchParams.get("location") ?? undefined;
-      if (skus.length > MAX_PAGE_SIZE) throw new LockstepError("too_many_skus", `Ask for at most ${MAX_PAGE_SIZE} SKUs at once`, 400);
-      if (skus.length > 0) return { items: await services.availability.bySku(shop.id, skus, { locationId: location }) };
-      const limitParam = url.searchParams.get("limit");
-      const limit = limitParam === null ? undefined : Number(limitParam);
-      return services.availability.page(shop.id, { limit, cursor: url.searchParams.get("cursor") ?? undefined, locationId: location });
+      const query = parseAvailabilityQuery(url.searchParams);
+      if (query.sku.length > 0) return { items: await services.availability.bySku(shop.id, query.sku, { locationId: query.location }) };
+      return services.availability.page(shop.id, { limit: query.limit, cursor: query.cursor, locationId: query.location });
     },
-    async reserve(shop: Shop, body: Record<string, unknown>): Promise<{ status: number; body: unknown }> {
-      const input = reserveInput(body);
-      const { reservation, created } = await services.reservations.reserve(shop.id, input);
+    async reserve(shop: Shop, body: Record<string, unknown>, res: ServerResponse): Promise<{ status: number; body: unknown }> {
+      const input = reserveInput(parseReserveBody(body));
+      if (isShopperKey(input.key)) throw new LockstepError("invalid_key", "Keys starting with proxy: belong to holds placed through the online store", 400);
+      const { reservation, created } = await services.reservations.reserve(shop.id, input, { signal: callerGone(res) });
       return { status: created ? 201 : 200, body: publicReservation(reservation) };
     },
     async get(shop: Shop, id: string) {
       return publicReservation(await services.reservations.get(shop.id, id));
     },
     async act(shop: Shop, id: string, action: string, body: Record<string, unknown>): Promise<unknown> {
+      const input = parseActionBody(body);
       switch (action) {
         case "extend":
-          return publicReservation(await services.reservations.extend(shop.id, id, optionalInteger(body, "ttlSeconds")));
+          return publicReservation(await services.reservations.extend(shop.id, id, input.ttlSeconds ?? undefined));
         case "release":
-          return publicReservation(await services.reservations.release(shop.id, id, optionalString(body, "reason") ?? "released"));
+          return publicReservation(await services.reservations.release(shop.id, id, input.reason ?? "released"));
         case "commit":
-          return publicReservation(await services.reservations.commit(shop.id, id, { orderExternalId: optionalString(body, "orderId") }));
+          return publicReservation(await services.reservations.commit(shop.id, id, { orderExternalId: input.orderId ?? undefined }));
         default:
           throw new LockstepError("not_found", `Unknown action ${action}`, 404);
       }
@@ -81,23 +82,24 @@ export function publicReservation(r: Reservation) {
  */
 export function registerStorefrontApi(router: Router, deps: StockEdgeDeps & TokenAuthDeps & { ratePerSecond: number }): void {
   const answers = stockAnswers(deps.services);
+  const on = storefrontRoutes(router);
   const authenticate = tokenAuthenticator(deps);
   const json = { "cache-control": "no-store" };
 
-  router.on("GET", "/api/v1/availability", async ({ req, res, url }) => {
+  on("GET", "/api/v1/availability", async ({ req, res, url }) => {
     const shop = await authenticate(req);
     sendJson(res, 200, await answers.availability(shop, url), json);
   });
-  router.on("POST", "/api/v1/reservations", async ({ req, res }) => {
+  on("POST", "/api/v1/reservations", async ({ req, res }) => {
     const shop = await authenticate(req);
-    const { status, body } = await answers.reserve(shop, await jsonBody(req));
+    const { status, body } = await answers.reserve(shop, await jsonBody(req), res);
     sendJson(res, status, body, json);
   });
-  router.on("GET", "/api/v1/reservations/:id", async ({ req, res, params }) => {
+  on("GET", "/api/v1/reservations/:id", async ({ req, res, params }) => {
     const shop = await authenticate(req);
     sendJson(res, 200, await answers.get(shop, params.id!), json);
   });
-  router.on("POST", "/api/v1/reservations/:id/:action", async ({ req, res, params }) => {
+  on("POST", "/api/v1/reservations/:id/:action", async ({ req, res, params }) => {
     const shop = await authenticate(req);
     if (!["extend", "release", "commit"].includes(params.action!)) {
       req.resume();
@@ -105,6 +107,44 @@ export function registerStorefrontApi(router: Router, deps: StockEdgeDeps & Toke
     }
     sendJson(res, 200, await answers.act(shop, params.id!, params.action!, await jsonBody(req, true)), json);
   });
+}
+
+/**
+ * Registers storefront routes: a database that cannot be reached or does not answer in time is a
+ * 503 with Retry-After the storefront may try again after (never a 500); the 503 of a full
+ * reservation line carries its Retry-After the same way.
+ */
+export function storefrontRoutes(router: Router): (method: string, path: string, handler: RouteHandler) => void {
+  return (method, path, handler) =>
+    router.on(method, path, async (request) => {
+      try {
+        await handler(request);
+      } catch (error) {
+        throw withRetryAfter(request.res, error);
+      }
+    });
+}
+
+const STOREFRONT_RETRY_AFTER_SECONDS = 1;
+
+function withRetryAfter(res: ServerResponse, error: unknown): unknown {
+  let answer = error;
+  if (isDatabaseUnavailable(error)) {
+    log.warn("storefront: database unavailable", { error: error instanceof Error ? error.message : String(error) });
+    answer = new LockstepError("storefront_unavailable", "Stock cannot be read or held right now: try again in a moment", 503, { retryAfterSeconds: STOREFRONT_RETRY_AFTER_SECONDS });
+  }
+  const retryAfter = answer instanceof LockstepError ? answer.details?.retryAfterSeconds : undefined;
+  if (typeof retryAfter === "number" && !res.headersSent) res.setHeader("retry-after", String(retryAfter));
+  return answer;
+}
+
+/** Aborts once the caller's connection closes before the answer went out: its queued work is dropped. */
+export function callerGone(res: ServerResponse): AbortSignal {
+  const controller = new AbortController();
+  res.once("close", () => {
+    if (!res.writableFinished) controller.abort();
+  });
+  return controller.signal;
 }
 
 export async function jsonBody(req: IncomingMessage, optional = false): Promise<Record<string, unknown>> {
@@ -141,31 +181,6 @@ function tokenAuthenticator(deps: StockEdgeDeps & TokenAuthDeps & { ratePerSecon
   };
 }
 
-function reserveInput(body: Record<string, unknown>): ReserveInput {
-  const lines = body.lines;
-  if (!Array.isArray(lines)) throw new LockstepError("invalid_lines", "lines must be a list of {sku, quantity}", 400);
-  return {
-    key: typeof body.key === "string" ? body.key : "",
-    lines: lines.map((line: unknown) => {
-      const l = (typeof line === "object" && line !== null ? line : {}) as Record<string, unknown>;
-      return { sku: typeof l.sku === "string" ? l.sku : "", quantity: typeof l.quantity === "number" ? l.quantity : Number.NaN };
-    }),
-    ttlSeconds: optionalInteger(body, "ttlSeconds"),
-    locationId: optionalString(body, "location"),
-  };
+export function reserveInput(body: ReserveBody): ReserveInput {
+  return { key: body.key, lines: body.lines, ttlSeconds: body.ttlSeconds ?? undefined, locationId: body.location ?? undefined };
 }
-
-function optionalInteger(body: Record<string, unknown>, name: string): number | undefined {
-  const value = body[name];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== "number") throw new LockstepError("invalid_input", `${name} must be a number`, 400);
-  return value;
-}
-
-function optionalString(body: Record<string, unknown>, name: string): string | undefined {
-  const value = body[name];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== "string" || value.length === 0 || value.length > 255) throw new LockstepError("invalid_input", `${name} must be a non-empty string`, 400);
-  return value;
-}
-

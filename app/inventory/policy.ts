@@ -9,6 +9,12 @@ export interface InventoryPolicy {
   staleCapQuantity: number;
   lowStockThreshold: number;
   reservationTtlSeconds: number;
+  /** Caps on one hold placed through the app proxy (app/reservations/shopperHolds.server.ts). */
+  proxyMaxQuantity: number;
+  proxyMaxStockPercent: number;
+  proxyMaxHoldSeconds: number;
+  /** A 409 through the app proxy gives the exact count left only at or below this. */
+  proxyExactStockUpTo: number;
 }
 
 /** Kept equal to the column defaults of prisma/schema/inventory.prisma (a test checks it). */
@@ -22,6 +28,10 @@ export const DEFAULT_POLICY: InventoryPolicy = {
   staleCapQuantity: 1,
   lowStockThreshold: 3,
   reservationTtlSeconds: 900,
+  proxyMaxQuantity: 10,
+  proxyMaxStockPercent: 50,
+  proxyMaxHoldSeconds: 900,
+  proxyExactStockUpTo: 5,
 };
 
 /** The longest hold a storefront may ask for: a day covers any checkout, including slow payments. */

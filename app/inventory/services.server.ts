@@ -19,7 +19,7 @@ export interface StockServices {
 
 export function createStockServices(deps: {
   db: Database;
-  config: Pick<Config, "redisUrl">;
+  config: Pick<Config, "redisUrl"> & Partial<Pick<Config, "reservationQueueLimit">>;
   now?: () => Date;
   log?: (message: string, error: unknown) => void;
   /** Redis key prefix (tests and benchmarks keep to their own). */
@@ -38,7 +38,7 @@ export function createStockServices(deps: {
   const availability = deps.wrapAvailability ? deps.wrapAvailability(plain) : plain;
   return {
     availability,
-    reservations: createReservations({ db: deps.db, availability, now }),
+    reservations: createReservations({ db: deps.db, availability, now, queue: { maxWaiting: deps.config.reservationQueueLimit } }),
     settings: createInventorySettings({ db: deps.db, availability }),
     ready: shared?.ready ?? Promise.resolve(),
     close: () => cache.close(),

@@ -1,7 +1,8 @@
 import { LockstepError } from "../config/errors";
 import type { Database } from "../db/database.server";
 import type { Availability } from "../availability/availability.server";
-import { DEFAULT_POLICY, type InventoryPolicy } from "./policy";
+import { MAX_QUANTITY } from "../reservations/reservations.server";
+import { DEFAULT_POLICY, type InventoryPolicy, MAX_RESERVATION_TTL_SECONDS } from "./policy";
 
 /** Staff-facing settings of availability: the shop's policy, an item's own, bundles. Each change invalidates the cache. */
 export interface InventorySettings {
@@ -47,13 +48,18 @@ export function createInventorySettings(deps: { db: Database; availability: Avai
     },
 
     async updatePolicy(shopId, patch) {
-      for (const name of ["defaultSafetyStock", "oversellThreshold", "staleCapQuantity", "lowStockThreshold"] as const) nonNegative(name, patch[name]);
-      for (const name of ["cacheTtlSeconds", "staleAfterSeconds", "reservationTtlSeconds"] as const) {
+      for (const name of ["defaultSafetyStock", "oversellThreshold", "staleCapQuantity", "lowStockThreshold", "proxyExactStockUpTo"] as const) nonNegative(name, patch[name]);
+      for (const name of ["cacheTtlSeconds", "staleAfterSeconds", "reservationTtlSeconds", "proxyMaxQuantity", "proxyMaxStockPercent", "proxyMaxHoldSeconds"] as const) {
         const value = patch[name];
         if (value !== undefined && (!Number.isInteger(value) || value < 1)) throw new LockstepError("invalid_setting", `${name} must be a whole number of at least 1`, 400);
       }
       // product.md: the cache may serve an answer for at most 30 s.
       if (patch.cacheTtlSeconds !== undefined && patch.cacheTtlSeconds > 30) throw new LockstepError("invalid_setting", "cacheTtlSeconds must be at most 30", 400);
+      if (patch.proxyMaxStockPercent !== undefined && patch.proxyMaxStockPercent > 100) throw new LockstepError("invalid_setting", "proxyMaxStockPercent must be at most 100", 400);
+      if (patch.proxyMaxQuantity !== undefined && patch.proxyMaxQuantity > MAX_QUANTITY) throw new LockstepError("invalid_setting", `proxyMaxQuantity must be at most ${MAX_QUANTITY}`, 400);
+      if (patch.proxyMaxHoldSeconds !== undefined && patch.proxyMaxHoldSeconds > MAX_RESERVATION_TTL_SECONDS) {
+        throw new LockstepError("invalid_setting", `proxyMaxHoldSeconds must be at most ${MAX_RESERVATION_TTL_SECONDS}`, 400);
+      }
       const data = pickPolicy({ ...(await this.getPolicy(shopId)), ...patch });
       const row = await prisma.inventoryPolicy.upsert({ where: { shopId }, create: { shopId, ...data }, update: data });
       await deps.availability.invalidate(shopId, null);
@@ -104,5 +110,9 @@ function pickPolicy(row: InventoryPolicy): InventoryPolicy {
     staleCapQuantity: row.staleCapQuantity,
     lowStockThreshold: row.lowStockThreshold,
     reservationTtlSeconds: row.reservationTtlSeconds,
+    proxyMaxQuantity: row.proxyMaxQuantity,
+    proxyMaxStockPercent: row.proxyMaxStockPercent,
+    proxyMaxHoldSeconds: row.proxyMaxHoldSeconds,
+    proxyExactStockUpTo: row.proxyExactStockUpTo,
   };
 }

@@ -82,6 +82,10 @@ export async function collectMetrics(context: AppContext): Promise<PrometheusTex
       { labels: { reason: "batch_failed" }, value: reserving.ranAloneAfterBatch },
       { labels: { reason: "deadlock_or_duplicate" }, value: reserving.retried },
       { labels: { reason: "stock_moved" }, value: reserving.replanned },
+    ])
+    .counter("lockstep_reservation_dropped_total", "Reservation requests never run, by reason", [
+      { labels: { reason: "queue_full" }, value: reserving.refusedBusy },
+      { labels: { reason: "caller_gone" }, value: reserving.abandoned },
     ]);
 
   const memory = process.memoryUsage();

@@ -3,6 +3,7 @@ import type { Database } from "../db/database.server";
 import { forgetRememberedTokens } from "../shops/shops.server";
 import { onApplied } from "../webhooks/subscribers.server";
 import type { Reservations } from "./reservations.server";
+import { orderHoldKeys } from "./shopperHolds.server";
 
 /**
  * Keeps holds and the availability cache in step with the platform's events, as the webhook
@@ -17,13 +18,13 @@ export function subscribeToPlatformEvents(deps: { db: Database; reservations: Re
       await deps.reservations.commitForOrder(event.shopId, {
         orderExternalId: event.orderExternalId,
         orderedAt: event.occurredAt,
-        keys: [event.cartToken, event.checkoutToken].filter((key): key is string => typeof key === "string"),
+        keys: orderHoldKeys(event),
       });
     }),
     onApplied("OrderCancelled", async (event) => {
       await deps.reservations.releaseForOrder(event.shopId, {
         orderExternalId: event.orderExternalId,
-        keys: [event.cartToken, event.checkoutToken].filter((key): key is string => typeof key === "string"),
+        keys: orderHoldKeys(event),
       });
     }),
     onApplied("InventoryLevelChanged", async (event) => {

@@ -55,13 +55,15 @@ export const MAX_KEY_LENGTH = 200;
 
 export interface Reservations {
   /** Holds the lines (all or none) for `key`; the same key again adjusts that hold. 409 with shortages when stock is short. */
-  reserve(shopId: string, input: ReserveInput): Promise<{ reservation: Reservation; created: boolean }>;
+  reserve(shopId: string, input: ReserveInput, options?: { signal?: AbortSignal }): Promise<{ reservation: Reservation; created: boolean }>;
   extend(shopId: string, id: string, ttlSeconds?: number): Promise<Reservation>;
   /** Gives the units back (payment failed, cart emptied...). Releasing twice is harmless. */
   release(shopId: string, id: string, reason?: string): Promise<Reservation>;
   /** The order is placed: the hold becomes committed stock until the platform's inventory shows the order. */
   commit(shopId: string, id: string, order?: { orderExternalId?: string; orderedAt?: Date }): Promise<Reservation>;
   get(shopId: string, id: string): Promise<Reservation>;
+  /** The reservation held under `key`, if there is one. */
+  getByKey(shopId: string, key: string): Promise<Reservation | null>;
   /** OrderCreated: commits the reservation of the order's cart / checkout token, if there is one. */
   commitForOrder(shopId: string, order: { orderExternalId: string; orderedAt: Date; keys: string[] }): Promise<Reservation[]>;
   /** OrderCancelled: releases what is still held for the order or its tokens. */
@@ -129,13 +131,13 @@ export function createReservations(deps: ReservationsDeps): Reservations {
   return {
     queueStats: () => queue.stats(),
 
-    async reserve(shopId, input) {
+    async reserve(shopId, input, options = {}) {
       validateReserve(input);
       const ttlSeconds = validTtl(input.ttlSeconds);
       const locationId = input.locationId === undefined ? null : await locations.resolve(shopId, input.locationId);
       for (let attempt = 1; ; attempt++) {
         const at = now();
-        const result = await queue.run({ shopId, key: input.key, lines: input.lines, locationId, now: at, ttlSeconds });
+        const result = await queue.run({ shopId, key: input.key, lines: input.lines, locationId, now: at, ttlSeconds }, options.signal).catch(outOfRange);
         const { verdict } = result;
         if (verdict.unknown_skus) {
           throw new LockstepError("unknown_sku", `Unknown SKU: ${verdict.unknown_skus.join(", ")}`, 404, { skus: verdict.unknown_skus });
@@ -187,6 +189,11 @@ export function createReservations(deps: ReservationsDeps): Reservations {
     async get(shopId, id) {
       assertId(id);
       return toReservation(found(await getReservation(db.sql, { shopId, id }), id), now());
+    },
+
+    async getByKey(shopId, key) {
+      const [row] = await findReservationsByKeys(db.sql, { shopId, keys: [key] });
+      return row ? toReservation(row, now()) : null;
     },
 
     async commitForOrder(shopId, order) {
@@ -303,6 +310,14 @@ function validateReserve(input: ReserveInput): void {
       throw new LockstepError("invalid_lines", `quantity of ${line.sku} must be a whole number from 1 to ${MAX_QUANTITY}`, 400);
     }
   }
+}
+
+/** A bundle's components times the quantity can pass what a stock column holds (SQLSTATE 22003): the request's fault. */
+function outOfRange(error: unknown): never {
+  if (typeof error === "object" && error !== null && (error as { code?: unknown }).code === "22003") {
+    throw new LockstepError("quantity_out_of_range", "The quantity asked for is more units than an item can hold: ask for fewer", 400);
+  }
+  throw error;
 }
 
 function assertId(id: string): void {

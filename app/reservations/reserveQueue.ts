@@ -1,4 +1,6 @@
+import { LockstepError } from "../config/errors";
 import type { SqlRunner } from "../db/database.server";
+import { isDatabaseUnavailable } from "../db/unavailable";
 import { RESERVE_RACE, type ReserveRequest, type ReserveResult, reserve, reserveBatch } from "./sql/reserve";
 
 export interface ReserveQueueOptions {
@@ -6,18 +8,25 @@ export interface ReserveQueueOptions {
   maxInFlight?: number;
   /** Requests per batch at most. */
   maxBatch?: number;
+  /** Requests waiting at most; one more is refused with a 503 (Retry-After) instead of queueing without end. */
+  maxWaiting?: number;
 }
+
+/** The default bound of the waiting line: a few seconds of a flash sale at full speed, never a process's whole memory. */
+export const DEFAULT_MAX_WAITING = 1024;
+/** What a refused caller is told to wait before trying again. */
+export const BUSY_RETRY_AFTER_SECONDS = 1;
 
 interface Waiting {
   request: ReserveRequest;
   resolve: (result: ReserveResult) => void;
   reject: (error: unknown) => void;
+  /** Stops listening to the caller's signal (a request taken into a call runs to its end). */
+  forgetSignal?: () => void;
 }
 
 type Outcome = { result: ReserveResult } | { error: unknown };
 
-/** SQLSTATEs after which a batch is run again one request at a time (nothing of it was kept). */
-const RUN_ALONE_AFTER = new Set([RESERVE_RACE, "23505", "40P01"]);
 /** SQLSTATEs after which a lone request runs again (up to RETRIES times). */
 const RETRY_ALONE = new Set(["23505", "40P01"]);
 const RETRIES = 3;
@@ -28,16 +37,20 @@ const RETRIES = 3;
  * event-loop turn), new ones wait and leave together as one
  * `lockstep_reserve_batch` call: one round trip, one transaction, one commit for all of them —
  * what a flash sale needs, where the commit and the round trip cost more than the reservation.
- * Batches hold one shop's requests. A batch that fails on a race it cannot settle itself (a
- * deadlock with a statement outside the lock order; a duplicate key, which the key lock should make
- * impossible) is undone whole, and its requests run again one by one.
+ * Batches hold one shop's requests. A batch that fails is undone whole, and unless the database is
+ * unreachable its requests run again one by one: after a race it cannot settle itself (a deadlock
+ * with a statement outside the lock order; a duplicate key, which the key lock should make
+ * impossible), and after a refusal of one request's data, which then fails alone.
+ * The waiting line is bounded (`maxWaiting`: beyond it a 503 with Retry-After), and a caller that
+ * gives up (its `signal` aborts: the shopper's connection closed) takes its request out of the line.
  */
 export function createReserveQueue(sql: SqlRunner, options: ReserveQueueOptions = {}) {
   const maxInFlight = options.maxInFlight ?? 2;
   const maxBatch = options.maxBatch ?? 64;
+  const maxWaiting = options.maxWaiting ?? DEFAULT_MAX_WAITING;
   const waiting: Waiting[] = [];
   let inFlight = 0;
-  const stats = { calls: 0, batches: 0, batchedRequests: 0, ranAloneAfterBatch: 0, retried: 0, replanned: 0 };
+  const stats = { calls: 0, batches: 0, batchedRequests: 0, ranAloneAfterBatch: 0, retried: 0, replanned: 0, refusedBusy: 0, abandoned: 0 };
 
   /** One request on its own; a race it loses is run again with the hold rows locked first. */
   const runAlone = async (request: ReserveRequest): Promise<ReserveResult> => {
@@ -78,7 +91,8 @@ export function createReserveQueue(sql: SqlRunner, options: ReserveQueueOptions 
     try {
       return (await reserveBatch(sql, requests)).map((result) => ({ result }));
     } catch (error) {
-      if (!RUN_ALONE_AFTER.has(sqlState(error) as string)) return requests.map(() => ({ error }));
+      // Running them again one by one would only add load to a database that does not answer.
+      if (isDatabaseUnavailable(error)) return requests.map(() => ({ error }));
       stats.ranAloneAfterBatch += requests.length;
       return Promise.all(requests.map(settleAlone));
     }
@@ -92,6 +106,7 @@ export function createReserveQueue(sql: SqlRunner, options: ReserveQueueOptions 
       if (waiting[i]!.request.shopId === shopId) batch.push(...waiting.splice(i, 1));
       else i++;
     }
+    for (const w of batch) w.forgetSignal?.();
     return batch;
   };
 
@@ -113,22 +128,48 @@ export function createReserveQueue(sql: SqlRunner, options: ReserveQueueOptions 
   };
 
   return {
-    run(request: ReserveRequest): Promise<ReserveResult> {
+    /** Resolves with the request's answer; `signal` aborting while it still waits drops it (rejected, never run). */
+    run(request: ReserveRequest, signal?: AbortSignal): Promise<ReserveResult> {
       return new Promise((resolve, reject) => {
-        waiting.push({ request, resolve, reject });
+        if (signal?.aborted) return reject(abandonedError());
+        if (waiting.length >= maxWaiting) {
+          stats.refusedBusy++;
+          return reject(
+            new LockstepError("reservations_busy", "Too many reservations are waiting: try again in a moment", 503, { retryAfterSeconds: BUSY_RETRY_AFTER_SECONDS }),
+          );
+        }
+        const entry: Waiting = { request, resolve, reject };
+        if (signal) {
+          const onAbort = () => {
+            const at = waiting.indexOf(entry);
+            if (at < 0) return;
+            waiting.splice(at, 1);
+            stats.abandoned++;
+            reject(abandonedError());
+          };
+          signal.addEventListener("abort", onAbort, { once: true });
+          // Once taken into a call the request runs to its end (undoing it would cost more than finishing).
+          entry.forgetSignal = () => signal.removeEventListener("abort", onAbort);
+        }
+        waiting.push(entry);
         pump();
       });
     },
     /**
      * Counters: statement calls; batches and the requests they carried; requests run alone after
      * their batch failed; lone calls run again after a deadlock or a duplicate key (the lock order
-     * should make both impossible); races replanned with the rows locked first.
+     * should make both impossible); races replanned with the rows locked first; requests refused
+     * because the line was full; requests dropped because their caller went away.
      */
     stats: () => ({ ...stats }),
   };
 }
 
 export type ReserveQueue = ReturnType<typeof createReserveQueue>;
+
+function abandonedError(): LockstepError {
+  return new LockstepError("request_abandoned", "The caller went away before the reservation ran: nothing was held", 499);
+}
 
 function sqlState(error: unknown): unknown {
   return typeof error === "object" && error !== null && "code" in error ? (error as { code: unknown }).code : undefined;

@@ -20,6 +20,10 @@ const NUMBER_FIELDS = [
   ["staleCapQuantity", "Cap when stale", "The most a shopper may take of an item whose number is stale (with 'cap')"],
   ["lowStockThreshold", "Low-stock threshold", "At or below this, storefronts say 'limited stock' instead of a count when stale"],
   ["reservationTtlSeconds", "Cart hold (seconds)", "How long a reservation holds stock unless the storefront asks otherwise"],
+  ["proxyMaxQuantity", "Online store hold: units per item", "The most one shopper's hold (through the app proxy) may take of one item"],
+  ["proxyMaxStockPercent", "Online store hold: share of stock (%)", "The most one shopper's hold may take of an item's available stock (the last unit stays holdable)"],
+  ["proxyMaxHoldSeconds", "Online store hold: longest (seconds)", "The longest a shopper's hold may last at a time"],
+  ["proxyExactStockUpTo", "Online store: exact count when refusing, up to", "A refused hold tells the shopper how many are left only at or below this (otherwise just 'not enough')"],
 ] as const;
 
 type NumberField = (typeof NUMBER_FIELDS)[number][0];

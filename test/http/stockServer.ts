@@ -2,7 +2,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll } from "vitest";
 import type { Database } from "../../app/db/database.server";
-import { registerAppProxy } from "../../app/http/appProxy.server";
+import { registerAppProxy, signAppProxyParams } from "../../app/http/appProxy.server";
 import { Router } from "../../app/http/router.server";
 import { registerStorefrontApi } from "../../app/http/storefrontApi.server";
 import { issueApiToken } from "../../app/shops/shops.server";
@@ -23,13 +23,22 @@ export interface StockServer {
 }
 
 /** The storefront edges on node:http with two shops (each with its API token), a manual clock and a low rate limit. */
-export function useStockServer(options: { ratePerSecond?: number } = {}): () => StockServer {
+export function useStockServer(
+  options: {
+    ratePerSecond?: number;
+    shopperRatePerSecond?: number;
+    /** Where the stock services (availability, reservations, settings) read and write, when not the shops' database. */
+    stockDatabase?: () => Promise<Database>;
+  } = {},
+): () => StockServer {
   let server: http.Server | undefined;
   let state: StockServer | undefined;
+  let stockDb: Database | undefined;
   beforeAll(async () => {
     const db = await createTestDatabase();
     const clock = manualClock();
-    const services = stockServices(db, clock);
+    stockDb = options.stockDatabase ? await options.stockDatabase() : undefined;
+    const services = stockServices(stockDb ?? db, clock);
     const shop = await seedStockShop(db, [{ sku: "A", stock: [3, 1] }, { sku: "B", stock: [1, 0] }, { sku: "C", stock: [0, 0] }], clock.now());
     const other = await seedStockShop(db, [{ sku: "A", stock: [9, 9] }], clock.now());
     const token = await issueApiToken(db.prisma, shop.shopId);
@@ -37,7 +46,7 @@ export function useStockServer(options: { ratePerSecond?: number } = {}): () => 
     const router = new Router();
     const deps = { services, prisma: db.prisma, now: clock.ms };
     registerStorefrontApi(router, { ...deps, ratePerSecond: options.ratePerSecond ?? 1000 });
-    registerAppProxy(router, { ...deps, secrets: [PROXY_SECRET, PREVIOUS_SECRET], ratePerSecond: options.ratePerSecond ?? 1000 });
+    registerAppProxy(router, { ...deps, secrets: [PROXY_SECRET, PREVIOUS_SECRET], ratePerSecond: options.ratePerSecond ?? 1000, shopperRatePerSecond: options.shopperRatePerSecond ?? 1000 });
     server = http.createServer((req, res) => {
       if (!router.handle(req, res)) {
         res.writeHead(404).end();
@@ -49,6 +58,7 @@ export function useStockServer(options: { ratePerSecond?: number } = {}): () => 
   });
   afterAll(async () => {
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await stockDb?.close();
     await state?.db.close();
   });
   return () => {
@@ -64,4 +74,11 @@ export async function call(url: string, init: RequestInit & { token?: string; js
   const response = await fetch(url, { ...init, headers, body: init.json !== undefined ? JSON.stringify(init.json) : init.body });
   const text = await response.text();
   return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+/** An app proxy URL signed as Shopify signs it (`secret`: the app's, unless a test wants another). */
+export function proxyUrl(base: string, path: string, params: Record<string, string | string[]>, secret = PROXY_SECRET): string {
+  const query = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) for (const v of [value].flat()) query.append(name, v);
+  return `${base}${path}?${signAppProxyParams(query, secret).toString()}`;
 }

@@ -18,6 +18,7 @@ describe("GET /metrics", () => {
     expect(body).toContain("# TYPE lockstep_outbound_requests_total counter");
     expect(body).toMatch(/^lockstep_reservation_batches_total \d+$/m);
     expect(body).toMatch(/^lockstep_reservation_reruns_total\{reason="stock_moved"\} \d+$/m);
+    expect(body).toMatch(/^lockstep_reservation_dropped_total\{reason="caller_gone"\} \d+$/m);
   });
 
   it("asks for the metrics token when one is configured", async () => {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { SqlRunner } from "../../app/db/database.server";
 import { createReserveQueue } from "../../app/reservations/reserveQueue";
 import { createHolds } from "../../app/reservations/sql/createHolds";
@@ -42,6 +42,24 @@ function spied(sql: SqlRunner, failBatchesWith?: { code: string }) {
     },
   };
   return { runner, seen };
+}
+
+/** A runner whose lone reservation calls wait until `open()`: the queue's line forms behind them. */
+function gated(sql: SqlRunner) {
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  const keys: string[] = [];
+  const runner: SqlRunner = {
+    async query<Row>(text: string, params?: unknown[]) {
+      if (text.includes("lockstep_reserve(")) {
+        keys.push(params![1] as string);
+        await gate;
+      }
+      if (text.includes("lockstep_reserve_batch(")) keys.push("batch");
+      return sql.query<Row>(text, params);
+    },
+  };
+  return { runner, keys, open };
 }
 
 describe("the reservation queue", () => {
@@ -134,5 +152,61 @@ describe("the reservation queue", () => {
     expect(results.map((r) => r.reservation!.shop_id)).toEqual([first, first, second, first, second].map((s) => s.shopId));
     expect((await heldUnits(getDb(), first.shopId)).get("A")).toBe(3);
     expect((await heldUnits(getDb(), second.shopId)).get("A")).toBe(2);
+  });
+
+  it("runs a batch again one by one when the database refuses one request's data: that one fails alone", async () => {
+    const shop = await shopWith([{ sku: "A", stock: [10, 0] }]);
+    const { runner, seen } = spied(getDb().sql);
+    const queue = createReserveQueue(runner, { maxInFlight: 1 });
+    // NUL in a SKU: the edges refuse it (400); here it reaches the database, which refuses the text.
+    const outcomes = await Promise.allSettled([
+      queue.run(request(shop, "opener", [{ sku: "A", quantity: 1 }])),
+      queue.run(request(shop, "k-1", [{ sku: "A", quantity: 1 }])),
+      queue.run(request(shop, "k-bad", [{ sku: "A\u0000", quantity: 1 }])),
+      queue.run(request(shop, "k-2", [{ sku: "A", quantity: 2 }])),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "fulfilled", "rejected", "fulfilled"]);
+    expect(seen.batch).toBe(1);
+    expect(queue.stats().ranAloneAfterBatch).toBe(3);
+    expect((await heldUnits(getDb(), shop.shopId)).get("A")).toBe(4);
+    expect((await getDb().sql.query<{ key: string }>(`SELECT key FROM reservation WHERE shop_id = $1 ORDER BY key`, [shop.shopId])).map((r) => r.key)).toEqual(["k-1", "k-2", "opener"]);
+  });
+
+  it("refuses a request with 503 and Retry-After once the line is full, and runs the ones it took", async () => {
+    const shop = await shopWith([{ sku: "A", stock: [10, 0] }]);
+    const { runner, open } = gated(getDb().sql);
+    const queue = createReserveQueue(runner, { maxInFlight: 1, maxWaiting: 2 });
+    const running = queue.run(request(shop, "running", [{ sku: "A", quantity: 1 }]));
+    const waiting = [queue.run(request(shop, "w-1", [{ sku: "A", quantity: 1 }])), queue.run(request(shop, "w-2", [{ sku: "A", quantity: 1 }]))];
+    await expect(queue.run(request(shop, "one-too-many", [{ sku: "A", quantity: 1 }]))).rejects.toMatchObject({
+      code: "reservations_busy",
+      status: 503,
+      details: { retryAfterSeconds: 1 },
+    });
+    expect(queue.stats().refusedBusy).toBe(1);
+    open();
+    expect((await Promise.all([running, ...waiting])).every((r) => r.applied)).toBe(true);
+    expect((await heldUnits(getDb(), shop.shopId)).get("A")).toBe(3);
+  });
+
+  it("drops a waiting request whose caller went away: it never runs and holds nothing", async () => {
+    const shop = await shopWith([{ sku: "A", stock: [10, 0] }]);
+    const { runner, keys, open } = gated(getDb().sql);
+    const queue = createReserveQueue(runner, { maxInFlight: 1 });
+    const running = queue.run(request(shop, "running", [{ sku: "A", quantity: 1 }]));
+    const shopperLeft = new AbortController();
+    const abandoned = queue.run(request(shop, "left", [{ sku: "A", quantity: 5 }]), shopperLeft.signal);
+    const stayed = queue.run(request(shop, "stayed", [{ sku: "A", quantity: 1 }]), new AbortController().signal);
+    await vi.waitFor(() => expect(keys).toEqual(["running"]));
+    shopperLeft.abort();
+    await expect(abandoned).rejects.toMatchObject({ code: "request_abandoned" });
+    open();
+    expect((await running).applied).toBe(true);
+    expect((await stayed).applied).toBe(true);
+    expect(keys).toEqual(["running", "stayed"]);
+    expect(queue.stats().abandoned).toBe(1);
+    expect((await heldUnits(getDb(), shop.shopId)).get("A")).toBe(2);
+    // Already gone before it was queued: never queued.
+    await expect(queue.run(request(shop, "gone", [{ sku: "A", quantity: 1 }]), AbortSignal.abort())).rejects.toMatchObject({ code: "request_abandoned" });
   });
 });

@@ -23,6 +23,10 @@ async function postSettings(fields: Record<string, string>) {
     staleCapQuantity: "1",
     lowStockThreshold: "3",
     reservationTtlSeconds: "900",
+    proxyMaxQuantity: "10",
+    proxyMaxStockPercent: "50",
+    proxyMaxHoldSeconds: "900",
+    proxyExactStockUpTo: "5",
     ...fields,
   });
   return fetch(`${server().url}/app/settings`, { method: "POST", headers: { ...BROWSER_HEADERS, cookie: cookie(), "content-type": "application/x-www-form-urlencoded" }, body });
@@ -99,6 +103,20 @@ describe("the settings page", () => {
     const policy = await stockServicesFor(appContext()).settings.getPolicy(await demoShopId());
     expect(policy.cacheTtlSeconds).toBe(30);
     expect(policy.oversellThreshold).toBe(0);
+  });
+
+  it("saves the caps on shoppers' holds through the online store, and refuses a share above 100 %", async () => {
+    const page = await fetch(`${server().url}/app/settings`, { headers: { ...BROWSER_HEADERS, cookie: cookie() } });
+    expect(await page.text()).toContain("Online store hold: share of stock (%)");
+    expect((await postSettings({ proxyMaxQuantity: "3", proxyMaxStockPercent: "25", proxyMaxHoldSeconds: "300", proxyExactStockUpTo: "2" })).status).toBe(200);
+    expect(await stockServicesFor(appContext()).settings.getPolicy(await demoShopId())).toMatchObject({
+      proxyMaxQuantity: 3,
+      proxyMaxStockPercent: 25,
+      proxyMaxHoldSeconds: 300,
+      proxyExactStockUpTo: 2,
+    });
+    expect((await postSettings({ proxyMaxStockPercent: "101" })).status).toBe(400);
+    expect((await stockServicesFor(appContext()).settings.getPolicy(await demoShopId())).proxyMaxStockPercent).toBe(25);
   });
 });
 
