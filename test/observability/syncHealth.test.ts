@@ -86,7 +86,7 @@ describe("the dashboard loader", () => {
   async function dashboardOf(shopId: string) {
     const cookie = (await bigCommerceStaffCookie(config, { shopId, userId: "7" })).split(";")[0]!;
     const request = new Request("http://lockstep.test/app", { headers: { cookie } });
-    return loader({ request, params: {}, context: {} });
+    return loader({ request, params: {}, context: { clientAddress: "127.0.0.1" } });
   }
 
   it("gives each shop's staff their own sync health, never another shop's", async () => {
