@@ -9,9 +9,10 @@ import { processStockServices, startBackgroundWork, stopInOrder } from "../app/b
 import { type AppContext, setAppContext } from "../app/context.server";
 import { type Database, openDatabase } from "../app/db/database.server";
 import { applyMigrations, readMigrations } from "../app/db/migrations.server";
+import { answerEveryRequest, answerUnparsableRequest } from "../app/http/answerEveryRequest.server";
 import { createEdgeRouter } from "../app/http/edges.server";
 import { createRemixListener } from "../app/http/remixAdapter.server";
-import { sendError, sendJson } from "../app/http/respond.server";
+import { sendJson } from "../app/http/respond.server";
 import { createStaticFiles } from "../app/http/staticFiles.server";
 import { setLogLevel } from "../app/observability/log";
 
@@ -55,10 +56,12 @@ export async function startLockstep(options: StartOptions): Promise<RunningLocks
 
     const edges = createEdgeRouter(context, migrations);
     const admin = await loadAdmin(options.buildDir ?? BUILD_DIR, config);
-    const server = http.createServer((req, res) => {
-      if (edges.handle(req, res)) return;
-      admin(req, res).catch((error: unknown) => sendError(res, error));
-    });
+    const server = http.createServer(
+      answerEveryRequest(async (req, res) => {
+        if (!edges.handle(req, res)) await admin(req, res);
+      }),
+    );
+    server.on("clientError", answerUnparsableRequest);
     server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);

@@ -1,3 +1,4 @@
+import { LockstepError } from "../config/errors";
 import type { AppContext } from "../context.server";
 import type { Migration } from "../db/migrations.server";
 import { registerAppProxy } from "./appProxy.server";
@@ -19,6 +20,13 @@ export function createEdgeRouter(context: AppContext, migrations: Migration[]): 
   const stock = stockEdgeDeps(context);
   registerStorefrontApi(router, stock);
   registerAppProxy(router, stock);
+  if (!context.config.bigCommerce.clientId) {
+    // Registered before the callbacks, so it answers every one of them on a deployment with no BigCommerce app.
+    router.on(["GET", "POST"], "/auth/bigcommerce/:callback", ({ req }) => {
+      req.resume();
+      throw new LockstepError("not_found", "This Lockstep serves no BigCommerce app", 404);
+    });
+  }
   registerWebhookRoutes(router, context);
   registerBigCommerceInstall(router, context);
   return router;

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createReadableStreamFromReadable, writeReadableStreamToWritable } from "@remix-run/node";
 import { createRequestHandler, type ServerBuild } from "@remix-run/node";
+import { LockstepError } from "../config/errors";
 
 /** Serves the Remix app (the staff admin) from node:http: IncomingMessage in, Fetch Response out. */
 export function createRemixListener(build: ServerBuild, mode: "production" | "development") {
@@ -24,7 +25,9 @@ export function createRemixListener(build: ServerBuild, mode: "production" | "de
 
 function toFetchRequest(req: IncomingMessage, res: ServerResponse): Request {
   const protocol = req.headers["x-forwarded-proto"] === "https" ? "https" : "http";
-  const url = new URL(req.url ?? "/", `${protocol}://${req.headers.host ?? "localhost"}`);
+  const origin = `${protocol}://${req.headers.host ?? "localhost"}`;
+  if (!URL.canParse(origin)) throw new LockstepError("bad_host", "The Host header is not a valid host name", 400);
+  const url = new URL(req.url ?? "/", origin);
   const controller = new AbortController();
   res.on("close", () => controller.abort());
   const headers = new Headers();

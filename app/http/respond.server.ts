@@ -1,5 +1,7 @@
+import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { errorBody, LockstepError } from "../config/errors";
+import { isDatabaseUnavailable } from "../db/unavailable";
 import { log } from "../observability/log";
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -8,18 +10,38 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(payload);
 }
 
-/** The one place an error becomes an HTTP answer: LockstepErrors keep their status, anything else is a 500. */
+/**
+ * The one place an error becomes an HTTP answer: LockstepErrors keep their status, a database that
+ * cannot be reached is a 503, anything else is a 500. The body names the request id for support.
+ */
 export function sendError(res: ServerResponse, error: unknown): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
+  const requestId = res.getHeader("x-request-id");
+  const withId = (body: { error: Record<string, unknown> }) => (typeof requestId === "string" ? { error: { ...body.error, requestId } } : body);
   if (error instanceof LockstepError) {
-    sendJson(res, error.status, errorBody(error), error.status === 405 && error.details?.allow ? { allow: String(error.details.allow) } : {});
+    sendJson(res, error.status, withId(errorBody(error)), error.status === 405 && error.details?.allow ? { allow: String(error.details.allow) } : {});
+    return;
+  }
+  if (isDatabaseUnavailable(error)) {
+    log.warn("database unavailable", { error });
+    sendJson(res, 503, withId({ error: { code: "database_unavailable", message: "The database does not answer; retry shortly" } }), { "retry-after": "5" });
     return;
   }
   log.error("unhandled error", { error });
-  sendJson(res, 500, { error: { code: "internal_error", message: "Something went wrong on our side" } });
+  sendJson(res, 500, withId({ error: { code: "internal_error", message: "Something went wrong on our side" } }));
+}
+
+/** The caller's request id when it looks like one (else a new one), echoed back; set once per request. */
+export function requestIdOf(req: IncomingMessage, res: ServerResponse): string {
+  const existing = res.getHeader("x-request-id");
+  if (typeof existing === "string") return existing;
+  const sent = Array.isArray(req.headers["x-request-id"]) ? req.headers["x-request-id"][0] : req.headers["x-request-id"];
+  const requestId = sent && /^[\w.:-]{1,128}$/.test(sent) ? sent : randomUUID();
+  res.setHeader("x-request-id", requestId);
+  return requestId;
 }
 
 /**
