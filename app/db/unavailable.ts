@@ -24,4 +24,4 @@ const UNAVAILABLE_CODES = new Set([
 ]);
 // The driver adapters' error kinds (@prisma/driver-adapter-utils).
 const UNAVAILABLE_KINDS = new Set(["DatabaseNotReachable", "ConnectionClosed", "SocketTimeout", "TooManyConnections"]);
-const UNAVAILABLE_MESSAGES = /PGlite is closed|Connection terminated|timeout exceeded when trying to connect|Can't reach database server/i;
+const UNAVAILABLE_MESSAGES = /PGlite is closed|Cannot use a pool after calling end|Connection terminated|timeout exceeded when trying to connect|Can't reach database server/i;
