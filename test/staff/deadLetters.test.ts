@@ -67,7 +67,8 @@ describe("the dead letters page", () => {
 
   it("refuses an id beyond the column's range and control characters with a 400 shown to staff, and replays nothing", async () => {
     const id = await deadLetter("orders/create", "dead-range-1");
-    for (const fields of [{ id: "99999999999999999999" }, { id: "9223372036854775808" }, { topic: "orders/\u0000create" }, { topic: "orders/create", reason: "because\u0000" }]) {
+    const refused: Record<string, string>[] = [{ id: "99999999999999999999" }, { id: "9223372036854775808" }, { topic: "orders/\u0000create" }, { topic: "orders/create", reason: "because\u0000" }];
+    for (const fields of refused) {
       const response = await replay(fields);
       expect(response.status, JSON.stringify(fields)).toBe(400);
       expect(await response.text()).toMatch(/not valid|control characters/);
