@@ -5,6 +5,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { ServerBuild } from "@remix-run/node";
 import type { Config } from "../app/config/config.server";
+import { LockstepError } from "../app/config/errors";
 import { processStockServices, startBackgroundWork, stopInOrder } from "../app/background.server";
 import { type AppContext, setAppContext } from "../app/context.server";
 import { type Database, openDatabase } from "../app/db/database.server";
@@ -95,6 +96,8 @@ export async function startLockstep(options: StartOptions): Promise<RunningLocks
   }
 }
 
+const ADMIN_METHODS = new Set(["GET", "HEAD", "POST"]);
+
 type Listener = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
 
 async function loadAdmin(buildDir: string, config: Config): Promise<Listener> {
@@ -111,6 +114,11 @@ async function loadAdmin(buildDir: string, config: Config): Promise<Listener> {
   const assets = createStaticFiles(path.join(buildDir, "client"));
   return async (req, res) => {
     if (assets(req, res)) return;
+    // The admin reads with GET and changes with POSTed forms; Remix would answer any other method
+    // itself (405 with its own body, a stack trace in development).
+    if (!ADMIN_METHODS.has(req.method ?? "")) {
+      throw new LockstepError("method_not_allowed", `${req.method} is not allowed here (allowed: GET, HEAD, POST)`, 405, { allow: "GET, HEAD, POST" });
+    }
     await remix(req, res);
   };
 }

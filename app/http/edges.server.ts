@@ -14,7 +14,7 @@ import { registerWebhookRoutes } from "../webhooks/routes.server";
  * health, platform webhooks, the storefront API and the app proxy.
  */
 export function createEdgeRouter(context: AppContext, migrations: Migration[]): Router {
-  const router = new Router();
+  const router = new Router().own("/webhooks/", "/api/", "/proxy/", "/auth/bigcommerce/");
   registerHealthRoutes(router, context, migrations);
   registerMetricsRoute(router, context);
   const stock = stockEdgeDeps(context);

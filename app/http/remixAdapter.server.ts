@@ -8,6 +8,11 @@ export function createRemixListener(build: ServerBuild, mode: "production" | "de
   const handleRequest = createRequestHandler(build, mode);
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const response = await handleRequest(toFetchRequest(req, res));
+    // A POST to a page without an action: Remix's own 405 body carries a stack trace in development.
+    if (response.status === 405) {
+      await response.body?.cancel();
+      throw new LockstepError("method_not_allowed", `${req.method} is not allowed here (allowed: GET, HEAD)`, 405, { allow: "GET, HEAD" });
+    }
     res.statusCode = response.status;
     res.statusMessage = response.statusText;
     for (const [name, value] of response.headers) {

@@ -26,6 +26,13 @@ interface Route {
  */
 export class Router {
   private readonly routes: Route[] = [];
+  private readonly ownedPrefixes: string[] = [];
+
+  /** Paths under these prefixes are machine edges: one the router does not know is a JSON 404, not the admin's page. */
+  own(...prefixes: string[]): this {
+    this.ownedPrefixes.push(...prefixes);
+    return this;
+  }
 
   /** `path` may hold `:name` segments, e.g. `/api/v1/reservations/:id/extend`. */
   on(methods: string | string[], path: string, handler: RouteHandler): this {
@@ -73,6 +80,11 @@ export class Router {
           .then(() => handler({ req, res, url, params }))
           .catch((error: unknown) => sendError(res, error));
       });
+      return true;
+    }
+    if (this.ownedPrefixes.some((prefix) => url.pathname.startsWith(prefix))) {
+      req.resume();
+      sendError(res, new LockstepError("not_found", `Nothing is served at ${url.pathname}`, 404));
       return true;
     }
     return false;

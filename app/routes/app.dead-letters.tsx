@@ -6,6 +6,7 @@ import { LockstepError } from "../config/errors";
 import { appContext } from "../context.server";
 import { hasControlCharacters, isBigintId } from "../db/columnLimits";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
+import { readForm } from "../staff/readForm.server";
 import { listDeadLetters } from "../webhooks/sql/listDeadLetters";
 import { replayDeadLetters } from "../webhooks/sql/replayDeadLetters";
 
@@ -30,7 +31,7 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
 // Replays go back through the same pipeline, and the audit log records who asked and why.
 export const action = async ({ request }: ActionFunctionArgs) => {
   const { shop, actor } = await authenticateStaff(request);
-  const form = await request.formData();
+  const form = await readForm(request);
   const id = String(form.get("id") ?? "");
   const topic = String(form.get("topic") ?? "").trim();
   const reason = String(form.get("reason") ?? "").trim() || undefined;

@@ -7,6 +7,7 @@ import en from "@shopify/polaris/locales/en.json";
 import { useState } from "react";
 import { appContext } from "../context.server";
 import { createLoginThrottle, isLoggedIn, logIn, passwordMatches, safeNext } from "../staff/localLogin.server";
+import { readForm } from "../staff/readForm.server";
 
 export const links = () => [{ rel: "stylesheet", href: polarisStyles }];
 // The action's Retry-After must reach the browser with the re-rendered page.
@@ -32,7 +33,7 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
 export const action = async ({ request }: ActionFunctionArgs) => {
   const { config } = appContext();
   if (config.mode === "embedded") return redirect("/auth/login");
-  const form = await request.formData();
+  const form = await readForm(request);
   const client = request.headers.get("x-forwarded-for")?.split(",")[0]?.trim() || "local";
   const wait = throttle.retryAfterSeconds(client);
   if (wait > 0) return Response.json({ error: `Too many failed attempts: try again in ${wait} s` }, { status: 429, headers: { "retry-after": String(wait) } });
