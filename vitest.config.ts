@@ -6,6 +6,8 @@ export default defineConfig({
     include: ["test/**/*.test.ts", "extensions/**/*.test.ts"],
     environment: "node",
     pool: "forks",
+    // A promise rejection nobody handles fails the test that caused it, as it would end a production process.
+    execArgv: ["--unhandled-rejections=strict"],
     // Two cores: more parallel files only make each PGlite start slower.
     maxWorkers: 2,
     testTimeout: 30_000,

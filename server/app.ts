@@ -5,13 +5,15 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { ServerBuild } from "@remix-run/node";
 import type { Config } from "../app/config/config.server";
+import { LockstepError } from "../app/config/errors";
 import { processStockServices, startBackgroundWork, stopInOrder } from "../app/background.server";
 import { type AppContext, setAppContext } from "../app/context.server";
 import { type Database, openDatabase } from "../app/db/database.server";
 import { applyMigrations, readMigrations } from "../app/db/migrations.server";
+import { answerEveryRequest, answerUnparsableRequest } from "../app/http/answerEveryRequest.server";
 import { createEdgeRouter } from "../app/http/edges.server";
 import { createRemixListener } from "../app/http/remixAdapter.server";
-import { sendError, sendJson } from "../app/http/respond.server";
+import { sendJson } from "../app/http/respond.server";
 import { createStaticFiles } from "../app/http/staticFiles.server";
 import { log as appLog, setLogLevel } from "../app/observability/log";
 import { sealStoredTokens } from "../app/shops/sealStoredTokens.server";
@@ -59,11 +61,13 @@ export async function startLockstep(options: StartOptions): Promise<RunningLocks
     const edges = createEdgeRouter(context, migrations);
     const admin = await loadAdmin(options.buildDir ?? BUILD_DIR, config);
     const inFlight = trackRequests();
-    const server = http.createServer((req, res) => {
-      inFlight.started(res);
-      if (edges.handle(req, res)) return;
-      admin(req, res).catch((error: unknown) => sendError(res, error));
-    });
+    const server = http.createServer(
+      answerEveryRequest(async (req, res) => {
+        inFlight.started(res);
+        if (!edges.handle(req, res)) await admin(req, res);
+      }),
+    );
+    server.on("clientError", answerUnparsableRequest);
     server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -140,6 +144,8 @@ async function withinDeadline(work: Promise<unknown>, ms: number): Promise<boole
   }
 }
 
+const ADMIN_METHODS = new Set(["GET", "HEAD", "POST"]);
+
 type Listener = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
 
 async function loadAdmin(buildDir: string, config: Config): Promise<Listener> {
@@ -156,6 +162,11 @@ async function loadAdmin(buildDir: string, config: Config): Promise<Listener> {
   const assets = createStaticFiles(path.join(buildDir, "client"));
   return async (req, res) => {
     if (assets(req, res)) return;
+    // The admin reads with GET and changes with POSTed forms; Remix would answer any other method
+    // itself (405 with its own body, a stack trace in development).
+    if (!ADMIN_METHODS.has(req.method ?? "")) {
+      throw new LockstepError("method_not_allowed", `${req.method} is not allowed here (allowed: GET, HEAD, POST)`, 405, { allow: "GET, HEAD, POST" });
+    }
     await remix(req, res);
   };
 }

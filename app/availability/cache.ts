@@ -148,6 +148,9 @@ export class AvailabilityCache<V> {
     const mine = new Map<string, Flight<V>>();
     for (const sku of skus) {
       const flight: Flight<V> = { promise: batch.then(({ values }) => values.get(sku) ?? null) };
+      // Callers that join later get the failure through `then`; the flight itself must not be an
+      // unhandled rejection when nobody joined (that ends the process).
+      flight.promise.catch(() => undefined);
       mine.set(sku, flight);
       shopFlights.set(entryKey(scope, sku), flight);
     }

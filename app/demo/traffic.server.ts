@@ -79,7 +79,8 @@ export function startDemoTraffic(options: DemoTrafficOptions): { stop: StopWork 
   const inFlight = new Set<Promise<unknown>>();
   const track = (work: Promise<unknown>) => {
     inFlight.add(work);
-    void work.finally(() => inFlight.delete(work));
+    // A delivery or a sale that fails (the app stopping under it) is the demo's loss, never the process's end.
+    void work.catch((error: unknown) => log.warn("demo traffic failed", { error })).finally(() => inFlight.delete(work));
   };
 
   const deliver = (change: SimulatedChange) => {

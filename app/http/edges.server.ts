@@ -1,3 +1,4 @@
+import { LockstepError } from "../config/errors";
 import type { AppContext } from "../context.server";
 import type { Migration } from "../db/migrations.server";
 import { registerAppProxy } from "./appProxy.server";
@@ -13,12 +14,19 @@ import { registerWebhookRoutes } from "../webhooks/routes.server";
  * health, platform webhooks, the storefront API and the app proxy.
  */
 export function createEdgeRouter(context: AppContext, migrations: Migration[]): Router {
-  const router = new Router();
+  const router = new Router().own("/webhooks/", "/api/", "/proxy/", "/auth/bigcommerce/");
   registerHealthRoutes(router, context, migrations);
   registerMetricsRoute(router, context);
   const stock = stockEdgeDeps(context);
   registerStorefrontApi(router, stock);
   registerAppProxy(router, { ...stock, shopperRatePerSecond: context.config.proxyShopperRateLimit });
+  if (!context.config.bigCommerce.clientId) {
+    // Registered before the callbacks, so it answers every one of them on a deployment with no BigCommerce app.
+    router.on(["GET", "POST"], "/auth/bigcommerce/:callback", ({ req }) => {
+      req.resume();
+      throw new LockstepError("not_found", "This Lockstep serves no BigCommerce app", 404);
+    });
+  }
   registerWebhookRoutes(router, context);
   registerBigCommerceInstall(router, context);
   return router;

@@ -39,6 +39,11 @@ export function createRemixListener(build: ServerBuild, mode: "production" | "de
       }
     }
     const response = await handleRequest(toFetchRequest(req, res, url, body), { clientAddress: clientAddress(req, config.clients.trustedProxies) });
+    // A POST to a page without an action: Remix's own 405 body carries a stack trace in development.
+    if (response.status === 405) {
+      await response.body?.cancel();
+      throw new LockstepError("method_not_allowed", `${req.method} is not allowed here (allowed: GET, HEAD)`, 405, { allow: "GET, HEAD" });
+    }
     res.statusCode = response.status;
     res.statusMessage = response.statusText;
     for (const [name, value] of response.headers) {
@@ -57,7 +62,9 @@ export function createRemixListener(build: ServerBuild, mode: "production" | "de
 
 function requestUrl(req: IncomingMessage): URL {
   const protocol = req.headers["x-forwarded-proto"] === "https" ? "https" : "http";
-  return new URL(req.url ?? "/", `${protocol}://${req.headers.host ?? "localhost"}`);
+  const origin = `${protocol}://${req.headers.host ?? "localhost"}`;
+  if (!URL.canParse(origin)) throw new LockstepError("bad_host", "The Host header is not a valid host name", 400);
+  return new URL(req.url ?? "/", origin);
 }
 
 function toFetchRequest(req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer | undefined): Request {

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { errorBody, LockstepError } from "../config/errors";
 import { databaseUnavailable } from "../db/unavailable";
@@ -9,23 +10,41 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(payload);
 }
 
-/** The one place an error becomes an HTTP answer: LockstepErrors keep their status, anything else is a 500. */
+/**
+ * The one place an error becomes an HTTP answer: LockstepErrors keep their status, a database that
+ * cannot be reached is a 503, anything else is a 500. The body names the request id for support.
+ */
 export function sendError(res: ServerResponse, error: unknown): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
+  const requestId = res.getHeader("x-request-id");
+  const withId = (body: { error: Record<string, unknown> }) => (typeof requestId === "string" ? { error: { ...body.error, requestId } } : body);
   // A database that cannot answer (also when Prisma passes the driver's error through) is a 503, never a 500.
-  error = databaseUnavailable(error) ?? error;
+  const unavailable = databaseUnavailable(error);
+  if (unavailable && unavailable !== error) log.warn("database unavailable", { error });
+  error = unavailable ?? error;
   if (error instanceof LockstepError) {
     const headers: Record<string, string> = {};
     if (error.status === 405 && error.details?.allow) headers.allow = String(error.details.allow);
     if (typeof error.details?.retryAfterSeconds === "number") headers["retry-after"] = String(error.details.retryAfterSeconds);
-    sendJson(res, error.status, errorBody(error), headers);
+    else if (error.status === 503) headers["retry-after"] = "5";
+    sendJson(res, error.status, withId(errorBody(error)), headers);
     return;
   }
   log.error("unhandled error", { error });
-  sendJson(res, 500, { error: { code: "internal_error", message: "Something went wrong on our side" } });
+  sendJson(res, 500, withId({ error: { code: "internal_error", message: "Something went wrong on our side" } }));
+}
+
+/** The caller's request id when it looks like one (else a new one), echoed back; set once per request. */
+export function requestIdOf(req: IncomingMessage, res: ServerResponse): string {
+  const existing = res.getHeader("x-request-id");
+  if (typeof existing === "string") return existing;
+  const sent = Array.isArray(req.headers["x-request-id"]) ? req.headers["x-request-id"][0] : req.headers["x-request-id"];
+  const requestId = sent && /^[\w.:-]{1,128}$/.test(sent) ? sent : randomUUID();
+  res.setHeader("x-request-id", requestId);
+  return requestId;
 }
 
 /**

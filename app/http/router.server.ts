@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { randomUUID } from "node:crypto";
 import { LockstepError } from "../config/errors";
 import { withCorrelationId } from "../observability/log";
-import { sendError } from "./respond.server";
+import { parseRequestTarget } from "./requestTarget.server";
+import { requestIdOf, sendError } from "./respond.server";
 
 export interface RouteRequest {
   req: IncomingMessage;
@@ -26,6 +26,13 @@ interface Route {
  */
 export class Router {
   private readonly routes: Route[] = [];
+  private readonly ownedPrefixes: string[] = [];
+
+  /** Paths under these prefixes are machine edges: one the router does not know is a JSON 404, not the admin's page. */
+  own(...prefixes: string[]): this {
+    this.ownedPrefixes.push(...prefixes);
+    return this;
+  }
 
   /** `path` may hold `:name` segments, e.g. `/api/v1/reservations/:id/extend`. */
   on(methods: string | string[], path: string, handler: RouteHandler): this {
@@ -46,10 +53,18 @@ export class Router {
 
   /** Answers the request and returns true, or returns false when no route matches its path. */
   handle(req: IncomingMessage, res: ServerResponse): boolean {
-    const url = new URL(req.url ?? "/", "http://localhost");
+    let url: URL;
+    try {
+      url = parseRequestTarget(req.url);
+    } catch (error) {
+      req.resume();
+      sendError(res, error);
+      return true;
+    }
     for (const route of this.routes) {
       const match = route.pattern.exec(url.pathname);
       if (!match) continue;
+      // The whole path decodes (parseRequestTarget), so each of its segments does.
       const params = Object.fromEntries(route.keys.map((key, i) => [key, decodeURIComponent(match[i + 1]!)]));
       const handler = route.methods.get(req.method ?? "GET") ?? (req.method === "HEAD" ? route.methods.get("GET") : undefined);
       if (!handler) {
@@ -59,8 +74,7 @@ export class Router {
         return true;
       }
       // A caller's request id (or a new one) ties this request's log lines together, and is echoed back.
-      const requestId = headerValue(req.headers["x-request-id"]) ?? randomUUID();
-      res.setHeader("x-request-id", requestId);
+      const requestId = requestIdOf(req, res);
       withCorrelationId(requestId, () => {
         Promise.resolve()
           .then(() => handler({ req, res, url, params }))
@@ -68,11 +82,11 @@ export class Router {
       });
       return true;
     }
+    if (this.ownedPrefixes.some((prefix) => url.pathname.startsWith(prefix))) {
+      req.resume();
+      sendError(res, new LockstepError("not_found", `Nothing is served at ${url.pathname}`, 404));
+      return true;
+    }
     return false;
   }
-}
-
-function headerValue(value: string | string[] | undefined): string | undefined {
-  const first = Array.isArray(value) ? value[0] : value;
-  return first && /^[\w.:-]{1,128}$/.test(first) ? first : undefined;
 }

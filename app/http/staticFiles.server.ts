@@ -1,6 +1,9 @@
 import { createReadStream, statSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import path from "node:path";
+import { pipeline } from "node:stream";
+import { log } from "../observability/log";
+import { parseRequestTarget } from "./requestTarget.server";
 
 const TYPES: Record<string, string> = {
   ".js": "text/javascript; charset=utf-8",
@@ -18,7 +21,8 @@ export function createStaticFiles(root: string) {
   const base = path.resolve(root);
   return (req: IncomingMessage, res: ServerResponse): boolean => {
     if (req.method !== "GET" && req.method !== "HEAD") return false;
-    const pathname = decodeURIComponent(new URL(req.url ?? "/", "http://localhost").pathname);
+    // A target that does not decode is a 400 (parseRequestTarget), not a crash or a 500.
+    const pathname = decodeURIComponent(parseRequestTarget(req.url).pathname);
     const file = path.resolve(base, `.${pathname}`);
     if (!file.startsWith(base + path.sep)) return false;
     let size: number;
@@ -35,7 +39,8 @@ export function createStaticFiles(root: string) {
       "cache-control": pathname.startsWith("/assets/") ? "public, max-age=31536000, immutable" : "public, max-age=3600",
     });
     if (req.method === "HEAD") res.end();
-    else createReadStream(file).pipe(res);
+    // A file that vanishes or fails mid-read closes this answer; it must not end the process.
+    else pipeline(createReadStream(file), res, (error) => error && log.warn("static file not sent", { file, error }));
     return true;
   };
 }

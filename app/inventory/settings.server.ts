@@ -1,4 +1,5 @@
 import { LockstepError } from "../config/errors";
+import { MAX_INT } from "../db/columnLimits";
 import type { Database } from "../db/database.server";
 import type { Availability } from "../availability/availability.server";
 import { MAX_QUANTITY } from "../reservations/reservations.server";
@@ -36,8 +37,8 @@ export function createInventorySettings(deps: { db: Database; availability: Avai
   };
 
   const nonNegative = (name: string, value: number | null | undefined) => {
-    if (value !== undefined && value !== null && (!Number.isInteger(value) || value < 0)) {
-      throw new LockstepError("invalid_setting", `${name} must be a whole number of at least 0`, 400);
+    if (value !== undefined && value !== null && (!Number.isInteger(value) || value < 0 || value > MAX_INT)) {
+      throw new LockstepError("invalid_setting", `${name} must be a whole number from 0 to ${MAX_INT}`, 400);
     }
   };
 
@@ -51,7 +52,7 @@ export function createInventorySettings(deps: { db: Database; availability: Avai
       for (const name of ["defaultSafetyStock", "oversellThreshold", "staleCapQuantity", "lowStockThreshold", "proxyExactStockUpTo"] as const) nonNegative(name, patch[name]);
       for (const name of ["cacheTtlSeconds", "staleAfterSeconds", "reservationTtlSeconds", "proxyMaxQuantity", "proxyMaxStockPercent", "proxyMaxHoldSeconds"] as const) {
         const value = patch[name];
-        if (value !== undefined && (!Number.isInteger(value) || value < 1)) throw new LockstepError("invalid_setting", `${name} must be a whole number of at least 1`, 400);
+        if (value !== undefined && (!Number.isInteger(value) || value < 1 || value > MAX_INT)) throw new LockstepError("invalid_setting", `${name} must be a whole number from 1 to ${MAX_INT}`, 400);
       }
       // product.md: the cache may serve an answer for at most 30 s.
       if (patch.cacheTtlSeconds !== undefined && patch.cacheTtlSeconds > 30) throw new LockstepError("invalid_setting", "cacheTtlSeconds must be at most 30", 400);

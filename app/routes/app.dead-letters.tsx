@@ -4,7 +4,9 @@ import { Badge, Banner, BlockStack, Box, Button, Card, EmptyState, InlineStack, 
 import { useState } from "react";
 import { LockstepError } from "../config/errors";
 import { appContext } from "../context.server";
+import { hasControlCharacters, isBigintId } from "../db/columnLimits";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
+import { readForm } from "../staff/readForm.server";
 import { listDeadLetters } from "../webhooks/sql/listDeadLetters";
 import { replayDeadLetters } from "../webhooks/sql/replayDeadLetters";
 
@@ -13,6 +15,7 @@ export const meta: MetaFunction = () => [{ title: "Lockstep — dead letters" }]
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { shop } = await authenticateStaff(request);
   const topic = new URL(request.url).searchParams.get("topic")?.trim() || undefined;
+  if (topic && hasControlCharacters(topic)) throw Response.json({ error: "The topic filter holds control characters" }, { status: 400 });
   const deadLetters = await listDeadLetters(appContext().db.sql, { shopId: shop.id, topic, limit: 100 });
   return {
     topic: topic ?? "",
@@ -28,11 +31,14 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
 // Replays go back through the same pipeline, and the audit log records who asked and why.
 export const action = async ({ request }: ActionFunctionArgs) => {
   const { shop, actor } = await authenticateStaff(request);
-  const form = await request.formData();
+  const form = await readForm(request);
   const id = String(form.get("id") ?? "");
   const topic = String(form.get("topic") ?? "").trim();
   const reason = String(form.get("reason") ?? "").trim() || undefined;
-  if (id && !/^\d+$/.test(id)) return Response.json({ error: "That dead letter id is not valid" }, { status: 400 });
+  if (id && !isBigintId(id)) return Response.json({ error: "That dead letter id is not valid" }, { status: 400 });
+  if (hasControlCharacters(topic) || (reason && hasControlCharacters(reason))) {
+    return Response.json({ error: "The topic and the reason may not hold control characters" }, { status: 400 });
+  }
   try {
     const { inboxIds } = await replayDeadLetters(appContext().db.sql, {
       selection: id ? { ids: [id], shopId: shop.id } : { shopId: shop.id, topic: topic || undefined },

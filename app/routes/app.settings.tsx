@@ -9,6 +9,7 @@ import { stockServicesFor } from "../inventory/services.server";
 import { log } from "../observability/log";
 import { issueApiToken } from "../shops/shops.server";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
+import { readForm } from "../staff/readForm.server";
 
 export const meta: MetaFunction = () => [{ title: "Lockstep — settings" }];
 
@@ -42,7 +43,7 @@ interface ActionResult {
 
 export const action = async ({ request }: ActionFunctionArgs) => {
   const { shop, actor } = await authenticateStaff(request);
-  const form = await request.formData();
+  const form = await readForm(request);
   if (form.get("intent") === "api-token") {
     const apiToken = await issueApiToken(appContext().db.prisma, shop.id);
     log.info("api token issued", { shopId: shop.id, actor, prefix: apiToken.slice(0, 8) });

@@ -7,6 +7,7 @@ import en from "@shopify/polaris/locales/en.json";
 import { useState } from "react";
 import { appContext } from "../context.server";
 import { createLoginThrottle, isLoggedIn, logIn, passwordMatches, safeNext } from "../staff/localLogin.server";
+import { readForm } from "../staff/readForm.server";
 
 export const links = () => [{ rel: "stylesheet", href: polarisStyles }];
 // The action's Retry-After must reach the browser with the re-rendered page.
@@ -32,7 +33,7 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
 export const action = async ({ request, context }: ActionFunctionArgs) => {
   const { config } = appContext();
   if (config.mode === "embedded") return redirect("/auth/login");
-  const form = await request.formData();
+  const form = await readForm(request);
   // The server's view of the client (app/http/clientAddress.server.ts), never a header it sent.
   const client = context.clientAddress;
   const wait = throttle.retryAfterSeconds(client);

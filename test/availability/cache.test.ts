@@ -136,6 +136,24 @@ describe("the availability cache", () => {
     expect((await retry).get("A")).toBe(4);
   });
 
+  it("fails a lone caller's failed load without leaving a rejection nobody handles", async () => {
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown) => void unhandled.push(reason);
+    process.on("unhandledRejection", record);
+    try {
+      const cache = new AvailabilityCache<number>();
+      const loader = manualLoader();
+      const lone = cache.getMany("shop", "", ["A", "B"], loader.load);
+      loader.calls[0]!.answer.reject(new Error("invalid byte sequence for encoding UTF8"));
+      await expect(lone).rejects.toThrow("invalid byte sequence");
+      await flush();
+      await flush();
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", record);
+    }
+  });
+
   it("keeps at most maxEntries, dropping the oldest", async () => {
     const cache = new AvailabilityCache<number>({ maxEntries: 2 });
     const loader = manualLoader();

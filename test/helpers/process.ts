@@ -14,7 +14,7 @@ export interface Started {
 
 /** Runs a TypeScript entry of the project (`server/main.ts`, `server/worker.ts`) as a real process. */
 export function startProcess(script: string, args: string[], env: Record<string, string | undefined>): Started {
-  const child = spawn(process.execPath, ["--import", "tsx", script, ...args], {
+  const child = spawn(process.execPath, ["--unhandled-rejections=strict", "--import", "tsx", script, ...args], {
     cwd: ROOT,
     env: { NODE_ENV: "development", PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -53,7 +53,7 @@ describe("Router", () => {
   it("maps a LockstepError to its status and JSON body with details", async () => {
     const response = await fetch(`${base}/fail`);
     expect(response.status).toBe(409);
-    expect(await response.json()).toEqual({ error: { code: "out_of_stock", message: "Not enough stock", shortages: [{ sku: "A", requested: 2, available: 1 }] } });
+    expect(await response.json()).toEqual({ error: { code: "out_of_stock", message: "Not enough stock", shortages: [{ sku: "A", requested: 2, available: 1 }], requestId: response.headers.get("x-request-id") } });
   });
 
   it("hides unexpected errors behind a 500", async () => {

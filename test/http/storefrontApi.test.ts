@@ -52,7 +52,7 @@ describe("/api/v1 availability and reservations", () => {
     const short = await call(`${url}/api/v1/reservations`, { method: "POST", token, json: { key: "cart-456", lines: [{ sku: "A", quantity: 2 }, { sku: "C", quantity: 1 }] } });
     expect(short).toEqual({
       status: 409,
-      body: { error: { code: "insufficient_stock", message: expect.any(String), shortages: [{ sku: "A", requested: 2, available: 1 }, { sku: "C", requested: 1, available: 0 }] } },
+      body: { error: { code: "insufficient_stock", message: expect.any(String), shortages: [{ sku: "A", requested: 2, available: 1 }, { sku: "C", requested: 1, available: 0 }], requestId: expect.any(String) } },
     });
     await call(`${url}/api/v1/reservations/${created.body.id as string}/release`, { method: "POST", token });
   });

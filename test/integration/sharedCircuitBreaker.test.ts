@@ -70,7 +70,7 @@ function askAll(children: ChildProcess[], message: "report" | "pause" | "stop"):
 
 async function forkChildren(env: Record<string, string>): Promise<ChildProcess[]> {
   const children = Array.from({ length: PROCESSES }, () =>
-    fork(CHILD, [], { execArgv: ["--import", "tsx"], env: { ...process.env, ...env }, stdio: ["ignore", "inherit", "inherit", "ipc"] }),
+    fork(CHILD, [], { execArgv: ["--unhandled-rejections=strict", "--import", "tsx"], env: { ...process.env, ...env }, stdio: ["ignore", "inherit", "inherit", "ipc"] }),
   );
   await Promise.all(children.map((child) => new Promise((resolve) => child.once("message", resolve))));
   return children;

@@ -20,7 +20,7 @@ interface ChildResult {
 
 /** Forks one child with `env`: `ready` once it is loaded, `result` once it has reported. */
 function forkChild(env: Record<string, string>): { child: ChildProcess; ready: Promise<void>; result: Promise<ChildResult> } {
-  const child = fork(CHILD, [], { execArgv: ["--import", "tsx"], env: { ...process.env, ...env }, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const child = fork(CHILD, [], { execArgv: ["--unhandled-rejections=strict", "--import", "tsx"], env: { ...process.env, ...env }, stdio: ["ignore", "inherit", "inherit", "ipc"] });
   const ready = new Promise<void>((resolve) => child.once("message", () => resolve()));
   const result = new Promise<ChildResult>((resolve, reject) => {
     child.on("message", (message) => {

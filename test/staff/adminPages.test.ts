@@ -118,6 +118,21 @@ describe("the settings page", () => {
     expect((await postSettings({ proxyMaxStockPercent: "101" })).status).toBe(400);
     expect((await stockServicesFor(appContext()).settings.getPolicy(await demoShopId())).proxyMaxStockPercent).toBe(25);
   });
+
+  it("refuses numbers beyond what the column holds and control characters with a 400 shown to staff, never a 500", async () => {
+    const tooBig = await postSettings({ lowStockThreshold: "99999999999" });
+    expect(tooBig.status).toBe(400);
+    expect(await tooBig.text()).toContain("lowStockThreshold must be a whole number from 0 to 2147483647");
+    const huge = await postSettings({ reservationTtlSeconds: "9".repeat(400) });
+    expect(huge.status).toBe(400);
+    for (const field of ["oversellThreshold", "availabilityMode", "staleAction"]) {
+      expect((await postSettings({ [field]: "5\u0000\u0007" })).status, field).toBeLessThan(500);
+    }
+    const nul = await postSettings({ oversellThreshold: "5\u0000" });
+    expect(nul.status).toBe(400);
+    const policy = await stockServicesFor(appContext()).settings.getPolicy(await demoShopId());
+    expect(policy).toMatchObject({ lowStockThreshold: 3, reservationTtlSeconds: 900, oversellThreshold: 0 });
+  });
 });
 
 describe("the settings page's API token", () => {

@@ -65,6 +65,19 @@ describe("the dead letters page", () => {
     expect([await state(a), await state(b), await state(other)]).toEqual(["pending", "pending", "dead"]);
   });
 
+  it("refuses an id beyond the column's range and control characters with a 400 shown to staff, and replays nothing", async () => {
+    const id = await deadLetter("orders/create", "dead-range-1");
+    const refused: Record<string, string>[] = [{ id: "99999999999999999999" }, { id: "9223372036854775808" }, { topic: "orders/\u0000create" }, { topic: "orders/create", reason: "because\u0000" }];
+    for (const fields of refused) {
+      const response = await replay(fields);
+      expect(response.status, JSON.stringify(fields)).toBe(400);
+      expect(await response.text()).toMatch(/not valid|control characters/);
+    }
+    expect(await state(id)).toBe("dead");
+    const filtered = await fetch(`${server().url}/app/dead-letters?topic=orders%2F%00create`, { headers: { ...BROWSER_HEADERS, cookie: cookie() } });
+    expect(filtered.status).toBe(400);
+  });
+
   it("refuses a malformed id and a visitor without the login", async () => {
     expect((await replay({ id: "1; DROP TABLE shop" })).status).toBe(400);
     const anonymous = await fetch(`${server().url}/app/dead-letters`, { method: "POST", headers: { ...BROWSER_HEADERS, "content-type": "application/x-www-form-urlencoded" }, body: "topic=", redirect: "manual" });
