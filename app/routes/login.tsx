@@ -35,7 +35,7 @@ export const action = async ({ request, context }: ActionFunctionArgs) => {
   if (config.mode === "embedded") return redirect("/auth/login");
   const form = await readForm(request);
   // The server's view of the client (app/http/clientAddress.server.ts), never a header it sent.
-  const client = context.clientAddress;
+  const client = context.clientAddress ?? "unknown";
   const wait = throttle.retryAfterSeconds(client);
   if (wait > 0) return Response.json({ error: `Too many failed attempts: try again in ${wait} s` }, { status: 429, headers: { "retry-after": String(wait) } });
   if (!passwordMatches(config, String(form.get("password") ?? ""))) {
