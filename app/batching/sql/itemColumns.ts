@@ -2,10 +2,15 @@
 export const ITEM_COLUMNS = `v.sku, v.external_id AS "variantExternalId", v.title, v.price::text AS price, p.external_id AS "productExternalId",
     p.title AS "productTitle", p.status, s.available, s.locations`;
 
-/** Variant, product and (for stock items only: `kind` is the SQL of the kind) the summed levels of `c.variant_id`. */
+/**
+ * Variant, product and (for stock items only: `kind` is the SQL of the kind) the summed levels of
+ * `c.variant_id`. Variant and product are looked up by id, one primary-key probe per item of the
+ * page: as plain joins the planner hashes the whole catalog for every page, so a run cost pages ×
+ * catalog. (`LIMIT 1` keeps each lookup a lookup: PostgreSQL would flatten it back into a join.)
+ */
 export function itemJoins(kind: string): string {
-  return `LEFT JOIN variant v ON v.id = c.variant_id
-    LEFT JOIN product p ON p.id = v.product_id
+  return `LEFT JOIN LATERAL (SELECT id, product_id, sku, external_id, title, price FROM variant WHERE id = c.variant_id LIMIT 1) v ON true
+    LEFT JOIN LATERAL (SELECT external_id, title, status FROM product WHERE id = v.product_id LIMIT 1) p ON true
     LEFT JOIN LATERAL (
       SELECT COALESCE(sum(greatest(l.on_hand - l.committed, 0)), 0)::int AS available,
         COALESCE(json_agg(json_build_object('location', loc.external_id, 'available', greatest(l.on_hand - l.committed, 0)) ORDER BY loc.external_id), '[]'::json) AS locations
