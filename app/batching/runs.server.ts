@@ -259,10 +259,10 @@ function publishRunOf(deps: PipelineDeps, destination: Destination, run: RunRow,
 }
 
 /**
- * Streams one kind's items a page at a time (a page is the destination's batch size; HTTP kinds
- * send a page as one request): validation rejects are recorded, items a previous attempt settled
- * are skipped, the rest is recorded with its state and handed to the adapter — or, in shadow
- * mode, only recorded.
+ * Streams one kind's items a page at a time (HTTP kinds send a page of the destination's batch
+ * size as one request; files kinds read larger pages, `adapter.readPageSize`): validation rejects
+ * are recorded, items a previous attempt settled are skipped, the rest is recorded with its state
+ * and handed to the adapter — or, in shadow mode, only recorded.
  */
 async function publishKind(
   deps: PipelineDeps,
@@ -275,7 +275,7 @@ async function publishKind(
   signal: AbortSignal,
 ): Promise<ManifestFile[]> {
   const inFlight = new Map<string, string>();
-  const pageSize = destination.limits.batchSize;
+  const pageSize = adapter.readPageSize ?? destination.limits.batchSize;
   async function* pages(): AsyncGenerator<PushedItem[]> {
     let after = FIRST_VARIANT;
     while (!signal.aborted) {

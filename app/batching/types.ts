@@ -163,6 +163,12 @@ export interface DestinationAdapter {
    * item of the kind (Google file feeds remove what a file omits).
    */
   delivery: "delta" | "snapshot";
+  /**
+   * Items read from the database per page. Absent: the destination's `limits.batchSize`, for kinds
+   * that send a page as one request. A kind that streams pages into files reads larger pages: the
+   * page is then only a read, and each read costs a round trip.
+   */
+  readPageSize?: number;
   /** Parses the kind's format options (zod); throws a LockstepError naming the bad field. */
   parseOptions(raw: unknown): Record<string, unknown>;
   /** Reasons the item cannot be published to this kind (missing title, price, image, identifiers…); empty: fine. */

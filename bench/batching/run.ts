@@ -8,8 +8,9 @@
  *
  * Capture: changes applied in transactions of 10,000 (one UPDATE of the variants' prices, then the
  * pipeline's `captureChanges` in the same transaction, as the webhook consumers do). Coalescing: the
- * pipeline's `coalesceChanges` a page of 1,000 at a time over the whole range, each item turned into
- * a file row by the SFTP adapter and written by the streamed writers. Baseline: the same final
+ * pipeline's `coalesceChanges` a page at a time (5,000, the files adapter's `readPageSize`) over the
+ * whole range, each item turned into a file row by the SFTP adapter and written by the streamed
+ * writers. Baseline: the same final
  * 100,000 rows, already in memory, written with csv-stringify and hyparquet-writer directly; the
  * ratio is baseline time ÷ (coalescing + writing) time. Peak RSS is taken before the baseline
  * (which holds every row in memory by design).
@@ -33,12 +34,12 @@ import { coalesceChanges } from "../../app/batching/sql/coalesceChanges";
 import type { PriceItem } from "../../app/batching/types";
 import { type Database, openDatabase } from "../../app/db/database.server";
 import { applyMigrations } from "../../app/db/migrations.server";
-import { fileColumns, fileRowOf } from "../../app/destinations/sftp/adapter";
+import { fileColumns, fileRowOf, sftpFilesAdapter } from "../../app/destinations/sftp/adapter";
 
 const ITEMS = 100_000;
 const CAPTURE_BATCH = 10_000;
-// Items per coalescing page (the pipeline pages by the destination's batch size; files take large pages).
-const PAGE = Number(process.env.BENCH_BATCHING_PAGE ?? 5_000);
+// Items per coalescing page: what a files destination's run reads.
+const PAGE = Number(process.env.BENCH_BATCHING_PAGE ?? sftpFilesAdapter.readPageSize);
 const SERVER_URL = process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 
 interface SizeResult {

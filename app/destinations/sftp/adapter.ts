@@ -151,6 +151,8 @@ const readDrop = dropReadBack((kind) => fileColumns[kind]);
 export const sftpFilesAdapter: DestinationAdapter = {
   kind: "sftp_files",
   delivery: "delta",
+  // Files are written row by row whatever the page: pages of 5,000 make a 100,000-item run 20 reads instead of 1,000.
+  readPageSize: 5_000,
   parseOptions,
   validate,
   stateOf,
