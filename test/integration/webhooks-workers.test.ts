@@ -59,7 +59,8 @@ afterAll(async () => {
   await db?.close();
 });
 
-describe("webhook workers on PostgreSQL", () => {
+// Each test starts worker processes (tsx, a pool, migrations checked): on a loaded 2-core machine that alone took 30 s.
+describe("webhook workers on PostgreSQL", { timeout: 180_000 }, () => {
   it("two `npm run worker` processes share one inbox: every event processed exactly once, none missed", async () => {
     const total = 600;
     await storeOrders(total, 1_000_000);

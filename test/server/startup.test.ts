@@ -46,7 +46,8 @@ describe("the demo", () => {
       LOCKSTEP_DATA_DIR: path.join(dataRoot, "pglite"),
       LOCKSTEP_DEMO_TRAFFIC: "off",
     });
-    const [, url] = await demo.waitFor(/listening on (http:\/\/\S+)/);
+    // A fresh embedded database initialises and migrates first: on a loaded 2-core machine that took a minute.
+    const [, url] = await demo.waitFor(/listening on (http:\/\/\S+)/, 150_000);
     await demo.waitFor(/\(SHOPIFY_API_SECRET, [^)]+\)/);
     return { demo, url: url! };
   }
@@ -89,7 +90,7 @@ describe("the demo", () => {
     expect(await third.demo.stop()).toBe(0);
     expect(await sporkOnHand(dataRoot)).toBe(250);
     expect(existsSync(path.join(dataRoot, "demo-secrets.json"))).toBe(true);
-  }, 180_000);
+  }, 480_000);
 
   it("takes its secrets from the environment when they are set", async () => {
     const dataRoot = tempDir();
@@ -100,9 +101,9 @@ describe("the demo", () => {
       SHOPIFY_API_SECRET: "outside-tool-secret",
       LOCKSTEP_DEMO_API_TOKEN: "lst_from_the_environment_123456",
     });
-    await demo.waitFor(/\(SHOPIFY_API_SECRET, [^)]+\)/);
+    await demo.waitFor(/\(SHOPIFY_API_SECRET, [^)]+\)/, 150_000);
     expect(demo.output()).toMatch(/lst_from_the_environment_123456\s+\(LOCKSTEP_DEMO_API_TOKEN, from the environment\)/);
     expect(demo.output()).toMatch(/outside-tool-secret\s+\(SHOPIFY_API_SECRET, from the environment\)/);
     expect(await demo.stop("SIGINT")).toBe(0);
-  }, 60_000);
+  }, 180_000);
 });
