@@ -141,5 +141,5 @@ describe("the embedded database", () => {
     } finally {
       await second.close();
     }
-  });
+  }, 180_000);
 });

@@ -55,5 +55,5 @@ describe("readiness", () => {
     } finally {
       await running.close();
     }
-  });
+  }, 120_000);
 });
