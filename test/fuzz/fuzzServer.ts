@@ -68,12 +68,16 @@ export function send(base: string, request: FuzzRequest): Promise<FuzzAnswer> {
   });
 }
 
-/** What a rejected request must leave as it was: the inbox, stock levels, holds and reservations. */
+/**
+ * What a rejected request must leave as it was: the inbox, stock levels, holds and reservations.
+ * An item's first reservation creates its empty hold row (the row later ones lock), even when
+ * refused: an empty row holds nothing, so only rows that hold units count.
+ */
 export async function storedState(db: Database): Promise<Record<string, string>> {
   const [row] = await db.sql.query<Record<string, string>>(
     `SELECT (SELECT count(*)::text FROM webhook_inbox) AS inbox,
             (SELECT coalesce(md5(string_agg(l::text, ',' ORDER BY l::text)), '') FROM inventory_level l) AS stock,
-            (SELECT coalesce(md5(string_agg(h::text, ',' ORDER BY h::text)), '') FROM stock_hold h) AS holds,
+            (SELECT coalesce(md5(string_agg(h::text, ',' ORDER BY h::text)), '') FROM stock_hold h WHERE h.reserved <> 0 OR h.sold <> 0 OR h.pending <> '[]'::jsonb) AS holds,
             (SELECT coalesce(md5(string_agg(r::text, ',' ORDER BY r::text)), '') FROM reservation r) AS reservations`,
   );
   return row!;
