@@ -1,16 +1,16 @@
 import type { IncomingMessage } from "node:http";
 import { LockstepError } from "../config/errors";
 import type { PrismaClient, Shop } from "../generated/prisma/client";
-import { TokenBucket } from "../outbound/tokenBucket";
 import { rememberingApiTokens } from "../shops/shops.server";
 import { clientAddress } from "./clientAddress.server";
+import { keyedRateLimit } from "./keyedRateLimit.server";
 
 // A token that worked is trusted for this long in this process unless it is replaced here: the
 // lookup costs more than the whole cached availability answer (see rememberingApiTokens).
 const TOKEN_MEMORY_MS = 10_000;
 // A token that did not work is refused without a lookup for this long (bogus tokens sent again and again).
 const MISS_MEMORY_MS = 30_000;
-// Per-client allowances kept at most; a spray from more addresses than this starts them afresh.
+// Per-client allowances kept at most; past it the least recently seen address is forgotten first.
 const MAX_CLIENTS = 10_000;
 
 export interface TokenAuthDeps {
@@ -38,16 +38,11 @@ export function apiTokenVerifier(deps: TokenAuthDeps): (req: IncomingMessage) =>
 
 /** Token lookups per client address: `ratePerSecond`, bursts up to twice that, 429 beyond (draining the body). */
 function perClientLimit(ratePerSecond: number, now: () => number): (client: string, req: IncomingMessage) => void {
-  const buckets = new Map<string, TokenBucket>();
+  const waitFor = keyedRateLimit({ ratePerSecond, now, maxKeys: MAX_CLIENTS });
   return (client, req) => {
-    let bucket = buckets.get(client);
-    if (!bucket) {
-      if (buckets.size >= MAX_CLIENTS) buckets.clear();
-      buckets.set(client, (bucket = new TokenBucket({ capacity: ratePerSecond * 2, refillPerSecond: ratePerSecond }, { now })));
-    }
-    if (!bucket.tryTake(1)) {
+    const retryAfterSeconds = waitFor(client);
+    if (retryAfterSeconds !== undefined) {
       req.resume();
-      const retryAfterSeconds = Math.max(1, Math.ceil(bucket.waitFor(1) / 1000));
       throw new LockstepError("rate_limited", `More than ${ratePerSecond} requests per second from this address with tokens not yet checked: slow down`, 429, { retryAfterSeconds });
     }
   };

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { LockstepError } from "../config/errors";
-import { TokenBucket } from "../outbound/tokenBucket";
+import { keyedRateLimit } from "./keyedRateLimit.server";
 
 /** Shoppers remembered at most (per process): made-up shoppers can cost memory only up to this. */
 export const MAX_REMEMBERED_SHOPPERS = 10_000;
@@ -12,19 +12,12 @@ export const MAX_REMEMBERED_SHOPPERS = 10_000;
  * forgotten shopper starts again with a full bucket, which is all a flood of made-up shoppers wins.
  */
 export function perShopperRateLimit(options: { ratePerSecond: number; now: () => number; maxShoppers?: number }): (shopId: string, shopper: string, req: IncomingMessage) => void {
-  const maxShoppers = options.maxShoppers ?? MAX_REMEMBERED_SHOPPERS;
-  const buckets = new Map<string, TokenBucket>();
+  const waitFor = keyedRateLimit({ ratePerSecond: options.ratePerSecond, now: options.now, maxKeys: options.maxShoppers ?? MAX_REMEMBERED_SHOPPERS });
   return (shopId, shopper, req) => {
-    const key = `${shopId}\n${shopper}`;
-    let bucket = buckets.get(key);
-    if (bucket) buckets.delete(key);
-    else bucket = new TokenBucket({ capacity: options.ratePerSecond * 2, refillPerSecond: options.ratePerSecond }, { now: options.now });
-    // Map order is insertion order: re-inserting keeps the most recently seen shopper last.
-    buckets.set(key, bucket);
-    if (buckets.size > maxShoppers) buckets.delete(buckets.keys().next().value!);
-    if (!bucket.tryTake(1)) {
+    const retryAfterSeconds = waitFor(`${shopId}\n${shopper}`);
+    if (retryAfterSeconds !== undefined) {
       req.resume();
-      throw new LockstepError("shopper_rate_limited", `More than ${options.ratePerSecond} requests per second from this shopper: slow down`, 429);
+      throw new LockstepError("shopper_rate_limited", `More than ${options.ratePerSecond} requests per second from this shopper: slow down`, 429, { retryAfterSeconds });
     }
   };
 }
