@@ -5,7 +5,7 @@ import { startReservationSweeper } from "./reservations/sweeper.server";
 import { startSharingTokenChanges } from "./shops/tokenChanges.server";
 import { log } from "./observability/log";
 import { bigCommerceTokenOf } from "./platforms/bigcommerce/install.server";
-import { refreshCheckoutClocksFor } from "./storefront/wiring.server";
+import { refreshCheckoutClocksFor } from "./checkout/wiring.server";
 import { startWebhookWorkers } from "./webhooks/workers.server";
 
 /** Stops a piece of background work and resolves once it has let go of the database. */

@@ -4,7 +4,7 @@ import { createStockServices, type StockServices } from "./inventory/services.se
 import { createLimiterRegistry, type LimiterRegistry } from "./outbound/limiterRegistry";
 import { createPlatformClients, type PlatformClients } from "./platforms/clients.server";
 import { type ApiTokenChanges, createApiTokenChanges } from "./shops/shops.server";
-import { checkoutMetafieldSync } from "./storefront/wiring.server";
+import { checkoutMetafieldSync } from "./checkout/wiring.server";
 import { createProcessInbox, type Inbox } from "./webhooks/inbox.server";
 import { WebhookMetrics } from "./webhooks/metrics";
 import { createSubscribers, type Subscribers } from "./webhooks/subscribers.server";

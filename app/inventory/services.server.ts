@@ -25,7 +25,7 @@ export function createStockServices(deps: {
   redisPrefix?: string;
   /**
    * Wraps availability before reservations and settings get it, e.g. to also push every
-   * invalidated SKU to the checkout Function's metafield (app/storefront/syncOnChange.server.ts).
+   * invalidated SKU to the checkout Function's metafield (app/checkout/syncOnChange.server.ts).
    */
   wrapAvailability?: (availability: Availability) => Availability;
 }): StockServices {

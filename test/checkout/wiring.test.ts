@@ -5,9 +5,9 @@ import { createStockServices, type StockServices } from "../../app/inventory/ser
 import { createLimiterRegistry } from "../../app/outbound/limiterRegistry";
 import { createPlatformClients } from "../../app/platforms/clients.server";
 import type { ShopifyAdminClient } from "../../app/platforms/shopify/adminClient";
-import { AVAILABILITY_METAFIELD_KEY, LOCKSTEP_METAFIELD_NAMESPACE } from "../../app/storefront/metafields";
-import { shopifyAdminClientsByShopId } from "../../app/storefront/shopifyAccess.server";
-import { type CheckoutDeps, checkoutMetafieldSync, refreshCheckoutClocksFor } from "../../app/storefront/wiring.server";
+import { AVAILABILITY_METAFIELD_KEY, LOCKSTEP_METAFIELD_NAMESPACE } from "../../app/checkout/metafields";
+import { shopifyAdminClientsByShopId } from "../../app/checkout/shopifyAccess.server";
+import { type CheckoutDeps, checkoutMetafieldSync, refreshCheckoutClocksFor } from "../../app/checkout/wiring.server";
 import { sealSessionToken } from "../../app/shops/sessionStorage.server";
 import { useTestDatabase } from "../helpers/database";
 import { manualClock, seedStockShop } from "../reservations/stockFixture";
