@@ -13,7 +13,7 @@ import { type Database, openDatabase } from "../../app/db/database.server";
 import { applyMigrations } from "../../app/db/migrations.server";
 import { Router } from "../../app/http/router.server";
 import { installShop } from "../../app/shops/shops.server";
-import { registerWebhookRoutes } from "../../app/webhooks/routes.server";
+import { registerWebhookRoutes } from "../../app/http/platformWebhooks.server";
 import { BENCH_SECRET, BENCH_SHOP } from "./constants";
 
 

@@ -4,7 +4,7 @@ import { loadConfig, type Config } from "../../app/config/config.server";
 import { type AppContext, closeAppContext, createAppContext } from "../../app/context.server";
 import type { Database } from "../../app/db/database.server";
 import { Router } from "../../app/http/router.server";
-import { registerWebhookRoutes } from "../../app/webhooks/routes.server";
+import { registerWebhookRoutes } from "../../app/http/platformWebhooks.server";
 import type { SignedDelivery } from "../../simulators/webhooks/shopify";
 
 export const SHOPIFY_SECRET = "shpss_test_current_secret_0123456789";

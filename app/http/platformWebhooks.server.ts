@@ -2,15 +2,15 @@ import { bigCommerceStaffCookie } from "../staff/bigCommerceStaff.server";
 import type { IncomingMessage } from "node:http";
 import { LockstepError } from "../config/errors";
 import type { AppContext } from "../context.server";
-import { readBody, sendError, sendJson } from "../http/respond.server";
-import type { RouteRequest, Router } from "../http/router.server";
-import { verifyBigCommerceDelivery } from "./bigcommerce";
-import { useCallbackToken, useUninstallToken } from "./bigcommerceCallbacks.server";
-import type { Inbox } from "./inbox.server";
-import type { WebhookMetrics } from "./metrics";
-import { minimiseShopifyPayload } from "./normalise/shopify";
-import { verifyShopifyDelivery } from "./shopify";
-import type { StoreOutcome } from "./sql/storeDeliveries";
+import { readBody, sendError, sendJson } from "./respond.server";
+import type { RouteRequest, Router } from "./router.server";
+import { verifyBigCommerceDelivery } from "../webhooks/bigcommerce";
+import { useCallbackToken, useUninstallToken } from "../webhooks/bigcommerceCallbacks.server";
+import type { Inbox } from "../webhooks/inbox.server";
+import type { WebhookMetrics } from "../webhooks/metrics";
+import { minimiseShopifyPayload } from "../webhooks/normalise/shopify";
+import { verifyShopifyDelivery } from "../webhooks/shopify";
+import type { StoreOutcome } from "../webhooks/sql/storeDeliveries";
 
 function answer(outcome: StoreOutcome): { status: number; body: unknown } {
   switch (outcome.kind) {

@@ -5,7 +5,7 @@ import { SHOPIFY_TOPICS } from "../../app/webhooks/normalise/shopify";
 import { BIGCOMMERCE_RETRY_SCHEDULE_MS, signBigCommerceDelivery, signedPayloadJwt } from "../../simulators/webhooks/bigcommerce";
 import { deliverWithRetries, SHOPIFY_RETRY_SCHEDULE_MS, shopifyPayload, signShopifyDelivery } from "../../simulators/webhooks/shopify";
 import { createTestDatabase, useTestDatabase } from "../helpers/database";
-import { BIGCOMMERCE_CLIENT_ID, BIGCOMMERCE_SECRET, SHOPIFY_PREVIOUS_SECRET, SHOPIFY_SECRET, startWebhookServer, testConfig, type WebhookServer } from "./helpers";
+import { BIGCOMMERCE_CLIENT_ID, BIGCOMMERCE_SECRET, SHOPIFY_PREVIOUS_SECRET, SHOPIFY_SECRET, startWebhookServer, testConfig, type WebhookServer } from "../webhooks/helpers";
 
 const database = useTestDatabase();
 const SHOP = "routes-shop.myshopify.com";
