@@ -6,7 +6,7 @@ import { startSharingTokenChanges } from "./shops/tokenChanges.server";
 import { log } from "./observability/log";
 import { bigCommerceTokenOf } from "./platforms/bigcommerce/install.server";
 import { refreshCheckoutClocksFor } from "./checkout/wiring.server";
-import { startWebhookWorkers } from "./webhooks/workers.server";
+import { startWebhookWorkers } from "./webhooks/workerPool.server";
 
 /** Stops a piece of background work and resolves once it has let go of the database. */
 export type StopWork = () => Promise<void>;

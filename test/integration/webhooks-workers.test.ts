@@ -6,7 +6,7 @@ import { createInbox, createProcessInbox } from "../../app/webhooks/inbox.server
 import { createSubscribers } from "../../app/webhooks/subscribers.server";
 import { WebhookMetrics } from "../../app/webhooks/metrics";
 import { subscribeToPlatformEvents } from "../../app/reservations/orderEvents.server";
-import { makeDueOwedCalls, processDueRows } from "../../app/webhooks/worker.server";
+import { makeDueOwedCalls, processDueRows } from "../../app/webhooks/workerLoop.server";
 import { shopifyPayload } from "../../simulators/webhooks/shopify";
 import { createTestDatabase, POSTGRES_URL, type TestDatabase } from "../helpers/database";
 import { startProcess } from "../helpers/process";

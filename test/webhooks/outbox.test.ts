@@ -9,7 +9,7 @@ import { claimInboxRows } from "../../app/webhooks/sql/claimInboxRows";
 import { claimOutboxRows } from "../../app/webhooks/sql/claimOutboxRows";
 import { listDeadLetters } from "../../app/webhooks/sql/listDeadLetters";
 import { createSubscribers } from "../../app/webhooks/subscribers.server";
-import { makeDueOwedCalls, processDueRows, type WebhookWorkerOptions } from "../../app/webhooks/worker.server";
+import { makeDueOwedCalls, processDueRows, type WebhookWorkerOptions } from "../../app/webhooks/workerLoop.server";
 import { shopifyPayload } from "../../simulators/webhooks/shopify";
 import { useTestDatabase } from "../helpers/database";
 import { heldUnits, seedStockShop, type StockServices, type StockShop, stockServices } from "../reservations/stockFixture";

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { installShop } from "../../app/shops/shops.server";
 import type { DomainEvent } from "../../app/webhooks/events";
 import { getInboxLag } from "../../app/webhooks/sql/getInboxLag";
-import { processDueRows, type WebhookWorkerOptions } from "../../app/webhooks/worker.server";
+import { processDueRows, type WebhookWorkerOptions } from "../../app/webhooks/workerLoop.server";
 import { shopifyPayload, signShopifyDelivery } from "../../simulators/webhooks/shopify";
 import { useTestDatabase } from "../helpers/database";
 import { SHOPIFY_SECRET, startWebhookServer, type WebhookServer } from "./helpers";

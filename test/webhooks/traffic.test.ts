@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { installShop } from "../../app/shops/shops.server";
-import { processDueRows } from "../../app/webhooks/worker.server";
+import { processDueRows } from "../../app/webhooks/workerLoop.server";
 import { runShopifyInventoryTraffic } from "../../simulators/webhooks/traffic";
 import { useTestDatabase } from "../helpers/database";
 import { SHOPIFY_SECRET, startWebhookServer, type WebhookServer } from "./helpers";

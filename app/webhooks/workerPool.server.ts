@@ -5,7 +5,7 @@ import type { AppContext } from "../context.server";
 import type { BigCommerceReader } from "./bigcommerceReader";
 import { INBOX_CHANNEL } from "./inbox.server";
 import { purgeInboxRows } from "./sql/purgeInboxRows";
-import { startWebhookWorker } from "./worker.server";
+import { startWebhookWorker } from "./workerLoop.server";
 
 /**
  * On PostgreSQL, deliveries stored by other processes wake this one's loops (LISTEN/NOTIFY). When the
