@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { installShop } from "../../app/shops/shops.server";
-import { webhookMetrics } from "../../app/webhooks/metrics";
-import { processDueRows } from "../../app/webhooks/worker.server";
+import { processDueRows } from "../../app/webhooks/workerLoop.server";
 import { runShopifyInventoryTraffic } from "../../simulators/webhooks/traffic";
 import { useTestDatabase } from "../helpers/database";
 import { SHOPIFY_SECRET, startWebhookServer, type WebhookServer } from "./helpers";
@@ -20,7 +19,7 @@ afterAll(async () => {
 describe("simulated Shopify traffic with duplicates, redeliveries and reordering", () => {
   it("ends with the newest level of every item, none lost, none applied twice", async () => {
     const shop = await installShop(database().prisma, { platform: "shopify", domain: "traffic.myshopify.com" });
-    const duplicatesBefore = webhookMetrics().snapshot().duplicatesDropped;
+    const duplicatesBefore = server.context.webhooks.metrics.snapshot().duplicatesDropped;
     const result = await runShopifyInventoryTraffic({
       url: `${server.url}/webhooks/shopify`,
       secret: SHOPIFY_SECRET,
@@ -37,10 +36,10 @@ describe("simulated Shopify traffic with duplicates, redeliveries and reordering
     });
     expect(result.statuses).toEqual({ 200: result.sent });
     expect(result.duplicatesSent).toBeGreaterThan(15);
-    for (let round = 0; round < 100 && (await processDueRows({ sql: database().sql, workerId: "w", metrics: webhookMetrics(), maxAttempts: 3, leaseMs: 30_000, batchSize: 100 })) > 0; round++);
+    for (let round = 0; round < 100 && (await processDueRows({ sql: database().sql, workerId: "w", metrics: server.context.webhooks.metrics, maxAttempts: 3, leaseMs: 30_000, batchSize: 100 })) > 0; round++);
 
     // At least the duplicates sent on purpose; more if a slow answer made the simulator retry a stored delivery.
-    expect(webhookMetrics().snapshot().duplicatesDropped - duplicatesBefore).toBeGreaterThanOrEqual(result.duplicatesSent);
+    expect(server.context.webhooks.metrics.snapshot().duplicatesDropped - duplicatesBefore).toBeGreaterThanOrEqual(result.duplicatesSent);
     const stored = await database().sql.query<{ count: number }>(`SELECT count(*)::int AS count FROM webhook_inbox WHERE shop_id = $1 AND state = 'processed'`, [shop.id]);
     expect(stored[0]!.count).toBe(200);
     const levels = await database().sql.query<{ key: string; on_hand: number }>(
