@@ -114,7 +114,7 @@ function validate(item: PushedItem, destination: Destination): string[] {
 }
 
 /** The PATCH message of one item (without its messageId). */
-function messageOf(item: PushedItem, settings: AmazonListingsOptions): Record<string, unknown> {
+export function messageOf(item: PushedItem, settings: AmazonListingsOptions): Record<string, unknown> {
   const offer = (price: string, currency: string) => ({
     op: "replace",
     path: "/attributes/purchasable_offer",
