@@ -354,8 +354,20 @@ export function amazonListingsAdapter(deps: AmazonListingsDeps): DestinationAdap
       const settings = optionsOf(destination);
       const search = clientOf(destination, "searchListingsItems");
       const held = new Map<string, ItemState | undefined>();
-      for (let start = 0; start < skus.length; start += AMAZON_SEARCH_SKUS) {
-        const group = skus.slice(start, start + AMAZON_SEARCH_SKUS);
+      // searchListingsItems takes 20 SKUs a call, comma-separated: a SKU with a comma is read on its own.
+      const searchable = skus.filter((sku) => !sku.includes(","));
+      for (const sku of skus.filter((sku) => sku.includes(","))) {
+        const path = `/listings/2021-08-01/items/${encodeURIComponent(settings.sellerId)}/${encodeURIComponent(sku)}?${new URLSearchParams({ marketplaceIds: settings.marketplaceId, includedData: "summaries,attributes" }).toString()}`;
+        try {
+          const answer = await clientOf(destination, "getListingsItem").send<ListingAnswer>(path, undefined, { method: "GET" });
+          if (answer.body) held.set(sku, heldState(kind, answer.body));
+        } catch (error) {
+          // 404: Amazon does not hold the SKU.
+          if (!(error instanceof LockstepError && error.details?.httpStatus === 404)) throw error;
+        }
+      }
+      for (let start = 0; start < searchable.length; start += AMAZON_SEARCH_SKUS) {
+        const group = searchable.slice(start, start + AMAZON_SEARCH_SKUS);
         const query = new URLSearchParams({ marketplaceIds: settings.marketplaceId, identifiers: group.join(","), identifiersType: "SKU", includedData: "summaries,attributes" });
         const answer = await search.send<{ items?: ListingAnswer[] }>(`/listings/2021-08-01/items/${encodeURIComponent(settings.sellerId)}?${query.toString()}`, undefined, { method: "GET" });
         for (const listing of answer.body?.items ?? []) if (listing.sku) held.set(listing.sku, heldState(kind, listing));

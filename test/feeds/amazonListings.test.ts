@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createDestination, requestRun } from "../../app/batching/destinations.server";
+import { createDestination, loadDestination, requestRun } from "../../app/batching/destinations.server";
 import { adapterRegistry } from "../../app/batching/adapters";
 import { runDueDestination } from "../../app/batching/runs.server";
 import type { Destination, PushedItem } from "../../app/batching/types";
@@ -70,6 +70,8 @@ async function amazonDestination(shopId: string, options: Record<string, unknown
     options: { sellerId: "A2TESTSELLER", pollIntervalMs: 10, usagePlans: USAGE_PLANS, listingFeedWindow: WINDOW, ...options },
   });
 }
+
+const loadAmazonDestination = (id: string) => loadDestination({ sql: db.sql, encryptionKey: ENCRYPTION_KEY }, id);
 
 async function run(destinationId: string) {
   await requestRun(db.sql, undefined, destinationId, "sync_now");
@@ -278,6 +280,43 @@ describe("failures", () => {
     const resumed = await run(destination.id);
     expect(resumed).toMatchObject({ runId: failed!.runId, status: "succeeded" });
     expect(offerPrice("SKU-2")).toBe(6);
+  });
+});
+
+describe("limits lower than configured", () => {
+  it("a seller whose account allows less than the destination says gets 429 + Retry-After: the call waits as told and the run still delivers", async () => {
+    const slow = await startSellingPartnerSimulator({ accessToken: TOKEN, sellerId: "A2TESTSELLER", processingDelayMs: 20, usagePlans: { ...USAGE_PLANS, createFeedDocument: { ratePerSecond: 1, burst: 1 } }, listingFeedWindow: WINDOW });
+    try {
+      const shop = await seedShop(db, 2);
+      const destination = await amazonDestination(shop.shopId, { maxMessagesPerFeed: 1 });
+      await db.sql.query(`UPDATE destination SET endpoint = $2 WHERE id = $1`, [destination.id, slow.url]);
+      await applyInTransaction(db, shop.skus.map((_, i) => priceChange(shop.shopId, i + 1, "2.50", at)));
+      const outcome = await run(destination.id);
+      expect(outcome).toMatchObject({ status: "succeeded", variance: 0 });
+      expect(slow.throttled.map((entry) => entry.operation)).toEqual(["createFeedDocument"]);
+      expect(slow.stats().byOperation.createFeedDocument).toBe(3);
+      expect(slow.feeds()).toHaveLength(2);
+    } finally {
+      await slow.close();
+    }
+  });
+});
+
+describe("read-back", () => {
+  it("reads a SKU with a comma on its own (the search takes comma-separated SKUs)", async () => {
+    const shop = await seedShop(db, 2);
+    await db.sql.query(`UPDATE variant SET sku = 'COMMA,' || sku WHERE shop_id = $1 AND sku = 'SKU-1'`, [shop.shopId]);
+    const destination = await amazonDestination(shop.shopId);
+    await applyInTransaction(db, shop.skus.map((_, i) => priceChange(shop.shopId, i + 1, "3.75", at)));
+    const outcome = await run(destination.id);
+    expect(outcome).toMatchObject({ status: "succeeded", variance: 0 });
+    expect(offerPrice("COMMA,SKU-1")).toBe(3.75);
+    const held = await adapter().readBack((await loadAmazonDestination(destination.id))!, "price", ["COMMA,SKU-1", "SKU-2", "NOT,THERE"]);
+    expect(held.map((entry) => [entry.sku, entry.state])).toEqual([
+      ["COMMA,SKU-1", { price: 3.75, currency: "USD" }],
+      ["SKU-2", { price: 3.75, currency: "USD" }],
+      ["NOT,THERE", undefined],
+    ]);
   });
 });
 

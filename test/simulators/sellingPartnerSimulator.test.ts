@@ -78,6 +78,20 @@ describe("the JSON_LISTINGS_FEED flow", () => {
     expect((await call("GET", `/listings/2021-08-01/items/${s.sellerId}/NO-PRICE?marketplaceIds=ATVPDKIKX0DER`)).status).toBe(404);
   });
 
+  it("searchListingsItems reads up to 20 SKUs at once; unknown SKUs are left out", async () => {
+    const s = await start();
+    await submit(feedDocument(s.sellerId, [
+      { messageId: 1, sku: "S-1", operationType: "PATCH", productType: "PRODUCT", patches: [stock(1)] },
+      { messageId: 2, sku: "S-2", operationType: "PATCH", productType: "PRODUCT", patches: [stock(2)] },
+    ]));
+    clock.now += 10_000;
+    const found = await call("GET", `/listings/2021-08-01/items/${s.sellerId}?marketplaceIds=ATVPDKIKX0DER&identifiersType=SKU&identifiers=S-1,S-2,S-3`);
+    expect(found.body).toMatchObject({ numberOfResults: 2, items: [{ sku: "S-1", attributes: { fulfillment_availability: [{ quantity: 1 }] } }, { sku: "S-2" }] });
+    const tooMany = Array.from({ length: 21 }, (_, i) => `S-${i}`).join(",");
+    expect((await call("GET", `/listings/2021-08-01/items/${s.sellerId}?marketplaceIds=ATVPDKIKX0DER&identifiersType=SKU&identifiers=${tooMany}`)).status).toBe(400);
+    expect((await call("GET", `/listings/2021-08-01/items/SOMEONE?marketplaceIds=ATVPDKIKX0DER&identifiersType=SKU&identifiers=S-1`)).status).toBe(403);
+  });
+
   it("a document it cannot read makes the feed FATAL with a report saying why", async () => {
     const s = await start();
     const feedId = await submit({ header: { sellerId: "SOMEONE-ELSE", version: "2.0" }, messages: [] });
