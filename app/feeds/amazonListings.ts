@@ -50,6 +50,11 @@ const options = z
     maxFeedBytes: z.number().int().min(1_024).max(AMAZON_MAX_FEED_BYTES, `options.maxFeedBytes is at most ${AMAZON_MAX_FEED_BYTES}`).default(AMAZON_MAX_FEED_BYTES),
     /** How often getFeed is asked while a feed is processed (Amazon: minutes to hours). */
     pollIntervalMs: z.number().int().min(1).max(3_600_000).default(30_000),
+    /**
+     * Reconciliation reads the listings back no sooner than this after the destination's last feed
+     * was processed: Amazon applies accepted messages to the listings some time after the report.
+     */
+    confirmAfterMs: z.number().int().min(0).max(3_600_000).default(60_000),
     /** Processing longer than this: the feed's items are left to retry (the next attempt of the run sends them again). */
     maxProcessingMs: z.number().int().min(1).max(86_400_000).default(12 * 3_600_000),
     /** A seller's account may have lower limits than Amazon's defaults; tests use faster ones. */
@@ -215,6 +220,8 @@ function heldState(kind: ItemKind, listing: ListingAnswer): ItemState | undefine
 
 export function amazonListingsAdapter(deps: AmazonListingsDeps): DestinationAdapter {
   const clock = deps.clock ?? systemClock;
+  /** When each destination's last feed was processed (this process): the read-back waits `confirmAfterMs` from there. */
+  const lastProcessed = new Map<string, number>();
 
   /** One client per operation: its own limiter (keyed by endpoint and seller, shared by every destination of that seller). */
   function clientOf(destination: Destination, operation: SellingPartnerOperation): HttpDestination {
@@ -283,6 +290,7 @@ export function amazonListingsAdapter(deps: AmazonListingsDeps): DestinationAdap
     if (!feedId) throw new Error("createFeed gave no feedId");
     const batchId = `amazon-feed-${feedId}`;
     const done = await waitForProcessing(run, feedId, settings);
+    lastProcessed.set(run.destination.id, clock.now());
     if (done.processingStatus === "CANCELLED") return document.skus.map((sku) => ({ kind: run.kind, sku, outcome: "to_retry", reason: `feed ${feedId} was cancelled`, batchId }));
     const report = done.resultFeedDocumentId ? await downloadReport(run, done.resultFeedDocumentId) : {};
     const issues = report.issues ?? [];
@@ -311,7 +319,7 @@ export function amazonListingsAdapter(deps: AmazonListingsDeps): DestinationAdap
       const parsed = options.safeParse(raw ?? {});
       if (!parsed.success) {
         const issue = parsed.error.issues[0]!;
-        throw new LockstepError("invalid_destination", issue.message.startsWith("options.") ? issue.message : `options.${issue.path.join(".")}: ${issue.message}`, 400, { field: "options" });
+        throw new LockstepError("invalid_destination", issue.message.startsWith("options.") ? issue.message : `${["options", ...issue.path].join(".")}: ${issue.message}`, 400, { field: "options" });
       }
       return parsed.data;
     },
@@ -352,6 +360,8 @@ export function amazonListingsAdapter(deps: AmazonListingsDeps): DestinationAdap
     },
     async readBack(destination, kind, skus) {
       const settings = optionsOf(destination);
+      const confirmable = (lastProcessed.get(destination.id) ?? Number.NEGATIVE_INFINITY) + settings.confirmAfterMs;
+      if (confirmable > clock.now()) await clock.sleep(confirmable - clock.now());
       const search = clientOf(destination, "searchListingsItems");
       const held = new Map<string, ItemState | undefined>();
       // searchListingsItems takes 20 SKUs a call, comma-separated: a SKU with a comma is read on its own.

@@ -1,4 +1,5 @@
 import { type IncomingMessage, type ServerResponse } from "node:http";
+import { AMAZON_LISTING_FEED_WINDOW, AMAZON_SEARCH_SKUS, AMAZON_USAGE_PLANS, type SellingPartnerOperation, type UsagePlan } from "../../app/feeds/amazonUsagePlans";
 import { TokenBucket } from "../../app/outbound/tokenBucket";
 import { ChangeFeed, type ChangeListener, type SimulatorClock, realClock } from "../changes";
 import { listen, readBody, sendJson } from "../http";
@@ -9,25 +10,7 @@ import { listen, readBody, sendJson } from "../http";
 // processed asynchronously after a delay; each operation has Amazon's usage plan (token bucket,
 // 429 `QuotaExceeded` beyond it) and listing feeds are also capped per window per region.
 
-/** A usage plan as the Feeds API model documents it: rate (requests per second) and burst. */
-export interface UsagePlan {
-  ratePerSecond: number;
-  burst: number;
-}
-
-export type SellingPartnerOperation = "createFeedDocument" | "createFeed" | "getFeed" | "getFeedDocument" | "getListingsItem";
-
-/** Amazon's documented usage plans (feeds_2021-06-30.json, Listings Items API 2021-08-01). */
-export const AMAZON_USAGE_PLANS: Record<SellingPartnerOperation, UsagePlan> = {
-  createFeedDocument: { ratePerSecond: 0.5, burst: 15 },
-  createFeed: { ratePerSecond: 0.0083, burst: 15 },
-  getFeed: { ratePerSecond: 2, burst: 15 },
-  getFeedDocument: { ratePerSecond: 0.0222, burst: 10 },
-  getListingsItem: { ratePerSecond: 5, burst: 10 },
-};
-
-/** "5 listing feed submissions per 5 minutes per region". */
-export const AMAZON_LISTING_FEED_WINDOW = { max: 5, windowMs: 300_000 };
+export { AMAZON_USAGE_PLANS, AMAZON_LISTING_FEED_WINDOW, type UsagePlan, type SellingPartnerOperation };
 
 export interface SellingPartnerSimulatorOptions {
   port?: number;
@@ -37,6 +20,8 @@ export interface SellingPartnerSimulatorOptions {
   accessToken?: string;
   /** IN_QUEUE for the first half, IN_PROGRESS for the second, then DONE. */
   processingDelayMs?: number;
+  /** Accepted messages reach the listings this long after the feed is DONE (Amazon: "accepted" is not yet "applied"). */
+  applyDelayMs?: number;
   /** Per operation; absent operations keep Amazon's plan. */
   usagePlans?: Partial<Record<SellingPartnerOperation, UsagePlan>>;
   /** Listing feeds (JSON_LISTINGS_FEED) accepted per sliding window; beyond: 429. */
@@ -155,6 +140,9 @@ export async function startSellingPartnerSimulator(options: SellingPartnerSimula
   const stats: SellingPartnerStats = { requests: 0, tooManyRequests: 0, byOperation: {}, feedsCreated: 0, messagesAccepted: 0, messagesInvalid: 0, acceptedNotApplied: 0 };
   const changes = new ChangeFeed();
   let withoutApplying = false;
+  const applyDelayMs = options.applyDelayMs ?? 0;
+  /** Accepted messages waiting for their time to reach the listings, oldest first. */
+  const pendingApplications: Array<{ at: number; message: Parameters<typeof apply>[0] }> = [];
   let sequence = 0;
   const nextId = (prefix: string) => `${prefix}${String(++sequence).padStart(10, "0")}`;
 
@@ -165,6 +153,7 @@ export async function startSellingPartnerSimulator(options: SellingPartnerSimula
       if (feed.processingStatus === "IN_QUEUE" && now >= feed.createdAt + processingDelayMs / 2) feed.processingStatus = "IN_PROGRESS";
       if (feed.processingStatus === "IN_PROGRESS" && now >= feed.createdAt + processingDelayMs) process(feed);
     }
+    while (pendingApplications.length > 0 && pendingApplications[0]!.at <= now) apply(pendingApplications.shift()!.message);
   }
 
   function process(feed: SimulatedFeed): void {
@@ -203,7 +192,8 @@ export async function startSellingPartnerSimulator(options: SellingPartnerSimula
           stats.acceptedNotApplied++;
           continue;
         }
-        apply(message);
+        if (applyDelayMs > 0) pendingApplications.push({ at: feed.createdAt + processingDelayMs + applyDelayMs, message });
+        else apply(message);
       }
       const invalid = new Set(issues.map((issue) => issue.messageId)).size;
       stats.messagesAccepted += accepted;
@@ -243,6 +233,7 @@ export async function startSellingPartnerSimulator(options: SellingPartnerSimula
     if (method === "POST" && path === "/feeds/2021-06-30/feeds") return "createFeed";
     if (method === "GET" && /^\/feeds\/2021-06-30\/feeds\/[^/]+$/.test(path)) return "getFeed";
     if (method === "GET" && /^\/listings\/2021-08-01\/items\/[^/]+\/[^/]+$/.test(path)) return "getListingsItem";
+    if (method === "GET" && /^\/listings\/2021-08-01\/items\/[^/]+$/.test(path)) return "searchListingsItems";
     if (method === "PUT" && path.startsWith("/uploads/")) return "upload";
     if (method === "GET" && path.startsWith("/downloads/")) return "download";
     return undefined;
@@ -355,13 +346,29 @@ export async function startSellingPartnerSimulator(options: SellingPartnerSimula
         if (!url.searchParams.get("marketplaceIds")) return amazonError(response, 400, "InvalidInput", "marketplaceIds is required.");
         const listing = listings.get(sku!);
         if (!listing) return amazonError(response, 404, "NOT_FOUND", `SKU '${sku}' not found in marketplace ${marketplaceId}`);
-        return sendJson(response, 200, {
-          sku: listing.sku,
-          summaries: [{ marketplaceId, productType: listing.productType, itemName: (listing.attributes.item_name?.[0] as { value?: string } | undefined)?.value, createdDate: listing.createdDate, lastUpdatedDate: listing.lastUpdatedDate, status: ["BUYABLE"] }],
-          attributes: listing.attributes,
-        });
+        return sendJson(response, 200, itemOf(listing));
+      }
+      case "searchListingsItems": {
+        const seller = decodeURIComponent(path.split("/")[4] ?? "");
+        if (seller !== sellerId) return amazonError(response, 403, "Unauthorized", "The seller id does not match the access token.");
+        if (!url.searchParams.get("marketplaceIds")) return amazonError(response, 400, "InvalidInput", "marketplaceIds is required.");
+        const identifiers = (url.searchParams.get("identifiers") ?? "").split(",").filter((sku) => sku !== "");
+        if (url.searchParams.get("identifiersType") !== "SKU" || identifiers.length === 0 || identifiers.length > AMAZON_SEARCH_SKUS) {
+          return amazonError(response, 400, "InvalidInput", `identifiersType=SKU with 1 to ${AMAZON_SEARCH_SKUS} identifiers is required.`);
+        }
+        const items = identifiers.flatMap((sku) => (listings.has(sku) ? [itemOf(listings.get(sku)!)] : []));
+        return sendJson(response, 200, { numberOfResults: items.length, items });
       }
     }
+  }
+
+  function itemOf(listing: Listing) {
+    const itemName = (listing.attributes.item_name?.[0] as { value?: string } | undefined)?.value;
+    return {
+      sku: listing.sku,
+      summaries: [{ marketplaceId, productType: listing.productType, itemName, createdDate: listing.createdDate, lastUpdatedDate: listing.lastUpdatedDate, status: ["BUYABLE"] }],
+      attributes: listing.attributes,
+    };
   }
 
   const running = await listen(answer, options.port ?? 0);

@@ -67,7 +67,7 @@ async function amazonDestination(shopId: string, options: Record<string, unknown
     receives,
     mode: "live",
     limits: { requestsPerSecond: 5, concurrency: 2, batchSize: 100 },
-    options: { sellerId: "A2TESTSELLER", pollIntervalMs: 10, usagePlans: USAGE_PLANS, listingFeedWindow: WINDOW, ...options },
+    options: { sellerId: "A2TESTSELLER", pollIntervalMs: 10, confirmAfterMs: 0, usagePlans: USAGE_PLANS, listingFeedWindow: WINDOW, ...options },
   });
 }
 
@@ -213,6 +213,23 @@ describe("confirmation: accepted is not applied", () => {
     }
     expect(sim.stats().acceptedNotApplied).toBeGreaterThanOrEqual(4);
   });
+
+  it("waits confirmAfterMs before reading back, so listings Amazon applies after the report are confirmed, not flagged", async () => {
+    const lagging = await startSellingPartnerSimulator({ accessToken: TOKEN, sellerId: "A2TESTSELLER", processingDelayMs: 20, applyDelayMs: 400, usagePlans: USAGE_PLANS, listingFeedWindow: WINDOW });
+    try {
+      const shop = await seedShop(db, 3);
+      const hasty = await amazonDestination(shop.shopId);
+      const patient = await amazonDestination(shop.shopId, { confirmAfterMs: 1_000 });
+      for (const destination of [hasty, patient]) await db.sql.query(`UPDATE destination SET endpoint = $2 WHERE id = $1`, [destination.id, lagging.url]);
+      await applyInTransaction(db, shop.skus.map((_, i) => priceChange(shop.shopId, i + 1, "8.80", at)));
+      // Read back at once, the listings do not hold the prices yet: every item unconfirmed.
+      expect(await run(hasty.id)).toMatchObject({ status: "succeeded", variance: 1 });
+      await applyInTransaction(db, shop.skus.map((_, i) => priceChange(shop.shopId, i + 1, "8.90", new Date(at.getTime() + 60_000))));
+      expect(await run(patient.id)).toMatchObject({ status: "succeeded", variance: 0 });
+    } finally {
+      await lagging.close();
+    }
+  });
 });
 
 describe("validation before publish", () => {
@@ -248,6 +265,7 @@ describe("validation before publish", () => {
     await expect(create({})).rejects.toMatchObject({ status: 400, message: expect.stringContaining("options.sellerId") });
     await expect(create({ sellerId: "A", productType: { default: "lower case" } })).rejects.toMatchObject({ status: 400, message: expect.stringContaining("productType") });
     await expect(create({ sellerId: "A", maxMessagesPerFeed: 30_000 })).rejects.toMatchObject({ status: 400, message: expect.stringContaining("25000") });
+    await expect(create({ sellerId: "A", sellerID: "typo" })).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/^options: Unrecognized key: "sellerID"/) });
   });
 });
 
