@@ -18,7 +18,7 @@ export function registerHealthRoutes(router: Router, context: AppContext, migrat
   });
 }
 
-export async function readiness(context: AppContext, migrations: Migration[]) {
+export async function readiness(context: Pick<AppContext, "config" | "db" | "startedAt">, migrations: Migration[]) {
   const database = { kind: context.db.kind, reachable: false, error: undefined as string | undefined };
   let schema: { current: boolean; pending: string[]; modified: string[] } | undefined;
   try {
