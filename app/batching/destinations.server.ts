@@ -167,8 +167,10 @@ export async function createDestination(deps: DestinationDeps, shopId: string, r
   const credentials = Object.keys(input.credentials).length > 0 ? sealCredential(deps.encryptionKey, JSON.stringify(input.credentials)) : null;
   const rows = await deps.sql.query<DestinationRow>(
     `INSERT INTO destination (id, shop_id, name, kind, endpoint, credentials_sealed, signing_secret_sealed, receives, options, cadence, size_threshold,
-       requests_per_second, concurrency, batch_size, mode, variance_threshold, snapshot_retention_days, enabled, updated_at)
-     SELECT gen_random_uuid(), $1, $2, $3::"DestinationKind", $4, $5, $6, $7::text[], $8::jsonb, $9, $10, $11, $12, $13, $14::"DestinationMode", $15, $16, $17, now()
+       requests_per_second, concurrency, batch_size, mode, variance_threshold, snapshot_retention_days, enabled, requested_run, updated_at)
+     SELECT gen_random_uuid(), $1, $2, $3::"DestinationKind", $4, $5, $6, $7::text[], $8::jsonb, $9, $10, $11, $12, $13, $14::"DestinationMode", $15, $16, $17,
+       -- A new destination holds nothing yet: its first run sends every item (the change log only has what changed).
+       CASE WHEN $7::text[] && ARRAY['catalog', 'price', 'stock'] THEN 'full' END, now()
      WHERE EXISTS (SELECT 1 FROM shop WHERE id = $1)
      ON CONFLICT (shop_id, name) DO NOTHING
      RETURNING ${COLUMNS}`,

@@ -2,7 +2,8 @@ import { createHmac } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { adapterRegistry } from "../../app/batching/adapters";
 import { listDestinations, requestRun, updateDestination } from "../../app/batching/destinations.server";
-import { runDueDestination } from "../../app/batching/runs.server";
+import { MAX_RUN_ATTEMPTS, mergeByVariant, runDueDestination } from "../../app/batching/runs.server";
+import type { ItemRow } from "../../app/batching/sql/itemColumns";
 import { startDestinationRuns } from "../../app/batching/scheduler.server";
 import type { DestinationAdapter } from "../../app/batching/types";
 import { createTestDatabase, type TestDatabase } from "../helpers/database";
@@ -263,6 +264,136 @@ describe("runs", () => {
     await syncNow(receiver.adapter, destination.id);
     expect(receiver.kindsInOrder).toEqual(["catalog", "price"]);
     expect(receiver.held.get("catalog:SKU-2")).toEqual({ title: "Default", price: "1.0000" });
+  });
+});
+
+describe("full runs", () => {
+  it("starts a new destination with a full run: every item goes though nothing was captured, then deltas follow", async () => {
+    const shop = await seedShop(db, 12);
+    const receiver = memoryReceiver();
+    const destination = await createTestDestination(db, receiver.adapter, shop.shopId, {}, { firstFullRun: true });
+    expect(destination.requestedRun).toBe("full");
+    const deps = pipelineDeps(db, receiver.adapter, { now: at(0) });
+    const first = await runDueDestination(deps);
+    expect(first).toMatchObject({ reason: "full", status: "succeeded" });
+    expect(receiver.applied.sort()).toEqual(shop.skus.map((sku) => `price:${sku}`).sort());
+    expect(first!.signed!.manifest.counts).toMatchObject({ itemsAfterCoalescing: 12, sent: 12 });
+    // Its tick is not due yet and nobody asked: nothing runs; the next run is a delta.
+    expect(await runDueDestination(deps)).toBeUndefined();
+    await applyInTransaction(db, [priceChange(shop.shopId, 3, "8.00", at(1))]);
+    const delta = await syncNow(receiver.adapter, destination.id);
+    expect(delta).toMatchObject({ reason: "sync_now", status: "succeeded" });
+    expect(await runItems(delta!.runId)).toEqual([{ sku: "SKU-3", outcome: "accepted", reason: null }]);
+  });
+
+  it("a full run on demand sends every item again and moves the watermark past every change", async () => {
+    const shop = await seedShop(db, 4);
+    const receiver = memoryReceiver();
+    const destination = await createTestDestination(db, receiver.adapter, shop.shopId);
+    await applyInTransaction(db, [priceChange(shop.shopId, 1, "2.50", at(1))]);
+    await requestRun(db.sql, undefined, destination.id, "full");
+    const full = await runDueDestination(pipelineDeps(db, receiver.adapter, { now: at(2) }));
+    expect(full).toMatchObject({ reason: "full", status: "succeeded" });
+    expect((await runItems(full!.runId)).map((item) => item.sku)).toEqual(["SKU-1", "SKU-2", "SKU-3", "SKU-4"]);
+    const [newest] = await db.sql.query<{ id: string }>(`SELECT max(id)::text AS id FROM change_record WHERE shop_id = $1`, [shop.shopId]);
+    expect(await watermarkOf(destination.id)).toBe(newest!.id);
+    // Nothing changed since: the next delta is empty.
+    const next = await syncNow(receiver.adapter, destination.id, { now: at(3) });
+    expect(await runItems(next!.runId)).toEqual([]);
+  });
+
+  it("does not ask a first full run of a destination that only receives order events", async () => {
+    const shop = await seedShop(db, 1);
+    const receiver = memoryReceiver();
+    const destination = await createTestDestination(db, { ...receiver.adapter, deliverEvent: async () => {} }, shop.shopId, { receives: ["orders"] }, { firstFullRun: true });
+    expect(destination.requestedRun).toBeNull();
+  });
+});
+
+describe("items left to retry", () => {
+  async function retrySet(destinationId: string) {
+    return db.sql.query<{ sku: string; runs: number; reason: string | null }>(`SELECT sku, runs, reason FROM destination_retry WHERE destination_id = $1 ORDER BY sku`, [destinationId]);
+  }
+
+  it("moves the watermark past an item the receiver asked to retry, and sends it with every later run until it is settled", async () => {
+    const shop = await seedShop(db, 3);
+    const receiver = memoryReceiver();
+    const destination = await createTestDestination(db, receiver.adapter, shop.shopId);
+    receiver.retrySkus.add("SKU-2");
+    await applyInTransaction(db, [1, 2, 3].map((n) => priceChange(shop.shopId, n, "7.00", at(1))));
+    const first = await syncNow(receiver.adapter, destination.id);
+    expect(first).toMatchObject({ status: "partial" });
+    expect(first!.signed!.manifest.counts).toMatchObject({ sent: 2, failed: 1 });
+    const [newest] = await db.sql.query<{ id: string }>(`SELECT max(id)::text AS id FROM change_record WHERE shop_id = $1`, [shop.shopId]);
+    expect(await watermarkOf(destination.id)).toBe(newest!.id);
+    expect(await retrySet(destination.id)).toEqual([{ sku: "SKU-2", runs: 1, reason: "item locked by a user" }]);
+
+    // Nothing new changed: the next run still sends the owed item (not skipped), and it stays owed.
+    const second = await syncNow(receiver.adapter, destination.id);
+    expect(await runItems(second!.runId)).toEqual([{ sku: "SKU-2", outcome: "to_retry", reason: "item locked by a user" }]);
+    expect(await retrySet(destination.id)).toEqual([{ sku: "SKU-2", runs: 2, reason: "item locked by a user" }]);
+
+    // The receiver takes it now; it goes with the new delta, once, in its newest state.
+    receiver.retrySkus.clear();
+    await applyInTransaction(db, [priceChange(shop.shopId, 2, "7.50", at(2)), priceChange(shop.shopId, 3, "7.25", at(2))]);
+    const third = await syncNow(receiver.adapter, destination.id);
+    expect(third).toMatchObject({ status: "succeeded" });
+    expect(await runItems(third!.runId)).toEqual([
+      { sku: "SKU-2", outcome: "accepted", reason: null },
+      { sku: "SKU-3", outcome: "accepted", reason: null },
+    ]);
+    expect(receiver.held.get("price:SKU-2")).toEqual({ price: "7.5000" });
+    expect(await retrySet(destination.id)).toEqual([]);
+  });
+
+  it("closes a run that keeps failing after its attempts, carrying its items so the watermark moves and nothing is lost", async () => {
+    const shop = await seedShop(db, 2);
+    const receiver = memoryReceiver();
+    const destination = await createTestDestination(db, receiver.adapter, shop.shopId);
+    await applyInTransaction(db, [1, 2].map((n) => priceChange(shop.shopId, n, "9.00", at(1))));
+    receiver.failChunks = "the ERP answers 500 to this chunk";
+    const outcomes = [];
+    for (let attempt = 1; attempt <= MAX_RUN_ATTEMPTS; attempt++) outcomes.push(await syncNow(receiver.adapter, destination.id));
+    expect(outcomes.slice(0, -1).map((outcome) => outcome?.status)).toEqual(Array(MAX_RUN_ATTEMPTS - 1).fill("failed"));
+    expect(new Set(outcomes.map((outcome) => outcome?.runId)).size).toBe(1);
+    expect(outcomes.at(-1)).toMatchObject({ status: "partial", error: "the ERP answers 500 to this chunk" });
+    expect(await watermarkOf(destination.id)).not.toBe("0");
+    expect((await retrySet(destination.id)).map((row) => row.sku)).toEqual(["SKU-1", "SKU-2"]);
+
+    receiver.failChunks = undefined;
+    const next = await syncNow(receiver.adapter, destination.id);
+    expect(next).toMatchObject({ status: "succeeded" });
+    expect(await runItems(next!.runId)).toEqual([
+      { sku: "SKU-1", outcome: "accepted", reason: null },
+      { sku: "SKU-2", outcome: "accepted", reason: null },
+    ]);
+    expect(await retrySet(destination.id)).toEqual([]);
+  });
+
+  it("drops an owed item whose variant was deleted, recorded as skipped", async () => {
+    const shop = await seedShop(db, 1);
+    const receiver = memoryReceiver();
+    const destination = await createTestDestination(db, receiver.adapter, shop.shopId);
+    receiver.retrySkus.add("SKU-1");
+    await applyInTransaction(db, [priceChange(shop.shopId, 1, "3.00", at(1))]);
+    await syncNow(receiver.adapter, destination.id);
+    expect(await retrySet(destination.id)).toHaveLength(1);
+    await db.sql.query(`DELETE FROM variant WHERE shop_id = $1`, [shop.shopId]);
+    const next = await syncNow(receiver.adapter, destination.id);
+    expect(await runItems(next!.runId)).toEqual([{ sku: "", outcome: "skipped", reason: "the variant no longer exists" }]);
+    expect(await retrySet(destination.id)).toEqual([]);
+  });
+
+  it("merges the delta and the retry set in variant order, each variant once, cutting pages where neither hides a row", () => {
+    const row = (variantId: string, changes: number) => ({ variantId, changes }) as ItemRow;
+    const merged = mergeByVariant([row("a", 1), row("c", 1), row("d", 1)], [row("b", 0), row("c", 0), row("e", 0)], 4);
+    expect(merged.map((item) => [item.variantId, item.changes])).toEqual([
+      ["a", 1],
+      ["b", 0],
+      ["c", 1],
+      ["d", 1],
+    ]);
+    expect(mergeByVariant([], [row("b", 0)], 4).map((item) => item.variantId)).toEqual(["b"]);
   });
 });
 
