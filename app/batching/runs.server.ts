@@ -57,6 +57,7 @@ export interface RunOutcome {
 }
 
 const FIRST_VARIANT = "00000000-0000-0000-0000-000000000000";
+const EPOCH = new Date(0).toISOString();
 
 /**
  * Attempts of one run (its range resumed) before it closes anyway: its unsettled items are carried
@@ -265,8 +266,8 @@ function pushedItemOf(shopId: string, kind: ItemKind, currency: string, row: Ite
     shopId,
     sku: row.sku!,
     variantId: row.variantId,
-    version: (row.version ?? new Date(0)).toISOString(),
-    occurredAt: (row.occurredAt ?? new Date(0)).toISOString(),
+    version: row.version ?? EPOCH,
+    occurredAt: row.occurredAt ?? EPOCH,
     changeId: row.changeId,
   };
   switch (kind) {

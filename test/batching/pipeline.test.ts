@@ -581,8 +581,8 @@ describe("coalesced rows", () => {
       catalog.map(pick).sort((a, b) => a.sku!.localeCompare(b.sku!))
     ).toEqual([
       {
-        version: at(3),
-        occurredAt: at(3),
+        version: at(3).toISOString(),
+        occurredAt: at(3).toISOString(),
         changes: 3,
         sku: "SKU-1",
         variantExternalId: "V1",
@@ -595,8 +595,8 @@ describe("coalesced rows", () => {
         locations: null,
       },
       {
-        version: at(3),
-        occurredAt: at(3),
+        version: at(3).toISOString(),
+        occurredAt: at(3).toISOString(),
         changes: 3,
         sku: "SKU-2",
         variantExternalId: "V2",
@@ -620,8 +620,8 @@ describe("coalesced rows", () => {
       stock.map(pick).sort((a, b) => a.sku!.localeCompare(b.sku!))
     ).toEqual([
       {
-        version: at(3),
-        occurredAt: at(3),
+        version: at(3).toISOString(),
+        occurredAt: at(3).toISOString(),
         changes: 3,
         sku: "SKU-1",
         variantExternalId: "V1",
@@ -637,8 +637,8 @@ describe("coalesced rows", () => {
         ],
       },
       {
-        version: at(3),
-        occurredAt: at(3),
+        version: at(3).toISOString(),
+        occurredAt: at(3).toISOString(),
         changes: 3,
         sku: "SKU-2",
         variantExternalId: "V2",
