@@ -1,3 +1,4 @@
+import { startOrderEventDelivery } from "./batching/orderEvents.server";
 import { pipelineDepsFor, startDestinationRuns } from "./batching/scheduler.server";
 import type { AppContext } from "./context.server";
 import { subscribeToPlatformEvents } from "./reservations/orderEvents.server";
@@ -29,7 +30,10 @@ export async function startBackgroundWork(context: AppContext, options: { webhoo
   stops.push(startWebhookWorkers(context, { count: options.webhookWorkers, onListening: options.onListening, bigCommerce }));
   stops.push(startCheckoutClock(context));
   // The delayed half: destinations run on their cadence, threshold or "sync now" (leased per destination).
-  stops.push(startDestinationRuns(pipelineDepsFor(context)));
+  const pipeline = pipelineDepsFor(context);
+  stops.push(startDestinationRuns(pipeline));
+  // Order events fan out to the destinations that receive orders, in order per order (leased queue).
+  stops.push(startOrderEventDelivery({ ...pipeline, workerId: pipeline.owner }));
   // Stopped after the workers finished their rows; the context's services (cache, clients) are closed by its owner.
   stops.push(async () => {
     unsubscribe();

@@ -71,6 +71,13 @@ function checkEndpoint(kind: DestinationKind, endpoint: string): void {
   }
 }
 
+/** Order events are real-time calls: only a kind that can deliver one (`deliverEvent`) receives them. */
+function checkReceives(adapters: AdapterRegistry, kind: DestinationKind, receives: Receives[]): void {
+  if (receives.includes("orders") && !adapters.adapterFor(kind).deliverEvent) {
+    throw new LockstepError("invalid_destination", `receives: a ${kind} destination cannot receive order events (they are delivered in real time over HTTP)`, 400, { field: "receives" });
+  }
+}
+
 /** What staff see of a destination: everything but the credentials and the secret. */
 export interface DestinationView {
   id: string;
@@ -155,12 +162,15 @@ export async function createDestination(deps: DestinationDeps, shopId: string, r
   const input = parse(destinationFields, raw);
   checkEndpoint(input.kind, input.endpoint);
   const options = deps.adapters.adapterFor(input.kind).parseOptions(input.options);
+  checkReceives(deps.adapters, input.kind, input.receives);
   const secret = input.signingSecret ?? `whsec_${randomBytes(24).toString("base64")}`;
   const credentials = Object.keys(input.credentials).length > 0 ? sealCredential(deps.encryptionKey, JSON.stringify(input.credentials)) : null;
   const rows = await deps.sql.query<DestinationRow>(
     `INSERT INTO destination (id, shop_id, name, kind, endpoint, credentials_sealed, signing_secret_sealed, receives, options, cadence, size_threshold,
-       requests_per_second, concurrency, batch_size, mode, variance_threshold, snapshot_retention_days, enabled, updated_at)
-     SELECT gen_random_uuid(), $1, $2, $3::"DestinationKind", $4, $5, $6, $7::text[], $8::jsonb, $9, $10, $11, $12, $13, $14::"DestinationMode", $15, $16, $17, now()
+       requests_per_second, concurrency, batch_size, mode, variance_threshold, snapshot_retention_days, enabled, requested_run, updated_at)
+     SELECT gen_random_uuid(), $1, $2, $3::"DestinationKind", $4, $5, $6, $7::text[], $8::jsonb, $9, $10, $11, $12, $13, $14::"DestinationMode", $15, $16, $17,
+       -- A new destination holds nothing yet: its first run sends every item (the change log only has what changed).
+       CASE WHEN $7::text[] && ARRAY['catalog', 'price', 'stock'] THEN 'full' END, now()
      WHERE EXISTS (SELECT 1 FROM shop WHERE id = $1)
      ON CONFLICT (shop_id, name) DO NOTHING
      RETURNING ${COLUMNS}`,
@@ -209,6 +219,7 @@ export async function updateDestination(deps: DestinationDeps, shopId: string, i
   const changes = onlyGiven(parse(destinationChanges, raw), raw);
   if (changes.endpoint !== undefined) checkEndpoint(current.kind, changes.endpoint);
   const options = changes.options !== undefined ? deps.adapters.adapterFor(current.kind).parseOptions(changes.options) : current.options;
+  if (changes.receives) checkReceives(deps.adapters, current.kind, changes.receives);
   const limits = { ...viewOf(current).limits, ...changes.limits };
   const rows = await deps.sql.query<DestinationRow>(
     `UPDATE destination SET name = $3, endpoint = $4, credentials_sealed = COALESCE($5, credentials_sealed), signing_secret_sealed = COALESCE($6, signing_secret_sealed),

@@ -3,7 +3,7 @@ import type { AppContext } from "../context.server";
 import { erpHttpAdapter } from "../destinations/erpHttp";
 import { amazonListingsAdapter } from "../feeds/amazonListings";
 import { sellableQuantities } from "../feeds/amazonQuantities.server";
-import { sftpFilesAdapter } from "../destinations/sftp/adapter";
+import { sftpFilesAdapterWith } from "../destinations/sftp/adapter";
 import { log } from "../observability/log";
 import { type AdapterRegistry, adapterRegistry } from "./adapters";
 import { type PipelineDeps, runDueDestination } from "./runs.server";
@@ -12,7 +12,7 @@ import { type PipelineDeps, runDueDestination } from "./runs.server";
 export function processAdapters(context: AppContext): AdapterRegistry {
   return adapterRegistry([
     erpHttpAdapter({ registry: context.outbound }),
-    sftpFilesAdapter,
+    sftpFilesAdapterWith({ registry: context.outbound }),
     amazonListingsAdapter({ registry: context.outbound, quantities: sellableQuantities(context.db.sql) }),
   ]);
 }

@@ -188,6 +188,25 @@ export interface DestinationAdapter {
   /** What the receiver holds for these SKUs (read-back or its acknowledgement file). */
   readBack(destination: Destination, kind: ItemKind, skus: string[]): Promise<ReadBackItem[]>;
   testConnection(destination: Destination): Promise<ConnectionCheck>;
+  /**
+   * Real-time kinds only (a destination that `receives` orders): delivers one order event, signed,
+   * through app/outbound; resolves once the receiver took it, throws otherwise (a LockstepError
+   * `outbound_rejected` when the receiver refused it: no retry helps). Delivered at least once: the
+   * same event always carries the same `id` (receivers drop repeats by its `webhook-id`).
+   */
+  deliverEvent?(destination: Destination, event: OutboundEvent): Promise<void>;
+}
+
+/** A real-time event owed to a destination, in the Standard Webhooks payload shape. */
+export interface OutboundEvent {
+  /** Stable across attempts and replays: the `webhook-id` and `Idempotency-Key`. */
+  id: string;
+  /** `order.created`, `order.updated`, `order.cancelled`, `refund.created`. */
+  type: string;
+  /** When it happened at the source (ISO). */
+  timestamp: string;
+  /** The domain event: ids, tokens, line items and totals only (minimised before it was stored). */
+  data: Record<string, unknown>;
 }
 
 export interface ManifestCounts {

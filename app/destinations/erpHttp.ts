@@ -3,6 +3,7 @@ import { Webhook } from "standardwebhooks";
 import { z } from "zod";
 import type { DestinationAdapter, Destination, ItemKind, ItemResult, ItemState, PublishRun, PushedItem } from "../batching/types";
 import { LockstepError } from "../config/errors";
+import type { CircuitBreakerSettings } from "../outbound/circuitBreaker";
 import { type Clock, systemClock } from "../outbound/clock";
 import type { LimiterRegistry } from "../outbound/limiterRegistry";
 import type { RetryPolicy } from "../outbound/retryPolicy";
@@ -25,6 +26,8 @@ export interface ErpHttpDeps {
   fetch?: typeof fetch;
   /** Tests shorten the retries; destinations get the outbound defaults. */
   retry?: Partial<RetryPolicy>;
+  /** Tests change when the circuit opens; destinations get the outbound defaults. */
+  breaker?: Partial<CircuitBreakerSettings>;
 }
 
 const DECIMAL = /^-?\d{1,10}(\.\d{1,4})?$/;
@@ -78,6 +81,7 @@ export function erpHttpAdapter(deps: ErpHttpDeps): DestinationAdapter {
         concurrency: destination.limits.concurrency,
         headers: destination.credentials.token ? { Authorization: `Bearer ${destination.credentials.token}` } : undefined,
         retry: deps.retry,
+        breaker: deps.breaker,
       },
       { registry: deps.registry, clock, fetch: deps.fetch },
     );
@@ -167,6 +171,10 @@ export function erpHttpAdapter(deps: ErpHttpDeps): DestinationAdapter {
     async testConnection(destination) {
       const answer = await clientOf(destination).send("/health", undefined, { method: "GET" });
       return { ok: true, message: `${destination.endpoint} answered ${answer.status}` };
+    },
+    async deliverEvent(destination, event) {
+      // POST {endpoint}/events, Standard Webhooks payload and headers; the event id is its Idempotency-Key too.
+      await signedPost(destination, "/events", event.id, JSON.stringify({ type: event.type, timestamp: event.timestamp, data: event.data }));
     },
   };
 }

@@ -1,4 +1,5 @@
 import { type ChangeSource, captureChanges, changesOfEvents } from "../batching/capture";
+import { enqueueAppliedOrderEvents } from "../batching/orderEvents.server";
 import type { SqlRunner } from "../db/database.server";
 import { loweredAt } from "../inventory/sql/committedHolds";
 import type {
@@ -336,7 +337,7 @@ async function applyCustomerRedact(tx: SqlRunner, event: CustomerRedactRequested
 
 async function applyShopRedact(tx: SqlRunner, shopId: string, inboxId: string): Promise<void> {
   const counts: Record<string, number> = {};
-  for (const table of ["platform_order", "reservation", "change_record", "inventory_level", "variant", "product", "location", "source_version", "webhook_outbox"]) {
+  for (const table of ["platform_order", "reservation", "change_record", "inventory_level", "variant", "product", "location", "source_version", "webhook_outbox", "destination_event"]) {
     counts[table] = (await tx.query(`DELETE FROM ${table} WHERE shop_id = $1 RETURNING 1`, [shopId])).length;
   }
   await tx.query(`DELETE FROM session WHERE shop = (SELECT domain FROM shop WHERE id = $1)`, [shopId]);
@@ -363,6 +364,8 @@ export async function applyEvents(tx: SqlRunner, events: Array<{ event: DomainEv
   if (levels.length > 0) await applyInventoryLevels(tx, levels);
   // The delayed half's outbox: what these events changed, in their transaction.
   await captureChanges(tx, source, changesOfEvents(events));
+  // Order events owed to destinations that receive orders (real-time fan-out), queued in this transaction too.
+  await enqueueAppliedOrderEvents(tx, events);
 }
 
 /** Applies one domain event. `inboxId` is the row carrying it (shop/redact keeps that row). */

@@ -75,7 +75,7 @@ const loadAmazonDestination = (id: string) => loadDestination({ sql: db.sql, enc
 
 async function run(destinationId: string) {
   await requestRun(db.sql, undefined, destinationId, "sync_now");
-  return runDueDestination(pipelineDeps(db, adapter(), { now: new Date() }));
+  return runDueDestination(pipelineDeps(db, adapter(), { now: new Date() }), destinationId);
 }
 
 async function itemsOf(runId: string) {
