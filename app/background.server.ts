@@ -6,7 +6,7 @@ import { startReservationSweeper } from "./reservations/sweeper.server";
 import { startSharingTokenChanges } from "./shops/tokenChanges.server";
 import { log } from "./observability/log";
 import { closeOutboundRegistry } from "./outbound/registry.server";
-import { bigCommerceTokenOf } from "./platforms/bigcommerce/install.server";
+import { bigCommerceTokenOf } from "./shops/platformAccess.server";
 import { bigCommerceReaderFor, forgetPlatformClients } from "./platforms/clients.server";
 import { checkoutMetafieldSync, refreshCheckoutClocksFor } from "./storefront/wiring.server";
 import { startWebhookWorkers } from "./webhooks/workers.server";

@@ -1,5 +1,4 @@
 import { LockstepError } from "../config/errors";
-import { bigCommerceTokenOf } from "../platforms/bigcommerce/install.server";
 import type { AppContext } from "../context.server";
 import type { Sql, SqlRunner } from "../db/database.server";
 import { stockServicesFor } from "../inventory/services.server";
@@ -17,7 +16,9 @@ import { touchBackfill } from "./sql/touchBackfill";
 import { retireUnlistedRows } from "./sql/retireUnlistedRows";
 import { writeCatalogBatch } from "./sql/writeCatalogBatch";
 import { captureChanges, changesOfBackfill } from "../batching/capture";
-import { openSessionToken } from "../shops/sessionStorage.server";
+import { bigCommerceTokenOf, shopifyOfflineToken } from "../shops/platformAccess.server";
+import { storeHashOf } from "../shops/platformIdentity";
+import { findShopById } from "../shops/sql/findShop";
 
 export type { BackfillRecord } from "./sql/backfillRow";
 export { getBackfill } from "./sql/getBackfill";
@@ -59,8 +60,9 @@ export interface StartedBackfill {
  */
 export async function beginBackfill(deps: BackfillDeps, shopId: string): Promise<StartedBackfill> {
   const now = deps.now ?? (() => new Date());
-  const [shop] = await deps.sql.query<BackfillShop>(`SELECT id, platform::text AS platform, domain FROM shop WHERE id = $1::uuid`, [shopId]);
-  if (!shop) throw new LockstepError("shop_not_found", `no shop ${shopId}`, 404);
+  const found = await findShopById(deps.sql, shopId);
+  if (!found) throw new LockstepError("shop_not_found", `no shop ${shopId}`, 404);
+  const shop: BackfillShop = { id: found.id, platform: found.platform, domain: found.domain };
   const claimedAt = now();
   const record = await claimBackfill(deps.sql, shopId, claimedAt, new Date(claimedAt.getTime() - (deps.abandonedAfterMs ?? 15 * 60_000)));
   if (!record) throw new LockstepError("backfill_running", `a backfill of ${shop.domain} is already running`, 409);
@@ -156,9 +158,9 @@ export function backfillDepsFor(context: AppContext, access: PlatformAccess = {}
     invalidate: (shopId) => stockServicesFor(context).availability.invalidate(shopId, null),
     catalogOf: (shop, run) => catalogFromPlatform(shop, run, {
       shopifyClient: async (domain) => {
-        const [session] = await sql.query<{ access_token: string }>(`SELECT access_token FROM session WHERE id = $1 AND access_token <> ''`, [`offline_${domain}`]);
-        if (!session) throw new LockstepError("no_access_token", `no offline session for ${domain}: install the app again`, 409);
-        return shopifyAdminClientFor(context.config, domain, openSessionToken(context.config.encryptionKey, session.access_token));
+        const token = await shopifyOfflineToken(sql, context.config.encryptionKey, domain);
+        if (!token) throw new LockstepError("no_access_token", `no offline session for ${domain}: install the app again`, 409);
+        return shopifyAdminClientFor(context.config, domain, token);
       },
       bigCommerceClient: async (storeHash) => {
         const token = await access.bigCommerceTokenOf?.(storeHash);
@@ -186,7 +188,7 @@ export async function* catalogFromPlatform(
     const keepingAlive = { now: () => clock.now(), sleep: async (ms: number) => (await run.keepAlive(), clock.sleep(ms)) };
     yield* readShopifyCatalog(await clients.shopifyClient(shop.domain), { ...clients.shopify, clock: keepingAlive });
   } else {
-    yield* readBigCommerceCatalog(await clients.bigCommerceClient(shop.domain.replace(/^stores\//, "")));
+    yield* readBigCommerceCatalog(await clients.bigCommerceClient(storeHashOf(shop)));
   }
 }
 

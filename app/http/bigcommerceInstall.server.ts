@@ -3,6 +3,7 @@ import type { AppContext } from "../context.server";
 import { registerStoreHooks } from "../platforms/bigcommerce/hooks";
 import { installBigCommerceStore } from "../platforms/bigcommerce/install.server";
 import { bigCommerceClientFor } from "../platforms/clients.server";
+import { storeHashOf } from "../shops/platformIdentity";
 import { sendJson } from "./respond.server";
 import type { Router } from "./router.server";
 
@@ -21,7 +22,7 @@ export function registerBigCommerceInstall(router: Router, context: AppContext):
       },
     );
     // The store's webhooks come to this deployment, each with the per-store secret header.
-    const storeHash = shop.domain.replace(/^stores\//, "");
+    const storeHash = storeHashOf(shop);
     let hooks: Awaited<ReturnType<typeof registerStoreHooks>>;
     try {
       hooks = await registerStoreHooks(bigCommerceClientFor(context.config, storeHash, accessToken), {

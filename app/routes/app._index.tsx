@@ -9,13 +9,15 @@ import { getSyncHealth, type Percentiles } from "../observability/syncHealth.ser
 import { outboundRegistry } from "../outbound/registry.server";
 import { bigCommerceLimiterTarget } from "../platforms/bigcommerce/client";
 import { shopifyLimiterTarget } from "../platforms/shopify/adminClient";
+import { platformIdentityOf } from "../shops/platformIdentity";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
 
 export const meta: MetaFunction = () => [{ title: "Lockstep — dashboard" }];
 
 /** The key the shop's platform client limits its calls under. */
 function platformLimiterKey(shop: { platform: string; domain: string }): string {
-  return shop.platform === "bigcommerce" ? bigCommerceLimiterTarget(shop.domain.replace(/^stores\//, "")) : shopifyLimiterTarget(shop.domain);
+  const identity = platformIdentityOf(shop);
+  return identity.platform === "bigcommerce" ? bigCommerceLimiterTarget(identity.storeHash) : shopifyLimiterTarget(identity.shopDomain);
 }
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { LockstepError } from "../config/errors";
 import type { Platform, PrismaClient, Shop } from "../generated/prisma/client";
+import { parseStoreHash } from "./platformIdentity";
 
 const TOKEN_PREFIX = "lst_";
 
@@ -11,7 +12,7 @@ export function hashApiToken(token: string): string {
 /** A Shopify shop is `name.myshopify.com`; a BigCommerce one is `stores/{hash}`. */
 export function normaliseShopDomain(platform: Platform, domain: string): string {
   const value = domain.trim().toLowerCase();
-  const valid = platform === "shopify" ? /^[a-z0-9][a-z0-9-]*\.myshopify\.com$/.test(value) : /^stores\/[a-z0-9]+$/.test(value);
+  const valid = platform === "shopify" ? /^[a-z0-9][a-z0-9-]*\.myshopify\.com$/.test(value) : parseStoreHash(value) !== undefined;
   if (!valid) {
     const expected = platform === "shopify" ? "<name>.myshopify.com" : "stores/<store_hash>";
     throw new LockstepError("invalid_shop_domain", `"${domain}" is not a ${platform} shop (expected ${expected})`, 400);

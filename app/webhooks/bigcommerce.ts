@@ -2,6 +2,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { errors as joseErrors, type JWTPayload, jwtVerify } from "jose";
 import { Webhook, WebhookVerificationError } from "standardwebhooks";
 import { LockstepError } from "../config/errors";
+import { parseStoreHash } from "../shops/platformIdentity";
 import { isJsonObject } from "./json";
 
 /** The header Lockstep asks BigCommerce to echo on every delivery when it registers a hook (`POST /v3/hooks`, `headers`). */
@@ -82,7 +83,7 @@ export function verifyBigCommerceDelivery(rawBody: Buffer, headers: HeaderBag, c
   }
   if (!isJsonObject(payload)) throw new LockstepError("invalid_json", "The request body is not a JSON object", 400);
   const producer = typeof payload.producer === "string" ? payload.producer : "";
-  const storeHash = /^stores\/([a-z0-9]+)$/i.exec(producer)?.[1]?.toLowerCase();
+  const storeHash = parseStoreHash(producer);
   const data = payload.data;
   if (!storeHash || typeof payload.scope !== "string" || typeof payload.hash !== "string" || typeof data !== "object" || data === null) {
     throw new LockstepError("invalid_payload", "Expected a BigCommerce callback with producer, scope, hash and data", 400);
@@ -146,7 +147,7 @@ export async function verifySignedPayloadJwt(jwt: string | undefined, clientSecr
   if (iat - LEEWAY_SECONDS > seconds) throw invalid("issued in the future");
   if (exp - iat > MAX_TOKEN_SECONDS + LEEWAY_SECONDS) throw invalid("valid for longer than BigCommerce issues tokens");
   if (typeof jti !== "string" || jti.length === 0 || jti.length > 128) throw invalid("jti must be a short string");
-  const storeHash = typeof claims.sub === "string" ? /^stores\/([a-z0-9]+)$/i.exec(claims.sub)?.[1]?.toLowerCase() : undefined;
+  const storeHash = typeof claims.sub === "string" ? parseStoreHash(claims.sub) : undefined;
   if (!storeHash) throw invalid("no store in sub");
   const user = (claims as { user?: { id?: unknown } }).user;
   return {

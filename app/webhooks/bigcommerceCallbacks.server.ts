@@ -1,6 +1,6 @@
 import { LockstepError } from "../config/errors";
 import type { AppContext } from "../context.server";
-import { bigCommerceTokenOf } from "../platforms/bigcommerce/install.server";
+import { bigCommerceTokenOf } from "../shops/platformAccess.server";
 import { storeTokenRefused } from "../platforms/bigcommerce/storeAccess";
 import { bigCommerceClientFor } from "../platforms/clients.server";
 import { type BigCommerceAppClaims, verifySignedPayloadJwt } from "./bigcommerce";

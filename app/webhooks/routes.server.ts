@@ -4,6 +4,8 @@ import { LockstepError } from "../config/errors";
 import type { AppContext } from "../context.server";
 import { readBody, sendError, sendJson } from "../http/respond.server";
 import type { RouteRequest, Router } from "../http/router.server";
+import { bigCommerceShopDomain } from "../shops/platformIdentity";
+import { findShopByDomainSql } from "../shops/sql/findShop";
 import { verifyBigCommerceDelivery } from "./bigcommerce";
 import { useCallbackToken, useUninstallToken } from "./bigcommerceCallbacks.server";
 import { createInbox, type Inbox } from "./inbox.server";
@@ -115,7 +117,7 @@ async function receiveBigCommerce(context: AppContext, inbox: Inbox, req: Incomi
     const delivery = verifyBigCommerceDelivery(body, req.headers, context.config.bigCommerce.clientSecret);
     const outcome = await inbox.store({
       platform: "bigcommerce",
-      shopDomain: `stores/${delivery.storeHash}`,
+      shopDomain: bigCommerceShopDomain(delivery.storeHash),
       topic: delivery.scope,
       // webhook-id is the same across BigCommerce's retries of one message; `hash` is not an event id
       // (a SHA-1 of the thin `data`, equal for every update of one product): it stays in the payload.
@@ -160,12 +162,8 @@ export function registerWebhookRoutes(router: Router, context: AppContext): void
   // BigCommerce opens the app with `load` (inside its control panel), and calls `uninstall` when the merchant removes it.
   router.on("GET", "/auth/bigcommerce/load", async ({ res, url }) => {
     const claims = await useCallbackToken(context, url.searchParams.get("signed_payload_jwt") ?? undefined, new Date());
-    const rows = await context.db.sql.query<{ id: string; install_state: string }>(
-      `SELECT id, install_state::text AS install_state FROM shop WHERE platform = 'bigcommerce' AND domain = $1`,
-      [`stores/${claims.storeHash}`],
-    );
-    const shop = rows[0];
-    if (!shop || shop.install_state !== "installed") throw new LockstepError("unknown_shop", "This store has not installed Lockstep", 404);
+    const shop = await findShopByDomainSql(context.db.sql, bigCommerceShopDomain(claims.storeHash), "bigcommerce");
+    if (!shop?.installed) throw new LockstepError("unknown_shop", "This store has not installed Lockstep", 404);
     // The staff member gets the admin for this store (see app/staff/bigCommerceStaff.server.ts).
     const cookie = await bigCommerceStaffCookie(context.config, { shopId: shop.id, userId: claims.userId ?? "unknown" });
     res.writeHead(302, { location: "/app", "set-cookie": cookie, "cache-control": "no-store" }).end();
@@ -178,10 +176,10 @@ export function registerWebhookRoutes(router: Router, context: AppContext): void
     // Through the inbox like any webhook: durable, processed by the workers.
     const outcome = await inbox.store({
       platform: "bigcommerce",
-      shopDomain: `stores/${claims.storeHash}`,
+      shopDomain: bigCommerceShopDomain(claims.storeHash),
       topic: "store/app/uninstalled",
       deliveryId: `uninstall:${claims.jti}`,
-      payload: JSON.stringify({ scope: "store/app/uninstalled", producer: `stores/${claims.storeHash}`, created_at: Math.floor(claims.issuedAt.getTime() / 1000), data: {} }),
+      payload: JSON.stringify({ scope: "store/app/uninstalled", producer: bigCommerceShopDomain(claims.storeHash), created_at: Math.floor(claims.issuedAt.getTime() / 1000), data: {} }),
       triggeredAt: claims.issuedAt,
       receivedAt,
     });

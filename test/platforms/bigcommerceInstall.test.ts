@@ -2,7 +2,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appContext } from "../../app/context.server";
-import { bigCommerceTokenOf } from "../../app/platforms/bigcommerce/install.server";
+import { bigCommerceTokenOf } from "../../app/shops/platformAccess.server";
 import { BIGCOMMERCE_SECRET_HEADER, storeWebhookSecret } from "../../app/webhooks/bigcommerce";
 import { BIGCOMMERCE_SCOPES } from "../../app/webhooks/normalise/bigcommerce";
 import { type BigCommerceSimulator, startBigCommerceSimulator } from "../../simulators/bigcommerce/server";

@@ -1,4 +1,5 @@
 import { LockstepError } from "../../config/errors";
+import { storeHashOf } from "../../shops/platformIdentity";
 import type { BigCommerceOrderState, BigCommerceReader } from "../bigcommerceReader";
 import type { DomainEvent, OrderLineItem } from "../events";
 import { asObject, dateOf, idOf, parsePlatformJson } from "../json";
@@ -44,7 +45,7 @@ export async function normaliseBigCommerceDelivery(row: BigCommerceRowInput, rea
   const body = asObject(parsePlatformJson(row.payload));
   const data = asObject(body.data);
   const occurredAt = dateOf(body.created_at) ?? new Date();
-  const storeHash = row.shopDomain.replace(/^stores\//, "");
+  const storeHash = storeHashOf({ domain: row.shopDomain });
   const base = { shopId: row.shopId, occurredAt };
   const id = idOf(data.id);
   const api = (): BigCommerceReader => {
