@@ -61,11 +61,11 @@ export interface StartedBackfill {
 export async function beginBackfill(deps: BackfillDeps, shopId: string): Promise<StartedBackfill> {
   const now = deps.now ?? (() => new Date());
   const found = await findShopById(deps.sql, shopId);
-  if (!found) throw new LockstepError("shop_not_found", `no shop ${shopId}`, 404);
+  if (!found) throw new LockstepError("unknown_shop", `no shop ${shopId}`);
   const shop: BackfillShop = { id: found.id, platform: found.platform, domain: found.domain };
   const claimedAt = now();
   const record = await claimBackfill(deps.sql, shopId, claimedAt, new Date(claimedAt.getTime() - (deps.abandonedAfterMs ?? 15 * 60_000)));
-  if (!record) throw new LockstepError("backfill_running", `a backfill of ${shop.domain} is already running`, 409);
+  if (!record) throw new LockstepError("backfill_running", `a backfill of ${shop.domain} is already running`);
   return { record, finished: copyCatalog(deps, shop, record) };
 }
 
@@ -85,7 +85,7 @@ async function copyCatalog(deps: BackfillDeps, shop: BackfillShop, claimed: Back
   // Every transaction checks ownership first: a run another one took over (it looked dead) must not write its older reading.
   const owned = async (tx: SqlRunner, batch: CatalogBatch) => {
     if (!(await recordBackfillBatch(tx, run, batch, now()))) {
-      throw new LockstepError("backfill_taken_over", `another backfill of ${shop.domain} took over`, 409);
+      throw new LockstepError("backfill_taken_over", `another backfill of ${shop.domain} took over`);
     }
   };
   let touchedAt = claimed.startedAt.getTime();
@@ -93,7 +93,7 @@ async function copyCatalog(deps: BackfillDeps, shop: BackfillShop, claimed: Back
     const at = now();
     // A minute apart at most: enough against the abandonment time, few writes while a bulk operation runs.
     if (at.getTime() - touchedAt < 60_000) return;
-    if (!(await touchBackfill(deps.sql, run, at))) throw new LockstepError("backfill_taken_over", `another backfill of ${shop.domain} took over`, 409);
+    if (!(await touchBackfill(deps.sql, run, at))) throw new LockstepError("backfill_taken_over", `another backfill of ${shop.domain} took over`);
     touchedAt = at.getTime();
   };
   const write = async (batch: CatalogBatch) => {
@@ -159,12 +159,12 @@ export function backfillDepsFor(context: AppContext, access: PlatformAccess = {}
     catalogOf: (shop, run) => catalogFromPlatform(shop, run, {
       shopifyClient: async (domain) => {
         const token = await shopifyOfflineToken(sql, context.config.encryptionKey, domain);
-        if (!token) throw new LockstepError("no_access_token", `no offline session for ${domain}: install the app again`, 409);
+        if (!token) throw new LockstepError("no_access_token", `no offline session for ${domain}: install the app again`);
         return shopifyAdminClientFor(context.config, domain, token);
       },
       bigCommerceClient: async (storeHash) => {
         const token = await access.bigCommerceTokenOf?.(storeHash);
-        if (!token) throw new LockstepError("no_access_token", `no API token for BigCommerce store ${storeHash}`, 409);
+        if (!token) throw new LockstepError("no_access_token", `no API token for BigCommerce store ${storeHash}`);
         return bigCommerceClientFor(context.config, storeHash, token);
       },
       shopify: access.shopify,

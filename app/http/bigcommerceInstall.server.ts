@@ -31,7 +31,7 @@ export function registerBigCommerceInstall(router: Router, context: AppContext):
       });
     } catch (error) {
       // The store is installed but would send nothing: say so, a second install repairs it.
-      throw new LockstepError("hooks_not_registered", `Installed, but BigCommerce refused the webhook subscriptions: ${error instanceof Error ? error.message : String(error)}`, 502);
+      throw new LockstepError("hooks_not_registered", `Installed, but BigCommerce refused the webhook subscriptions: ${error instanceof Error ? error.message : String(error)}`);
     }
     sendJson(res, 200, { shop: { id: shop.id, domain: shop.domain, installState: shop.installState }, hooks });
   });

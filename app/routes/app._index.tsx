@@ -2,7 +2,7 @@ import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remi
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { Badge, Banner, BlockStack, Box, Button, Card, DataTable, InlineGrid, InlineStack, Layout, Page, Text } from "@shopify/polaris";
 import { getBackfill, startBackfill } from "../backfill/backfill.server";
-import { LockstepError } from "../config/errors";
+import { errorResponse } from "../http/respond.server";
 import { getCatalogOverview } from "../catalog/overview.server";
 import { appContext } from "../context.server";
 import { getSyncHealth, type Percentiles } from "../observability/syncHealth.server";
@@ -61,8 +61,7 @@ export const action = async ({ request }: ActionFunctionArgs) => {
     await startBackfill(appContext(), shop.id);
     return { started: true, error: undefined };
   } catch (error) {
-    if (error instanceof LockstepError) return Response.json({ started: false, error: error.message }, { status: error.status });
-    throw error;
+    return errorResponse(error);
   }
 };
 
@@ -99,7 +98,7 @@ function Stat({ label, value }: { label: string; value: string | number }) {
 
 export default function Dashboard() {
   const { shop, overview, oldestAgeSeconds, newestAgeSeconds, rowAges, mode, health, backfill, outbound } = useLoaderData<typeof loader>();
-  const backfillResult = useActionData<{ started: boolean; error?: string }>();
+  const backfillResult = useActionData<{ started?: boolean; error?: { message: string } }>();
   const navigation = useNavigation();
   const headings = ["SKU", "Product", "Variant", ...overview.locations, "Committed", "Price", "Updated"];
   const rows = overview.rows.map((row, i) => [
@@ -223,7 +222,7 @@ export default function Dashboard() {
               </Form>
             </InlineStack>
             {backfillResult?.started && <Banner tone="info">Reading the catalog: this page shows its progress when you reload it.</Banner>}
-            {backfillResult?.error && <Banner tone="critical">{backfillResult.error}</Banner>}
+            {backfillResult?.error && <Banner tone="critical">{backfillResult.error.message}</Banner>}
           </Card>
         </Layout.Section>
         <Layout.Section>

@@ -26,7 +26,7 @@ export async function installedShopifyAccess(sql: SqlRunner, encryptionKey: stri
 export function bigCommerceTokenOf(deps: { prisma: PrismaClient; config: Pick<Config, "encryptionKey"> }): (storeHash: string) => Promise<string> {
   return async (storeHash) => {
     const shop = await deps.prisma.shop.findUnique({ where: { platform_domain: { platform: "bigcommerce", domain: bigCommerceShopDomain(storeHash) } } });
-    if (!shop?.accessTokenSealed) throw new LockstepError("missing_store_token", `No access token for BigCommerce store ${storeHash}: reinstall the app`, 409);
+    if (!shop?.accessTokenSealed) throw new LockstepError("no_access_token", `No access token for BigCommerce store ${storeHash}: reinstall the app`);
     return openCredential(deps.config.encryptionKey, shop.accessTokenSealed);
   };
 }

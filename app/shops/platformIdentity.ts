@@ -21,7 +21,7 @@ export function parseStoreHash(name: string): string | undefined {
 /** The store hash of a BigCommerce shop, from its stored domain. */
 export function storeHashOf(shop: { domain: string }): string {
   const storeHash = parseStoreHash(shop.domain);
-  if (!storeHash) throw new LockstepError("invalid_shop_domain", `"${shop.domain}" is not a BigCommerce shop (expected stores/<store_hash>)`, 400);
+  if (!storeHash) throw new LockstepError("invalid_shop_domain", `"${shop.domain}" is not a BigCommerce shop (expected stores/<store_hash>)`);
   return storeHash;
 }
 

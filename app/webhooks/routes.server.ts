@@ -68,9 +68,9 @@ function answer(outcome: StoreOutcome): { status: number; body: unknown } {
     case "duplicate":
       return { status: 200, body: { ok: true, duplicate: true } };
     case "unknown_shop":
-      throw new LockstepError("unknown_shop", "This shop has not installed Lockstep", 404);
+      throw new LockstepError("unknown_shop", "This shop has not installed Lockstep");
     case "shop_uninstalled":
-      throw new LockstepError("shop_uninstalled", "This shop has uninstalled Lockstep", 404);
+      throw new LockstepError("shop_uninstalled", "This shop has uninstalled Lockstep");
   }
 }
 
@@ -90,7 +90,7 @@ async function receiveShopify(context: AppContext, inbox: Inbox, req: IncomingMe
     try {
       payload = minimiseShopifyPayload(headers.topic, body.toString("utf8"));
     } catch {
-      throw new LockstepError("invalid_json", "The request body is not a JSON object", 400);
+      throw new LockstepError("invalid_json", "The request body is not a JSON object");
     }
     const outcome = await inbox.store({
       platform: "shopify",
@@ -149,10 +149,7 @@ export function registerWebhookRoutes(router: Router, context: AppContext): void
         const { status, body } = await handler(req, gone.signal);
         sendJson(res, status, body);
       } catch (error) {
-        if (gone.signal.aborted) return;
-        const retryAfter = error instanceof LockstepError ? error.details?.retryAfterSeconds : undefined;
-        if (typeof retryAfter === "number") res.setHeader("retry-after", String(retryAfter));
-        sendError(res, error);
+        if (!gone.signal.aborted) sendError(res, error);
       }
     };
 
@@ -163,7 +160,7 @@ export function registerWebhookRoutes(router: Router, context: AppContext): void
   router.on("GET", "/auth/bigcommerce/load", async ({ res, url }) => {
     const claims = await useCallbackToken(context, url.searchParams.get("signed_payload_jwt") ?? undefined, new Date());
     const shop = await findShopByDomainSql(context.db.sql, bigCommerceShopDomain(claims.storeHash), "bigcommerce");
-    if (!shop?.installed) throw new LockstepError("unknown_shop", "This store has not installed Lockstep", 404);
+    if (!shop?.installed) throw new LockstepError("unknown_shop", "This store has not installed Lockstep");
     // The staff member gets the admin for this store (see app/staff/bigCommerceStaff.server.ts).
     const cookie = await bigCommerceStaffCookie(context.config, { shopId: shop.id, userId: claims.userId ?? "unknown" });
     res.writeHead(302, { location: "/app", "set-cookie": cookie, "cache-control": "no-store" }).end();

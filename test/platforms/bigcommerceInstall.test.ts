@@ -98,6 +98,6 @@ describe("installing the BigCommerce app", () => {
 
   it("says which store has no token instead of calling BigCommerce without one", async () => {
     const { db, config } = appContext();
-    await expect(bigCommerceTokenOf({ prisma: db.prisma, config })("neverinstalled")).rejects.toMatchObject({ code: "missing_store_token", status: 409 });
+    await expect(bigCommerceTokenOf({ prisma: db.prisma, config })("neverinstalled")).rejects.toMatchObject({ code: "no_access_token", status: 409 });
   });
 });

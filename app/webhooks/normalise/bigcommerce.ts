@@ -49,11 +49,11 @@ export async function normaliseBigCommerceDelivery(row: BigCommerceRowInput, rea
   const base = { shopId: row.shopId, occurredAt };
   const id = idOf(data.id);
   const api = (): BigCommerceReader => {
-    if (!reader) throw new LockstepError("bigcommerce_reader_missing", "No BigCommerce API client is configured to read the new state back", 503);
+    if (!reader) throw new LockstepError("bigcommerce_reader_missing", "No BigCommerce API client is configured to read the new state back");
     return reader;
   };
   const requireId = (): string => {
-    if (!id) throw new LockstepError("invalid_payload", `${row.topic}: data.id is missing`, 422);
+    if (!id) throw new LockstepError("unusable_payload", `${row.topic}: data.id is missing`);
     return id;
   };
 
@@ -63,7 +63,7 @@ export async function normaliseBigCommerceDelivery(row: BigCommerceRowInput, rea
     case "store/sku/created":
     case "store/sku/updated": {
       const productId = row.topic.startsWith("store/sku/") ? idOf(asObject(data.sku).product_id) ?? idOf(asObject(data.inventory).product_id) : requireId();
-      if (!productId) throw new LockstepError("invalid_payload", `${row.topic}: the product id is missing`, 422);
+      if (!productId) throw new LockstepError("unusable_payload", `${row.topic}: the product id is missing`);
       const product = await api().getProduct(storeHash, productId);
       if (!product) return [{ ...base, type: "ProductChanged", productExternalId: productId, deleted: true, variants: [] }];
       return [
@@ -101,7 +101,7 @@ export async function normaliseBigCommerceDelivery(row: BigCommerceRowInput, rea
     case "store/order/updated":
     case "store/order/statusUpdated": {
       const order = await api().getOrder(storeHash, requireId());
-      if (!order) throw new LockstepError("order_not_found", `BigCommerce order ${requireId()} was not found`, 404);
+      if (!order) throw new LockstepError("order_not_found", `BigCommerce order ${requireId()} was not found`);
       if (CANCELLED_STATUSES.has(order.status) && row.topic !== "store/order/created") {
         return [{ ...base, type: "OrderCancelled", orderExternalId: order.id, cartToken: order.cartId, lineItems: orderLines(order) }];
       }
@@ -146,6 +146,6 @@ export async function normaliseBigCommerceDelivery(row: BigCommerceRowInput, rea
     case "store/app/uninstalled":
       return [{ ...base, type: "AppUninstalled" }];
     default:
-      throw new LockstepError("unknown_topic", `Lockstep does not handle the BigCommerce scope "${row.topic}"`, 422);
+      throw new LockstepError("unknown_topic", `Lockstep does not handle the BigCommerce scope "${row.topic}"`);
   }
 }
