@@ -13,6 +13,7 @@ import { webhookMetrics } from "./metrics";
 import { minimiseShopifyPayload } from "./normalise/shopify";
 import { verifyShopifyDelivery } from "./shopify";
 import type { StoreOutcome } from "./sql/storeDeliveries";
+import { log } from "../observability/log";
 
 const slot = globalThis as { __lockstepWebhookInbox?: { db: unknown; inbox: Inbox } };
 
@@ -26,7 +27,7 @@ export function processInbox(context: AppContext): Inbox {
       maxInFlight: context.db.kind === "pglite" ? 1 : 8,
       queueLimit: context.config.webhooks.queueLimit,
       queueLimitBytes: context.config.webhooks.queueLimitBytes,
-      log: (message, error) => console.error(JSON.stringify({ level: "error", message, error: String(error) })),
+      log: (message, error) => log.error(message, { error }),
     });
     if (context.db.kind === "postgres") wakeOtherProcesses(inbox, context);
     slot.__lockstepWebhookInbox = { db: context.db, inbox };
