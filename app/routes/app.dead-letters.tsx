@@ -4,7 +4,6 @@ import { Badge, Banner, BlockStack, Box, Button, Card, EmptyState, InlineStack, 
 import { useState } from "react";
 import { LockstepError } from "../config/errors";
 import { errorResponse } from "../http/respond.server";
-import { appContext } from "../context.server";
 import { hasControlCharacters, isBigintId } from "../db/columnLimits";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
 import { readForm } from "../staff/readForm.server";
@@ -13,11 +12,11 @@ import { replayDeadLetters } from "../webhooks/sql/replayDeadLetters";
 
 export const meta: MetaFunction = () => [{ title: "Lockstep — dead letters" }];
 
-export const loader = async ({ request }: LoaderFunctionArgs) => {
-  const { shop } = await authenticateStaff(request);
+export const loader = async ({ request, context }: LoaderFunctionArgs) => {
+  const { shop } = await authenticateStaff(request, context);
   const topic = new URL(request.url).searchParams.get("topic")?.trim() || undefined;
   if (topic && hasControlCharacters(topic)) throw Response.json({ error: "The topic filter holds control characters" }, { status: 400 });
-  const deadLetters = await listDeadLetters(appContext().db.sql, { shopId: shop.id, topic, limit: 100 });
+  const deadLetters = await listDeadLetters(context.db.sql, { shopId: shop.id, topic, limit: 100 });
   return {
     topic: topic ?? "",
     deadLetters: deadLetters.map((letter) => ({
@@ -30,8 +29,8 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
 };
 
 // Replays go back through the same pipeline, and the audit log records who asked and why.
-export const action = async ({ request }: ActionFunctionArgs) => {
-  const { shop, actor } = await authenticateStaff(request);
+export const action = async ({ request, context }: ActionFunctionArgs) => {
+  const { shop, actor } = await authenticateStaff(request, context);
   const form = await readForm(request);
   const id = String(form.get("id") ?? "");
   const topic = String(form.get("topic") ?? "").trim();
@@ -41,7 +40,7 @@ export const action = async ({ request }: ActionFunctionArgs) => {
     return errorResponse(new LockstepError("invalid_filter", "The topic and the reason may not hold control characters"));
   }
   try {
-    const { inboxIds } = await replayDeadLetters(appContext().db.sql, {
+    const { inboxIds } = await replayDeadLetters(context.db.sql, {
       selection: id ? { ids: [id], shopId: shop.id } : { shopId: shop.id, topic: topic || undefined },
       requestedBy: actor,
       reason,

@@ -4,11 +4,9 @@ import { Banner, BlockStack, Button, Card, FormLayout, Layout, Page, Select, Tex
 import { useState } from "react";
 import { LockstepError } from "../config/errors";
 import { errorResponse } from "../http/respond.server";
-import { appContext } from "../context.server";
 import type { InventoryPolicy } from "../inventory/policy";
-import { stockServicesFor } from "../inventory/services.server";
 import { log } from "../observability/log";
-import { issueApiToken } from "../shops/shops.server";
+import { forgetRememberedTokens, issueApiToken } from "../shops/shops.server";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
 import { readForm } from "../staff/readForm.server";
 
@@ -30,9 +28,9 @@ const NUMBER_FIELDS = [
 
 type NumberField = (typeof NUMBER_FIELDS)[number][0];
 
-export const loader = async ({ request }: LoaderFunctionArgs) => {
-  const { shop, mode } = await authenticateStaff(request);
-  return { policy: await stockServicesFor(appContext()).settings.getPolicy(shop.id), apiTokenPrefix: shop.apiTokenPrefix, demo: mode === "standalone" };
+export const loader = async ({ request, context }: LoaderFunctionArgs) => {
+  const { shop, mode } = await authenticateStaff(request, context);
+  return { policy: await context.stock.settings.getPolicy(shop.id), apiTokenPrefix: shop.apiTokenPrefix, demo: mode === "standalone" };
 };
 
 interface ActionResult {
@@ -42,11 +40,13 @@ interface ActionResult {
   apiToken?: string;
 }
 
-export const action = async ({ request }: ActionFunctionArgs) => {
-  const { shop, actor } = await authenticateStaff(request);
+export const action = async ({ request, context }: ActionFunctionArgs) => {
+  const { shop, actor } = await authenticateStaff(request, context);
   const form = await readForm(request);
   if (form.get("intent") === "api-token") {
-    const apiToken = await issueApiToken(appContext().db.prisma, shop.id);
+    const apiToken = await issueApiToken(context.db.prisma, shop.id);
+    // The old token stops working at once, in every process.
+    forgetRememberedTokens(context.apiTokens, shop.id);
     log.info("api token issued", { shopId: shop.id, actor, prefix: apiToken.slice(0, 8) });
     return { apiToken, saved: false } satisfies ActionResult;
   }
@@ -60,7 +60,7 @@ export const action = async ({ request }: ActionFunctionArgs) => {
     patch[name] = Number(raw);
   }
   try {
-    const policy = await stockServicesFor(appContext()).settings.updatePolicy(shop.id, patch);
+    const policy = await context.stock.settings.updatePolicy(shop.id, patch);
     return { policy, saved: true, error: undefined };
   } catch (error) {
     return errorResponse(error);
