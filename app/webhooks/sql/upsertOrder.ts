@@ -1,19 +1,13 @@
 import type { SqlRunner } from "../../db/database.server";
+import type { OrderCreated } from "../events";
 
-export interface ReportedOrder {
-  shopId: string;
-  orderExternalId: string;
-  cartToken?: string;
-  checkoutToken?: string;
-  customerExternalId?: string;
-  currency?: string;
-  totalPrice?: string;
-  financialStatus?: string;
-  fulfillmentStatus?: string;
-  cancelled: boolean;
-  lineItems?: unknown[];
-  at: Date;
-}
+/** An order as one event reports it (the fields an event leaves out keep what the row has). */
+export type ReportedOrder = Pick<OrderCreated, "shopId" | "orderExternalId"> &
+  Partial<Pick<OrderCreated, "cartToken" | "checkoutToken" | "customerExternalId" | "currency" | "totalPrice" | "financialStatus" | "lineItems">> & {
+    fulfillmentStatus?: string;
+    cancelled: boolean;
+    at: Date;
+  };
 
 /**
  * Writes an order as reported at `at`. Cancellation is final: an older update arriving late never
