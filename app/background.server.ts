@@ -5,7 +5,7 @@ import { subscribeToPlatformEvents } from "./reservations/orderEvents.server";
 import { startReservationSweeper } from "./reservations/sweeper.server";
 import { startSharingTokenChanges } from "./shops/tokenChanges.server";
 import { log } from "./observability/log";
-import { bigCommerceTokenOf } from "./platforms/bigcommerce/install.server";
+import { bigCommerceTokenOf } from "./shops/platformAccess.server";
 import { refreshCheckoutClocksFor } from "./checkout/wiring.server";
 import { startWebhookWorkers } from "./webhooks/workerPool.server";
 

@@ -3,6 +3,7 @@ import { type AppLoadContext, createReadableStreamFromReadable, type EntryContex
 import { RemixServer } from "@remix-run/react";
 import { isbot } from "isbot";
 import { renderToPipeableStream } from "react-dom/server";
+import { log } from "./observability/log";
 import { shopify } from "./shopify.server";
 
 export const streamTimeout = 5000;
@@ -26,7 +27,7 @@ export default async function handleRequest(request: Request, responseStatusCode
       },
       onError(error) {
         responseStatusCode = 500;
-        console.error(error);
+        log.error("rendering failed", { error });
       },
     });
     setTimeout(abort, streamTimeout + 1000);

@@ -9,6 +9,7 @@ import { ConfigError } from "../app/config/errors";
 import { closeAppContext, createAppContext } from "../app/context.server";
 import { openDatabase } from "../app/db/database.server";
 import { migrationStatus } from "../app/db/migrations.server";
+import { findShopByDomainSql } from "../app/shops/sql/findShop";
 
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { shop: { type: "string" }, "server-stopped": { type: "boolean", default: false } } });
@@ -21,7 +22,7 @@ async function main(): Promise<number> {
   const context = createAppContext(config, db);
   try {
     if (!(await migrationStatus(db.sql)).current) throw new ConfigError("The database is not at the latest migration: run `npm run setup` first");
-    const [shop] = await db.sql.query<{ id: string }>(`SELECT id FROM shop WHERE domain = $1`, [values.shop]);
+    const shop = await findShopByDomainSql(db.sql, values.shop);
     if (!shop) throw new ConfigError(`No shop ${values.shop}: install the app on it first`);
     const started = await startBackfill(context, shop.id);
     console.log(`Backfill of ${values.shop} started at ${started.record.startedAt.toISOString()}`);

@@ -18,6 +18,8 @@ import { ConfigError, LockstepError } from "../app/config/errors";
 import { closeAppContext, createAppContext } from "../app/context.server";
 import { openDatabase } from "../app/db/database.server";
 import { migrationStatus } from "../app/db/migrations.server";
+import { findShopByDomainSql } from "../app/shops/sql/findShop";
+
 
 const USAGE = "Usage: npm run destinations -- create|update|list|test|sync|runs … (see scripts/destinations.ts)";
 
@@ -52,7 +54,7 @@ async function main(): Promise<number> {
   const deps = { sql: db.sql, encryptionKey: config.encryptionKey, adapters: processAdapters(context) };
   const shopId = async (domain: string | undefined) => {
     if (!domain) return undefined;
-    const [shop] = await db.sql.query<{ id: string }>(`SELECT id FROM shop WHERE domain = $1`, [domain]);
+    const shop = await findShopByDomainSql(db.sql, domain);
     if (!shop) throw new ConfigError(`No shop ${domain}`);
     return shop.id;
   };

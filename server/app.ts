@@ -166,7 +166,7 @@ async function loadAdmin(buildDir: string, context: AppContext): Promise<Listene
     // The admin reads with GET and changes with POSTed forms; Remix would answer any other method
     // itself (405 with its own body, a stack trace in development).
     if (!ADMIN_METHODS.has(req.method ?? "")) {
-      throw new LockstepError("method_not_allowed", `${req.method} is not allowed here (allowed: GET, HEAD, POST)`, 405, { allow: "GET, HEAD, POST" });
+      throw new LockstepError("method_not_allowed", `${req.method} is not allowed here (allowed: GET, HEAD, POST)`, { allow: "GET, HEAD, POST" });
     }
     await remix(req, res);
   };

@@ -14,6 +14,7 @@ import { listDeadLetters } from "../app/webhooks/sql/listDeadLetters";
 import { replayDeadLetters, type ReplaySelection } from "../app/webhooks/sql/replayDeadLetters";
 import { startBackgroundWork, stopInOrder } from "../app/background.server";
 import { sealStoredTokens } from "../app/shops/sealStoredTokens.server";
+import { findShopByDomainSql } from "../app/shops/sql/findShop";
 import { stopOnSignals } from "../app/shutdown.server";
 
 async function selectionFrom(db: Database, args: string[]): Promise<{ selection: ReplaySelection; by?: string; reason?: string }> {
@@ -31,7 +32,7 @@ async function selectionFrom(db: Database, args: string[]): Promise<{ selection:
   });
   let shopId: string | undefined;
   if (values.shop) {
-    const [shop] = await db.sql.query<{ id: string }>(`SELECT id FROM shop WHERE domain = $1`, [values.shop.toLowerCase()]);
+    const shop = await findShopByDomainSql(db.sql, values.shop);
     if (!shop) throw new ConfigError(`No shop ${values.shop}`);
     shopId = shop.id;
   }

@@ -112,7 +112,7 @@ export async function deliverDueOrderEvents(options: OrderEventDeliveryOptions):
     claimed.map(async (row) => {
       try {
         const { destination, adapter } = await targetOf(row.destinationId);
-        if (!adapter.deliverEvent) throw new LockstepError("outbound_rejected", `destinations of kind ${destination.kind} cannot receive order events`, 400);
+        if (!adapter.deliverEvent) throw new LockstepError("invalid_destination", `destinations of kind ${destination.kind} cannot receive order events`);
         await adapter.deliverEvent(destination, outboundEventOf(row));
         await completeOrderEvent(options.sql, options.workerId, row.id);
       } catch (error) {

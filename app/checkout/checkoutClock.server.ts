@@ -1,6 +1,7 @@
 import type { SqlRunner } from "../db/database.server";
 import { rejectedError } from "../outbound/errors";
 import type { ShopifyAdminClient } from "../platforms/shopify/adminClient";
+import { listInstalledShops } from "../shops/sql/findShop";
 import { checkoutValidations, validationCreate } from "./documents/checkoutValidation";
 import { metafieldsSet } from "./documents/metafields";
 import { CHECKOUT_CLOCK_METAFIELD_KEY, type CheckoutClockValue, LOCKSTEP_METAFIELD_NAMESPACE, METAFIELD_TYPE, checkoutClockValue } from "./metafields";
@@ -80,7 +81,7 @@ export async function refreshAllCheckoutClocks(deps: {
   validForSeconds?: number;
   enable?: boolean;
 }): Promise<ClockRound> {
-  const shops = await deps.sql.query<{ id: string }>(`SELECT id FROM shop WHERE platform = 'shopify' AND install_state = 'installed' ORDER BY id`);
+  const shops = await listInstalledShops(deps.sql, "shopify");
   const round: ClockRound = { refreshed: 0, failed: [] };
   await Promise.all(
     shops.map(async ({ id }) => {

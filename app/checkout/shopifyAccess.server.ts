@@ -1,6 +1,6 @@
 import type { SqlRunner } from "../db/database.server";
 import type { ShopifyAdminClient } from "../platforms/shopify/adminClient";
-import { openSessionToken } from "../shops/sessionStorage.server";
+import { installedShopifyAccess } from "../shops/platformAccess.server";
 
 /**
  * `adminClientFor` of the metafield sync: the Admin client of an installed Shopify shop, made
@@ -16,11 +16,7 @@ export function shopifyAdminClientsByShopId(deps: {
   clientFor: (shopDomain: string, accessToken: string) => ShopifyAdminClient;
 }): (shopId: string) => Promise<ShopifyAdminClient | undefined> {
   return async (shopId) => {
-    const [row] = await deps.sql.query<{ domain: string; access_token: string }>(
-      `SELECT s.domain, se.access_token FROM shop s JOIN session se ON se.id = 'offline_' || s.domain AND se.access_token <> ''
-       WHERE s.id = $1::uuid AND s.platform = 'shopify' AND s.install_state = 'installed'`,
-      [shopId],
-    );
-    return row ? deps.clientFor(row.domain, openSessionToken(deps.encryptionKey, row.access_token)) : undefined;
+    const access = await installedShopifyAccess(deps.sql, deps.encryptionKey, shopId);
+    return access ? deps.clientFor(access.shopDomain, access.accessToken) : undefined;
   };
 }

@@ -7,10 +7,11 @@ import { type AvailabilityMetafieldSync, createAvailabilityMetafieldSync } from 
 import { type ClockRound, refreshAllCheckoutClocks } from "./checkoutClock.server";
 import { shopifyAdminClientsByShopId } from "./shopifyAccess.server";
 import { withAvailabilityMetafieldSync } from "./syncOnChange.server";
+import { log } from "../observability/log";
 
 type Log = (message: string, details: Record<string, unknown>) => void;
 
-const defaultLog: Log = (message, details) => console.error(JSON.stringify({ level: "warn", message, ...details }));
+const defaultLog: Log = (message, details) => log.warn(message, details);
 
 /** What the checkout sync needs of the process: its database, its sealing key and its Shopify clients. */
 export interface CheckoutDeps {

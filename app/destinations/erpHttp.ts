@@ -122,7 +122,7 @@ export function erpHttpAdapter(deps: ErpHttpDeps): DestinationAdapter {
     delivery: "delta",
     parseOptions: (raw) => {
       const parsed = options.safeParse(raw ?? {});
-      if (!parsed.success) throw new LockstepError("invalid_destination", parsed.error.issues[0]!.message, 400, { field: "options" });
+      if (!parsed.success) throw new LockstepError("invalid_destination", parsed.error.issues[0]!.message, { field: "options" });
       return parsed.data;
     },
     validate,

@@ -166,7 +166,7 @@ export class FeedChunker {
       encoded = text(1);
       size = Buffer.byteLength(encoded);
     }
-    if (this.bytes + size > this.limits.maxBytes) throw new LockstepError("amazon_message_too_large", `the message of SKU ${sku} alone is larger than ${this.limits.maxBytes} bytes`, 400);
+    if (this.bytes + size > this.limits.maxBytes) throw new LockstepError("feed_message_too_large", `the message of SKU ${sku} alone is larger than ${this.limits.maxBytes} bytes`);
     this.messages.push(encoded);
     this.skus.push(sku);
     this.bytes += size;
@@ -319,7 +319,7 @@ export function amazonListingsAdapter(deps: AmazonListingsDeps): DestinationAdap
       const parsed = options.safeParse(raw ?? {});
       if (!parsed.success) {
         const issue = parsed.error.issues[0]!;
-        throw new LockstepError("invalid_destination", issue.message.startsWith("options.") ? issue.message : `${["options", ...issue.path].join(".")}: ${issue.message}`, 400, { field: "options" });
+        throw new LockstepError("invalid_destination", issue.message.startsWith("options.") ? issue.message : `${["options", ...issue.path].join(".")}: ${issue.message}`, { field: "options" });
       }
       return parsed.data;
     },

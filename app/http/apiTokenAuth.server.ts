@@ -45,7 +45,7 @@ function perClientLimit(ratePerSecond: number, now: () => number): (client: stri
     const retryAfterSeconds = waitFor(client);
     if (retryAfterSeconds !== undefined) {
       req.resume();
-      throw new LockstepError("rate_limited", `More than ${ratePerSecond} requests per second from this address with tokens not yet checked: slow down`, 429, { retryAfterSeconds });
+      throw new LockstepError("rate_limited", `More than ${ratePerSecond} requests per second from this address with tokens not yet checked: slow down`, { retryAfterSeconds });
     }
   };
 }

@@ -2,6 +2,7 @@ import { LockstepError } from "../config/errors";
 import type { AppContext } from "../context.server";
 import { registerStoreHooks } from "../platforms/bigcommerce/hooks";
 import { installBigCommerceStore } from "../platforms/bigcommerce/install.server";
+import { storeHashOf } from "../shops/platformIdentity";
 import { sendJson } from "./respond.server";
 import type { Router } from "./router.server";
 
@@ -20,7 +21,7 @@ export function registerBigCommerceInstall(router: Router, context: AppContext):
       },
     );
     // The store's webhooks come to this deployment, each with the per-store secret header.
-    const storeHash = shop.domain.replace(/^stores\//, "");
+    const storeHash = storeHashOf(shop);
     let hooks: Awaited<ReturnType<typeof registerStoreHooks>>;
     try {
       hooks = await registerStoreHooks(context.platforms.bigCommerceClientFor(storeHash, accessToken), {
@@ -29,7 +30,7 @@ export function registerBigCommerceInstall(router: Router, context: AppContext):
       });
     } catch (error) {
       // The store is installed but would send nothing: say so, a second install repairs it.
-      throw new LockstepError("hooks_not_registered", `Installed, but BigCommerce refused the webhook subscriptions: ${error instanceof Error ? error.message : String(error)}`, 502);
+      throw new LockstepError("hooks_not_registered", `Installed, but BigCommerce refused the webhook subscriptions: ${error instanceof Error ? error.message : String(error)}`);
     }
     sendJson(res, 200, { shop: { id: shop.id, domain: shop.domain, installState: shop.installState }, hooks });
   });

@@ -24,7 +24,7 @@ export function createEdgeRouter(context: AppContext, migrations: Migration[]): 
     // Registered before the callbacks, so it answers every one of them on a deployment with no BigCommerce app.
     router.on(["GET", "POST"], "/auth/bigcommerce/:callback", ({ req }) => {
       req.resume();
-      throw new LockstepError("not_found", "This Lockstep serves no BigCommerce app", 404);
+      throw new LockstepError("not_found", "This Lockstep serves no BigCommerce app");
     });
   }
   registerWebhookRoutes(router, context);

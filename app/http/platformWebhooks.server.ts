@@ -4,6 +4,8 @@ import { LockstepError } from "../config/errors";
 import type { AppContext } from "../context.server";
 import { readBody, sendError, sendJson } from "./respond.server";
 import type { RouteRequest, Router } from "./router.server";
+import { bigCommerceShopDomain } from "../shops/platformIdentity";
+import { findShopByDomainSql } from "../shops/sql/findShop";
 import { verifyBigCommerceDelivery } from "../webhooks/bigcommerce";
 import { useCallbackToken, useUninstallToken } from "../webhooks/bigcommerceCallbacks.server";
 import type { Inbox } from "../webhooks/inbox.server";
@@ -19,9 +21,9 @@ function answer(outcome: StoreOutcome): { status: number; body: unknown } {
     case "duplicate":
       return { status: 200, body: { ok: true, duplicate: true } };
     case "unknown_shop":
-      throw new LockstepError("unknown_shop", "This shop has not installed Lockstep", 404);
+      throw new LockstepError("unknown_shop", "This shop has not installed Lockstep");
     case "shop_uninstalled":
-      throw new LockstepError("shop_uninstalled", "This shop has uninstalled Lockstep", 404);
+      throw new LockstepError("shop_uninstalled", "This shop has uninstalled Lockstep");
   }
 }
 
@@ -41,7 +43,7 @@ async function receiveShopify(context: AppContext, inbox: Inbox, req: IncomingMe
     try {
       payload = minimiseShopifyPayload(headers.topic, body.toString("utf8"));
     } catch {
-      throw new LockstepError("invalid_json", "The request body is not a JSON object", 400);
+      throw new LockstepError("invalid_json", "The request body is not a JSON object");
     }
     const outcome = await inbox.store({
       platform: "shopify",
@@ -68,7 +70,7 @@ async function receiveBigCommerce(context: AppContext, inbox: Inbox, req: Incomi
     const delivery = verifyBigCommerceDelivery(body, req.headers, context.config.bigCommerce.clientSecret);
     const outcome = await inbox.store({
       platform: "bigcommerce",
-      shopDomain: `stores/${delivery.storeHash}`,
+      shopDomain: bigCommerceShopDomain(delivery.storeHash),
       topic: delivery.scope,
       // webhook-id is the same across BigCommerce's retries of one message; `hash` is not an event id
       // (a SHA-1 of the thin `data`, equal for every update of one product): it stays in the payload.
@@ -100,10 +102,7 @@ export function registerWebhookRoutes(router: Router, context: AppContext): void
         const { status, body } = await handler(req, gone.signal);
         sendJson(res, status, body);
       } catch (error) {
-        if (gone.signal.aborted) return;
-        const retryAfter = error instanceof LockstepError ? error.details?.retryAfterSeconds : undefined;
-        if (typeof retryAfter === "number") res.setHeader("retry-after", String(retryAfter));
-        sendError(res, error);
+        if (!gone.signal.aborted) sendError(res, error);
       }
     };
 
@@ -113,12 +112,8 @@ export function registerWebhookRoutes(router: Router, context: AppContext): void
   // BigCommerce opens the app with `load` (inside its control panel), and calls `uninstall` when the merchant removes it.
   router.on("GET", "/auth/bigcommerce/load", async ({ res, url }) => {
     const claims = await useCallbackToken(context, url.searchParams.get("signed_payload_jwt") ?? undefined, new Date());
-    const rows = await context.db.sql.query<{ id: string; install_state: string }>(
-      `SELECT id, install_state::text AS install_state FROM shop WHERE platform = 'bigcommerce' AND domain = $1`,
-      [`stores/${claims.storeHash}`],
-    );
-    const shop = rows[0];
-    if (!shop || shop.install_state !== "installed") throw new LockstepError("unknown_shop", "This store has not installed Lockstep", 404);
+    const shop = await findShopByDomainSql(context.db.sql, bigCommerceShopDomain(claims.storeHash), "bigcommerce");
+    if (!shop?.installed) throw new LockstepError("unknown_shop", "This store has not installed Lockstep");
     // The staff member gets the admin for this store (see app/staff/bigCommerceStaff.server.ts).
     const cookie = await bigCommerceStaffCookie(context.config, { shopId: shop.id, userId: claims.userId ?? "unknown" });
     res.writeHead(302, { location: "/app", "set-cookie": cookie, "cache-control": "no-store" }).end();
@@ -131,10 +126,10 @@ export function registerWebhookRoutes(router: Router, context: AppContext): void
     // Through the inbox like any webhook: durable, processed by the workers.
     const outcome = await inbox.store({
       platform: "bigcommerce",
-      shopDomain: `stores/${claims.storeHash}`,
+      shopDomain: bigCommerceShopDomain(claims.storeHash),
       topic: "store/app/uninstalled",
       deliveryId: `uninstall:${claims.jti}`,
-      payload: JSON.stringify({ scope: "store/app/uninstalled", producer: `stores/${claims.storeHash}`, created_at: Math.floor(claims.issuedAt.getTime() / 1000), data: {} }),
+      payload: JSON.stringify({ scope: "store/app/uninstalled", producer: bigCommerceShopDomain(claims.storeHash), created_at: Math.floor(claims.issuedAt.getTime() / 1000), data: {} }),
       triggeredAt: claims.issuedAt,
       receivedAt,
     });

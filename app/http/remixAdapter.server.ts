@@ -64,7 +64,7 @@ export function createRemixListener(build: ServerBuild, mode: "production" | "de
     // A POST to a page without an action: Remix's own 405 body carries a stack trace in development.
     if (response.status === 405) {
       await response.body?.cancel();
-      throw new LockstepError("method_not_allowed", `${req.method} is not allowed here (allowed: GET, HEAD)`, 405, { allow: "GET, HEAD" });
+      throw new LockstepError("method_not_allowed", `${req.method} is not allowed here (allowed: GET, HEAD)`, { allow: "GET, HEAD" });
     }
     res.statusCode = response.status;
     res.statusMessage = response.statusText;
@@ -85,7 +85,7 @@ export function createRemixListener(build: ServerBuild, mode: "production" | "de
 function requestUrl(req: IncomingMessage): URL {
   const protocol = req.headers["x-forwarded-proto"] === "https" ? "https" : "http";
   const origin = `${protocol}://${req.headers.host ?? "localhost"}`;
-  if (!URL.canParse(origin)) throw new LockstepError("bad_host", "The Host header is not a valid host name", 400);
+  if (!URL.canParse(origin)) throw new LockstepError("bad_host", "The Host header is not a valid host name");
   return new URL(req.url ?? "/", origin);
 }
 

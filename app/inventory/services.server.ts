@@ -5,6 +5,7 @@ import { AvailabilityCache } from "../availability/cache";
 import { createRedisStore } from "../availability/redisStore.server";
 import { createReservations, type Reservations } from "../reservations/reservations.server";
 import { createInventorySettings, type InventorySettings } from "./settings.server";
+import { log as appLog } from "../observability/log";
 
 /** Availability, reservations and their settings, wired for one process (one cache, one Redis link). */
 export interface StockServices {
@@ -29,7 +30,7 @@ export function createStockServices(deps: {
    */
   wrapAvailability?: (availability: Availability) => Availability;
 }): StockServices {
-  const log = deps.log ?? ((message, error) => console.error(JSON.stringify({ level: "warn", message, error: error instanceof Error ? error.message : String(error) })));
+  const log = deps.log ?? ((message, error) => appLog.warn(message, { error }));
   const now = deps.now ?? (() => new Date());
   const shared = deps.config.redisUrl ? createRedisStore<ItemAvailability>({ url: deps.config.redisUrl, prefix: deps.redisPrefix, onError: (error) => log("availability cache: Redis unavailable", error) }) : undefined;
   const cache = new AvailabilityCache<ItemAvailability>({ now: () => now().getTime(), shared, onSharedError: (error) => log("availability cache: Redis unavailable", error) });

@@ -22,7 +22,7 @@ export function requireMetricsToken(expected: string | undefined, authorization:
   const given = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1] ?? "";
   const digest = (value: string) => createHash("sha256").update(value).digest();
   if (!timingSafeEqual(digest(given), digest(expected))) {
-    throw new LockstepError("invalid_token", "Send the metrics token as `Authorization: Bearer <METRICS_TOKEN>`", 401);
+    throw new LockstepError("invalid_token", "Send the metrics token as `Authorization: Bearer <METRICS_TOKEN>`");
   }
 }
 

@@ -2,18 +2,20 @@ import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remi
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { Badge, Banner, BlockStack, Box, Button, Card, DataTable, InlineGrid, InlineStack, Layout, Page, Text } from "@shopify/polaris";
 import { getBackfill, startBackfill } from "../backfill/backfill.server";
-import { LockstepError } from "../config/errors";
+import { errorResponse } from "../http/respond.server";
 import { getCatalogOverview } from "../catalog/overview.server";
 import { getSyncHealth, type Percentiles } from "../observability/syncHealth.server";
 import { bigCommerceLimiterTarget } from "../platforms/bigcommerce/client";
 import { shopifyLimiterTarget } from "../platforms/shopify/adminClient";
+import { platformIdentityOf } from "../shops/platformIdentity";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
 
 export const meta: MetaFunction = () => [{ title: "Lockstep — dashboard" }];
 
 /** The key the shop's platform client limits its calls under. */
 function platformLimiterKey(shop: { platform: string; domain: string }): string {
-  return shop.platform === "bigcommerce" ? bigCommerceLimiterTarget(shop.domain.replace(/^stores\//, "")) : shopifyLimiterTarget(shop.domain);
+  const identity = platformIdentityOf(shop);
+  return identity.platform === "bigcommerce" ? bigCommerceLimiterTarget(identity.storeHash) : shopifyLimiterTarget(identity.shopDomain);
 }
 
 export const loader = async ({ request, context }: LoaderFunctionArgs) => {
@@ -57,8 +59,7 @@ export const action = async ({ request, context }: ActionFunctionArgs) => {
     await startBackfill(context, shop.id);
     return { started: true, error: undefined };
   } catch (error) {
-    if (error instanceof LockstepError) return Response.json({ started: false, error: error.message }, { status: error.status });
-    throw error;
+    return errorResponse(error);
   }
 };
 
@@ -95,7 +96,7 @@ function Stat({ label, value }: { label: string; value: string | number }) {
 
 export default function Dashboard() {
   const { shop, overview, oldestAgeSeconds, newestAgeSeconds, rowAges, mode, health, backfill, outbound } = useLoaderData<typeof loader>();
-  const backfillResult = useActionData<{ started: boolean; error?: string }>();
+  const backfillResult = useActionData<{ started?: boolean; error?: { message: string } }>();
   const navigation = useNavigation();
   const headings = ["SKU", "Product", "Variant", ...overview.locations, "Committed", "Price", "Updated"];
   const rows = overview.rows.map((row, i) => [
@@ -219,7 +220,7 @@ export default function Dashboard() {
               </Form>
             </InlineStack>
             {backfillResult?.started && <Banner tone="info">Reading the catalog: this page shows its progress when you reload it.</Banner>}
-            {backfillResult?.error && <Banner tone="critical">{backfillResult.error}</Banner>}
+            {backfillResult?.error && <Banner tone="critical">{backfillResult.error.message}</Banner>}
           </Card>
         </Layout.Section>
         <Layout.Section>

@@ -3,6 +3,7 @@ import { Form, useActionData, useLoaderData, useNavigation, useSearchParams } fr
 import { Badge, Banner, BlockStack, Box, Button, Card, EmptyState, InlineStack, Layout, Page, Text, TextField } from "@shopify/polaris";
 import { useState } from "react";
 import { LockstepError } from "../config/errors";
+import { errorResponse } from "../http/respond.server";
 import { hasControlCharacters, isBigintId } from "../db/columnLimits";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
 import { readForm } from "../staff/readForm.server";
@@ -34,9 +35,9 @@ export const action = async ({ request, context }: ActionFunctionArgs) => {
   const id = String(form.get("id") ?? "");
   const topic = String(form.get("topic") ?? "").trim();
   const reason = String(form.get("reason") ?? "").trim() || undefined;
-  if (id && !isBigintId(id)) return Response.json({ error: "That dead letter id is not valid" }, { status: 400 });
+  if (id && !isBigintId(id)) return errorResponse(new LockstepError("invalid_filter", "That dead letter id is not valid"));
   if (hasControlCharacters(topic) || (reason && hasControlCharacters(reason))) {
-    return Response.json({ error: "The topic and the reason may not hold control characters" }, { status: 400 });
+    return errorResponse(new LockstepError("invalid_filter", "The topic and the reason may not hold control characters"));
   }
   try {
     const { inboxIds } = await replayDeadLetters(context.db.sql, {
@@ -46,8 +47,7 @@ export const action = async ({ request, context }: ActionFunctionArgs) => {
     });
     return { replayed: inboxIds.length };
   } catch (error) {
-    if (error instanceof LockstepError) return Response.json({ error: error.message }, { status: error.status });
-    throw error;
+    return errorResponse(error);
   }
 };
 
@@ -57,7 +57,7 @@ function when(iso: string | null): string {
 
 export default function DeadLetters() {
   const { deadLetters, topic } = useLoaderData<typeof loader>();
-  const result = useActionData<{ replayed?: number; error?: string }>();
+  const result = useActionData<{ replayed?: number; error?: { message: string } }>();
   const navigation = useNavigation();
   const [, setSearchParams] = useSearchParams();
   const [filter, setFilter] = useState(topic);
@@ -68,7 +68,7 @@ export default function DeadLetters() {
         <Layout.Section>
           <BlockStack gap="400">
             {result?.replayed !== undefined && <Banner tone="success">{`${result.replayed} event(s) sent back for processing.`}</Banner>}
-            {result?.error && <Banner tone="critical">{result.error}</Banner>}
+            {result?.error && <Banner tone="critical">{result.error.message}</Banner>}
             <Card>
               <InlineStack gap="300" blockAlign="end">
                 <Box minWidth="260px">

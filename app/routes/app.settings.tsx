@@ -3,6 +3,7 @@ import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/re
 import { Banner, BlockStack, Button, Card, FormLayout, Layout, Page, Select, Text, TextField } from "@shopify/polaris";
 import { useState } from "react";
 import { LockstepError } from "../config/errors";
+import { errorResponse } from "../http/respond.server";
 import type { InventoryPolicy } from "../inventory/policy";
 import { log } from "../observability/log";
 import { forgetRememberedTokens, issueApiToken } from "../shops/shops.server";
@@ -33,7 +34,7 @@ export const loader = async ({ request, context }: LoaderFunctionArgs) => {
 };
 
 interface ActionResult {
-  error?: string;
+  error?: { code: string; message: string };
   saved: boolean;
   /** A new API token, in clear: shown this once. */
   apiToken?: string;
@@ -55,15 +56,14 @@ export const action = async ({ request, context }: ActionFunctionArgs) => {
   };
   for (const [name, label] of NUMBER_FIELDS) {
     const raw = String(form.get(name) ?? "").trim();
-    if (!/^\d+$/.test(raw)) return Response.json({ error: `${label}: enter a whole number`, saved: false }, { status: 400 });
+    if (!/^\d+$/.test(raw)) return errorResponse(new LockstepError("invalid_setting", `${label}: enter a whole number`));
     patch[name] = Number(raw);
   }
   try {
     const policy = await context.stock.settings.updatePolicy(shop.id, patch);
     return { policy, saved: true, error: undefined };
   } catch (error) {
-    if (error instanceof LockstepError) return Response.json({ error: error.message, saved: false }, { status: error.status });
-    throw error;
+    return errorResponse(error);
   }
 };
 
@@ -85,7 +85,7 @@ export default function Settings() {
             <Form method="post">
               <BlockStack gap="400">
                 {result?.saved && <Banner tone="success">Saved. Cached availability was refreshed.</Banner>}
-                {result?.error && <Banner tone="critical">{result.error}</Banner>}
+                {result?.error && <Banner tone="critical">{result.error.message}</Banner>}
                 <Text as="h2" variant="headingMd">
                   Availability
                 </Text>

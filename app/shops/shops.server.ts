@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { LockstepError } from "../config/errors";
 import type { Platform, PrismaClient, Shop } from "../generated/prisma/client";
+import { parseStoreHash } from "./platformIdentity";
 
 const TOKEN_PREFIX = "lst_";
 
@@ -11,10 +12,10 @@ export function hashApiToken(token: string): string {
 /** A Shopify shop is `name.myshopify.com`; a BigCommerce one is `stores/{hash}`. */
 export function normaliseShopDomain(platform: Platform, domain: string): string {
   const value = domain.trim().toLowerCase();
-  const valid = platform === "shopify" ? /^[a-z0-9][a-z0-9-]*\.myshopify\.com$/.test(value) : /^stores\/[a-z0-9]+$/.test(value);
+  const valid = platform === "shopify" ? /^[a-z0-9][a-z0-9-]*\.myshopify\.com$/.test(value) : parseStoreHash(value) !== undefined;
   if (!valid) {
     const expected = platform === "shopify" ? "<name>.myshopify.com" : "stores/<store_hash>";
-    throw new LockstepError("invalid_shop_domain", `"${domain}" is not a ${platform} shop (expected ${expected})`, 400);
+    throw new LockstepError("invalid_shop_domain", `"${domain}" is not a ${platform} shop (expected ${expected})`);
   }
   return value;
 }
@@ -48,7 +49,7 @@ export async function findShopByDomain(prisma: PrismaClient, platform: Platform,
  * process then calls `forgetRememberedTokens` so the edges stop honouring the old one at once.
  */
 export async function issueApiToken(prisma: PrismaClient, shopId: string, token: string = TOKEN_PREFIX + randomBytes(24).toString("base64url")): Promise<string> {
-  if (token.length < 24) throw new LockstepError("weak_api_token", "An API token needs at least 24 characters", 400);
+  if (token.length < 24) throw new LockstepError("weak_api_token", "An API token needs at least 24 characters");
   await prisma.shop.update({ where: { id: shopId }, data: { apiTokenHash: hashApiToken(token), apiTokenPrefix: token.slice(0, 8) } });
   return token;
 }
@@ -56,7 +57,7 @@ export async function issueApiToken(prisma: PrismaClient, shopId: string, token:
 /** The installed shop a Bearer token belongs to, or a 401. */
 export async function authenticateApiToken(prisma: PrismaClient, authorization: string | undefined): Promise<Shop> {
   const token = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
-  if (!token) throw new LockstepError("missing_token", "Send the shop's API token as `Authorization: Bearer <token>`", 401);
+  if (!token) throw new LockstepError("missing_token", "Send the shop's API token as `Authorization: Bearer <token>`");
   // The stored value is a hash, so the lookup leaks nothing about tokens by timing.
   const shop = await prisma.shop.findUnique({ where: { apiTokenHash: hashApiToken(token) } });
   if (!shop || shop.installState !== "installed") throw invalidToken();
@@ -130,5 +131,5 @@ export function rememberingApiTokens(prisma: PrismaClient, options: { changes: A
 }
 
 function invalidToken(): LockstepError {
-  return new LockstepError("invalid_token", "The API token is not valid", 401);
+  return new LockstepError("invalid_token", "The API token is not valid");
 }

@@ -18,6 +18,7 @@ import { claimOutboxRows, type OwedCall } from "./sql/claimOutboxRows";
 import { completeOutboxRows } from "./sql/completeOutboxRows";
 import { failOutboxRow } from "./sql/failOutboxRow";
 import type { Subscribers } from "./subscribers.server";
+import { log } from "../observability/log";
 
 export interface WebhookWorkerOptions {
   sql: Sql;
@@ -143,7 +144,8 @@ export async function makeDueOwedCalls(options: WebhookWorkerOptions): Promise<n
 /** Records a failed attempt: retried later with backoff, or a dead letter once the attempts are spent. */
 async function recordFailure(options: WebhookWorkerOptions, row: ClaimedRow, error: unknown): Promise<void> {
   if (error instanceof LeaseLost) {
-    options.log?.("webhook lease lost: another worker has the row", { inboxId: row.id });
+    // Routine when a lease ran out under load: not a warning.
+    log.debug("webhook lease lost: another worker has the row", { inboxId: row.id });
     return;
   }
   // A payload we cannot read will not get better by waiting: dead-letter it now.

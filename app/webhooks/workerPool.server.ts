@@ -6,6 +6,7 @@ import type { BigCommerceReader } from "./bigcommerceReader";
 import { INBOX_CHANNEL } from "./inbox.server";
 import { purgeInboxRows } from "./sql/purgeInboxRows";
 import { startWebhookWorker } from "./workerLoop.server";
+import { log as appLog } from "../observability/log";
 
 /**
  * On PostgreSQL, deliveries stored by other processes wake this one's loops (LISTEN/NOTIFY). When the
@@ -63,11 +64,7 @@ function startPurging(context: AppContext, log: (message: string, details: Recor
  */
 export function startWebhookWorkers(context: AppContext, options: { count?: number; bigCommerce?: BigCommerceReader; pollMs?: number; onListening?: () => void } = {}): StopWork {
   const count = options.count ?? context.config.webhooks.workers;
-  const log = (message: string, details: Record<string, unknown>) => {
-    if (context.config.logLevel === "debug" || message !== "webhook lease lost: another worker has the row") {
-      console.error(JSON.stringify({ level: "warn", message, ...details }));
-    }
-  };
+  const log = (message: string, details: Record<string, unknown>) => appLog.warn(message, details);
   const workers = Array.from({ length: count }, (_, i) =>
     startWebhookWorker({
       sql: context.db.sql,

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type AvailabilityMetafieldSyncDeps, createAvailabilityMetafieldSync } from "../../app/checkout/availabilityMetafields.server";
 import { withAvailabilityMetafieldSync } from "../../app/checkout/syncOnChange.server";
 import { createReservations } from "../../app/reservations/reservations.server";
@@ -7,6 +7,7 @@ import { readAvailability } from "../../extensions/availability-validation/src/a
 import { useTestDatabase } from "../helpers/database";
 import { manualClock, seedStockShop, setLevel, type StockServices, stockServices } from "../reservations/stockFixture";
 import { type AdminFake, startAdminFake } from "./adminFake";
+import { until } from "../helpers/expectations";
 
 const getDb = useTestDatabase();
 
@@ -22,11 +23,6 @@ function manualWindow() {
       return waiting.length;
     },
   };
-}
-
-/** Waits for `condition`, polling, for at most twenty seconds (a loaded CI machine is slow). */
-async function until(condition: () => boolean): Promise<void> {
-  await vi.waitFor(() => expect(condition()).toBe(true), { timeout: 20_000, interval: 2 });
 }
 
 describe("availability metafields for the checkout Function", () => {

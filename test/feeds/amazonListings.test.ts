@@ -356,6 +356,6 @@ describe("FeedChunker", () => {
       expect(parsed.messages.map((message) => message.sku)).toEqual(document.skus);
     }
     const tooBig = new FeedChunker({ sellerId: "S", issueLocale: "en_US", maxMessages: 7, maxBytes: 1_024 }, () => undefined);
-    await expect(tooBig.add("HUGE", { sku: "HUGE", blob: "y".repeat(2_000) })).rejects.toMatchObject({ code: "amazon_message_too_large" });
+    await expect(tooBig.add("HUGE", { sku: "HUGE", blob: "y".repeat(2_000) })).rejects.toMatchObject({ code: "feed_message_too_large" });
   });
 });

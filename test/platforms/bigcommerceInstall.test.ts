@@ -1,7 +1,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bigCommerceTokenOf } from "../../app/platforms/bigcommerce/install.server";
+import { bigCommerceTokenOf } from "../../app/shops/platformAccess.server";
 import { BIGCOMMERCE_SECRET_HEADER, storeWebhookSecret } from "../../app/webhooks/bigcommerce";
 import { BIGCOMMERCE_SCOPES } from "../../app/webhooks/normalise/bigcommerce";
 import { type BigCommerceSimulator, startBigCommerceSimulator } from "../../simulators/bigcommerce/server";
@@ -97,6 +97,6 @@ describe("installing the BigCommerce app", () => {
 
   it("says which store has no token instead of calling BigCommerce without one", async () => {
     const { db, config } = server().context;
-    await expect(bigCommerceTokenOf({ prisma: db.prisma, config })("neverinstalled")).rejects.toMatchObject({ code: "missing_store_token", status: 409 });
+    await expect(bigCommerceTokenOf({ prisma: db.prisma, config })("neverinstalled")).rejects.toMatchObject({ code: "no_access_token", status: 409 });
   });
 });

@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createApiTokenChanges, forgetRememberedTokens, installShop, issueApiToken, rememberingApiTokens } from "../../app/shops/shops.server";
 import { shareTokenChanges, startSharingTokenChanges } from "../../app/shops/tokenChanges.server";
 import { useTestDatabase } from "../helpers/database";
-import { REDIS_URL, until } from "../helpers/redis";
+import { until } from "../helpers/expectations";
+import { REDIS_URL } from "../helpers/redis";
 
 const db = useTestDatabase();
 const closers: Array<() => Promise<void>> = [];

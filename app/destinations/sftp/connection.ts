@@ -66,7 +66,7 @@ export async function connectSftp(target: SftpTarget): Promise<SftpClient> {
       hostVerifier: target.hostKeySha256 ? (key: Buffer) => sameFingerprint(key, target.hostKeySha256!) : undefined,
     });
   } catch (error) {
-    throw new LockstepError("sftp_unavailable", `cannot open SFTP to ${target.host}:${target.port}: ${(error as Error).message}`, 503);
+    throw new LockstepError("sftp_unavailable", `cannot open SFTP to ${target.host}:${target.port}: ${(error as Error).message}`);
   }
   return client;
 }

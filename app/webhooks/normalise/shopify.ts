@@ -68,7 +68,7 @@ export function normaliseShopifyDelivery(row: ShopifyRowInput): DomainEvent[] {
   const at = (value: unknown) => dateOf(value) ?? fallback;
   const base = { shopId: row.shopId };
   const required = (value: string | undefined, field: string): string => {
-    if (value === undefined) throw new LockstepError("invalid_payload", `${row.topic}: "${field}" is missing`, 422);
+    if (value === undefined) throw new LockstepError("unusable_payload", `${row.topic}: "${field}" is missing`);
     return value;
   };
 
@@ -257,7 +257,7 @@ export function normaliseShopifyDelivery(row: ShopifyRowInput): DomainEvent[] {
     case "shop/redact":
       return [{ ...base, type: "ShopRedactRequested", occurredAt: fallback }];
     default:
-      throw new LockstepError("unknown_topic", `Lockstep does not handle the Shopify topic "${row.topic}"`, 422);
+      throw new LockstepError("unknown_topic", `Lockstep does not handle the Shopify topic "${row.topic}"`);
   }
 }
 
