@@ -5,6 +5,7 @@ import { NavMenu } from "@shopify/app-bridge-react";
 import { AppProvider as EmbeddedAppProvider } from "@shopify/shopify-app-remix/react";
 import { boundary } from "@shopify/shopify-app-remix/server";
 import { NAVIGATION, StandaloneFrame } from "../components/AdminFrame";
+import { InstallProblem, installProblemOf } from "../components/InstallProblem";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
 
 export const links = () => [{ rel: "stylesheet", href: polarisStyles }];
@@ -39,7 +40,10 @@ export default function AdminLayout() {
 
 // Shopify's boundary turns its auth responses (redirects, 401 with the retry header) into what App Bridge expects.
 export function ErrorBoundary() {
-  return boundary.error(useRouteError());
+  const error = useRouteError();
+  const problem = installProblemOf(error);
+  if (problem) return <InstallProblem {...problem} />;
+  return boundary.error(error);
 }
 
 export const headers: HeadersFunction = (headersArgs) => boundary.headers(headersArgs);

@@ -1,7 +1,7 @@
 import { redirect } from "@remix-run/node";
 import { appContext } from "../context.server";
 import type { Shop } from "../generated/prisma/client";
-import { shopify } from "../shopify.server";
+import { authenticateEmbeddedAdmin } from "../shopify.server";
 import { findShopByDomain, installShop } from "../shops/shops.server";
 import { DEMO_SHOP_DOMAIN } from "../demo/seed.server";
 import { bigCommerceStaffOf } from "./bigCommerceStaff.server";
@@ -35,7 +35,7 @@ export async function authenticateStaff(request: Request): Promise<Staff> {
     return { mode: "bigcommerce", shop, actor: `bigcommerce-user:${bigCommerce.userId}@${shop.domain}` };
   }
   if (config.mode === "embedded") {
-    const { session, sessionToken } = await shopify().authenticate.admin(request);
+    const { session, sessionToken } = await authenticateEmbeddedAdmin(request);
     const shop =
       (await findShopByDomain(db.prisma, "shopify", session.shop)) ??
       (await installShop(db.prisma, { platform: "shopify", domain: session.shop, scopes: session.scope }));

@@ -60,7 +60,8 @@ export function usePlatformHosts(routes: () => HostRoute[]) {
   });
   afterAll(async () => {
     if (previous) setGlobalDispatcher(previous);
-    await router?.close();
+    // destroy, not close: close waits for keep-alive sockets the server side may hold open.
+    await router?.destroy();
   });
   return {
     /** Sends the hosts elsewhere from now on (e.g. to a closed port: the platform does not answer). */
@@ -68,7 +69,7 @@ export function usePlatformHosts(routes: () => HostRoute[]) {
       const old = router;
       router = new PlatformHostRouter(next);
       setGlobalDispatcher(router);
-      void old?.close();
+      void old?.destroy();
     },
   };
 }
