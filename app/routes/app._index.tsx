@@ -4,6 +4,7 @@ import { Badge, Banner, BlockStack, Box, Button, Card, DataTable, InlineGrid, In
 import { getBackfill, startBackfill } from "../backfill/backfill.server";
 import { LockstepError } from "../config/errors";
 import { getCatalogOverview } from "../catalog/overview.server";
+import { SetupGuide } from "../components/SetupGuide";
 import { appContext } from "../context.server";
 import { getSyncHealth, type Percentiles } from "../observability/syncHealth.server";
 import { outboundRegistry } from "../outbound/registry.server";
@@ -112,6 +113,7 @@ export default function Dashboard() {
   return (
     <Page title="Dashboard" subtitle={`${shop.name} · ${shop.domain}`}>
       <Layout>
+        <Layout.Section><SetupGuide /></Layout.Section>
         <Layout.Section>
           <Card>
             <InlineStack gap="300" blockAlign="center">

@@ -118,6 +118,8 @@ export class ShopifyShop {
   readonly bulkOperations = new Map<number, SimBulkOperation>();
   /** Shop-specific webhook subscriptions made through the Admin API (the TOML's are not listed, as on Shopify). */
   readonly webhookSubscriptions: SimWebhookSubscription[] = [];
+  /** Files of the shop's published (MAIN) theme, by filename (e.g. `templates/product.json`). */
+  readonly mainThemeFiles = new Map<string, string>();
   readonly bucket: TokenBucket;
   /** Metafields and checkout validations, served by their own models (metafields.ts, validations.ts). */
   readonly metafields: SimMetafields;

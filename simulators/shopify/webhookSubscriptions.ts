@@ -1,6 +1,6 @@
 import { type ShopifyShop, gid, newId } from "./store";
 
-/** `webhookSubscriptions` and `webhookSubscriptionCreate`: the shop-specific subscriptions an app makes through the Admin API. */
+/** `webhookSubscriptions` / `webhookSubscriptionCreate` (the shop-specific subscriptions an app makes through the Admin API) and the published theme's files. */
 export function webhookSubscriptionRootResolvers(shop: ShopifyShop, now: () => number) {
   const subscriptionObject = (subscription: ShopifyShop["webhookSubscriptions"][number]) => ({
     __typename: "WebhookSubscription",
@@ -19,6 +19,11 @@ export function webhookSubscriptionRootResolvers(shop: ShopifyShop, now: () => n
     updatedAt: new Date(subscription.createdAt).toISOString(),
   });
   return {
+    // The published theme and its files: what an app reads to see whether its theme block was added.
+    themes: (args: { roles?: string[] }) => {
+      const nodes = !args.roles || args.roles.includes("MAIN") ? [mainTheme(shop)] : [];
+      return { nodes, edges: nodes.map((node) => ({ cursor: node.id, node })), pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null } };
+    },
     webhookSubscriptions: (args: { first?: number; topics?: string[] }) => {
       const nodes = shop.webhookSubscriptions.filter((subscription) => !args.topics || args.topics.includes(subscription.topic)).slice(0, args.first ?? 50).map(subscriptionObject);
       return { nodes, edges: nodes.map((node) => ({ cursor: node.legacyResourceId, node })), pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null } };
@@ -34,6 +39,21 @@ export function webhookSubscriptionRootResolvers(shop: ShopifyShop, now: () => n
       const subscription = { id: newId(), topic: args.topic, uri, createdAt: now() };
       shop.webhookSubscriptions.push(subscription);
       return { webhookSubscription: subscriptionObject(subscription), userErrors: [] };
+    },
+  };
+}
+
+function mainTheme(shop: ShopifyShop) {
+  return {
+    __typename: "OnlineStoreTheme",
+    id: gid("OnlineStoreTheme", 1),
+    name: "Dawn",
+    role: "MAIN",
+    files: (args: { filenames?: string[] }) => {
+      const nodes = [...shop.mainThemeFiles]
+        .filter(([filename]) => !args.filenames || args.filenames.includes(filename))
+        .map(([filename, content]) => ({ __typename: "OnlineStoreThemeFile", filename, size: String(content.length), contentType: "application/json", body: { __typename: "OnlineStoreThemeFileBodyText", content } }));
+      return { nodes, edges: nodes.map((node) => ({ cursor: node.filename, node })), pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null }, userErrors: [] };
     },
   };
 }
