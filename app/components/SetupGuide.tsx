@@ -1,8 +1,9 @@
-import { useFetcher } from "@remix-run/react";
+import { useFetcher, useLocation } from "@remix-run/react";
 import { Badge, BlockStack, Box, Button, Card, Icon, InlineStack, ProgressBar, Spinner, Text } from "@shopify/polaris";
 import { CheckCircleIcon, XSmallIcon } from "@shopify/polaris-icons";
 import { useEffect, useState } from "react";
 import type { SetupGuide as Guide, SetupStep } from "../onboarding/setupGuide.server";
+import { withEmbeddedParams } from "./embeddedParams";
 
 const GUIDE_URL = "/app/setup-guide";
 // While the catalog is being read the guide shows its progress live.
@@ -96,6 +97,7 @@ export function SetupGuide() {
 }
 
 function StepRow({ step, open, onOpen }: { step: SetupStep; open: boolean; onOpen: () => void }) {
+  const { search } = useLocation();
   return (
     <div data-step={step.id} data-done={step.done ? "true" : "false"}>
       <Box padding="200" borderRadius="200" background={open ? "bg-surface-active" : undefined}>
@@ -120,7 +122,7 @@ function StepRow({ step, open, onOpen }: { step: SetupStep; open: boolean; onOpe
                 </Text>
                 {step.action && !step.done && (
                   <div>
-                    <Button url={step.action.url} target={step.action.external ? "_top" : undefined}>
+                    <Button url={step.action.external ? step.action.url : withEmbeddedParams(step.action.url, search)} target={step.action.external ? "_top" : undefined}>
                       {step.action.label}
                     </Button>
                   </div>

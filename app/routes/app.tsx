@@ -1,10 +1,11 @@
 import type { HeadersFunction, LoaderFunctionArgs } from "@remix-run/node";
-import { Link, Outlet, useLoaderData, useRouteError } from "@remix-run/react";
+import { Link, Outlet, useLoaderData, useLocation, useRouteError } from "@remix-run/react";
 import polarisStyles from "@shopify/polaris/build/esm/styles.css?url";
 import { NavMenu } from "@shopify/app-bridge-react";
 import { AppProvider as EmbeddedAppProvider } from "@shopify/shopify-app-remix/react";
 import { boundary } from "@shopify/shopify-app-remix/server";
 import { NAVIGATION, StandaloneFrame } from "../components/AdminFrame";
+import { withEmbeddedParams } from "../components/embeddedParams";
 import { InstallProblem, installProblemOf } from "../components/InstallProblem";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
 
@@ -17,6 +18,7 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
 
 export default function AdminLayout() {
   const { mode, apiKey, shopDomain } = useLoaderData<typeof loader>();
+  const { search } = useLocation();
   if (mode !== "embedded") {
     return (
       <StandaloneFrame shopDomain={shopDomain} canLogOut={mode === "standalone"}>
@@ -28,7 +30,7 @@ export default function AdminLayout() {
     <EmbeddedAppProvider isEmbeddedApp apiKey={apiKey}>
       <NavMenu>
         {NAVIGATION.map((item, i) => (
-          <Link key={item.url} to={item.url} rel={i === 0 ? "home" : undefined}>
+          <Link key={item.url} to={withEmbeddedParams(item.url, search)} rel={i === 0 ? "home" : undefined}>
             {item.label}
           </Link>
         ))}
