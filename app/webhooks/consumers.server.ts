@@ -1,4 +1,5 @@
 import { type ChangeSource, captureChanges, changesOfEvents } from "../batching/capture";
+import { forgetShopSettings } from "../onboarding/sql/forgetShopSettings";
 import type { SqlRunner } from "../db/database.server";
 import { loweredAt } from "../inventory/sql/committedHolds";
 import type {
@@ -335,7 +336,13 @@ async function applyCustomerRedact(tx: SqlRunner, event: CustomerRedactRequested
 }
 
 async function applyShopRedact(tx: SqlRunner, shopId: string, inboxId: string): Promise<void> {
-  const counts: Record<string, number> = {};
+  // Re-installed since the uninstall it follows: the merchant is back, their data and settings stay.
+  const [installed] = await tx.query(`SELECT 1 FROM shop WHERE id = $1 AND install_state = 'installed'`, [shopId]);
+  if (installed) {
+    await tx.query(`INSERT INTO compliance_request (id, shop_id, topic, result) VALUES (gen_random_uuid(), $1, 'shop/redact', $2::jsonb)`, [shopId, JSON.stringify({ skipped: "re-installed" })]);
+    return;
+  }
+  const counts: Record<string, number> = await forgetShopSettings(tx, shopId);
   for (const table of ["platform_order", "reservation", "change_record", "inventory_level", "variant", "product", "location", "source_version", "webhook_outbox"]) {
     counts[table] = (await tx.query(`DELETE FROM ${table} WHERE shop_id = $1 RETURNING 1`, [shopId])).length;
   }
