@@ -3,13 +3,12 @@ import type { AppContext } from "../context.server";
 import { erpHttpAdapter } from "../destinations/erpHttp";
 import { sftpFilesAdapter } from "../destinations/sftp/adapter";
 import { log } from "../observability/log";
-import { outboundRegistry } from "../outbound/registry.server";
 import { type AdapterRegistry, adapterRegistry } from "./adapters";
 import { type PipelineDeps, runDueDestination } from "./runs.server";
 
 /** The destination kinds this process publishes to, through its outbound registry. */
 export function processAdapters(context: AppContext): AdapterRegistry {
-  return adapterRegistry([erpHttpAdapter({ registry: outboundRegistry(context.config) }), sftpFilesAdapter]);
+  return adapterRegistry([erpHttpAdapter({ registry: context.outbound }), sftpFilesAdapter]);
 }
 
 export function pipelineDepsFor(context: AppContext, owner = `${process.pid}-${randomUUID().slice(0, 8)}`): PipelineDeps {

@@ -7,7 +7,7 @@ import { registerBigCommerceInstall } from "./bigcommerceInstall.server";
 import { registerHealthRoutes } from "./health.server";
 import { Router } from "./router.server";
 import { registerStorefrontApi, stockEdgeDeps } from "./storefrontApi.server";
-import { registerWebhookRoutes } from "../webhooks/routes.server";
+import { registerWebhookRoutes } from "./platformWebhooks.server";
 
 /**
  * Every machine-to-machine edge of Lockstep, answered on node:http before the Remix admin:

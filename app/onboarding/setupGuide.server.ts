@@ -1,11 +1,10 @@
 import { getBackfill } from "../backfill/backfill.server";
 import type { AppContext } from "../context.server";
-import { shopifyAdminClientFor } from "../platforms/clients.server";
-import { shopifyAdminClientsByShopId } from "../storefront/shopifyAccess.server";
+import { shopifyAdminClientsByShopId } from "../checkout/shopifyAccess.server";
 import type { SqlRunner } from "../db/database.server";
 import type { ShopifyAdminClient } from "../platforms/shopify/adminClient";
-import { CHECKOUT_FUNCTION_HANDLE } from "../storefront/checkoutClock.server";
-import { checkoutValidations } from "../storefront/documents/checkoutValidation";
+import { CHECKOUT_FUNCTION_HANDLE } from "../checkout/checkoutClock.server";
+import { checkoutValidations } from "../checkout/documents/checkoutValidation";
 import { mainThemeProductTemplate } from "./documents";
 import { dismissSetupGuide } from "./sql/dismissSetupGuide";
 import { readSetupFacts } from "./sql/readSetupFacts";
@@ -48,7 +47,7 @@ export interface SetupGuideDeps {
 export function setupGuideDepsFor(context: AppContext): SetupGuideDeps {
   return {
     sql: context.db.sql,
-    shopifyClient: shopifyAdminClientsByShopId({ sql: context.db.sql, encryptionKey: context.config.encryptionKey, clientFor: (shop, token) => shopifyAdminClientFor(context.config, shop, token) }),
+    shopifyClient: shopifyAdminClientsByShopId({ sql: context.db.sql, encryptionKey: context.config.encryptionKey, clientFor: (shop, token) => context.platforms.shopifyAdminClientFor(shop, token) }),
   };
 }
 

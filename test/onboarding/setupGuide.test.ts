@@ -4,7 +4,7 @@ import { undismissSetupGuide } from "../../app/onboarding/sql/dismissSetupGuide"
 import { createLimiterRegistry } from "../../app/outbound/limiterRegistry";
 import { createShopifyAdminClient } from "../../app/platforms/shopify/adminClient";
 import { installShop, issueApiToken } from "../../app/shops/shops.server";
-import { CHECKOUT_FUNCTION_HANDLE } from "../../app/storefront/checkoutClock.server";
+import { CHECKOUT_FUNCTION_HANDLE } from "../../app/checkout/checkoutClock.server";
 import { type ShopifySimulator, startShopifySimulator } from "../../simulators/shopify/server";
 import { useTestDatabase } from "../helpers/database";
 

@@ -2,8 +2,7 @@ import { beforeAll, describe, expect, it, vi } from "vitest";
 import { getBackfill } from "../../app/backfill/backfill.server";
 import { isSealedCredential } from "../../app/shops/credentials.server";
 import { openSessionToken } from "../../app/shops/sessionStorage.server";
-import { webhookMetrics } from "../../app/webhooks/metrics";
-import { processDueRows } from "../../app/webhooks/worker.server";
+import { processDueRows } from "../../app/webhooks/workerLoop.server";
 import { type ShopifySimulator, startShopifySimulator } from "../../simulators/shopify/server";
 import { shopifyPayload, signShopifyDelivery } from "../../simulators/webhooks/shopify";
 import { requireAdminBuild } from "../helpers/build";
@@ -60,7 +59,7 @@ async function uninstall(): Promise<void> {
   const response = await fetch(`${server().url}/webhooks/shopify`, { method: "POST", headers: delivery.headers, body: delivery.body });
   expect(response.status).toBe(200);
   for (let round = 0; round < 10; round++) {
-    if ((await processDueRows({ sql: db().sql, workerId: "install-test", metrics: webhookMetrics(), maxAttempts: 3, leaseMs: 30_000 })) === 0) break;
+    if ((await processDueRows({ sql: db().sql, workerId: "install-test", metrics: server().context.webhooks.metrics, subscribers: server().context.webhooks.subscribers, maxAttempts: 3, leaseMs: 30_000 })) === 0) break;
   }
 }
 

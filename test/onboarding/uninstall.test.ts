@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { claimDueDestination } from "../../app/batching/sql/claimDueDestination";
 import { authenticateApiToken, installShop, issueApiToken } from "../../app/shops/shops.server";
-import { webhookMetrics } from "../../app/webhooks/metrics";
-import { processDueRows } from "../../app/webhooks/worker.server";
+import { processDueRows } from "../../app/webhooks/workerLoop.server";
 import { shopifyPayload, signShopifyDelivery } from "../../simulators/webhooks/shopify";
 import { STANDALONE_ENV, useTestServer } from "../helpers/server";
 
@@ -21,7 +20,7 @@ async function deliver(shop: string, topic: string, triggeredAt: Date): Promise<
 
 async function applyDeliveries(now: Date): Promise<void> {
   for (let round = 0; round < 10; round++) {
-    if ((await processDueRows({ sql: db().sql, workerId: "uninstall-test", metrics: webhookMetrics(), maxAttempts: 3, leaseMs: 30_000, now: () => now })) === 0) return;
+    if ((await processDueRows({ sql: db().sql, workerId: "uninstall-test", metrics: server().context.webhooks.metrics, subscribers: server().context.webhooks.subscribers, maxAttempts: 3, leaseMs: 30_000, now: () => now })) === 0) return;
   }
 }
 
