@@ -1,10 +1,8 @@
 import "@shopify/shopify-app-remix/adapters/node";
 import { ApiVersion, AppDistribution, shopifyApp } from "@shopify/shopify-app-remix/server";
-import { getBackfill, startBackfill } from "./backfill/backfill.server";
-import { LockstepError } from "./config/errors";
 import type { AppContext } from "./context.server";
+import { completeShopifyInstall } from "./onboarding/install.server";
 import { PrismaSessionStorage } from "./shops/sessionStorage.server";
-import { installShop } from "./shops/shops.server";
 
 export type ShopifyApp = ReturnType<typeof createShopifyApp>;
 
@@ -24,14 +22,12 @@ export function createShopifyApp(context: AppContext) {
     distribution: AppDistribution.AppStore,
     future: { unstable_newEmbeddedAuthStrategy: true, expiringOfflineAccessTokens: true },
     hooks: {
-      afterAuth: async ({ session }) => {
-        const shop = await installShop(prisma, { platform: "shopify", domain: session.shop, scopes: session.scope });
-        // A new install reads the whole catalog and stock once; afterAuth also runs on later logins.
-        const last = await getBackfill(context.db.sql, shop.id);
-        if (!last || last.state === "failed") {
-          await startBackfill(context, shop.id).catch((error: unknown) => {
-            if (!(error instanceof LockstepError && error.code === "backfill_running")) throw error;
-          });
+      afterAuth: async ({ session, admin }) => {
+        try {
+          await completeShopifyInstall(context, session, async (query, variables) => (await admin.graphql(query, { variables })).json() as Promise<{ data?: unknown }>);
+        } catch (error) {
+          // A Response is passed through by the library as it is (anything else becomes a bare 500).
+          throw installPageResponse("install_incomplete", `Lockstep could not finish setting up ${session.shop}: ${error instanceof Error ? error.message : String(error)}`);
         }
       },
     },
@@ -42,4 +38,27 @@ export function createShopifyApp(context: AppContext) {
 export function shopify(context: { shopify?: ShopifyApp }): ShopifyApp {
   if (!context.shopify) throw new Error("Shopify credentials are not configured: this process runs in standalone mode");
   return context.shopify;
+}
+
+/** Why the embedded admin could not open: Shopify's token endpoint did not answer, or setting the shop up failed. */
+export type InstallPageCode = "shopify_unreachable" | "install_incomplete";
+
+/** The 503 the admin's error boundary shows as a retrying page (app/components/InstallProblem.tsx). */
+export function installPageResponse(code: InstallPageCode, message: string): Response {
+  return Response.json({ code, message }, { status: 503, headers: { "retry-after": "5", "cache-control": "no-store" } });
+}
+
+/**
+ * `authenticate.admin`, except that a token exchange Shopify did not answer (the library throws a
+ * bare 500, with no body) becomes the retrying page instead of "Handling response".
+ */
+export async function authenticateEmbeddedAdmin(request: Request, context: { shopify?: ShopifyApp }) {
+  try {
+    return await shopify(context).authenticate.admin(request);
+  } catch (thrown) {
+    if (thrown instanceof Response && thrown.status === 500 && thrown.body === null) {
+      throw installPageResponse("shopify_unreachable", "Shopify did not answer when Lockstep asked for access to your store.");
+    }
+    throw thrown;
+  }
 }

@@ -83,6 +83,7 @@ export const ERROR_STATUS = {
   request_aborted: 499,
   // 500: Lockstep's own fault
   credential_unreadable: 500,
+  not_embedded: 500,
   transaction_closed: 500,
   // 502: a platform or destination answered wrongly
   bulk_operation_failed: 502,
@@ -92,6 +93,7 @@ export const ERROR_STATUS = {
   bulk_result_unreadable: 502,
   checksum_mismatch: 502,
   hooks_not_registered: 502,
+  webhook_subscription_failed: 502,
   oauth_exchange_failed: 502,
   outbound_rejected: 502,
   // 503: a dependency is down or busy: retry

@@ -1,3 +1,4 @@
+import { startBackfill } from "../backfill/backfill.server";
 import { LockstepError } from "../config/errors";
 import type { AppContext } from "../context.server";
 import { registerStoreHooks } from "../platforms/bigcommerce/hooks";
@@ -32,6 +33,12 @@ export function registerBigCommerceInstall(router: Router, context: AppContext):
       // The store is installed but would send nothing: say so, a second install repairs it.
       throw new LockstepError("hooks_not_registered", `Installed, but BigCommerce refused the webhook subscriptions: ${error instanceof Error ? error.message : String(error)}`);
     }
-    sendJson(res, 200, { shop: { id: shop.id, domain: shop.domain, installState: shop.installState }, hooks });
+    // The store's catalog and stock are read once now; a re-install while one runs leaves that one going.
+    let backfill: "started" | "running" = "started";
+    await startBackfill(context, shop.id).catch((error: unknown) => {
+      if (!(error instanceof LockstepError && error.code === "backfill_running")) throw error;
+      backfill = "running";
+    });
+    sendJson(res, 200, { shop: { id: shop.id, domain: shop.domain, installState: shop.installState }, hooks, backfill });
   });
 }

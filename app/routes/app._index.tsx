@@ -4,6 +4,7 @@ import { Badge, Banner, BlockStack, Box, Button, Card, DataTable, InlineGrid, In
 import { getBackfill, startBackfill } from "../backfill/backfill.server";
 import { errorResponse } from "../http/respond.server";
 import { getCatalogOverview } from "../catalog/overview.server";
+import { SetupGuide } from "../components/SetupGuide";
 import { getSyncHealth, type Percentiles } from "../observability/syncHealth.server";
 import { bigCommerceLimiterTarget } from "../platforms/bigcommerce/client";
 import { shopifyLimiterTarget } from "../platforms/shopify/adminClient";
@@ -111,6 +112,7 @@ export default function Dashboard() {
   return (
     <Page title="Dashboard" subtitle={`${shop.name} · ${shop.domain}`}>
       <Layout>
+        <Layout.Section><SetupGuide /></Layout.Section>
         <Layout.Section>
           <Card>
             <InlineStack gap="300" blockAlign="center">

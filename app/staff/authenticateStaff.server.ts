@@ -1,6 +1,6 @@
 import { type AppLoadContext, redirect } from "@remix-run/node";
 import type { Shop } from "../generated/prisma/client";
-import { shopify } from "../shopify.server";
+import { authenticateEmbeddedAdmin } from "../shopify.server";
 import { findShopByDomain, installShop } from "../shops/shops.server";
 import { DEMO_SHOP_DOMAIN } from "../demo/seed.server";
 import { bigCommerceStaffOf } from "./bigCommerceStaff.server";
@@ -34,7 +34,7 @@ export async function authenticateStaff(request: Request, context: AppLoadContex
     return { mode: "bigcommerce", shop, actor: `bigcommerce-user:${bigCommerce.userId}@${shop.domain}` };
   }
   if (config.mode === "embedded") {
-    const { session, sessionToken } = await shopify(context).authenticate.admin(request);
+    const { session, sessionToken } = await authenticateEmbeddedAdmin(request, context);
     const shop =
       (await findShopByDomain(db.prisma, "shopify", session.shop)) ??
       (await installShop(db.prisma, { platform: "shopify", domain: session.shop, scopes: session.scope }));

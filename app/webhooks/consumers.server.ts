@@ -1,5 +1,6 @@
 import { type ChangeSource, captureChanges, changesOfEvents } from "../batching/capture";
 import { enqueueAppliedOrderEvents } from "../batching/orderEvents.server";
+import { forgetShopSettings } from "../onboarding/sql/forgetShopSettings";
 import type { SqlRunner } from "../db/database.server";
 import { skuOrPlaceholder } from "../catalog/sku";
 import { advanceSourceVersion } from "../catalog/sql/advanceSourceVersion";
@@ -14,6 +15,7 @@ import { upsertLocation } from "../catalog/sql/upsertLocation";
 import { upsertProduct } from "../catalog/sql/upsertProduct";
 import { variantTakesChange } from "../catalog/sql/variantTakesChange";
 import { writeReportedVariant } from "../catalog/sql/writeReportedVariant";
+import { isShopInstalled } from "../shops/sql/isShopInstalled";
 import { markShopUninstalled } from "../shops/sql/markShopUninstalled";
 import { setShopScopes } from "../shops/sql/setShopScopes";
 import { addRefund } from "./sql/addRefund";
@@ -181,8 +183,14 @@ async function applyCustomerRedact(tx: SqlRunner, event: CustomerRedactRequested
 }
 
 async function applyShopRedact(tx: SqlRunner, shopId: string, inboxId: string): Promise<void> {
+  // Re-installed since the uninstall it follows: the merchant is back, their data and settings stay.
+  if (await isShopInstalled(tx, shopId)) {
+    await recordComplianceRequest(tx, { shopId, topic: "shop/redact", result: { skipped: "re-installed" } });
+    return;
+  }
+  const forgotten = await forgetShopSettings(tx, shopId);
   const deleted = await redactShopData(tx, shopId, inboxId);
-  await recordComplianceRequest(tx, { shopId, topic: "shop/redact", result: { deleted } });
+  await recordComplianceRequest(tx, { shopId, topic: "shop/redact", result: { deleted: { ...forgotten, ...deleted } } });
 }
 
 /**

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { type IncomingMessage, type ServerResponse } from "node:http";
 import { randomUUID } from "node:crypto";
 import { ChangeFeed, type ChangeListener, type SimulatorClock, realClock } from "../changes";
@@ -21,6 +22,8 @@ export interface BigCommerceSimulatorOptions {
   port?: number;
   stores?: BigCommerceStoreOptions[];
   clock?: SimulatorClock;
+  /** The app whose install codes `POST /oauth2/token` (login.bigcommerce.com) exchanges. */
+  app?: { clientId: string; clientSecret: string };
 }
 
 interface Variant {
@@ -104,6 +107,11 @@ export class BigCommerceStore {
   /** The merchant uninstalled the app: BigCommerce refuses its token from now on. */
   revokeAccessToken(): void {
     this.tokenRevoked = true;
+  }
+
+  /** The merchant installed the app (again): its token opens the API. */
+  restoreAccessToken(): void {
+    this.tokenRevoked = false;
   }
 
   resetStats(): void {
@@ -248,6 +256,8 @@ export class BigCommerceStore {
 export interface BigCommerceSimulator {
   url: string;
   addStore(options: BigCommerceStoreOptions): BigCommerceStore;
+  /** A merchant installs the app: the one-time code BigCommerce sends to the app's install callback (10 minutes of life). */
+  installCode(storeHash: string, scope: string, redirectUri: string): string;
   store(storeHash: string): BigCommerceStore;
   stats(storeHash: string): BigCommerceStats;
   injectFault(storeHash: string, fault: BigCommerceFault, times?: number): void;
@@ -501,8 +511,31 @@ export async function startBigCommerceSimulator(options: BigCommerceSimulatorOpt
     return problem(404, "Not Found");
   };
 
+  // login.bigcommerce.com's token endpoint: one-time install codes for the store's access token.
+  const installCodes = new Map<string, { storeHash: string; scope: string; redirectUri: string; expiresAt: number }>();
+  const exchangeInstallCode = async (request: IncomingMessage, response: ServerResponse) => {
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(await readBody(request)) as Record<string, unknown>;
+    } catch {
+      return sendJson(response, 400, { error: "The request body is not JSON" });
+    }
+    if (!options.app || body.client_id !== options.app.clientId || body.client_secret !== options.app.clientSecret) {
+      return sendJson(response, 401, { error: "Invalid client id or client secret" });
+    }
+    const code = installCodes.get(String(body.code ?? ""));
+    installCodes.delete(String(body.code ?? ""));
+    if (body.grant_type !== "authorization_code" || !code || code.expiresAt <= clock.now() || body.context !== `stores/${code.storeHash}` || body.redirect_uri !== code.redirectUri) {
+      return sendJson(response, 400, { error: "Invalid authorization code, context or redirect_uri" });
+    }
+    const store = stores.get(code.storeHash)!;
+    store.restoreAccessToken();
+    sendJson(response, 200, { access_token: store.accessToken, scope: code.scope, user: { id: 9876, username: "owner", email: "owner@example.com" }, owner: { id: 9876, username: "owner", email: "owner@example.com" }, context: `stores/${code.storeHash}`, account_uuid: "00000000-0000-0000-0000-000000000000" });
+  };
+
   const running = await listen(async (request, response) => {
     const url = new URL(request.url ?? "/", "http://simulator");
+    if (url.pathname === "/oauth2/token" && request.method === "POST") return exchangeInstallCode(request, response);
     const match = /^\/stores\/([^/]+)(\/v[23]\/.*)$/.exec(url.pathname);
     if (!match) return sendJson(response, 404, { status: 404, title: "Not Found" });
     const store = stores.get(match[1]!);
@@ -516,6 +549,12 @@ export async function startBigCommerceSimulator(options: BigCommerceSimulatorOpt
   return {
     url: running.url,
     addStore,
+    installCode: (storeHash, scope, redirectUri) => {
+      if (!stores.has(storeHash)) throw new Error(`no simulated store ${storeHash}`);
+      const code = `bc_code_${randomBytes(8).toString("hex")}`;
+      installCodes.set(code, { storeHash, scope, redirectUri, expiresAt: clock.now() + 600_000 });
+      return code;
+    },
     store: (storeHash) => {
       const store = stores.get(storeHash);
       if (!store) throw new Error(`no simulated store ${storeHash}`);

@@ -85,6 +85,13 @@ export interface SimBulkOperation {
   errorCode?: string;
 }
 
+export interface SimWebhookSubscription {
+  id: number;
+  topic: string;
+  uri: string;
+  createdAt: number;
+}
+
 let nextId = 1000;
 export function newId(): number {
   return ++nextId;
@@ -109,6 +116,10 @@ export class ShopifyShop {
   readonly levels = new Map<string, SimLevel>();
   readonly idempotency = new Map<string, StoredOutcome>();
   readonly bulkOperations = new Map<number, SimBulkOperation>();
+  /** Shop-specific webhook subscriptions made through the Admin API (the TOML's are not listed, as on Shopify). */
+  readonly webhookSubscriptions: SimWebhookSubscription[] = [];
+  /** Files of the shop's published (MAIN) theme, by filename (e.g. `templates/product.json`). */
+  readonly mainThemeFiles = new Map<string, string>();
   readonly bucket: TokenBucket;
   /** Metafields and checkout validations, served by their own models (metafields.ts, validations.ts). */
   readonly metafields: SimMetafields;

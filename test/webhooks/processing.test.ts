@@ -188,6 +188,9 @@ describe("Shopify topics, applied", () => {
       `INSERT INTO reservation (id, shop_id, key, status, expires_at) VALUES (gen_random_uuid(), $1, 'cart-of-a-shopper', 'released', now())`,
       [shop.id],
     );
+    // shop/redact comes 48 h after an uninstall (for a shop installed again it deletes nothing: test/onboarding/uninstall.test.ts).
+    expect(await send(shop.domain, "app/uninstalled")).toBe(200);
+    await drain();
     expect(await send(shop.domain, "shop/redact")).toBe(200);
     await drain();
     for (const table of ["platform_order", "reservation", "product", "variant", "inventory_level", "location"]) {
