@@ -12,6 +12,7 @@ import type {
   OrderCreated,
   OrderUpdated,
   ProductChanged,
+  ProductFeedAttributes,
   RefundCreated,
   VariantPriceChanged,
 } from "./events";
@@ -192,6 +193,7 @@ async function applyProduct(tx: SqlRunner, event: ProductChanged): Promise<void>
   );
   const productId = rows[0]?.id;
   if (!productId) return;
+  if (event.attributes) await writeFeedAttributes(tx, productId, event.attributes);
   for (const variant of event.variants) {
     const sku = skuOrPlaceholder(variant.sku, variant.externalId);
     // The variant may exist already under its id, or as the placeholder an inventory event created for its item.
@@ -206,25 +208,35 @@ async function applyProduct(tx: SqlRunner, event: ProductChanged): Promise<void>
     await releaseSku(tx, event.shopId, sku, existing?.id ?? null);
     if (existing) {
       await tx.query(
-        `UPDATE variant SET external_id = $2, product_id = $3, inventory_item_external_id = COALESCE($4, inventory_item_external_id), sku = $5, title = $6, source_updated_at = $7, updated_at = now()
+        `UPDATE variant SET external_id = $2, product_id = $3, inventory_item_external_id = COALESCE($4, inventory_item_external_id), sku = $5, title = $6, source_updated_at = $7, updated_at = now(),
+           gtin = CASE WHEN $8 THEN $9 ELSE gtin END, mpn = CASE WHEN $10 THEN $11 ELSE mpn END
          WHERE id = $1`,
-        [existing.id, variant.externalId, productId, variant.inventoryItemExternalId ?? null, sku, variant.title, at],
+        [existing.id, variant.externalId, productId, variant.inventoryItemExternalId ?? null, sku, variant.title, at, "gtin" in variant, variant.gtin ?? null, "mpn" in variant, variant.mpn ?? null],
       );
     } else {
       await tx.query(
-        `INSERT INTO variant (id, shop_id, product_id, external_id, inventory_item_external_id, sku, title, source_updated_at)
-         VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7)`,
-        [event.shopId, productId, variant.externalId, variant.inventoryItemExternalId ?? null, sku, variant.title, at],
+        `INSERT INTO variant (id, shop_id, product_id, external_id, inventory_item_external_id, sku, title, source_updated_at, gtin, mpn)
+         VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [event.shopId, productId, variant.externalId, variant.inventoryItemExternalId ?? null, sku, variant.title, at, variant.gtin ?? null, variant.mpn ?? null],
       );
     }
   }
 }
 
+/** The feed attributes the event carries (the product row was just written, so they are as new as it). */
+async function writeFeedAttributes(tx: SqlRunner, productId: string, attributes: ProductFeedAttributes): Promise<void> {
+  await tx.query(
+    `UPDATE product SET description = $2, url_path = $3, image_url = $4, brand = $5, condition = $6 WHERE id = $1`,
+    [productId, attributes.description ?? null, attributes.urlPath ?? null, attributes.imageUrl ?? null, attributes.brand ?? null, attributes.condition ?? null],
+  );
+}
+
 async function applyVariantPrice(tx: SqlRunner, event: VariantPriceChanged): Promise<void> {
   await tx.query(
-    `UPDATE variant SET price = $3::numeric, source_updated_at = $4, updated_at = now()
+    `UPDATE variant SET price = $3::numeric, source_updated_at = $4, updated_at = now(),
+       compare_at_price = CASE WHEN $5 THEN $6::numeric ELSE compare_at_price END
      WHERE shop_id = $1 AND external_id = $2 AND (source_updated_at IS NULL OR source_updated_at <= $4)`,
-    [event.shopId, event.variantExternalId, event.price, event.occurredAt.toISOString()],
+    [event.shopId, event.variantExternalId, event.price, event.occurredAt.toISOString(), event.compareAtPrice !== undefined, event.compareAtPrice ?? null],
   );
 }
 
