@@ -1,4 +1,5 @@
 import { pipelineDepsFor, startDestinationRuns } from "./batching/scheduler.server";
+import { startFeedWatchdog } from "./feeds/google/watchdog.server";
 import type { AppContext } from "./context.server";
 import { stockServicesFor } from "./inventory/services.server";
 import { subscribeToPlatformEvents } from "./reservations/orderEvents.server";
@@ -33,6 +34,8 @@ export async function startBackgroundWork(context: AppContext, options: { webhoo
   stops.push(startCheckoutClock(context));
   // The delayed half: destinations run on their cadence, threshold or "sync now" (leased per destination).
   stops.push(startDestinationRuns(pipelineDepsFor(context)));
+  // Google feeds that stopped being fetched or rebuilt raise an alert long before Google's 30-day expiry.
+  stops.push(startFeedWatchdog(context.db.sql));
   // Stopped in reverse: the workers finish their rows before the subscribers and the cache go.
   stops.push(async () => {
     unsubscribe();

@@ -10,6 +10,7 @@ import { googleFeedAdapter } from "../../app/feeds/google/adapter.server";
 import type { StockView } from "../../app/feeds/google/item";
 import { registerFeedRoutes } from "../../app/feeds/google/serve.server";
 import { issueFeedToken, revokeFeedToken, rotateFeedToken } from "../../app/feeds/google/tokens.server";
+import { checkFeedFreshness, openFeedAlerts } from "../../app/feeds/google/watchdog.server";
 import { Router } from "../../app/http/router.server";
 import { createTestDatabase, type TestDatabase } from "../helpers/database";
 import { createTestDestination, pipelineDeps } from "../batching/pipelineFixture";
@@ -288,5 +289,27 @@ describe("serving a feed", () => {
     } finally {
       await new Promise((resolve) => limited.close(resolve));
     }
+  });
+});
+
+describe("freshness watchdog", () => {
+  it("raises one alert per feed and kind when it was not fetched or rebuilt in time, and resolves it once it was", async () => {
+    const shopId = await seedFeedShop(2);
+    const feed = await feedDestination(shopId, { expectFetchWithinMinutes: 60, expectRebuildWithinMinutes: 120 });
+    await runFeed(feed.id);
+    expect((await fetch(feed.url("xml"))).status).toBe(200);
+    expect((await checkFeedFreshness(db.sql, clock.now)).filter((alert) => alert.destinationId === feed.id)).toEqual([]);
+
+    const later = new Date(clock.now.getTime() + 90 * 60_000);
+    const raised = (await checkFeedFreshness(db.sql, later)).filter((alert) => alert.destinationId === feed.id);
+    expect(raised.map((alert) => alert.kind)).toEqual(["not_fetched"]);
+    expect((await checkFeedFreshness(db.sql, later)).filter((alert) => alert.destinationId === feed.id)).toEqual([]);
+    const muchLater = new Date(clock.now.getTime() + 150 * 60_000);
+    expect((await checkFeedFreshness(db.sql, muchLater)).filter((alert) => alert.destinationId === feed.id).map((alert) => alert.kind)).toEqual(["not_rebuilt"]);
+    expect((await openFeedAlerts(db.sql, shopId)).map((alert) => alert.kind).sort()).toEqual(["not_fetched", "not_rebuilt"]);
+
+    await db.sql.query(`UPDATE feed SET last_fetched_at = $2, published_at = $2 WHERE destination_id = $1`, [feed.id, muchLater.toISOString()]);
+    await checkFeedFreshness(db.sql, muchLater);
+    expect(await openFeedAlerts(db.sql, shopId)).toEqual([]);
   });
 });
