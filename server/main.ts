@@ -6,6 +6,7 @@ import { ConfigError } from "../app/config/errors";
 import { DEMO_SHOP_DOMAIN, seedDemoShop } from "../app/demo/seed.server";
 import { DEMO_ADMIN_ACCESS_TOKEN, startDemoStore, startDemoTraffic } from "../app/demo/traffic.server";
 import { ensureDemoErpDestination } from "../app/demo/erpDestination.server";
+import { ensureDemoGoogleFeed } from "../app/demo/googleFeed.server";
 import { startErpSimulator } from "../simulators/erp";
 import { Session } from "@shopify/shopify-api";
 import { PrismaSessionStorage } from "../app/shops/sessionStorage.server";
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
   const demoErpSecret = `whsec_${randomBytes(24).toString("base64")}`;
   const demoErp = demo ? await startErpSimulator({ signingSecret: demoErpSecret }) : undefined;
   let demoErpDestination: string | undefined;
+  let demoGoogleFeed: { feedId: string; token: string } | undefined;
   const running = await startLockstep({
     config,
     beforeListen: demo
@@ -37,6 +39,7 @@ async function main(): Promise<void> {
           const { shop, seeded } = await seedDemoShop(db.prisma, { apiToken: config.demo.apiToken! });
           if (seeded) console.log(`Seeded the demo shop ${DEMO_SHOP_DOMAIN}`);
           demoErpDestination = await ensureDemoErpDestination(db, { shopId: shop.id, encryptionKey: config.encryptionKey, erpUrl: demoErp!.url, signingSecret: demoErpSecret });
+          demoGoogleFeed = await ensureDemoGoogleFeed(db, { shopId: shop.id, encryptionKey: config.encryptionKey });
           // With an offline session Lockstep calls the shop's Admin API; a quiet demo must call nobody.
           const sessions = new PrismaSessionStorage(db.prisma, config.encryptionKey);
           if (demoStore) {
@@ -56,6 +59,9 @@ async function main(): Promise<void> {
     console.log(`  Admin:       ${running.url}/app  (log in with the password below)`);
     for (const line of demoSecrets!.describe(process.env)) console.log(`  ${line}`);
     console.log(`  Simulated ERP: ${demoErp!.url} receives catalog, prices and stock every minute; runs and signed manifests: npm run destinations -- runs ${demoErpDestination}`);
+    const feedBase = `${running.url}/feeds/${demoGoogleFeed!.feedId}/${demoGoogleFeed!.token}`;
+    console.log(`  Google feed (XML): ${feedBase}/products.xml`);
+    console.log(`  Google feed (TSV): ${feedBase}/products.tsv   (rebuilt every 5 min; runs: npm run destinations -- runs ${demoGoogleFeed!.feedId})`);
   }
   let stopTraffic: (() => Promise<void>) | undefined;
   if (demoStore) {
