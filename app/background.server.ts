@@ -1,5 +1,6 @@
 import { startOrderEventDelivery } from "./batching/orderEvents.server";
 import { pipelineDepsFor, startDestinationRuns } from "./batching/scheduler.server";
+import { startFeedWatchdog } from "./feeds/google/watchdog.server";
 import type { AppContext } from "./context.server";
 import { subscribeToPlatformEvents } from "./reservations/orderEvents.server";
 import { startReservationSweeper } from "./reservations/sweeper.server";
@@ -34,6 +35,8 @@ export async function startBackgroundWork(context: AppContext, options: { webhoo
   stops.push(startDestinationRuns(pipeline));
   // Order events fan out to the destinations that receive orders, in order per order (leased queue).
   stops.push(startOrderEventDelivery({ ...pipeline, workerId: pipeline.owner }));
+  // Google feeds that stopped being fetched or rebuilt raise an alert long before Google's 30-day expiry.
+  stops.push(startFeedWatchdog(context.db.sql));
   // Stopped after the workers finished their rows; the context's services (cache, clients) are closed by its owner.
   stops.push(async () => {
     unsubscribe();

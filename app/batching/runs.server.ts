@@ -22,6 +22,7 @@ import { releaseDestination } from "./sql/releaseDestination";
 import { reportRunItems } from "./sql/reportRunItems";
 import { startRun, type RunRow } from "./sql/startRun";
 import {
+  type CatalogItem,
   type Destination,
   type DestinationAdapter,
   ITEM_KINDS_IN_ORDER,
@@ -282,6 +283,7 @@ function pushedItemOf(shopId: string, kind: ItemKind, currency: string, row: Ite
         status: row.status,
         price: row.price,
         currency,
+        ...feedAttributesOf(row),
       };
     case "price":
       return { ...base, kind, price: row.price, currency };
@@ -290,12 +292,28 @@ function pushedItemOf(shopId: string, kind: ItemKind, currency: string, row: Ite
   }
 }
 
+/** The catalog attributes feeds need, only those the catalog has (absent, not null). */
+function feedAttributesOf(row: ItemRow): Partial<CatalogItem> {
+  const attributes: Partial<CatalogItem> = {};
+  if (row.description !== null && row.description !== undefined) attributes.description = row.description;
+  if (row.urlPath) attributes.link = row.urlPath;
+  if (row.imageUrl) attributes.imageUrl = row.imageUrl;
+  if (row.brand) attributes.brand = row.brand;
+  if (row.gtin) attributes.gtin = row.gtin;
+  if (row.mpn) attributes.mpn = row.mpn;
+  if (row.condition) attributes.condition = row.condition;
+  if (row.compareAtPrice) attributes.compareAtPrice = row.compareAtPrice;
+  return attributes;
+}
+
 function publishRunOf(deps: PipelineDeps, destination: Destination, run: RunRow, kind: ItemKind, signal: AbortSignal, inFlight: Map<string, string>): PublishRun {
   return {
     runId: run.id,
     destination,
     kind,
     attempt: run.attempts,
+    reason: run.reason,
+    rollbackOf: run.rollbackOf,
     signal,
     now: deps.now ?? (() => new Date()),
     async report(results) {
@@ -338,7 +356,8 @@ async function publishKind(
       if (adapter.prepare && run.reason !== "rollback" && items.length > 0) items = await adapter.prepare(items, destination);
       counts.changesIn += rows.reduce((sum, row) => sum + row.changes, 0);
       counts.itemsAfterCoalescing += run.reason === "rollback" ? rows.length : items.length;
-      if (run.attempts > 1) {
+      // A snapshot kind rebuilds its whole file set on every attempt: nothing of an earlier one is skipped.
+      if (run.attempts > 1 && adapter.delivery !== "snapshot") {
         // A resume skips what was settled and sends what went out unanswered exactly as it went.
         const prior = await priorAttemptItems(deps.sql, run.id, kind, items.map((item) => item.variantId));
         items = items.flatMap((item) => {

@@ -4,6 +4,7 @@ import { erpHttpAdapter } from "../destinations/erpHttp";
 import { amazonListingsAdapter } from "../feeds/amazonListings";
 import { sellableQuantities } from "../feeds/amazonQuantities.server";
 import { sftpFilesAdapterWith } from "../destinations/sftp/adapter";
+import { googleFeedAdapter } from "../feeds/google/adapter.server";
 import { log } from "../observability/log";
 import { type AdapterRegistry, adapterRegistry } from "./adapters";
 import { type PipelineDeps, runDueDestination } from "./runs.server";
@@ -14,6 +15,7 @@ export function processAdapters(context: AppContext): AdapterRegistry {
     erpHttpAdapter({ registry: context.outbound }),
     sftpFilesAdapterWith({ registry: context.outbound }),
     amazonListingsAdapter({ registry: context.outbound, quantities: sellableQuantities(context.db.sql) }),
+    googleFeedAdapter({ sql: context.db.sql }),
   ]);
 }
 

@@ -70,13 +70,18 @@ export interface CatalogItem extends PushedItemBase<"catalog"> {
   status: string;
   price: string;
   currency: string;
-  /** Absent in the catalog today; feeds require them, so validation names them when missing. */
+  /** Feed attributes (absent when the platform gave none; feeds' validation names them when missing). */
   description?: string;
   imageUrl?: string;
+  /** Absolute URL, or the storefront path (`/products/x`) a feed joins to its store URL. */
   link?: string;
   gtin?: string;
   brand?: string;
   mpn?: string;
+  /** new | used | refurbished; absent: new. */
+  condition?: string;
+  /** The regular price when `price` is a sale (decimal string). */
+  compareAtPrice?: string;
 }
 
 export interface PriceItem extends PushedItemBase<"price"> {
@@ -129,6 +134,9 @@ export interface PublishRun {
   kind: ItemKind;
   /** Resumed runs: chunks are cut the same way and carry the same ids, so the receiver drops repeats. */
   attempt: number;
+  /** Why the run runs; a rollback names the run it rolls back (snapshot kinds switch back to what was served before it). */
+  reason?: RunReason;
+  rollbackOf?: string | null;
   /** Streamed into the run's delivery results as they arrive (memory stays flat). */
   report(results: ItemResult[]): Promise<void>;
   /** Aborted when the run's lease is lost or the process stops: stop sending, report what is known. */

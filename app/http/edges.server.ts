@@ -1,6 +1,7 @@
 import { LockstepError } from "../config/errors";
 import type { AppContext } from "../context.server";
 import type { Migration } from "../db/migrations.server";
+import { registerFeedRoutes } from "../feeds/google/serve.server";
 import { registerAppProxy } from "./appProxy.server";
 import { registerMetricsRoute } from "../observability/metricsRoute.server";
 import { registerBigCommerceInstall } from "./bigcommerceInstall.server";
@@ -11,7 +12,7 @@ import { registerWebhookRoutes } from "./platformWebhooks.server";
 
 /**
  * Every machine-to-machine edge of Lockstep, answered on node:http before the Remix admin:
- * health, platform webhooks, the storefront API and the app proxy.
+ * health, platform webhooks, the storefront API, the app proxy and the marketplace feeds.
  */
 export function createEdgeRouter(context: AppContext, migrations: Migration[]): Router {
   const router = new Router().own("/webhooks/", "/api/", "/proxy/", "/auth/bigcommerce/");
@@ -29,5 +30,6 @@ export function createEdgeRouter(context: AppContext, migrations: Migration[]): 
   }
   registerWebhookRoutes(router, context);
   registerBigCommerceInstall(router, context);
+  registerFeedRoutes(router, { sql: context.db.sql, encryptionKey: context.config.encryptionKey });
   return router;
 }

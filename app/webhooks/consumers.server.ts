@@ -9,6 +9,7 @@ import { createPlaceholderVariant } from "../catalog/sql/createPlaceholderVarian
 import { findItemVariant } from "../catalog/sql/findItemVariant";
 import { findReportedVariant } from "../catalog/sql/findReportedVariant";
 import { releaseSkus } from "../catalog/sql/releaseSkus";
+import { setProductFeedAttributes } from "../catalog/sql/setProductFeedAttributes";
 import { setVariantPrice } from "../catalog/sql/setVariantPrice";
 import { setVariantSku } from "../catalog/sql/setVariantSku";
 import { upsertLocation } from "../catalog/sql/upsertLocation";
@@ -34,6 +35,7 @@ import type {
   OrderCreated,
   OrderUpdated,
   ProductChanged,
+  ProductFeedAttributes,
   RefundCreated,
   VariantPriceChanged,
 } from "./events";
@@ -139,18 +141,28 @@ async function applyProduct(tx: SqlRunner, event: ProductChanged): Promise<void>
     at,
   });
   if (!productId) return;
+  if (event.attributes) await setProductFeedAttributes(tx, productId, event.attributes);
   for (const variant of event.variants) {
     const sku = skuOrPlaceholder(variant.sku, variant.externalId);
     const inventoryItemExternalId = variant.inventoryItemExternalId ?? null;
     const existing = await findReportedVariant(tx, event.shopId, { externalId: variant.externalId, inventoryItemExternalId }, at);
     if (existing && !existing.applies) continue;
     await releaseSkus(tx, event.shopId, [{ id: existing?.id ?? null, sku }]);
-    await writeReportedVariant(tx, event.shopId, existing?.id ?? null, { externalId: variant.externalId, productId, inventoryItemExternalId, sku, title: variant.title, at });
+    await writeReportedVariant(tx, event.shopId, existing?.id ?? null, {
+      externalId: variant.externalId,
+      productId,
+      inventoryItemExternalId,
+      sku,
+      title: variant.title,
+      at,
+      ...("gtin" in variant && { gtin: variant.gtin ?? null }),
+      ...("mpn" in variant && { mpn: variant.mpn ?? null }),
+    });
   }
 }
 
 async function applyVariantPrice(tx: SqlRunner, event: VariantPriceChanged): Promise<void> {
-  await setVariantPrice(tx, event.shopId, event.variantExternalId, event.price, event.occurredAt);
+  await setVariantPrice(tx, event.shopId, event.variantExternalId, event.price, event.occurredAt, event.compareAtPrice);
 }
 
 async function applyLocation(tx: SqlRunner, event: LocationChanged): Promise<void> {

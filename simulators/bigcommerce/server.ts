@@ -32,6 +32,8 @@ interface Variant {
   sku: string;
   price: number;
   dateModified: string;
+  gtin?: string;
+  mpn?: string;
 }
 
 interface Product {
@@ -41,6 +43,11 @@ interface Product {
   price: number;
   dateModified: string;
   variantIds: number[];
+  /** Feed attributes as BigCommerce holds them. */
+  description: string;
+  customUrl: string;
+  imageUrl: string;
+  condition: "New" | "Used" | "Refurbished";
 }
 
 interface Order {
@@ -125,11 +132,27 @@ export class BigCommerceStore {
     return location;
   }
 
-  addProduct(name: string, variants: Array<{ sku: string; price: number; onHand?: number }>): Product {
-    const product: Product = { id: ++this.nextId, name, sku: variants[0]?.sku ?? "", price: variants[0]?.price ?? 0, dateModified: this.nowIso(), variantIds: [] };
+  addProduct(
+    name: string,
+    variants: Array<{ sku: string; price: number; onHand?: number; gtin?: string; mpn?: string }>,
+    attributes: { description?: string; condition?: Product["condition"] } = {},
+  ): Product {
+    const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, "-");
+    const product: Product = {
+      id: ++this.nextId,
+      name,
+      sku: variants[0]?.sku ?? "",
+      price: variants[0]?.price ?? 0,
+      dateModified: this.nowIso(),
+      variantIds: [],
+      description: attributes.description ?? `<p>${name}</p>`,
+      customUrl: `/${slug}/`,
+      imageUrl: `https://cdn11.bigcommerce.example/${slug}.jpg`,
+      condition: attributes.condition ?? "New",
+    };
     this.products.set(product.id, product);
     for (const input of variants) {
-      const variant: Variant = { id: ++this.nextId, product_id: product.id, sku: input.sku, price: input.price, dateModified: this.nowIso() };
+      const variant: Variant = { id: ++this.nextId, product_id: product.id, sku: input.sku, price: input.price, dateModified: this.nowIso(), gtin: input.gtin, mpn: input.mpn };
       this.variants.set(variant.id, variant);
       product.variantIds.push(variant.id);
       for (const location of this.locations.keys()) this.inventory.set(`${variant.id}@${location}`, { onHand: input.onHand ?? 0, safetyStock: 0 });
@@ -333,6 +356,10 @@ export async function startBigCommerceSimulator(options: BigCommerceSimulatorOpt
       inventory_level: product.variantIds.reduce((sum, id) => sum + totalOnHand(store, id), 0),
       inventory_tracking: "variant",
       date_modified: product.dateModified,
+      description: product.description,
+      custom_url: { url: product.customUrl, is_customized: false },
+      condition: product.condition,
+      ...(url.searchParams.get("include")?.split(",").includes("images") ? { images: [{ url_standard: product.imageUrl, is_thumbnail: true }] } : {}),
       ...(withVariants ? { variants: product.variantIds.map((id) => variantBody(store, store.variants.get(id)!)) } : {}),
     });
     const paged = <T>(items: T[]) => {
@@ -594,6 +621,8 @@ function variantBody(store: BigCommerceStore, variant: Variant) {
     calculated_price: variant.price,
     inventory_level: totalOnHand(store, variant.id),
     date_modified: variant.dateModified,
+    gtin: variant.gtin ?? "",
+    mpn: variant.mpn ?? "",
   };
 }
 

@@ -44,7 +44,11 @@ export interface ShopifyCatalog {
   products: Array<{
     id: number;
     title: string;
-    variants: Array<{ id: number; inventoryItemId: number; sku: string; title: string; price: string; available: number[] }>;
+    /** Feed attributes (description HTML, vendor, image); defaults derived from the title. */
+    bodyHtml?: string;
+    vendor?: string;
+    imageSrc?: string;
+    variants: Array<{ id: number; inventoryItemId: number; sku: string; title: string; price: string; available: number[]; barcode?: string }>;
   }>;
 }
 
@@ -370,9 +374,11 @@ function seedCatalog(shop: ShopifyShop, catalog: ShopifyCatalog): void {
         sku: variant.sku,
         title: variant.title,
         price: variant.price,
+        barcode: variant.barcode ?? null,
         available: Object.fromEntries(locations.map((location, index) => [location.id, variant.available[index] ?? 0])),
       })),
       product.id,
+      { bodyHtml: product.bodyHtml, vendor: product.vendor, imageSrc: product.imageSrc },
     );
   }
 }

@@ -1,6 +1,7 @@
 import { LockstepError } from "../../config/errors";
 import { storeHashOf } from "../../shops/platformIdentity";
 import type { BigCommerceOrderState, BigCommerceReader } from "../bigcommerceReader";
+import { conditionOf, plainText } from "../../catalog/feedAttributes";
 import type { DomainEvent, OrderLineItem } from "../events";
 import { asObject, dateOf, idOf, parsePlatformJson } from "../json";
 
@@ -74,7 +75,8 @@ export async function normaliseBigCommerceDelivery(row: BigCommerceRowInput, rea
           title: product.name,
           status: product.visible ? "active" : "draft",
           // BigCommerce has no separate inventory item: the variant id is the inventory item.
-          variants: product.variants.map((variant) => ({ externalId: variant.id, inventoryItemExternalId: variant.id, sku: variant.sku, title: variant.title })),
+          variants: product.variants.map((variant) => ({ externalId: variant.id, inventoryItemExternalId: variant.id, sku: variant.sku, title: variant.title, gtin: variant.gtin, mpn: variant.mpn })),
+          attributes: { description: plainText(product.description), urlPath: product.customUrl, imageUrl: product.imageUrl, condition: conditionOf(product.condition) },
         },
         ...product.variants.map((variant): DomainEvent => ({ ...base, type: "VariantPriceChanged", productExternalId: product.id, variantExternalId: variant.id, price: variant.price })),
       ];

@@ -1,4 +1,5 @@
 import { LockstepError } from "../../config/errors";
+import { identifierOf, plainText } from "../../catalog/feedAttributes";
 import type { DomainEvent, OrderLineItem } from "../events";
 import { asArray, asObject, dateOf, idOf, isJsonObject, type JsonObject, numberOf, parsePlatformJson, stringOf } from "../json";
 
@@ -128,7 +129,14 @@ export function normaliseShopifyDelivery(row: ShopifyRowInput): DomainEvent[] {
             inventoryItemExternalId: gid("InventoryItem", variant.inventory_item_id),
             sku: stringOf(variant.sku) ?? "",
             title: stringOf(variant.title) ?? "",
+            gtin: identifierOf(stringOf(variant.barcode)),
           })),
+          attributes: {
+            description: plainText(stringOf(body.body_html)),
+            urlPath: stringOf(body.handle) ? `/products/${stringOf(body.handle)}` : undefined,
+            imageUrl: stringOf(asObject(body.image).src) ?? stringOf(asObject(asArray(body.images)[0]).src),
+            brand: identifierOf(stringOf(body.vendor)),
+          },
         },
         ...variants
           .filter((variant) => stringOf(variant.price) !== undefined)
@@ -139,6 +147,7 @@ export function normaliseShopifyDelivery(row: ShopifyRowInput): DomainEvent[] {
             productExternalId,
             variantExternalId: gid("ProductVariant", variant.id)!,
             price: stringOf(variant.price)!,
+            compareAtPrice: "compare_at_price" in variant ? (stringOf(variant.compare_at_price) ?? null) : undefined,
           })),
       ];
     }
