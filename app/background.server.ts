@@ -5,6 +5,7 @@ import { subscribeToPlatformEvents } from "./reservations/orderEvents.server";
 import { startReservationSweeper } from "./reservations/sweeper.server";
 import { startSharingTokenChanges } from "./shops/tokenChanges.server";
 import { log } from "./observability/log";
+import { startPriceActivation } from "./prices/wiring.server";
 import { closeOutboundRegistry } from "./outbound/registry.server";
 import { bigCommerceTokenOf } from "./platforms/bigcommerce/install.server";
 import { bigCommerceReaderFor, forgetPlatformClients } from "./platforms/clients.server";
@@ -33,6 +34,8 @@ export async function startBackgroundWork(context: AppContext, options: { webhoo
   stops.push(startCheckoutClock(context));
   // The delayed half: destinations run on their cadence, threshold or "sync now" (leased per destination).
   stops.push(startDestinationRuns(pipelineDepsFor(context)));
+  // Prices reach the store at their validFrom, once per version whichever process claims it.
+  stops.push(startPriceActivation(context));
   // Stopped in reverse: the workers finish their rows before the subscribers and the cache go.
   stops.push(async () => {
     unsubscribe();
