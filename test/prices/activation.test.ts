@@ -7,6 +7,8 @@ import { useTestDatabase } from "../helpers/database";
 import { useShopifySimulator } from "../helpers/simulators";
 import { plus, seedPriceShop } from "./priceFixture";
 
+// Migrating an embedded database takes over a minute on a loaded machine.
+vi.setConfig({ hookTimeout: 180_000 });
 const db = useTestDatabase();
 const { sim, registry } = useShopifySimulator();
 const staff = { source: "staff" as const, createdBy: "staff:test" };

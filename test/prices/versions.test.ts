@@ -1,10 +1,12 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { LockstepError } from "../../app/config/errors";
 import { formatAmount, schedulePrices } from "../../app/prices/versions.server";
 import { priceAt } from "../../app/prices/sql/priceAt";
 import { useTestDatabase } from "../helpers/database";
 import { at, plus, seedPriceShop } from "./priceFixture";
 
+// Migrating an embedded database takes over a minute on a loaded machine.
+vi.setConfig({ hookTimeout: 180_000 });
 const db = useTestDatabase();
 const staff = { source: "staff" as const, createdBy: "staff:alice" };
 
