@@ -1,4 +1,5 @@
 import { type ChangeSource, captureChanges, changesOfEvents } from "../batching/capture";
+import { recordStorePrice } from "../prices/storeEdits.server";
 import type { SqlRunner } from "../db/database.server";
 import { loweredAt } from "../inventory/sql/committedHolds";
 import type {
@@ -226,6 +227,8 @@ async function applyVariantPrice(tx: SqlRunner, event: VariantPriceChanged): Pro
      WHERE shop_id = $1 AND external_id = $2 AND (source_updated_at IS NULL OR source_updated_at <= $4)`,
     [event.shopId, event.variantExternalId, event.price, event.occurredAt.toISOString()],
   );
+  // The price history: a late (older) price never overwrites a newer version; a staff edit is kept.
+  await recordStorePrice(tx, { shopId: event.shopId, variantExternalId: event.variantExternalId, price: event.price, changedAt: event.occurredAt });
 }
 
 /** Moves the recorded source time of an entity without a column of its own forward; false when the event is older. */
