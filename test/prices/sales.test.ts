@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { LockstepError } from "../../app/config/errors";
+import { seedDemoShop } from "../../app/demo/seed.server";
 import { createSale, historyOf, salesOf } from "../../app/prices/sales.server";
 import { priceAt } from "../../app/prices/sql/priceAt";
 import { recordStorePrice } from "../../app/prices/storeEdits.server";
@@ -123,5 +124,16 @@ describe("race-free promos: prices the store reports", () => {
       ["40.0000", false],
       ["35.0000", true],
     ]);
+  });
+});
+
+describe("the demo", () => {
+  it("seeds the demo shop's prices and one scheduled sale", async () => {
+    const now = at("2026-12-02T12:00:00.000Z");
+    const { shop } = await seedDemoShop(db().prisma, { apiToken: "lst_demo_prices_token_0123456789abcdef", now, sql: db().sql });
+    expect(await amountAt(shop.id, "SPORK-TI", now)).toBe("12.0000");
+    const sales = await salesOf(db().sql, shop.id, now);
+    expect(sales).toMatchObject([{ name: "Merino weekend", status: "upcoming", itemCount: 3, kind: "percent" }]);
+    expect(await amountAt(shop.id, "MERINO-M", sales[0]!.startsAt)).toBe("63.2000");
   });
 });
