@@ -107,11 +107,12 @@ BEGIN
     RETURN NEW;
   END IF;
   PERFORM pg_advisory_xact_lock(20557, hashtext(NEW.shop_id::text || NEW.variant_id::text || NEW.list));
-  SELECT id, valid_from, valid_to INTO clash FROM price_version
-  WHERE shop_id = NEW.shop_id AND variant_id = NEW.variant_id AND list = NEW.list AND superseded_at IS NULL AND id <> NEW.id
-    AND tstzrange(valid_from, valid_to) && tstzrange(NEW.valid_from, NEW.valid_to)
-  LIMIT 1;
-  IF FOUND THEN
+  -- Planned per call (EXECUTE): a plan cached while the table was small would scan it whole on every row of a bulk insert.
+  EXECUTE 'SELECT id, valid_from, valid_to FROM price_version
+    WHERE shop_id = $1 AND variant_id = $2 AND list = $3 AND superseded_at IS NULL AND id <> $4
+      AND tstzrange(valid_from, valid_to) && tstzrange($5, $6)
+    LIMIT 1' INTO clash USING NEW.shop_id, NEW.variant_id, NEW.list, NEW.id, NEW.valid_from, NEW.valid_to;
+  IF clash.id IS NOT NULL THEN
     RAISE EXCEPTION 'price_overlap: version % [%, %) overlaps version % [%, %) of the same item and list',
       NEW.id, NEW.valid_from, coalesce(NEW.valid_to::text, 'open'), clash.id, clash.valid_from, coalesce(clash.valid_to::text, 'open')
       USING ERRCODE = '23P01', DETAIL = json_build_object('conflictingVersion', clash.id::text)::text;
