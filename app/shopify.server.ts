@@ -1,17 +1,17 @@
 import "@shopify/shopify-app-remix/adapters/node";
 import { ApiVersion, AppDistribution, shopifyApp } from "@shopify/shopify-app-remix/server";
-import type { Config } from "./config/config.server";
 import { getBackfill, startBackfill } from "./backfill/backfill.server";
 import { LockstepError } from "./config/errors";
-import { appContext } from "./context.server";
-import type { PrismaClient } from "./generated/prisma/client";
+import type { AppContext } from "./context.server";
 import { PrismaSessionStorage } from "./shops/sessionStorage.server";
 import { installShop } from "./shops/shops.server";
 
 export type ShopifyApp = ReturnType<typeof createShopifyApp>;
 
-/** The Shopify app in embedded mode: OAuth / token exchange, session tokens, App Bridge. */
-export function createShopifyApp(config: Config, prisma: PrismaClient) {
+/** The Shopify app in embedded mode: OAuth / token exchange, session tokens, App Bridge. Made once per process (app/http/remixAdapter.server.ts). */
+export function createShopifyApp(context: AppContext) {
+  const { config } = context;
+  const prisma = context.db.prisma;
   if (!config.shopifyApp) throw new Error("Shopify credentials are not configured: this process runs in standalone mode");
   return shopifyApp({
     apiKey: config.shopifyApp.apiKey,
@@ -27,9 +27,9 @@ export function createShopifyApp(config: Config, prisma: PrismaClient) {
       afterAuth: async ({ session }) => {
         const shop = await installShop(prisma, { platform: "shopify", domain: session.shop, scopes: session.scope });
         // A new install reads the whole catalog and stock once; afterAuth also runs on later logins.
-        const last = await getBackfill(appContext().db.sql, shop.id);
+        const last = await getBackfill(context.db.sql, shop.id);
         if (!last || last.state === "failed") {
-          await startBackfill(appContext(), shop.id).catch((error: unknown) => {
+          await startBackfill(context, shop.id).catch((error: unknown) => {
             if (!(error instanceof LockstepError && error.code === "backfill_running")) throw error;
           });
         }
@@ -38,11 +38,8 @@ export function createShopifyApp(config: Config, prisma: PrismaClient) {
   });
 }
 
-const slot = globalThis as { __lockstepShopify?: { config: Config; app: ShopifyApp } };
-
-/** The process's Shopify app, made once from the running configuration. */
-export function shopify(): ShopifyApp {
-  const { config, db } = appContext();
-  if (slot.__lockstepShopify?.config !== config) slot.__lockstepShopify = { config, app: createShopifyApp(config, db.prisma) };
-  return slot.__lockstepShopify.app;
+/** The process's Shopify app, from the admin's load context: only the embedded mode has one. */
+export function shopify(context: { shopify?: ShopifyApp }): ShopifyApp {
+  if (!context.shopify) throw new Error("Shopify credentials are not configured: this process runs in standalone mode");
+  return context.shopify;
 }

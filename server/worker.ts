@@ -5,7 +5,7 @@
 //   npm run worker -- replay --by WHO [--reason TEXT] [--id N ...] [--topic T] [--shop DOMAIN] [--from ISO] [--to ISO]
 import { loadConfig } from "../app/config/config.server";
 import { ConfigError } from "../app/config/errors";
-import type { AppContext } from "../app/context.server";
+import { closeAppContext, createAppContext } from "../app/context.server";
 import { openDatabase } from "../app/db/database.server";
 import { migrationStatus } from "../app/db/migrations.server";
 import { parseArgs } from "node:util";
@@ -94,7 +94,7 @@ async function main(): Promise<void> {
     await db.close();
     throw new ConfigError(`Unknown command "${command}" (expected nothing, dead-letters or replay)`);
   }
-  const context: AppContext = { config, db, startedAt: new Date() };
+  const context = createAppContext(config, db);
   const loops = Math.max(1, config.webhooks.workers);
   // The same background work as a web process: what applies an event must also commit reservations,
   // invalidate caches (shared through Redis) and refresh the checkout metafields.
@@ -102,7 +102,7 @@ async function main(): Promise<void> {
   console.log(`Lockstep worker ${process.pid}: ${loops} webhook worker loop(s) on PostgreSQL`);
 
   // The rows in hand are finished within the deadline; a row still running then keeps its lease until it expires.
-  stopOnSignals({ deadlineMs: config.shutdownTimeoutMs, stop: () => stopInOrder(stops).then(() => db.close()) });
+  stopOnSignals({ deadlineMs: config.shutdownTimeoutMs, stop: () => stopInOrder(stops).then(() => closeAppContext(context)).then(() => db.close()) });
 }
 
 main().catch((error: unknown) => {

@@ -2,9 +2,7 @@ import { LockstepError } from "../config/errors";
 import { bigCommerceTokenOf } from "../platforms/bigcommerce/install.server";
 import type { AppContext } from "../context.server";
 import type { Sql, SqlRunner } from "../db/database.server";
-import { stockServicesFor } from "../inventory/services.server";
 import { systemClock } from "../outbound/clock";
-import { bigCommerceClientFor, shopifyAdminClientFor } from "../platforms/clients.server";
 import { readBigCommerceCatalog } from "./bigcommerce";
 import { addRow, batchSize, type CatalogBatch, type CatalogRow, emptyBatch } from "./catalogRows";
 import { readShopifyCatalog, type ShopifyCatalogOptions } from "./shopify";
@@ -153,17 +151,17 @@ export function backfillDepsFor(context: AppContext, access: PlatformAccess = {}
   const sql = context.db.sql;
   return {
     sql,
-    invalidate: (shopId) => stockServicesFor(context).availability.invalidate(shopId, null),
+    invalidate: (shopId) => context.stock.availability.invalidate(shopId, null),
     catalogOf: (shop, run) => catalogFromPlatform(shop, run, {
       shopifyClient: async (domain) => {
         const [session] = await sql.query<{ access_token: string }>(`SELECT access_token FROM session WHERE id = $1 AND access_token <> ''`, [`offline_${domain}`]);
         if (!session) throw new LockstepError("no_access_token", `no offline session for ${domain}: install the app again`, 409);
-        return shopifyAdminClientFor(context.config, domain, openSessionToken(context.config.encryptionKey, session.access_token));
+        return context.platforms.shopifyAdminClientFor(domain, openSessionToken(context.config.encryptionKey, session.access_token));
       },
       bigCommerceClient: async (storeHash) => {
         const token = await access.bigCommerceTokenOf?.(storeHash);
         if (!token) throw new LockstepError("no_access_token", `no API token for BigCommerce store ${storeHash}`, 409);
-        return bigCommerceClientFor(context.config, storeHash, token);
+        return context.platforms.bigCommerceClientFor(storeHash, token);
       },
       shopify: access.shopify,
     }),

@@ -283,6 +283,7 @@ async function publishKind(
       if (rows.length === 0) return;
       after = rows[rows.length - 1]!.variantId;
       let items = rows.flatMap((row) => (row.item ? [row.item] : []));
+      if (adapter.prepare && run.reason !== "rollback" && items.length > 0) items = await adapter.prepare(items, destination);
       counts.changesIn += rows.reduce((sum, row) => sum + row.changes, 0);
       counts.itemsAfterCoalescing += run.reason === "rollback" ? rows.length : items.length;
       if (run.attempts > 1) {

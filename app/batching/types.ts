@@ -171,6 +171,12 @@ export interface DestinationAdapter {
   readPageSize?: number;
   /** Parses the kind's format options (zod); throws a LockstepError naming the bad field. */
   parseOptions(raw: unknown): Record<string, unknown>;
+  /**
+   * Optional: completes a page's items before validation and recording, e.g. the quantity a
+   * marketplace is told (Lockstep's sellable availability instead of the summed levels). What it
+   * returns is what gets validated, recorded (the snapshot) and published. Not called for rollbacks.
+   */
+  prepare?(items: PushedItem[], destination: Destination): Promise<PushedItem[]>;
   /** Reasons the item cannot be published to this kind (missing title, price, image, identifiers…); empty: fine. */
   validate(item: PushedItem, destination: Destination): string[];
   /** The fields of an item the receiver keeps, as compared by reconciliation and shadow diffs. */

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { StopWork } from "../background.server";
 import { log } from "../observability/log";
-import { CHECKOUT_FUNCTION_HANDLE } from "../storefront/checkoutClock.server";
+import { CHECKOUT_FUNCTION_HANDLE } from "../checkout/checkoutClock.server";
 import { type FlashSaleDriver, type FlashSaleResult, runFlashSale } from "../reservations/flashSale";
 import { type ShopifySimulator, startShopifySimulator } from "../../simulators/shopify/server";
 import type { ShopifyShop } from "../../simulators/shopify/store";

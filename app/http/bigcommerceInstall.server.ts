@@ -2,7 +2,6 @@ import { LockstepError } from "../config/errors";
 import type { AppContext } from "../context.server";
 import { registerStoreHooks } from "../platforms/bigcommerce/hooks";
 import { installBigCommerceStore } from "../platforms/bigcommerce/install.server";
-import { bigCommerceClientFor } from "../platforms/clients.server";
 import { sendJson } from "./respond.server";
 import type { Router } from "./router.server";
 
@@ -24,7 +23,7 @@ export function registerBigCommerceInstall(router: Router, context: AppContext):
     const storeHash = shop.domain.replace(/^stores\//, "");
     let hooks: Awaited<ReturnType<typeof registerStoreHooks>>;
     try {
-      hooks = await registerStoreHooks(bigCommerceClientFor(context.config, storeHash, accessToken), {
+      hooks = await registerStoreHooks(context.platforms.bigCommerceClientFor(storeHash, accessToken), {
         clientSecret: context.config.bigCommerce.clientSecret,
         destination: `${origin}/webhooks/bigcommerce`,
       });

@@ -9,7 +9,7 @@ import { Router } from "./router.server";
 import { registerStorefrontApi, stockEdgeDeps } from "./storefrontApi.server";
 import { registerPricesApi } from "./pricesApi.server";
 import { createPriceLookup } from "../prices/lookup.server";
-import { registerWebhookRoutes } from "../webhooks/routes.server";
+import { registerWebhookRoutes } from "./platformWebhooks.server";
 
 /**
  * Every machine-to-machine edge of Lockstep, answered on node:http before the Remix admin:

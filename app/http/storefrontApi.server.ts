@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { LockstepError } from "../config/errors";
 import type { PrismaClient, Shop } from "../generated/prisma/client";
 import type { AppContext } from "../context.server";
-import { type StockServices, stockServicesFor } from "../inventory/services.server";
+import type { StockServices } from "../inventory/services.server";
 import { TokenBucket } from "../outbound/tokenBucket";
 import type { Reservation, ReserveInput } from "../reservations/reservations.server";
 import { apiTokenVerifier, type TokenAuthDeps } from "./apiTokenAuth.server";
@@ -26,8 +26,9 @@ export interface StockEdgeDeps {
 /** The storefront edges' dependencies in the running process (edges.server.ts registers both with them). */
 export function stockEdgeDeps(context: AppContext): StockEdgeDeps & TokenAuthDeps & { ratePerSecond: number; secrets: string[] } {
   return {
-    services: stockServicesFor(context),
+    services: context.stock,
     prisma: context.db.prisma,
+    apiTokens: context.apiTokens,
     ratePerSecond: context.config.storefrontRateLimit,
     unauthenticatedPerSecond: context.config.clients.unauthenticatedRateLimit,
     trustedProxies: context.config.clients.trustedProxies,

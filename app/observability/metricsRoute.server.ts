@@ -1,12 +1,10 @@
 import { timingSafeEqual, createHash } from "node:crypto";
 import { LockstepError } from "../config/errors";
 import type { AppContext } from "../context.server";
-import { stockServicesFor } from "../inventory/services.server";
 import type { Router } from "../http/router.server";
-import { type LatencyHistogram, webhookMetrics } from "../webhooks/metrics";
+import type { LatencyHistogram } from "../webhooks/metrics";
 import { getInboxLag } from "../webhooks/sql/getInboxLag";
 import { writeOutboundMetrics } from "../outbound/prometheusMetrics";
-import { outboundRegistry } from "../outbound/registry.server";
 import { PrometheusText } from "./prometheus";
 
 /** `GET /metrics` in Prometheus' format; asks for `Authorization: Bearer $METRICS_TOKEN` when one is set. */
@@ -38,7 +36,7 @@ function seconds(histogram: LatencyHistogram) {
 
 export async function collectMetrics(context: AppContext): Promise<PrometheusText> {
   const text = new PrometheusText();
-  const webhooks = webhookMetrics().snapshot();
+  const webhooks = context.webhooks.metrics.snapshot();
   text
     .counter("lockstep_webhooks_received_total", "Webhook deliveries received by this process", [{ value: webhooks.received }])
     .counter("lockstep_webhooks_stored_total", "Webhook deliveries durably stored (answered 200)", [{ value: webhooks.stored }])
@@ -71,9 +69,9 @@ export async function collectMetrics(context: AppContext): Promise<PrometheusTex
     text.gauge("lockstep_database_up", "1 when the database answered this scrape", [{ value: 0 }]);
   }
 
-  writeOutboundMetrics(text, outboundRegistry(context.config).metrics.snapshot());
+  writeOutboundMetrics(text, context.outbound.metrics.snapshot());
 
-  const reserving = stockServicesFor(context).reservations.queueStats();
+  const reserving = context.stock.reservations.queueStats();
   text
     .counter("lockstep_reservation_calls_total", "Reservation statement calls (a batch is one call)", [{ value: reserving.calls }])
     .counter("lockstep_reservation_batches_total", "Reservation batches: requests that arrived together, one transaction", [{ value: reserving.batches }])

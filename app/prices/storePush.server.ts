@@ -2,10 +2,9 @@ import { LockstepError } from "../config/errors";
 import type { AppContext } from "../context.server";
 import { bigCommerceTokenOf } from "../platforms/bigcommerce/install.server";
 import type { BigCommerceClient } from "../platforms/bigcommerce/client";
-import { bigCommerceClientFor, shopifyAdminClientFor } from "../platforms/clients.server";
 import type { ShopifyAdminClient } from "../platforms/shopify/adminClient";
 import { productVariantsBulkUpdate } from "../platforms/shopify/documents/catalog";
-import { shopifyAdminClientsByShopId } from "../storefront/shopifyAccess.server";
+import { shopifyAdminClientsByShopId } from "../checkout/shopifyAccess.server";
 import type { PushStorePrices, StorePrice } from "./activator.server";
 
 /** Variants per productVariantsBulkUpdate call: its cost grows with them, and one bad variant fails its call only. */
@@ -54,13 +53,13 @@ export function bigCommercePricePush(clientFor: (shopId: string) => Promise<BigC
 /** The process's store pushes: each shop's Shopify or BigCommerce client, shared with everything else that calls it. */
 export function storePricePush(context: AppContext): PushStorePrices {
   const shopify = shopifyPricePush(
-    shopifyAdminClientsByShopId({ sql: context.db.sql, encryptionKey: context.config.encryptionKey, clientFor: (shop, token) => shopifyAdminClientFor(context.config, shop, token) }),
+    shopifyAdminClientsByShopId({ sql: context.db.sql, encryptionKey: context.config.encryptionKey, clientFor: (shop, token) => context.platforms.shopifyAdminClientFor(shop, token) }),
   );
   const tokenOf = bigCommerceTokenOf({ prisma: context.db.prisma, config: context.config });
   const bigCommerce = bigCommercePricePush(async (shopId) => {
     const [shop] = await context.db.sql.query<{ domain: string }>(`SELECT domain FROM shop WHERE id = $1::uuid`, [shopId]);
     const storeHash = (shop?.domain ?? "").replace(/^stores\//, "");
-    return bigCommerceClientFor(context.config, storeHash, await tokenOf(storeHash));
+    return context.platforms.bigCommerceClientFor(storeHash, await tokenOf(storeHash));
   });
   return (shopId, platform, prices) => (platform === "shopify" ? shopify(shopId, prices) : bigCommerce(shopId, prices));
 }

@@ -4,9 +4,7 @@ import { Badge, Banner, BlockStack, Box, Button, Card, DataTable, InlineGrid, In
 import { getBackfill, startBackfill } from "../backfill/backfill.server";
 import { LockstepError } from "../config/errors";
 import { getCatalogOverview } from "../catalog/overview.server";
-import { appContext } from "../context.server";
 import { getSyncHealth, type Percentiles } from "../observability/syncHealth.server";
-import { outboundRegistry } from "../outbound/registry.server";
 import { bigCommerceLimiterTarget } from "../platforms/bigcommerce/client";
 import { shopifyLimiterTarget } from "../platforms/shopify/adminClient";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
@@ -18,9 +16,9 @@ function platformLimiterKey(shop: { platform: string; domain: string }): string 
   return shop.platform === "bigcommerce" ? bigCommerceLimiterTarget(shop.domain.replace(/^stores\//, "")) : shopifyLimiterTarget(shop.domain);
 }
 
-export const loader = async ({ request }: LoaderFunctionArgs) => {
-  const { shop, mode } = await authenticateStaff(request);
-  const { db, config } = appContext();
+export const loader = async ({ request, context }: LoaderFunctionArgs) => {
+  const { shop, mode } = await authenticateStaff(request, context);
+  const { db, outbound } = context;
   const [overview, health, backfill] = await Promise.all([
     getCatalogOverview(db.prisma, shop.id),
     // This shop's own figures: staff never see another shop's backlog or dead letters.
@@ -33,7 +31,7 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
     mode,
     health,
     // This shop's platform limiter and the deployment's ERP / marketplace destinations (never another shop's).
-    outbound: outboundRegistry(config).metrics.snapshot().filter((limiter) => limiter.key === platformLimiterKey(shop) || limiter.key.startsWith("destination:")).map((limiter) => ({
+    outbound: outbound.metrics.snapshot().filter((limiter) => limiter.key === platformLimiterKey(shop) || limiter.key.startsWith("destination:")).map((limiter) => ({
       key: limiter.key,
       requests: limiter.requests,
       throttles: limiter.throttles,
@@ -53,10 +51,10 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
 };
 
 // "Read the catalog again": the whole catalog and stock from the platform, e.g. after a long outage.
-export const action = async ({ request }: ActionFunctionArgs) => {
-  const { shop } = await authenticateStaff(request);
+export const action = async ({ request, context }: ActionFunctionArgs) => {
+  const { shop } = await authenticateStaff(request, context);
   try {
-    await startBackfill(appContext(), shop.id);
+    await startBackfill(context, shop.id);
     return { started: true, error: undefined };
   } catch (error) {
     if (error instanceof LockstepError) return Response.json({ started: false, error: error.message }, { status: error.status });

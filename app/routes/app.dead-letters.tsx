@@ -3,7 +3,6 @@ import { Form, useActionData, useLoaderData, useNavigation, useSearchParams } fr
 import { Badge, Banner, BlockStack, Box, Button, Card, EmptyState, InlineStack, Layout, Page, Text, TextField } from "@shopify/polaris";
 import { useState } from "react";
 import { LockstepError } from "../config/errors";
-import { appContext } from "../context.server";
 import { hasControlCharacters, isBigintId } from "../db/columnLimits";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
 import { readForm } from "../staff/readForm.server";
@@ -12,11 +11,11 @@ import { replayDeadLetters } from "../webhooks/sql/replayDeadLetters";
 
 export const meta: MetaFunction = () => [{ title: "Lockstep — dead letters" }];
 
-export const loader = async ({ request }: LoaderFunctionArgs) => {
-  const { shop } = await authenticateStaff(request);
+export const loader = async ({ request, context }: LoaderFunctionArgs) => {
+  const { shop } = await authenticateStaff(request, context);
   const topic = new URL(request.url).searchParams.get("topic")?.trim() || undefined;
   if (topic && hasControlCharacters(topic)) throw Response.json({ error: "The topic filter holds control characters" }, { status: 400 });
-  const deadLetters = await listDeadLetters(appContext().db.sql, { shopId: shop.id, topic, limit: 100 });
+  const deadLetters = await listDeadLetters(context.db.sql, { shopId: shop.id, topic, limit: 100 });
   return {
     topic: topic ?? "",
     deadLetters: deadLetters.map((letter) => ({
@@ -29,8 +28,8 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
 };
 
 // Replays go back through the same pipeline, and the audit log records who asked and why.
-export const action = async ({ request }: ActionFunctionArgs) => {
-  const { shop, actor } = await authenticateStaff(request);
+export const action = async ({ request, context }: ActionFunctionArgs) => {
+  const { shop, actor } = await authenticateStaff(request, context);
   const form = await readForm(request);
   const id = String(form.get("id") ?? "");
   const topic = String(form.get("topic") ?? "").trim();
@@ -40,7 +39,7 @@ export const action = async ({ request }: ActionFunctionArgs) => {
     return Response.json({ error: "The topic and the reason may not hold control characters" }, { status: 400 });
   }
   try {
-    const { inboxIds } = await replayDeadLetters(appContext().db.sql, {
+    const { inboxIds } = await replayDeadLetters(context.db.sql, {
       selection: id ? { ids: [id], shopId: shop.id } : { shopId: shop.id, topic: topic || undefined },
       requestedBy: actor,
       reason,

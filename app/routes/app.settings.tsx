@@ -3,11 +3,9 @@ import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/re
 import { Banner, BlockStack, Button, Card, FormLayout, Layout, Page, Select, Text, TextField } from "@shopify/polaris";
 import { useState } from "react";
 import { LockstepError } from "../config/errors";
-import { appContext } from "../context.server";
 import type { InventoryPolicy } from "../inventory/policy";
-import { stockServicesFor } from "../inventory/services.server";
 import { log } from "../observability/log";
-import { issueApiToken } from "../shops/shops.server";
+import { forgetRememberedTokens, issueApiToken } from "../shops/shops.server";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
 import { readForm } from "../staff/readForm.server";
 
@@ -29,9 +27,9 @@ const NUMBER_FIELDS = [
 
 type NumberField = (typeof NUMBER_FIELDS)[number][0];
 
-export const loader = async ({ request }: LoaderFunctionArgs) => {
-  const { shop, mode } = await authenticateStaff(request);
-  return { policy: await stockServicesFor(appContext()).settings.getPolicy(shop.id), apiTokenPrefix: shop.apiTokenPrefix, demo: mode === "standalone" };
+export const loader = async ({ request, context }: LoaderFunctionArgs) => {
+  const { shop, mode } = await authenticateStaff(request, context);
+  return { policy: await context.stock.settings.getPolicy(shop.id), apiTokenPrefix: shop.apiTokenPrefix, demo: mode === "standalone" };
 };
 
 interface ActionResult {
@@ -41,11 +39,13 @@ interface ActionResult {
   apiToken?: string;
 }
 
-export const action = async ({ request }: ActionFunctionArgs) => {
-  const { shop, actor } = await authenticateStaff(request);
+export const action = async ({ request, context }: ActionFunctionArgs) => {
+  const { shop, actor } = await authenticateStaff(request, context);
   const form = await readForm(request);
   if (form.get("intent") === "api-token") {
-    const apiToken = await issueApiToken(appContext().db.prisma, shop.id);
+    const apiToken = await issueApiToken(context.db.prisma, shop.id);
+    // The old token stops working at once, in every process.
+    forgetRememberedTokens(context.apiTokens, shop.id);
     log.info("api token issued", { shopId: shop.id, actor, prefix: apiToken.slice(0, 8) });
     return { apiToken, saved: false } satisfies ActionResult;
   }
@@ -59,7 +59,7 @@ export const action = async ({ request }: ActionFunctionArgs) => {
     patch[name] = Number(raw);
   }
   try {
-    const policy = await stockServicesFor(appContext()).settings.updatePolicy(shop.id, patch);
+    const policy = await context.stock.settings.updatePolicy(shop.id, patch);
     return { policy, saved: true, error: undefined };
   } catch (error) {
     if (error instanceof LockstepError) return Response.json({ error: error.message, saved: false }, { status: error.status });

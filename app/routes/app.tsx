@@ -9,8 +9,8 @@ import { authenticateStaff } from "../staff/authenticateStaff.server";
 
 export const links = () => [{ rel: "stylesheet", href: polarisStyles }];
 
-export const loader = async ({ request }: LoaderFunctionArgs) => {
-  const staff = await authenticateStaff(request);
+export const loader = async ({ request, context }: LoaderFunctionArgs) => {
+  const staff = await authenticateStaff(request, context);
   return { mode: staff.mode, apiKey: staff.apiKey ?? "", shopDomain: staff.shop.domain };
 };
 

@@ -2,7 +2,6 @@ import { LockstepError } from "../config/errors";
 import type { AppContext } from "../context.server";
 import { bigCommerceTokenOf } from "../platforms/bigcommerce/install.server";
 import { storeTokenRefused } from "../platforms/bigcommerce/storeAccess";
-import { bigCommerceClientFor } from "../platforms/clients.server";
 import { type BigCommerceAppClaims, verifySignedPayloadJwt } from "./bigcommerce";
 import { claimCallbackToken } from "./sql/claimCallbackToken";
 import { releaseCallbackToken } from "./sql/releaseCallbackToken";
@@ -47,7 +46,7 @@ async function confirmUninstalled(context: AppContext, storeHash: string): Promi
     // Without a token there is nothing to ask BigCommerce with, so nothing proves the uninstall.
     throw new LockstepError("uninstall_unconfirmed", `Lockstep holds no access token for store ${storeHash}, so it cannot confirm the uninstall`, 409);
   }
-  if (!(await storeTokenRefused(bigCommerceClientFor(context.config, storeHash, accessToken)))) {
+  if (!(await storeTokenRefused(context.platforms.bigCommerceClientFor(storeHash, accessToken)))) {
     throw new LockstepError("uninstall_unconfirmed", "BigCommerce still accepts this store's access token: the app is installed, nothing was removed", 409);
   }
 }

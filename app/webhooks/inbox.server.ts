@@ -1,5 +1,6 @@
 import { LockstepError } from "../config/errors";
-import type { SqlRunner } from "../db/database.server";
+import type { Config } from "../config/config.server";
+import type { Database, SqlRunner } from "../db/database.server";
 import { GroupCommit, GroupCommitFull } from "./groupCommit";
 import type { WebhookMetrics } from "./metrics";
 import { type Delivery, type StoreOutcome, storeDeliveries } from "./sql/storeDeliveries";
@@ -107,4 +108,47 @@ export function createInbox(options: InboxOptions): Inbox {
       };
     },
   };
+}
+
+/** The process's inbox on its database (workers started in the same process listen to it). */
+export function createProcessInbox(deps: { db: Database; config: Pick<Config, "webhooks">; metrics: WebhookMetrics }): Inbox {
+  const { db, config } = deps;
+  const inbox = createInbox({
+    sql: db.sql,
+    metrics: deps.metrics,
+    // PGlite is one connection: more flushes at once would only queue behind each other.
+    maxInFlight: db.kind === "pglite" ? 1 : 8,
+    queueLimit: config.webhooks.queueLimit,
+    queueLimitBytes: config.webhooks.queueLimitBytes,
+    log: (message, error) => console.error(JSON.stringify({ level: "error", message, error: String(error) })),
+  });
+  if (db.kind === "postgres") wakeOtherProcesses(inbox, db);
+  return inbox;
+}
+
+/** The channel `npm run worker` processes LISTEN on, so they start on a delivery at once instead of at their next poll. */
+export const INBOX_CHANNEL = "lockstep_webhook_inbox";
+
+function wakeOtherProcesses(inbox: Inbox, db: Database): void {
+  let sending = false;
+  let again = false;
+  const notify = (): void => {
+    // One NOTIFY in flight at a time; flushes meanwhile fold into one more. Never on the 200's path.
+    if (sending) {
+      again = true;
+      return;
+    }
+    sending = true;
+    db.sql
+      .query(`SELECT pg_notify('${INBOX_CHANNEL}', '')`)
+      .catch(() => undefined)
+      .finally(() => {
+        sending = false;
+        if (again) {
+          again = false;
+          notify();
+        }
+      });
+  };
+  inbox.onStored(notify);
 }

@@ -94,11 +94,3 @@ export class WebhookMetrics {
     };
   }
 }
-
-const slot = globalThis as { __lockstepWebhookMetrics?: WebhookMetrics };
-
-/** The process's webhook metrics (on globalThis: the Remix build and the edges share one). */
-export function webhookMetrics(): WebhookMetrics {
-  slot.__lockstepWebhookMetrics ??= new WebhookMetrics();
-  return slot.__lockstepWebhookMetrics;
-}

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { appContext } from "../../app/context.server";
 import { DEMO_LOCATIONS, DEMO_PRODUCTS, DEMO_SHOP_DOMAIN, seedDemoShop } from "../../app/demo/seed.server";
 import { commitReflected } from "../../app/inventory/sql/committedHolds";
 import { HOT_SKUS, moveStock, startDemoStore, startDemoTraffic } from "../../app/demo/traffic.server";
@@ -58,7 +57,7 @@ describe("the demo's simulated traffic", () => {
       await simulator.close();
     }
 
-    const { db } = appContext();
+    const { db } = server().context;
     await until(async () => (await getInboxLag(db.sql)).unprocessed === 0, "the inbox to drain");
     const rows = await db.sql.query<{ item: string; location: string; on_hand: number; committed: number }>(
       `SELECT v.inventory_item_external_id AS item, l.external_id AS location, il.on_hand, il.committed

@@ -1,12 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { installShop } from "../../app/shops/shops.server";
+import { createApiTokenChanges, installShop } from "../../app/shops/shops.server";
 import { loadConfig } from "../../app/config/config.server";
-import { createInbox } from "../../app/webhooks/inbox.server";
-import { processInbox } from "../../app/webhooks/routes.server";
+import { createInbox, createProcessInbox } from "../../app/webhooks/inbox.server";
+import { createSubscribers } from "../../app/webhooks/subscribers.server";
 import { WebhookMetrics } from "../../app/webhooks/metrics";
 import { subscribeToPlatformEvents } from "../../app/reservations/orderEvents.server";
-import { makeDueOwedCalls, processDueRows } from "../../app/webhooks/worker.server";
+import { makeDueOwedCalls, processDueRows } from "../../app/webhooks/workerLoop.server";
 import { shopifyPayload } from "../../simulators/webhooks/shopify";
 import { createTestDatabase, POSTGRES_URL, type TestDatabase } from "../helpers/database";
 import { startProcess } from "../helpers/process";
@@ -84,8 +84,8 @@ describe("webhook workers on PostgreSQL", { timeout: 180_000 }, () => {
     const worker = startProcess("server/worker.ts", [], env);
     try {
       await worker.waitFor(/Listening for new deliveries/, 30_000);
-      const context = { config: loadConfig({ NODE_ENV: "test", DATABASE_URL }), db, startedAt: new Date() };
-      const outcome = await processInbox(context).store({
+      const inbox = createProcessInbox({ config: loadConfig({ NODE_ENV: "test", DATABASE_URL }), db, metrics: new WebhookMetrics() });
+      const outcome = await inbox.store({
         platform: "shopify",
         shopDomain: "workers.myshopify.com",
         topic: "orders/create",
@@ -140,7 +140,8 @@ describe("webhook workers on PostgreSQL", { timeout: 180_000 }, () => {
 
   it("a worker killed with SIGKILL after the commit, before its subscriber's effect: another worker still commits the cart's hold, once", async () => {
     const stock = stockServices(db, { now: () => new Date(), ms: () => Date.now() });
-    const unsubscribe = subscribeToPlatformEvents({ db, ...stock });
+    const subscribers = createSubscribers();
+    const unsubscribe = subscribeToPlatformEvents(subscribers, { db, ...stock, apiTokens: createApiTokenChanges() });
     try {
       const shop = await seedStockShop(db, [{ sku: "KILL", stock: [5, 0] }], new Date(Date.now() - 60_000));
       const hold = await stock.reservations.reserve(shop.shopId, { key: "cart-killed", lines: [{ sku: "KILL", quantity: 1 }] });
@@ -160,7 +161,7 @@ describe("webhook workers on PostgreSQL", { timeout: 180_000 }, () => {
       expect(await count(`SELECT count(*)::int AS n FROM platform_order WHERE external_id = 'gid://shopify/Order/4242'`)).toBe(1);
       expect(await stock.reservations.get(shop.shopId, hold.reservation.id)).toMatchObject({ status: "active" });
 
-      const survivor = { sql: db.sql, workerId: "survivor", metrics: new WebhookMetrics(), maxAttempts: 5, leaseMs: 30_000 };
+      const survivor = { sql: db.sql, workerId: "survivor", metrics: new WebhookMetrics(), subscribers, maxAttempts: 5, leaseMs: 30_000 };
       await eventually(async () => (await makeDueOwedCalls(survivor)) > 0, 15_000, "the owed call's lease to run out");
       expect(await stock.reservations.get(shop.shopId, hold.reservation.id)).toMatchObject({ status: "committed", orderId: "gid://shopify/Order/4242" });
       expect(await count(`SELECT count(*)::int AS n FROM webhook_outbox`)).toBe(0);

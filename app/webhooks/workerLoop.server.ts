@@ -17,7 +17,7 @@ import { addOutboxRows } from "./sql/addOutboxRows";
 import { claimOutboxRows, type OwedCall } from "./sql/claimOutboxRows";
 import { completeOutboxRows } from "./sql/completeOutboxRows";
 import { failOutboxRow } from "./sql/failOutboxRow";
-import { callSubscribers, hasSubscribers } from "./subscribers.server";
+import type { Subscribers } from "./subscribers.server";
 
 export interface WebhookWorkerOptions {
   sql: Sql;
@@ -25,6 +25,8 @@ export interface WebhookWorkerOptions {
   workerId: string;
   metrics: WebhookMetrics;
   bigCommerce?: BigCommerceReader;
+  /** Called after each applied event (an outbox row is owed only for events someone subscribes to). */
+  subscribers?: Subscribers;
   /** Attempts before a row becomes a dead letter, the first one included. */
   maxAttempts: number;
   leaseMs: number;
@@ -76,7 +78,7 @@ async function apply(tx: SqlRunner, options: WebhookWorkerOptions, rows: Prepare
   const applying = rows.flatMap((prepared) => prepared.events.map((event) => ({ event, inboxId: prepared.row.id, prepared })));
   await applyEvents(tx, applying);
   // The subscriber calls are owed from the same commit as the events: a crash after it cannot lose them.
-  const owing = applying.filter(({ event }) => hasSubscribers(event.type));
+  const owing = applying.filter(({ event }) => options.subscribers?.has(event.type) ?? false);
   for (const prepared of rows) prepared.owed = [];
   if (owing.length > 0) {
     const ids = await addOutboxRows(tx, options.workerId, options.leaseMs, owing);
@@ -111,7 +113,7 @@ function nextAttemptAt(options: WebhookWorkerOptions, attempts: number): Date | 
 async function makeOwedCalls(options: WebhookWorkerOptions, calls: OwedCall[]): Promise<void> {
   const made: string[] = [];
   for (const call of calls) {
-    const errors = await callSubscribers(call.event);
+    const errors = (await options.subscribers?.call(call.event)) ?? [];
     if (errors.length === 0) {
       made.push(call.id);
       continue;

@@ -2,7 +2,7 @@ import { parse, validate } from "graphql";
 import { describe, expect, it } from "vitest";
 import { SHOPIFY_API_VERSION } from "../../app/config/config.server";
 import { ALL_OPERATIONS } from "../../app/platforms/shopify/documents/index";
-import { STOREFRONT_OPERATIONS } from "../../app/storefront/documents/index";
+import { STOREFRONT_OPERATIONS } from "../../app/checkout/documents/index";
 import { loadAdminSchema } from "../../simulators/shopify/schema";
 
 const schema = loadAdminSchema(SHOPIFY_API_VERSION);

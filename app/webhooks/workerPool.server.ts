@@ -3,10 +3,9 @@ import pg from "pg";
 import type { StopWork } from "../background.server";
 import type { AppContext } from "../context.server";
 import type { BigCommerceReader } from "./bigcommerceReader";
-import { webhookMetrics } from "./metrics";
-import { INBOX_CHANNEL, processInbox } from "./routes.server";
+import { INBOX_CHANNEL } from "./inbox.server";
 import { purgeInboxRows } from "./sql/purgeInboxRows";
-import { startWebhookWorker } from "./worker.server";
+import { startWebhookWorker } from "./workerLoop.server";
 
 /**
  * On PostgreSQL, deliveries stored by other processes wake this one's loops (LISTEN/NOTIFY). When the
@@ -73,7 +72,8 @@ export function startWebhookWorkers(context: AppContext, options: { count?: numb
     startWebhookWorker({
       sql: context.db.sql,
       workerId: `${hostname()}:${process.pid}:${i}`,
-      metrics: webhookMetrics(),
+      metrics: context.webhooks.metrics,
+      subscribers: context.webhooks.subscribers,
       bigCommerce: options.bigCommerce,
       maxAttempts: context.config.webhooks.maxAttempts,
       leaseMs: context.config.webhooks.leaseMs,
@@ -85,7 +85,7 @@ export function startWebhookWorkers(context: AppContext, options: { count?: numb
     }),
   );
   const wakeAll = () => workers.forEach((worker) => worker.wake());
-  const unsubscribe = processInbox(context).onStored(wakeAll);
+  const unsubscribe = context.webhooks.inbox.onStored(wakeAll);
   const listener = context.config.databaseUrl && count > 0 ? listenForDeliveries(context.config.databaseUrl, wakeAll, log, options.onListening) : undefined;
   const purge = count > 0 ? startPurging(context, log) : undefined;
   return async () => {

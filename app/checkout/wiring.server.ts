@@ -1,7 +1,8 @@
 import type { Availability } from "../availability/availability.server";
-import type { AppContext } from "../context.server";
+import type { Config } from "../config/config.server";
+import type { Database } from "../db/database.server";
 import { createInventorySettings } from "../inventory/settings.server";
-import { shopifyAdminClientFor } from "../platforms/clients.server";
+import type { PlatformClients } from "../platforms/clients.server";
 import { type AvailabilityMetafieldSync, createAvailabilityMetafieldSync } from "./availabilityMetafields.server";
 import { type ClockRound, refreshAllCheckoutClocks } from "./checkoutClock.server";
 import { shopifyAdminClientsByShopId } from "./shopifyAccess.server";
@@ -11,16 +12,23 @@ type Log = (message: string, details: Record<string, unknown>) => void;
 
 const defaultLog: Log = (message, details) => console.error(JSON.stringify({ level: "warn", message, ...details }));
 
-function adminClients(context: AppContext) {
-  return shopifyAdminClientsByShopId({ sql: context.db.sql, encryptionKey: context.config.encryptionKey, clientFor: (shop, token) => shopifyAdminClientFor(context.config, shop, token) });
+/** What the checkout sync needs of the process: its database, its sealing key and its Shopify clients. */
+export interface CheckoutDeps {
+  db: Database;
+  config: Pick<Config, "encryptionKey">;
+  platforms: Pick<PlatformClients, "shopifyAdminClientFor">;
+}
+
+function adminClients(deps: CheckoutDeps) {
+  return shopifyAdminClientsByShopId({ sql: deps.db.sql, encryptionKey: deps.config.encryptionKey, clientFor: (shop, token) => deps.platforms.shopifyAdminClientFor(shop, token) });
 }
 
 /**
- * For `stockServicesFor(context, { wrapAvailability })`: every availability invalidation also
+ * For `createStockServices({ wrapAvailability })` (app/context.server.ts): every availability invalidation also
  * writes the changed SKUs' metafields for the checkout Function. `onSync` receives the sync
  * (e.g. to run `syncAllAvailabilityMetafields` after install).
  */
-export function checkoutMetafieldSync(context: AppContext, options: { log?: Log; onSync?: (sync: AvailabilityMetafieldSync) => void } = {}) {
+export function checkoutMetafieldSync(context: CheckoutDeps, options: { log?: Log; onSync?: (sync: AvailabilityMetafieldSync) => void } = {}) {
   const log = options.log ?? defaultLog;
   return (plain: Availability): Availability => {
     const settings = createInventorySettings({ db: context.db, availability: plain });
@@ -39,6 +47,6 @@ export function checkoutMetafieldSync(context: AppContext, options: { log?: Log;
 }
 
 /** One heartbeat round for every installed Shopify shop: schedule it every minute in the background work. */
-export function refreshCheckoutClocksFor(context: AppContext, now: Date, options: { enable?: boolean } = {}): Promise<ClockRound> {
+export function refreshCheckoutClocksFor(context: CheckoutDeps, now: Date, options: { enable?: boolean } = {}): Promise<ClockRound> {
   return refreshAllCheckoutClocks({ sql: context.db.sql, adminClientFor: adminClients(context), now, enable: options.enable });
 }

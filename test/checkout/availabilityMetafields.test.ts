@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { type AvailabilityMetafieldSyncDeps, createAvailabilityMetafieldSync } from "../../app/storefront/availabilityMetafields.server";
-import { withAvailabilityMetafieldSync } from "../../app/storefront/syncOnChange.server";
+import { type AvailabilityMetafieldSyncDeps, createAvailabilityMetafieldSync } from "../../app/checkout/availabilityMetafields.server";
+import { withAvailabilityMetafieldSync } from "../../app/checkout/syncOnChange.server";
 import { createReservations } from "../../app/reservations/reservations.server";
-import { AVAILABILITY_METAFIELD_KEY, LOCKSTEP_METAFIELD_NAMESPACE } from "../../app/storefront/metafields";
+import { AVAILABILITY_METAFIELD_KEY, LOCKSTEP_METAFIELD_NAMESPACE } from "../../app/checkout/metafields";
 import { readAvailability } from "../../extensions/availability-validation/src/availability";
 import { useTestDatabase } from "../helpers/database";
 import { manualClock, seedStockShop, setLevel, type StockServices, stockServices } from "../reservations/stockFixture";

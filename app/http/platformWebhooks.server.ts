@@ -2,62 +2,15 @@ import { bigCommerceStaffCookie } from "../staff/bigCommerceStaff.server";
 import type { IncomingMessage } from "node:http";
 import { LockstepError } from "../config/errors";
 import type { AppContext } from "../context.server";
-import { readBody, sendError, sendJson } from "../http/respond.server";
-import type { RouteRequest, Router } from "../http/router.server";
-import { verifyBigCommerceDelivery } from "./bigcommerce";
-import { useCallbackToken, useUninstallToken } from "./bigcommerceCallbacks.server";
-import { createInbox, type Inbox } from "./inbox.server";
-import { webhookMetrics } from "./metrics";
-import { minimiseShopifyPayload } from "./normalise/shopify";
-import { verifyShopifyDelivery } from "./shopify";
-import type { StoreOutcome } from "./sql/storeDeliveries";
-
-const slot = globalThis as { __lockstepWebhookInbox?: { db: unknown; inbox: Inbox } };
-
-/** The process's inbox for this database (workers started in the same process listen to it). */
-export function processInbox(context: AppContext): Inbox {
-  if (slot.__lockstepWebhookInbox?.db !== context.db) {
-    const inbox = createInbox({
-      sql: context.db.sql,
-      metrics: webhookMetrics(),
-      // PGlite is one connection: more flushes at once would only queue behind each other.
-      maxInFlight: context.db.kind === "pglite" ? 1 : 8,
-      queueLimit: context.config.webhooks.queueLimit,
-      queueLimitBytes: context.config.webhooks.queueLimitBytes,
-      log: (message, error) => console.error(JSON.stringify({ level: "error", message, error: String(error) })),
-    });
-    if (context.db.kind === "postgres") wakeOtherProcesses(inbox, context);
-    slot.__lockstepWebhookInbox = { db: context.db, inbox };
-  }
-  return slot.__lockstepWebhookInbox.inbox;
-}
-
-/** The channel `npm run worker` processes LISTEN on, so they start on a delivery at once instead of at their next poll. */
-export const INBOX_CHANNEL = "lockstep_webhook_inbox";
-
-function wakeOtherProcesses(inbox: Inbox, context: AppContext): void {
-  let sending = false;
-  let again = false;
-  const notify = (): void => {
-    // One NOTIFY in flight at a time; flushes meanwhile fold into one more. Never on the 200's path.
-    if (sending) {
-      again = true;
-      return;
-    }
-    sending = true;
-    context.db.sql
-      .query(`SELECT pg_notify('${INBOX_CHANNEL}', '')`)
-      .catch(() => undefined)
-      .finally(() => {
-        sending = false;
-        if (again) {
-          again = false;
-          notify();
-        }
-      });
-  };
-  inbox.onStored(notify);
-}
+import { readBody, sendError, sendJson } from "./respond.server";
+import type { RouteRequest, Router } from "./router.server";
+import { verifyBigCommerceDelivery } from "../webhooks/bigcommerce";
+import { useCallbackToken, useUninstallToken } from "../webhooks/bigcommerceCallbacks.server";
+import type { Inbox } from "../webhooks/inbox.server";
+import type { WebhookMetrics } from "../webhooks/metrics";
+import { minimiseShopifyPayload } from "../webhooks/normalise/shopify";
+import { verifyShopifyDelivery } from "../webhooks/shopify";
+import type { StoreOutcome } from "../webhooks/sql/storeDeliveries";
 
 function answer(outcome: StoreOutcome): { status: number; body: unknown } {
   switch (outcome.kind) {
@@ -72,14 +25,14 @@ function answer(outcome: StoreOutcome): { status: number; body: unknown } {
   }
 }
 
-function rejected(error: unknown): never {
-  webhookMetrics().rejectedWith(error instanceof LockstepError ? error.code : "internal_error");
+function rejected(metrics: WebhookMetrics, error: unknown): never {
+  metrics.rejectedWith(error instanceof LockstepError ? error.code : "internal_error");
   throw error;
 }
 
 async function receiveShopify(context: AppContext, inbox: Inbox, req: IncomingMessage, requestGone: AbortSignal): Promise<{ status: number; body: unknown }> {
   const receivedAt = new Date();
-  webhookMetrics().received();
+  context.webhooks.metrics.received();
   try {
     const body = await readBody(req, context.config.webhooks.bodyLimitBytes);
     const secrets = [context.config.shopifyApiSecret, ...(context.config.shopifyPreviousApiSecret ? [context.config.shopifyPreviousApiSecret] : [])];
@@ -103,13 +56,13 @@ async function receiveShopify(context: AppContext, inbox: Inbox, req: IncomingMe
     }, requestGone);
     return answer(outcome);
   } catch (error) {
-    return rejected(error);
+    return rejected(context.webhooks.metrics, error);
   }
 }
 
 async function receiveBigCommerce(context: AppContext, inbox: Inbox, req: IncomingMessage, requestGone: AbortSignal): Promise<{ status: number; body: unknown }> {
   const receivedAt = new Date();
-  webhookMetrics().received();
+  context.webhooks.metrics.received();
   try {
     const body = await readBody(req, context.config.webhooks.bodyLimitBytes);
     const delivery = verifyBigCommerceDelivery(body, req.headers, context.config.bigCommerce.clientSecret);
@@ -126,7 +79,7 @@ async function receiveBigCommerce(context: AppContext, inbox: Inbox, req: Incomi
     }, requestGone);
     return answer(outcome);
   } catch (error) {
-    return rejected(error);
+    return rejected(context.webhooks.metrics, error);
   }
 }
 
@@ -135,7 +88,7 @@ async function receiveBigCommerce(context: AppContext, inbox: Inbox, req: Incomi
  * is durably stored; processing happens later, in the workers.
  */
 export function registerWebhookRoutes(router: Router, context: AppContext): void {
-  const inbox = processInbox(context);
+  const inbox = context.webhooks.inbox;
   const respond = (handler: (req: IncomingMessage, requestGone: AbortSignal) => Promise<{ status: number; body: unknown }>) =>
     async ({ req, res }: RouteRequest) => {
       // The platform hangs up at its own timeout: a delivery still waiting to be stored is dropped then.

@@ -2,11 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../../app/db/database.server";
 import { installShop, uninstallShop } from "../../app/shops/shops.server";
 import { SHOPIFY_TOPICS } from "../../app/webhooks/normalise/shopify";
-import { webhookMetrics } from "../../app/webhooks/metrics";
 import { BIGCOMMERCE_RETRY_SCHEDULE_MS, signBigCommerceDelivery, signedPayloadJwt } from "../../simulators/webhooks/bigcommerce";
 import { deliverWithRetries, SHOPIFY_RETRY_SCHEDULE_MS, shopifyPayload, signShopifyDelivery } from "../../simulators/webhooks/shopify";
 import { createTestDatabase, useTestDatabase } from "../helpers/database";
-import { BIGCOMMERCE_CLIENT_ID, BIGCOMMERCE_SECRET, SHOPIFY_PREVIOUS_SECRET, SHOPIFY_SECRET, startWebhookServer, testConfig, type WebhookServer } from "./helpers";
+import { BIGCOMMERCE_CLIENT_ID, BIGCOMMERCE_SECRET, SHOPIFY_PREVIOUS_SECRET, SHOPIFY_SECRET, startWebhookServer, testConfig, type WebhookServer } from "../webhooks/helpers";
 
 const database = useTestDatabase();
 const SHOP = "routes-shop.myshopify.com";
@@ -51,7 +50,7 @@ describe("POST /webhooks/shopify", () => {
 
   it("drops a duplicate delivery (same webhook id) and a duplicate event (same event id, new delivery) without storing them again", async () => {
     const delivery = shopify("inventory_levels/update");
-    const before = webhookMetrics().snapshot().duplicatesDropped;
+    const before = server.context.webhooks.metrics.snapshot().duplicatesDropped;
     expect((await server.post("/webhooks/shopify", delivery)).status).toBe(200);
     const again = await server.post("/webhooks/shopify", delivery);
     expect(again).toMatchObject({ status: 200, body: { duplicate: true } });
@@ -59,7 +58,7 @@ describe("POST /webhooks/shopify", () => {
     expect(sameEvent.headers["x-shopify-webhook-id"]).not.toBe(delivery.headers["x-shopify-webhook-id"]);
     expect(await server.post("/webhooks/shopify", sameEvent)).toMatchObject({ status: 200, body: { duplicate: true } });
     expect(await inboxRows("event_id = $1", [delivery.headers["x-shopify-event-id"]])).toHaveLength(1);
-    expect(webhookMetrics().snapshot().duplicatesDropped - before).toBe(2);
+    expect(server.context.webhooks.metrics.snapshot().duplicatesDropped - before).toBe(2);
   });
 
   it("stores concurrent deliveries (one group commit) and dedupes copies inside the same batch", async () => {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { CHECKOUT_FUNCTION_HANDLE, refreshCheckoutClock } from "../../app/storefront/checkoutClock.server";
-import { metafieldsSet } from "../../app/storefront/documents/metafields";
-import { AVAILABILITY_METAFIELD_KEY, CHECKOUT_CLOCK_METAFIELD_KEY, LOCKSTEP_METAFIELD_NAMESPACE, checkoutClockValue, wallClockTime } from "../../app/storefront/metafields";
+import { CHECKOUT_FUNCTION_HANDLE, refreshCheckoutClock } from "../../app/checkout/checkoutClock.server";
+import { metafieldsSet } from "../../app/checkout/documents/metafields";
+import { AVAILABILITY_METAFIELD_KEY, CHECKOUT_CLOCK_METAFIELD_KEY, LOCKSTEP_METAFIELD_NAMESPACE, checkoutClockValue, wallClockTime } from "../../app/checkout/metafields";
 import { latestNow } from "../../extensions/availability-validation/src/availability";
 import { cartValidationsGenerateRun } from "../../extensions/availability-validation/src/cart_validations_generate_run";
 import { type AdminFake, startAdminFake } from "./adminFake";

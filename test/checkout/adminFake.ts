@@ -3,7 +3,7 @@ import { SHOPIFY_API_VERSION } from "../../app/config/config.server";
 import { createShopifyAdminClient, type ShopifyAdminClient } from "../../app/platforms/shopify/adminClient";
 import { createLimiterRegistry, type LimiterRegistry } from "../../app/outbound/limiterRegistry";
 import { type Clock } from "../../app/outbound/clock";
-import { CHECKOUT_FUNCTION_HANDLE } from "../../app/storefront/checkoutClock.server";
+import { CHECKOUT_FUNCTION_HANDLE } from "../../app/checkout/checkoutClock.server";
 import { type RunningServer, listen, readBody, sendJson } from "../../simulators/http";
 import { SimMetafields, metafieldRootResolvers } from "../../simulators/shopify/metafields";
 import { loadAdminSchema } from "../../simulators/shopify/schema";

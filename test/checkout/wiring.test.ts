@@ -1,14 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { loadConfig } from "../../app/config/config.server";
-import type { AppContext } from "../../app/context.server";
 import { createStockServices, type StockServices } from "../../app/inventory/services.server";
-import { closeOutboundRegistry } from "../../app/outbound/registry.server";
-import { forgetPlatformClients } from "../../app/platforms/clients.server";
+import { createLimiterRegistry } from "../../app/outbound/limiterRegistry";
+import { createPlatformClients } from "../../app/platforms/clients.server";
 import type { ShopifyAdminClient } from "../../app/platforms/shopify/adminClient";
-import { AVAILABILITY_METAFIELD_KEY, LOCKSTEP_METAFIELD_NAMESPACE } from "../../app/storefront/metafields";
-import { shopifyAdminClientsByShopId } from "../../app/storefront/shopifyAccess.server";
-import { checkoutMetafieldSync, refreshCheckoutClocksFor } from "../../app/storefront/wiring.server";
+import { AVAILABILITY_METAFIELD_KEY, LOCKSTEP_METAFIELD_NAMESPACE } from "../../app/checkout/metafields";
+import { shopifyAdminClientsByShopId } from "../../app/checkout/shopifyAccess.server";
+import { type CheckoutDeps, checkoutMetafieldSync, refreshCheckoutClocksFor } from "../../app/checkout/wiring.server";
 import { sealSessionToken } from "../../app/shops/sessionStorage.server";
 import { useTestDatabase } from "../helpers/database";
 import { manualClock, seedStockShop } from "../reservations/stockFixture";
@@ -20,8 +19,6 @@ const ENCRYPTION_KEY = "a-test-encryption-key-of-32-characters";
 const cleanup: Array<() => Promise<void> | void> = [];
 afterAll(async () => {
   for (const step of cleanup.reverse()) await step();
-  forgetPlatformClients();
-  await closeOutboundRegistry();
 });
 
 async function installedShop(fake: (domain: string) => AdminFake) {
@@ -30,7 +27,11 @@ async function installedShop(fake: (domain: string) => AdminFake) {
   await getDb().sql.query(`INSERT INTO session (id, shop, state, is_online, access_token) VALUES ($1, $2, '', false, $3)`, [`offline_${shop.domain}`, shop.domain, sealSessionToken(ENCRYPTION_KEY, ACCESS_TOKEN)]);
   const admin = fake(shop.domain);
   cleanup.push(() => admin.close());
-  const context: AppContext = { config: loadConfig({ SHOPIFY_ADMIN_API_BASE_URL: await admin.listen(), LOCKSTEP_ENCRYPTION_KEY: ENCRYPTION_KEY }), db: getDb(), startedAt: new Date() };
+  const config = loadConfig({ SHOPIFY_ADMIN_API_BASE_URL: await admin.listen(), LOCKSTEP_ENCRYPTION_KEY: ENCRYPTION_KEY });
+  const registry = createLimiterRegistry();
+  const platforms = createPlatformClients(config, registry);
+  cleanup.push(() => registry.close(), () => platforms.close());
+  const context: CheckoutDeps & { config: typeof config } = { config, db: getDb(), platforms };
   return { shop, admin, context, clock };
 }
 
