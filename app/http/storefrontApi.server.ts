@@ -170,7 +170,8 @@ export function perShopRateLimit(ratePerSecond: number, now: () => number): (sho
   };
 }
 
-function tokenAuthenticator(deps: StockEdgeDeps & TokenAuthDeps & { ratePerSecond: number }) {
+/** The API token check and per-shop limit of every `/api/v1` route (prices use it too). */
+export function tokenAuthenticator(deps: TokenAuthDeps & { ratePerSecond: number }) {
   const now = deps.now ?? Date.now;
   const verify = apiTokenVerifier(deps);
   const limit = perShopRateLimit(deps.ratePerSecond, now);
