@@ -4,6 +4,7 @@ import { processDueRows } from "../../app/webhooks/workerLoop.server";
 import { runShopifyInventoryTraffic } from "../../simulators/webhooks/traffic";
 import { useTestDatabase } from "../helpers/database";
 import { SHOPIFY_SECRET, startWebhookServer, type WebhookServer } from "./helpers";
+import { mulberry32 } from "../helpers/random";
 
 const database = useTestDatabase();
 let server: WebhookServer;
@@ -14,17 +15,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.close();
 });
-
-/** A tiny deterministic random (mulberry32), so a failure can be replayed. */
-function seeded(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("simulated Shopify traffic with duplicates, redeliveries and reordering", () => {
   it("ends with the newest level of every item, none lost, none applied twice", async () => {
@@ -42,7 +32,7 @@ describe("simulated Shopify traffic with duplicates, redeliveries and reordering
       redeliveryRate: 0.1,
       reorderRate: 0.3,
       maxDelayMs: 50,
-      random: seeded(7),
+      random: mulberry32(7),
     });
     expect(result.statuses).toEqual({ 200: result.sent });
     expect(result.duplicatesSent).toBeGreaterThan(15);
