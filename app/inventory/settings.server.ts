@@ -1,8 +1,7 @@
 import { LockstepError } from "../config/errors";
 import { MAX_INT } from "../db/columnLimits";
 import type { Database } from "../db/database.server";
-import { MAX_QUANTITY } from "../reservations/reservations.server";
-import { DEFAULT_POLICY, type InventoryPolicy, MAX_RESERVATION_TTL_SECONDS } from "./policy";
+import { DEFAULT_POLICY, type InventoryPolicy, MAX_QUANTITY, MAX_RESERVATION_TTL_SECONDS } from "./policy";
 
 /** Staff-facing settings of availability: the shop's policy, an item's own, bundles. Each change invalidates the cache. */
 export interface InventorySettings {
