@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { LockstepError } from "../config/errors";
 import type { PrismaClient, Shop } from "../generated/prisma/client";
 import type { AppContext } from "../context.server";
-import type { StockServices } from "../inventory/services.server";
+import type { StockServices } from "../reservations/stockServices.server";
 import { TokenBucket } from "../outbound/tokenBucket";
 import type { Reservation, ReserveInput } from "../reservations/reservations.server";
 import { apiTokenVerifier, type TokenAuthDeps } from "./apiTokenAuth.server";

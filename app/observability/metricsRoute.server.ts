@@ -4,7 +4,7 @@ import type { AppContext } from "../context.server";
 import type { Router } from "../http/router.server";
 import type { LatencyHistogram } from "../webhooks/metrics";
 import { getInboxLag } from "../webhooks/sql/getInboxLag";
-import { writeOutboundMetrics } from "../outbound/prometheusMetrics";
+import { writeOutboundMetrics } from "./outboundMetrics";
 import { PrometheusText } from "./prometheus";
 
 /** `GET /metrics` in Prometheus' format; asks for `Authorization: Bearer $METRICS_TOKEN` when one is set. */

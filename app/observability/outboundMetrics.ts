@@ -1,5 +1,5 @@
-import { type PrometheusText } from "../observability/prometheus";
-import { type LimiterMetricsSnapshot } from "./metrics";
+import { type PrometheusText } from "./prometheus";
+import { type LimiterMetricsSnapshot } from "../outbound/metrics";
 
 const CIRCUIT_STATES = ["closed", "half_open", "open"] as const;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { OutboundMetrics } from "../../app/outbound/metrics";
-import { writeOutboundMetrics } from "../../app/outbound/prometheusMetrics";
+import { writeOutboundMetrics } from "../../app/observability/outboundMetrics";
 import { PrometheusText } from "../../app/observability/prometheus";
 
 describe("outbound metrics in Prometheus format", () => {
