@@ -5,6 +5,7 @@ import { subscribeToPlatformEvents } from "./reservations/orderEvents.server";
 import { startReservationSweeper } from "./reservations/sweeper.server";
 import { startSharingTokenChanges } from "./shops/tokenChanges.server";
 import { log } from "./observability/log";
+import { startPublishingMetrics } from "./observability/processMetrics.server";
 import { closeOutboundRegistry } from "./outbound/registry.server";
 import { bigCommerceTokenOf } from "./platforms/bigcommerce/install.server";
 import { bigCommerceReaderFor, forgetPlatformClients } from "./platforms/clients.server";
@@ -31,6 +32,8 @@ export async function startBackgroundWork(context: AppContext, options: { webhoo
   const bigCommerce = bigCommerceReaderFor(context.config, bigCommerceTokenOf({ prisma: context.db.prisma, config: context.config }));
   stops.push(startWebhookWorkers(context, { count: options.webhookWorkers, onListening: options.onListening, bigCommerce }));
   stops.push(startCheckoutClock(context));
+  // Every process's counters reach /metrics, whichever process is scraped.
+  stops.push(startPublishingMetrics(context));
   // The delayed half: destinations run on their cadence, threshold or "sync now" (leased per destination).
   stops.push(startDestinationRuns(pipelineDepsFor(context)));
   // Stopped in reverse: the workers finish their rows before the subscribers and the cache go.

@@ -1,5 +1,7 @@
 import { type Config } from "../config/config.server";
+import { processMetrics } from "../observability/metrics";
 import { type LimiterRegistry, createLimiterRegistry } from "./limiterRegistry";
+import { OutboundMetrics } from "./metrics";
 
 const slot = globalThis as { __lockstepOutbound?: LimiterRegistry };
 
@@ -9,7 +11,11 @@ const slot = globalThis as { __lockstepOutbound?: LimiterRegistry };
  * Remix build carries its own copy of the app's modules.
  */
 export function outboundRegistry(config: Pick<Config, "redisUrl" | "outbound">): LimiterRegistry {
-  slot.__lockstepOutbound ??= createLimiterRegistry({ redisUrl: config.redisUrl, prefix: config.outbound.limiterPrefix });
+  slot.__lockstepOutbound ??= createLimiterRegistry({
+    redisUrl: config.redisUrl,
+    prefix: config.outbound.limiterPrefix,
+    metrics: new OutboundMetrics(processMetrics().outbound.queueWait),
+  });
   return slot.__lockstepOutbound;
 }
 

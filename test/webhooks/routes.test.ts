@@ -51,7 +51,7 @@ describe("POST /webhooks/shopify", () => {
 
   it("drops a duplicate delivery (same webhook id) and a duplicate event (same event id, new delivery) without storing them again", async () => {
     const delivery = shopify("inventory_levels/update");
-    const before = webhookMetrics().snapshot().duplicatesDropped;
+    const before = (await webhookMetrics().counts()).duplicatesDropped;
     expect((await server.post("/webhooks/shopify", delivery)).status).toBe(200);
     const again = await server.post("/webhooks/shopify", delivery);
     expect(again).toMatchObject({ status: 200, body: { duplicate: true } });
@@ -59,7 +59,7 @@ describe("POST /webhooks/shopify", () => {
     expect(sameEvent.headers["x-shopify-webhook-id"]).not.toBe(delivery.headers["x-shopify-webhook-id"]);
     expect(await server.post("/webhooks/shopify", sameEvent)).toMatchObject({ status: 200, body: { duplicate: true } });
     expect(await inboxRows("event_id = $1", [delivery.headers["x-shopify-event-id"]])).toHaveLength(1);
-    expect(webhookMetrics().snapshot().duplicatesDropped - before).toBe(2);
+    expect((await webhookMetrics().counts()).duplicatesDropped - before).toBe(2);
   });
 
   it("stores concurrent deliveries (one group commit) and dedupes copies inside the same batch", async () => {

@@ -30,7 +30,7 @@ function seeded(seed: number): () => number {
 describe("simulated Shopify traffic with duplicates, redeliveries and reordering", () => {
   it("ends with the newest level of every item, none lost, none applied twice", async () => {
     const shop = await installShop(database().prisma, { platform: "shopify", domain: "traffic.myshopify.com" });
-    const duplicatesBefore = webhookMetrics().snapshot().duplicatesDropped;
+    const duplicatesBefore = (await webhookMetrics().counts()).duplicatesDropped;
     const result = await runShopifyInventoryTraffic({
       url: `${server.url}/webhooks/shopify`,
       secret: SHOPIFY_SECRET,
@@ -50,7 +50,7 @@ describe("simulated Shopify traffic with duplicates, redeliveries and reordering
     for (let round = 0; round < 100 && (await processDueRows({ sql: database().sql, workerId: "w", metrics: webhookMetrics(), maxAttempts: 3, leaseMs: 30_000, batchSize: 100 })) > 0; round++);
 
     // At least the duplicates sent on purpose; more if a slow answer made the simulator retry a stored delivery.
-    expect(webhookMetrics().snapshot().duplicatesDropped - duplicatesBefore).toBeGreaterThanOrEqual(result.duplicatesSent);
+    expect((await webhookMetrics().counts()).duplicatesDropped - duplicatesBefore).toBeGreaterThanOrEqual(result.duplicatesSent);
     const stored = await database().sql.query<{ count: number }>(`SELECT count(*)::int AS count FROM webhook_inbox WHERE shop_id = $1 AND state = 'processed'`, [shop.id]);
     expect(stored[0]!.count).toBe(200);
     const levels = await database().sql.query<{ key: string; on_hand: number }>(
