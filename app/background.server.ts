@@ -6,6 +6,7 @@ import { startReservationSweeper } from "./reservations/sweeper.server";
 import { startSharingTokenChanges } from "./shops/tokenChanges.server";
 import { log } from "./observability/log";
 import { startPublishingMetrics } from "./observability/processMetrics.server";
+import { startProcessSloEvaluator } from "./slo/evaluator.server";
 import { closeOutboundRegistry } from "./outbound/registry.server";
 import { bigCommerceTokenOf } from "./platforms/bigcommerce/install.server";
 import { bigCommerceReaderFor, forgetPlatformClients } from "./platforms/clients.server";
@@ -34,6 +35,8 @@ export async function startBackgroundWork(context: AppContext, options: { webhoo
   stops.push(startCheckoutClock(context));
   // Every process's counters reach /metrics, whichever process is scraped.
   stops.push(startPublishingMetrics(context));
+  // Objectives: every process runs the loop, the one holding the lease evaluates.
+  stops.push(startProcessSloEvaluator(context));
   // The delayed half: destinations run on their cadence, threshold or "sync now" (leased per destination).
   stops.push(startDestinationRuns(pipelineDepsFor(context)));
   // Stopped in reverse: the workers finish their rows before the subscribers and the cache go.
