@@ -8,6 +8,7 @@ import type { InventoryPolicy } from "../inventory/policy";
 import { stockServicesFor } from "../inventory/services.server";
 import { log } from "../observability/log";
 import { issueApiToken } from "../shops/shops.server";
+import { recordAudit } from "../audit/audit.server";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
 import { readForm } from "../staff/readForm.server";
 
@@ -47,6 +48,7 @@ export const action = async ({ request }: ActionFunctionArgs) => {
   if (form.get("intent") === "api-token") {
     const apiToken = await issueApiToken(appContext().db.prisma, shop.id);
     log.info("api token issued", { shopId: shop.id, actor, prefix: apiToken.slice(0, 8) });
+    await recordAudit(appContext().db.sql, { shopId: shop.id, actor, action: "api_token.issue", before: { prefix: shop.apiTokenPrefix }, after: { prefix: apiToken.slice(0, 8) } });
     return { apiToken, saved: false } satisfies ActionResult;
   }
   const patch: Partial<InventoryPolicy> = {
@@ -59,7 +61,10 @@ export const action = async ({ request }: ActionFunctionArgs) => {
     patch[name] = Number(raw);
   }
   try {
-    const policy = await stockServicesFor(appContext()).settings.updatePolicy(shop.id, patch);
+    const settings = stockServicesFor(appContext()).settings;
+    const before = await settings.getPolicy(shop.id);
+    const policy = await settings.updatePolicy(shop.id, patch);
+    await recordAudit(appContext().db.sql, { shopId: shop.id, actor, action: "settings.update", before, after: policy });
     return { policy, saved: true, error: undefined };
   } catch (error) {
     if (error instanceof LockstepError) return Response.json({ error: error.message, saved: false }, { status: error.status });
