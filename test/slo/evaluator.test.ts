@@ -39,7 +39,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await registry.close();
-  await new Promise((resolve) => receiver.close(resolve));
+  await new Promise((resolve) => (receiver ? receiver.close(resolve) : resolve(undefined)));
 });
 
 async function newShop(name: string) {
