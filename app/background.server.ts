@@ -1,17 +1,16 @@
+import { startOrderEventDelivery } from "./batching/orderEvents.server";
 import { pipelineDepsFor, startDestinationRuns } from "./batching/scheduler.server";
+import { startFeedWatchdog } from "./feeds/google/watchdog.server";
 import type { AppContext } from "./context.server";
-import { stockServicesFor } from "./inventory/services.server";
 import { subscribeToPlatformEvents } from "./reservations/orderEvents.server";
 import { startReservationSweeper } from "./reservations/sweeper.server";
 import { startSharingTokenChanges } from "./shops/tokenChanges.server";
 import { log } from "./observability/log";
 import { startPublishingMetrics } from "./observability/processMetrics.server";
 import { startProcessSloEvaluator } from "./slo/evaluator.server";
-import { closeOutboundRegistry } from "./outbound/registry.server";
-import { bigCommerceTokenOf } from "./platforms/bigcommerce/install.server";
-import { bigCommerceReaderFor, forgetPlatformClients } from "./platforms/clients.server";
-import { checkoutMetafieldSync, refreshCheckoutClocksFor } from "./storefront/wiring.server";
-import { startWebhookWorkers } from "./webhooks/workers.server";
+import { bigCommerceTokenOf } from "./shops/platformAccess.server";
+import { refreshCheckoutClocksFor } from "./checkout/wiring.server";
+import { startWebhookWorkers } from "./webhooks/workerPool.server";
 
 /** Stops a piece of background work and resolves once it has let go of the database. */
 export type StopWork = () => Promise<void>;
@@ -24,13 +23,13 @@ export type StopWork = () => Promise<void>;
 export async function startBackgroundWork(context: AppContext, options: { webhookWorkers?: number; onListening?: () => void } = {}): Promise<StopWork[]> {
   const stops: StopWork[] = [];
   // Subscribers first: whichever process applies an event also commits reservations and invalidates caches.
-  const stock = processStockServices(context);
-  const unsubscribe = subscribeToPlatformEvents({ db: context.db, ...stock });
+  const { stock } = context;
+  const unsubscribe = subscribeToPlatformEvents(context.webhooks.subscribers, { db: context.db, reservations: stock.reservations, availability: stock.availability, apiTokens: context.apiTokens });
   const stopSweeper = startReservationSweeper(stock.reservations, { intervalMs: context.config.reservationSweepSeconds * 1000 });
   // A replaced API token or an uninstalled shop stops working in every process at once.
-  const stopTokenSharing = context.config.redisUrl ? startSharingTokenChanges(context.config.redisUrl, (error) => log.warn("API token changes: Redis unavailable", { error })) : undefined;
+  const stopTokenSharing = context.config.redisUrl ? startSharingTokenChanges(context.apiTokens, context.config.redisUrl, (error) => log.warn("API token changes: Redis unavailable", { error })) : undefined;
   // Thin BigCommerce webhooks are read back through each store's throttled client, with its sealed token.
-  const bigCommerce = bigCommerceReaderFor(context.config, bigCommerceTokenOf({ prisma: context.db.prisma, config: context.config }));
+  const bigCommerce = context.platforms.bigCommerceReaderFor(bigCommerceTokenOf({ prisma: context.db.prisma, config: context.config }));
   stops.push(startWebhookWorkers(context, { count: options.webhookWorkers, onListening: options.onListening, bigCommerce }));
   stops.push(startCheckoutClock(context));
   // Every process's counters reach /metrics, whichever process is scraped.
@@ -38,23 +37,19 @@ export async function startBackgroundWork(context: AppContext, options: { webhoo
   // Objectives: every process runs the loop, the one holding the lease evaluates.
   stops.push(startProcessSloEvaluator(context));
   // The delayed half: destinations run on their cadence, threshold or "sync now" (leased per destination).
-  stops.push(startDestinationRuns(pipelineDepsFor(context)));
-  // Stopped in reverse: the workers finish their rows before the subscribers and the cache go.
+  const pipeline = pipelineDepsFor(context);
+  stops.push(startDestinationRuns(pipeline));
+  // Order events fan out to the destinations that receive orders, in order per order (leased queue).
+  stops.push(startOrderEventDelivery({ ...pipeline, workerId: pipeline.owner }));
+  // Google feeds that stopped being fetched or rebuilt raise an alert long before Google's 30-day expiry.
+  stops.push(startFeedWatchdog(context.db.sql));
+  // Stopped after the workers finished their rows; the context's services (cache, clients) are closed by its owner.
   stops.push(async () => {
     unsubscribe();
     await stopSweeper();
     await stopTokenSharing?.();
-    await stock.close();
-    // Limiter timers and their Redis connection go last: nothing calls out any more.
-    forgetPlatformClients();
-    await closeOutboundRegistry();
   });
   return stops;
-}
-
-/** The process's stock services; every availability change also refreshes the checkout Function's metafield. */
-export function processStockServices(context: AppContext) {
-  return stockServicesFor(context, { wrapAvailability: checkoutMetafieldSync(context) });
 }
 
 /** Stops background work in order: the webhook workers first, the services they use last. */

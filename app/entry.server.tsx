@@ -1,16 +1,16 @@
 import { PassThrough } from "node:stream";
-import { createReadableStreamFromReadable, type EntryContext } from "@remix-run/node";
+import { type AppLoadContext, createReadableStreamFromReadable, type EntryContext } from "@remix-run/node";
 import { RemixServer } from "@remix-run/react";
 import { isbot } from "isbot";
 import { renderToPipeableStream } from "react-dom/server";
-import { appContext } from "./context.server";
+import { log } from "./observability/log";
 import { shopify } from "./shopify.server";
 
 export const streamTimeout = 5000;
 
-export default async function handleRequest(request: Request, responseStatusCode: number, responseHeaders: Headers, remixContext: EntryContext) {
+export default async function handleRequest(request: Request, responseStatusCode: number, responseHeaders: Headers, remixContext: EntryContext, loadContext: AppLoadContext) {
   // Embedded pages need Shopify's CSP frame-ancestors and link headers.
-  if (appContext().config.mode === "embedded") shopify().addDocumentResponseHeaders(request, responseHeaders);
+  if (loadContext.config.mode === "embedded") shopify(loadContext).addDocumentResponseHeaders(request, responseHeaders);
   const callbackName = isbot(request.headers.get("user-agent") ?? "") ? "onAllReady" : "onShellReady";
 
   return new Promise((resolve, reject) => {
@@ -27,7 +27,7 @@ export default async function handleRequest(request: Request, responseStatusCode
       },
       onError(error) {
         responseStatusCode = 500;
-        console.error(error);
+        log.error("rendering failed", { error });
       },
     });
     setTimeout(abort, streamTimeout + 1000);

@@ -1,3 +1,5 @@
+import { log as appLog } from "./observability/log";
+
 /**
  * How a Lockstep process stops on SIGTERM / SIGINT: the first signal starts an orderly stop
  * (`stop`, which drains within `deadlineMs`), a second one ends the process at once, and a stop
@@ -11,7 +13,7 @@ export function stopOnSignals(options: {
   log?: (message: string) => void;
   exit?: (code: number) => void;
 }): void {
-  const log = options.log ?? ((message: string) => console.log(message));
+  const log = options.log ?? ((message: string) => appLog.info(message));
   const exit = options.exit ?? ((code: number) => process.exit(code));
   let stopping = false;
   const onSignal = (signal: string) => {
@@ -30,7 +32,7 @@ export function stopOnSignals(options: {
     options.stop().then(
       () => exit(0),
       (error: unknown) => {
-        console.error(error);
+        appLog.error("shutdown failed", { error });
         exit(1);
       },
     );

@@ -6,12 +6,10 @@ import { parseArgs } from "node:util";
 import { startBackfill } from "../app/backfill/backfill.server";
 import { loadConfig } from "../app/config/config.server";
 import { ConfigError } from "../app/config/errors";
-import type { AppContext } from "../app/context.server";
+import { closeAppContext, createAppContext } from "../app/context.server";
 import { openDatabase } from "../app/db/database.server";
 import { migrationStatus } from "../app/db/migrations.server";
-import { stockServicesFor } from "../app/inventory/services.server";
-import { closeOutboundRegistry } from "../app/outbound/registry.server";
-import { forgetPlatformClients } from "../app/platforms/clients.server";
+import { findShopByDomainSql } from "../app/shops/sql/findShop";
 
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { shop: { type: "string" }, "server-stopped": { type: "boolean", default: false } } });
@@ -21,10 +19,10 @@ async function main(): Promise<number> {
     throw new ConfigError("With the embedded database stop the server first and pass --server-stopped (or set DATABASE_URL)");
   }
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  const context: AppContext = { config, db, startedAt: new Date() };
+  const context = createAppContext(config, db);
   try {
     if (!(await migrationStatus(db.sql)).current) throw new ConfigError("The database is not at the latest migration: run `npm run setup` first");
-    const [shop] = await db.sql.query<{ id: string }>(`SELECT id FROM shop WHERE domain = $1`, [values.shop]);
+    const shop = await findShopByDomainSql(db.sql, values.shop);
     if (!shop) throw new ConfigError(`No shop ${values.shop}: install the app on it first`);
     const started = await startBackfill(context, shop.id);
     console.log(`Backfill of ${values.shop} started at ${started.record.startedAt.toISOString()}`);
@@ -32,9 +30,7 @@ async function main(): Promise<number> {
     console.log(JSON.stringify(finished));
     return finished.state === "done" ? 0 : 1;
   } finally {
-    await stockServicesFor(context).close();
-    forgetPlatformClients();
-    await closeOutboundRegistry();
+    await closeAppContext(context);
     await db.close();
   }
 }

@@ -15,10 +15,11 @@ import { listRuns } from "../app/batching/sql/listRuns";
 import { processAdapters } from "../app/batching/scheduler.server";
 import { loadConfig } from "../app/config/config.server";
 import { ConfigError, LockstepError } from "../app/config/errors";
-import type { AppContext } from "../app/context.server";
+import { closeAppContext, createAppContext } from "../app/context.server";
 import { openDatabase } from "../app/db/database.server";
 import { migrationStatus } from "../app/db/migrations.server";
-import { closeOutboundRegistry } from "../app/outbound/registry.server";
+import { findShopByDomainSql } from "../app/shops/sql/findShop";
+
 
 const USAGE = "Usage: npm run destinations -- create|update|list|test|sync|runs … (see scripts/destinations.ts)";
 
@@ -49,11 +50,11 @@ async function main(): Promise<number> {
   const config = loadConfig();
   if (!config.databaseUrl && !values["server-stopped"]) throw new ConfigError("With the embedded database stop the server first and pass --server-stopped (or set DATABASE_URL)");
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  const context: AppContext = { config, db, startedAt: new Date() };
+  const context = createAppContext(config, db);
   const deps = { sql: db.sql, encryptionKey: config.encryptionKey, adapters: processAdapters(context) };
   const shopId = async (domain: string | undefined) => {
     if (!domain) return undefined;
-    const [shop] = await db.sql.query<{ id: string }>(`SELECT id FROM shop WHERE domain = $1`, [domain]);
+    const shop = await findShopByDomainSql(db.sql, domain);
     if (!shop) throw new ConfigError(`No shop ${domain}`);
     return shop.id;
   };
@@ -101,7 +102,7 @@ async function main(): Promise<number> {
         throw new ConfigError(USAGE);
     }
   } finally {
-    await closeOutboundRegistry();
+    await closeAppContext(context);
     await db.close();
   }
 }

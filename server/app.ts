@@ -6,8 +6,8 @@ import { pathToFileURL } from "node:url";
 import type { ServerBuild } from "@remix-run/node";
 import type { Config } from "../app/config/config.server";
 import { LockstepError } from "../app/config/errors";
-import { processStockServices, startBackgroundWork, stopInOrder } from "../app/background.server";
-import { type AppContext, setAppContext } from "../app/context.server";
+import { startBackgroundWork, stopInOrder } from "../app/background.server";
+import { type AppContext, closeAppContext, createAppContext } from "../app/context.server";
 import { type Database, openDatabase } from "../app/db/database.server";
 import { applyMigrations, readMigrations } from "../app/db/migrations.server";
 import { answerEveryRequest, answerUnparsableRequest } from "../app/http/answerEveryRequest.server";
@@ -46,20 +46,20 @@ export async function startLockstep(options: StartOptions): Promise<RunningLocks
   setLogLevel(config.logLevel);
   const db = options.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, timeouts: config.database }));
   const ownsDb = !options.db;
+  let context: AppContext | undefined;
   try {
     const migrations = readMigrations();
     const applied = await applyMigrations(db.sql, migrations);
     if (applied.length > 0) log(`Applied migrations: ${applied.join(", ")}`);
     const sealed = await sealStoredTokens(db.sql, config);
     if (sealed > 0) log(`Sealed the stored tokens of ${sealed} Shopify session(s)`);
-    const context: AppContext = { config, db, startedAt: new Date() };
-    setAppContext(context);
-    // Every availability change also refreshes the checkout Function's metafield (shops with an offline session).
-    processStockServices(context);
-    await options.beforeListen?.(context);
+    // The process's services, made once: the edges and the background work get them as an argument, the admin as its load context.
+    const services = createAppContext(config, db);
+    context = services;
+    await options.beforeListen?.(services);
 
-    const edges = createEdgeRouter(context, migrations);
-    const admin = await loadAdmin(options.buildDir ?? BUILD_DIR, config);
+    const edges = createEdgeRouter(services, migrations);
+    const admin = await loadAdmin(options.buildDir ?? BUILD_DIR, services);
     const inFlight = trackRequests();
     const server = http.createServer(
       answerEveryRequest(async (req, res) => {
@@ -73,14 +73,14 @@ export async function startLockstep(options: StartOptions): Promise<RunningLocks
       server.once("error", reject);
       server.listen(config.port, config.host, () => resolve());
     });
-    const stopBackground = options.background === false ? [] : await startBackgroundWork(context);
+    const stopBackground = options.background === false ? [] : await startBackgroundWork(services);
     const { port } = server.address() as AddressInfo;
     const host = config.host.includes(":") ? `[${config.host}]` : config.host === "0.0.0.0" ? "127.0.0.1" : config.host;
 
     let closing: Promise<void> | undefined;
     return {
       url: `http://${host}:${port}`,
-      context,
+      context: services,
       server,
       close() {
         closing ??= (async () => {
@@ -89,19 +89,19 @@ export async function startLockstep(options: StartOptions): Promise<RunningLocks
           const closed = new Promise<void>((resolve) => server.close(() => resolve()));
           server.closeIdleConnections();
           const drained = await withinDeadline(
-            Promise.all([inFlight.drained(() => server.closeIdleConnections()), stopInOrder(stopBackground)]),
+            Promise.all([inFlight.drained(() => server.closeIdleConnections()), stopInOrder(stopBackground)]).then(() => closeAppContext(services)),
             config.shutdownTimeoutMs,
           );
           if (!drained) log(`Shutdown: still busy after ${config.shutdownTimeoutMs} ms, closing anyway`);
           server.closeAllConnections();
           await closed;
-          setAppContext(undefined);
           if (ownsDb) await db.close();
         })();
         return closing;
       },
     };
   } catch (error) {
+    if (context) await closeAppContext(context);
     if (ownsDb) await db.close();
     throw error;
   }
@@ -148,7 +148,8 @@ const ADMIN_METHODS = new Set(["GET", "HEAD", "POST"]);
 
 type Listener = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
 
-async function loadAdmin(buildDir: string, config: Config): Promise<Listener> {
+async function loadAdmin(buildDir: string, context: AppContext): Promise<Listener> {
+  const { config } = context;
   const serverEntry = path.join(buildDir, "server/index.js");
   if (!existsSync(serverEntry)) {
     // The edges work without the admin build: tests of webhooks and APIs need no `npm run build`.
@@ -158,14 +159,14 @@ async function loadAdmin(buildDir: string, config: Config): Promise<Listener> {
     };
   }
   const build = (await import(pathToFileURL(serverEntry).href)) as ServerBuild;
-  const remix = createRemixListener(build, config.nodeEnv === "production" ? "production" : "development", config);
+  const remix = createRemixListener(build, config.nodeEnv === "production" ? "production" : "development", context);
   const assets = createStaticFiles(path.join(buildDir, "client"));
   return async (req, res) => {
     if (assets(req, res)) return;
     // The admin reads with GET and changes with POSTed forms; Remix would answer any other method
     // itself (405 with its own body, a stack trace in development).
     if (!ADMIN_METHODS.has(req.method ?? "")) {
-      throw new LockstepError("method_not_allowed", `${req.method} is not allowed here (allowed: GET, HEAD, POST)`, 405, { allow: "GET, HEAD, POST" });
+      throw new LockstepError("method_not_allowed", `${req.method} is not allowed here (allowed: GET, HEAD, POST)`, { allow: "GET, HEAD, POST" });
     }
     await remix(req, res);
   };

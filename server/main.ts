@@ -6,7 +6,10 @@ import { ConfigError } from "../app/config/errors";
 import { DEMO_SHOP_DOMAIN, seedDemoShop } from "../app/demo/seed.server";
 import { DEMO_ADMIN_ACCESS_TOKEN, startDemoStore, startDemoTraffic } from "../app/demo/traffic.server";
 import { ensureDemoErpDestination } from "../app/demo/erpDestination.server";
+import { DEMO_AMAZON_SELLER, ensureDemoAmazonDestination } from "../app/demo/amazonDestination.server";
+import { ensureDemoGoogleFeed } from "../app/demo/googleFeed.server";
 import { startErpSimulator } from "../simulators/erp";
+import { startSellingPartnerSimulator } from "../simulators/marketplace/sellingPartner";
 import { Session } from "@shopify/shopify-api";
 import { PrismaSessionStorage } from "../app/shops/sessionStorage.server";
 import { prepareDemoEnvironment } from "./demoEnvironment";
@@ -30,6 +33,11 @@ async function main(): Promise<void> {
   const demoErpSecret = `whsec_${randomBytes(24).toString("base64")}`;
   const demoErp = demo ? await startErpSimulator({ signingSecret: demoErpSecret }) : undefined;
   let demoErpDestination: string | undefined;
+  // …and its Amazon listings feeds to a simulated Selling Partner API.
+  const demoAmazonToken = `Atza|demo-${randomBytes(12).toString("hex")}`;
+  const demoAmazon = demo ? await startSellingPartnerSimulator({ sellerId: DEMO_AMAZON_SELLER, accessToken: demoAmazonToken }) : undefined;
+  let demoAmazonDestination: string | undefined;
+  let demoGoogleFeed: { feedId: string; token: string } | undefined;
   const running = await startLockstep({
     config,
     beforeListen: demo
@@ -37,6 +45,8 @@ async function main(): Promise<void> {
           const { shop, seeded } = await seedDemoShop(db.prisma, { apiToken: config.demo.apiToken! });
           if (seeded) console.log(`Seeded the demo shop ${DEMO_SHOP_DOMAIN}`);
           demoErpDestination = await ensureDemoErpDestination(db, { shopId: shop.id, encryptionKey: config.encryptionKey, erpUrl: demoErp!.url, signingSecret: demoErpSecret });
+          demoAmazonDestination = await ensureDemoAmazonDestination(db, { shopId: shop.id, encryptionKey: config.encryptionKey, endpoint: demoAmazon!.url, accessToken: demoAmazonToken });
+          demoGoogleFeed = await ensureDemoGoogleFeed(db, { shopId: shop.id, encryptionKey: config.encryptionKey });
           // With an offline session Lockstep calls the shop's Admin API; a quiet demo must call nobody.
           const sessions = new PrismaSessionStorage(db.prisma, config.encryptionKey);
           if (demoStore) {
@@ -56,6 +66,11 @@ async function main(): Promise<void> {
     console.log(`  Admin:       ${running.url}/app  (log in with the password below)`);
     for (const line of demoSecrets!.describe(process.env)) console.log(`  ${line}`);
     console.log(`  Simulated ERP: ${demoErp!.url} receives catalog, prices and stock every minute; runs and signed manifests: npm run destinations -- runs ${demoErpDestination}`);
+    console.log(`  Simulated Amazon: ${demoAmazon!.url} gets JSON_LISTINGS_FEED feeds (prices, stock) at start, then every 2 minutes; runs: npm run destinations -- runs ${demoAmazonDestination}`);
+    console.log(`    a listing: curl -H 'x-amz-access-token: ${demoAmazonToken}' '${demoAmazon!.url}/listings/2021-08-01/items/${DEMO_AMAZON_SELLER}/<sku>?marketplaceIds=ATVPDKIKX0DER'`);
+    const feedBase = `${running.url}/feeds/${demoGoogleFeed!.feedId}/${demoGoogleFeed!.token}`;
+    console.log(`  Google feed (XML): ${feedBase}/products.xml`);
+    console.log(`  Google feed (TSV): ${feedBase}/products.tsv   (rebuilt every 5 min; runs: npm run destinations -- runs ${demoGoogleFeed!.feedId})`);
   }
   let stopTraffic: (() => Promise<void>) | undefined;
   if (demoStore) {
@@ -71,6 +86,7 @@ async function main(): Promise<void> {
       await stopTraffic?.();
       await running.close();
       await demoErp?.close();
+      await demoAmazon?.close();
     },
   });
 }

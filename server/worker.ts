@@ -5,7 +5,7 @@
 //   npm run worker -- replay --by WHO [--reason TEXT] [--id N ...] [--topic T] [--shop DOMAIN] [--from ISO] [--to ISO]
 import { loadConfig } from "../app/config/config.server";
 import { ConfigError } from "../app/config/errors";
-import type { AppContext } from "../app/context.server";
+import { closeAppContext, createAppContext } from "../app/context.server";
 import { openDatabase } from "../app/db/database.server";
 import { migrationStatus } from "../app/db/migrations.server";
 import { parseArgs } from "node:util";
@@ -14,6 +14,7 @@ import { listDeadLetters } from "../app/webhooks/sql/listDeadLetters";
 import { replayDeadLetters, type ReplaySelection } from "../app/webhooks/sql/replayDeadLetters";
 import { startBackgroundWork, stopInOrder } from "../app/background.server";
 import { sealStoredTokens } from "../app/shops/sealStoredTokens.server";
+import { findShopByDomainSql } from "../app/shops/sql/findShop";
 import { stopOnSignals } from "../app/shutdown.server";
 
 async function selectionFrom(db: Database, args: string[]): Promise<{ selection: ReplaySelection; by?: string; reason?: string }> {
@@ -31,7 +32,7 @@ async function selectionFrom(db: Database, args: string[]): Promise<{ selection:
   });
   let shopId: string | undefined;
   if (values.shop) {
-    const [shop] = await db.sql.query<{ id: string }>(`SELECT id FROM shop WHERE domain = $1`, [values.shop.toLowerCase()]);
+    const shop = await findShopByDomainSql(db.sql, values.shop);
     if (!shop) throw new ConfigError(`No shop ${values.shop}`);
     shopId = shop.id;
   }
@@ -94,7 +95,7 @@ async function main(): Promise<void> {
     await db.close();
     throw new ConfigError(`Unknown command "${command}" (expected nothing, dead-letters or replay)`);
   }
-  const context: AppContext = { config, db, startedAt: new Date() };
+  const context = createAppContext(config, db);
   const loops = Math.max(1, config.webhooks.workers);
   // The same background work as a web process: what applies an event must also commit reservations,
   // invalidate caches (shared through Redis) and refresh the checkout metafields.
@@ -102,7 +103,7 @@ async function main(): Promise<void> {
   console.log(`Lockstep worker ${process.pid}: ${loops} webhook worker loop(s) on PostgreSQL`);
 
   // The rows in hand are finished within the deadline; a row still running then keeps its lease until it expires.
-  stopOnSignals({ deadlineMs: config.shutdownTimeoutMs, stop: () => stopInOrder(stops).then(() => db.close()) });
+  stopOnSignals({ deadlineMs: config.shutdownTimeoutMs, stop: () => stopInOrder(stops).then(() => closeAppContext(context)).then(() => db.close()) });
 }
 
 main().catch((error: unknown) => {

@@ -2,7 +2,7 @@ import { type BigCommerceSimulator, startBigCommerceSimulator } from "./bigcomme
 import { type ChangeListener } from "./changes";
 import { type DestinationSimulator } from "./destination/endpoint";
 import { startErpSimulator } from "./erp/index";
-import { startMarketplaceSimulator } from "./marketplace/index";
+import { type SellingPartnerSimulator, startSellingPartnerSimulator } from "./marketplace/sellingPartner";
 import { type ShopifyCatalog, type ShopifySimulator, startShopifySimulator } from "./shopify/server";
 
 export interface DemoSimulatorOptions {
@@ -17,7 +17,8 @@ export interface DemoSimulators {
   shopify: ShopifySimulator;
   bigcommerce: BigCommerceSimulator;
   erp: DestinationSimulator;
-  marketplace: DestinationSimulator;
+  /** Amazon's Selling Partner API (Feeds + Listings Items), simulated. */
+  marketplace: SellingPartnerSimulator;
   /** What to put in the app's environment so its clients call the simulators. */
   env: { SHOPIFY_ADMIN_API_BASE_URL: string; BIGCOMMERCE_API_BASE_URL: string };
   /** Every change any simulated platform makes (for the webhook simulator to deliver). */
@@ -28,7 +29,7 @@ export interface DemoSimulators {
 /**
  * Starts every simulated party of the demo on 127.0.0.1: Shopify (the demo shop, on a Standard
  * plan's bucket of 100 points/s), a BigCommerce store (150 requests / 30 s), an ERP (5 requests/s)
- * and a marketplace (2 requests/s).
+ * and an Amazon-like marketplace (Selling Partner API usage plans).
  */
 export async function startDemoSimulators(options: DemoSimulatorOptions): Promise<DemoSimulators> {
   const ports = options.ports ?? {};
@@ -56,7 +57,8 @@ export async function startDemoSimulators(options: DemoSimulatorOptions): Promis
     ],
   });
   const erp = await startErpSimulator({ port: ports.erp });
-  const marketplace = await startMarketplaceSimulator({ port: ports.marketplace });
+  // Feeds are processed 2 s after createFeed; the listing feed window is Amazon's (5 per 5 minutes).
+  const marketplace = await startSellingPartnerSimulator({ port: ports.marketplace, processingDelayMs: 2_000 });
   return {
     shopify,
     bigcommerce,

@@ -7,6 +7,6 @@ export { startShopifySimulator, type ShopifySimulator, type ShopifySimulatorOpti
 export { loadAdminSchema } from "./shopify/schema";
 export { startBigCommerceSimulator, type BigCommerceSimulator, type BigCommerceSimulatorOptions } from "./bigcommerce/server";
 export { startErpSimulator } from "./erp/index";
-export { startMarketplaceSimulator } from "./marketplace/index";
+export { startMarketplaceSimulator, startSellingPartnerSimulator, type SellingPartnerSimulator } from "./marketplace/index";
 export { startDestinationSimulator, type DestinationSimulator } from "./destination/endpoint";
 export { type SimulatedChange, type ChangeListener } from "./changes";

@@ -52,7 +52,7 @@ export function createAvailability(deps: { db: Database; cache: AvailabilityCach
     async page(shopId, options) {
       const limit = options.limit ?? DEFAULT_PAGE_SIZE;
       if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
-        throw new LockstepError("invalid_limit", `limit must be a whole number from 1 to ${MAX_PAGE_SIZE}`, 400);
+        throw new LockstepError("invalid_limit", `limit must be a whole number from 1 to ${MAX_PAGE_SIZE}`);
       }
       const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
       const locationId = options.locationId === undefined ? undefined : await locations.resolve(shopId, options.locationId);
@@ -80,6 +80,6 @@ function encodeCursor(sku: string): string {
 
 function decodeCursor(cursor: string): string {
   const sku = Buffer.from(cursor, "base64url").toString("utf8");
-  if (sku.length === 0 || encodeCursor(sku) !== cursor) throw new LockstepError("invalid_cursor", "cursor is not one this API returned", 400);
+  if (sku.length === 0 || encodeCursor(sku) !== cursor) throw new LockstepError("invalid_cursor", "cursor is not one this API returned");
   return sku;
 }

@@ -1,10 +1,7 @@
 import { LockstepError } from "../config/errors";
-import { bigCommerceTokenOf } from "../platforms/bigcommerce/install.server";
 import type { AppContext } from "../context.server";
 import type { Sql, SqlRunner } from "../db/database.server";
-import { stockServicesFor } from "../inventory/services.server";
 import { systemClock } from "../outbound/clock";
-import { bigCommerceClientFor, shopifyAdminClientFor } from "../platforms/clients.server";
 import { readBigCommerceCatalog } from "./bigcommerce";
 import { addRow, batchSize, type CatalogBatch, type CatalogRow, emptyBatch } from "./catalogRows";
 import { readShopifyCatalog, type ShopifyCatalogOptions } from "./shopify";
@@ -17,7 +14,9 @@ import { touchBackfill } from "./sql/touchBackfill";
 import { retireUnlistedRows } from "./sql/retireUnlistedRows";
 import { writeCatalogBatch } from "./sql/writeCatalogBatch";
 import { captureChanges, changesOfBackfill } from "../batching/capture";
-import { openSessionToken } from "../shops/sessionStorage.server";
+import { bigCommerceTokenOf, shopifyOfflineToken } from "../shops/platformAccess.server";
+import { storeHashOf } from "../shops/platformIdentity";
+import { findShopById } from "../shops/sql/findShop";
 
 export type { BackfillRecord } from "./sql/backfillRow";
 export { getBackfill } from "./sql/getBackfill";
@@ -59,11 +58,12 @@ export interface StartedBackfill {
  */
 export async function beginBackfill(deps: BackfillDeps, shopId: string): Promise<StartedBackfill> {
   const now = deps.now ?? (() => new Date());
-  const [shop] = await deps.sql.query<BackfillShop>(`SELECT id, platform::text AS platform, domain FROM shop WHERE id = $1::uuid`, [shopId]);
-  if (!shop) throw new LockstepError("shop_not_found", `no shop ${shopId}`, 404);
+  const found = await findShopById(deps.sql, shopId);
+  if (!found) throw new LockstepError("unknown_shop", `no shop ${shopId}`);
+  const shop: BackfillShop = { id: found.id, platform: found.platform, domain: found.domain };
   const claimedAt = now();
   const record = await claimBackfill(deps.sql, shopId, claimedAt, new Date(claimedAt.getTime() - (deps.abandonedAfterMs ?? 15 * 60_000)));
-  if (!record) throw new LockstepError("backfill_running", `a backfill of ${shop.domain} is already running`, 409);
+  if (!record) throw new LockstepError("backfill_running", `a backfill of ${shop.domain} is already running`);
   return { record, finished: copyCatalog(deps, shop, record) };
 }
 
@@ -83,7 +83,7 @@ async function copyCatalog(deps: BackfillDeps, shop: BackfillShop, claimed: Back
   // Every transaction checks ownership first: a run another one took over (it looked dead) must not write its older reading.
   const owned = async (tx: SqlRunner, batch: CatalogBatch) => {
     if (!(await recordBackfillBatch(tx, run, batch, now()))) {
-      throw new LockstepError("backfill_taken_over", `another backfill of ${shop.domain} took over`, 409);
+      throw new LockstepError("backfill_taken_over", `another backfill of ${shop.domain} took over`);
     }
   };
   let touchedAt = claimed.startedAt.getTime();
@@ -91,7 +91,7 @@ async function copyCatalog(deps: BackfillDeps, shop: BackfillShop, claimed: Back
     const at = now();
     // A minute apart at most: enough against the abandonment time, few writes while a bulk operation runs.
     if (at.getTime() - touchedAt < 60_000) return;
-    if (!(await touchBackfill(deps.sql, run, at))) throw new LockstepError("backfill_taken_over", `another backfill of ${shop.domain} took over`, 409);
+    if (!(await touchBackfill(deps.sql, run, at))) throw new LockstepError("backfill_taken_over", `another backfill of ${shop.domain} took over`);
     touchedAt = at.getTime();
   };
   const write = async (batch: CatalogBatch) => {
@@ -153,17 +153,17 @@ export function backfillDepsFor(context: AppContext, access: PlatformAccess = {}
   const sql = context.db.sql;
   return {
     sql,
-    invalidate: (shopId) => stockServicesFor(context).availability.invalidate(shopId, null),
+    invalidate: (shopId) => context.stock.availability.invalidate(shopId, null),
     catalogOf: (shop, run) => catalogFromPlatform(shop, run, {
       shopifyClient: async (domain) => {
-        const [session] = await sql.query<{ access_token: string }>(`SELECT access_token FROM session WHERE id = $1 AND access_token <> ''`, [`offline_${domain}`]);
-        if (!session) throw new LockstepError("no_access_token", `no offline session for ${domain}: install the app again`, 409);
-        return shopifyAdminClientFor(context.config, domain, openSessionToken(context.config.encryptionKey, session.access_token));
+        const token = await shopifyOfflineToken(sql, context.config.encryptionKey, domain);
+        if (!token) throw new LockstepError("no_access_token", `no offline session for ${domain}: install the app again`);
+        return context.platforms.shopifyAdminClientFor(domain, token);
       },
       bigCommerceClient: async (storeHash) => {
         const token = await access.bigCommerceTokenOf?.(storeHash);
-        if (!token) throw new LockstepError("no_access_token", `no API token for BigCommerce store ${storeHash}`, 409);
-        return bigCommerceClientFor(context.config, storeHash, token);
+        if (!token) throw new LockstepError("no_access_token", `no API token for BigCommerce store ${storeHash}`);
+        return context.platforms.bigCommerceClientFor(storeHash, token);
       },
       shopify: access.shopify,
     }),
@@ -186,7 +186,7 @@ export async function* catalogFromPlatform(
     const keepingAlive = { now: () => clock.now(), sleep: async (ms: number) => (await run.keepAlive(), clock.sleep(ms)) };
     yield* readShopifyCatalog(await clients.shopifyClient(shop.domain), { ...clients.shopify, clock: keepingAlive });
   } else {
-    yield* readBigCommerceCatalog(await clients.bigCommerceClient(shop.domain.replace(/^stores\//, "")));
+    yield* readBigCommerceCatalog(await clients.bigCommerceClient(storeHashOf(shop)));
   }
 }
 

@@ -81,7 +81,7 @@ export async function* readShopifyCatalog(client: ShopifyAdminClient, options: S
     } else if (type === "InventoryLevel") {
       yield levelRow(line as unknown as LevelLine);
     } else {
-      throw new LockstepError("bulk_result_unexpected", `unexpected line in the catalog bulk result: ${String(line.id)}`, 502);
+      throw new LockstepError("bulk_result_unexpected", `unexpected line in the catalog bulk result: ${String(line.id)}`);
     }
   }
 }

@@ -11,7 +11,7 @@ export function adapterRegistry(adapters: DestinationAdapter[]): AdapterRegistry
   return {
     adapterFor(kind) {
       const adapter = byKind.get(kind);
-      if (!adapter) throw new LockstepError("destination_kind_unavailable", `Destinations of kind ${kind} are not available yet`, 400, { field: "kind" });
+      if (!adapter) throw new LockstepError("destination_kind_unavailable", `Destinations of kind ${kind} are not available yet`, { field: "kind" });
       return adapter;
     },
   };

@@ -55,7 +55,7 @@ function parse<T extends z.ZodType>(schema: T, raw: unknown): z.output<T> {
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const field = issue.path.join(".");
-  throw new LockstepError("invalid_destination", field ? `${field}: ${issue.message}` : issue.message, 400, { field });
+  throw new LockstepError("invalid_destination", field ? `${field}: ${issue.message}` : issue.message, { field });
 }
 
 function checkEndpoint(kind: DestinationKind, endpoint: string): void {
@@ -63,11 +63,18 @@ function checkEndpoint(kind: DestinationKind, endpoint: string): void {
   try {
     url = new URL(endpoint);
   } catch {
-    throw new LockstepError("invalid_destination", "endpoint: must be an absolute URL", 400, { field: "endpoint" });
+    throw new LockstepError("invalid_destination", "endpoint: must be an absolute URL", { field: "endpoint" });
   }
   const allowed = kind === "sftp_files" ? ["sftp:"] : ["https:", "http:"];
   if (!allowed.includes(url.protocol)) {
-    throw new LockstepError("invalid_destination", `endpoint: a ${kind} destination needs a ${allowed.join(" or ")} URL`, 400, { field: "endpoint" });
+    throw new LockstepError("invalid_destination", `endpoint: a ${kind} destination needs a ${allowed.join(" or ")} URL`, { field: "endpoint" });
+  }
+}
+
+/** Order events are real-time calls: only a kind that can deliver one (`deliverEvent`) receives them. */
+function checkReceives(adapters: AdapterRegistry, kind: DestinationKind, receives: Receives[]): void {
+  if (receives.includes("orders") && !adapters.adapterFor(kind).deliverEvent) {
+    throw new LockstepError("invalid_destination", `receives: a ${kind} destination cannot receive order events (they are delivered in real time over HTTP)`, { field: "receives" });
   }
 }
 
@@ -155,12 +162,15 @@ export async function createDestination(deps: DestinationDeps, shopId: string, r
   const input = parse(destinationFields, raw);
   checkEndpoint(input.kind, input.endpoint);
   const options = deps.adapters.adapterFor(input.kind).parseOptions(input.options);
+  checkReceives(deps.adapters, input.kind, input.receives);
   const secret = input.signingSecret ?? `whsec_${randomBytes(24).toString("base64")}`;
   const credentials = Object.keys(input.credentials).length > 0 ? sealCredential(deps.encryptionKey, JSON.stringify(input.credentials)) : null;
   const rows = await deps.sql.query<DestinationRow>(
     `INSERT INTO destination (id, shop_id, name, kind, endpoint, credentials_sealed, signing_secret_sealed, receives, options, cadence, size_threshold,
-       requests_per_second, concurrency, batch_size, mode, variance_threshold, snapshot_retention_days, enabled, updated_at)
-     SELECT gen_random_uuid(), $1, $2, $3::"DestinationKind", $4, $5, $6, $7::text[], $8::jsonb, $9, $10, $11, $12, $13, $14::"DestinationMode", $15, $16, $17, now()
+       requests_per_second, concurrency, batch_size, mode, variance_threshold, snapshot_retention_days, enabled, requested_run, updated_at)
+     SELECT gen_random_uuid(), $1, $2, $3::"DestinationKind", $4, $5, $6, $7::text[], $8::jsonb, $9, $10, $11, $12, $13, $14::"DestinationMode", $15, $16, $17,
+       -- A new destination holds nothing yet: its first run sends every item (the change log only has what changed).
+       CASE WHEN $7::text[] && ARRAY['catalog', 'price', 'stock'] THEN 'full' END, now()
      WHERE EXISTS (SELECT 1 FROM shop WHERE id = $1)
      ON CONFLICT (shop_id, name) DO NOTHING
      RETURNING ${COLUMNS}`,
@@ -186,8 +196,8 @@ export async function createDestination(deps: DestinationDeps, shopId: string, r
   );
   if (rows[0]) return viewOf(rows[0]);
   const shop = await deps.sql.query(`SELECT 1 FROM shop WHERE id = $1`, [shopId]);
-  if (shop.length === 0) throw new LockstepError("shop_not_found", "No shop with this id", 404);
-  throw new LockstepError("destination_exists", `The shop already has a destination named "${input.name}"`, 409, { field: "name" });
+  if (shop.length === 0) throw new LockstepError("unknown_shop", "No shop with this id");
+  throw new LockstepError("destination_exists", `The shop already has a destination named "${input.name}"`, { field: "name" });
 }
 
 /** The schema fills defaults in; a change keeps only what the caller gave (at the top and in `limits`). */
@@ -209,6 +219,7 @@ export async function updateDestination(deps: DestinationDeps, shopId: string, i
   const changes = onlyGiven(parse(destinationChanges, raw), raw);
   if (changes.endpoint !== undefined) checkEndpoint(current.kind, changes.endpoint);
   const options = changes.options !== undefined ? deps.adapters.adapterFor(current.kind).parseOptions(changes.options) : current.options;
+  if (changes.receives) checkReceives(deps.adapters, current.kind, changes.receives);
   const limits = { ...viewOf(current).limits, ...changes.limits };
   const rows = await deps.sql.query<DestinationRow>(
     `UPDATE destination SET name = $3, endpoint = $4, credentials_sealed = COALESCE($5, credentials_sealed), signing_secret_sealed = COALESCE($6, signing_secret_sealed),
@@ -248,9 +259,9 @@ export async function listDestinations(sql: SqlRunner, shopId?: string): Promise
 }
 
 async function findRow(sql: SqlRunner, shopId: string | undefined, id: string): Promise<DestinationRow> {
-  if (!/^[0-9a-f-]{36}$/i.test(id)) throw new LockstepError("destination_not_found", "No destination with this id", 404);
+  if (!/^[0-9a-f-]{36}$/i.test(id)) throw new LockstepError("destination_not_found", "No destination with this id");
   const rows = await sql.query<DestinationRow>(`SELECT ${COLUMNS} FROM destination WHERE id = $1 AND ($2::uuid IS NULL OR shop_id = $2)`, [id, shopId ?? null]);
-  if (!rows[0]) throw new LockstepError("destination_not_found", "No destination with this id", 404);
+  if (!rows[0]) throw new LockstepError("destination_not_found", "No destination with this id");
   return rows[0];
 }
 
@@ -278,11 +289,11 @@ export async function loadDestination(deps: Pick<DestinationDeps, "sql" | "encry
 
 /** Staff asked for a run now: `sync_now` (the delta), `full` (every item), or `rollback:<run id>`. */
 export async function requestRun(sql: SqlRunner, shopId: string | undefined, id: string, request: string): Promise<void> {
-  if (!/^(sync_now|full|rollback:\d{1,18})$/.test(request)) throw new LockstepError("invalid_run_request", "A run request is sync_now, full or rollback:<run id>", 400);
+  if (!/^(sync_now|full|rollback:\d{1,18})$/.test(request)) throw new LockstepError("invalid_run_request", "A run request is sync_now, full or rollback:<run id>");
   await findRow(sql, shopId, id);
   if (request.startsWith("rollback:")) {
     const runs = await sql.query(`SELECT 1 FROM destination_run WHERE destination_id = $1 AND id = $2::bigint AND status IN ('succeeded', 'partial')`, [id, request.slice("rollback:".length)]);
-    if (runs.length === 0) throw new LockstepError("run_not_found", "Only a finished run of this destination can be rolled back", 404);
+    if (runs.length === 0) throw new LockstepError("run_not_found", "Only a finished run of this destination can be rolled back");
   }
   await sql.query(`UPDATE destination SET requested_run = $2, updated_at = now() WHERE id = $1`, [id, request]);
 }

@@ -16,12 +16,14 @@ import type { ItemRow } from "./sql/itemColumns";
 import { priorAttemptItems } from "./sql/priorAttemptItems";
 import { pruneSnapshots } from "./sql/pruneSnapshots";
 import { readEveryItem } from "./sql/readEveryItem";
+import { countRetryItems, readRetryItems } from "./sql/readRetryItems";
 import { readRollbackItems } from "./sql/readRollbackItems";
 import { recordRunItems, type RunItemRecord } from "./sql/recordRunItems";
 import { releaseDestination } from "./sql/releaseDestination";
 import { reportRunItems } from "./sql/reportRunItems";
 import { startRun, type RunRow } from "./sql/startRun";
 import {
+  type CatalogItem,
   type Destination,
   type DestinationAdapter,
   ITEM_KINDS_IN_ORDER,
@@ -57,6 +59,13 @@ export interface RunOutcome {
 }
 
 const FIRST_VARIANT = "00000000-0000-0000-0000-000000000000";
+const EPOCH = new Date(0).toISOString();
+
+/**
+ * Attempts of one run (its range resumed) before it closes anyway: its unsettled items are carried
+ * in the destination's retry set, so a receiver that keeps failing a chunk cannot hold the watermark.
+ */
+export const MAX_RUN_ATTEMPTS = 5;
 
 /** The next tick of a cadence strictly after `after` (UTC). */
 export function nextTick(cadence: string, after: Date): Date {
@@ -123,7 +132,8 @@ export async function runDestination(deps: PipelineDeps, destinationId: string, 
     if (run.rollbackOf && !rolledBack) throw new Error(`run ${run.rollbackOf} of this destination is not a finished run`);
     for (const kind of ITEM_KINDS_IN_ORDER) {
       if (!destination.receives.includes(kind)) continue;
-      const source = itemSource(deps.sql, destination, adapter, run, kind, rolledBack);
+      const retrying = !rolledBack && (await countRetryItems(deps.sql, destination.id, kind)) > 0;
+      const source = itemSource(deps.sql, destination, adapter, run, kind, rolledBack, retrying);
       const published = await publishKind(deps, destination, adapter, run, kind, source, counts, signal);
       files.push(...published);
     }
@@ -141,7 +151,10 @@ export async function runDestination(deps: PipelineDeps, destinationId: string, 
     failed: (outcomes.sent ?? 0) + (outcomes.to_retry ?? 0),
     shadowed: outcomes.shadow ?? 0,
   };
-  const status: RunStatus = error || manifestCounts.failed > 0 ? "failed" : manifestCounts.rejected > 0 ? "partial" : "succeeded";
+  // A run that failed part-way resumes its range; after MAX_RUN_ATTEMPTS (or when the receiver itself
+  // asked to retry some items) it closes instead and its unsettled items join the retry set (finishRun.ts).
+  const gaveUp = error !== undefined && run.attempts >= MAX_RUN_ATTEMPTS;
+  const status: RunStatus = error && !gaveUp ? "failed" : manifestCounts.rejected > 0 || manifestCounts.failed > 0 ? "partial" : "succeeded";
   const signed =
     status === "failed"
       ? undefined
@@ -167,7 +180,7 @@ export async function runDestination(deps: PipelineDeps, destinationId: string, 
       error = `manifest not delivered: ${failure instanceof Error ? failure.message : String(failure)}`;
     }
   }
-  const finalStatus: RunStatus = error ? "failed" : status;
+  const finalStatus: RunStatus = error && !gaveUp ? "failed" : status;
   await finishRun(deps.sql, run.id, {
     status: finalStatus,
     counts: manifestCounts,
@@ -196,9 +209,22 @@ export async function runDestination(deps: PipelineDeps, destinationId: string, 
 type ItemSource = (after: string, limit: number) => Promise<Array<{ variantId: string; sku: string | null; changes: number; item?: PushedItem; skipReason?: string }>>;
 
 /** Where a run's items of one kind come from: the coalesced delta, every item, or a rolled-back run's earlier states. */
-function itemSource(sql: SqlRunner, destination: Destination, adapter: DestinationAdapter, run: RunRow, kind: ItemKind, rolledBack: RunRow & { shopId: string } | undefined): ItemSource {
+function itemSource(
+  sql: SqlRunner,
+  destination: Destination,
+  adapter: DestinationAdapter,
+  run: RunRow,
+  kind: ItemKind,
+  rolledBack: (RunRow & { shopId: string }) | undefined,
+  retrying: boolean,
+): ItemSource {
   const currency = typeof destination.options.currency === "string" ? destination.options.currency : "USD";
-  const toItems = (rows: ItemRow[]) => rows.map((row) => ({ variantId: row.variantId, sku: row.sku, changes: row.changes, item: row.sku === null ? undefined : pushedItemOf(destination.shopId, kind, currency, row) }));
+  const toItems = (rows: ItemRow[]) =>
+    rows.map((row) =>
+      row.sku === null
+        ? { variantId: row.variantId, sku: null, changes: row.changes, skipReason: "the variant no longer exists" }
+        : { variantId: row.variantId, sku: row.sku, changes: row.changes, item: pushedItemOf(destination.shopId, kind, currency, row) },
+    );
   if (rolledBack) {
     return async (after, limit) =>
       (await readRollbackItems(sql, { runId: rolledBack.id, shopId: rolledBack.shopId, watermarkTo: rolledBack.watermarkTo }, kind, after, limit)).map((row) => ({
@@ -210,7 +236,34 @@ function itemSource(sql: SqlRunner, destination: Destination, adapter: Destinati
       }));
   }
   if (run.reason === "full" || adapter.delivery === "snapshot") return async (after, limit) => toItems(await readEveryItem(sql, destination.shopId, kind, after, limit));
-  return async (after, limit) => toItems(await coalesceChanges(sql, { shopId: destination.shopId, kind, from: run.watermarkFrom, to: run.watermarkTo }, after, limit));
+  const delta = (after: string, limit: number) => coalesceChanges(sql, { shopId: destination.shopId, kind, from: run.watermarkFrom, to: run.watermarkTo }, after, limit);
+  if (!retrying) return async (after, limit) => toItems(await delta(after, limit));
+  // Items earlier runs left unsettled go again, merged into the delta in variant order (once each).
+  return async (after, limit) => toItems(mergeByVariant(await delta(after, limit), await readRetryItems(sql, destination.id, kind, after, limit), limit));
+}
+
+/**
+ * The first `limit` rows of two pages, each in variant order after the same cursor, one row per
+ * variant (the delta's when both have it: the same current state, with its changes counted). The
+ * last row is the next cursor: neither page holds an unseen row before it.
+ */
+export function mergeByVariant(delta: ItemRow[], retries: ItemRow[], limit: number): ItemRow[] {
+  const merged: ItemRow[] = [];
+  let i = 0;
+  let j = 0;
+  while (merged.length < limit && (i < delta.length || j < retries.length)) {
+    const a = delta[i];
+    const b = retries[j];
+    if (b === undefined || (a !== undefined && a.variantId <= b.variantId)) {
+      if (b !== undefined && a!.variantId === b.variantId) j++;
+      merged.push(a!);
+      i++;
+    } else {
+      merged.push(b);
+      j++;
+    }
+  }
+  return merged;
 }
 
 function pushedItemOf(shopId: string, kind: ItemKind, currency: string, row: ItemRow): PushedItem {
@@ -218,8 +271,8 @@ function pushedItemOf(shopId: string, kind: ItemKind, currency: string, row: Ite
     shopId,
     sku: row.sku!,
     variantId: row.variantId,
-    version: (row.version ?? new Date(0)).toISOString(),
-    occurredAt: (row.occurredAt ?? new Date(0)).toISOString(),
+    version: row.version ?? EPOCH,
+    occurredAt: row.occurredAt ?? EPOCH,
     changeId: row.changeId,
   };
   switch (kind) {
@@ -234,6 +287,7 @@ function pushedItemOf(shopId: string, kind: ItemKind, currency: string, row: Ite
         status: row.status,
         price: row.price,
         currency,
+        ...feedAttributesOf(row),
       };
     case "price":
       return { ...base, kind, price: row.price, currency };
@@ -242,12 +296,28 @@ function pushedItemOf(shopId: string, kind: ItemKind, currency: string, row: Ite
   }
 }
 
+/** The catalog attributes feeds need, only those the catalog has (absent, not null). */
+function feedAttributesOf(row: ItemRow): Partial<CatalogItem> {
+  const attributes: Partial<CatalogItem> = {};
+  if (row.description !== null && row.description !== undefined) attributes.description = row.description;
+  if (row.urlPath) attributes.link = row.urlPath;
+  if (row.imageUrl) attributes.imageUrl = row.imageUrl;
+  if (row.brand) attributes.brand = row.brand;
+  if (row.gtin) attributes.gtin = row.gtin;
+  if (row.mpn) attributes.mpn = row.mpn;
+  if (row.condition) attributes.condition = row.condition;
+  if (row.compareAtPrice) attributes.compareAtPrice = row.compareAtPrice;
+  return attributes;
+}
+
 function publishRunOf(deps: PipelineDeps, destination: Destination, run: RunRow, kind: ItemKind, signal: AbortSignal, inFlight: Map<string, string>): PublishRun {
   return {
     runId: run.id,
     destination,
     kind,
     attempt: run.attempts,
+    reason: run.reason,
+    rollbackOf: run.rollbackOf,
     signal,
     now: deps.now ?? (() => new Date()),
     async report(results) {
@@ -287,9 +357,11 @@ async function publishKind(
       if (rows.length === 0) return;
       after = rows[rows.length - 1]!.variantId;
       let items = rows.flatMap((row) => (row.item ? [row.item] : []));
+      if (adapter.prepare && run.reason !== "rollback" && items.length > 0) items = await adapter.prepare(items, destination);
       counts.changesIn += rows.reduce((sum, row) => sum + row.changes, 0);
       counts.itemsAfterCoalescing += run.reason === "rollback" ? rows.length : items.length;
-      if (run.attempts > 1) {
+      // A snapshot kind rebuilds its whole file set on every attempt: nothing of an earlier one is skipped.
+      if (run.attempts > 1 && adapter.delivery !== "snapshot") {
         // A resume skips what was settled and sends what went out unanswered exactly as it went.
         const prior = await priorAttemptItems(deps.sql, run.id, kind, items.map((item) => item.variantId));
         items = items.flatMap((item) => {

@@ -1,15 +1,22 @@
 import { randomUUID } from "node:crypto";
 import type { AppContext } from "../context.server";
 import { erpHttpAdapter } from "../destinations/erpHttp";
-import { sftpFilesAdapter } from "../destinations/sftp/adapter";
+import { amazonListingsAdapter } from "../feeds/amazonListings";
+import { sellableQuantities } from "../feeds/amazonQuantities.server";
+import { sftpFilesAdapterWith } from "../destinations/sftp/adapter";
+import { googleFeedAdapter } from "../feeds/google/adapter.server";
 import { log } from "../observability/log";
-import { outboundRegistry } from "../outbound/registry.server";
 import { type AdapterRegistry, adapterRegistry } from "./adapters";
 import { type PipelineDeps, runDueDestination } from "./runs.server";
 
 /** The destination kinds this process publishes to, through its outbound registry. */
 export function processAdapters(context: AppContext): AdapterRegistry {
-  return adapterRegistry([erpHttpAdapter({ registry: outboundRegistry(context.config) }), sftpFilesAdapter]);
+  return adapterRegistry([
+    erpHttpAdapter({ registry: context.outbound }),
+    sftpFilesAdapterWith({ registry: context.outbound }),
+    amazonListingsAdapter({ registry: context.outbound, quantities: sellableQuantities(context.db.sql) }),
+    googleFeedAdapter({ sql: context.db.sql }),
+  ]);
 }
 
 export function pipelineDepsFor(context: AppContext, owner = `${process.pid}-${randomUUID().slice(0, 8)}`): PipelineDeps {

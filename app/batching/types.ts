@@ -70,13 +70,18 @@ export interface CatalogItem extends PushedItemBase<"catalog"> {
   status: string;
   price: string;
   currency: string;
-  /** Absent in the catalog today; feeds require them, so validation names them when missing. */
+  /** Feed attributes (absent when the platform gave none; feeds' validation names them when missing). */
   description?: string;
   imageUrl?: string;
+  /** Absolute URL, or the storefront path (`/products/x`) a feed joins to its store URL. */
   link?: string;
   gtin?: string;
   brand?: string;
   mpn?: string;
+  /** new | used | refurbished; absent: new. */
+  condition?: string;
+  /** The regular price when `price` is a sale (decimal string). */
+  compareAtPrice?: string;
 }
 
 export interface PriceItem extends PushedItemBase<"price"> {
@@ -129,6 +134,9 @@ export interface PublishRun {
   kind: ItemKind;
   /** Resumed runs: chunks are cut the same way and carry the same ids, so the receiver drops repeats. */
   attempt: number;
+  /** Why the run runs; a rollback names the run it rolls back (snapshot kinds switch back to what was served before it). */
+  reason?: RunReason;
+  rollbackOf?: string | null;
   /** Streamed into the run's delivery results as they arrive (memory stays flat). */
   report(results: ItemResult[]): Promise<void>;
   /** Aborted when the run's lease is lost or the process stops: stop sending, report what is known. */
@@ -171,6 +179,12 @@ export interface DestinationAdapter {
   readPageSize?: number;
   /** Parses the kind's format options (zod); throws a LockstepError naming the bad field. */
   parseOptions(raw: unknown): Record<string, unknown>;
+  /**
+   * Optional: completes a page's items before validation and recording, e.g. the quantity a
+   * marketplace is told (Lockstep's sellable availability instead of the summed levels). What it
+   * returns is what gets validated, recorded (the snapshot) and published. Not called for rollbacks.
+   */
+  prepare?(items: PushedItem[], destination: Destination): Promise<PushedItem[]>;
   /** Reasons the item cannot be published to this kind (missing title, price, image, identifiers…); empty: fine. */
   validate(item: PushedItem, destination: Destination): string[];
   /** The fields of an item the receiver keeps, as compared by reconciliation and shadow diffs. */
@@ -182,6 +196,25 @@ export interface DestinationAdapter {
   /** What the receiver holds for these SKUs (read-back or its acknowledgement file). */
   readBack(destination: Destination, kind: ItemKind, skus: string[]): Promise<ReadBackItem[]>;
   testConnection(destination: Destination): Promise<ConnectionCheck>;
+  /**
+   * Real-time kinds only (a destination that `receives` orders): delivers one order event, signed,
+   * through app/outbound; resolves once the receiver took it, throws otherwise (a LockstepError
+   * `outbound_rejected` when the receiver refused it: no retry helps). Delivered at least once: the
+   * same event always carries the same `id` (receivers drop repeats by its `webhook-id`).
+   */
+  deliverEvent?(destination: Destination, event: OutboundEvent): Promise<void>;
+}
+
+/** A real-time event owed to a destination, in the Standard Webhooks payload shape. */
+export interface OutboundEvent {
+  /** Stable across attempts and replays: the `webhook-id` and `Idempotency-Key`. */
+  id: string;
+  /** `order.created`, `order.updated`, `order.cancelled`, `refund.created`. */
+  type: string;
+  /** When it happened at the source (ISO). */
+  timestamp: string;
+  /** The domain event: ids, tokens, line items and totals only (minimised before it was stored). */
+  data: Record<string, unknown>;
 }
 
 export interface ManifestCounts {

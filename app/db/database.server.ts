@@ -72,11 +72,11 @@ async function withIdleDeadline<T>(work: (tx: SqlRunner) => Promise<T>, query: S
   const timer = setTimeout(function check() {
     // A statement still running is PostgreSQL's statement_timeout's business, not idleness.
     if (running > 0) timer.refresh();
-    else expire(new LockstepError("database_timeout", `The transaction waited more than ${idleMs} ms between statements and was rolled back`, 503, { retryable: true }));
+    else expire(new LockstepError("database_timeout", `The transaction waited more than ${idleMs} ms between statements and was rolled back`, { retryable: true }));
   }, idleMs);
   const runner: SqlRunner = {
     async query<Row>(text: string, params?: unknown[]) {
-      if (ended) throw new LockstepError("transaction_closed", "The transaction already ended (it timed out)", 500);
+      if (ended) throw new LockstepError("transaction_closed", "The transaction already ended (it timed out)");
       running += 1;
       try {
         return await query<Row>(text, params);

@@ -27,7 +27,7 @@ export function databaseUnavailable(error: unknown): LockstepError | undefined {
   for (let current = error, depth = 0; typeof current === "object" && current !== null && depth < 5; depth++) {
     const { code, name, message, kind } = current as { code?: unknown; name?: unknown; message?: unknown; kind?: unknown };
     if (typeof code === "string" && TIMEOUT_SQLSTATES.has(code)) {
-      return withCause(new LockstepError("database_timeout", "The database took too long to answer; retry later", 503, { retryable: true }), error);
+      return withCause(new LockstepError("database_timeout", "The database took too long to answer; retry later", { retryable: true }), error);
     }
     if (
       (typeof code === "string" && (CONNECTION_CODES.has(code) || UNAVAILABLE_SQLSTATE.test(code))) ||
@@ -35,7 +35,7 @@ export function databaseUnavailable(error: unknown): LockstepError | undefined {
       name === "PrismaClientInitializationError" ||
       (typeof message === "string" && CONNECTION_MESSAGES.test(message))
     ) {
-      return withCause(new LockstepError("database_unavailable", "The database is unavailable; retry later", 503, { retryable: true }), error);
+      return withCause(new LockstepError("database_unavailable", "The database is unavailable; retry later", { retryable: true }), error);
     }
     current = (current as { cause?: unknown }).cause;
   }

@@ -1,13 +1,13 @@
 import { randomUUID } from "node:crypto";
 import type { StopWork } from "../background.server";
 import { log } from "../observability/log";
-import { CHECKOUT_FUNCTION_HANDLE } from "../storefront/checkoutClock.server";
+import { CHECKOUT_FUNCTION_HANDLE } from "../checkout/checkoutClock.server";
 import { type FlashSaleDriver, type FlashSaleResult, runFlashSale } from "../reservations/flashSale";
 import { type ShopifySimulator, startShopifySimulator } from "../../simulators/shopify/server";
 import type { ShopifyShop } from "../../simulators/shopify/store";
 import type { SimulatedChange } from "../../simulators/changes";
 import { deliverWithRetries, signShopifyDelivery } from "../../simulators/webhooks/shopify";
-import { DEMO_LOCATIONS, DEMO_PRODUCTS, DEMO_SHOP_DOMAIN, demoInventoryItemId } from "./seed.server";
+import { DEMO_BRAND, DEMO_LOCATIONS, DEMO_PRODUCTS, DEMO_SHOP_DOMAIN, demoImageUrl, demoInventoryItemId } from "./seed.server";
 
 // The demo's simulated world: a Shopify store whose stock moves (till sales, restocks), whose
 // changes reach Lockstep as signed webhooks (with Shopify's duplicates and redeliveries), and
@@ -33,12 +33,16 @@ export function startDemoStore(): Promise<ShopifySimulator> {
           products: DEMO_PRODUCTS.map((product) => ({
             id: product.id,
             title: product.title,
+            bodyHtml: `<p>${product.description}</p>`,
+            vendor: DEMO_BRAND,
+            imageSrc: demoImageUrl(product.title),
             variants: product.variants.map((variant) => ({
               id: variant.id,
               inventoryItemId: demoInventoryItemId(variant.id),
               sku: variant.sku,
               title: variant.title,
               price: variant.price,
+              barcode: variant.gtin,
               available: variant.stock,
             })),
           })),

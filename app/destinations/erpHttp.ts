@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import type { DestinationAdapter, Destination, ItemKind, ItemResult, ItemState, PublishRun, PushedItem } from "../batching/types";
 import { LockstepError } from "../config/errors";
+import type { CircuitBreakerSettings } from "../outbound/circuitBreaker";
 import { type Clock, systemClock } from "../outbound/clock";
 import type { LimiterRegistry } from "../outbound/limiterRegistry";
 import type { RetryPolicy } from "../outbound/retryPolicy";
@@ -25,6 +26,8 @@ export interface ErpHttpDeps {
   fetch?: typeof fetch;
   /** Tests shorten the retries; destinations get the outbound defaults. */
   retry?: Partial<RetryPolicy>;
+  /** Tests change when the circuit opens; destinations get the outbound defaults. */
+  breaker?: Partial<CircuitBreakerSettings>;
 }
 
 const DECIMAL = /^-?\d{1,10}(\.\d{1,4})?$/;
@@ -78,6 +81,7 @@ export function erpHttpAdapter(deps: ErpHttpDeps): DestinationAdapter {
         concurrency: destination.limits.concurrency,
         headers: destination.credentials.token ? { Authorization: `Bearer ${destination.credentials.token}` } : undefined,
         retry: deps.retry,
+        breaker: deps.breaker,
       },
       { registry: deps.registry, clock, fetch: deps.fetch },
     );
@@ -116,7 +120,7 @@ export function erpHttpAdapter(deps: ErpHttpDeps): DestinationAdapter {
     delivery: "delta",
     parseOptions: (raw) => {
       const parsed = options.safeParse(raw ?? {});
-      if (!parsed.success) throw new LockstepError("invalid_destination", parsed.error.issues[0]!.message, 400, { field: "options" });
+      if (!parsed.success) throw new LockstepError("invalid_destination", parsed.error.issues[0]!.message, { field: "options" });
       return parsed.data;
     },
     validate,
@@ -165,6 +169,10 @@ export function erpHttpAdapter(deps: ErpHttpDeps): DestinationAdapter {
     async testConnection(destination) {
       const answer = await clientOf(destination).send("/health", undefined, { method: "GET" });
       return { ok: true, message: `${destination.endpoint} answered ${answer.status}` };
+    },
+    async deliverEvent(destination, event) {
+      // POST {endpoint}/events, Standard Webhooks payload and headers; the event id is its Idempotency-Key too.
+      await signedPost(destination, "/events", event.id, JSON.stringify({ type: event.type, timestamp: event.timestamp, data: event.data }));
     },
   };
 }

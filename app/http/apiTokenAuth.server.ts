@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import { LockstepError } from "../config/errors";
 import type { PrismaClient, Shop } from "../generated/prisma/client";
-import { rememberingApiTokens } from "../shops/shops.server";
+import { type ApiTokenChanges, createApiTokenChanges, rememberingApiTokens } from "../shops/shops.server";
 import { clientAddress } from "./clientAddress.server";
 import { keyedRateLimit } from "./keyedRateLimit.server";
 
@@ -15,6 +15,8 @@ const MAX_CLIENTS = 10_000;
 
 export interface TokenAuthDeps {
   prisma: PrismaClient;
+  /** The process's token changes (a replaced token stops at once); a private one when absent (tests). */
+  apiTokens?: ApiTokenChanges;
   /** Token lookups per second one client address may cause (twice that in a burst): before the database is asked. */
   unauthenticatedPerSecond?: number;
   /** Proxies whose X-Forwarded-For names the client (app/http/clientAddress.server.ts). */
@@ -30,7 +32,7 @@ export interface TokenAuthDeps {
  */
 export function apiTokenVerifier(deps: TokenAuthDeps): (req: IncomingMessage) => Promise<Shop> {
   const now = deps.now ?? Date.now;
-  const verify = rememberingApiTokens(deps.prisma, { memoryMs: TOKEN_MEMORY_MS, missMemoryMs: MISS_MEMORY_MS, now });
+  const verify = rememberingApiTokens(deps.prisma, { changes: deps.apiTokens ?? createApiTokenChanges(), memoryMs: TOKEN_MEMORY_MS, missMemoryMs: MISS_MEMORY_MS, now });
   const perClient = perClientLimit(deps.unauthenticatedPerSecond ?? 20, now);
   const trustedProxies = deps.trustedProxies ?? [];
   return (req) => verify(req.headers.authorization, () => perClient(clientAddress(req, trustedProxies), req));
@@ -43,7 +45,7 @@ function perClientLimit(ratePerSecond: number, now: () => number): (client: stri
     const retryAfterSeconds = waitFor(client);
     if (retryAfterSeconds !== undefined) {
       req.resume();
-      throw new LockstepError("rate_limited", `More than ${ratePerSecond} requests per second from this address with tokens not yet checked: slow down`, 429, { retryAfterSeconds });
+      throw new LockstepError("rate_limited", `More than ${ratePerSecond} requests per second from this address with tokens not yet checked: slow down`, { retryAfterSeconds });
     }
   };
 }

@@ -34,7 +34,7 @@ export function registerAppProxy(router: Router, deps: StockEdgeDeps & { secrets
       verifyAppProxySignature(url.searchParams, deps.secrets, now());
       const query = parseProxyQuery(url.searchParams);
       const shop = await findShopByDomain(deps.prisma, "shopify", query.shop ?? "");
-      if (!shop || shop.installState !== "installed") throw new LockstepError("unknown_shop", "This shop has not installed Lockstep", 404);
+      if (!shop || shop.installState !== "installed") throw new LockstepError("unknown_shop", "This shop has not installed Lockstep");
       limit(shop.id, req);
       return { shop, query };
     } catch (error) {
@@ -46,7 +46,7 @@ export function registerAppProxy(router: Router, deps: StockEdgeDeps & { secrets
   const shopperOf = (shop: Shop, query: Record<string, string>, cartToken: string | undefined, req: IncomingMessage): Shopper => {
     const customerId = query.logged_in_customer_id;
     const shopper: Shopper | undefined = customerId ? { kind: "customer", customerId } : cartToken ? { kind: "cart", cartToken } : undefined;
-    if (!shopper) throw new LockstepError("shopper_required", "Send the cart token as key: holds through the online store belong to one cart or signed-in customer", 400);
+    if (!shopper) throw new LockstepError("shopper_required", "Send the cart token as key: holds through the online store belong to one cart or signed-in customer");
     limitShopper(shop.id, shopper.kind === "customer" ? `customer:${shopper.customerId}` : `cart:${shopper.cartToken}`, req);
     return shopper;
   };
@@ -70,7 +70,7 @@ export function registerAppProxy(router: Router, deps: StockEdgeDeps & { secrets
     const { shop, query } = await signed(url, req);
     if (params.action !== "extend" && params.action !== "release") {
       req.resume();
-      throw new LockstepError("not_found", `Unknown action ${params.action}: use extend or release`, 404);
+      throw new LockstepError("not_found", `Unknown action ${params.action}: use extend or release`);
     }
     const shopper = shopperOf(shop, query, query.key, req);
     const body = parseActionBody(await jsonBody(req, true));
@@ -89,17 +89,17 @@ export function registerAppProxy(router: Router, deps: StockEdgeDeps & { secrets
  */
 export function verifyAppProxySignature(params: URLSearchParams, secrets: string[], nowMs: number): void {
   const signature = params.get("signature");
-  if (!signature) throw new LockstepError("invalid_signature", "The app proxy signature is missing", 401);
+  if (!signature) throw new LockstepError("invalid_signature", "The app proxy signature is missing");
   const message = appProxyMessage(params);
   const given = Buffer.from(signature, "hex");
   const valid = secrets.some((secret) => {
     const expected = createHmac("sha256", secret).update(message).digest();
     return given.length === expected.length && timingSafeEqual(given, expected);
   });
-  if (!valid) throw new LockstepError("invalid_signature", "The app proxy signature does not match", 401);
+  if (!valid) throw new LockstepError("invalid_signature", "The app proxy signature does not match");
   const timestamp = Number(params.get("timestamp"));
   if (!Number.isFinite(timestamp) || Math.abs(nowMs / 1000 - timestamp) > PROXY_MAX_AGE_SECONDS) {
-    throw new LockstepError("stale_request", `The app proxy request is older than ${PROXY_MAX_AGE_SECONDS} s (or its timestamp is wrong)`, 401);
+    throw new LockstepError("stale_request", `The app proxy request is older than ${PROXY_MAX_AGE_SECONDS} s (or its timestamp is wrong)`);
   }
 }
 

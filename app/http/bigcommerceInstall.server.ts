@@ -1,8 +1,9 @@
+import { startBackfill } from "../backfill/backfill.server";
 import { LockstepError } from "../config/errors";
 import type { AppContext } from "../context.server";
 import { registerStoreHooks } from "../platforms/bigcommerce/hooks";
 import { installBigCommerceStore } from "../platforms/bigcommerce/install.server";
-import { bigCommerceClientFor } from "../platforms/clients.server";
+import { storeHashOf } from "../shops/platformIdentity";
 import { sendJson } from "./respond.server";
 import type { Router } from "./router.server";
 
@@ -21,17 +22,23 @@ export function registerBigCommerceInstall(router: Router, context: AppContext):
       },
     );
     // The store's webhooks come to this deployment, each with the per-store secret header.
-    const storeHash = shop.domain.replace(/^stores\//, "");
+    const storeHash = storeHashOf(shop);
     let hooks: Awaited<ReturnType<typeof registerStoreHooks>>;
     try {
-      hooks = await registerStoreHooks(bigCommerceClientFor(context.config, storeHash, accessToken), {
+      hooks = await registerStoreHooks(context.platforms.bigCommerceClientFor(storeHash, accessToken), {
         clientSecret: context.config.bigCommerce.clientSecret,
         destination: `${origin}/webhooks/bigcommerce`,
       });
     } catch (error) {
       // The store is installed but would send nothing: say so, a second install repairs it.
-      throw new LockstepError("hooks_not_registered", `Installed, but BigCommerce refused the webhook subscriptions: ${error instanceof Error ? error.message : String(error)}`, 502);
+      throw new LockstepError("hooks_not_registered", `Installed, but BigCommerce refused the webhook subscriptions: ${error instanceof Error ? error.message : String(error)}`);
     }
-    sendJson(res, 200, { shop: { id: shop.id, domain: shop.domain, installState: shop.installState }, hooks });
+    // The store's catalog and stock are read once now; a re-install while one runs leaves that one going.
+    let backfill: "started" | "running" = "started";
+    await startBackfill(context, shop.id).catch((error: unknown) => {
+      if (!(error instanceof LockstepError && error.code === "backfill_running")) throw error;
+      backfill = "running";
+    });
+    sendJson(res, 200, { shop: { id: shop.id, domain: shop.domain, installState: shop.installState }, hooks, backfill });
   });
 }

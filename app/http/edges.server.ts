@@ -1,17 +1,18 @@
 import { LockstepError } from "../config/errors";
 import type { AppContext } from "../context.server";
 import type { Migration } from "../db/migrations.server";
+import { registerFeedRoutes } from "../feeds/google/serve.server";
 import { registerAppProxy } from "./appProxy.server";
 import { registerMetricsRoute } from "../observability/metricsRoute.server";
 import { registerBigCommerceInstall } from "./bigcommerceInstall.server";
 import { registerHealthRoutes } from "./health.server";
 import { Router } from "./router.server";
 import { registerStorefrontApi, stockEdgeDeps } from "./storefrontApi.server";
-import { registerWebhookRoutes } from "../webhooks/routes.server";
+import { registerWebhookRoutes } from "./platformWebhooks.server";
 
 /**
  * Every machine-to-machine edge of Lockstep, answered on node:http before the Remix admin:
- * health, platform webhooks, the storefront API and the app proxy.
+ * health, platform webhooks, the storefront API, the app proxy and the marketplace feeds.
  */
 export function createEdgeRouter(context: AppContext, migrations: Migration[]): Router {
   const router = new Router().own("/webhooks/", "/api/", "/proxy/", "/auth/bigcommerce/");
@@ -24,10 +25,11 @@ export function createEdgeRouter(context: AppContext, migrations: Migration[]): 
     // Registered before the callbacks, so it answers every one of them on a deployment with no BigCommerce app.
     router.on(["GET", "POST"], "/auth/bigcommerce/:callback", ({ req }) => {
       req.resume();
-      throw new LockstepError("not_found", "This Lockstep serves no BigCommerce app", 404);
+      throw new LockstepError("not_found", "This Lockstep serves no BigCommerce app");
     });
   }
   registerWebhookRoutes(router, context);
   registerBigCommerceInstall(router, context);
+  registerFeedRoutes(router, { sql: context.db.sql, encryptionKey: context.config.encryptionKey });
   return router;
 }

@@ -8,7 +8,8 @@ const READINESS_TIMEOUT_MS = 2_000;
 /** `/healthz`: the process is up. `/readyz`: it can serve (database reachable, schema current). */
 export function registerHealthRoutes(router: Router, context: AppContext, migrations: Migration[]): void {
   router.on("GET", "/healthz", ({ res }) => {
-    sendJson(res, 200, { status: "ok", uptimeSeconds: Math.round((Date.now() - context.startedAt.getTime()) / 1000) }, { "cache-control": "no-store" });
+    // `pid` tells which process of a cluster answered (`npm run cluster`: many behind one port).
+    sendJson(res, 200, { status: "ok", pid: process.pid, uptimeSeconds: Math.round((Date.now() - context.startedAt.getTime()) / 1000) }, { "cache-control": "no-store" });
   });
 
   router.on("GET", "/readyz", async ({ res }) => {
@@ -17,7 +18,7 @@ export function registerHealthRoutes(router: Router, context: AppContext, migrat
   });
 }
 
-export async function readiness(context: AppContext, migrations: Migration[]) {
+export async function readiness(context: Pick<AppContext, "config" | "db" | "startedAt">, migrations: Migration[]) {
   const database = { kind: context.db.kind, reachable: false, error: undefined as string | undefined };
   let schema: { current: boolean; pending: string[]; modified: string[] } | undefined;
   try {

@@ -24,5 +24,5 @@ export function parseRequestTarget(target: string | undefined): URL {
 }
 
 function badTarget(message: string): LockstepError {
-  return new LockstepError("bad_request_target", message, 400);
+  return new LockstepError("bad_request_target", message);
 }

@@ -10,17 +10,19 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(payload);
 }
 
+export interface ErrorAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: { error: Record<string, unknown> };
+}
+
 /**
- * The one place an error becomes an HTTP answer: LockstepErrors keep their status, a database that
- * cannot be reached is a 503, anything else is a 500. The body names the request id for support.
+ * The one place an error becomes an HTTP answer: a LockstepError gets its code's status, a
+ * database that cannot be reached is a 503, anything else is a 500. The body names the request
+ * id for support when there is one.
  */
-export function sendError(res: ServerResponse, error: unknown): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const requestId = res.getHeader("x-request-id");
-  const withId = (body: { error: Record<string, unknown> }) => (typeof requestId === "string" ? { error: { ...body.error, requestId } } : body);
+export function errorAnswer(error: unknown, requestId?: string): ErrorAnswer {
+  const withId = (body: { error: Record<string, unknown> }) => (requestId !== undefined ? { error: { ...body.error, requestId } } : body);
   // A database that cannot answer (also when Prisma passes the driver's error through) is a 503, never a 500.
   const unavailable = databaseUnavailable(error);
   if (unavailable && unavailable !== error) log.warn("database unavailable", { error });
@@ -30,11 +32,27 @@ export function sendError(res: ServerResponse, error: unknown): void {
     if (error.status === 405 && error.details?.allow) headers.allow = String(error.details.allow);
     if (typeof error.details?.retryAfterSeconds === "number") headers["retry-after"] = String(error.details.retryAfterSeconds);
     else if (error.status === 503) headers["retry-after"] = "5";
-    sendJson(res, error.status, withId(errorBody(error)), headers);
-    return;
+    return { status: error.status, headers, body: withId(errorBody(error)) };
   }
   log.error("unhandled error", { error });
-  sendJson(res, 500, withId({ error: { code: "internal_error", message: "Something went wrong on our side" } }));
+  return { status: 500, headers: {}, body: withId({ error: { code: "internal_error", message: "Something went wrong on our side" } }) };
+}
+
+/** `errorAnswer` written to a node:http response (the edges). */
+export function sendError(res: ServerResponse, error: unknown): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const requestId = res.getHeader("x-request-id");
+  const answer = errorAnswer(error, typeof requestId === "string" ? requestId : undefined);
+  sendJson(res, answer.status, answer.body, answer.headers);
+}
+
+/** `errorAnswer` as a Fetch Response (Remix loaders and actions). */
+export function errorResponse(error: unknown): Response {
+  const answer = errorAnswer(error);
+  return Response.json(answer.body, { status: answer.status, headers: answer.headers });
 }
 
 /** The caller's request id when it looks like one (else a new one), echoed back; set once per request. */
@@ -76,7 +94,7 @@ export function readBody(req: IncomingMessage, limitBytes: number): Promise<Buff
 }
 
 function tooLarge(limitBytes: number): LockstepError {
-  return new LockstepError("body_too_large", `The request body is larger than ${limitBytes} bytes`, 413);
+  return new LockstepError("body_too_large", `The request body is larger than ${limitBytes} bytes`);
 }
 
 /** Parses a JSON body into a plain object, or a 400 that says what is wrong. */
@@ -85,10 +103,10 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> {
   try {
     value = JSON.parse(body.toString("utf8"));
   } catch {
-    throw new LockstepError("invalid_json", "The request body is not valid JSON", 400);
+    throw new LockstepError("invalid_json", "The request body is not valid JSON");
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new LockstepError("invalid_json", "The request body must be a JSON object", 400);
+    throw new LockstepError("invalid_json", "The request body must be a JSON object");
   }
   return value as Record<string, unknown>;
 }

@@ -70,7 +70,7 @@ export class Router {
       if (!handler) {
         const allow = [...route.methods.keys()].join(", ");
         req.resume();
-        sendError(res, new LockstepError("method_not_allowed", `${req.method} is not allowed here (allowed: ${allow})`, 405, { allow }));
+        sendError(res, new LockstepError("method_not_allowed", `${req.method} is not allowed here (allowed: ${allow})`, { allow }));
         return true;
       }
       // A caller's request id (or a new one) ties this request's log lines together, and is echoed back.
@@ -84,7 +84,7 @@ export class Router {
     }
     if (this.ownedPrefixes.some((prefix) => url.pathname.startsWith(prefix))) {
       req.resume();
-      sendError(res, new LockstepError("not_found", `Nothing is served at ${url.pathname}`, 404));
+      sendError(res, new LockstepError("not_found", `Nothing is served at ${url.pathname}`));
       return true;
     }
     return false;

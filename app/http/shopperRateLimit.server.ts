@@ -17,7 +17,7 @@ export function perShopperRateLimit(options: { ratePerSecond: number; now: () =>
     const retryAfterSeconds = waitFor(`${shopId}\n${shopper}`);
     if (retryAfterSeconds !== undefined) {
       req.resume();
-      throw new LockstepError("shopper_rate_limited", `More than ${options.ratePerSecond} requests per second from this shopper: slow down`, 429, { retryAfterSeconds });
+      throw new LockstepError("shopper_rate_limited", `More than ${options.ratePerSecond} requests per second from this shopper: slow down`, { retryAfterSeconds });
     }
   };
 }

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { LockstepError } from "../config/errors";
 import type { PrismaClient, Shop } from "../generated/prisma/client";
 import type { AppContext } from "../context.server";
-import { type StockServices, stockServicesFor } from "../inventory/services.server";
+import type { StockServices } from "../inventory/services.server";
 import { TokenBucket } from "../outbound/tokenBucket";
 import type { Reservation, ReserveInput } from "../reservations/reservations.server";
 import { apiTokenVerifier, type TokenAuthDeps } from "./apiTokenAuth.server";
@@ -26,8 +26,9 @@ export interface StockEdgeDeps {
 /** The storefront edges' dependencies in the running process (edges.server.ts registers both with them). */
 export function stockEdgeDeps(context: AppContext): StockEdgeDeps & TokenAuthDeps & { ratePerSecond: number; secrets: string[] } {
   return {
-    services: stockServicesFor(context),
+    services: context.stock,
     prisma: context.db.prisma,
+    apiTokens: context.apiTokens,
     ratePerSecond: context.config.storefrontRateLimit,
     unauthenticatedPerSecond: context.config.clients.unauthenticatedRateLimit,
     trustedProxies: context.config.clients.trustedProxies,
@@ -48,7 +49,7 @@ export function stockAnswers(services: StockEdgeDeps["services"]) {
     },
     async reserve(shop: Shop, body: Record<string, unknown>, res: ServerResponse): Promise<{ status: number; body: unknown }> {
       const input = reserveInput(parseReserveBody(body));
-      if (isShopperKey(input.key)) throw new LockstepError("invalid_key", "Keys starting with proxy: belong to holds placed through the online store", 400);
+      if (isShopperKey(input.key)) throw new LockstepError("invalid_key", "Keys starting with proxy: belong to holds placed through the online store");
       const { reservation, created } = await services.reservations.reserve(shop.id, input, { signal: callerGone(res) });
       return { status: created ? 201 : 200, body: publicReservation(reservation) };
     },
@@ -65,7 +66,7 @@ export function stockAnswers(services: StockEdgeDeps["services"]) {
         case "commit":
           return publicReservation(await services.reservations.commit(shop.id, id, { orderExternalId: input.orderId ?? undefined }));
         default:
-          throw new LockstepError("not_found", `Unknown action ${action}`, 404);
+          throw new LockstepError("not_found", `Unknown action ${action}`);
       }
     },
   };
@@ -103,7 +104,7 @@ export function registerStorefrontApi(router: Router, deps: StockEdgeDeps & Toke
     const shop = await authenticate(req);
     if (!["extend", "release", "commit"].includes(params.action!)) {
       req.resume();
-      throw new LockstepError("not_found", `Unknown action ${params.action}: use extend, release or commit`, 404);
+      throw new LockstepError("not_found", `Unknown action ${params.action}: use extend, release or commit`);
     }
     sendJson(res, 200, await answers.act(shop, params.id!, params.action!, await jsonBody(req, true)), json);
   });
@@ -120,21 +121,20 @@ export function storefrontRoutes(router: Router): (method: string, path: string,
       try {
         await handler(request);
       } catch (error) {
-        throw withRetryAfter(request.res, error);
+        throw storefrontError(error);
       }
     });
 }
 
 const STOREFRONT_RETRY_AFTER_SECONDS = 1;
 
-function withRetryAfter(res: ServerResponse, error: unknown): unknown {
+function storefrontError(error: unknown): unknown {
   let answer = error;
   if (isDatabaseUnavailable(error)) {
     log.warn("storefront: database unavailable", { error: error instanceof Error ? error.message : String(error) });
-    answer = new LockstepError("storefront_unavailable", "Stock cannot be read or held right now: try again in a moment", 503, { retryAfterSeconds: STOREFRONT_RETRY_AFTER_SECONDS });
+    answer = new LockstepError("storefront_unavailable", "Stock cannot be read or held right now: try again in a moment", { retryAfterSeconds: STOREFRONT_RETRY_AFTER_SECONDS });
   }
-  const retryAfter = answer instanceof LockstepError ? answer.details?.retryAfterSeconds : undefined;
-  if (typeof retryAfter === "number" && !res.headersSent) res.setHeader("retry-after", String(retryAfter));
+  // sendError answers with its Retry-After.
   return answer;
 }
 
@@ -165,7 +165,7 @@ export function perShopRateLimit(ratePerSecond: number, now: () => number): (sho
     if (!bucket) buckets.set(shopId, (bucket = new TokenBucket({ capacity: ratePerSecond * 2, refillPerSecond: ratePerSecond }, { now })));
     if (!bucket.tryTake(1)) {
       req.resume();
-      throw new LockstepError("rate_limited", `More than ${ratePerSecond} requests per second for this shop: slow down`, 429);
+      throw new LockstepError("rate_limited", `More than ${ratePerSecond} requests per second for this shop: slow down`);
     }
   };
 }

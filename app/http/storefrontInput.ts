@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { LockstepError } from "../config/errors";
+import { type ErrorCode, LockstepError } from "../config/errors";
 import { MAX_PAGE_SIZE } from "../availability/availability.server";
 import { MAX_RESERVATION_TTL_SECONDS } from "../inventory/policy";
 import { MAX_KEY_LENGTH, MAX_LINES, MAX_QUANTITY } from "../reservations/reservations.server";
@@ -25,7 +25,7 @@ const text = (maxLength = TEXT_LENGTH, minLength = 1) =>
 const wholeNumber = (min: number, max: number) => z.number().int().min(min).max(max);
 
 /** What each field is called in an error, with its code: the codes the API has always answered. */
-const FIELDS: Record<string, { code: string; message: string }> = {
+const FIELDS: Record<string, { code: ErrorCode; message: string }> = {
   key: { code: "invalid_key", message: `key must be a non-empty string of at most ${MAX_KEY_LENGTH} characters (cart token, checkout or payment intent id)` },
   lines: { code: "invalid_lines", message: `lines must hold 1 to ${MAX_LINES} lines of {sku, quantity}` },
   sku: { code: "invalid_lines", message: `every line needs a sku: a non-empty string of at most ${TEXT_LENGTH} characters` },
@@ -36,7 +36,7 @@ const FIELDS: Record<string, { code: string; message: string }> = {
   location: { code: "invalid_location", message: `location must be a non-empty string of at most ${TEXT_LENGTH} characters` },
   logged_in_customer_id: { code: "invalid_customer", message: "logged_in_customer_id must be a customer id" },
 };
-const ANY_FIELD = { code: "invalid_input", message: `must be a non-empty string of at most ${TEXT_LENGTH} characters` };
+const ANY_FIELD: { code: ErrorCode; message: string } = { code: "invalid_input", message: `must be a non-empty string of at most ${TEXT_LENGTH} characters` };
 
 const reserveBody = z.object({
   key: text(MAX_KEY_LENGTH).refine((key) => key.trim().length > 0),
@@ -78,7 +78,7 @@ export function parseActionBody(body: Record<string, unknown>): ActionBody {
 
 export function parseAvailabilityQuery(params: URLSearchParams): AvailabilityQuery {
   const skus = params.getAll("sku").flatMap((value) => value.split(",")).filter((sku) => sku.length > 0);
-  if (skus.length > MAX_PAGE_SIZE) throw new LockstepError("too_many_skus", `Ask for at most ${MAX_PAGE_SIZE} SKUs at once`, 400);
+  if (skus.length > MAX_PAGE_SIZE) throw new LockstepError("too_many_skus", `Ask for at most ${MAX_PAGE_SIZE} SKUs at once`);
   const single = (name: string) => params.get(name) ?? undefined;
   return parse(availabilityQuery, { sku: skus, location: single("location"), limit: single("limit"), cursor: single("cursor") });
 }
@@ -97,8 +97,8 @@ function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   const field = issue.path.map(String).join(".") || "body";
   const name = [...issue.path].reverse().find((segment): segment is string => typeof segment === "string") ?? "";
   if (issue.code === "custom" && issue.params?.controlCharacters) {
-    throw new LockstepError("invalid_text", `${field} must not contain control characters (NUL, line breaks, escapes)`, 400, { field });
+    throw new LockstepError("invalid_text", `${field} must not contain control characters (NUL, line breaks, escapes)`, { field });
   }
   const known = FIELDS[name];
-  throw new LockstepError(known?.code ?? ANY_FIELD.code, known?.message ?? `${field} ${ANY_FIELD.message}`, 400, { field });
+  throw new LockstepError(known?.code ?? ANY_FIELD.code, known?.message ?? `${field} ${ANY_FIELD.message}`, { field });
 }

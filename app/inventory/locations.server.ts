@@ -23,7 +23,7 @@ export function createLocationResolver(db: Database): { resolve(shopId: string, 
         `SELECT id FROM location WHERE shop_id = $1::uuid AND (external_id = $2 OR ($3::boolean AND id = $4::uuid))`,
         [shopId, location, uuid, uuid ? location : null],
       );
-      if (!rows[0]) throw new LockstepError("unknown_location", `Unknown location ${location}`, 404);
+      if (!rows[0]) throw new LockstepError("unknown_location", `Unknown location ${location}`);
       known.set(memoKey, rows[0].id);
       return rows[0].id;
     },

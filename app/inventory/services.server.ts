@@ -1,11 +1,11 @@
 import type { Config } from "../config/config.server";
-import type { AppContext } from "../context.server";
 import type { Database } from "../db/database.server";
 import { type Availability, createAvailability, type ItemAvailability } from "../availability/availability.server";
 import { AvailabilityCache } from "../availability/cache";
 import { createRedisStore } from "../availability/redisStore.server";
 import { createReservations, type Reservations } from "../reservations/reservations.server";
 import { createInventorySettings, type InventorySettings } from "./settings.server";
+import { log as appLog } from "../observability/log";
 
 /** Availability, reservations and their settings, wired for one process (one cache, one Redis link). */
 export interface StockServices {
@@ -26,11 +26,11 @@ export function createStockServices(deps: {
   redisPrefix?: string;
   /**
    * Wraps availability before reservations and settings get it, e.g. to also push every
-   * invalidated SKU to the checkout Function's metafield (app/storefront/syncOnChange.server.ts).
+   * invalidated SKU to the checkout Function's metafield (app/checkout/syncOnChange.server.ts).
    */
   wrapAvailability?: (availability: Availability) => Availability;
 }): StockServices {
-  const log = deps.log ?? ((message, error) => console.error(JSON.stringify({ level: "warn", message, error: error instanceof Error ? error.message : String(error) })));
+  const log = deps.log ?? ((message, error) => appLog.warn(message, { error }));
   const now = deps.now ?? (() => new Date());
   const shared = deps.config.redisUrl ? createRedisStore<ItemAvailability>({ url: deps.config.redisUrl, prefix: deps.redisPrefix, onError: (error) => log("availability cache: Redis unavailable", error) }) : undefined;
   const cache = new AvailabilityCache<ItemAvailability>({ now: () => now().getTime(), shared, onSharedError: (error) => log("availability cache: Redis unavailable", error) });
@@ -43,21 +43,4 @@ export function createStockServices(deps: {
     ready: shared?.ready ?? Promise.resolve(),
     close: () => cache.close(),
   };
-}
-
-const slot = globalThis as { __lockstepStock?: WeakMap<AppContext, StockServices> };
-
-/**
- * The process's stock services (the edges, the background work and the admin share one cache).
- * On globalThis: the Remix build carries its own copy of the app's modules. `options` count only
- * on the first call for a context (whoever starts first: the edges or the background work).
- */
-export function stockServicesFor(context: AppContext, options: { wrapAvailability?: (availability: Availability) => Availability } = {}): StockServices {
-  slot.__lockstepStock ??= new WeakMap();
-  let services = slot.__lockstepStock.get(context);
-  if (!services) {
-    services = createStockServices({ db: context.db, config: context.config, wrapAvailability: options.wrapAvailability });
-    slot.__lockstepStock.set(context, services);
-  }
-  return services;
 }

@@ -3,6 +3,7 @@ import { MAX_INT } from "../db/columnLimits";
 import type { Database } from "../db/database.server";
 import type { Availability } from "../availability/availability.server";
 import { MAX_QUANTITY } from "../reservations/reservations.server";
+import { listAffectedSkus } from "./sql/listAffectedSkus";
 import { DEFAULT_POLICY, type InventoryPolicy, MAX_RESERVATION_TTL_SECONDS } from "./policy";
 
 /** Staff-facing settings of availability: the shop's policy, an item's own, bundles. Each change invalidates the cache. */
@@ -22,23 +23,15 @@ export function createInventorySettings(deps: { db: Database; availability: Avai
 
   const variantOf = async (shopId: string, sku: string) => {
     const variant = await prisma.variant.findUnique({ where: { shopId_sku: { shopId, sku } }, select: { id: true } });
-    if (!variant) throw new LockstepError("unknown_sku", `Unknown SKU: ${sku}`, 404, { skus: [sku] });
+    if (!variant) throw new LockstepError("unknown_sku", `Unknown SKU: ${sku}`, { skus: [sku] });
     return variant.id;
   };
 
-  /** The item and every bundle it is part of. */
-  const affectedSkus = async (variantId: string): Promise<string[]> => {
-    const rows = await deps.db.sql.query<{ sku: string }>(
-      `SELECT sku FROM variant WHERE id = $1::uuid
-       UNION SELECT v.sku FROM bundle_component b JOIN variant v ON v.id = b.bundle_variant_id WHERE b.component_variant_id = $1::uuid`,
-      [variantId],
-    );
-    return rows.map((row) => row.sku);
-  };
+  const affectedSkus = (variantId: string) => listAffectedSkus(deps.db.sql, variantId);
 
   const nonNegative = (name: string, value: number | null | undefined) => {
     if (value !== undefined && value !== null && (!Number.isInteger(value) || value < 0 || value > MAX_INT)) {
-      throw new LockstepError("invalid_setting", `${name} must be a whole number from 0 to ${MAX_INT}`, 400);
+      throw new LockstepError("invalid_setting", `${name} must be a whole number from 0 to ${MAX_INT}`);
     }
   };
 
@@ -52,14 +45,14 @@ export function createInventorySettings(deps: { db: Database; availability: Avai
       for (const name of ["defaultSafetyStock", "oversellThreshold", "staleCapQuantity", "lowStockThreshold", "proxyExactStockUpTo"] as const) nonNegative(name, patch[name]);
       for (const name of ["cacheTtlSeconds", "staleAfterSeconds", "reservationTtlSeconds", "proxyMaxQuantity", "proxyMaxStockPercent", "proxyMaxHoldSeconds"] as const) {
         const value = patch[name];
-        if (value !== undefined && (!Number.isInteger(value) || value < 1 || value > MAX_INT)) throw new LockstepError("invalid_setting", `${name} must be a whole number from 1 to ${MAX_INT}`, 400);
+        if (value !== undefined && (!Number.isInteger(value) || value < 1 || value > MAX_INT)) throw new LockstepError("invalid_setting", `${name} must be a whole number from 1 to ${MAX_INT}`);
       }
       // product.md: the cache may serve an answer for at most 30 s.
-      if (patch.cacheTtlSeconds !== undefined && patch.cacheTtlSeconds > 30) throw new LockstepError("invalid_setting", "cacheTtlSeconds must be at most 30", 400);
-      if (patch.proxyMaxStockPercent !== undefined && patch.proxyMaxStockPercent > 100) throw new LockstepError("invalid_setting", "proxyMaxStockPercent must be at most 100", 400);
-      if (patch.proxyMaxQuantity !== undefined && patch.proxyMaxQuantity > MAX_QUANTITY) throw new LockstepError("invalid_setting", `proxyMaxQuantity must be at most ${MAX_QUANTITY}`, 400);
+      if (patch.cacheTtlSeconds !== undefined && patch.cacheTtlSeconds > 30) throw new LockstepError("invalid_setting", "cacheTtlSeconds must be at most 30");
+      if (patch.proxyMaxStockPercent !== undefined && patch.proxyMaxStockPercent > 100) throw new LockstepError("invalid_setting", "proxyMaxStockPercent must be at most 100");
+      if (patch.proxyMaxQuantity !== undefined && patch.proxyMaxQuantity > MAX_QUANTITY) throw new LockstepError("invalid_setting", `proxyMaxQuantity must be at most ${MAX_QUANTITY}`);
       if (patch.proxyMaxHoldSeconds !== undefined && patch.proxyMaxHoldSeconds > MAX_RESERVATION_TTL_SECONDS) {
-        throw new LockstepError("invalid_setting", `proxyMaxHoldSeconds must be at most ${MAX_RESERVATION_TTL_SECONDS}`, 400);
+        throw new LockstepError("invalid_setting", `proxyMaxHoldSeconds must be at most ${MAX_RESERVATION_TTL_SECONDS}`);
       }
       const data = pickPolicy({ ...(await this.getPolicy(shopId)), ...patch });
       const row = await prisma.inventoryPolicy.upsert({ where: { shopId }, create: { shopId, ...data }, update: data });
@@ -86,13 +79,13 @@ export function createInventorySettings(deps: { db: Database; availability: Avai
       const bundleId = await variantOf(shopId, bundleSku);
       const rows = [];
       for (const component of components) {
-        if (!Number.isInteger(component.quantity) || component.quantity < 1) throw new LockstepError("invalid_setting", "a component's quantity must be a whole number of at least 1", 400);
+        if (!Number.isInteger(component.quantity) || component.quantity < 1) throw new LockstepError("invalid_setting", "a component's quantity must be a whole number of at least 1");
         const componentId = await variantOf(shopId, component.sku);
-        if (componentId === bundleId) throw new LockstepError("invalid_setting", "a bundle cannot contain itself", 400);
+        if (componentId === bundleId) throw new LockstepError("invalid_setting", "a bundle cannot contain itself");
         rows.push({ shopId, bundleVariantId: bundleId, componentVariantId: componentId, quantity: component.quantity });
       }
       const nested = await prisma.bundleComponent.count({ where: { OR: [{ componentVariantId: bundleId }, { bundleVariantId: { in: rows.map((r) => r.componentVariantId) } }] } });
-      if (nested > 0 && rows.length > 0) throw new LockstepError("invalid_setting", "bundles of bundles are not supported: list the components", 400);
+      if (nested > 0 && rows.length > 0) throw new LockstepError("invalid_setting", "bundles of bundles are not supported: list the components");
       // Holds already placed keep what they hold (each reservation records its own components).
       await prisma.$transaction([prisma.bundleComponent.deleteMany({ where: { bundleVariantId: bundleId } }), prisma.bundleComponent.createMany({ data: rows })]);
       await deps.availability.invalidate(shopId, [bundleSku]);

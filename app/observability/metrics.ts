@@ -131,11 +131,3 @@ export function createWebhookMetrics(registry: Registry) {
 }
 
 export type ProcessMetrics = ReturnType<typeof createProcessMetrics>;
-
-const slot = globalThis as { __lockstepProcessMetrics?: ProcessMetrics };
-
-/** This process's metrics (on globalThis: the Remix build and the edges share one). */
-export function processMetrics(): ProcessMetrics {
-  slot.__lockstepProcessMetrics ??= createProcessMetrics();
-  return slot.__lockstepProcessMetrics;
-}

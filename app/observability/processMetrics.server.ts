@@ -1,20 +1,18 @@
 import { AggregatorRegistry, Gauge, type MetricObjectWithValues, type MetricValue, Registry } from "prom-client";
 import type { AppContext } from "../context.server";
-import { stockServicesFor } from "../inventory/services.server";
-import { outboundRegistry } from "../outbound/registry.server";
 import { getInboxLag } from "../webhooks/sql/getInboxLag";
 import { log } from "./log";
-import { type ProcessMetrics, processMetrics } from "./metrics";
+import type { ProcessMetrics } from "./metrics";
 import { addLatencyRollups, deleteLatencyRollupsBefore } from "./sql/addLatencyRollups";
 import { publishProcessMetrics, readPeerMetrics, withdrawProcessMetrics } from "./sql/publishProcessMetrics";
 
 type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
 
 /** Points the process's copied counters at this process's limiters and reservation queue. */
-export function watchProcessSources(context: AppContext, metrics: ProcessMetrics = processMetrics()): void {
+export function watchProcessSources(context: AppContext, metrics: ProcessMetrics = context.metrics): void {
   metrics.watch({
-    outbound: () => outboundRegistry(context.config).metrics.snapshot(),
-    reservations: () => stockServicesFor(context).reservations.queueStats(),
+    outbound: () => context.outbound.metrics.snapshot(),
+    reservations: () => context.stock.reservations.queueStats(),
   });
 }
 
@@ -23,7 +21,7 @@ export function watchProcessSources(context: AppContext, metrics: ProcessMetrics
  * process serves the whole deployment. Stopping withdraws them (a crashed process's figures age
  * out after three missed publications).
  */
-export function startPublishingMetrics(context: AppContext, metrics: ProcessMetrics = processMetrics()): () => Promise<void> {
+export function startPublishingMetrics(context: AppContext, metrics: ProcessMetrics = context.metrics): () => Promise<void> {
   watchProcessSources(context, metrics);
   let running: Promise<void> = Promise.resolve();
   const publish = () => {
@@ -74,7 +72,7 @@ function startRetentionSweep(context: AppContext): () => void {
  * database once for everyone (inbox lag). A database that does not answer leaves this process's
  * own figures and `lockstep_database_up 0`.
  */
-export async function deploymentMetricsText(context: Pick<AppContext, "db" | "config">, metrics: ProcessMetrics = processMetrics(), now = new Date()): Promise<string> {
+export async function deploymentMetricsText(context: Pick<AppContext, "db" | "config">, metrics: ProcessMetrics, now = new Date()): Promise<string> {
   const own = (await metrics.registry.getMetricsAsJSON()) as MetricsJson;
   const shared = new Registry();
   const gauge = (name: string, help: string, value: number) => new Gauge({ name, help, registers: [shared] }).set(value);

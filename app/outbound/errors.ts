@@ -12,19 +12,19 @@ export interface OutboundErrorDetails extends Record<string, unknown> {
 }
 
 export function throttledError(target: string, message: string, retryAfterMs?: number, httpStatus?: number): LockstepError {
-  return new LockstepError("outbound_throttled", message, 503, { retryable: true, retryAfterMs, target, httpStatus });
+  return new LockstepError("outbound_throttled", message, { retryable: true, retryAfterMs, target, httpStatus });
 }
 
 export function unavailableError(target: string, message: string, retryAfterMs?: number, httpStatus?: number): LockstepError {
-  return new LockstepError("outbound_unavailable", message, 503, { retryable: true, retryAfterMs, target, httpStatus });
+  return new LockstepError("outbound_unavailable", message, { retryable: true, retryAfterMs, target, httpStatus });
 }
 
 export function rejectedError(target: string, message: string, httpStatus?: number, extra?: Record<string, unknown>): LockstepError {
-  return new LockstepError("outbound_rejected", message, 502, { retryable: false, target, httpStatus, ...extra });
+  return new LockstepError("outbound_rejected", message, { retryable: false, target, httpStatus, ...extra });
 }
 
 export function circuitOpenError(target: string, retryAfterMs: number): LockstepError {
-  return new LockstepError("circuit_open", `${target} keeps failing: calls are paused`, 503, {
+  return new LockstepError("circuit_open", `${target} keeps failing: calls are paused`, {
     retryable: false,
     retryAfterMs,
     target,

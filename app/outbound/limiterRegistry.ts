@@ -1,6 +1,7 @@
 import Bottleneck from "bottleneck";
 import { Redis } from "ioredis";
 import { OutboundMetrics } from "./metrics";
+import { log } from "../observability/log";
 
 export type LimiterKind = "shopify" | "bigcommerce" | "destination";
 
@@ -92,7 +93,7 @@ export function createLimiterRegistry(options: LimiterRegistryOptions = {}): Lim
   if (options.redisUrl) {
     redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 3, enableOfflineQueue: true });
     connection = new Bottleneck.IORedisConnection({ client: redis });
-    connection.on("error", (error: unknown) => console.error("[outbound] Redis limiter connection error", error));
+    connection.on("error", (error: unknown) => log.error("outbound: Redis limiter connection error", { error }));
   }
 
   // Whole tokens per increment so Redis (HINCRBY) keeps the reservoir an integer.
@@ -130,7 +131,7 @@ export function createLimiterRegistry(options: LimiterRegistryOptions = {}): Lim
               }
             : {}),
         });
-        limiter.on("error", (error: unknown) => console.error(`[outbound] limiter ${name} error`, error));
+        limiter.on("error", (error: unknown) => log.error("outbound: limiter error", { limiter: name, error }));
         limiters.set(name, limiter);
         if (refill && !connection) localRefills.set(limiter, new LocalRefill(limiter, refill, intervalMs));
       }

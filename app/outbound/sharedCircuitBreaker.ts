@@ -3,6 +3,7 @@ import { type Breaker, CircuitBreaker, type CircuitBreakerSettings, type Circuit
 import { type Clock } from "./clock";
 import { circuitOpenError } from "./errors";
 import { REDIS_NOW_MS, type SharedState } from "./limiterRegistry";
+import { log } from "../observability/log";
 
 export interface SharedCircuitOptions {
   /**
@@ -139,7 +140,7 @@ export class SharedCircuitBreaker implements Breaker {
       answer = (await this.shared.redis.eval(script, this.keys.length, ...this.keys, ...args)) as CircuitAnswer;
     } catch (error) {
       if (!this.local) {
-        console.error(`[outbound] ${this.target}: shared circuit unreachable in Redis, this process decides alone until it is back`, error);
+        log.warn("outbound: shared circuit unreachable in Redis, this process decides alone until it is back", { target: this.target, error });
         this.local = new CircuitBreaker(this.target, this.settings, this.clock);
         this.local.onChange((snapshot) => this.emit(snapshot));
         if (this.local.snapshot().state !== this.reported) this.emit(this.local.snapshot());
@@ -147,7 +148,7 @@ export class SharedCircuitBreaker implements Breaker {
       throw error;
     }
     if (this.local) {
-      console.error(`[outbound] ${this.target}: shared circuit reachable again`);
+      log.info("outbound: shared circuit reachable again", { target: this.target });
       this.local = undefined;
     }
     this.adopt(answer);

@@ -1,7 +1,7 @@
 import type { Availability } from "../availability/availability.server";
 import type { Database } from "../db/database.server";
-import { forgetRememberedTokens } from "../shops/shops.server";
-import { onApplied } from "../webhooks/subscribers.server";
+import { type ApiTokenChanges, forgetRememberedTokens } from "../shops/shops.server";
+import type { Subscribers } from "../webhooks/subscribers.server";
 import type { Reservations } from "./reservations.server";
 import { orderHoldKeys } from "./shopperHolds.server";
 
@@ -12,32 +12,35 @@ import { orderHoldKeys } from "./shopperHolds.server";
  * uninstall stops the shop's remembered API token.
  * Returns the function that unsubscribes. Handlers are idempotent: delivery is at least once.
  */
-export function subscribeToPlatformEvents(deps: { db: Database; reservations: Reservations; availability: Availability }): () => void {
+export function subscribeToPlatformEvents(
+  subscribers: Subscribers,
+  deps: { db: Database; reservations: Reservations; availability: Availability; apiTokens: ApiTokenChanges },
+): () => void {
   const unsubscribe = [
-    onApplied("OrderCreated", async (event) => {
+    subscribers.onApplied("OrderCreated", async (event) => {
       await deps.reservations.commitForOrder(event.shopId, {
         orderExternalId: event.orderExternalId,
         orderedAt: event.occurredAt,
         keys: orderHoldKeys(event),
       });
     }),
-    onApplied("OrderCancelled", async (event) => {
+    subscribers.onApplied("OrderCancelled", async (event) => {
       await deps.reservations.releaseForOrder(event.shopId, {
         orderExternalId: event.orderExternalId,
         keys: orderHoldKeys(event),
       });
     }),
-    onApplied("InventoryLevelChanged", async (event) => {
+    subscribers.onApplied("InventoryLevelChanged", async (event) => {
       await deps.availability.invalidate(event.shopId, await skusOfItem(deps.db, event.shopId, event.inventoryItemExternalId));
     }),
-    onApplied("InventoryItemChanged", async (event) => {
+    subscribers.onApplied("InventoryItemChanged", async (event) => {
       await deps.availability.invalidate(event.shopId, await skusOfItem(deps.db, event.shopId, event.inventoryItemExternalId));
     }),
     // An uninstalled shop's API token stops working at once in the process that applied it.
-    onApplied("AppUninstalled", (event) => forgetRememberedTokens(event.shopId)),
+    subscribers.onApplied("AppUninstalled", (event) => forgetRememberedTokens(deps.apiTokens, event.shopId)),
     // Products, variants and locations come and go less often: drop the shop's whole cache.
-    onApplied("ProductChanged", (event) => deps.availability.invalidate(event.shopId, null)),
-    onApplied("LocationChanged", (event) => deps.availability.invalidate(event.shopId, null)),
+    subscribers.onApplied("ProductChanged", (event) => deps.availability.invalidate(event.shopId, null)),
+    subscribers.onApplied("LocationChanged", (event) => deps.availability.invalidate(event.shopId, null)),
   ];
   return () => {
     for (const stop of unsubscribe) stop();

@@ -112,7 +112,7 @@ export function createReservations(deps: ReservationsDeps): Reservations {
 
 
   const found = (row: ReservationRow | null | undefined, id: string): ReservationRow => {
-    if (!row) throw new LockstepError("reservation_not_found", `No reservation ${id} in this shop`, 404);
+    if (!row) throw new LockstepError("reservation_not_found", `No reservation ${id} in this shop`);
     return row;
   };
 
@@ -140,10 +140,10 @@ export function createReservations(deps: ReservationsDeps): Reservations {
         const result = await queue.run({ shopId, key: input.key, lines: input.lines, locationId, now: at, ttlSeconds }, options.signal).catch(outOfRange);
         const { verdict } = result;
         if (verdict.unknown_skus) {
-          throw new LockstepError("unknown_sku", `Unknown SKU: ${verdict.unknown_skus.join(", ")}`, 404, { skus: verdict.unknown_skus });
+          throw new LockstepError("unknown_sku", `Unknown SKU: ${verdict.unknown_skus.join(", ")}`, { skus: verdict.unknown_skus });
         }
         if (verdict.location_missing) {
-          throw new LockstepError("location_required", "This shop reserves per location: send the location", 400);
+          throw new LockstepError("location_required", "This shop reserves per location: send the location");
         }
         if (verdict.closed) {
           return { reservation: toReservation(result.reservation!, at), created: false };
@@ -153,7 +153,7 @@ export function createReservations(deps: ReservationsDeps): Reservations {
           continue;
         }
         if (!result.applied) {
-          throw new LockstepError("insufficient_stock", "Not enough stock for every line: nothing was reserved", 409, { shortages: result.shortages ?? [] });
+          throw new LockstepError("insufficient_stock", "Not enough stock for every line: nothing was reserved", { shortages: result.shortages ?? [] });
         }
         await invalidate((result.changed_skus ?? []).map((sku) => ({ shop_id: shopId, sku })));
         return { reservation: toReservation(result.reservation!, at), created: result.created };
@@ -166,7 +166,7 @@ export function createReservations(deps: ReservationsDeps): Reservations {
       const row = await extendStatement(db.sql, { shopId, id, ttlSeconds: validTtl(ttlSeconds), now: at });
       if (row) return toReservation(row, at);
       const current = toReservation(found(await getReservation(db.sql, { shopId, id }), id), at);
-      throw new LockstepError("reservation_not_active", `The reservation is ${current.status}: it can no longer be extended`, 409, { status: current.status });
+      throw new LockstepError("reservation_not_active", `The reservation is ${current.status}: it can no longer be extended`, { status: current.status });
     },
 
     async release(shopId, id, reason = "released") {
@@ -181,7 +181,7 @@ export function createReservations(deps: ReservationsDeps): Reservations {
       const result = await commitOne(shopId, id, order.orderExternalId ?? `reservation:${id}`, order.orderedAt ?? at);
       const reservation = toReservation(found(result.reservation, id), at);
       if (reservation.status !== "committed") {
-        throw new LockstepError("reservation_not_active", `The reservation is ${reservation.status}: there is no hold left to commit`, 409, { status: reservation.status });
+        throw new LockstepError("reservation_not_active", `The reservation is ${reservation.status}: there is no hold left to commit`, { status: reservation.status });
       }
       return reservation;
     },
@@ -297,17 +297,17 @@ export function toReservation(row: ReservationRow, at: Date): Reservation {
 
 function validateReserve(input: ReserveInput): void {
   if (typeof input.key !== "string" || input.key.trim().length === 0 || input.key.length > MAX_KEY_LENGTH) {
-    throw new LockstepError("invalid_key", `key must be a non-empty string of at most ${MAX_KEY_LENGTH} characters (cart token, checkout or payment intent id)`, 400);
+    throw new LockstepError("invalid_key", `key must be a non-empty string of at most ${MAX_KEY_LENGTH} characters (cart token, checkout or payment intent id)`);
   }
   if (!Array.isArray(input.lines) || input.lines.length === 0 || input.lines.length > MAX_LINES) {
-    throw new LockstepError("invalid_lines", `lines must hold 1 to ${MAX_LINES} lines`, 400);
+    throw new LockstepError("invalid_lines", `lines must hold 1 to ${MAX_LINES} lines`);
   }
   for (const line of input.lines) {
     if (typeof line?.sku !== "string" || line.sku.length === 0 || line.sku.length > 255) {
-      throw new LockstepError("invalid_lines", "every line needs a sku", 400);
+      throw new LockstepError("invalid_lines", "every line needs a sku");
     }
     if (!Number.isInteger(line.quantity) || line.quantity < 1 || line.quantity > MAX_QUANTITY) {
-      throw new LockstepError("invalid_lines", `quantity of ${line.sku} must be a whole number from 1 to ${MAX_QUANTITY}`, 400);
+      throw new LockstepError("invalid_lines", `quantity of ${line.sku} must be a whole number from 1 to ${MAX_QUANTITY}`);
     }
   }
 }
@@ -315,19 +315,19 @@ function validateReserve(input: ReserveInput): void {
 /** A bundle's components times the quantity can pass what a stock column holds (SQLSTATE 22003): the request's fault. */
 function outOfRange(error: unknown): never {
   if (typeof error === "object" && error !== null && (error as { code?: unknown }).code === "22003") {
-    throw new LockstepError("quantity_out_of_range", "The quantity asked for is more units than an item can hold: ask for fewer", 400);
+    throw new LockstepError("quantity_out_of_range", "The quantity asked for is more units than an item can hold: ask for fewer");
   }
   throw error;
 }
 
 function assertId(id: string): void {
-  if (!isUuid(id)) throw new LockstepError("reservation_not_found", `No reservation ${id} in this shop`, 404);
+  if (!isUuid(id)) throw new LockstepError("reservation_not_found", `No reservation ${id} in this shop`);
 }
 
 function validTtl(ttlSeconds: number | undefined): number | null {
   if (ttlSeconds === undefined) return null;
   if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > MAX_RESERVATION_TTL_SECONDS) {
-    throw new LockstepError("invalid_ttl", `ttlSeconds must be a whole number from 1 to ${MAX_RESERVATION_TTL_SECONDS}`, 400);
+    throw new LockstepError("invalid_ttl", `ttlSeconds must be a whole number from 1 to ${MAX_RESERVATION_TTL_SECONDS}`);
   }
   return ttlSeconds;
 }

@@ -135,7 +135,7 @@ export function createReserveQueue(sql: SqlRunner, options: ReserveQueueOptions 
         if (waiting.length >= maxWaiting) {
           stats.refusedBusy++;
           return reject(
-            new LockstepError("reservations_busy", "Too many reservations are waiting: try again in a moment", 503, { retryAfterSeconds: BUSY_RETRY_AFTER_SECONDS }),
+            new LockstepError("reservations_busy", "Too many reservations are waiting: try again in a moment", { retryAfterSeconds: BUSY_RETRY_AFTER_SECONDS }),
           );
         }
         const entry: Waiting = { request, resolve, reject };
@@ -168,7 +168,7 @@ export function createReserveQueue(sql: SqlRunner, options: ReserveQueueOptions 
 export type ReserveQueue = ReturnType<typeof createReserveQueue>;
 
 function abandonedError(): LockstepError {
-  return new LockstepError("request_abandoned", "The caller went away before the reservation ran: nothing was held", 499);
+  return new LockstepError("request_abandoned", "The caller went away before the reservation ran: nothing was held");
 }
 
 function sqlState(error: unknown): unknown {

@@ -1,4 +1,4 @@
-import { LockstepError } from "../config/errors";
+import { type ErrorCode, LockstepError } from "../config/errors";
 import type { Availability } from "../availability/availability.server";
 import type { InventoryPolicy } from "../inventory/policy";
 import type { Reservation, ReserveInput, Reservations, Shortage } from "./reservations.server";
@@ -60,7 +60,7 @@ export function createShopperHolds(deps: ShopperHoldsDeps) {
   const owned = async (shopId: string, shopper: Shopper, id: string): Promise<Reservation> => {
     const reservation = await reservations.get(shopId, id);
     const key = ownKey(shopper, reservation.key);
-    if (key === null) throw new LockstepError("reservation_not_found", `No reservation ${id} in this shop`, 404);
+    if (key === null) throw new LockstepError("reservation_not_found", `No reservation ${id} in this shop`);
     return { ...reservation, key };
   };
 
@@ -120,8 +120,8 @@ export function createShopperHolds(deps: ShopperHoldsDeps) {
 
 export type ShopperHolds = ReturnType<typeof createShopperHolds>;
 
-function capExceeded(code: string, cap: keyof InventoryPolicy, limit: number, message: string, details: Record<string, unknown> = {}): LockstepError {
-  return new LockstepError(code, message, 400, { cap, limit, ...details });
+function capExceeded(code: ErrorCode, cap: keyof InventoryPolicy, limit: number, message: string, details: Record<string, unknown> = {}): LockstepError {
+  return new LockstepError(code, message, { cap, limit, ...details });
 }
 
 /** A refusal shows the exact count left only at or below `exactUpTo`; above it, just which items are short. */
@@ -129,5 +129,5 @@ function revealingLess(error: unknown, exactUpTo: number): unknown {
   if (!(error instanceof LockstepError) || error.code !== "insufficient_stock") return error;
   const shortages = (error.details?.shortages ?? []) as Shortage[];
   const shown = shortages.map(({ sku, requested, available }) => (available <= exactUpTo ? { sku, requested, available } : { sku, requested }));
-  return new LockstepError(error.code, error.message, error.status, { shortages: shown });
+  return new LockstepError(error.code, error.message, { shortages: shown });
 }

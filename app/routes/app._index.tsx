@@ -3,15 +3,15 @@ import polarisVizStyles from "@shopify/polaris-viz/build/esm/styles.css?url";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { Badge, Banner, BlockStack, Box, Button, Card, DataTable, InlineGrid, InlineStack, Layout, Page, Text } from "@shopify/polaris";
 import { getBackfill, startBackfill } from "../backfill/backfill.server";
-import { LockstepError } from "../config/errors";
+import { errorResponse } from "../http/respond.server";
 import { getCatalogOverview } from "../catalog/overview.server";
-import { appContext } from "../context.server";
+import { SetupGuide } from "../components/SetupGuide";
 import { getSyncHealth, type Percentiles } from "../observability/syncHealth.server";
-import { outboundRegistry } from "../outbound/registry.server";
 import { bigCommerceLimiterTarget } from "../platforms/bigcommerce/client";
 import { shopifyLimiterTarget } from "../platforms/shopify/adminClient";
 import { SyncOverview } from "../components/SyncOverview";
 import { chartRangeOf, getSyncOverview } from "../observability/dashboard.server";
+import { platformIdentityOf } from "../shops/platformIdentity";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
 
 export const links = () => [{ rel: "stylesheet", href: polarisVizStyles }];
@@ -20,12 +20,13 @@ export const meta: MetaFunction = () => [{ title: "Lockstep — dashboard" }];
 
 /** The key the shop's platform client limits its calls under. */
 function platformLimiterKey(shop: { platform: string; domain: string }): string {
-  return shop.platform === "bigcommerce" ? bigCommerceLimiterTarget(shop.domain.replace(/^stores\//, "")) : shopifyLimiterTarget(shop.domain);
+  const identity = platformIdentityOf(shop);
+  return identity.platform === "bigcommerce" ? bigCommerceLimiterTarget(identity.storeHash) : shopifyLimiterTarget(identity.shopDomain);
 }
 
-export const loader = async ({ request }: LoaderFunctionArgs) => {
-  const { shop, mode } = await authenticateStaff(request);
-  const { db, config } = appContext();
+export const loader = async ({ request, context }: LoaderFunctionArgs) => {
+  const { shop, mode } = await authenticateStaff(request, context);
+  const { db, outbound } = context;
   const range = chartRangeOf(new URL(request.url).searchParams.get("range"));
   const [overview, health, backfill, sync] = await Promise.all([
     getCatalogOverview(db.prisma, shop.id),
@@ -41,7 +42,7 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
     health,
     sync,
     // This shop's platform limiter and the deployment's ERP / marketplace destinations (never another shop's).
-    outbound: outboundRegistry(config).metrics.snapshot().filter((limiter) => limiter.key === platformLimiterKey(shop) || limiter.key.startsWith("destination:")).map((limiter) => ({
+    outbound: outbound.metrics.snapshot().filter((limiter) => limiter.key === platformLimiterKey(shop) || limiter.key.startsWith("destination:")).map((limiter) => ({
       key: limiter.key,
       requests: limiter.requests,
       throttles: limiter.throttles,
@@ -61,14 +62,13 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
 };
 
 // "Read the catalog again": the whole catalog and stock from the platform, e.g. after a long outage.
-export const action = async ({ request }: ActionFunctionArgs) => {
-  const { shop } = await authenticateStaff(request);
+export const action = async ({ request, context }: ActionFunctionArgs) => {
+  const { shop } = await authenticateStaff(request, context);
   try {
-    await startBackfill(appContext(), shop.id);
+    await startBackfill(context, shop.id);
     return { started: true, error: undefined };
   } catch (error) {
-    if (error instanceof LockstepError) return Response.json({ started: false, error: error.message }, { status: error.status });
-    throw error;
+    return errorResponse(error);
   }
 };
 
@@ -105,7 +105,7 @@ function Stat({ label, value }: { label: string; value: string | number }) {
 
 export default function Dashboard() {
   const { shop, overview, oldestAgeSeconds, newestAgeSeconds, rowAges, mode, health, backfill, outbound, sync } = useLoaderData<typeof loader>();
-  const backfillResult = useActionData<{ started: boolean; error?: string }>();
+  const backfillResult = useActionData<{ started?: boolean; error?: { message: string } }>();
   const navigation = useNavigation();
   const headings = ["SKU", "Product", "Variant", ...overview.locations, "Committed", "Price", "Updated"];
   const rows = overview.rows.map((row, i) => [
@@ -120,6 +120,7 @@ export default function Dashboard() {
   return (
     <Page title="Dashboard" subtitle={`${shop.name} · ${shop.domain}`}>
       <Layout>
+        <Layout.Section><SetupGuide /></Layout.Section>
         <Layout.Section>
           <Card>
             <InlineStack gap="300" blockAlign="center">
@@ -232,7 +233,7 @@ export default function Dashboard() {
               </Form>
             </InlineStack>
             {backfillResult?.started && <Banner tone="info">Reading the catalog: this page shows its progress when you reload it.</Banner>}
-            {backfillResult?.error && <Banner tone="critical">{backfillResult.error}</Banner>}
+            {backfillResult?.error && <Banner tone="critical">{backfillResult.error.message}</Banner>}
           </Card>
         </Layout.Section>
         <Layout.Section>

@@ -3,21 +3,21 @@ import { Form, useLoaderData } from "@remix-run/react";
 import { Button, Card, DataTable, EmptyState, InlineStack, Page, Text, TextField } from "@shopify/polaris";
 import { useState } from "react";
 import { listAudit } from "../audit/audit.server";
-import { appContext } from "../context.server";
+import type { AppContext } from "../context.server";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
 
 export const meta: MetaFunction = () => [{ title: "Lockstep — audit log" }];
 
 /** The services this route uses, looked up in one place. */
-function services() {
-  return { sql: appContext().db.sql };
+function services(context: AppContext) {
+  return { sql: context.db.sql };
 }
 
-export const loader = async ({ request }: LoaderFunctionArgs) => {
-  const { shop } = await authenticateStaff(request);
+export const loader = async ({ request, context }: LoaderFunctionArgs) => {
+  const { shop } = await authenticateStaff(request, context);
   const url = new URL(request.url);
   const filter = { action: url.searchParams.get("action") ?? "", actor: url.searchParams.get("actor") ?? "" };
-  const entries = await listAudit(services().sql, shop.id, { ...filter, beforeId: /^\d{1,18}$/.test(url.searchParams.get("before") ?? "") ? url.searchParams.get("before")! : undefined, limit: 100 });
+  const entries = await listAudit(services(context).sql, shop.id, { ...filter, beforeId: /^\d{1,18}$/.test(url.searchParams.get("before") ?? "") ? url.searchParams.get("before")! : undefined, limit: 100 });
   return { filter, entries: entries.map((entry) => ({ ...entry, at: new Date(entry.at).toISOString() })) };
 };
 

@@ -6,22 +6,20 @@ import { recordAudit } from "../audit/audit.server";
 import { createDestination, listDestinations, requestRun, testConnection, updateDestination } from "../batching/destinations.server";
 import { processAdapters } from "../batching/scheduler.server";
 import { LockstepError } from "../config/errors";
-import { appContext } from "../context.server";
-import { outboundRegistry } from "../outbound/registry.server";
+import type { AppContext } from "../context.server";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
 import { readForm } from "../staff/readForm.server";
 
 export const meta: MetaFunction = () => [{ title: "Lockstep — connections" }];
 
 /** The services this route uses, looked up in one place. */
-function services() {
-  const context = appContext();
-  return { sql: context.db.sql, destinations: { sql: context.db.sql, encryptionKey: context.config.encryptionKey, adapters: processAdapters(context) }, registry: outboundRegistry(context.config) };
+function services(context: AppContext) {
+  return { sql: context.db.sql, destinations: { sql: context.db.sql, encryptionKey: context.config.encryptionKey, adapters: processAdapters(context) }, registry: context.outbound };
 }
 
-export const loader = async ({ request }: LoaderFunctionArgs) => {
-  const { shop } = await authenticateStaff(request);
-  const { sql, registry } = services();
+export const loader = async ({ request, context }: LoaderFunctionArgs) => {
+  const { shop } = await authenticateStaff(request, context);
+  const { sql, registry } = services(context);
   const circuits = new Map(registry.metrics.snapshot().map((limiter) => [limiter.key, limiter.circuitState ?? null]));
   const destinations = await listDestinations(sql, shop.id);
   // Credentials and secrets never leave the server: the view carries only whether credentials are stored.
@@ -51,9 +49,9 @@ interface ActionResult {
   tested?: { id: string; ok: boolean; message?: string };
 }
 
-export const action = async ({ request }: ActionFunctionArgs) => {
-  const { shop, actor } = await authenticateStaff(request);
-  const { sql, destinations } = services();
+export const action = async ({ request, context }: ActionFunctionArgs) => {
+  const { shop, actor } = await authenticateStaff(request, context);
+  const { sql, destinations } = services(context);
   const form = await readForm(request);
   const intent = String(form.get("intent") ?? "");
   const id = String(form.get("id") ?? "");
@@ -74,7 +72,7 @@ export const action = async ({ request }: ActionFunctionArgs) => {
       return { message: `${created.name} created in shadow mode: it builds and records runs without sending until you switch it to live.` } satisfies ActionResult;
     }
     const before = (await listDestinations(sql, shop.id)).find((destination) => destination.id === id);
-    if (!before) throw new LockstepError("destination_not_found", "No destination with this id", 404);
+    if (!before) throw new LockstepError("destination_not_found", "No destination with this id");
     if (intent === "test") {
       const result = await testConnection(destinations, id, shop.id);
       await recordAudit(sql, { shopId: shop.id, actor, action: "destination.test", target: id, after: result });

@@ -3,7 +3,7 @@ import { Form, useActionData, useLoaderData, useNavigation, useSearchParams } fr
 import { Badge, Banner, BlockStack, Box, Button, Card, EmptyState, InlineStack, Layout, Page, Text, TextField } from "@shopify/polaris";
 import { useState } from "react";
 import { LockstepError } from "../config/errors";
-import { appContext } from "../context.server";
+import { errorResponse } from "../http/respond.server";
 import { hasControlCharacters, isBigintId } from "../db/columnLimits";
 import { recordAudit } from "../audit/audit.server";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
@@ -13,11 +13,11 @@ import { replayDeadLetters } from "../webhooks/sql/replayDeadLetters";
 
 export const meta: MetaFunction = () => [{ title: "Lockstep — dead letters" }];
 
-export const loader = async ({ request }: LoaderFunctionArgs) => {
-  const { shop } = await authenticateStaff(request);
+export const loader = async ({ request, context }: LoaderFunctionArgs) => {
+  const { shop } = await authenticateStaff(request, context);
   const topic = new URL(request.url).searchParams.get("topic")?.trim() || undefined;
   if (topic && hasControlCharacters(topic)) throw Response.json({ error: "The topic filter holds control characters" }, { status: 400 });
-  const deadLetters = await listDeadLetters(appContext().db.sql, { shopId: shop.id, topic, limit: 100 });
+  const deadLetters = await listDeadLetters(context.db.sql, { shopId: shop.id, topic, limit: 100 });
   return {
     topic: topic ?? "",
     deadLetters: deadLetters.map((letter) => ({
@@ -30,23 +30,23 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
 };
 
 // Replays go back through the same pipeline, and the audit log records who asked and why.
-export const action = async ({ request }: ActionFunctionArgs) => {
-  const { shop, actor } = await authenticateStaff(request);
+export const action = async ({ request, context }: ActionFunctionArgs) => {
+  const { shop, actor } = await authenticateStaff(request, context);
   const form = await readForm(request);
   const id = String(form.get("id") ?? "");
   const topic = String(form.get("topic") ?? "").trim();
   const reason = String(form.get("reason") ?? "").trim() || undefined;
-  if (id && !isBigintId(id)) return Response.json({ error: "That dead letter id is not valid" }, { status: 400 });
+  if (id && !isBigintId(id)) return errorResponse(new LockstepError("invalid_filter", "That dead letter id is not valid"));
   if (hasControlCharacters(topic) || (reason && hasControlCharacters(reason))) {
-    return Response.json({ error: "The topic and the reason may not hold control characters" }, { status: 400 });
+    return errorResponse(new LockstepError("invalid_filter", "The topic and the reason may not hold control characters"));
   }
   try {
-    const { inboxIds } = await replayDeadLetters(appContext().db.sql, {
+    const { inboxIds } = await replayDeadLetters(context.db.sql, {
       selection: id ? { ids: [id], shopId: shop.id } : { shopId: shop.id, topic: topic || undefined },
       requestedBy: actor,
       reason,
     });
-    await recordAudit(appContext().db.sql, {
+    await recordAudit(context.db.sql, {
       shopId: shop.id,
       actor,
       action: "dead_letters.replay",
@@ -55,8 +55,7 @@ export const action = async ({ request }: ActionFunctionArgs) => {
     });
     return { replayed: inboxIds.length };
   } catch (error) {
-    if (error instanceof LockstepError) return Response.json({ error: error.message }, { status: error.status });
-    throw error;
+    return errorResponse(error);
   }
 };
 
@@ -66,7 +65,7 @@ function when(iso: string | null): string {
 
 export default function DeadLetters() {
   const { deadLetters, topic } = useLoaderData<typeof loader>();
-  const result = useActionData<{ replayed?: number; error?: string }>();
+  const result = useActionData<{ replayed?: number; error?: { message: string } }>();
   const navigation = useNavigation();
   const [, setSearchParams] = useSearchParams();
   const [filter, setFilter] = useState(topic);
@@ -77,7 +76,7 @@ export default function DeadLetters() {
         <Layout.Section>
           <BlockStack gap="400">
             {result?.replayed !== undefined && <Banner tone="success">{`${result.replayed} event(s) sent back for processing.`}</Banner>}
-            {result?.error && <Banner tone="critical">{result.error}</Banner>}
+            {result?.error && <Banner tone="critical">{result.error.message}</Banner>}
             <Card>
               <InlineStack gap="300" blockAlign="end">
                 <Box minWidth="260px">

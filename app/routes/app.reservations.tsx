@@ -1,15 +1,13 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { useLoaderData } from "@remix-run/react";
 import { Badge, BlockStack, Card, DataTable, EmptyState, InlineGrid, Layout, Page, Text } from "@shopify/polaris";
-import { appContext } from "../context.server";
-import { stockServicesFor } from "../inventory/services.server";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
 
 export const meta: MetaFunction = () => [{ title: "Lockstep — reservations" }];
 
-export const loader = async ({ request }: LoaderFunctionArgs) => {
-  const { shop } = await authenticateStaff(request);
-  const overview = await stockServicesFor(appContext()).reservations.overview(shop.id, { limit: 100 });
+export const loader = async ({ request, context }: LoaderFunctionArgs) => {
+  const { shop } = await authenticateStaff(request, context);
+  const overview = await context.stock.reservations.overview(shop.id, { limit: 100 });
   return { overview };
 };
 

@@ -7,20 +7,20 @@ import { listDestinations, requestRun } from "../batching/destinations.server";
 import { listRunItems } from "../batching/sql/listRunItems";
 import { listRuns } from "../batching/sql/listRuns";
 import { LockstepError } from "../config/errors";
-import { appContext } from "../context.server";
+import type { AppContext } from "../context.server";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
 import { readForm } from "../staff/readForm.server";
 
 export const meta: MetaFunction = () => [{ title: "Lockstep — runs" }];
 
 /** The services this route uses, looked up in one place. */
-function services() {
-  return { sql: appContext().db.sql };
+function services(context: AppContext) {
+  return { sql: context.db.sql };
 }
 
-export const loader = async ({ request }: LoaderFunctionArgs) => {
-  const { shop } = await authenticateStaff(request);
-  const { sql } = services();
+export const loader = async ({ request, context }: LoaderFunctionArgs) => {
+  const { shop } = await authenticateStaff(request, context);
+  const { sql } = services(context);
   const url = new URL(request.url);
   const destinations = await listDestinations(sql, shop.id);
   // Only this shop's destinations can be picked: another shop's id falls back to the first of ours.
@@ -39,9 +39,9 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
   };
 };
 
-export const action = async ({ request }: ActionFunctionArgs) => {
-  const { shop, actor } = await authenticateStaff(request);
-  const { sql } = services();
+export const action = async ({ request, context }: ActionFunctionArgs) => {
+  const { shop, actor } = await authenticateStaff(request, context);
+  const { sql } = services(context);
   const form = await readForm(request);
   const intent = String(form.get("intent") ?? "");
   const destinationId = String(form.get("destination") ?? "");

@@ -3,11 +3,10 @@ import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/re
 import { Banner, BlockStack, Button, Card, FormLayout, Layout, Page, Select, Text, TextField } from "@shopify/polaris";
 import { useState } from "react";
 import { LockstepError } from "../config/errors";
-import { appContext } from "../context.server";
+import { errorResponse } from "../http/respond.server";
 import type { InventoryPolicy } from "../inventory/policy";
-import { stockServicesFor } from "../inventory/services.server";
 import { log } from "../observability/log";
-import { issueApiToken } from "../shops/shops.server";
+import { forgetRememberedTokens, issueApiToken } from "../shops/shops.server";
 import { recordAudit } from "../audit/audit.server";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
 import { readForm } from "../staff/readForm.server";
@@ -30,25 +29,27 @@ const NUMBER_FIELDS = [
 
 type NumberField = (typeof NUMBER_FIELDS)[number][0];
 
-export const loader = async ({ request }: LoaderFunctionArgs) => {
-  const { shop, mode } = await authenticateStaff(request);
-  return { policy: await stockServicesFor(appContext()).settings.getPolicy(shop.id), apiTokenPrefix: shop.apiTokenPrefix, demo: mode === "standalone" };
+export const loader = async ({ request, context }: LoaderFunctionArgs) => {
+  const { shop, mode } = await authenticateStaff(request, context);
+  return { policy: await context.stock.settings.getPolicy(shop.id), apiTokenPrefix: shop.apiTokenPrefix, demo: mode === "standalone" };
 };
 
 interface ActionResult {
-  error?: string;
+  error?: { code: string; message: string };
   saved: boolean;
   /** A new API token, in clear: shown this once. */
   apiToken?: string;
 }
 
-export const action = async ({ request }: ActionFunctionArgs) => {
-  const { shop, actor } = await authenticateStaff(request);
+export const action = async ({ request, context }: ActionFunctionArgs) => {
+  const { shop, actor } = await authenticateStaff(request, context);
   const form = await readForm(request);
   if (form.get("intent") === "api-token") {
-    const apiToken = await issueApiToken(appContext().db.prisma, shop.id);
+    const apiToken = await issueApiToken(context.db.prisma, shop.id);
+    // The old token stops working at once, in every process.
+    forgetRememberedTokens(context.apiTokens, shop.id);
     log.info("api token issued", { shopId: shop.id, actor, prefix: apiToken.slice(0, 8) });
-    await recordAudit(appContext().db.sql, { shopId: shop.id, actor, action: "api_token.issue", before: { prefix: shop.apiTokenPrefix }, after: { prefix: apiToken.slice(0, 8) } });
+    await recordAudit(context.db.sql, { shopId: shop.id, actor, action: "api_token.issue", before: { prefix: shop.apiTokenPrefix }, after: { prefix: apiToken.slice(0, 8) } });
     return { apiToken, saved: false } satisfies ActionResult;
   }
   const patch: Partial<InventoryPolicy> = {
@@ -57,18 +58,17 @@ export const action = async ({ request }: ActionFunctionArgs) => {
   };
   for (const [name, label] of NUMBER_FIELDS) {
     const raw = String(form.get(name) ?? "").trim();
-    if (!/^\d+$/.test(raw)) return Response.json({ error: `${label}: enter a whole number`, saved: false }, { status: 400 });
+    if (!/^\d+$/.test(raw)) return errorResponse(new LockstepError("invalid_setting", `${label}: enter a whole number`));
     patch[name] = Number(raw);
   }
   try {
-    const settings = stockServicesFor(appContext()).settings;
+    const settings = context.stock.settings;
     const before = await settings.getPolicy(shop.id);
     const policy = await settings.updatePolicy(shop.id, patch);
-    await recordAudit(appContext().db.sql, { shopId: shop.id, actor, action: "settings.update", before, after: policy });
+    await recordAudit(context.db.sql, { shopId: shop.id, actor, action: "settings.update", before, after: policy });
     return { policy, saved: true, error: undefined };
   } catch (error) {
-    if (error instanceof LockstepError) return Response.json({ error: error.message, saved: false }, { status: error.status });
-    throw error;
+    return errorResponse(error);
   }
 };
 
@@ -90,7 +90,7 @@ export default function Settings() {
             <Form method="post">
               <BlockStack gap="400">
                 {result?.saved && <Banner tone="success">Saved. Cached availability was refreshed.</Banner>}
-                {result?.error && <Banner tone="critical">{result.error}</Banner>}
+                {result?.error && <Banner tone="critical">{result.error.message}</Banner>}
                 <Text as="h2" variant="headingMd">
                   Availability
                 </Text>

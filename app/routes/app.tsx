@@ -1,21 +1,24 @@
 import type { HeadersFunction, LoaderFunctionArgs } from "@remix-run/node";
-import { Link, Outlet, useLoaderData, useRouteError } from "@remix-run/react";
+import { Link, Outlet, useLoaderData, useLocation, useRouteError } from "@remix-run/react";
 import polarisStyles from "@shopify/polaris/build/esm/styles.css?url";
 import { NavMenu } from "@shopify/app-bridge-react";
 import { AppProvider as EmbeddedAppProvider } from "@shopify/shopify-app-remix/react";
 import { boundary } from "@shopify/shopify-app-remix/server";
 import { NAVIGATION, StandaloneFrame } from "../components/AdminFrame";
+import { withEmbeddedParams } from "../components/embeddedParams";
+import { InstallProblem, installProblemOf } from "../components/InstallProblem";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
 
 export const links = () => [{ rel: "stylesheet", href: polarisStyles }];
 
-export const loader = async ({ request }: LoaderFunctionArgs) => {
-  const staff = await authenticateStaff(request);
+export const loader = async ({ request, context }: LoaderFunctionArgs) => {
+  const staff = await authenticateStaff(request, context);
   return { mode: staff.mode, apiKey: staff.apiKey ?? "", shopDomain: staff.shop.domain };
 };
 
 export default function AdminLayout() {
   const { mode, apiKey, shopDomain } = useLoaderData<typeof loader>();
+  const { search } = useLocation();
   if (mode !== "embedded") {
     return (
       <StandaloneFrame shopDomain={shopDomain} canLogOut={mode === "standalone"}>
@@ -27,7 +30,7 @@ export default function AdminLayout() {
     <EmbeddedAppProvider isEmbeddedApp apiKey={apiKey}>
       <NavMenu>
         {NAVIGATION.map((item, i) => (
-          <Link key={item.url} to={item.url} rel={i === 0 ? "home" : undefined}>
+          <Link key={item.url} to={withEmbeddedParams(item.url, search)} rel={i === 0 ? "home" : undefined}>
             {item.label}
           </Link>
         ))}
@@ -39,7 +42,10 @@ export default function AdminLayout() {
 
 // Shopify's boundary turns its auth responses (redirects, 401 with the retry header) into what App Bridge expects.
 export function ErrorBoundary() {
-  return boundary.error(useRouteError());
+  const error = useRouteError();
+  const problem = installProblemOf(error);
+  if (problem) return <InstallProblem {...problem} />;
+  return boundary.error(error);
 }
 
 export const headers: HeadersFunction = (headersArgs) => boundary.headers(headersArgs);

@@ -1,24 +1,23 @@
-import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
+import type { ActionFunctionArgs, AppLoadContext, LoaderFunctionArgs } from "@remix-run/node";
 import { redirect } from "@remix-run/node";
 import { Form, useActionData, useLoaderData } from "@remix-run/react";
 import { AppProvider, Button, Card, FormLayout, Page, Text, TextField } from "@shopify/polaris";
 import polarisStyles from "@shopify/polaris/build/esm/styles.css?url";
 import en from "@shopify/polaris/locales/en.json";
 import { useState } from "react";
-import { appContext } from "../context.server";
 import { shopify } from "../shopify.server";
 
 export const links = () => [{ rel: "stylesheet", href: polarisStyles }];
 
 // Shopify's own login page for a shop domain (installs outside the app store); the standalone mode uses /login.
-async function loginErrors(request: Request) {
-  if (appContext().config.mode !== "embedded") throw redirect("/login");
-  const errors = await shopify().login(request);
+async function loginErrors(request: Request, context: AppLoadContext) {
+  if (context.config.mode !== "embedded") throw redirect("/login");
+  const errors = await shopify(context).login(request);
   return { shopError: errors?.shop ? "Enter a shop domain such as example.myshopify.com" : undefined };
 }
 
-export const loader = async ({ request }: LoaderFunctionArgs) => loginErrors(request);
-export const action = async ({ request }: ActionFunctionArgs) => loginErrors(request);
+export const loader = async ({ request, context }: LoaderFunctionArgs) => loginErrors(request, context);
+export const action = async ({ request, context }: ActionFunctionArgs) => loginErrors(request, context);
 
 export default function ShopifyLogin() {
   const loaderData = useLoaderData<typeof loader>();

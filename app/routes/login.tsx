@@ -5,8 +5,7 @@ import { AppProvider, Banner, BlockStack, Button, Card, FormLayout, Page, Text, 
 import polarisStyles from "@shopify/polaris/build/esm/styles.css?url";
 import en from "@shopify/polaris/locales/en.json";
 import { useState } from "react";
-import { appContext } from "../context.server";
-import { createLoginThrottle, isLoggedIn, logIn, passwordMatches, safeNext } from "../staff/localLogin.server";
+import { isLoggedIn, logIn, passwordMatches, safeNext } from "../staff/localLogin.server";
 import { readForm } from "../staff/readForm.server";
 
 export const links = () => [{ rel: "stylesheet", href: polarisStyles }];
@@ -19,11 +18,8 @@ export const headers: HeadersFunction = ({ actionHeaders }) => {
 };
 export const meta: MetaFunction = () => [{ title: "Lockstep — log in" }];
 
-const throttleSlot = globalThis as { __lockstepLoginThrottle?: ReturnType<typeof createLoginThrottle> };
-const throttle = (throttleSlot.__lockstepLoginThrottle ??= createLoginThrottle());
-
-export const loader = async ({ request }: LoaderFunctionArgs) => {
-  const { config } = appContext();
+export const loader = async ({ request, context }: LoaderFunctionArgs) => {
+  const { config } = context;
   if (config.mode === "embedded") return redirect("/auth/login");
   const next = new URL(request.url).searchParams.get("next");
   if (await isLoggedIn(config, request)) return redirect(safeNext(next));
@@ -31,7 +27,7 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
 };
 
 export const action = async ({ request, context }: ActionFunctionArgs) => {
-  const { config } = appContext();
+  const { config, loginThrottle: throttle } = context;
   if (config.mode === "embedded") return redirect("/auth/login");
   const form = await readForm(request);
   // The server's view of the client (app/http/clientAddress.server.ts), never a header it sent.

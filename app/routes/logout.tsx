@@ -1,7 +1,6 @@
 import { type ActionFunctionArgs, redirect } from "@remix-run/node";
-import { appContext } from "../context.server";
 import { logOut } from "../staff/localLogin.server";
 
 export const loader = () => redirect("/app");
 
-export const action = async ({ request }: ActionFunctionArgs) => logOut(appContext().config, request);
+export const action = async ({ request, context }: ActionFunctionArgs) => logOut(context.config, request);

@@ -22,13 +22,13 @@ export function sealCredential(secret: string, plaintext: string): string {
 }
 
 export function openCredential(secret: string, sealed: string): string {
-  if (!sealed.startsWith(VERSION)) throw new LockstepError("credential_unreadable", "The stored credential has an unknown format", 500);
+  if (!sealed.startsWith(VERSION)) throw new LockstepError("credential_unreadable", "The stored credential has an unknown format");
   const raw = Buffer.from(sealed.slice(VERSION.length), "base64");
   try {
     const decipher = createDecipheriv("aes-256-gcm", keyFrom(secret), raw.subarray(0, 12));
     decipher.setAuthTag(raw.subarray(12, 28));
     return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString("utf8");
   } catch {
-    throw new LockstepError("credential_unreadable", "The stored credential cannot be opened: was LOCKSTEP_ENCRYPTION_KEY changed?", 500);
+    throw new LockstepError("credential_unreadable", "The stored credential cannot be opened: was LOCKSTEP_ENCRYPTION_KEY changed?");
   }
 }

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { LockstepError } from "../config/errors";
 import type { Platform, PrismaClient, Shop } from "../generated/prisma/client";
+import { parseStoreHash } from "./platformIdentity";
 
 const TOKEN_PREFIX = "lst_";
 
@@ -11,10 +12,10 @@ export function hashApiToken(token: string): string {
 /** A Shopify shop is `name.myshopify.com`; a BigCommerce one is `stores/{hash}`. */
 export function normaliseShopDomain(platform: Platform, domain: string): string {
   const value = domain.trim().toLowerCase();
-  const valid = platform === "shopify" ? /^[a-z0-9][a-z0-9-]*\.myshopify\.com$/.test(value) : /^stores\/[a-z0-9]+$/.test(value);
+  const valid = platform === "shopify" ? /^[a-z0-9][a-z0-9-]*\.myshopify\.com$/.test(value) : parseStoreHash(value) !== undefined;
   if (!valid) {
     const expected = platform === "shopify" ? "<name>.myshopify.com" : "stores/<store_hash>";
-    throw new LockstepError("invalid_shop_domain", `"${domain}" is not a ${platform} shop (expected ${expected})`, 400);
+    throw new LockstepError("invalid_shop_domain", `"${domain}" is not a ${platform} shop (expected ${expected})`);
   }
   return value;
 }
@@ -33,10 +34,9 @@ export async function installShop(
   });
 }
 
-/** Stops all work for the shop; its data stays until the platform asks for redaction. */
+/** Stops all work for the shop; its data stays until the platform asks for redaction (a running process also calls `forgetRememberedTokens`). */
 export async function uninstallShop(prisma: PrismaClient, shopId: string, now: Date = new Date()): Promise<void> {
   await prisma.shop.update({ where: { id: shopId }, data: { installState: "uninstalled", uninstalledAt: now } });
-  forgetRememberedTokens(shopId);
 }
 
 export async function findShopByDomain(prisma: PrismaClient, platform: Platform, domain: string): Promise<Shop | null> {
@@ -45,19 +45,19 @@ export async function findShopByDomain(prisma: PrismaClient, platform: Platform,
 
 /**
  * Gives the shop a new server-to-server API token (the old one stops working) and returns it:
- * the only time it is seen in clear. Pass `token` to install a known one (the demo's).
+ * the only time it is seen in clear. Pass `token` to install a known one (the demo's). A running
+ * process then calls `forgetRememberedTokens` so the edges stop honouring the old one at once.
  */
 export async function issueApiToken(prisma: PrismaClient, shopId: string, token: string = TOKEN_PREFIX + randomBytes(24).toString("base64url")): Promise<string> {
-  if (token.length < 24) throw new LockstepError("weak_api_token", "An API token needs at least 24 characters", 400);
+  if (token.length < 24) throw new LockstepError("weak_api_token", "An API token needs at least 24 characters");
   await prisma.shop.update({ where: { id: shopId }, data: { apiTokenHash: hashApiToken(token), apiTokenPrefix: token.slice(0, 8) } });
-  forgetRememberedTokens(shopId);
   return token;
 }
 
 /** The installed shop a Bearer token belongs to, or a 401. */
 export async function authenticateApiToken(prisma: PrismaClient, authorization: string | undefined): Promise<Shop> {
   const token = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
-  if (!token) throw new LockstepError("missing_token", "Send the shop's API token as `Authorization: Bearer <token>`", 401);
+  if (!token) throw new LockstepError("missing_token", "Send the shop's API token as `Authorization: Bearer <token>`");
   // The stored value is a hash, so the lookup leaks nothing about tokens by timing.
   const shop = await prisma.shop.findUnique({ where: { apiTokenHash: hashApiToken(token) } });
   if (!shop || shop.installState !== "installed") throw invalidToken();
@@ -66,30 +66,27 @@ export async function authenticateApiToken(prisma: PrismaClient, authorization: 
 
 // Token checks remembered by `rememberingApiTokens` hold the epoch they were made in; any token
 // change (replaced, or a shop uninstalled) starts a new epoch, so every memo is checked again —
-// changes are rare, a lookup is cheap. On globalThis: the Remix build (the settings page) carries
-// its own copy of this module, and the edge router must see the changes it makes. `tell` (set by
+// changes are rare, a lookup is cheap. One per process, in its context (app/context.server.ts): the
+// settings page and the uninstall subscriber change it, the edges read it. `tell` (set by
 // tokenChanges.server.ts, with Redis) tells the other processes.
-interface TokenChanges {
+export interface ApiTokenChanges {
   epoch: number;
   tell?: (shopId: string) => void;
 }
-const slot = globalThis as { __lockstepApiTokenChanges?: TokenChanges };
-const tokenChanges: TokenChanges = (slot.__lockstepApiTokenChanges ??= { epoch: 0 });
+
+export function createApiTokenChanges(): ApiTokenChanges {
+  return { epoch: 0 };
+}
 
 /** Drops what every process remembers of API tokens: the shop's was replaced, or the shop uninstalled. */
-export function forgetRememberedTokens(shopId: string): void {
-  forgetRememberedTokensHere();
-  tokenChanges.tell?.(shopId);
+export function forgetRememberedTokens(changes: ApiTokenChanges, shopId: string): void {
+  forgetRememberedTokensHere(changes);
+  changes.tell?.(shopId);
 }
 
 /** Drops what this process remembers of API tokens (another process changed one). */
-export function forgetRememberedTokensHere(): void {
-  tokenChanges.epoch++;
-}
-
-/** Makes `forgetRememberedTokens` also call `tell` (undefined: this process only). */
-export function tellTokenChanges(tell: ((shopId: string) => void) | undefined): void {
-  tokenChanges.tell = tell;
+export function forgetRememberedTokensHere(changes: ApiTokenChanges): void {
+  changes.epoch++;
 }
 
 /**
@@ -101,7 +98,8 @@ export function tellTokenChanges(tell: ((shopId: string) => void) | undefined): 
  * (until any token changes), so a client repeating a bogus token does not reach the database again.
  * `beforeLookup` runs only when the database is about to be asked (a per-client limit goes there).
  */
-export function rememberingApiTokens(prisma: PrismaClient, options: { memoryMs: number; missMemoryMs?: number; now: () => number; maxEntries?: number }) {
+export function rememberingApiTokens(prisma: PrismaClient, options: { changes: ApiTokenChanges; memoryMs: number; missMemoryMs?: number; now: () => number; maxEntries?: number }) {
+  const tokenChanges = options.changes;
   const known = new Map<string, { shop: Shop; until: number; epoch: number }>();
   const misses = new Map<string, { until: number; epoch: number }>();
   const maxEntries = options.maxEntries ?? 10_000;
@@ -133,5 +131,5 @@ export function rememberingApiTokens(prisma: PrismaClient, options: { memoryMs: 
 }
 
 function invalidToken(): LockstepError {
-  return new LockstepError("invalid_token", "The API token is not valid", 401);
+  return new LockstepError("invalid_token", "The API token is not valid");
 }

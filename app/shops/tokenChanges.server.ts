@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
-import { forgetRememberedTokensHere, tellTokenChanges } from "./shops.server";
+import { type ApiTokenChanges, forgetRememberedTokensHere } from "./shops.server";
 
 /**
  * Tells every process sharing a Redis when a shop's API token changed (replaced on the settings
@@ -8,7 +8,7 @@ import { forgetRememberedTokensHere, tellTokenChanges } from "./shops.server";
  * process publishes its own changes and drops its memory of the others'. Redis away: the memory
  * lasts its usual few seconds, nothing fails.
  */
-export function shareTokenChanges(options: { url: string; channel?: string; onError?: (error: unknown) => void; forgetHere?: (shopId: string) => void }): {
+export function shareTokenChanges(options: { url: string; channel?: string; onError?: (error: unknown) => void; forgetHere: (shopId: string) => void }): {
   /** Resolves once this process listens. */
   ready: Promise<void>;
   tell(shopId: string): void;
@@ -16,7 +16,7 @@ export function shareTokenChanges(options: { url: string; channel?: string; onEr
 } {
   const channel = options.channel ?? "lockstep:api-token-changes";
   const onError = options.onError ?? (() => undefined);
-  const forgetHere = options.forgetHere ?? (() => forgetRememberedTokensHere());
+  const forgetHere = options.forgetHere;
   const origin = randomUUID();
   const publisher = new Redis(options.url, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: false });
   const subscriber = new Redis(options.url, { lazyConnect: false });
@@ -56,11 +56,11 @@ function parseChange(message: string): { origin: string; shopId: string } | unde
 }
 
 /** This process's part: its changes go out, the others' come in. Returns what stops it. */
-export function startSharingTokenChanges(url: string, onError: (error: unknown) => void): () => Promise<void> {
-  const sharing = shareTokenChanges({ url, onError });
-  tellTokenChanges((shopId) => sharing.tell(shopId));
+export function startSharingTokenChanges(changes: ApiTokenChanges, url: string, onError: (error: unknown) => void): () => Promise<void> {
+  const sharing = shareTokenChanges({ url, onError, forgetHere: () => forgetRememberedTokensHere(changes) });
+  changes.tell = (shopId) => sharing.tell(shopId);
   return async () => {
-    tellTokenChanges(undefined);
+    changes.tell = undefined;
     await sharing.close();
   };
 }

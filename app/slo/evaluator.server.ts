@@ -2,7 +2,6 @@ import { randomUUID } from "node:crypto";
 import type { AppContext } from "../context.server";
 import type { Sql } from "../db/database.server";
 import { log } from "../observability/log";
-import { outboundRegistry } from "../outbound/registry.server";
 import type { LimiterRegistry } from "../outbound/limiterRegistry";
 import { measureObjectives } from "./measure.server";
 import { deliverNotifications } from "./notify.server";
@@ -114,7 +113,7 @@ export function startProcessSloEvaluator(context: AppContext): () => Promise<voi
   const evaluator = startSloEvaluator({
     sql: context.db.sql,
     encryptionKey: context.config.encryptionKey,
-    registry: outboundRegistry(context.config),
+    registry: context.outbound,
     everyMs: context.config.observability.sloEvaluateSeconds * 1000,
   });
   return evaluator.stop;

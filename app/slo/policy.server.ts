@@ -49,12 +49,12 @@ export async function saveSloPolicy(sql: SqlRunner, encryptionKey: string, shopI
   const parsed = policyInput.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new LockstepError("invalid_slo_policy", issue.message, 400, { field: issue.path.join(".") });
+    throw new LockstepError("invalid_slo_policy", issue.message, { field: issue.path.join(".") });
   }
   const input = parsed.data;
   const before = await getSloPolicy(sql, shopId);
   if (input.notifyUrl && !input.notifySecret && !before.hasNotifySecret) {
-    throw new LockstepError("invalid_slo_policy", "A notification URL needs a signing secret (notifySecret, whsec_…)", 400, { field: "notifySecret" });
+    throw new LockstepError("invalid_slo_policy", "A notification URL needs a signing secret (notifySecret, whsec_…)", { field: "notifySecret" });
   }
   await sql.query(
     `INSERT INTO slo_policy (shop_id, objectives, notify_url, notify_secret_sealed, updated_at) VALUES ($1, $2::jsonb, $3, $4, now())

@@ -1,7 +1,6 @@
-import { redirect } from "@remix-run/node";
-import { appContext } from "../context.server";
+import { type AppLoadContext, redirect } from "@remix-run/node";
 import type { Shop } from "../generated/prisma/client";
-import { shopify } from "../shopify.server";
+import { authenticateEmbeddedAdmin } from "../shopify.server";
 import { findShopByDomain, installShop } from "../shops/shops.server";
 import { DEMO_SHOP_DOMAIN } from "../demo/seed.server";
 import { bigCommerceStaffOf } from "./bigCommerceStaff.server";
@@ -24,8 +23,8 @@ export interface Staff {
  * library). Standalone: the local login cookie, for the demo shop. Writes from other sites never get
  * here: app/http/adminGuards.server.ts refuses them (the BigCommerce cookie is `SameSite=None`).
  */
-export async function authenticateStaff(request: Request): Promise<Staff> {
-  const { config, db } = appContext();
+export async function authenticateStaff(request: Request, context: AppLoadContext): Promise<Staff> {
+  const { config, db } = context;
   const bigCommerce = await bigCommerceStaffOf(config, request.headers.get("cookie"));
   if (bigCommerce) {
     const shop = await db.prisma.shop.findUnique({ where: { id: bigCommerce.shopId } });
@@ -35,7 +34,7 @@ export async function authenticateStaff(request: Request): Promise<Staff> {
     return { mode: "bigcommerce", shop, actor: `bigcommerce-user:${bigCommerce.userId}@${shop.domain}` };
   }
   if (config.mode === "embedded") {
-    const { session, sessionToken } = await shopify().authenticate.admin(request);
+    const { session, sessionToken } = await authenticateEmbeddedAdmin(request, context);
     const shop =
       (await findShopByDomain(db.prisma, "shopify", session.shop)) ??
       (await installShop(db.prisma, { platform: "shopify", domain: session.shop, scopes: session.scope }));

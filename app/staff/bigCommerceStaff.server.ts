@@ -2,7 +2,7 @@ import { createCookieSessionStorage } from "@remix-run/node";
 import type { Config } from "../config/config.server";
 
 // BigCommerce opens an app inside its control panel by calling the app's `load` callback with a
-// `signed_payload_jwt` (checked in app/webhooks/routes.server.ts). That callback hands the staff
+// `signed_payload_jwt` (checked in app/http/platformWebhooks.server.ts). That callback hands the staff
 // member this signed, HTTP-only cookie for their store and sends them to the admin: the same pages
 // Shopify staff see, for the BigCommerce store. The control panel frames the app from another site,
 // so in production the cookie is `SameSite=None; Secure`.

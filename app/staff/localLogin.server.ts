@@ -5,7 +5,8 @@ import type { Config } from "../config/config.server";
 // The standalone mode's login: one staff password, a signed HTTP-only cookie. It exists so the
 // admin can be seen and tested without a Shopify account; production always runs embedded.
 
-const cookieSlot = globalThis as { __lockstepStaffCookies?: { secret: string; storage: ReturnType<typeof makeStorage> } };
+// Signing only (no state): each copy of this module (the server entry's, the Remix build's) may keep its own.
+let cookies: { secret: string; storage: ReturnType<typeof makeStorage> } | undefined;
 
 function makeStorage(config: Config) {
   return createCookieSessionStorage<{ staff: true }>({
@@ -22,10 +23,8 @@ function makeStorage(config: Config) {
 }
 
 function storage(config: Config) {
-  if (cookieSlot.__lockstepStaffCookies?.secret !== config.sessionSecret) {
-    cookieSlot.__lockstepStaffCookies = { secret: config.sessionSecret, storage: makeStorage(config) };
-  }
-  return cookieSlot.__lockstepStaffCookies.storage;
+  if (cookies?.secret !== config.sessionSecret) cookies = { secret: config.sessionSecret, storage: makeStorage(config) };
+  return cookies.storage;
 }
 
 export function passwordMatches(config: Config, candidate: string): boolean {
@@ -83,6 +82,8 @@ export async function logOut(config: Config, request: Request): Promise<Response
  * in a window the client waits until the window ends. Other clients are not affected. The map stays
  * bounded: expired entries are dropped as it grows, and past `maxClients` the oldest go first.
  */
+export type LoginThrottle = ReturnType<typeof createLoginThrottle>;
+
 export function createLoginThrottle(options: { now?: () => number; maxFailures?: number; windowMs?: number; maxClients?: number } = {}) {
   const { now = Date.now, maxFailures = 5, windowMs = 60_000, maxClients = 10_000 } = options;
   const failures = new Map<string, { count: number; resetAt: number }>();

@@ -2,6 +2,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { errors as joseErrors, type JWTPayload, jwtVerify } from "jose";
 import { Webhook, WebhookVerificationError } from "standardwebhooks";
 import { LockstepError } from "../config/errors";
+import { parseStoreHash } from "../shops/platformIdentity";
 import { isJsonObject } from "./json";
 
 /** The header Lockstep asks BigCommerce to echo on every delivery when it registers a hook (`POST /v3/hooks`, `headers`). */
@@ -76,20 +77,20 @@ export function verifyBigCommerceDelivery(rawBody: Buffer, headers: HeaderBag, c
     // The library parses the body once the signature matched (an empty body comes back undefined).
     payload = new Webhook(bigCommerceSigningKey(clientSecret)).verify(rawBody.toString("utf8"), signatureHeaders);
   } catch (error) {
-    if (error instanceof SyntaxError) throw new LockstepError("invalid_json", "The request body is not a JSON object", 400);
+    if (error instanceof SyntaxError) throw new LockstepError("invalid_json", "The request body is not a JSON object");
     if (!(error instanceof WebhookVerificationError)) throw error;
-    throw new LockstepError("invalid_signature", `The webhook signature is missing or wrong: ${error.message}`, 401);
+    throw new LockstepError("invalid_signature", `The webhook signature is missing or wrong: ${error.message}`);
   }
-  if (!isJsonObject(payload)) throw new LockstepError("invalid_json", "The request body is not a JSON object", 400);
+  if (!isJsonObject(payload)) throw new LockstepError("invalid_json", "The request body is not a JSON object");
   const producer = typeof payload.producer === "string" ? payload.producer : "";
-  const storeHash = /^stores\/([a-z0-9]+)$/i.exec(producer)?.[1]?.toLowerCase();
+  const storeHash = parseStoreHash(producer);
   const data = payload.data;
   if (!storeHash || typeof payload.scope !== "string" || typeof payload.hash !== "string" || typeof data !== "object" || data === null) {
-    throw new LockstepError("invalid_payload", "Expected a BigCommerce callback with producer, scope, hash and data", 400);
+    throw new LockstepError("invalid_payload", "Expected a BigCommerce callback with producer, scope, hash and data");
   }
   const secret = header(headers, BIGCOMMERCE_SECRET_HEADER);
   if (!secret || !constantTimeEquals(secret, storeWebhookSecret(clientSecret, storeHash))) {
-    throw new LockstepError("invalid_signature", `The ${BIGCOMMERCE_SECRET_HEADER} header is missing or wrong`, 401);
+    throw new LockstepError("invalid_signature", `The ${BIGCOMMERCE_SECRET_HEADER} header is missing or wrong`);
   }
   const createdAt = typeof payload.created_at === "number" ? new Date(payload.created_at * 1000) : new Date(Number(signatureHeaders["webhook-timestamp"]) * 1000);
   return {
@@ -124,7 +125,7 @@ const LEEWAY_SECONDS = 60;
  * future, not valid for longer than BigCommerce issues them. 401 otherwise.
  */
 export async function verifySignedPayloadJwt(jwt: string | undefined, clientSecret: string, clientId: string | undefined, now: Date): Promise<BigCommerceAppClaims> {
-  const invalid = (why: string) => new LockstepError("invalid_signature", `signed_payload_jwt is not valid: ${why}`, 401);
+  const invalid = (why: string) => new LockstepError("invalid_signature", `signed_payload_jwt is not valid: ${why}`);
   if (!jwt) throw invalid("missing");
   if (!clientId) throw invalid("no BigCommerce app is configured");
   let claims: JWTPayload;
@@ -146,7 +147,7 @@ export async function verifySignedPayloadJwt(jwt: string | undefined, clientSecr
   if (iat - LEEWAY_SECONDS > seconds) throw invalid("issued in the future");
   if (exp - iat > MAX_TOKEN_SECONDS + LEEWAY_SECONDS) throw invalid("valid for longer than BigCommerce issues tokens");
   if (typeof jti !== "string" || jti.length === 0 || jti.length > 128) throw invalid("jti must be a short string");
-  const storeHash = typeof claims.sub === "string" ? /^stores\/([a-z0-9]+)$/i.exec(claims.sub)?.[1]?.toLowerCase() : undefined;
+  const storeHash = typeof claims.sub === "string" ? parseStoreHash(claims.sub) : undefined;
   if (!storeHash) throw invalid("no store in sub");
   const user = (claims as { user?: { id?: unknown } }).user;
   return {

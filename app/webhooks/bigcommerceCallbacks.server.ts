@@ -1,8 +1,7 @@
 import { LockstepError } from "../config/errors";
 import type { AppContext } from "../context.server";
-import { bigCommerceTokenOf } from "../platforms/bigcommerce/install.server";
+import { bigCommerceTokenOf } from "../shops/platformAccess.server";
 import { storeTokenRefused } from "../platforms/bigcommerce/storeAccess";
-import { bigCommerceClientFor } from "../platforms/clients.server";
 import { type BigCommerceAppClaims, verifySignedPayloadJwt } from "./bigcommerce";
 import { claimCallbackToken } from "./sql/claimCallbackToken";
 import { releaseCallbackToken } from "./sql/releaseCallbackToken";
@@ -17,7 +16,7 @@ export async function useCallbackToken(context: AppContext, jwt: string | undefi
   const { clientSecret, clientId } = context.config.bigCommerce;
   const claims = await verifySignedPayloadJwt(jwt, clientSecret, clientId, now);
   if (!(await claimCallbackToken(context.db.sql, claims.jti, claims.expiresAt))) {
-    throw new LockstepError("token_already_used", "signed_payload_jwt was already used: BigCommerce issues a new one for every callback", 401);
+    throw new LockstepError("token_already_used", "signed_payload_jwt was already used: BigCommerce issues a new one for every callback");
   }
   return claims;
 }
@@ -43,11 +42,11 @@ async function confirmUninstalled(context: AppContext, storeHash: string): Promi
   try {
     accessToken = await bigCommerceTokenOf({ prisma: context.db.prisma, config: context.config })(storeHash);
   } catch (error) {
-    if (!(error instanceof LockstepError && error.code === "missing_store_token")) throw error;
+    if (!(error instanceof LockstepError && error.code === "no_access_token")) throw error;
     // Without a token there is nothing to ask BigCommerce with, so nothing proves the uninstall.
-    throw new LockstepError("uninstall_unconfirmed", `Lockstep holds no access token for store ${storeHash}, so it cannot confirm the uninstall`, 409);
+    throw new LockstepError("uninstall_unconfirmed", `Lockstep holds no access token for store ${storeHash}, so it cannot confirm the uninstall`);
   }
-  if (!(await storeTokenRefused(bigCommerceClientFor(context.config, storeHash, accessToken)))) {
-    throw new LockstepError("uninstall_unconfirmed", "BigCommerce still accepts this store's access token: the app is installed, nothing was removed", 409);
+  if (!(await storeTokenRefused(context.platforms.bigCommerceClientFor(storeHash, accessToken)))) {
+    throw new LockstepError("uninstall_unconfirmed", "BigCommerce still accepts this store's access token: the app is installed, nothing was removed");
   }
 }

@@ -7,6 +7,9 @@ export interface BigCommerceVariantState {
   sku: string;
   price: string;
   title: string;
+  /** Feed identifiers: `gtin` (or `upc`) and `mpn` of the variant, else of the product. */
+  gtin?: string;
+  mpn?: string;
 }
 
 export interface BigCommerceProductState {
@@ -16,6 +19,11 @@ export interface BigCommerceProductState {
   visible: boolean;
   dateModified: Date;
   variants: BigCommerceVariantState[];
+  /** Feed attributes: `description` (HTML), `custom_url.url`, the thumbnail image, `condition`. */
+  description?: string;
+  customUrl?: string;
+  imageUrl?: string;
+  condition?: string;
 }
 
 export interface BigCommerceInventoryState {

@@ -37,6 +37,21 @@ export interface ProductVariantState {
   inventoryItemExternalId?: string;
   sku: string;
   title: string;
+  /** Feed identifiers (Shopify barcode / BigCommerce gtin or upc; MPN): undefined = the platform did not say. */
+  gtin?: string;
+  mpn?: string;
+}
+
+/** What marketplace feeds need of a product besides its title (Google Merchant attributes). */
+export interface ProductFeedAttributes {
+  /** Plain text (HTML stripped). */
+  description?: string;
+  /** Storefront path of the product page: Shopify `/products/{handle}`, BigCommerce `custom_url.url`. */
+  urlPath?: string;
+  imageUrl?: string;
+  brand?: string;
+  /** new | used | refurbished */
+  condition?: string;
 }
 
 export interface ProductChanged extends EventBase {
@@ -47,6 +62,8 @@ export interface ProductChanged extends EventBase {
   status?: string;
   deleted?: boolean;
   variants: ProductVariantState[];
+  /** Absent: the event does not carry them (the stored ones stay). */
+  attributes?: ProductFeedAttributes;
 }
 
 export interface VariantPriceChanged extends EventBase {
@@ -55,6 +72,8 @@ export interface VariantPriceChanged extends EventBase {
   variantExternalId: string;
   /** Decimal string, as the platforms send it. */
   price: string;
+  /** The regular price when `price` is a sale (Shopify compare_at_price); null: no sale; undefined: not said. */
+  compareAtPrice?: string | null;
 }
 
 export interface OrderLineItem {

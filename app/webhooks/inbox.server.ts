@@ -1,7 +1,9 @@
 import { LockstepError } from "../config/errors";
-import type { SqlRunner } from "../db/database.server";
+import type { Config } from "../config/config.server";
+import type { Database, SqlRunner } from "../db/database.server";
 import { GroupCommit, GroupCommitFull } from "./groupCommit";
 import type { WebhookMetrics } from "./metrics";
+import { log } from "../observability/log";
 import { type Delivery, type StoreOutcome, storeDeliveries } from "./sql/storeDeliveries";
 
 export interface Inbox {
@@ -78,7 +80,7 @@ export function createInbox(options: InboxOptions): Inbox {
       // delivery still waiting is dropped, and the platform's retry carries it.
       const gaveUp = new AbortController();
       const timer = setTimeout(() => gaveUp.abort(new Error(`no answer from the database within ${timeoutMs} ms`)), timeoutMs);
-      const hungUp = () => gaveUp.abort(new LockstepError("request_aborted", "The platform closed the request before the delivery was stored", 499));
+      const hungUp = () => gaveUp.abort(new LockstepError("request_aborted", "The platform closed the request before the delivery was stored"));
       requestGone?.addEventListener("abort", hungUp, { once: true });
       let outcome: StoreOutcome;
       try {
@@ -86,11 +88,11 @@ export function createInbox(options: InboxOptions): Inbox {
       } catch (error) {
         if (error instanceof LockstepError && error.code === "request_aborted") throw error;
         if (error instanceof GroupCommitFull) {
-          throw new LockstepError("inbox_busy", "Too many deliveries are waiting to be stored; retry later", 503, { retryAfterSeconds: BUSY_RETRY_AFTER_SECONDS });
+          throw new LockstepError("inbox_busy", "Too many deliveries are waiting to be stored; retry later", { retryAfterSeconds: BUSY_RETRY_AFTER_SECONDS });
         }
         options.log?.("webhook inbox write failed", error);
         // Never a 200 for something not stored: a 503 makes the platform deliver it again.
-        throw new LockstepError("inbox_unavailable", "The delivery could not be stored; retry later", 503);
+        throw new LockstepError("inbox_unavailable", "The delivery could not be stored; retry later");
       } finally {
         clearTimeout(timer);
         requestGone?.removeEventListener("abort", hungUp);
@@ -107,4 +109,47 @@ export function createInbox(options: InboxOptions): Inbox {
       };
     },
   };
+}
+
+/** The process's inbox on its database (workers started in the same process listen to it). */
+export function createProcessInbox(deps: { db: Database; config: Pick<Config, "webhooks">; metrics: WebhookMetrics }): Inbox {
+  const { db, config } = deps;
+  const inbox = createInbox({
+    sql: db.sql,
+    metrics: deps.metrics,
+    // PGlite is one connection: more flushes at once would only queue behind each other.
+    maxInFlight: db.kind === "pglite" ? 1 : 8,
+    queueLimit: config.webhooks.queueLimit,
+    queueLimitBytes: config.webhooks.queueLimitBytes,
+    log: (message, error) => log.error(message, { error }),
+  });
+  if (db.kind === "postgres") wakeOtherProcesses(inbox, db);
+  return inbox;
+}
+
+/** The channel `npm run worker` processes LISTEN on, so they start on a delivery at once instead of at their next poll. */
+export const INBOX_CHANNEL = "lockstep_webhook_inbox";
+
+function wakeOtherProcesses(inbox: Inbox, db: Database): void {
+  let sending = false;
+  let again = false;
+  const notify = (): void => {
+    // One NOTIFY in flight at a time; flushes meanwhile fold into one more. Never on the 200's path.
+    if (sending) {
+      again = true;
+      return;
+    }
+    sending = true;
+    db.sql
+      .query(`SELECT pg_notify('${INBOX_CHANNEL}', '')`)
+      .catch(() => undefined)
+      .finally(() => {
+        sending = false;
+        if (again) {
+          again = false;
+          notify();
+        }
+      });
+  };
+  inbox.onStored(notify);
 }

@@ -2,7 +2,7 @@
 // (app/observability/metrics.ts), which /metrics serves summed over every process.
 import { type Counter, type Histogram, Registry } from "prom-client";
 import { domainOfTopic } from "../observability/latency";
-import { createWebhookMetrics, type ProcessMetrics, processMetrics } from "../observability/metrics";
+import { createWebhookMetrics, type ProcessMetrics } from "../observability/metrics";
 
 export interface WebhookCounts {
   received: number;
@@ -83,13 +83,4 @@ export class WebhookMetrics {
       attemptsPerEvent: await byLabel(this.metrics.attempts, "attempts"),
     };
   }
-}
-
-const slot = globalThis as { __lockstepWebhookMetrics?: WebhookMetrics };
-
-/** The process's webhook metrics (on globalThis: the Remix build and the edges share one). */
-export function webhookMetrics(): WebhookMetrics {
-  const metrics = processMetrics();
-  slot.__lockstepWebhookMetrics ??= new WebhookMetrics(metrics.webhooks, metrics.recordSyncLatency);
-  return slot.__lockstepWebhookMetrics;
 }

@@ -44,7 +44,7 @@ export function isValidShopifyHmac(rawBody: Buffer, signature: string | undefine
 /** Verifies the signature (401) then reads the required headers (400). */
 export function verifyShopifyDelivery(rawBody: Buffer, headers: HeaderBag, secrets: readonly string[]): ShopifyDeliveryHeaders {
   if (!isValidShopifyHmac(rawBody, header(headers, "x-shopify-hmac-sha256"), secrets)) {
-    throw new LockstepError("invalid_signature", "The X-Shopify-Hmac-Sha256 signature is missing or wrong", 401);
+    throw new LockstepError("invalid_signature", "The X-Shopify-Hmac-Sha256 signature is missing or wrong");
   }
   const required = {
     topic: header(headers, "x-shopify-topic"),
@@ -61,7 +61,7 @@ export function verifyShopifyDelivery(rawBody: Buffer, headers: HeaderBag, secre
     .filter(([, value]) => value === undefined)
     .map(([name]) => name);
   if (missing.length > 0) {
-    throw new LockstepError("missing_headers", `Missing required headers: ${missing.join(", ")}`, 400, { missing });
+    throw new LockstepError("missing_headers", `Missing required headers: ${missing.join(", ")}`, { missing });
   }
   const triggered = header(headers, "x-shopify-triggered-at");
   const triggeredAt = triggered ? new Date(triggered) : undefined;

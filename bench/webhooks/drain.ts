@@ -10,7 +10,7 @@ import { applyMigrations } from "../../app/db/migrations.server";
 import { installShop } from "../../app/shops/shops.server";
 import { createInbox } from "../../app/webhooks/inbox.server";
 import { WebhookMetrics } from "../../app/webhooks/metrics";
-import { processDueRows } from "../../app/webhooks/worker.server";
+import { processDueRows } from "../../app/webhooks/workerLoop.server";
 import { shopifyPayload } from "../../simulators/webhooks/shopify";
 import { BENCH_SHOP } from "./constants";
 

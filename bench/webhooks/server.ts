@@ -8,11 +8,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { loadConfig } from "../../app/config/config.server";
+import { closeAppContext, createAppContext } from "../../app/context.server";
 import { type Database, openDatabase } from "../../app/db/database.server";
 import { applyMigrations } from "../../app/db/migrations.server";
 import { Router } from "../../app/http/router.server";
 import { installShop } from "../../app/shops/shops.server";
-import { registerWebhookRoutes } from "../../app/webhooks/routes.server";
+import { registerWebhookRoutes } from "../../app/http/platformWebhooks.server";
 import { BENCH_SECRET, BENCH_SHOP } from "./constants";
 
 
@@ -62,14 +63,21 @@ async function lockstep(databaseUrl: string | undefined): Promise<{ server: http
   await installShop(db.prisma, { platform: "shopify", domain: BENCH_SHOP });
   const config = loadConfig({ NODE_ENV: "test", SHOPIFY_API_SECRET: BENCH_SECRET, DATABASE_URL: databaseUrl });
   const router = new Router();
-  registerWebhookRoutes(router, { config, db, startedAt: new Date() });
+  const context = createAppContext(config, db);
+  registerWebhookRoutes(router, context);
   const server = http.createServer((req, res) => {
     if (!router.handle(req, res)) {
       res.statusCode = 404;
       res.end();
     }
   });
-  return { server, cleanup };
+  return {
+    server,
+    cleanup: async () => {
+      await closeAppContext(context);
+      await cleanup();
+    },
+  };
 }
 
 const mode = process.argv[2];

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { type IncomingMessage, type ServerResponse } from "node:http";
 import { randomUUID } from "node:crypto";
 import { ChangeFeed, type ChangeListener, type SimulatorClock, realClock } from "../changes";
@@ -21,6 +22,8 @@ export interface BigCommerceSimulatorOptions {
   port?: number;
   stores?: BigCommerceStoreOptions[];
   clock?: SimulatorClock;
+  /** The app whose install codes `POST /oauth2/token` (login.bigcommerce.com) exchanges. */
+  app?: { clientId: string; clientSecret: string };
 }
 
 interface Variant {
@@ -29,6 +32,8 @@ interface Variant {
   sku: string;
   price: number;
   dateModified: string;
+  gtin?: string;
+  mpn?: string;
 }
 
 interface Product {
@@ -38,6 +43,11 @@ interface Product {
   price: number;
   dateModified: string;
   variantIds: number[];
+  /** Feed attributes as BigCommerce holds them. */
+  description: string;
+  customUrl: string;
+  imageUrl: string;
+  condition: "New" | "Used" | "Refurbished";
 }
 
 interface Order {
@@ -106,6 +116,11 @@ export class BigCommerceStore {
     this.tokenRevoked = true;
   }
 
+  /** The merchant installed the app (again): its token opens the API. */
+  restoreAccessToken(): void {
+    this.tokenRevoked = false;
+  }
+
   resetStats(): void {
     this.stats = emptyStats();
   }
@@ -117,11 +132,27 @@ export class BigCommerceStore {
     return location;
   }
 
-  addProduct(name: string, variants: Array<{ sku: string; price: number; onHand?: number }>): Product {
-    const product: Product = { id: ++this.nextId, name, sku: variants[0]?.sku ?? "", price: variants[0]?.price ?? 0, dateModified: this.nowIso(), variantIds: [] };
+  addProduct(
+    name: string,
+    variants: Array<{ sku: string; price: number; onHand?: number; gtin?: string; mpn?: string }>,
+    attributes: { description?: string; condition?: Product["condition"] } = {},
+  ): Product {
+    const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, "-");
+    const product: Product = {
+      id: ++this.nextId,
+      name,
+      sku: variants[0]?.sku ?? "",
+      price: variants[0]?.price ?? 0,
+      dateModified: this.nowIso(),
+      variantIds: [],
+      description: attributes.description ?? `<p>${name}</p>`,
+      customUrl: `/${slug}/`,
+      imageUrl: `https://cdn11.bigcommerce.example/${slug}.jpg`,
+      condition: attributes.condition ?? "New",
+    };
     this.products.set(product.id, product);
     for (const input of variants) {
-      const variant: Variant = { id: ++this.nextId, product_id: product.id, sku: input.sku, price: input.price, dateModified: this.nowIso() };
+      const variant: Variant = { id: ++this.nextId, product_id: product.id, sku: input.sku, price: input.price, dateModified: this.nowIso(), gtin: input.gtin, mpn: input.mpn };
       this.variants.set(variant.id, variant);
       product.variantIds.push(variant.id);
       for (const location of this.locations.keys()) this.inventory.set(`${variant.id}@${location}`, { onHand: input.onHand ?? 0, safetyStock: 0 });
@@ -248,6 +279,8 @@ export class BigCommerceStore {
 export interface BigCommerceSimulator {
   url: string;
   addStore(options: BigCommerceStoreOptions): BigCommerceStore;
+  /** A merchant installs the app: the one-time code BigCommerce sends to the app's install callback (10 minutes of life). */
+  installCode(storeHash: string, scope: string, redirectUri: string): string;
   store(storeHash: string): BigCommerceStore;
   stats(storeHash: string): BigCommerceStats;
   injectFault(storeHash: string, fault: BigCommerceFault, times?: number): void;
@@ -323,6 +356,10 @@ export async function startBigCommerceSimulator(options: BigCommerceSimulatorOpt
       inventory_level: product.variantIds.reduce((sum, id) => sum + totalOnHand(store, id), 0),
       inventory_tracking: "variant",
       date_modified: product.dateModified,
+      description: product.description,
+      custom_url: { url: product.customUrl, is_customized: false },
+      condition: product.condition,
+      ...(url.searchParams.get("include")?.split(",").includes("images") ? { images: [{ url_standard: product.imageUrl, is_thumbnail: true }] } : {}),
       ...(withVariants ? { variants: product.variantIds.map((id) => variantBody(store, store.variants.get(id)!)) } : {}),
     });
     const paged = <T>(items: T[]) => {
@@ -501,8 +538,31 @@ export async function startBigCommerceSimulator(options: BigCommerceSimulatorOpt
     return problem(404, "Not Found");
   };
 
+  // login.bigcommerce.com's token endpoint: one-time install codes for the store's access token.
+  const installCodes = new Map<string, { storeHash: string; scope: string; redirectUri: string; expiresAt: number }>();
+  const exchangeInstallCode = async (request: IncomingMessage, response: ServerResponse) => {
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(await readBody(request)) as Record<string, unknown>;
+    } catch {
+      return sendJson(response, 400, { error: "The request body is not JSON" });
+    }
+    if (!options.app || body.client_id !== options.app.clientId || body.client_secret !== options.app.clientSecret) {
+      return sendJson(response, 401, { error: "Invalid client id or client secret" });
+    }
+    const code = installCodes.get(String(body.code ?? ""));
+    installCodes.delete(String(body.code ?? ""));
+    if (body.grant_type !== "authorization_code" || !code || code.expiresAt <= clock.now() || body.context !== `stores/${code.storeHash}` || body.redirect_uri !== code.redirectUri) {
+      return sendJson(response, 400, { error: "Invalid authorization code, context or redirect_uri" });
+    }
+    const store = stores.get(code.storeHash)!;
+    store.restoreAccessToken();
+    sendJson(response, 200, { access_token: store.accessToken, scope: code.scope, user: { id: 9876, username: "owner", email: "owner@example.com" }, owner: { id: 9876, username: "owner", email: "owner@example.com" }, context: `stores/${code.storeHash}`, account_uuid: "00000000-0000-0000-0000-000000000000" });
+  };
+
   const running = await listen(async (request, response) => {
     const url = new URL(request.url ?? "/", "http://simulator");
+    if (url.pathname === "/oauth2/token" && request.method === "POST") return exchangeInstallCode(request, response);
     const match = /^\/stores\/([^/]+)(\/v[23]\/.*)$/.exec(url.pathname);
     if (!match) return sendJson(response, 404, { status: 404, title: "Not Found" });
     const store = stores.get(match[1]!);
@@ -516,6 +576,12 @@ export async function startBigCommerceSimulator(options: BigCommerceSimulatorOpt
   return {
     url: running.url,
     addStore,
+    installCode: (storeHash, scope, redirectUri) => {
+      if (!stores.has(storeHash)) throw new Error(`no simulated store ${storeHash}`);
+      const code = `bc_code_${randomBytes(8).toString("hex")}`;
+      installCodes.set(code, { storeHash, scope, redirectUri, expiresAt: clock.now() + 600_000 });
+      return code;
+    },
     store: (storeHash) => {
       const store = stores.get(storeHash);
       if (!store) throw new Error(`no simulated store ${storeHash}`);
@@ -555,6 +621,8 @@ function variantBody(store: BigCommerceStore, variant: Variant) {
     calculated_price: variant.price,
     inventory_level: totalOnHand(store, variant.id),
     date_modified: variant.dateModified,
+    gtin: variant.gtin ?? "",
+    mpn: variant.mpn ?? "",
   };
 }
 

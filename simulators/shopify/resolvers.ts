@@ -1,6 +1,7 @@
 import { GraphQLError, type GraphQLResolveInfo, type GraphQLSchema, getDirectiveValues, parse, validate } from "graphql";
 import { metafieldRootResolvers } from "./metafields";
 import { validationRootResolvers } from "./validations";
+import { webhookSubscriptionRootResolvers } from "./webhookSubscriptions";
 import { QUANTITY_NAMES, type QuantityName, type ShopifyShop, type SimLevel, type SimProduct, type SimVariant, gid, newId, parseGid } from "./store";
 
 export interface ExecutionContext {
@@ -250,6 +251,7 @@ export function rootResolvers(context: ExecutionContext) {
   return {
     ...metafieldRootResolvers(shop.metafields),
     ...validationRootResolvers(shop.validations),
+    ...webhookSubscriptionRootResolvers(shop, context.now),
     shop: () => ({
       __typename: "Shop",
       id: gid("Shop", 1),

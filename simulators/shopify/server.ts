@@ -14,6 +14,7 @@ import {
 import { ChangeFeed, type ChangeListener, type SimulatorClock, realClock } from "../changes";
 import { listen, readBody, sendJson } from "../http";
 import { queryCost } from "./cost";
+import { type SimulatedApp, SimulatedOAuth } from "./oauth";
 import { type ExecutionContext, rootResolvers } from "./resolvers";
 import { loadAdminSchema } from "./schema";
 import { type BucketSettings, ShopifyShop, type ShopStats } from "./store";
@@ -43,7 +44,11 @@ export interface ShopifyCatalog {
   products: Array<{
     id: number;
     title: string;
-    variants: Array<{ id: number; inventoryItemId: number; sku: string; title: string; price: string; available: number[] }>;
+    /** Feed attributes (description HTML, vendor, image); defaults derived from the title. */
+    bodyHtml?: string;
+    vendor?: string;
+    imageSrc?: string;
+    variants: Array<{ id: number; inventoryItemId: number; sku: string; title: string; price: string; available: number[]; barcode?: string }>;
   }>;
 }
 
@@ -67,6 +72,8 @@ export interface ShopifySimulatorOptions {
   clock?: SimulatorClock;
   /** How long a bulk operation stays RUNNING before its file is ready. */
   bulkDurationMs?: number;
+  /** The app whose session tokens the token endpoint exchanges (without it, only each shop's fixed `accessToken` works). */
+  app?: SimulatedApp;
 }
 
 export interface ShopifySimulator {
@@ -79,6 +86,10 @@ export interface ShopifySimulator {
   /** The next `times` requests of `domain` fail this way. */
   injectFault(domain: string, fault: ShopifyFault, times?: number): void;
   onChange(listener: ChangeListener): () => void;
+  /** The token endpoint's model: issued tokens and what it answered (present when `app` was given). */
+  oauth: SimulatedOAuth | undefined;
+  /** The merchant uninstalls the app: the shop's issued tokens stop working and its API subscriptions go. */
+  uninstallApp(domain: string): void;
   close(): Promise<void>;
 }
 
@@ -94,6 +105,7 @@ export async function startShopifySimulator(options: ShopifySimulatorOptions = {
   const shops = new Map<string, ShopifyShop>();
   const faults = new Map<string, ShopifyFault[]>();
   const validated = new Map<string, { document: DocumentNode; errors: readonly GraphQLError[] }>();
+  const oauth = options.app ? new SimulatedOAuth(options.app, () => clock.now()) : undefined;
   let baseUrl = "";
 
   const addShop = (shopOptions: ShopifyShopOptions): ShopifyShop => {
@@ -234,12 +246,17 @@ export async function startShopifySimulator(options: ShopifySimulatorOptions = {
 
   const running = await listen(async (request, response) => {
     const url = new URL(request.url ?? "/", "http://simulator");
+    // Requests routed here from `https://{shop}/admin/...` (test/helpers/platformHosts.ts) name the shop in Host.
+    const hostShop = /^([a-z0-9][a-z0-9-]*\.myshopify\.com)(:\d+)?$/.exec(request.headers.host ?? "")?.[1];
+    if (hostShop && url.pathname === "/admin/oauth/access_token" && request.method === "POST") return answerTokenRequest(hostShop, request, response);
+    if (hostShop && url.pathname.startsWith("/admin/")) url.pathname = `/${hostShop}${url.pathname}`;
     const graphqlPath = /^\/([^/]+)\/admin\/api\/([^/]+)\/graphql\.json$/.exec(url.pathname);
     if (graphqlPath && request.method === "POST") {
       const shop = shops.get(decodeURIComponent(graphqlPath[1]!));
       if (!shop) return sendJson(response, 404, { errors: "Not Found" });
       if (graphqlPath[2] !== SIMULATED_API_VERSION) return sendJson(response, 404, { errors: `API version ${graphqlPath[2]} is not simulated` });
-      if (request.headers["x-shopify-access-token"] !== shop.accessToken) {
+      const token = String(request.headers["x-shopify-access-token"] ?? "");
+      if (token !== shop.accessToken && !oauth?.accepts(shop.domain, token)) {
         return sendJson(response, 401, { errors: "[API] Invalid API key or access token (unrecognized login or wrong password)" });
       }
       return handleGraphQL(shop, request, response);
@@ -256,6 +273,21 @@ export async function startShopifySimulator(options: ShopifySimulatorOptions = {
     sendJson(response, 404, { errors: "Not Found" });
   }, options.port ?? 0);
   baseUrl = running.url;
+
+  async function answerTokenRequest(domain: string, request: IncomingMessage, response: ServerResponse): Promise<void> {
+    if (!oauth || !shops.has(domain)) return sendJson(response, 404, { errors: "Not Found" });
+    const text = await readBody(request);
+    let body: Record<string, unknown>;
+    try {
+      body = String(request.headers["content-type"] ?? "").includes("application/x-www-form-urlencoded")
+        ? Object.fromEntries(new URLSearchParams(text))
+        : (JSON.parse(text) as Record<string, unknown>);
+    } catch {
+      return sendJson(response, 400, { error: "invalid_request", error_description: "The request body is neither JSON nor a form." });
+    }
+    const answer = oauth.answer(domain, body ?? {});
+    sendJson(response, answer.status, answer.body);
+  }
 
   for (const shopOptions of options.shops ?? []) addShop(shopOptions);
 
@@ -275,6 +307,11 @@ export async function startShopifySimulator(options: ShopifySimulatorOptions = {
       faults.set(domain, queue);
     },
     onChange: (listener) => feed.onChange(listener),
+    oauth,
+    uninstallApp: (domain) => {
+      oauth?.revokeShop(domain);
+      shops.get(domain)?.webhookSubscriptions.splice(0);
+    },
     close: running.close,
   };
 }
@@ -337,9 +374,11 @@ function seedCatalog(shop: ShopifyShop, catalog: ShopifyCatalog): void {
         sku: variant.sku,
         title: variant.title,
         price: variant.price,
+        barcode: variant.barcode ?? null,
         available: Object.fromEntries(locations.map((location, index) => [location.id, variant.available[index] ?? 0])),
       })),
       product.id,
+      { bodyHtml: product.bodyHtml, vendor: product.vendor, imageSrc: product.imageSrc },
     );
   }
 }

@@ -27,6 +27,10 @@ export interface SimProduct {
   id: number;
   title: string;
   handle: string;
+  /** Feed attributes as Shopify holds them: HTML description, vendor, main image. */
+  bodyHtml: string;
+  vendor: string;
+  imageSrc: string | null;
   updatedAt: string;
   variantIds: number[];
 }
@@ -38,6 +42,8 @@ export interface SimVariant {
   title: string;
   price: string;
   compareAtPrice: string | null;
+  /** GTIN / UPC / EAN, Shopify's `barcode`. */
+  barcode: string | null;
   inventoryItemId: number;
   updatedAt: string;
 }
@@ -85,6 +91,13 @@ export interface SimBulkOperation {
   errorCode?: string;
 }
 
+export interface SimWebhookSubscription {
+  id: number;
+  topic: string;
+  uri: string;
+  createdAt: number;
+}
+
 let nextId = 1000;
 export function newId(): number {
   return ++nextId;
@@ -109,6 +122,10 @@ export class ShopifyShop {
   readonly levels = new Map<string, SimLevel>();
   readonly idempotency = new Map<string, StoredOutcome>();
   readonly bulkOperations = new Map<number, SimBulkOperation>();
+  /** Shop-specific webhook subscriptions made through the Admin API (the TOML's are not listed, as on Shopify). */
+  readonly webhookSubscriptions: SimWebhookSubscription[] = [];
+  /** Files of the shop's published (MAIN) theme, by filename (e.g. `templates/product.json`). */
+  readonly mainThemeFiles = new Map<string, string>();
   readonly bucket: TokenBucket;
   /** Metafields and checkout validations, served by their own models (metafields.ts, validations.ts). */
   readonly metafields: SimMetafields;
@@ -157,13 +174,18 @@ export class ShopifyShop {
   /** Ids may be given so the simulated shop matches a seeded database (e.g. the demo's). */
   addProduct(
     title: string,
-    variants: Array<{ sku: string; price: string; available?: Record<number, number>; id?: number; inventoryItemId?: number; title?: string }>,
+    variants: Array<{ sku: string; price: string; available?: Record<number, number>; id?: number; inventoryItemId?: number; title?: string; barcode?: string | null; compareAtPrice?: string | null }>,
     id = newId(),
+    attributes: { bodyHtml?: string; vendor?: string; imageSrc?: string | null } = {},
   ): SimProduct {
+    const handle = title.toLowerCase().replace(/[^a-z0-9]+/g, "-");
     const product: SimProduct = {
       id,
       title,
-      handle: title.toLowerCase().replace(/[^a-z0-9]+/g, "-"),
+      handle,
+      bodyHtml: attributes.bodyHtml ?? `<p>${title}</p>`,
+      vendor: attributes.vendor ?? "Simulated Vendor",
+      imageSrc: attributes.imageSrc === undefined ? `https://cdn.shopify.example/${handle}.jpg` : attributes.imageSrc,
       updatedAt: this.nowIso(),
       variantIds: [],
     };
@@ -175,7 +197,8 @@ export class ShopifyShop {
         sku: input.sku,
         title: input.title ?? `${title} #${index + 1}`,
         price: input.price,
-        compareAtPrice: null,
+        compareAtPrice: input.compareAtPrice ?? null,
+        barcode: input.barcode ?? null,
         inventoryItemId: input.inventoryItemId ?? newId(),
         updatedAt: this.nowIso(),
       };
@@ -245,6 +268,9 @@ export class ShopifyShop {
         admin_graphql_api_id: gid("Product", product.id),
         title: product.title,
         handle: product.handle,
+        body_html: product.bodyHtml,
+        vendor: product.vendor,
+        image: product.imageSrc ? { src: product.imageSrc } : null,
         updated_at: product.updatedAt,
         variants: product.variantIds.map((id) => {
           const variant = this.variants.get(id)!;
@@ -256,6 +282,7 @@ export class ShopifyShop {
             title: variant.title,
             price: variant.price,
             compare_at_price: variant.compareAtPrice,
+            barcode: variant.barcode,
             inventory_item_id: variant.inventoryItemId,
             inventory_quantity: this.totalAvailable(variant.inventoryItemId),
             updated_at: variant.updatedAt,

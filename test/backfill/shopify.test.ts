@@ -303,7 +303,7 @@ describe("Shopify backfill through bulk operations", () => {
 
   it("refuses an unknown shop with 404", async () => {
     const { deps } = await freshShop();
-    await expect(beginBackfill(deps(), "00000000-0000-0000-0000-000000000000")).rejects.toMatchObject({ code: "shop_not_found", status: 404 });
+    await expect(beginBackfill(deps(), "00000000-0000-0000-0000-000000000000")).rejects.toMatchObject({ code: "unknown_shop", status: 404 });
   });
 });
 

@@ -1,10 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getBackfill, startBackfill } from "../../app/backfill/backfill.server";
 import { loadConfig } from "../../app/config/config.server";
-import type { AppContext } from "../../app/context.server";
-import { stockServicesFor } from "../../app/inventory/services.server";
-import { closeOutboundRegistry } from "../../app/outbound/registry.server";
-import { forgetPlatformClients } from "../../app/platforms/clients.server";
+import { type AppContext, closeAppContext, createAppContext } from "../../app/context.server";
 import { type ShopifySimulator, startShopifySimulator } from "../../simulators/shopify/server";
 import { sealSessionToken } from "../../app/shops/sessionStorage.server";
 import { useTestDatabase } from "../helpers/database";
@@ -16,13 +13,11 @@ let context: AppContext;
 
 beforeAll(async () => {
   sim = await startShopifySimulator();
-  context = { config: loadConfig({ SHOPIFY_ADMIN_API_BASE_URL: sim.url }), db: getDb(), startedAt: new Date() };
+  context = createAppContext(loadConfig({ SHOPIFY_ADMIN_API_BASE_URL: sim.url }), getDb());
 });
 
 afterAll(async () => {
-  await stockServicesFor(context).close();
-  forgetPlatformClients();
-  await closeOutboundRegistry();
+  await closeAppContext(context);
   await sim.close();
 });
 
@@ -32,7 +27,7 @@ describe("startBackfill in a running process", () => {
     sim.addShop({ domain, accessToken: "shpat_offline", seed: { products: 2, variantsPerProduct: 2, available: 3 } });
     const shopId = await createShop(getDb(), "shopify", domain);
     await getDb().sql.query(`INSERT INTO session (id, shop, state, is_online, access_token) VALUES ($1, $2, '', false, $3)`, [`offline_${domain}`, domain, sealSessionToken(context.config.encryptionKey, "shpat_offline")]);
-    const availability = stockServicesFor(context).availability;
+    const availability = context.stock.availability;
     // Cached before the backfill: the SKU is unknown.
     const before = await availability.bySku(shopId, ["SKU-0001-1"]);
     expect(before[0]?.available ?? 0).toBe(0);

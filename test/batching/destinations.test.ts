@@ -36,7 +36,7 @@ describe("destinations are data", () => {
     await expect(createDestination(deps(), shopId, { ...valid, kind: "google_feed" })).rejects.toMatchObject({ code: "destination_kind_unavailable", status: 400 });
     await createDestination(deps(), shopId, { ...valid, name: "Twice" });
     await expect(createDestination(deps(), shopId, { ...valid, name: "Twice" })).rejects.toMatchObject({ code: "destination_exists", status: 409 });
-    await expect(createDestination(deps(), "00000000-0000-0000-0000-000000000001", valid)).rejects.toMatchObject({ code: "shop_not_found", status: 404 });
+    await expect(createDestination(deps(), "00000000-0000-0000-0000-000000000001", valid)).rejects.toMatchObject({ code: "unknown_shop", status: 404 });
   });
 
   it("seals credentials and the signing secret at rest and never shows them back", async () => {

@@ -1,8 +1,26 @@
 import { createHmac } from "node:crypto";
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import {
+  afterAll,
+  beforeAll,
+  beforeEach,
+  describe,
+  expect,
+  it,
+  vi,
+} from "vitest";
 import { adapterRegistry } from "../../app/batching/adapters";
-import { listDestinations, requestRun, updateDestination } from "../../app/batching/destinations.server";
-import { runDueDestination } from "../../app/batching/runs.server";
+import {
+  listDestinations,
+  requestRun,
+  updateDestination,
+} from "../../app/batching/destinations.server";
+import {
+  MAX_RUN_ATTEMPTS,
+  mergeByVariant,
+  runDueDestination,
+} from "../../app/batching/runs.server";
+import { coalesceChanges } from "../../app/batching/sql/coalesceChanges";
+import type { ItemRow } from "../../app/batching/sql/itemColumns";
 import { startDestinationRuns } from "../../app/batching/scheduler.server";
 import type { DestinationAdapter } from "../../app/batching/types";
 import { createTestDatabase, type TestDatabase } from "../helpers/database";
@@ -30,29 +48,54 @@ beforeEach(async () => {
 
 const at = (minutes: number) => new Date(Date.UTC(2026, 11, 1, 12, minutes));
 
-async function syncNow(adapter: DestinationAdapter, destinationId: string, clock = { now: at(0) }) {
+async function syncNow(
+  adapter: DestinationAdapter,
+  destinationId: string,
+  clock = { now: at(0) }
+) {
   await requestRun(db.sql, undefined, destinationId, "sync_now");
   return runDueDestination(pipelineDeps(db, adapter, clock));
 }
 
 async function runItems(runId: string) {
-  return db.sql.query<{ sku: string; outcome: string; reason: string | null }>(`SELECT sku, outcome, reason FROM run_item WHERE run_id = $1::bigint ORDER BY sku`, [runId]);
+  return db.sql.query<{ sku: string; outcome: string; reason: string | null }>(
+    `SELECT sku, outcome, reason FROM run_item WHERE run_id = $1::bigint ORDER BY sku`,
+    [runId]
+  );
 }
 
 async function watermarkOf(destinationId: string): Promise<string> {
-  return (await db.sql.query<{ watermark: string }>(`SELECT watermark::text FROM destination WHERE id = $1`, [destinationId]))[0]!.watermark;
+  return (
+    await db.sql.query<{ watermark: string }>(
+      `SELECT watermark::text FROM destination WHERE id = $1`,
+      [destinationId]
+    )
+  )[0]!.watermark;
 }
 
 describe("change capture", () => {
   it("writes a change record in the applying transaction, and none for an older event that did not apply", async () => {
     const shop = await seedShop(db, 2);
-    await applyInTransaction(db, [priceChange(shop.shopId, 1, "5.00", at(10)), priceChange(shop.shopId, 2, "6.00", at(10))]);
+    await applyInTransaction(db, [
+      priceChange(shop.shopId, 1, "5.00", at(10)),
+      priceChange(shop.shopId, 2, "6.00", at(10)),
+    ]);
     await applyInTransaction(db, [priceChange(shop.shopId, 1, "4.00", at(5))]);
-    const records = await db.sql.query<{ kind: string; source_version: Date; source: string }>(
+    const records = await db.sql.query<{
+      kind: string;
+      source_version: Date;
+      source: string;
+    }>(
       `SELECT kind, source_version, source FROM change_record WHERE shop_id = $1 ORDER BY id`,
-      [shop.shopId],
+      [shop.shopId]
     );
-    expect(records.map((record) => [record.kind, record.source_version.toISOString(), record.source])).toEqual([
+    expect(
+      records.map((record) => [
+        record.kind,
+        record.source_version.toISOString(),
+        record.source,
+      ])
+    ).toEqual([
       ["price", at(10).toISOString(), "webhook"],
       ["price", at(10).toISOString(), "webhook"],
     ]);
@@ -62,14 +105,31 @@ describe("change capture", () => {
     const shop = await seedShop(db, 1);
     await expect(
       db.sql.transaction(async (tx) => {
-        const { applyEvents } = await import("../../app/webhooks/consumers.server");
-        await applyEvents(tx, [{ event: priceChange(shop.shopId, 1, "9.00", at(1)), inboxId: "1" }]);
+        const { applyEvents } = await import(
+          "../../app/webhooks/consumers.server"
+        );
+        await applyEvents(tx, [
+          { event: priceChange(shop.shopId, 1, "9.00", at(1)), inboxId: "1" },
+        ]);
         throw new Error("worker killed before the commit");
-      }),
+      })
     ).rejects.toThrow("worker killed");
-    const count = async () => (await db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM change_record WHERE shop_id = $1`, [shop.shopId]))[0]!.n;
+    const count = async () =>
+      (
+        await db.sql.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM change_record WHERE shop_id = $1`,
+          [shop.shopId]
+        )
+      )[0]!.n;
     expect(await count()).toBe(0);
-    expect((await db.sql.query<{ price: string }>(`SELECT price::text FROM variant WHERE shop_id = $1`, [shop.shopId]))[0]!.price).toBe("1.0000");
+    expect(
+      (
+        await db.sql.query<{ price: string }>(
+          `SELECT price::text FROM variant WHERE shop_id = $1`,
+          [shop.shopId]
+        )
+      )[0]!.price
+    ).toBe("1.0000");
     await applyInTransaction(db, [priceChange(shop.shopId, 1, "9.00", at(1))]);
     expect(await count()).toBe(1);
   });
@@ -79,29 +139,63 @@ describe("runs", () => {
   it("coalesces a thousand changes of fifty items into fifty, each at its newest price, in pages", async () => {
     const shop = await seedShop(db, 50);
     const receiver = memoryReceiver();
-    const destination = await createTestDestination(db, receiver.adapter, shop.shopId, { limits: { batchSize: 7, concurrency: 1, requestsPerSecond: 100 } });
+    const destination = await createTestDestination(
+      db,
+      receiver.adapter,
+      shop.shopId,
+      { limits: { batchSize: 7, concurrency: 1, requestsPerSecond: 100 } }
+    );
     for (let round = 1; round <= 20; round++) {
-      await applyInTransaction(db, Array.from({ length: 50 }, (_, i) => priceChange(shop.shopId, i + 1, `${round}.${String(i).padStart(2, "0")}`, at(round))));
+      await applyInTransaction(
+        db,
+        Array.from({ length: 50 }, (_, i) =>
+          priceChange(
+            shop.shopId,
+            i + 1,
+            `${round}.${String(i).padStart(2, "0")}`,
+            at(round)
+          )
+        )
+      );
     }
     const outcome = await syncNow(receiver.adapter, destination.id);
     expect(outcome?.status).toBe("succeeded");
-    expect(outcome?.signed?.manifest.counts).toEqual({ changesIn: 1000, itemsAfterCoalescing: 50, sent: 50, rejected: 0, failed: 0, shadowed: 0 });
+    expect(outcome?.signed?.manifest.counts).toEqual({
+      changesIn: 1000,
+      itemsAfterCoalescing: 50,
+      sent: 50,
+      rejected: 0,
+      failed: 0,
+      shadowed: 0,
+    });
     expect(receiver.applied).toHaveLength(50);
     expect(receiver.held.get("price:SKU-1")).toEqual({ price: "20.0000" });
     expect(receiver.held.get("price:SKU-50")).toEqual({ price: "20.4900" });
     // The next run is a delta: nothing changed, nothing sent.
     const next = await syncNow(receiver.adapter, destination.id);
     expect(next?.signed?.manifest.counts.itemsAfterCoalescing).toBe(0);
-    expect(next?.signed?.manifest.watermark.from).toBe(outcome?.signed?.manifest.watermark.to);
+    expect(next?.signed?.manifest.watermark.from).toBe(
+      outcome?.signed?.manifest.watermark.to
+    );
   });
 
   it("rejects items missing what the destination requires, with the reason, and sends the rest", async () => {
     const shop = await seedShop(db, 3);
-    await db.sql.query(`UPDATE variant SET sku = '#V2' WHERE shop_id = $1 AND external_id = 'V2'`, [shop.shopId]);
+    await db.sql.query(
+      `UPDATE variant SET sku = '#V2' WHERE shop_id = $1 AND external_id = 'V2'`,
+      [shop.shopId]
+    );
     const receiver = memoryReceiver();
     receiver.rejectSkus.add("SKU-3");
-    const destination = await createTestDestination(db, receiver.adapter, shop.shopId);
-    await applyInTransaction(db, [1, 2, 3].map((n) => priceChange(shop.shopId, n, "2.00", at(1))));
+    const destination = await createTestDestination(
+      db,
+      receiver.adapter,
+      shop.shopId
+    );
+    await applyInTransaction(
+      db,
+      [1, 2, 3].map((n) => priceChange(shop.shopId, n, "2.00", at(1)))
+    );
     const outcome = await syncNow(receiver.adapter, destination.id);
     expect(outcome?.status).toBe("partial");
     expect(await runItems(outcome!.runId)).toEqual([
@@ -109,48 +203,103 @@ describe("runs", () => {
       { sku: "SKU-1", outcome: "accepted", reason: null },
       { sku: "SKU-3", outcome: "rejected", reason: "unknown unit of measure" },
     ]);
-    expect(outcome?.signed?.manifest.counts).toMatchObject({ sent: 1, rejected: 2, failed: 0 });
+    expect(outcome?.signed?.manifest.counts).toMatchObject({
+      sent: 1,
+      rejected: 2,
+      failed: 0,
+    });
     // Rejects do not hold the watermark back: the run is finished.
-    expect(await watermarkOf(destination.id)).toBe(outcome?.signed?.manifest.watermark.to);
+    expect(await watermarkOf(destination.id)).toBe(
+      outcome?.signed?.manifest.watermark.to
+    );
   });
 
   it("signs the manifest so that an independent HMAC over canonical JSON verifies it", async () => {
     const shop = await seedShop(db, 2);
     const receiver = memoryReceiver();
     const secret = "whsec_c2VjcmV0LXNpZ25pbmcta2V5LWZvci10ZXN0cw==";
-    const destination = await createTestDestination(db, receiver.adapter, shop.shopId, { signingSecret: secret });
+    const destination = await createTestDestination(
+      db,
+      receiver.adapter,
+      shop.shopId,
+      { signingSecret: secret }
+    );
     await applyInTransaction(db, [priceChange(shop.shopId, 1, "3.00", at(1))]);
     const outcome = await syncNow(receiver.adapter, destination.id);
-    const stored = (await db.sql.query<{ manifest: Record<string, unknown>; signature: string }>(`SELECT manifest, signature FROM destination_run WHERE id = $1::bigint`, [outcome!.runId]))[0]!;
+    const stored = (
+      await db.sql.query<{
+        manifest: Record<string, unknown>;
+        signature: string;
+      }>(
+        `SELECT manifest, signature FROM destination_run WHERE id = $1::bigint`,
+        [outcome!.runId]
+      )
+    )[0]!;
     // Written here without the app's code: keys sorted at every level, no whitespace.
     const canonical = (value: unknown): string =>
       Array.isArray(value)
         ? `[${value.map(canonical).join(",")}]`
         : value !== null && typeof value === "object"
-          ? `{${Object.keys(value)
-              .sort()
-              .map((key) => `${JSON.stringify(key)}:${canonical((value as Record<string, unknown>)[key])}`)
-              .join(",")}}`
-          : JSON.stringify(value);
-    expect(stored.signature).toBe(`sha256=${createHmac("sha256", secret).update(canonical(stored.manifest)).digest("hex")}`);
-    expect(stored.manifest).toMatchObject({ runId: outcome!.runId, destinationId: destination.id, counts: { sent: 1 }, files: [] });
-    const tampered = { ...stored.manifest, counts: { ...(stored.manifest.counts as object), sent: 2 } };
-    expect(`sha256=${createHmac("sha256", secret).update(canonical(tampered)).digest("hex")}`).not.toBe(stored.signature);
+        ? `{${Object.keys(value)
+            .sort()
+            .map(
+              (key) =>
+                `${JSON.stringify(key)}:${canonical(
+                  (value as Record<string, unknown>)[key]
+                )}`
+            )
+            .join(",")}}`
+        : JSON.stringify(value);
+    expect(stored.signature).toBe(
+      `sha256=${createHmac("sha256", secret)
+        .update(canonical(stored.manifest))
+        .digest("hex")}`
+    );
+    expect(stored.manifest).toMatchObject({
+      runId: outcome!.runId,
+      destinationId: destination.id,
+      counts: { sent: 1 },
+      files: [],
+    });
+    const tampered = {
+      ...stored.manifest,
+      counts: { ...(stored.manifest.counts as object), sent: 2 },
+    };
+    expect(
+      `sha256=${createHmac("sha256", secret)
+        .update(canonical(tampered))
+        .digest("hex")}`
+    ).not.toBe(stored.signature);
   });
 
   it("resumes a run that failed part-way without sending what was accepted again and without skipping anything", async () => {
     const shop = await seedShop(db, 30);
     const receiver = memoryReceiver();
     receiver.loseAnswerOfChunk.add(2);
-    const destination = await createTestDestination(db, receiver.adapter, shop.shopId, { limits: { batchSize: 10, concurrency: 1, requestsPerSecond: 100 } });
-    await applyInTransaction(db, Array.from({ length: 30 }, (_, i) => priceChange(shop.shopId, i + 1, "7.00", at(1))));
+    const destination = await createTestDestination(
+      db,
+      receiver.adapter,
+      shop.shopId,
+      { limits: { batchSize: 10, concurrency: 1, requestsPerSecond: 100 } }
+    );
+    await applyInTransaction(
+      db,
+      Array.from({ length: 30 }, (_, i) =>
+        priceChange(shop.shopId, i + 1, "7.00", at(1))
+      )
+    );
     const before = await watermarkOf(destination.id);
     const failed = await syncNow(receiver.adapter, destination.id);
     expect(failed?.status).toBe("failed");
     expect(await watermarkOf(destination.id)).toBe(before);
     expect(receiver.applied).toHaveLength(20);
     // Every item changes again before the resume: the unanswered chunk still goes out as it went (and is dropped).
-    await applyInTransaction(db, Array.from({ length: 30 }, (_, i) => priceChange(shop.shopId, i + 1, "7.50", at(2))));
+    await applyInTransaction(
+      db,
+      Array.from({ length: 30 }, (_, i) =>
+        priceChange(shop.shopId, i + 1, "7.50", at(2))
+      )
+    );
 
     const resumed = await syncNow(receiver.adapter, destination.id);
     expect(resumed?.runId).toBe(failed?.runId);
@@ -159,53 +308,115 @@ describe("runs", () => {
     expect(receiver.duplicateChunks).toBe(1);
     expect(new Set(receiver.applied).size).toBe(30);
     expect(receiver.applied).toHaveLength(30);
-    expect(resumed?.signed?.manifest.counts).toMatchObject({ itemsAfterCoalescing: 30, sent: 30, failed: 0 });
-    expect(await watermarkOf(destination.id)).toBe(resumed?.signed?.manifest.watermark.to);
+    expect(resumed?.signed?.manifest.counts).toMatchObject({
+      itemsAfterCoalescing: 30,
+      sent: 30,
+      failed: 0,
+    });
+    expect(await watermarkOf(destination.id)).toBe(
+      resumed?.signed?.manifest.watermark.to
+    );
     // The newer prices are the next run's delta.
     const next = await syncNow(receiver.adapter, destination.id);
-    expect(next?.signed?.manifest.counts).toMatchObject({ changesIn: 30, sent: 30 });
-    expect([...receiver.held.values()].every((state) => state.price === "7.5000")).toBe(true);
+    expect(next?.signed?.manifest.counts).toMatchObject({
+      changesIn: 30,
+      sent: 30,
+    });
+    expect(
+      [...receiver.held.values()].every((state) => state.price === "7.5000")
+    ).toBe(true);
   });
 
   it("raises a reconciliation alert listing the items the destination does not hold as sent", async () => {
     const shop = await seedShop(db, 20);
     const receiver = memoryReceiver();
     receiver.dropSkus.add("SKU-7");
-    const destination = await createTestDestination(db, receiver.adapter, shop.shopId);
-    await applyInTransaction(db, Array.from({ length: 20 }, (_, i) => priceChange(shop.shopId, i + 1, "8.00", at(1))));
+    const destination = await createTestDestination(
+      db,
+      receiver.adapter,
+      shop.shopId
+    );
+    await applyInTransaction(
+      db,
+      Array.from({ length: 20 }, (_, i) =>
+        priceChange(shop.shopId, i + 1, "8.00", at(1))
+      )
+    );
     const outcome = await syncNow(receiver.adapter, destination.id);
     expect(outcome?.variance).toBeCloseTo(1 / 20);
-    const alerts = await db.sql.query<{ variance: number; mismatched: number; sent: number; items: Array<{ sku: string; sent: unknown; held: unknown }> }>(
+    const alerts = await db.sql.query<{
+      variance: number;
+      mismatched: number;
+      sent: number;
+      items: Array<{ sku: string; sent: unknown; held: unknown }>;
+    }>(
       `SELECT variance, mismatched, sent, items FROM reconciliation_alert WHERE destination_id = $1`,
-      [destination.id],
+      [destination.id]
     );
     expect(alerts).toHaveLength(1);
-    expect(alerts[0]).toMatchObject({ mismatched: 1, sent: 20, items: [{ kind: "price", sku: "SKU-7", sent: { price: "8.0000" }, held: null }] });
+    expect(alerts[0]).toMatchObject({
+      mismatched: 1,
+      sent: 20,
+      items: [
+        { kind: "price", sku: "SKU-7", sent: { price: "8.0000" }, held: null },
+      ],
+    });
   });
 
   it("records no alert when the destination holds what was sent", async () => {
     const shop = await seedShop(db, 5);
     const receiver = memoryReceiver();
-    const destination = await createTestDestination(db, receiver.adapter, shop.shopId);
-    await applyInTransaction(db, Array.from({ length: 5 }, (_, i) => priceChange(shop.shopId, i + 1, "8.00", at(1))));
+    const destination = await createTestDestination(
+      db,
+      receiver.adapter,
+      shop.shopId
+    );
+    await applyInTransaction(
+      db,
+      Array.from({ length: 5 }, (_, i) =>
+        priceChange(shop.shopId, i + 1, "8.00", at(1))
+      )
+    );
     expect((await syncNow(receiver.adapter, destination.id))?.variance).toBe(0);
-    expect(await db.sql.query(`SELECT 1 FROM reconciliation_alert WHERE destination_id = $1`, [destination.id])).toHaveLength(0);
+    expect(
+      await db.sql.query(
+        `SELECT 1 FROM reconciliation_alert WHERE destination_id = $1`,
+        [destination.id]
+      )
+    ).toHaveLength(0);
   });
 
   it("rolls a run back to the previous state of its items, skipping items changed since, as a new audited run", async () => {
     const shop = await seedShop(db, 3);
     const receiver = memoryReceiver();
-    const destination = await createTestDestination(db, receiver.adapter, shop.shopId);
-    await applyInTransaction(db, [1, 2, 3].map((n) => priceChange(shop.shopId, n, "10.00", at(1))));
+    const destination = await createTestDestination(
+      db,
+      receiver.adapter,
+      shop.shopId
+    );
+    await applyInTransaction(
+      db,
+      [1, 2, 3].map((n) => priceChange(shop.shopId, n, "10.00", at(1)))
+    );
     await syncNow(receiver.adapter, destination.id);
-    await applyInTransaction(db, [1, 2, 3].map((n) => priceChange(shop.shopId, n, "99.00", at(2))));
+    await applyInTransaction(
+      db,
+      [1, 2, 3].map((n) => priceChange(shop.shopId, n, "99.00", at(2)))
+    );
     const bad = await syncNow(receiver.adapter, destination.id);
     expect(receiver.held.get("price:SKU-1")).toEqual({ price: "99.0000" });
     // SKU-3 changes for real after the bad run: the rollback must not overwrite it.
     await applyInTransaction(db, [priceChange(shop.shopId, 3, "12.00", at(3))]);
 
-    await requestRun(db.sql, undefined, destination.id, `rollback:${bad!.runId}`);
-    const rollback = await runDueDestination(pipelineDeps(db, receiver.adapter, { now: at(4) }));
+    await requestRun(
+      db.sql,
+      undefined,
+      destination.id,
+      `rollback:${bad!.runId}`
+    );
+    const rollback = await runDueDestination(
+      pipelineDeps(db, receiver.adapter, { now: at(4) })
+    );
     expect(rollback?.reason).toBe("rollback");
     expect(rollback?.runId).not.toBe(bad?.runId);
     expect(receiver.held.get("price:SKU-1")).toEqual({ price: "10.0000" });
@@ -218,7 +429,12 @@ describe("runs", () => {
       ["SKU-3", "skipped"],
     ]);
     expect(items[2]!.reason).toContain(`changed since run ${bad!.runId}`);
-    const audit = (await db.sql.query<{ rollback_of: string; reason: string }>(`SELECT rollback_of::text, reason FROM destination_run WHERE id = $1::bigint`, [rollback!.runId]))[0];
+    const audit = (
+      await db.sql.query<{ rollback_of: string; reason: string }>(
+        `SELECT rollback_of::text, reason FROM destination_run WHERE id = $1::bigint`,
+        [rollback!.runId]
+      )
+    )[0];
     expect(audit).toEqual({ rollback_of: bad!.runId, reason: "rollback" });
     // The newer real change still goes out with the next delta.
     await syncNow(receiver.adapter, destination.id, { now: at(5) });
@@ -227,27 +443,56 @@ describe("runs", () => {
 
   it("refuses to roll back a run that is not a finished run of the destination", async () => {
     const shop = await seedShop(db, 1);
-    const destination = await createTestDestination(db, memoryReceiver().adapter, shop.shopId);
-    await expect(requestRun(db.sql, undefined, destination.id, "rollback:999999")).rejects.toMatchObject({ code: "run_not_found", status: 404 });
-    await expect(requestRun(db.sql, undefined, destination.id, "rollback:x")).rejects.toMatchObject({ code: "invalid_run_request", status: 400 });
+    const destination = await createTestDestination(
+      db,
+      memoryReceiver().adapter,
+      shop.shopId
+    );
+    await expect(
+      requestRun(db.sql, undefined, destination.id, "rollback:999999")
+    ).rejects.toMatchObject({ code: "run_not_found", status: 404 });
+    await expect(
+      requestRun(db.sql, undefined, destination.id, "rollback:x")
+    ).rejects.toMatchObject({ code: "invalid_run_request", status: 400 });
   });
 
   it("in shadow mode builds, validates, records and diffs against read-back, sends nothing; flipped live it sends everything", async () => {
     const shop = await seedShop(db, 4);
     const receiver = memoryReceiver();
     receiver.held.set("price:SKU-1", { price: "5.0000" });
-    const destination = await createTestDestination(db, receiver.adapter, shop.shopId, { mode: "shadow" });
-    await applyInTransaction(db, [1, 2, 3, 4].map((n) => priceChange(shop.shopId, n, "5.00", at(1))));
+    const destination = await createTestDestination(
+      db,
+      receiver.adapter,
+      shop.shopId,
+      { mode: "shadow" }
+    );
+    await applyInTransaction(
+      db,
+      [1, 2, 3, 4].map((n) => priceChange(shop.shopId, n, "5.00", at(1)))
+    );
     const shadow = await syncNow(receiver.adapter, destination.id);
     expect(receiver.applied).toHaveLength(0);
-    expect(shadow?.signed?.manifest).toMatchObject({ mode: "shadow", counts: { sent: 0, shadowed: 4 } });
+    expect(shadow?.signed?.manifest).toMatchObject({
+      mode: "shadow",
+      counts: { sent: 0, shadowed: 4 },
+    });
     // The diff: three of the four would change what the destination holds.
     expect(shadow?.variance).toBeCloseTo(3 / 4);
-    expect((await runItems(shadow!.runId)).every((item) => item.outcome === "shadow")).toBe(true);
+    expect(
+      (await runItems(shadow!.runId)).every((item) => item.outcome === "shadow")
+    ).toBe(true);
 
-    const deps = { sql: db.sql, encryptionKey: ENCRYPTION_KEY, adapters: adapterRegistry([receiver.adapter]) };
-    await updateDestination(deps, shop.shopId, destination.id, { mode: "live" });
-    const live = await runDueDestination(pipelineDeps(db, receiver.adapter, { now: at(2) }));
+    const deps = {
+      sql: db.sql,
+      encryptionKey: ENCRYPTION_KEY,
+      adapters: adapterRegistry([receiver.adapter]),
+    };
+    await updateDestination(deps, shop.shopId, destination.id, {
+      mode: "live",
+    });
+    const live = await runDueDestination(
+      pipelineDeps(db, receiver.adapter, { now: at(2) })
+    );
     expect(live?.reason).toBe("full");
     expect(receiver.applied).toHaveLength(4);
   });
@@ -255,14 +500,396 @@ describe("runs", () => {
   it("sends a destination's catalog before its prices", async () => {
     const shop = await seedShop(db, 2);
     const receiver = memoryReceiver();
-    const destination = await createTestDestination(db, receiver.adapter, shop.shopId, { receives: ["price", "catalog"] });
+    const destination = await createTestDestination(
+      db,
+      receiver.adapter,
+      shop.shopId,
+      { receives: ["price", "catalog"] }
+    );
     await applyInTransaction(db, [
       priceChange(shop.shopId, 1, "2.00", at(1)),
-      { type: "ProductChanged", shopId: shop.shopId, occurredAt: at(2), productExternalId: "P2", title: "Renamed", variants: [{ externalId: "V2", inventoryItemExternalId: "I2", sku: "SKU-2", title: "Default" }] },
+      {
+        type: "ProductChanged",
+        shopId: shop.shopId,
+        occurredAt: at(2),
+        productExternalId: "P2",
+        title: "Renamed",
+        variants: [
+          {
+            externalId: "V2",
+            inventoryItemExternalId: "I2",
+            sku: "SKU-2",
+            title: "Default",
+          },
+        ],
+      },
     ]);
     await syncNow(receiver.adapter, destination.id);
     expect(receiver.kindsInOrder).toEqual(["catalog", "price"]);
-    expect(receiver.held.get("catalog:SKU-2")).toEqual({ title: "Default", price: "1.0000" });
+    expect(receiver.held.get("catalog:SKU-2")).toEqual({
+      title: "Default",
+      price: "1.0000",
+    });
+  });
+});
+
+describe("coalesced rows", () => {
+  it("gives catalog items their product and no levels, stock items their levels over active locations and no product, one row per variant", async () => {
+    const shop = await seedShop(db, 2);
+    const sql = db.sql;
+    await sql.query(
+      `UPDATE product SET status = 'draft', title = 'Chair' WHERE shop_id = $1 AND external_id = 'P1'`,
+      [shop.shopId]
+    );
+    await sql.query(
+      `UPDATE variant SET title = 'Oak', price = 12.5 WHERE shop_id = $1 AND external_id = 'V1'`,
+      [shop.shopId]
+    );
+    await sql.query(
+      `INSERT INTO location (id, shop_id, external_id, name, active) VALUES (gen_random_uuid(), $1, 'west', 'West', true), (gen_random_uuid(), $1, 'east', 'East', true), (gen_random_uuid(), $1, 'closed', 'Closed', false)`,
+      [shop.shopId]
+    );
+    // V1: 10 − 3 at west, 2 − 5 (overcommitted: counts as 0) at east, 50 at the inactive location (left out).
+    await sql.query(
+      `INSERT INTO inventory_level (shop_id, variant_id, location_id, on_hand, committed)
+       SELECT $1, v.id, l.id, x.on_hand, x.committed FROM (VALUES ('west', 10, 3), ('east', 2, 5), ('closed', 50, 0)) x(loc, on_hand, committed)
+       JOIN location l ON l.shop_id = $1 AND l.external_id = x.loc JOIN variant v ON v.shop_id = $1 AND v.external_id = 'V1'`,
+      [shop.shopId]
+    );
+    const versions = [at(1), at(2), at(3)];
+    await sql.query(
+      `INSERT INTO change_record (shop_id, variant_id, kind, source_version, occurred_at, source)
+       SELECT $1, v.id, k.kind, t.at, t.at, 'webhook' FROM variant v, unnest(ARRAY['catalog', 'stock']) k(kind), unnest($2::timestamptz[]) t(at)
+       WHERE v.shop_id = $1`,
+      [shop.shopId, versions.map((version) => version.toISOString())]
+    );
+    const range = { shopId: shop.shopId, from: "0", to: "9223372036854775807" };
+    const first = "00000000-0000-0000-0000-000000000000";
+    const pick = ({
+      changeId: _changeId,
+      variantId: _variantId,
+      ...row
+    }: ItemRow) => row;
+
+    const catalog = await coalesceChanges(
+      sql,
+      { ...range, kind: "catalog" },
+      first,
+      10
+    );
+    expect(
+      catalog.map(pick).sort((a, b) => a.sku!.localeCompare(b.sku!))
+    ).toEqual([
+      {
+        version: at(3).toISOString(),
+        occurredAt: at(3).toISOString(),
+        changes: 3,
+        sku: "SKU-1",
+        variantExternalId: "V1",
+        title: "Oak",
+        price: "12.5000",
+        productExternalId: "P1",
+        productTitle: "Chair",
+        status: "draft",
+        available: null,
+        locations: null,
+      },
+      {
+        version: at(3).toISOString(),
+        occurredAt: at(3).toISOString(),
+        changes: 3,
+        sku: "SKU-2",
+        variantExternalId: "V2",
+        title: "Default",
+        price: "1.0000",
+        productExternalId: "P2",
+        productTitle: "Product 2",
+        status: "active",
+        available: null,
+        locations: null,
+      },
+    ]);
+
+    const stock = await coalesceChanges(
+      sql,
+      { ...range, kind: "stock" },
+      first,
+      10
+    );
+    expect(
+      stock.map(pick).sort((a, b) => a.sku!.localeCompare(b.sku!))
+    ).toEqual([
+      {
+        version: at(3).toISOString(),
+        occurredAt: at(3).toISOString(),
+        changes: 3,
+        sku: "SKU-1",
+        variantExternalId: "V1",
+        title: "Oak",
+        price: "12.5000",
+        productExternalId: null,
+        productTitle: null,
+        status: null,
+        available: 7,
+        locations: [
+          { location: "east", available: 0 },
+          { location: "west", available: 7 },
+        ],
+      },
+      {
+        version: at(3).toISOString(),
+        occurredAt: at(3).toISOString(),
+        changes: 3,
+        sku: "SKU-2",
+        variantExternalId: "V2",
+        title: "Default",
+        price: "1.0000",
+        productExternalId: null,
+        productTitle: null,
+        status: null,
+        available: 0,
+        locations: [],
+      },
+    ]);
+    // The change id is the newest folded in; pages cut by variant id.
+    const [newest] = await sql.query<{ id: string }>(
+      `SELECT max(id)::text AS id FROM change_record WHERE shop_id = $1 AND kind = 'stock' AND variant_id = $2`,
+      [shop.shopId, stock[0]!.variantId]
+    );
+    expect(stock[0]!.changeId).toBe(newest!.id);
+    const [page1] = await coalesceChanges(
+      sql,
+      { ...range, kind: "stock" },
+      first,
+      1
+    );
+    expect(
+      await coalesceChanges(
+        sql,
+        { ...range, kind: "stock" },
+        page1!.variantId,
+        1
+      )
+    ).toEqual([stock[1]]);
+  });
+});
+
+describe("full runs", () => {
+  it("starts a new destination with a full run: every item goes though nothing was captured, then deltas follow", async () => {
+    const shop = await seedShop(db, 12);
+    const receiver = memoryReceiver();
+    const destination = await createTestDestination(
+      db,
+      receiver.adapter,
+      shop.shopId,
+      {},
+      { firstFullRun: true }
+    );
+    expect(destination.requestedRun).toBe("full");
+    const deps = pipelineDeps(db, receiver.adapter, { now: at(0) });
+    const first = await runDueDestination(deps);
+    expect(first).toMatchObject({ reason: "full", status: "succeeded" });
+    expect(receiver.applied.sort()).toEqual(
+      shop.skus.map((sku) => `price:${sku}`).sort()
+    );
+    expect(first!.signed!.manifest.counts).toMatchObject({
+      itemsAfterCoalescing: 12,
+      sent: 12,
+    });
+    // Its tick is not due yet and nobody asked: nothing runs; the next run is a delta.
+    expect(await runDueDestination(deps)).toBeUndefined();
+    await applyInTransaction(db, [priceChange(shop.shopId, 3, "8.00", at(1))]);
+    const delta = await syncNow(receiver.adapter, destination.id);
+    expect(delta).toMatchObject({ reason: "sync_now", status: "succeeded" });
+    expect(await runItems(delta!.runId)).toEqual([
+      { sku: "SKU-3", outcome: "accepted", reason: null },
+    ]);
+  });
+
+  it("a full run on demand sends every item again and moves the watermark past every change", async () => {
+    const shop = await seedShop(db, 4);
+    const receiver = memoryReceiver();
+    const destination = await createTestDestination(
+      db,
+      receiver.adapter,
+      shop.shopId
+    );
+    await applyInTransaction(db, [priceChange(shop.shopId, 1, "2.50", at(1))]);
+    await requestRun(db.sql, undefined, destination.id, "full");
+    const full = await runDueDestination(
+      pipelineDeps(db, receiver.adapter, { now: at(2) })
+    );
+    expect(full).toMatchObject({ reason: "full", status: "succeeded" });
+    expect((await runItems(full!.runId)).map((item) => item.sku)).toEqual([
+      "SKU-1",
+      "SKU-2",
+      "SKU-3",
+      "SKU-4",
+    ]);
+    const [newest] = await db.sql.query<{ id: string }>(
+      `SELECT max(id)::text AS id FROM change_record WHERE shop_id = $1`,
+      [shop.shopId]
+    );
+    expect(await watermarkOf(destination.id)).toBe(newest!.id);
+    // Nothing changed since: the next delta is empty.
+    const next = await syncNow(receiver.adapter, destination.id, {
+      now: at(3),
+    });
+    expect(await runItems(next!.runId)).toEqual([]);
+  });
+
+  it("does not ask a first full run of a destination that only receives order events", async () => {
+    const shop = await seedShop(db, 1);
+    const receiver = memoryReceiver();
+    const destination = await createTestDestination(
+      db,
+      { ...receiver.adapter, deliverEvent: async () => {} },
+      shop.shopId,
+      { receives: ["orders"] },
+      { firstFullRun: true }
+    );
+    expect(destination.requestedRun).toBeNull();
+  });
+});
+
+describe("items left to retry", () => {
+  async function retrySet(destinationId: string) {
+    return db.sql.query<{ sku: string; runs: number; reason: string | null }>(
+      `SELECT sku, runs, reason FROM destination_retry WHERE destination_id = $1 ORDER BY sku`,
+      [destinationId]
+    );
+  }
+
+  it("moves the watermark past an item the receiver asked to retry, and sends it with every later run until it is settled", async () => {
+    const shop = await seedShop(db, 3);
+    const receiver = memoryReceiver();
+    const destination = await createTestDestination(
+      db,
+      receiver.adapter,
+      shop.shopId
+    );
+    receiver.retrySkus.add("SKU-2");
+    await applyInTransaction(
+      db,
+      [1, 2, 3].map((n) => priceChange(shop.shopId, n, "7.00", at(1)))
+    );
+    const first = await syncNow(receiver.adapter, destination.id);
+    expect(first).toMatchObject({ status: "partial" });
+    expect(first!.signed!.manifest.counts).toMatchObject({
+      sent: 2,
+      failed: 1,
+    });
+    const [newest] = await db.sql.query<{ id: string }>(
+      `SELECT max(id)::text AS id FROM change_record WHERE shop_id = $1`,
+      [shop.shopId]
+    );
+    expect(await watermarkOf(destination.id)).toBe(newest!.id);
+    expect(await retrySet(destination.id)).toEqual([
+      { sku: "SKU-2", runs: 1, reason: "item locked by a user" },
+    ]);
+
+    // Nothing new changed: the next run still sends the owed item (not skipped), and it stays owed.
+    const second = await syncNow(receiver.adapter, destination.id);
+    expect(await runItems(second!.runId)).toEqual([
+      { sku: "SKU-2", outcome: "to_retry", reason: "item locked by a user" },
+    ]);
+    expect(await retrySet(destination.id)).toEqual([
+      { sku: "SKU-2", runs: 2, reason: "item locked by a user" },
+    ]);
+
+    // The receiver takes it now; it goes with the new delta, once, in its newest state.
+    receiver.retrySkus.clear();
+    await applyInTransaction(db, [
+      priceChange(shop.shopId, 2, "7.50", at(2)),
+      priceChange(shop.shopId, 3, "7.25", at(2)),
+    ]);
+    const third = await syncNow(receiver.adapter, destination.id);
+    expect(third).toMatchObject({ status: "succeeded" });
+    expect(await runItems(third!.runId)).toEqual([
+      { sku: "SKU-2", outcome: "accepted", reason: null },
+      { sku: "SKU-3", outcome: "accepted", reason: null },
+    ]);
+    expect(receiver.held.get("price:SKU-2")).toEqual({ price: "7.5000" });
+    expect(await retrySet(destination.id)).toEqual([]);
+  });
+
+  it("closes a run that keeps failing after its attempts, carrying its items so the watermark moves and nothing is lost", async () => {
+    const shop = await seedShop(db, 2);
+    const receiver = memoryReceiver();
+    const destination = await createTestDestination(
+      db,
+      receiver.adapter,
+      shop.shopId
+    );
+    await applyInTransaction(
+      db,
+      [1, 2].map((n) => priceChange(shop.shopId, n, "9.00", at(1)))
+    );
+    receiver.failChunks = "the ERP answers 500 to this chunk";
+    const outcomes = [];
+    for (let attempt = 1; attempt <= MAX_RUN_ATTEMPTS; attempt++)
+      outcomes.push(await syncNow(receiver.adapter, destination.id));
+    expect(outcomes.slice(0, -1).map((outcome) => outcome?.status)).toEqual(
+      Array(MAX_RUN_ATTEMPTS - 1).fill("failed")
+    );
+    expect(new Set(outcomes.map((outcome) => outcome?.runId)).size).toBe(1);
+    expect(outcomes.at(-1)).toMatchObject({
+      status: "partial",
+      error: "the ERP answers 500 to this chunk",
+    });
+    expect(await watermarkOf(destination.id)).not.toBe("0");
+    expect((await retrySet(destination.id)).map((row) => row.sku)).toEqual([
+      "SKU-1",
+      "SKU-2",
+    ]);
+
+    receiver.failChunks = undefined;
+    const next = await syncNow(receiver.adapter, destination.id);
+    expect(next).toMatchObject({ status: "succeeded" });
+    expect(await runItems(next!.runId)).toEqual([
+      { sku: "SKU-1", outcome: "accepted", reason: null },
+      { sku: "SKU-2", outcome: "accepted", reason: null },
+    ]);
+    expect(await retrySet(destination.id)).toEqual([]);
+  });
+
+  it("drops an owed item whose variant was deleted, recorded as skipped", async () => {
+    const shop = await seedShop(db, 1);
+    const receiver = memoryReceiver();
+    const destination = await createTestDestination(
+      db,
+      receiver.adapter,
+      shop.shopId
+    );
+    receiver.retrySkus.add("SKU-1");
+    await applyInTransaction(db, [priceChange(shop.shopId, 1, "3.00", at(1))]);
+    await syncNow(receiver.adapter, destination.id);
+    expect(await retrySet(destination.id)).toHaveLength(1);
+    await db.sql.query(`DELETE FROM variant WHERE shop_id = $1`, [shop.shopId]);
+    const next = await syncNow(receiver.adapter, destination.id);
+    expect(await runItems(next!.runId)).toEqual([
+      { sku: "", outcome: "skipped", reason: "the variant no longer exists" },
+    ]);
+    expect(await retrySet(destination.id)).toEqual([]);
+  });
+
+  it("merges the delta and the retry set in variant order, each variant once, cutting pages where neither hides a row", () => {
+    const row = (variantId: string, changes: number) =>
+      ({ variantId, changes } as ItemRow);
+    const merged = mergeByVariant(
+      [row("a", 1), row("c", 1), row("d", 1)],
+      [row("b", 0), row("c", 0), row("e", 0)],
+      4
+    );
+    expect(merged.map((item) => [item.variantId, item.changes])).toEqual([
+      ["a", 1],
+      ["b", 0],
+      ["c", 1],
+      ["d", 1],
+    ]);
+    expect(
+      mergeByVariant([], [row("b", 0)], 4).map((item) => item.variantId)
+    ).toEqual(["b"]);
   });
 });
 
@@ -270,8 +897,16 @@ describe("schedule", () => {
   it("turns missed ticks after downtime into one catch-up run, then waits for the next tick", async () => {
     const shop = await seedShop(db, 1);
     const receiver = memoryReceiver();
-    const destination = await createTestDestination(db, receiver.adapter, shop.shopId, { cadence: "* * * * *" });
-    await db.sql.query(`UPDATE destination SET next_run_at = $2 WHERE id = $1`, [destination.id, at(1).toISOString()]);
+    const destination = await createTestDestination(
+      db,
+      receiver.adapter,
+      shop.shopId,
+      { cadence: "* * * * *" }
+    );
+    await db.sql.query(
+      `UPDATE destination SET next_run_at = $2 WHERE id = $1`,
+      [destination.id, at(1).toISOString()]
+    );
     const clock = { now: new Date(at(30).getTime() + 15_000) };
     const deps = pipelineDeps(db, receiver.adapter, clock);
     const first = await runDueDestination(deps);
@@ -286,10 +921,21 @@ describe("schedule", () => {
   it("runs before its tick once the backlog passes the size threshold", async () => {
     const shop = await seedShop(db, 5);
     const receiver = memoryReceiver();
-    const destination = await createTestDestination(db, receiver.adapter, shop.shopId, { sizeThreshold: 5 });
-    await db.sql.query(`UPDATE destination SET next_run_at = $2 WHERE id = $1`, [destination.id, at(59).toISOString()]);
+    const destination = await createTestDestination(
+      db,
+      receiver.adapter,
+      shop.shopId,
+      { sizeThreshold: 5 }
+    );
+    await db.sql.query(
+      `UPDATE destination SET next_run_at = $2 WHERE id = $1`,
+      [destination.id, at(59).toISOString()]
+    );
     const deps = pipelineDeps(db, receiver.adapter, { now: at(1) });
-    await applyInTransaction(db, [1, 2, 3, 4].map((n) => priceChange(shop.shopId, n, "3.00", at(1))));
+    await applyInTransaction(
+      db,
+      [1, 2, 3, 4].map((n) => priceChange(shop.shopId, n, "3.00", at(1)))
+    );
     expect(await runDueDestination(deps)).toBeUndefined();
     await applyInTransaction(db, [priceChange(shop.shopId, 5, "3.00", at(1))]);
     const run = await runDueDestination(deps);
@@ -301,10 +947,21 @@ describe("schedule", () => {
     const shop = await seedShop(db, 2);
     const receiver = memoryReceiver();
     await createTestDestination(db, receiver.adapter, shop.shopId);
-    await applyInTransaction(db, [1, 2].map((n) => priceChange(shop.shopId, n, "6.00", at(1))));
-    const stop = startDestinationRuns({ ...pipelineDeps(db, receiver.adapter, { now: new Date() }), now: () => new Date() }, { tickMs: 50 });
+    await applyInTransaction(
+      db,
+      [1, 2].map((n) => priceChange(shop.shopId, n, "6.00", at(1)))
+    );
+    const stop = startDestinationRuns(
+      {
+        ...pipelineDeps(db, receiver.adapter, { now: new Date() }),
+        now: () => new Date(),
+      },
+      { tickMs: 50 }
+    );
     try {
-      await vi.waitFor(() => expect(receiver.applied).toHaveLength(2), { timeout: 20_000 });
+      await vi.waitFor(() => expect(receiver.applied).toHaveLength(2), {
+        timeout: 20_000,
+      });
     } finally {
       await stop();
     }
@@ -315,14 +972,26 @@ describe("snapshots", () => {
   it("prunes the delivery results of runs older than the destination's retention, keeping the runs", async () => {
     const shop = await seedShop(db, 2);
     const receiver = memoryReceiver();
-    const destination = await createTestDestination(db, receiver.adapter, shop.shopId, { snapshotRetentionDays: 1 });
+    const destination = await createTestDestination(
+      db,
+      receiver.adapter,
+      shop.shopId,
+      { snapshotRetentionDays: 1 }
+    );
     await applyInTransaction(db, [priceChange(shop.shopId, 1, "2.00", at(1))]);
     const old = await syncNow(receiver.adapter, destination.id, { now: at(0) });
     expect(await runItems(old!.runId)).toHaveLength(1);
     await applyInTransaction(db, [priceChange(shop.shopId, 2, "2.00", at(2))]);
-    const later = await syncNow(receiver.adapter, destination.id, { now: new Date(at(0).getTime() + 2 * 86_400_000) });
+    const later = await syncNow(receiver.adapter, destination.id, {
+      now: new Date(at(0).getTime() + 2 * 86_400_000),
+    });
     expect(await runItems(old!.runId)).toHaveLength(0);
     expect(await runItems(later!.runId)).toHaveLength(1);
-    expect(await db.sql.query(`SELECT 1 FROM destination_run WHERE id = $1::bigint AND manifest IS NOT NULL`, [old!.runId])).toHaveLength(1);
+    expect(
+      await db.sql.query(
+        `SELECT 1 FROM destination_run WHERE id = $1::bigint AND manifest IS NOT NULL`,
+        [old!.runId]
+      )
+    ).toHaveLength(1);
   });
 });

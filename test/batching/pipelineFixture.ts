@@ -24,6 +24,10 @@ export interface MemoryReceiver {
   /** Chunks (1-based, counted over the receiver's life) whose answer is lost after they were applied. */
   loseAnswerOfChunk: Set<number>;
   rejectSkus: Set<string>;
+  /** SKUs answered `to_retry` (the receiver could not take them now) until removed. */
+  retrySkus: Set<string>;
+  /** While set, every chunk fails with this error before anything is applied. */
+  failChunks?: string;
   dropSkus: Set<string>;
   /** Resolved before each chunk is applied (tests hold a run part-way). */
   beforeChunk?: () => Promise<void>;
@@ -42,6 +46,7 @@ export function memoryReceiver(): MemoryReceiver {
     kindsInOrder: [],
     loseAnswerOfChunk: new Set(),
     rejectSkus: new Set(),
+    retrySkus: new Set(),
     dropSkus: new Set(),
     adapter: {
       kind: "erp_http",
@@ -52,6 +57,7 @@ export function memoryReceiver(): MemoryReceiver {
       async publish(run, pages) {
         for await (const page of pages) {
           await receiver.beforeChunk?.();
+          if (receiver.failChunks) throw new Error(receiver.failChunks);
           chunks++;
           if (receiver.kindsInOrder.at(-1) !== run.kind) receiver.kindsInOrder.push(run.kind);
           const batchId = createHash("sha256")
@@ -61,7 +67,7 @@ export function memoryReceiver(): MemoryReceiver {
           else {
             seen.add(batchId);
             for (const item of page) {
-              if (receiver.rejectSkus.has(item.sku)) continue;
+              if (receiver.rejectSkus.has(item.sku) || receiver.retrySkus.has(item.sku)) continue;
               receiver.applied.push(`${item.kind}:${item.sku}`);
               if (!receiver.dropSkus.has(item.sku)) receiver.held.set(`${item.kind}:${item.sku}`, stateOf(item));
             }
@@ -69,7 +75,11 @@ export function memoryReceiver(): MemoryReceiver {
           if (receiver.loseAnswerOfChunk.has(chunks)) throw new Error("connection reset after the chunk was applied");
           await run.report(
             page.map((item) =>
-              receiver.rejectSkus.has(item.sku) ? { kind: run.kind, sku: item.sku, outcome: "rejected", reason: "unknown unit of measure", batchId } : { kind: run.kind, sku: item.sku, outcome: "accepted", batchId },
+              receiver.rejectSkus.has(item.sku)
+                ? { kind: run.kind, sku: item.sku, outcome: "rejected", reason: "unknown unit of measure", batchId }
+                : receiver.retrySkus.has(item.sku)
+                  ? { kind: run.kind, sku: item.sku, outcome: "to_retry", reason: "item locked by a user", batchId }
+                  : { kind: run.kind, sku: item.sku, outcome: "accepted", batchId },
             ),
           );
         }
@@ -119,8 +129,12 @@ export function priceChange(shopId: string, n: number, price: string, at: Date):
   return { type: "VariantPriceChanged", shopId, occurredAt: at, productExternalId: `P${n}`, variantExternalId: `V${n}`, price } as DomainEvent;
 }
 
-export async function createTestDestination(db: Database, adapter: DestinationAdapter, shopId: string, input: Partial<DestinationInput> = {}) {
-  return createDestination({ sql: db.sql, encryptionKey: ENCRYPTION_KEY, adapters: adapterRegistry([adapter]) }, shopId, {
+/**
+ * A destination as a test needs it. Unless `firstFullRun`, it is as if its first (full) run were
+ * done with the watermark before every change: tests of deltas see only their own changes.
+ */
+export async function createTestDestination(db: Database, adapter: DestinationAdapter, shopId: string, input: Partial<DestinationInput> = {}, options: { firstFullRun?: boolean } = {}) {
+  const created = await createDestination({ sql: db.sql, encryptionKey: ENCRYPTION_KEY, adapters: adapterRegistry([adapter]) }, shopId, {
     name: "ERP",
     kind: "erp_http",
     endpoint: "http://127.0.0.1:9/erp",
@@ -130,4 +144,7 @@ export async function createTestDestination(db: Database, adapter: DestinationAd
     limits: { requestsPerSecond: 100, concurrency: 1, batchSize: 10 },
     ...input,
   });
+  if (options.firstFullRun) return created;
+  await db.sql.query(`UPDATE destination SET requested_run = NULL WHERE id = $1 AND requested_run = 'full'`, [created.id]);
+  return { ...created, requestedRun: null };
 }

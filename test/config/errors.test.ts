@@ -10,7 +10,7 @@ describe("LockstepError", () => {
   });
 
   it("becomes the JSON error body with its details", () => {
-    const error = new LockstepError("insufficient_stock", "Not enough", 409, { shortages: [] });
+    const error = new LockstepError("insufficient_stock", "Not enough", { shortages: [] });
     expect(errorBody(error)).toEqual({ error: { code: "insufficient_stock", message: "Not enough", shortages: [] } });
     expect(error.status).toBe(409);
   });

@@ -27,12 +27,7 @@ afterAll(async () => {
 
 it("makes the simulated ERP a live destination of the demo shop, run every minute with a signed manifest the ERP verifies", async () => {
   const { shop } = await seedDemoShop(db.prisma, { apiToken: "lst_demo_token_for_the_erp_destination_test" });
-  // The seed writes the catalog directly: a backfill-like capture gives the first run its changes.
-  await db.sql.query(
-    `INSERT INTO change_record (shop_id, variant_id, kind, source_version, occurred_at, source)
-     SELECT shop_id, id, k, now(), now(), 'backfill' FROM variant, unnest(ARRAY['catalog', 'price', 'stock']) k WHERE shop_id = $1`,
-    [shop.id],
-  );
+  // The seed writes the catalog directly (nothing captured): the new destination's first run is a full run.
   const id = await ensureDemoErpDestination(db, { shopId: shop.id, encryptionKey: "demo-key", erpUrl: erp.url, signingSecret: SECRET });
   // A restart points the same destination at the simulator's new port.
   expect(await ensureDemoErpDestination(db, { shopId: shop.id, encryptionKey: "demo-key", erpUrl: erp.url, signingSecret: SECRET })).toBe(id);
@@ -41,7 +36,7 @@ it("makes the simulated ERP a live destination of the demo shop, run every minut
 
   const deps = { sql: db.sql, encryptionKey: "demo-key", adapters: adapterRegistry([erpHttpAdapter({ registry })]), owner: "demo", now: () => new Date() };
   const outcome = await runDueDestination(deps);
-  expect(outcome).toMatchObject({ status: "succeeded", reason: "schedule", variance: 0 });
+  expect(outcome).toMatchObject({ status: "succeeded", reason: "full", variance: 0 });
   expect(erp.manifests.at(-1)).toMatchObject({ verified: true, manifest: { runId: outcome!.runId } });
   const variants = (await db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM variant WHERE shop_id = $1`, [shop.id]))[0]!.n;
   expect(outcome!.signed!.manifest.counts).toMatchObject({ itemsAfterCoalescing: variants * 3, sent: variants * 3 });

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { appContext } from "../../app/context.server";
 import { DEMO_LOCATIONS, DEMO_PRODUCTS, DEMO_SHOP_DOMAIN, seedDemoShop } from "../../app/demo/seed.server";
 import { commitReflected } from "../../app/inventory/sql/committedHolds";
 import { HOT_SKUS, moveStock, startDemoStore, startDemoTraffic } from "../../app/demo/traffic.server";
 import type { FlashSaleResult } from "../../app/reservations/flashSale";
 import { getInboxLag } from "../../app/webhooks/sql/getInboxLag";
 import { STANDALONE_ENV, useTestServer } from "../helpers/server";
+import { until } from "../helpers/expectations";
 
 const API_TOKEN = "lst_test_token_0123456789abcdef";
 
@@ -16,14 +16,6 @@ const server = useTestServer({
     await seedDemoShop(db.prisma, { apiToken: API_TOKEN });
   },
 });
-
-async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe("the demo's simulated traffic", () => {
   it("races shoppers without overselling, and the store's webhooks leave Lockstep's stock equal to the store's", async () => {
@@ -45,7 +37,7 @@ describe("the demo's simulated traffic", () => {
       },
     });
     try {
-      await until(async () => sale !== undefined, "the flash sale");
+      await until(async () => sale !== undefined, { what: "the flash sale", interval: 50 });
       expect(sale!.held + sale!.refused).toBe(40);
       expect(sale!.refused).toBeGreaterThan(0);
       const stock = new Map(DEMO_PRODUCTS.flatMap((p) => p.variants.map((v) => [v.sku, v.stock[0]! + v.stock[1]!] as const)));
@@ -58,8 +50,8 @@ describe("the demo's simulated traffic", () => {
       await simulator.close();
     }
 
-    const { db } = appContext();
-    await until(async () => (await getInboxLag(db.sql)).unprocessed === 0, "the inbox to drain");
+    const { db } = server().context;
+    await until(async () => (await getInboxLag(db.sql)).unprocessed === 0, { what: "the inbox to drain", interval: 50 });
     const rows = await db.sql.query<{ item: string; location: string; on_hand: number; committed: number }>(
       `SELECT v.inventory_item_external_id AS item, l.external_id AS location, il.on_hand, il.committed
          FROM inventory_level il JOIN variant v ON v.id = il.variant_id JOIN location l ON l.id = il.location_id`,

@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { check } from "@shopify/theme-check-node";
 import { Window } from "happy-dom";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
+import { until } from "../helpers/expectations";
 
 const BLOCK_DIR = join(import.meta.dirname, "..", "..", "extensions", "availability-block");
 const script = readFileSync(join(BLOCK_DIR, "assets", "availability.js"), "utf8");
@@ -91,10 +92,6 @@ function productPage(options: { url?: string; lowStockThreshold?: number; showCo
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Waits for `condition`, polling, for at most five seconds. */
-async function until(condition: () => boolean): Promise<void> {
-  await vi.waitFor(() => expect(condition()).toBe(true), { timeout: 5_000, interval: 2 });
-}
-
 const item = (sku: string, available: number, stale = false) => ({ items: [{ sku, available, updatedAt: "2026-11-27T02:00:00.000Z", stale }] });
 
 describe("the Live availability theme block", () => {

@@ -1,6 +1,5 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { appContext } from "../../app/context.server";
 import { signAppProxyParams } from "../../app/http/appProxy.server";
 import { signBigCommerceDelivery, signedPayloadJwt } from "../../simulators/webhooks/bigcommerce";
 import { signShopifyDelivery } from "../../simulators/webhooks/shopify";
@@ -26,10 +25,10 @@ const { server, cookie } = useFuzzServer();
 
 /** Sends one request and checks the answer; a rejected request must have stored nothing. */
 async function check(request: FuzzRequest): Promise<void> {
-  const before = await storedState(appContext().db);
+  const before = await storedState(server().context.db);
   const answer = await send(server().url, request);
   expectDocumentedAnswer(request, answer);
-  if (answer.status >= 400) expect(await storedState(appContext().db), `${request.method} ${request.target} → ${answer.status}`).toEqual(before);
+  if (answer.status >= 400) expect(await storedState(server().context.db), `${request.method} ${request.target} → ${answer.status}`).toEqual(before);
 }
 
 async function expectAlive(): Promise<void> {

@@ -32,7 +32,3 @@ export function useRedisPrefix(): { prefix: string; redis: () => Redis } {
   };
 }
 
-/** Resolves once `condition` holds, looking again every few milliseconds (the test's own timeout bounds it). */
-export async function until(condition: () => boolean | Promise<boolean>, intervalMs = 5): Promise<void> {
-  while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, intervalMs));
-}

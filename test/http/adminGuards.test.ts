@@ -1,6 +1,5 @@
 import http from "node:http";
 import { describe, expect, it } from "vitest";
-import { appContext } from "../../app/context.server";
 import { DEMO_SHOP_DOMAIN } from "../../app/demo/seed.server";
 import { BROWSER_HEADERS, useDemoAdmin } from "../helpers/server";
 
@@ -8,7 +7,7 @@ import { BROWSER_HEADERS, useDemoAdmin } from "../helpers/server";
 // sites (single-fetch `.data` posts included), and one Content-Security-Policy on every answer.
 const { server, cookie } = useDemoAdmin();
 
-const tokenHash = async () => (await appContext().db.prisma.shop.findFirstOrThrow({ where: { domain: DEMO_SHOP_DOMAIN } })).apiTokenHash;
+const tokenHash = async () => (await server().context.db.prisma.shop.findFirstOrThrow({ where: { domain: DEMO_SHOP_DOMAIN } })).apiTokenHash;
 const rotateToken = (path: string, headers: Record<string, string>) =>
   fetch(`${server().url}${path}`, {
     method: "POST",

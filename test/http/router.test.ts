@@ -16,7 +16,7 @@ beforeAll(async () => {
       sendJson(res, 200, { length: body.length });
     })
     .on("GET", "/fail", () => {
-      throw new LockstepError("out_of_stock", "Not enough stock", 409, { shortages: [{ sku: "A", requested: 2, available: 1 }] });
+      throw new LockstepError("insufficient_stock", "Not enough stock", { shortages: [{ sku: "A", requested: 2, available: 1 }] });
     })
     .on("GET", "/crash", () => {
       throw new Error("secret internals");
@@ -53,7 +53,7 @@ describe("Router", () => {
   it("maps a LockstepError to its status and JSON body with details", async () => {
     const response = await fetch(`${base}/fail`);
     expect(response.status).toBe(409);
-    expect(await response.json()).toEqual({ error: { code: "out_of_stock", message: "Not enough stock", shortages: [{ sku: "A", requested: 2, available: 1 }], requestId: response.headers.get("x-request-id") } });
+    expect(await response.json()).toEqual({ error: { code: "insufficient_stock", message: "Not enough stock", shortages: [{ sku: "A", requested: 2, available: 1 }], requestId: response.headers.get("x-request-id") } });
   });
 
   it("hides unexpected errors behind a 500", async () => {

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { signAppProxyParams } from "../../app/http/appProxy.server";
-import { stockServicesFor } from "../../app/inventory/services.server";
 import { issueApiToken } from "../../app/shops/shops.server";
 import { notifyApplied } from "../../app/webhooks/subscribers.server";
 import { seedStockShop, type StockShop } from "../reservations/stockFixture";
@@ -31,11 +30,11 @@ describe("the stock edges in the running server", () => {
     expect(await call(`${url}/proxy/availability?${query.toString()}`)).toMatchObject({ status: 200, body: { items: [{ sku: "A", available: 0 }] } });
 
     // The background work subscribed to applied webhook events: the order commits the cart's hold.
-    await notifyApplied([{ type: "OrderCreated", shopId: shop.shopId, occurredAt: new Date(), orderExternalId: "o-live", cartToken: "cart-live", lineItems: [] }], (error) => {
+    await notifyApplied(context.webhooks.subscribers, [{ type: "OrderCreated", shopId: shop.shopId, occurredAt: new Date(), orderExternalId: "o-live", cartToken: "cart-live", lineItems: [] }], (error) => {
       throw error;
     });
     expect((await call(`${url}/api/v1/reservations/${created.body.id as string}`, { token })).body.status).toBe("committed");
-    expect((await stockServicesFor(context).reservations.overview(shop.shopId)).byItem).toMatchObject([{ sku: "A", reserved: 0, committedPending: 2 }]);
+    expect((await context.stock.reservations.overview(shop.shopId)).byItem).toMatchObject([{ sku: "A", reserved: 0, committedPending: 2 }]);
   });
 
   it("expires holds through the background sweeper", async () => {

@@ -3,7 +3,8 @@ import { type AddressInfo } from "node:net";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { REDIS_URL, until, useRedisPrefix } from "../helpers/redis";
+import { until } from "../helpers/expectations";
+import { REDIS_URL, useRedisPrefix } from "../helpers/redis";
 
 // The machine's Redis; this file's own key prefix, its keys removed after the file.
 const { prefix, redis } = useRedisPrefix();

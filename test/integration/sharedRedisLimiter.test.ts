@@ -5,7 +5,8 @@ import { describe, expect, it } from "vitest";
 import { startBigCommerceSimulator } from "../../simulators/bigcommerce/server";
 import { startErpSimulator } from "../../simulators/erp/index";
 import { startShopifySimulator } from "../../simulators/shopify/server";
-import { REDIS_URL, until, useRedisPrefix } from "../helpers/redis";
+import { until } from "../helpers/expectations";
+import { REDIS_URL, useRedisPrefix } from "../helpers/redis";
 
 // The machine's Redis; this file's own key prefix, its keys removed after the file.
 const { prefix, redis } = useRedisPrefix();

@@ -1,16 +1,17 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { installShop } from "../../app/shops/shops.server";
+import { createApiTokenChanges, installShop } from "../../app/shops/shops.server";
 import { loadConfig } from "../../app/config/config.server";
-import { createInbox } from "../../app/webhooks/inbox.server";
-import { processInbox } from "../../app/webhooks/routes.server";
+import { createInbox, createProcessInbox } from "../../app/webhooks/inbox.server";
+import { createSubscribers } from "../../app/webhooks/subscribers.server";
 import { WebhookMetrics } from "../../app/webhooks/metrics";
 import { subscribeToPlatformEvents } from "../../app/reservations/orderEvents.server";
-import { makeDueOwedCalls, processDueRows } from "../../app/webhooks/worker.server";
+import { makeDueOwedCalls, processDueRows } from "../../app/webhooks/workerLoop.server";
 import { shopifyPayload } from "../../simulators/webhooks/shopify";
 import { createTestDatabase, POSTGRES_URL, type TestDatabase } from "../helpers/database";
 import { startProcess } from "../helpers/process";
 import { seedStockShop, stockServices } from "../reservations/stockFixture";
+import { until } from "../helpers/expectations";
 
 // Separate worker processes need PostgreSQL: this file always runs on the machine's server.
 let db: TestDatabase;
@@ -36,14 +37,6 @@ async function storeOrders(count: number, firstId: number): Promise<void> {
 }
 
 /** Polls `check` until it is true, at most `timeoutMs`. */
-async function eventually(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 async function count(text: string, params: unknown[] = []): Promise<number> {
   const rows = await db.sql.query<{ n: number }>(text, params);
   return rows[0]!.n;
@@ -68,7 +61,7 @@ describe("webhook workers on PostgreSQL", { timeout: 180_000 }, () => {
     const workers = [startProcess("server/worker.ts", [], env), startProcess("server/worker.ts", [], env)];
     try {
       await Promise.all(workers.map((worker) => worker.waitFor(/webhook worker loop/, 30_000)));
-      await eventually(async () => (await count(`SELECT count(*)::int AS n FROM webhook_inbox WHERE state = 'processed'`)) === total, 60_000, "all rows processed");
+      await until(async () => (await count(`SELECT count(*)::int AS n FROM webhook_inbox WHERE state = 'processed'`)) === total, { timeout: 60_000, what: "all rows processed" });
     } finally {
       expect(await Promise.all(workers.map((worker) => worker.stop("SIGTERM")))).toEqual([0, 0]);
     }
@@ -84,8 +77,8 @@ describe("webhook workers on PostgreSQL", { timeout: 180_000 }, () => {
     const worker = startProcess("server/worker.ts", [], env);
     try {
       await worker.waitFor(/Listening for new deliveries/, 30_000);
-      const context = { config: loadConfig({ NODE_ENV: "test", DATABASE_URL }), db, startedAt: new Date() };
-      const outcome = await processInbox(context).store({
+      const inbox = createProcessInbox({ config: loadConfig({ NODE_ENV: "test", DATABASE_URL }), db, metrics: new WebhookMetrics() });
+      const outcome = await inbox.store({
         platform: "shopify",
         shopDomain: "workers.myshopify.com",
         topic: "orders/create",
@@ -95,7 +88,7 @@ describe("webhook workers on PostgreSQL", { timeout: 180_000 }, () => {
       });
       expect(outcome.kind).toBe("stored");
       // Without the notification the worker would sleep ten minutes.
-      await eventually(async () => (await count(`SELECT count(*)::int AS n FROM platform_order WHERE external_id = 'gid://shopify/Order/777777'`)) === 1, 20_000, "the notified worker");
+      await until(async () => (await count(`SELECT count(*)::int AS n FROM platform_order WHERE external_id = 'gid://shopify/Order/777777'`)) === 1, { timeout: 20_000, what: "the notified worker" });
     } finally {
       expect(await worker.stop("SIGTERM")).toBe(0);
     }
@@ -132,7 +125,7 @@ describe("webhook workers on PostgreSQL", { timeout: 180_000 }, () => {
     expect(await count(`SELECT count(*)::int AS n FROM platform_order WHERE external_id = 'gid://shopify/Order/42'`)).toBe(0);
 
     const options = { sql: db.sql, workerId: "survivor", metrics: new WebhookMetrics(), maxAttempts: 5, leaseMs: 30_000 };
-    await eventually(async () => (await processDueRows(options)) > 0, 15_000, "the expired lease to be claimable");
+    await until(async () => (await processDueRows(options)) > 0, { timeout: 15_000, what: "the expired lease to be claimable" });
     const [row] = await db.sql.query(`SELECT state::text, attempts, locked_by FROM webhook_inbox WHERE id = $1::bigint`, [held!.id]);
     expect(row).toEqual({ state: "processed", attempts: 2, locked_by: "survivor" });
     expect(await count(`SELECT count(*)::int AS n FROM platform_order WHERE external_id = 'gid://shopify/Order/42'`)).toBe(1);
@@ -140,7 +133,8 @@ describe("webhook workers on PostgreSQL", { timeout: 180_000 }, () => {
 
   it("a worker killed with SIGKILL after the commit, before its subscriber's effect: another worker still commits the cart's hold, once", async () => {
     const stock = stockServices(db, { now: () => new Date(), ms: () => Date.now() });
-    const unsubscribe = subscribeToPlatformEvents({ db, ...stock });
+    const subscribers = createSubscribers();
+    const unsubscribe = subscribeToPlatformEvents(subscribers, { db, ...stock, apiTokens: createApiTokenChanges() });
     try {
       const shop = await seedStockShop(db, [{ sku: "KILL", stock: [5, 0] }], new Date(Date.now() - 60_000));
       const hold = await stock.reservations.reserve(shop.shopId, { key: "cart-killed", lines: [{ sku: "KILL", quantity: 1 }] });
@@ -160,8 +154,8 @@ describe("webhook workers on PostgreSQL", { timeout: 180_000 }, () => {
       expect(await count(`SELECT count(*)::int AS n FROM platform_order WHERE external_id = 'gid://shopify/Order/4242'`)).toBe(1);
       expect(await stock.reservations.get(shop.shopId, hold.reservation.id)).toMatchObject({ status: "active" });
 
-      const survivor = { sql: db.sql, workerId: "survivor", metrics: new WebhookMetrics(), maxAttempts: 5, leaseMs: 30_000 };
-      await eventually(async () => (await makeDueOwedCalls(survivor)) > 0, 15_000, "the owed call's lease to run out");
+      const survivor = { sql: db.sql, workerId: "survivor", metrics: new WebhookMetrics(), subscribers, maxAttempts: 5, leaseMs: 30_000 };
+      await until(async () => (await makeDueOwedCalls(survivor)) > 0, { timeout: 15_000, what: "the owed call's lease to run out" });
       expect(await stock.reservations.get(shop.shopId, hold.reservation.id)).toMatchObject({ status: "committed", orderId: "gid://shopify/Order/4242" });
       expect(await count(`SELECT count(*)::int AS n FROM webhook_outbox`)).toBe(0);
       expect(await makeDueOwedCalls(survivor)).toBe(0);

@@ -1,19 +1,10 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { LockstepError } from "../../app/config/errors";
 import { DEFAULT_POLICY } from "../../app/inventory/policy";
 import { useTestDatabase } from "../helpers/database";
 import { heldUnits, manualClock, seedStockShop, setLevel, type StockServices, stockServices } from "../reservations/stockFixture";
+import { rejection } from "../helpers/expectations";
 
 const getDb = useTestDatabase();
-
-async function rejection(promise: Promise<unknown>): Promise<LockstepError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(LockstepError);
-  return error as LockstepError;
-}
 
 describe("availability: bundles, virtual stock, locations, stale data", () => {
   let clock: ReturnType<typeof manualClock>;

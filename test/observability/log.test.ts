@@ -28,4 +28,12 @@ describe("log", () => {
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0]!).error).toMatchObject({ name: "Error", message: "boom" });
   });
+
+  it("redacts secrets by field name, at the top level and one level down", () => {
+    log.info("installed", { accessToken: "shpat_secret", shop: { domain: "a.myshopify.com", password: "hunter2" }, request: { headers: { authorization: "Bearer x" } } });
+    const entry = JSON.parse(lines[0]!);
+    expect(entry).toMatchObject({ accessToken: "[redacted]", shop: { domain: "a.myshopify.com", password: "[redacted]" }, request: { headers: { authorization: "[redacted]" } } });
+    expect(lines[0]).not.toContain("shpat_secret");
+    expect(lines[0]).not.toContain("hunter2");
+  });
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../app/config/config.server";
-import { setAppContext } from "../../app/context.server";
+import { type AppContext, closeAppContext, createAppContext } from "../../app/context.server";
+import { createAdminServices } from "../../app/http/remixAdapter.server";
 import { getSyncHealth } from "../../app/observability/syncHealth.server";
 import { loader } from "../../app/routes/app._index";
 import { installShop } from "../../app/shops/shops.server";
@@ -80,13 +81,16 @@ describe("getSyncHealth", () => {
 
 describe("the dashboard loader", () => {
   const config = loadConfig({ ...STANDALONE_ENV, BIGCOMMERCE_CLIENT_ID: "bc-client", BIGCOMMERCE_CLIENT_SECRET: "bc-secret-for-the-dashboard" });
-  beforeAll(() => setAppContext({ config, db: db(), startedAt: new Date() }));
-  afterAll(() => setAppContext(undefined));
+  let context: AppContext;
+  beforeAll(() => {
+    context = createAppContext(config, db());
+  });
+  afterAll(() => closeAppContext(context));
 
   async function dashboardOf(shopId: string) {
     const cookie = (await bigCommerceStaffCookie(config, { shopId, userId: "7" })).split(";")[0]!;
     const request = new Request("http://lockstep.test/app", { headers: { cookie } });
-    return loader({ request, params: {}, context: { clientAddress: "127.0.0.1" } });
+    return loader({ request, params: {}, context: { ...context, ...createAdminServices(context), clientAddress: "127.0.0.1" } });
   }
 
   it("gives each shop's staff their own sync health, never another shop's", async () => {

@@ -5,6 +5,7 @@ import { type CircuitBreakerSettings, type CircuitSnapshot } from "../../app/out
 import { systemClock } from "../../app/outbound/clock";
 import { rejectedError, throttledError, unavailableError } from "../../app/outbound/errors";
 import { SharedCircuitBreaker } from "../../app/outbound/sharedCircuitBreaker";
+import { until } from "../helpers/expectations";
 
 // The machine's Redis; every test uses its own key and deletes it after.
 const REDIS_URL = "redis://127.0.0.1:6379";
@@ -42,10 +43,6 @@ function cluster(count: number, settings: Partial<CircuitBreakerSettings> = {}, 
 }
 
 /** Resolves once `condition` holds, looking again every few milliseconds. */
-async function until(condition: () => boolean | Promise<boolean>): Promise<void> {
-  while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 5));
-}
-
 /** Once the shared pause is over (as the cluster sees it). */
 async function pauseOver(breaker: SharedCircuitBreaker): Promise<void> {
   await until(async () => {

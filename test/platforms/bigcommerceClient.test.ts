@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import { listProducts } from "../../app/platforms/bigcommerce/catalog";
 import { createBigCommerceClient } from "../../app/platforms/bigcommerce/client";
 import { adjustRelativeInventory, chunk, getInventoryItems, setAbsoluteInventory } from "../../app/platforms/bigcommerce/inventory";
-import { fetchWebhookState } from "../../app/platforms/bigcommerce/webhookCallbacks";
 import { recordingClock } from "../outbound/manualClock";
 import { useBigCommerceSimulator } from "../helpers/simulators";
 
@@ -127,46 +126,5 @@ describe("BigCommerce client against the simulated shared quota", () => {
     const items = await getInventoryItems(client, { variantIds: [variant.id] });
     expect(items).toHaveLength(1);
     expect(items[0]!.locations.map((location) => location.total_inventory_onhand)).toEqual([10, 10]);
-  });
-});
-
-describe("calling BigCommerce back for a thin webhook", () => {
-  const payload = (scope: string, data: Record<string, unknown>) => ({
-    scope,
-    store_id: "1",
-    producer: "stores/x",
-    hash: "abc",
-    created_at: 1_700_000_000,
-    data: data as { type: string; id: number },
-  });
-
-  it("fetches the product for product scopes, undefined once deleted", async () => {
-    const { client, store } = freshStore();
-    const product = [...store.products.values()][0]!;
-    const fetched = await fetchWebhookState(client, payload("store/product/updated", { type: "product", id: product.id }));
-    expect(fetched).toMatchObject({ kind: "product", productId: product.id, product: { id: product.id, variants: [{}, {}] } });
-    const missing = await fetchWebhookState(client, payload("store/product/deleted", { type: "product", id: 999_999 }));
-    expect(missing).toEqual({ kind: "product", productId: 999_999, product: undefined });
-  });
-
-  it("fetches inventory at every location for inventory scopes", async () => {
-    const { client, store } = freshStore();
-    const changes: Array<Record<string, unknown>> = [];
-    const stop = sim().onChange((change) => changes.push(change.payload));
-    const variant = [...store.variants.values()][1]!;
-    await setAbsoluteInventory(client, [{ location_id: 1, variant_id: variant.id, quantity: 4 }], "sync");
-    stop();
-    const thin = changes.find((change) => (change.data as { id: number }).id === variant.id)!;
-    expect(thin.scope).toBe("store/sku/inventory/updated");
-    const fetched = await fetchWebhookState(client, thin as unknown as Parameters<typeof fetchWebhookState>[1]);
-    expect(fetched).toMatchObject({ kind: "inventory", items: [{ identity: { variant_id: variant.id }, locations: [{ total_inventory_onhand: 4 }] }] });
-  });
-
-  it("says so for scopes it does not fetch", async () => {
-    const { client } = freshStore();
-    await expect(fetchWebhookState(client, payload("store/cart/created", { type: "cart", id: 1 }))).resolves.toEqual({
-      kind: "unsupported",
-      scope: "store/cart/created",
-    });
   });
 });

@@ -1,8 +1,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { appContext } from "../../app/context.server";
-import { bigCommerceTokenOf } from "../../app/platforms/bigcommerce/install.server";
+import { bigCommerceTokenOf } from "../../app/shops/platformAccess.server";
 import { BIGCOMMERCE_SECRET_HEADER, storeWebhookSecret } from "../../app/webhooks/bigcommerce";
 import { BIGCOMMERCE_SCOPES } from "../../app/webhooks/normalise/bigcommerce";
 import { type BigCommerceSimulator, startBigCommerceSimulator } from "../../simulators/bigcommerce/server";
@@ -53,7 +52,7 @@ describe("installing the BigCommerce app", () => {
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ shop: { domain: "stores/abc123", installState: "installed" } });
     expect(exchanges.at(-1)).toMatchObject({ client_id: CLIENT_ID, code: "good-code", grant_type: "authorization_code", context: "stores/abc123", redirect_uri: `${server().url}/auth/bigcommerce/callback` });
-    const [row] = await appContext().db.sql.query<{ access_token_sealed: string }>(`SELECT access_token_sealed FROM shop WHERE domain = 'stores/abc123'`);
+    const [row] = await server().context.db.sql.query<{ access_token_sealed: string }>(`SELECT access_token_sealed FROM shop WHERE domain = 'stores/abc123'`);
     expect(row!.access_token_sealed).toMatch(/^v1:/);
     expect(row!.access_token_sealed).not.toContain(STORE_TOKEN);
   });
@@ -76,7 +75,7 @@ describe("installing the BigCommerce app", () => {
   it("then reads the store back for a thin webhook, with that token, through the throttled client", async () => {
     const delivery = signBigCommerceDelivery({ clientSecret: CLIENT_SECRET, storeHash: "abc123", scope: "store/product/updated", data: { type: "product", id: productId } });
     expect((await fetch(`${server().url}/webhooks/bigcommerce`, { method: "POST", headers: delivery.headers, body: delivery.body })).status).toBe(200);
-    const { db } = appContext();
+    const { db } = server().context;
     const deadline = Date.now() + 20_000;
     let sku: string | undefined;
     while (!sku) {
@@ -92,12 +91,12 @@ describe("installing the BigCommerce app", () => {
     expect(refused.status).toBe(502);
     expect((await refused.json()).error.code).toBe("oauth_exchange_failed");
     expect((await fetch(`${server().url}/auth/bigcommerce/callback?code=good-code&scope=x&context=evil`)).status).toBe(400);
-    const [count] = await appContext().db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM shop WHERE domain IN ('stores/zzz999', 'evil')`);
+    const [count] = await server().context.db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM shop WHERE domain IN ('stores/zzz999', 'evil')`);
     expect(count!.n).toBe(0);
   });
 
   it("says which store has no token instead of calling BigCommerce without one", async () => {
-    const { db, config } = appContext();
-    await expect(bigCommerceTokenOf({ prisma: db.prisma, config })("neverinstalled")).rejects.toMatchObject({ code: "missing_store_token", status: 409 });
+    const { db, config } = server().context;
+    await expect(bigCommerceTokenOf({ prisma: db.prisma, config })("neverinstalled")).rejects.toMatchObject({ code: "no_access_token", status: 409 });
   });
 });

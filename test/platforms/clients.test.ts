@@ -1,13 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../app/config/config.server";
-import { closeOutboundRegistry, outboundRegistry } from "../../app/outbound/registry.server";
-import { bigCommerceClientFor, bigCommerceReaderFor, forgetPlatformClients, shopifyAdminClientFor, shopifyEndpointFor } from "../../app/platforms/clients.server";
+import { createLimiterRegistry, type LimiterRegistry } from "../../app/outbound/limiterRegistry";
+import { createPlatformClients, type PlatformClients, shopifyEndpointFor } from "../../app/platforms/clients.server";
 import { productVariantsPage } from "../../app/platforms/shopify/documents/catalog";
 import { type BigCommerceSimulator, startBigCommerceSimulator } from "../../simulators/bigcommerce/server";
 import { type ShopifySimulator, startShopifySimulator } from "../../simulators/shopify/server";
 
 let shopify: ShopifySimulator;
 let bigcommerce: BigCommerceSimulator;
+let registry: LimiterRegistry | undefined;
+let clients: PlatformClients | undefined;
 
 beforeAll(async () => {
   shopify = await startShopifySimulator({ shops: [{ domain: "demo-shop.myshopify.com", accessToken: "shpat_demo", seed: { products: 2 } }] });
@@ -15,8 +17,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  forgetPlatformClients();
-  await closeOutboundRegistry();
+  clients?.close();
+  await registry?.close();
   await shopify.close();
   await bigcommerce.close();
 });
@@ -35,16 +37,17 @@ describe("configuration of outbound calls", () => {
 
   it("points the process's clients at the simulators when the base URLs are set, through one registry", async () => {
     const config = loadConfig({ SHOPIFY_ADMIN_API_BASE_URL: `${shopify.url}/`, BIGCOMMERCE_API_BASE_URL: bigcommerce.url });
-    const client = shopifyAdminClientFor(config, "demo-shop.myshopify.com", "shpat_demo");
-    expect(shopifyAdminClientFor(config, "demo-shop.myshopify.com", "shpat_demo")).toBe(client);
+    registry = createLimiterRegistry({ redisUrl: config.redisUrl, prefix: config.outbound.limiterPrefix });
+    clients = createPlatformClients(config, registry);
+    const client = clients.shopifyAdminClientFor("demo-shop.myshopify.com", "shpat_demo");
+    expect(clients.shopifyAdminClientFor("demo-shop.myshopify.com", "shpat_demo")).toBe(client);
     const { data } = await client.request(productVariantsPage, { first: 2 });
     expect(data.productVariants.nodes).toHaveLength(2);
-    const store = bigCommerceClientFor(config, "demo", "bc");
+    const store = clients.bigCommerceClientFor("demo", "bc");
     await expect(store.request("GET", "/v3/catalog/products")).resolves.toMatchObject({ status: 200 });
-    const reader = bigCommerceReaderFor(config, async () => "bc");
+    const reader = clients.bigCommerceReaderFor(async () => "bc");
     const levels = await reader.getInventoryLevels("demo", { variantIds: [String([...bigcommerce.store("demo").variants.keys()][0])] });
     expect(levels).toHaveLength(1);
-    const registry = outboundRegistry(config);
     expect(registry.clustered).toBe(false);
     expect(registry.metrics.snapshot().map((metrics) => metrics.key).sort()).toEqual(["bigcommerce:demo", "shopify:demo-shop.myshopify.com"]);
   });

@@ -3,7 +3,6 @@ import { type ShopifyAdminClientOptions, createShopifyAdminClient } from "../../
 import { productVariantsBulkUpdate, productVariantsPage } from "../../app/platforms/shopify/documents/catalog";
 import { adjustInventoryQuantities, setInventoryQuantities } from "../../app/platforms/shopify/inventory";
 import { shopifyOperation } from "../../app/platforms/shopify/operation";
-import { paginate } from "../../app/platforms/shopify/pagination";
 import { type SimulatedChange } from "../../simulators/changes";
 import { gid } from "../../simulators/shopify/store";
 import { recordingClock } from "../outbound/manualClock";
@@ -105,15 +104,6 @@ describe("Shopify Admin client against the simulated cost bucket", () => {
     const registry = newRegistry();
     const client = createShopifyAdminClient({ shop: domain, accessToken: "wrong", registry, endpoint: sim().endpointFor(domain), clock: recordingClock() });
     await expect(client.request(productVariantsPage, { first: 1 })).rejects.toMatchObject({ code: "outbound_rejected", details: { httpStatus: 401 } });
-  });
-
-  it("paginates with cursors, one throttled request per page", async () => {
-    const { client, domain } = freshShop({ products: 25, variantsPerProduct: 1, locations: ["Main"] });
-    const skus: string[] = [];
-    for await (const variant of paginate(client, productVariantsPage, { first: 10 }, (data) => data.productVariants)) skus.push(variant.sku!);
-    expect(skus).toHaveLength(25);
-    expect(new Set(skus).size).toBe(25);
-    expect(sim().stats(domain).requests).toBe(3);
   });
 
   it("pushes prices with productVariantsBulkUpdate and the change is reported", async () => {

@@ -3,29 +3,18 @@ import { LockstepError } from "../../app/config/errors";
 import type { Reservation } from "../../app/reservations/reservations.server";
 import { useTestDatabase } from "../helpers/database";
 import { heldUnits, manualClock, seedStockShop, stockServices } from "./stockFixture";
+import { mulberry32 } from "../helpers/random";
 
 // Runs on in-memory PGlite by default and on PostgreSQL with DATABASE_URL set (a pool of 20
 // connections: the statements really run at the same time there).
 const getDb = useTestDatabase();
-
-/** A small seeded generator: the same race every run. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 describe("256 shoppers racing for 10 hot items", () => {
   it("never holds more than there is, refuses with the right shortages, and gives everything back on expiry", async () => {
     const db = getDb();
     const clock = manualClock();
     const s = stockServices(db, clock);
-    const random = seeded(4242);
+    const random = mulberry32(4242);
     const skus = Array.from({ length: 10 }, (_, i) => `HOT-${i}`);
     const stock = new Map<string, number[]>(skus.map((sku) => [sku, [1 + Math.floor(random() * 4), Math.floor(random() * 3)]]));
     const shop = await seedStockShop(db, skus.map((sku) => ({ sku, stock: stock.get(sku)! })), clock.now());

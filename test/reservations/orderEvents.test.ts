@@ -1,11 +1,15 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { subscribeToPlatformEvents } from "../../app/reservations/orderEvents.server";
 import { startReservationSweeper } from "../../app/reservations/sweeper.server";
-import { notifyApplied } from "../../app/webhooks/subscribers.server";
+import { createApiTokenChanges } from "../../app/shops/shops.server";
+import { createSubscribers, notifyApplied } from "../../app/webhooks/subscribers.server";
 import { useTestDatabase } from "../helpers/database";
 import { heldUnits, manualClock, seedStockShop, setLevel, stockServices } from "./stockFixture";
 
 const getDb = useTestDatabase();
+// What a process holds in its context (app/context.server.ts): one list of subscribers, one record of token changes.
+const subscribers = createSubscribers();
+const apiTokens = createApiTokenChanges();
 
 describe("platform events and the sweeper", () => {
   const cleanups: (() => unknown)[] = [];
@@ -20,16 +24,16 @@ describe("platform events and the sweeper", () => {
   it("commits a cart's hold when its order arrives and releases a cancelled order's hold", async () => {
     const clock = manualClock();
     const s = stockServices(getDb(), clock);
-    cleanups.push(subscribeToPlatformEvents({ db: getDb(), ...s }));
+    cleanups.push(subscribeToPlatformEvents(subscribers, { db: getDb(), ...s, apiTokens }));
     const shop = await seedStockShop(getDb(), [{ sku: "A", stock: [5, 0] }], clock.now());
     const bought = await s.reservations.reserve(shop.shopId, { key: "cart-token-1", lines: [{ sku: "A", quantity: 2 }] });
     const abandoned = await s.reservations.reserve(shop.shopId, { key: "checkout-2", lines: [{ sku: "A", quantity: 1 }] });
 
     const created = { type: "OrderCreated" as const, shopId: shop.shopId, occurredAt: clock.now(), orderExternalId: "o-1", cartToken: "cart-token-1", lineItems: [{ sku: "A", quantity: 2 }] };
-    await notifyApplied([created, created], report);
+    await notifyApplied(subscribers, [created, created], report);
     expect(await s.reservations.get(shop.shopId, bought.reservation.id)).toMatchObject({ status: "committed", orderId: "o-1" });
 
-    await notifyApplied([{ type: "OrderCancelled", shopId: shop.shopId, occurredAt: clock.now(), orderExternalId: "o-2", checkoutToken: "checkout-2", lineItems: [] }], report);
+    await notifyApplied(subscribers, [{ type: "OrderCancelled", shopId: shop.shopId, occurredAt: clock.now(), orderExternalId: "o-2", checkoutToken: "checkout-2", lineItems: [] }], report);
     expect(await s.reservations.get(shop.shopId, abandoned.reservation.id)).toMatchObject({ status: "released", releaseReason: "order_cancelled" });
     expect((await heldUnits(getDb(), shop.shopId)).get("A")).toBe(0);
   });
@@ -37,14 +41,14 @@ describe("platform events and the sweeper", () => {
   it("drops the cached availability of an item (and its bundles) when the platform reports its stock", async () => {
     const clock = manualClock();
     const s = stockServices(getDb(), clock);
-    cleanups.push(subscribeToPlatformEvents({ db: getDb(), ...s }));
+    cleanups.push(subscribeToPlatformEvents(subscribers, { db: getDb(), ...s, apiTokens }));
     const shop = await seedStockShop(getDb(), [{ sku: "A", stock: [5, 0] }, { sku: "PACK", stock: [0, 0] }], clock.now());
     await s.settings.setBundleComponents(shop.shopId, "PACK", [{ sku: "A", quantity: 2 }]);
     expect((await s.availability.bySku(shop.shopId, ["A", "PACK"])).map((i) => i.available)).toEqual([5, 2]);
     await setLevel(getDb(), shop.variants.get("A")!, shop.locations[0]!, { onHand: 1 }, clock.now());
     // Until the event, the cache still answers the old numbers...
     expect((await s.availability.bySku(shop.shopId, ["A", "PACK"])).map((i) => i.available)).toEqual([5, 2]);
-    await notifyApplied([{ type: "InventoryLevelChanged", shopId: shop.shopId, occurredAt: clock.now(), inventoryItemExternalId: "gid://shopify/InventoryItem/1", locationExternalId: "gid://shopify/Location/1", available: 1 }], report);
+    await notifyApplied(subscribers, [{ type: "InventoryLevelChanged", shopId: shop.shopId, occurredAt: clock.now(), inventoryItemExternalId: "gid://shopify/InventoryItem/1", locationExternalId: "gid://shopify/Location/1", available: 1 }], report);
     // ...and right after it, the new ones.
     expect((await s.availability.bySku(shop.shopId, ["A", "PACK"])).map((i) => i.available)).toEqual([1, 0]);
   });

@@ -1,18 +1,9 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { LockstepError } from "../../app/config/errors";
 import { useTestDatabase } from "../helpers/database";
 import { heldUnits, manualClock, seedStockShop, setLevel, type StockServices, stockServices } from "./stockFixture";
+import { rejection } from "../helpers/expectations";
 
 const getDb = useTestDatabase();
-
-async function rejection(promise: Promise<unknown>): Promise<LockstepError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(LockstepError);
-  return error as LockstepError;
-}
 
 describe("reserve", () => {
   let clock: ReturnType<typeof manualClock>;

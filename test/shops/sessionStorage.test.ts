@@ -4,7 +4,7 @@ import { loadConfig } from "../../app/config/config.server";
 import { sealStoredTokens } from "../../app/shops/sealStoredTokens.server";
 import { PrismaSessionStorage } from "../../app/shops/sessionStorage.server";
 import { installShop } from "../../app/shops/shops.server";
-import { shopifyAdminClientsByShopId } from "../../app/storefront/shopifyAccess.server";
+import { shopifyAdminClientsByShopId } from "../../app/checkout/shopifyAccess.server";
 import type { ShopifyAdminClient } from "../../app/platforms/shopify/adminClient";
 import { useTestDatabase } from "../helpers/database";
 

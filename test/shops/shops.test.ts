@@ -1,15 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { LockstepError } from "../../app/config/errors";
 import { authenticateApiToken, findShopByDomain, hashApiToken, installShop, issueApiToken, uninstallShop } from "../../app/shops/shops.server";
 import { useTestDatabase } from "../helpers/database";
+import { rejection } from "../helpers/expectations";
 
 const db = useTestDatabase();
-
-async function rejection(promise: Promise<unknown>): Promise<LockstepError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
-  expect(error).toBeInstanceOf(LockstepError);
-  return error as LockstepError;
-}
 
 describe("shops", () => {
   it("installs a Shopify shop once and re-installs it in place", async () => {

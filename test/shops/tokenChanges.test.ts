@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
-import { forgetRememberedTokens, installShop, issueApiToken, rememberingApiTokens } from "../../app/shops/shops.server";
+import { createApiTokenChanges, forgetRememberedTokens, installShop, issueApiToken, rememberingApiTokens } from "../../app/shops/shops.server";
 import { shareTokenChanges, startSharingTokenChanges } from "../../app/shops/tokenChanges.server";
 import { useTestDatabase } from "../helpers/database";
-import { REDIS_URL, until } from "../helpers/redis";
+import { until } from "../helpers/expectations";
+import { REDIS_URL } from "../helpers/redis";
 
 const db = useTestDatabase();
 const closers: Array<() => Promise<void>> = [];
@@ -63,19 +64,20 @@ describe("API token changes shared by processes through Redis", () => {
     const prisma = db().prisma;
     const shop = await installShop(prisma, { platform: "bigcommerce", domain: `stores/tok${randomUUID().slice(0, 8)}` });
     const token = await issueApiToken(prisma, shop.id);
-    const verify = rememberingApiTokens(prisma, { memoryMs: 60_000, now: Date.now });
+    const changes = createApiTokenChanges();
+    const verify = rememberingApiTokens(prisma, { changes, memoryMs: 60_000, now: Date.now });
     expect((await verify(`Bearer ${token}`)).id).toBe(shop.id);
     // Another process replaces it (the database changes, this process is not told yet): remembered.
     await prisma.shop.update({ where: { id: shop.id }, data: { apiTokenHash: "replaced-elsewhere" } });
     expect((await verify(`Bearer ${token}`)).id).toBe(shop.id);
 
     const errors: unknown[] = [];
-    const stop = startSharingTokenChanges(REDIS_URL, (error) => errors.push(error));
+    const stop = startSharingTokenChanges(changes, REDIS_URL, (error) => errors.push(error));
     closers.push(stop);
     const otherProcess = sharer("lockstep:api-token-changes");
     await otherProcess.ready;
     // What this process replaces goes out to the others...
-    forgetRememberedTokens("a-shop-changed-here");
+    forgetRememberedTokens(changes, "a-shop-changed-here");
     await until(() => otherProcess.forgotten.includes("a-shop-changed-here"));
     // ...and what another process replaces comes in.
     otherProcess.tell(shop.id);

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLimiterRegistry } from "../../app/outbound/limiterRegistry";
 import { createShopifyAdminClient } from "../../app/platforms/shopify/adminClient";
-import { checkoutValidations, validationCreate } from "../../app/storefront/documents/checkoutValidation";
-import { metafieldsSet } from "../../app/storefront/documents/metafields";
+import { checkoutValidations, validationCreate } from "../../app/checkout/documents/checkoutValidation";
+import { metafieldsSet } from "../../app/checkout/documents/metafields";
 import { type ShopifySimulator, startShopifySimulator } from "../../simulators/shopify/server";
 import { gid } from "../../simulators/shopify/store";
 

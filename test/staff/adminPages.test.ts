@@ -1,15 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { appContext } from "../../app/context.server";
 import { DEMO_SHOP_DOMAIN } from "../../app/demo/seed.server";
-import { stockServicesFor } from "../../app/inventory/services.server";
-import { outboundRegistry } from "../../app/outbound/registry.server";
 import { findShopByDomain } from "../../app/shops/shops.server";
 import { BROWSER_HEADERS, useDemoAdmin } from "../helpers/server";
 
 const { server, cookie } = useDemoAdmin();
 
 async function demoShopId(): Promise<string> {
-  return (await findShopByDomain(appContext().db.prisma, "shopify", DEMO_SHOP_DOMAIN))!.id;
+  return (await findShopByDomain(server().context.db.prisma, "shopify", DEMO_SHOP_DOMAIN))!.id;
 }
 
 async function postSettings(fields: Record<string, string>) {
@@ -34,7 +31,7 @@ async function postSettings(fields: Record<string, string>) {
 
 describe("the reservations page", () => {
   it("lists the active holds and the held units by item", async () => {
-    const reservations = stockServicesFor(appContext()).reservations;
+    const reservations = server().context.stock.reservations;
     await reservations.reserve(await demoShopId(), { key: "cart-admin-page", lines: [{ sku: "TENT-UL-2P", quantity: 2 }], ttlSeconds: 600 });
     const response = await fetch(`${server().url}/app/reservations`, { headers: { ...BROWSER_HEADERS, cookie: cookie() } });
     expect(response.status).toBe(200);
@@ -52,12 +49,12 @@ describe("the reservations page", () => {
 
 describe("the dashboard's outbound calls", () => {
   it("lists the shop's own limiter and the destinations with their requests and throttles", async () => {
-    const metrics = outboundRegistry(appContext().config).metrics.for("destination:erp-main");
+    const metrics = server().context.outbound.metrics.for("destination:erp-main");
     metrics.requests = 17;
     metrics.throttles = 2;
     metrics.circuitState = "open";
-    outboundRegistry(appContext().config).metrics.for(`shopify:${DEMO_SHOP_DOMAIN}`).requests = 5;
-    outboundRegistry(appContext().config).metrics.for("shopify:another-merchant.myshopify.com").requests = 9;
+    server().context.outbound.metrics.for(`shopify:${DEMO_SHOP_DOMAIN}`).requests = 5;
+    server().context.outbound.metrics.for("shopify:another-merchant.myshopify.com").requests = 9;
     const page = await (await fetch(`${server().url}/app`, { headers: { ...BROWSER_HEADERS, cookie: cookie() } })).text();
     expect(page).toContain("Outbound calls");
     expect(page).toMatch(/destination:erp-main.*?17.*?2.*?open/s);
@@ -90,7 +87,7 @@ describe("the settings page", () => {
     const response = await postSettings({ defaultSafetyStock: "2", staleAction: "hide_low_stock" });
     expect(response.status).toBe(200);
     expect(await response.text()).toContain("Saved.");
-    const policy = await stockServicesFor(appContext()).settings.getPolicy(await demoShopId());
+    const policy = await server().context.stock.settings.getPolicy(await demoShopId());
     expect(policy).toMatchObject({ defaultSafetyStock: 2, staleAction: "hide_low_stock" });
   });
 
@@ -100,7 +97,7 @@ describe("the settings page", () => {
     const notANumber = await postSettings({ oversellThreshold: "lots" });
     expect(notANumber.status).toBe(400);
     expect(await notANumber.text()).toContain("Oversell threshold: enter a whole number");
-    const policy = await stockServicesFor(appContext()).settings.getPolicy(await demoShopId());
+    const policy = await server().context.stock.settings.getPolicy(await demoShopId());
     expect(policy.cacheTtlSeconds).toBe(30);
     expect(policy.oversellThreshold).toBe(0);
   });
@@ -109,14 +106,14 @@ describe("the settings page", () => {
     const page = await fetch(`${server().url}/app/settings`, { headers: { ...BROWSER_HEADERS, cookie: cookie() } });
     expect(await page.text()).toContain("Online store hold: share of stock (%)");
     expect((await postSettings({ proxyMaxQuantity: "3", proxyMaxStockPercent: "25", proxyMaxHoldSeconds: "300", proxyExactStockUpTo: "2" })).status).toBe(200);
-    expect(await stockServicesFor(appContext()).settings.getPolicy(await demoShopId())).toMatchObject({
+    expect(await server().context.stock.settings.getPolicy(await demoShopId())).toMatchObject({
       proxyMaxQuantity: 3,
       proxyMaxStockPercent: 25,
       proxyMaxHoldSeconds: 300,
       proxyExactStockUpTo: 2,
     });
     expect((await postSettings({ proxyMaxStockPercent: "101" })).status).toBe(400);
-    expect((await stockServicesFor(appContext()).settings.getPolicy(await demoShopId())).proxyMaxStockPercent).toBe(25);
+    expect((await server().context.stock.settings.getPolicy(await demoShopId())).proxyMaxStockPercent).toBe(25);
   });
 
   it("refuses numbers beyond what the column holds and control characters with a 400 shown to staff, never a 500", async () => {
@@ -130,7 +127,7 @@ describe("the settings page", () => {
     }
     const nul = await postSettings({ oversellThreshold: "5\u0000" });
     expect(nul.status).toBe(400);
-    const policy = await stockServicesFor(appContext()).settings.getPolicy(await demoShopId());
+    const policy = await server().context.stock.settings.getPolicy(await demoShopId());
     expect(policy).toMatchObject({ lowStockThreshold: 3, reservationTtlSeconds: 900, oversellThreshold: 0 });
   });
 });
@@ -178,7 +175,7 @@ describe("the settings page's API token", () => {
   });
 
   it("is behind the login: a visitor cannot replace it", async () => {
-    const tokenHash = async () => (await appContext().db.prisma.shop.findUnique({ where: { id: await demoShopId() } }))!.apiTokenHash;
+    const tokenHash = async () => (await server().context.db.prisma.shop.findUnique({ where: { id: await demoShopId() } }))!.apiTokenHash;
     const before = await tokenHash();
     const response = await fetch(`${server().url}/app/settings`, {
       method: "POST",

@@ -1,5 +1,4 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { appContext } from "../../app/context.server";
 import { installShop, uninstallShop } from "../../app/shops/shops.server";
 import { signedPayloadJwt } from "../../simulators/webhooks/bigcommerce";
 import { requireAdminBuild } from "../helpers/build";
@@ -56,7 +55,7 @@ describe("the admin opened from BigCommerce's control panel", () => {
 
     // The cookie goes with cross-site requests too (the control panel frames the admin): another
     // site's form cannot use it to change anything.
-    const tokenHash = async () => (await appContext().db.prisma.shop.findFirstOrThrow({ where: { domain: "stores/staff1" } })).apiTokenHash;
+    const tokenHash = async () => (await server().context.db.prisma.shop.findFirstOrThrow({ where: { domain: "stores/staff1" } })).apiTokenHash;
     const before = await tokenHash();
     const post = (headers: Record<string, string>) =>
       page("/app/settings", cookie, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", ...headers }, body: new URLSearchParams({ intent: "api-token" }) });
@@ -84,8 +83,8 @@ describe("the admin opened from BigCommerce's control panel", () => {
     const load = await openFromControlPanel("leaving");
     const cookie = load.headers.get("set-cookie")!.split(";")[0]!;
     expect((await page("/app", cookie)).status).toBe(200);
-    const shop = await appContext().db.prisma.shop.findFirstOrThrow({ where: { domain: "stores/leaving" } });
-    await uninstallShop(appContext().db.prisma, shop.id);
+    const shop = await server().context.db.prisma.shop.findFirstOrThrow({ where: { domain: "stores/leaving" } });
+    await uninstallShop(server().context.db.prisma, shop.id);
     const after = await page("/app/settings", cookie);
     expect(after.status).toBe(403);
     expect(await after.text()).toContain("no longer has Lockstep installed");

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { appContext } from "../../app/context.server";
 import { DEMO_SHOP_DOMAIN } from "../../app/demo/seed.server";
 import { findShopByDomain } from "../../app/shops/shops.server";
 import { BROWSER_HEADERS, useDemoAdmin } from "../helpers/server";
@@ -8,7 +7,7 @@ import { BROWSER_HEADERS, useDemoAdmin } from "../helpers/server";
 const { server, cookie } = useDemoAdmin();
 
 async function deadLetter(topic: string, deliveryId: string): Promise<string> {
-  const { db } = appContext();
+  const { db } = server().context;
   const shop = (await findShopByDomain(db.prisma, "shopify", DEMO_SHOP_DOMAIN))!;
   const [row] = await db.sql.query<{ id: string }>(
     `INSERT INTO webhook_inbox (platform, shop_id, topic, delivery_id, payload, state, attempts, last_error, received_at, dead_at)
@@ -27,7 +26,7 @@ async function replay(fields: Record<string, string>) {
 }
 
 async function state(id: string): Promise<string> {
-  const [row] = await appContext().db.sql.query<{ state: string }>(`SELECT state::text FROM webhook_inbox WHERE id = $1`, [id]);
+  const [row] = await server().context.db.sql.query<{ state: string }>(`SELECT state::text FROM webhook_inbox WHERE id = $1`, [id]);
   return row!.state;
 }
 
@@ -50,7 +49,7 @@ describe("the dead letters page", () => {
     expect(response.status).toBe(200);
     expect(await response.text()).toContain("1 event(s) sent back for processing.");
     expect(await state(id)).toBe("pending");
-    const [audit] = await appContext().db.sql.query<{ requested_by: string; reason: string }>(
+    const [audit] = await server().context.db.sql.query<{ requested_by: string; reason: string }>(
       `SELECT requested_by, reason FROM webhook_replay WHERE $1::bigint = ANY(inbox_ids)`,
       [id],
     );

@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { listAudit, recordAudit } from "../../app/audit/audit.server";
-import { appContext } from "../../app/context.server";
 import { DEMO_SHOP_DOMAIN } from "../../app/demo/seed.server";
 import { findShopByDomain, installShop } from "../../app/shops/shops.server";
 import { openIncident } from "../../app/slo/sql/sloRows";
@@ -15,17 +14,17 @@ let ourDestination = "";
 let theirDestination = "";
 
 async function destination(shopId: string, name: string): Promise<string> {
-  const [row] = await appContext().db.sql.query<{ id: string }>(
+  const [row] = await server().context.db.sql.query<{ id: string }>(
     `INSERT INTO destination (id, shop_id, name, kind, endpoint, credentials_sealed, signing_secret_sealed, receives, mode)
      VALUES (gen_random_uuid(), $1, $2, 'erp_http', 'https://erp.example', 'SEALED-CREDENTIAL-BLOB', 'x', '{stock}', 'live') RETURNING id`,
     [shopId, name],
   );
-  const [run] = await appContext().db.sql.query<{ id: string }>(
+  const [run] = await server().context.db.sql.query<{ id: string }>(
     `INSERT INTO destination_run (destination_id, shop_id, reason, status, mode, watermark_from, watermark_to, sent, rejected, finished_at)
      VALUES ($1, $2, 'schedule', 'succeeded', 'live', 0, 1, 2, 1, now()) RETURNING id::text`,
     [row!.id, shopId],
   );
-  await appContext().db.sql.query(
+  await server().context.db.sql.query(
     `INSERT INTO run_item (run_id, destination_id, kind, variant_id, sku, outcome, reason, version, change_id, state)
      VALUES ($1::bigint, $2, 'stock', $3, $4, 'rejected', $5, now(), 1, '{}')`,
     [run!.id, row!.id, randomUUID(), `${name}-SKU`, `${name} refused this item`],
@@ -38,7 +37,7 @@ const post = (path: string, fields: Record<string, string>) =>
   fetch(`${server().url}${path}`, { method: "POST", headers: { ...BROWSER_HEADERS, cookie: cookie(), "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(fields) });
 
 beforeAll(async () => {
-  const { db } = appContext();
+  const { db } = server().context;
   ours = (await findShopByDomain(db.prisma, "shopify", DEMO_SHOP_DOMAIN))!.id;
   theirs = (await installShop(db.prisma, { platform: "shopify", domain: "someone-else.myshopify.com" })).id;
   ourDestination = await destination(ours, "Our ERP");
@@ -76,7 +75,7 @@ describe("connections", () => {
     const created = await post("/app/connections", { intent: "create", name: "New ERP", kind: "erp_http", endpoint: "https://erp.example/new", receives: "stock", token: TOKEN });
     expect(created.status).toBe(200);
     expect(await (await get("/app/connections")).text()).toContain("New ERP");
-    const [entry] = await listAudit(appContext().db.sql, ours, { action: "destination.create" });
+    const [entry] = await listAudit(server().context.db.sql, ours, { action: "destination.create" });
     expect(entry).toMatchObject({ actor: "standalone-admin" });
     expect(JSON.stringify(entry)).not.toContain(TOKEN);
   });
@@ -92,14 +91,14 @@ describe("runs", () => {
   });
 
   it("rolls back only after confirmation, only this shop's runs, and audits it", async () => {
-    const [run] = await appContext().db.sql.query<{ id: string }>(`SELECT id::text FROM destination_run WHERE destination_id = $1`, [ourDestination]);
+    const [run] = await server().context.db.sql.query<{ id: string }>(`SELECT id::text FROM destination_run WHERE destination_id = $1`, [ourDestination]);
     expect((await post("/app/runs", { intent: "rollback", destination: ourDestination, run: run!.id })).status).toBe(400);
-    const [theirRun] = await appContext().db.sql.query<{ id: string }>(`SELECT id::text FROM destination_run WHERE destination_id = $1`, [theirDestination]);
+    const [theirRun] = await server().context.db.sql.query<{ id: string }>(`SELECT id::text FROM destination_run WHERE destination_id = $1`, [theirDestination]);
     expect((await post("/app/runs", { intent: "rollback", destination: theirDestination, run: theirRun!.id, confirm: "yes" })).status).toBe(404);
     expect((await post("/app/runs", { intent: "rollback", destination: ourDestination, run: run!.id, confirm: "yes" })).status).toBe(200);
-    const [requested] = await appContext().db.sql.query<{ requested_run: string }>(`SELECT requested_run FROM destination WHERE id = $1`, [ourDestination]);
+    const [requested] = await server().context.db.sql.query<{ requested_run: string }>(`SELECT requested_run FROM destination WHERE id = $1`, [ourDestination]);
     expect(requested!.requested_run).toBe(`rollback:${run!.id}`);
-    expect((await listAudit(appContext().db.sql, ours, { action: "run.rollback" }))[0]).toMatchObject({ target: run!.id });
+    expect((await listAudit(server().context.db.sql, ours, { action: "run.rollback" }))[0]).toMatchObject({ target: run!.id });
   });
 });
 

@@ -5,7 +5,7 @@ import { installShop } from "../../app/shops/shops.server";
 import { createBigCommerceReader } from "../../app/platforms/bigcommerce/reader";
 import { createInbox } from "../../app/webhooks/inbox.server";
 import { WebhookMetrics } from "../../app/webhooks/metrics";
-import { processDueRows } from "../../app/webhooks/worker.server";
+import { processDueRows } from "../../app/webhooks/workerLoop.server";
 import { type BigCommerceSimulator, startBigCommerceSimulator } from "../../simulators/bigcommerce/server";
 import { useTestDatabase } from "../helpers/database";
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { installShop } from "../../app/shops/shops.server";
 import { WebhookMetrics } from "../../app/webhooks/metrics";
 import { BIGCOMMERCE_SCOPES } from "../../app/webhooks/normalise/bigcommerce";
-import { processDueRows } from "../../app/webhooks/worker.server";
+import { processDueRows } from "../../app/webhooks/workerLoop.server";
 import { signBigCommerceDelivery } from "../../simulators/webhooks/bigcommerce";
 import { SimulatedBigCommerceStore } from "../../simulators/webhooks/bigcommerceStore";
 import { useTestDatabase } from "../helpers/database";

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { installShop } from "../../app/shops/shops.server";
 import { WebhookMetrics } from "../../app/webhooks/metrics";
-import { processDueRows } from "../../app/webhooks/worker.server";
+import { processDueRows } from "../../app/webhooks/workerLoop.server";
 import { signBigCommerceDelivery } from "../../simulators/webhooks/bigcommerce";
 import { SimulatedBigCommerceStore } from "../../simulators/webhooks/bigcommerceStore";
 import { shopifyPayload, signShopifyDelivery } from "../../simulators/webhooks/shopify";

@@ -1,10 +1,10 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { loadConfig, type Config } from "../../app/config/config.server";
-import type { AppContext } from "../../app/context.server";
+import { type AppContext, closeAppContext, createAppContext } from "../../app/context.server";
 import type { Database } from "../../app/db/database.server";
 import { Router } from "../../app/http/router.server";
-import { registerWebhookRoutes } from "../../app/webhooks/routes.server";
+import { registerWebhookRoutes } from "../../app/http/platformWebhooks.server";
 import type { SignedDelivery } from "../../simulators/webhooks/shopify";
 
 export const SHOPIFY_SECRET = "shpss_test_current_secret_0123456789";
@@ -34,7 +34,7 @@ export interface WebhookServer {
 
 /** The webhook edges alone on node:http, over the given database. */
 export async function startWebhookServer(db: Database, config: Config = testConfig()): Promise<WebhookServer> {
-  const context: AppContext = { config, db, startedAt: new Date() };
+  const context: AppContext = createAppContext(config, db);
   const router = new Router();
   registerWebhookRoutes(router, context);
   const server = http.createServer((req, res) => {
@@ -52,10 +52,12 @@ export async function startWebhookServer(db: Database, config: Config = testConf
       const response = await fetch(url + path, { method: "POST", headers: delivery.headers, body: delivery.body });
       return { status: response.status, body: (await response.json()) as Record<string, unknown> };
     },
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-      }),
+      });
+      await closeAppContext(context);
+    },
   };
 }

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Database } from "../../app/db/database.server";
 import { installShop } from "../../app/shops/shops.server";
-import { processInbox } from "../../app/webhooks/routes.server";
 import { signBigCommerceDelivery } from "../../simulators/webhooks/bigcommerce";
 import { shopifyPayload, signShopifyDelivery } from "../../simulators/webhooks/shopify";
 import { useTestDatabase } from "../helpers/database";
@@ -100,7 +99,7 @@ describe("the group-commit queue", () => {
 
   it("drops a delivery whose platform hung up while it waited to be stored: nothing stored, nothing answered", async () => {
     const release = await holdInboxWrites();
-    const inbox = processInbox(server.context);
+    const inbox = server.context.webhooks.inbox;
     const first = inventoryDelivery();
     const firstAnswer = fetch(`${server.url}/webhooks/shopify`, { method: "POST", headers: first.headers, body: first.body });
     await vi.waitFor(() => expect(inbox.held()).toBe(1));

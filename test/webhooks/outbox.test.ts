@@ -2,13 +2,14 @@ import { randomUUID } from "node:crypto";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Sql } from "../../app/db/database.server";
 import { subscribeToPlatformEvents } from "../../app/reservations/orderEvents.server";
+import { createApiTokenChanges } from "../../app/shops/shops.server";
 import { createInbox } from "../../app/webhooks/inbox.server";
 import { WebhookMetrics } from "../../app/webhooks/metrics";
 import { claimInboxRows } from "../../app/webhooks/sql/claimInboxRows";
 import { claimOutboxRows } from "../../app/webhooks/sql/claimOutboxRows";
 import { listDeadLetters } from "../../app/webhooks/sql/listDeadLetters";
-import { onApplied } from "../../app/webhooks/subscribers.server";
-import { makeDueOwedCalls, processDueRows, type WebhookWorkerOptions } from "../../app/webhooks/worker.server";
+import { createSubscribers } from "../../app/webhooks/subscribers.server";
+import { makeDueOwedCalls, processDueRows, type WebhookWorkerOptions } from "../../app/webhooks/workerLoop.server";
 import { shopifyPayload } from "../../simulators/webhooks/shopify";
 import { useTestDatabase } from "../helpers/database";
 import { heldUnits, seedStockShop, type StockServices, type StockShop, stockServices } from "../reservations/stockFixture";
@@ -18,9 +19,12 @@ const realClock = { now: () => new Date(), ms: () => Date.now() };
 let shop: StockShop;
 let stock: StockServices;
 const cleanups: Array<() => void> = [];
+// The process's subscribers (app/context.server.ts holds one list): every worker below calls them.
+const subscribers = createSubscribers();
+const apiTokens = createApiTokenChanges();
 
 function worker(overrides: Partial<WebhookWorkerOptions> = {}): WebhookWorkerOptions {
-  return { sql: database().sql, workerId: `worker-${randomUUID().slice(0, 8)}`, metrics: new WebhookMetrics(), maxAttempts: 3, leaseMs: 30_000, random: () => 0, ...overrides };
+  return { sql: database().sql, workerId: `worker-${randomUUID().slice(0, 8)}`, metrics: new WebhookMetrics(), subscribers, maxAttempts: 3, leaseMs: 30_000, random: () => 0, ...overrides };
 }
 
 async function storeOrder(topic: "orders/create" | "orders/cancelled", id: number, cartToken: string): Promise<string> {
@@ -65,7 +69,7 @@ afterEach(async () => {
 
 describe("subscriber calls owed through the outbox", () => {
   it("a worker dying between the commit and the subscribers: the next worker commits the cart's hold, once", async () => {
-    cleanups.push(subscribeToPlatformEvents({ db: database(), ...stock }));
+    cleanups.push(subscribeToPlatformEvents(subscribers, { db: database(), ...stock, apiTokens }));
     const hold = await stock.reservations.reserve(shop.shopId, { key: "cart-outbox-1", lines: [{ sku: "A", quantity: 2 }] });
     const inboxId = await storeOrder("orders/create", 1001, "cart-outbox-1");
 
@@ -84,10 +88,10 @@ describe("subscriber calls owed through the outbox", () => {
   });
 
   it("a subscriber that throws is called again (backoff), idempotently: the cancelled order's hold is released once", async () => {
-    cleanups.push(subscribeToPlatformEvents({ db: database(), ...stock }));
+    cleanups.push(subscribeToPlatformEvents(subscribers, { db: database(), ...stock, apiTokens }));
     let failures = 0;
     cleanups.push(
-      onApplied("OrderCancelled", () => {
+      subscribers.onApplied("OrderCancelled", () => {
         if (failures++ === 0) throw new Error("cache away for a moment");
       }),
     );
@@ -106,7 +110,7 @@ describe("subscriber calls owed through the outbox", () => {
 
   it("a subscriber that keeps failing: the owed call becomes a dead letter after the attempts, with the error", async () => {
     cleanups.push(
-      onApplied("OrderCreated", () => {
+      subscribers.onApplied("OrderCreated", () => {
         throw new Error("never works");
       }),
     );
@@ -149,7 +153,7 @@ describe("a row that kills its worker", () => {
   });
 
   it("the same holds for an owed subscriber call", async () => {
-    cleanups.push(onApplied("OrderCreated", () => undefined));
+    cleanups.push(subscribers.onApplied("OrderCreated", () => undefined));
     await storeOrder("orders/create", 1006, "cart-poison-call");
     await processDueRows(worker({ sql: crashingAfterCommit(database().sql), workerId: "dies", leaseMs: 1000 }));
     // Workers keep claiming it and dying on it (a lease of 1 ms runs out at once).

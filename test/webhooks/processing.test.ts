@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { installShop } from "../../app/shops/shops.server";
 import type { DomainEvent } from "../../app/webhooks/events";
-import { webhookMetrics } from "../../app/webhooks/metrics";
 import { getInboxLag } from "../../app/webhooks/sql/getInboxLag";
-import { onApplied } from "../../app/webhooks/subscribers.server";
-import { processDueRows, type WebhookWorkerOptions } from "../../app/webhooks/worker.server";
+import { processDueRows, type WebhookWorkerOptions } from "../../app/webhooks/workerLoop.server";
 import { shopifyPayload, signShopifyDelivery } from "../../simulators/webhooks/shopify";
 import { useTestDatabase } from "../helpers/database";
 import { SHOPIFY_SECRET, startWebhookServer, type WebhookServer } from "./helpers";
@@ -13,7 +11,7 @@ const database = useTestDatabase();
 let server: WebhookServer;
 
 function worker(overrides: Partial<WebhookWorkerOptions> = {}): WebhookWorkerOptions {
-  return { sql: database().sql, workerId: "test-worker", metrics: webhookMetrics(), maxAttempts: 3, leaseMs: 30_000, random: () => 0, ...overrides };
+  return { sql: database().sql, workerId: "test-worker", metrics: server.context.webhooks.metrics, subscribers: server.context.webhooks.subscribers, maxAttempts: 3, leaseMs: 30_000, random: () => 0, ...overrides };
 }
 
 /** Processes until nothing is due (bounded). */
@@ -128,7 +126,7 @@ describe("Shopify topics, applied", () => {
   it("orders: ids, tokens, line items and totals kept, no personal data; paid, updated, cancelled, refunded; subscribers told", async () => {
     const shop = await newShop("orders");
     const seen: DomainEvent[] = [];
-    const stop = [onApplied("OrderCreated", (event) => void seen.push(event)), onApplied("OrderCancelled", (event) => void seen.push(event))];
+    const stop = [server.context.webhooks.subscribers.onApplied("OrderCreated", (event) => void seen.push(event)), server.context.webhooks.subscribers.onApplied("OrderCancelled", (event) => void seen.push(event))];
     try {
       expect(await send(shop.domain, "orders/create", { updated_at: at(1) })).toBe(200);
       await drain();
@@ -190,6 +188,9 @@ describe("Shopify topics, applied", () => {
       `INSERT INTO reservation (id, shop_id, key, status, expires_at) VALUES (gen_random_uuid(), $1, 'cart-of-a-shopper', 'released', now())`,
       [shop.id],
     );
+    // shop/redact comes 48 h after an uninstall (for a shop installed again it deletes nothing: test/onboarding/uninstall.test.ts).
+    expect(await send(shop.domain, "app/uninstalled")).toBe(200);
+    await drain();
     expect(await send(shop.domain, "shop/redact")).toBe(200);
     await drain();
     for (const table of ["platform_order", "reservation", "product", "variant", "inventory_level", "location"]) {
@@ -312,13 +313,13 @@ describe("one batch, many levels", () => {
 describe("metrics", () => {
   it("records received -> stored -> processed latency, attempts and the inbox lag", async () => {
     const shop = await newShop("metrics");
-    const before = await webhookMetrics().counts();
+    const before = await server.context.webhooks.metrics.counts();
     expect(await send(shop.domain, "inventory_levels/update", { inventory_item_id: 8, location_id: 8 })).toBe(200);
     const lag = await getInboxLag(database().sql);
     expect(lag.unprocessed).toBeGreaterThanOrEqual(1);
     expect(lag.oldestAgeMs).toBeGreaterThanOrEqual(0);
     await drain();
-    const after = await webhookMetrics().counts();
+    const after = await server.context.webhooks.metrics.counts();
     expect(after.stored - before.stored).toBe(1);
     expect((after.observedByStage.received_to_stored ?? 0) - (before.observedByStage.received_to_stored ?? 0)).toBe(1);
     expect(after.processed - before.processed).toBe(1);

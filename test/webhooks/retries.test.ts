@@ -9,7 +9,7 @@ import { completeInboxRows } from "../../app/webhooks/sql/completeInboxRows";
 import { listDeadLetters } from "../../app/webhooks/sql/listDeadLetters";
 import { purgeInboxRows } from "../../app/webhooks/sql/purgeInboxRows";
 import { replayDeadLetters } from "../../app/webhooks/sql/replayDeadLetters";
-import { processDueRows, type WebhookWorkerOptions } from "../../app/webhooks/worker.server";
+import { processDueRows, type WebhookWorkerOptions } from "../../app/webhooks/workerLoop.server";
 import { SimulatedBigCommerceStore } from "../../simulators/webhooks/bigcommerceStore";
 import { shopifyPayload } from "../../simulators/webhooks/shopify";
 import { useTestDatabase } from "../helpers/database";

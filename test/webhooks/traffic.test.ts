@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { installShop } from "../../app/shops/shops.server";
-import { webhookMetrics } from "../../app/webhooks/metrics";
-import { processDueRows } from "../../app/webhooks/worker.server";
+import { processDueRows } from "../../app/webhooks/workerLoop.server";
 import { runShopifyInventoryTraffic } from "../../simulators/webhooks/traffic";
 import { useTestDatabase } from "../helpers/database";
 import { SHOPIFY_SECRET, startWebhookServer, type WebhookServer } from "./helpers";
+import { mulberry32 } from "../helpers/random";
 
 const database = useTestDatabase();
 let server: WebhookServer;
@@ -16,21 +16,10 @@ afterAll(async () => {
   await server.close();
 });
 
-/** A tiny deterministic random (mulberry32), so a failure can be replayed. */
-function seeded(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe("simulated Shopify traffic with duplicates, redeliveries and reordering", () => {
   it("ends with the newest level of every item, none lost, none applied twice", async () => {
     const shop = await installShop(database().prisma, { platform: "shopify", domain: "traffic.myshopify.com" });
-    const duplicatesBefore = (await webhookMetrics().counts()).duplicatesDropped;
+    const duplicatesBefore = (await server.context.webhooks.metrics.counts()).duplicatesDropped;
     const result = await runShopifyInventoryTraffic({
       url: `${server.url}/webhooks/shopify`,
       secret: SHOPIFY_SECRET,
@@ -43,14 +32,14 @@ describe("simulated Shopify traffic with duplicates, redeliveries and reordering
       redeliveryRate: 0.1,
       reorderRate: 0.3,
       maxDelayMs: 50,
-      random: seeded(7),
+      random: mulberry32(7),
     });
     expect(result.statuses).toEqual({ 200: result.sent });
     expect(result.duplicatesSent).toBeGreaterThan(15);
-    for (let round = 0; round < 100 && (await processDueRows({ sql: database().sql, workerId: "w", metrics: webhookMetrics(), maxAttempts: 3, leaseMs: 30_000, batchSize: 100 })) > 0; round++);
+    for (let round = 0; round < 100 && (await processDueRows({ sql: database().sql, workerId: "w", metrics: server.context.webhooks.metrics, maxAttempts: 3, leaseMs: 30_000, batchSize: 100 })) > 0; round++);
 
     // At least the duplicates sent on purpose; more if a slow answer made the simulator retry a stored delivery.
-    expect((await webhookMetrics().counts()).duplicatesDropped - duplicatesBefore).toBeGreaterThanOrEqual(result.duplicatesSent);
+    expect((await server.context.webhooks.metrics.counts()).duplicatesDropped - duplicatesBefore).toBeGreaterThanOrEqual(result.duplicatesSent);
     const stored = await database().sql.query<{ count: number }>(`SELECT count(*)::int AS count FROM webhook_inbox WHERE shop_id = $1 AND state = 'processed'`, [shop.id]);
     expect(stored[0]!.count).toBe(200);
     const levels = await database().sql.query<{ key: string; on_hand: number }>(

@@ -1,15 +1,13 @@
 import type { SqlRunner } from "../../db/database.server";
 import { loweredAt } from "../../inventory/sql/committedHolds";
+import { skuOrPlaceholder } from "../../catalog/sku";
+import { LOCATE_LEVELS } from "../../catalog/sql/locateLevels";
+import { releaseSkus } from "../../catalog/sql/releaseSkus";
 import type { CatalogBatch, RowOf } from "../catalogRows";
 
 // Every statement here moves state forward only, like the webhook consumers: a row whose
 // source_updated_at is newer than the backfill's read time (a webhook that raced the backfill)
 // is left as it is, and writing the same batch twice gives the same rows.
-
-/** Placeholder SKU for variants the platform gave none (SKUs are unique per shop, empty ones are not). */
-function skuOrPlaceholder(sku: string | null, externalId: string): string {
-  return sku && sku.trim() !== "" ? sku.trim() : `#${externalId}`;
-}
 
 /** The last row per key wins (a platform answer may repeat a row; one statement cannot touch a row twice). */
 function lastBy<T>(rows: T[], key: (row: T) => string): T[] {
@@ -83,13 +81,7 @@ async function writeVariants(tx: SqlRunner, shopId: string, readAt: string, rows
   });
   if (toWrite.length === 0) return;
   const json = JSON.stringify(toWrite);
-  // SKUs move between variants on the platforms: free each SKU from whoever else holds it first.
-  await tx.query(
-    `UPDATE variant v SET sku = '#' || v.external_id, updated_at = now()
-     FROM json_to_recordset($2::json) AS i(id uuid, sku text)
-     WHERE v.shop_id = $1 AND v.sku = i.sku AND (i.id IS NULL OR v.id <> i.id)`,
-    [shopId, json],
-  );
+  await releaseSkus(tx, shopId, toWrite.map((row) => ({ id: row.id, sku: row.sku })));
   await tx.query(
     `UPDATE variant v SET external_id = i.external_id, product_id = p.id, inventory_item_external_id = i.item, sku = i.sku, title = i.title,
        price = i.price::numeric, source_updated_at = $3, updated_at = now()
@@ -131,20 +123,10 @@ async function writeLevels(tx: SqlRunner, shopId: string, readAt: string, rows: 
   // safety_stock is Lockstep's own setting, not the platform's: the backfill leaves it alone.
   await tx.query(
     `WITH input AS (
-       SELECT * FROM json_to_recordset($2::json) AS i(item text, location text, on_hand int, committed int, incoming int)
-     ), created_locations AS (
-       INSERT INTO location (id, shop_id, external_id, name)
-       SELECT DISTINCT ON (location) gen_random_uuid(), $1, location, location FROM input
-       ON CONFLICT (shop_id, external_id) DO NOTHING RETURNING id, external_id
-     ), target AS (
-       SELECT i.*, v.id AS variant_id, COALESCE(c.id, l.id) AS location_id
-       FROM input i
-       JOIN LATERAL (SELECT id FROM variant WHERE shop_id = $1 AND inventory_item_external_id = i.item LIMIT 1) v ON true
-       LEFT JOIN created_locations c ON c.external_id = i.location
-       LEFT JOIN location l ON l.shop_id = $1 AND l.external_id = i.location
-     )
+       SELECT $1::uuid AS shop_id, * FROM json_to_recordset($2::json) AS i(item text, location text, on_hand int, committed int, incoming int)
+     ), ${LOCATE_LEVELS}
      INSERT INTO inventory_level (shop_id, variant_id, location_id, on_hand, committed, incoming, source_updated_at, updated_at)
-     SELECT $1, variant_id, location_id, on_hand, committed, incoming, $3, now() FROM target
+     SELECT $1, variant_id, location_id, on_hand, committed, incoming, $3, now() FROM located
      ON CONFLICT (variant_id, location_id) DO UPDATE SET
        on_hand = EXCLUDED.on_hand, committed = EXCLUDED.committed, incoming = EXCLUDED.incoming,
        lowered_at = ${loweredAt({ level: "inventory_level", sellable: "EXCLUDED.on_hand - EXCLUDED.committed", at: "EXCLUDED.source_updated_at" })},

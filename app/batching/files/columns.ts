@@ -65,7 +65,7 @@ export class CountingStream extends Transform {
 export function checkValue(column: FileColumn, value: unknown, row: number): void {
   if (value === null || value === undefined) {
     if (column.nullable) return;
-    throw new LockstepError("invalid_row", `row ${row}: ${column.name} is empty and the column is not nullable`, 422);
+    throw new LockstepError("invalid_row", `row ${row}: ${column.name} is empty and the column is not nullable`);
   }
   const ok =
     column.type === "STRING" ? typeof value === "string"
@@ -74,5 +74,5 @@ export function checkValue(column: FileColumn, value: unknown, row: number): voi
     : column.type === "INT64" ? typeof value === "bigint" || Number.isSafeInteger(value)
     : column.type === "INT32" ? Number.isInteger(value) && Math.abs(value as number) <= 2 ** 31 - 1
     : typeof value === "number" && Number.isFinite(value);
-  if (!ok) throw new LockstepError("invalid_row", `row ${row}: ${column.name} is not a ${column.type}: ${String(value)}`, 422);
+  if (!ok) throw new LockstepError("invalid_row", `row ${row}: ${column.name} is not a ${column.type}: ${String(value)}`);
 }

@@ -24,6 +24,7 @@ export async function claimDueDestination(sql: SqlRunner, owner: string, now: Da
            SELECT count(*) FROM (SELECT 1 FROM change_record c WHERE c.shop_id = d.shop_id AND c.id > d.watermark LIMIT d.size_threshold) backlog
          ) >= d.size_threshold AS threshold_reached
        FROM destination d
+       JOIN shop s ON s.id = d.shop_id AND s.install_state = 'installed' -- an uninstalled shop's schedules pause
        WHERE d.enabled AND (d.lease_until IS NULL OR d.lease_until < $2) AND ($4::uuid IS NULL OR d.id = $4::uuid)
      ), next AS (
        SELECT d.id, c.threshold_reached FROM destination d JOIN candidates c ON c.id = d.id

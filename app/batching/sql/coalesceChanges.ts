@@ -1,6 +1,6 @@
 import type { SqlRunner } from "../../db/database.server";
 import type { ItemKind } from "../types";
-import { type ItemRow, ITEM_COLUMNS, itemJoins } from "./itemColumns";
+import { type ItemRow, ITEM_COLUMNS, isoText, itemJoins } from "./itemColumns";
 
 /**
  * The next page of coalesced items of one kind in a change range: one row per variant (after
@@ -20,7 +20,7 @@ export async function coalesceChanges(
        WHERE shop_id = $1 AND kind = $2 AND variant_id > $5::uuid AND id > $3::bigint AND id <= $4::bigint
        GROUP BY variant_id ORDER BY variant_id LIMIT $6
      )
-     SELECT c.variant_id AS "variantId", c.change_id AS "changeId", c.version, c.occurred_at AS "occurredAt", c.changes, ${ITEM_COLUMNS}
+     SELECT c.variant_id AS "variantId", c.change_id AS "changeId", ${isoText("c.version")} AS version, ${isoText("c.occurred_at")} AS "occurredAt", c.changes, ${ITEM_COLUMNS}
      FROM c ${itemJoins("$2")}
      ORDER BY c.variant_id`,
     [range.shopId, range.kind, range.from, range.to, after, limit],

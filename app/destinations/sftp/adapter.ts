@@ -6,9 +6,26 @@ import { type FileColumn, type FileRow } from "../../batching/files/columns";
 import { writeCsv } from "../../batching/files/csv";
 import { writeParquet } from "../../batching/files/parquet";
 import { canonicalJson } from "../../batching/manifest";
-import type { Destination, DestinationAdapter, ItemKind, ItemResult, ItemState, PublishRun, PushedItem, ReadBackItem } from "../../batching/types";
+import type {
+  Destination,
+  DestinationAdapter,
+  ItemKind,
+  ItemResult,
+  ItemState,
+  PublishRun,
+  PushedItem,
+  ReadBackItem,
+} from "../../batching/types";
 import { LockstepError } from "../../config/errors";
-import { type SftpTarget, sftpTarget, withSftp } from "./connection";
+import type { CircuitBreakerSettings } from "../../outbound/circuitBreaker";
+import type { Clock } from "../../outbound/clock";
+import type { LimiterRegistry } from "../../outbound/limiterRegistry";
+import {
+  type SftpOutbound,
+  type SftpTarget,
+  sftpTarget,
+  withSftp,
+} from "./connection";
 import { dropReadBack } from "./readBack";
 import { removeStaleTemporaryFiles, uploadAtomically } from "./upload";
 
@@ -17,7 +34,10 @@ const optionsSchema = z.object({
   /** Rows per file: NetSuite's CSV import takes at most 25,000 records per job. */
   rowsPerFile: z.number().int().min(1).max(1_000_000).default(25_000),
   /** Put before every file name, e.g. `lockstep-`; letters, digits, `-`, `_`, `.` only. */
-  filePrefix: z.string().regex(/^[A-Za-z0-9._-]{0,40}$/).default(""),
+  filePrefix: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{0,40}$/)
+    .default(""),
 });
 export type SftpFileOptions = z.infer<typeof optionsSchema>;
 
@@ -80,15 +100,28 @@ function stateOf(item: PushedItem): ItemState {
 
 function validate(item: PushedItem): string[] {
   const reasons: string[] = [];
-  if (!item.sku || item.sku.startsWith("#")) reasons.push("the variant has no SKU (the receiver keys files by SKU)");
-  if (item.kind === "catalog" && !item.title.trim() && !item.productTitle.trim()) reasons.push("title is missing");
-  if (item.kind !== "stock" && !/^\d+(\.\d+)?$/.test(item.price)) reasons.push(`price ${JSON.stringify(item.price)} is not a decimal amount`);
-  if (item.kind !== "stock" && !/^[A-Z]{3}$/.test(item.currency)) reasons.push("currency is missing (ISO 4217 code)");
-  if (item.kind === "stock" && !Number.isInteger(item.available)) reasons.push("available is not a whole number");
+  if (!item.sku || item.sku.startsWith("#"))
+    reasons.push("the variant has no SKU (the receiver keys files by SKU)");
+  if (
+    item.kind === "catalog" &&
+    !item.title.trim() &&
+    !item.productTitle.trim()
+  )
+    reasons.push("title is missing");
+  if (item.kind !== "stock" && !/^\d+(\.\d+)?$/.test(item.price))
+    reasons.push(`price ${JSON.stringify(item.price)} is not a decimal amount`);
+  if (item.kind !== "stock" && !/^[A-Z]{3}$/.test(item.currency))
+    reasons.push("currency is missing (ISO 4217 code)");
+  if (item.kind === "stock" && !Number.isInteger(item.available))
+    reasons.push("available is not a whole number");
   return reasons;
 }
 
-export function fileName(options: SftpFileOptions, run: PublishRun, part: number): string {
+export function fileName(
+  options: SftpFileOptions,
+  run: PublishRun,
+  part: number
+): string {
   return `${options.filePrefix}${run.kind}-run${run.runId}-a${run.attempt}-p${part}.${options.format}`;
 }
 
@@ -96,22 +129,36 @@ export function manifestName(options: SftpFileOptions, runId: string): string {
   return `${options.filePrefix}run${runId}.manifest.json`;
 }
 
-function targetOf(destination: Destination): { target: SftpTarget; options: SftpFileOptions } {
-  return { target: sftpTarget(destination.endpoint, destination.credentials), options: parseOptions(destination.options) };
+function targetOf(destination: Destination): {
+  target: SftpTarget;
+  options: SftpFileOptions;
+} {
+  return {
+    target: sftpTarget(destination.endpoint, destination.credentials),
+    options: parseOptions(destination.options),
+  };
 }
 
 function parseOptions(raw: unknown): SftpFileOptions {
   const parsed = optionsSchema.safeParse(raw ?? {});
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
-  throw new LockstepError("invalid_options", `options.${issue.path.join(".") || "?"}: ${issue.message}`);
+  throw new LockstepError(
+    "invalid_options",
+    `options.${issue.path.join(".") || "?"}: ${issue.message}`
+  );
 }
 
 /**
  * Pulls the items of one file out of the run's pages: at most `rowsPerFile`, remembering their
  * SKUs so each gets its result once the file is renamed into place (memory: one file's SKUs).
  */
-function filePart(items: AsyncIterator<PushedItem>, first: PushedItem, rowsPerFile: number, skus: string[]): AsyncIterable<FileRow> & { next?: PushedItem } {
+function filePart(
+  items: AsyncIterator<PushedItem>,
+  first: PushedItem,
+  rowsPerFile: number,
+  skus: string[]
+): AsyncIterable<FileRow> & { next?: PushedItem } {
   const part: AsyncIterable<FileRow> & { next?: PushedItem } = {
     async *[Symbol.asyncIterator]() {
       let item: PushedItem | undefined = first;
@@ -131,7 +178,10 @@ function filePart(items: AsyncIterator<PushedItem>, first: PushedItem, rowsPerFi
   return part;
 }
 
-async function* flatten(pages: AsyncIterable<PushedItem[]>, signal: AbortSignal): AsyncGenerator<PushedItem> {
+async function* flatten(
+  pages: AsyncIterable<PushedItem[]>,
+  signal: AbortSignal
+): AsyncGenerator<PushedItem> {
   for await (const page of pages) {
     for (const item of page) {
       // A lost lease stops the file mid-way: the upload fails and nothing lands under a final name.
@@ -146,74 +196,158 @@ const readDrop = dropReadBack((kind) => fileColumns[kind]);
 /**
  * Files over SFTP: each run's items of a kind become CSV or Parquet files of at most `rowsPerFile`
  * rows, each uploaded atomically (temporary name, checksum verified, rename); the signed manifest
- * goes last, so a receiver that waits for the manifest sees every file of the run whole.
+ * goes last, so a receiver that waits for the manifest sees every file of the run whole. With a
+ * registry every session goes through app/outbound (the destination's limiter and breaker).
  */
-export const sftpFilesAdapter: DestinationAdapter = {
-  kind: "sftp_files",
-  delivery: "delta",
-  // Files are written row by row whatever the page: pages of 5,000 make a 100,000-item run 20 reads instead of 1,000.
-  readPageSize: 5_000,
-  parseOptions,
-  validate,
-  stateOf,
-
-  async publish(run, pages) {
-    const { target, options } = targetOf(run.destination);
-    const columns = fileColumns[run.kind];
-    const write = (rows: AsyncIterable<FileRow>) => (sink: Writable) =>
-      options.format === "csv" ? writeCsv(rows, columns, sink) : writeParquet(rows, columns, sink);
-    return withSftp(target, async (client) => {
-      await removeStaleTemporaryFiles(client, target.directory);
-      const files = [];
-      const items = flatten(pages, run.signal)[Symbol.asyncIterator]();
-      const head = await items.next();
-      let next: PushedItem | undefined = head.done ? undefined : head.value;
-      for (let part = 1; next; part++) {
-        const name = fileName(options, run, part);
-        const skus: string[] = [];
-        const rows = filePart(items, next, options.rowsPerFile, skus);
-        try {
-          const written = await uploadAtomically(client, target.directory, name, write(rows));
-          files.push({ name, ...written });
-        } catch (error) {
-          // This file is not on the server: its items go again on the next attempt, the rest were not read.
-          await run.report(skus.map((sku): ItemResult => ({ kind: run.kind, sku, outcome: "to_retry", reason: (error as Error).message, batchId: name })));
-          throw error;
+export function sftpFilesAdapterWith(
+  deps: {
+    registry?: LimiterRegistry;
+    clock?: Clock;
+    breaker?: Partial<CircuitBreakerSettings>;
+  } = {}
+): DestinationAdapter {
+  const outboundOf = (destination: Destination): SftpOutbound | undefined =>
+    deps.registry
+      ? {
+          registry: deps.registry,
+          id: destination.id,
+          concurrency: destination.limits.concurrency,
+          requestsPerSecond: destination.limits.requestsPerSecond,
+          clock: deps.clock,
+          breaker: deps.breaker,
         }
-        await run.report(skus.map((sku): ItemResult => ({ kind: run.kind, sku, outcome: "accepted", batchId: name })));
-        next = rows.next;
+      : undefined;
+  return {
+    kind: "sftp_files",
+    delivery: "delta",
+    // Files are written row by row whatever the page: pages of 5,000 make a 100,000-item run 20 reads instead of 1,000.
+    readPageSize: 5_000,
+    parseOptions,
+    validate,
+    stateOf,
+
+    async publish(run, pages) {
+      const { target, options } = targetOf(run.destination);
+      const columns = fileColumns[run.kind];
+      const write = (rows: AsyncIterable<FileRow>) => (sink: Writable) =>
+        options.format === "csv"
+          ? writeCsv(rows, columns, sink)
+          : writeParquet(rows, columns, sink);
+      return withSftp(
+        target,
+        async (client) => {
+          await removeStaleTemporaryFiles(client, target.directory);
+          const files = [];
+          const items = flatten(pages, run.signal)[Symbol.asyncIterator]();
+          const head = await items.next();
+          let next: PushedItem | undefined = head.done ? undefined : head.value;
+          for (let part = 1; next; part++) {
+            const name = fileName(options, run, part);
+            const skus: string[] = [];
+            const rows = filePart(items, next, options.rowsPerFile, skus);
+            try {
+              const written = await uploadAtomically(
+                client,
+                target.directory,
+                name,
+                write(rows)
+              );
+              files.push({ name, ...written });
+            } catch (error) {
+              // This file is not on the server: its items go again on the next attempt, the rest were not read.
+              await run.report(
+                skus.map(
+                  (sku): ItemResult => ({
+                    kind: run.kind,
+                    sku,
+                    outcome: "to_retry",
+                    reason: (error as Error).message,
+                    batchId: name,
+                  })
+                )
+              );
+              throw error;
+            }
+            await run.report(
+              skus.map(
+                (sku): ItemResult => ({
+                  kind: run.kind,
+                  sku,
+                  outcome: "accepted",
+                  batchId: name,
+                })
+              )
+            );
+            next = rows.next;
+          }
+          return { files };
+        },
+        outboundOf(run.destination)
+      );
+    },
+
+    async publishManifest(run, signed) {
+      const { target, options } = targetOf(run.destination);
+      const body = Buffer.from(canonicalJson(signed));
+      await withSftp(
+        target,
+        (client) =>
+          uploadAtomically(
+            client,
+            target.directory,
+            manifestName(options, signed.manifest.runId),
+            async (sink) => {
+              await pipeline(Readable.from([body]), sink);
+              return {
+                rows: 1,
+                bytes: body.length,
+                sha256: createHash("sha256").update(body).digest("hex"),
+              };
+            }
+          ),
+        outboundOf(run.destination)
+      );
+    },
+
+    async readBack(destination, kind, skus): Promise<ReadBackItem[]> {
+      const { target, options } = targetOf(destination);
+      return readDrop(
+        destination,
+        target,
+        options.filePrefix,
+        kind,
+        skus,
+        outboundOf(destination)
+      );
+    },
+
+    async testConnection(destination) {
+      try {
+        const { target } = targetOf(destination);
+        return await withSftp(
+          target,
+          async (client) => {
+            const probe = `.lockstep-connection-test.${randomBytes(6).toString(
+              "hex"
+            )}.part`;
+            await client.put(
+              Buffer.from("ok\n"),
+              `${target.directory}/${probe}`
+            );
+            await client.delete(`${target.directory}/${probe}`);
+            return {
+              ok: true,
+              message: `logged in to ${target.host}:${target.port} as ${target.username}; ${target.directory} is writable`,
+            };
+          },
+          outboundOf(destination)
+        );
+      } catch (error) {
+        return { ok: false, message: (error as Error).message };
       }
-      return { files };
-    });
-  },
+    },
+  };
+}
 
-  async publishManifest(run, signed) {
-    const { target, options } = targetOf(run.destination);
-    const body = Buffer.from(canonicalJson(signed));
-    await withSftp(target, (client) =>
-      uploadAtomically(client, target.directory, manifestName(options, signed.manifest.runId), async (sink) => {
-        await pipeline(Readable.from([body]), sink);
-        return { rows: 1, bytes: body.length, sha256: createHash("sha256").update(body).digest("hex") };
-      }),
-    );
-  },
-
-  async readBack(destination, kind, skus): Promise<ReadBackItem[]> {
-    const { target, options } = targetOf(destination);
-    return readDrop(destination, target, options.filePrefix, kind, skus);
-  },
-
-  async testConnection(destination) {
-    try {
-      const { target } = targetOf(destination);
-      return await withSftp(target, async (client) => {
-        const probe = `.lockstep-connection-test.${randomBytes(6).toString("hex")}.part`;
-        await client.put(Buffer.from("ok\n"), `${target.directory}/${probe}`);
-        await client.delete(`${target.directory}/${probe}`);
-        return { ok: true, message: `logged in to ${target.host}:${target.port} as ${target.username}; ${target.directory} is writable` };
-      });
-    } catch (error) {
-      return { ok: false, message: (error as Error).message };
-    }
-  },
-};
+/** Without a registry (benchmarks, tools): sessions open directly. Processes use `sftpFilesAdapterWith({ registry })`. */
+export const sftpFilesAdapter = sftpFilesAdapterWith();

@@ -1,6 +1,14 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import SftpClient from "ssh2-sftp-client";
 import { LockstepError } from "../../config/errors";
+import { type Breaker, CircuitBreaker, type CircuitBreakerSettings, defaultCircuitBreakerSettings } from "../../outbound/circuitBreaker";
+import { type Clock, systemClock } from "../../outbound/clock";
+import { isTransientNetworkError } from "../../outbound/errors";
+import type { LimiterRegistry } from "../../outbound/limiterRegistry";
+import type { LimiterMetrics } from "../../outbound/metrics";
+import { SharedCircuitBreaker } from "../../outbound/sharedCircuitBreaker";
+import { throttledCall } from "../../outbound/throttledCall";
+import type Bottleneck from "bottleneck";
 
 /** Where files go on an SFTP server and how Lockstep logs in, opened from a destination's endpoint and sealed credentials. */
 export interface SftpTarget {
@@ -58,18 +66,91 @@ export async function connectSftp(target: SftpTarget): Promise<SftpClient> {
       hostVerifier: target.hostKeySha256 ? (key: Buffer) => sameFingerprint(key, target.hostKeySha256!) : undefined,
     });
   } catch (error) {
-    throw new LockstepError("sftp_unavailable", `cannot open SFTP to ${target.host}:${target.port}: ${(error as Error).message}`, 503);
+    throw new LockstepError("sftp_unavailable", `cannot open SFTP to ${target.host}:${target.port}: ${(error as Error).message}`);
   }
   return client;
 }
 
-export async function withSftp<T>(target: SftpTarget, work: (client: SftpClient) => Promise<T>): Promise<T> {
-  const client = await connectSftp(target);
-  try {
-    return await work(client);
-  } finally {
-    await client.end().catch(() => undefined);
+/**
+ * How SFTP sessions to one server go through app/outbound, like HTTP calls: a session is one job of
+ * the limiter keyed by `id` (at most `concurrency` sessions at once, `requestsPerSecond` session
+ * opens), behind the circuit breaker of `destination:<id>` (shared through Redis when the registry is).
+ */
+export interface SftpOutbound {
+  registry: LimiterRegistry;
+  /** A destination id, or `inbound:<shop id>` for an ERP's drop. */
+  id: string;
+  concurrency: number;
+  requestsPerSecond: number;
+  clock?: Clock;
+  breaker?: Partial<CircuitBreakerSettings>;
+}
+
+interface SftpGate {
+  limiter: Bottleneck;
+  metrics: LimiterMetrics;
+  breaker: Breaker;
+}
+
+const gates = new WeakMap<LimiterRegistry, Map<string, SftpGate>>();
+
+function gateOf(outbound: SftpOutbound): SftpGate {
+  let byId = gates.get(outbound.registry);
+  if (!byId) {
+    byId = new Map();
+    gates.set(outbound.registry, byId);
   }
+  const existing = byId.get(outbound.id);
+  if (existing) return existing;
+  const target = `destination:${outbound.id}`;
+  const key = { kind: "destination" as const, id: outbound.id };
+  const burst = Math.max(1, Math.ceil(outbound.requestsPerSecond));
+  const limiter = outbound.registry.limiter(key, { maxConcurrent: outbound.concurrency, reservoir: burst, refill: { perSecond: outbound.requestsPerSecond, maximum: burst } });
+  const settings = { ...defaultCircuitBreakerSettings, ...outbound.breaker };
+  const clock = outbound.clock ?? systemClock;
+  const shared = outbound.registry.sharedState(key);
+  const breaker: Breaker = shared ? new SharedCircuitBreaker(target, settings, clock, shared, { probeClaimMs: 60_000 }) : new CircuitBreaker(target, settings, clock);
+  const gate = { limiter, metrics: outbound.registry.metrics.for(target), breaker };
+  byId.set(outbound.id, gate);
+  return gate;
+}
+
+/** The server or the connection failed (what the breaker counts), as opposed to our own work failing inside a session. */
+function transportFailure(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return (error instanceof LockstepError && error.code === "sftp_unavailable") || isTransientNetworkError(error) || code === "ERR_NOT_CONNECTED" || code === "ERR_GENERIC_CLIENT";
+}
+
+/**
+ * One SFTP session around `work`. With `outbound`, the session waits its turn in the server's
+ * limiter and runs behind its breaker (an open circuit refuses at once, without connecting); only
+ * transport failures count against the circuit. Never retried here: the next run or pull decides.
+ */
+export async function withSftp<T>(target: SftpTarget, work: (client: SftpClient) => Promise<T>, outbound?: SftpOutbound): Promise<T> {
+  const session = async (): Promise<{ value: T } | { failed: unknown }> => {
+    const client = await connectSftp(target);
+    try {
+      return { value: await work(client) };
+    } catch (error) {
+      if (transportFailure(error)) throw error;
+      return { failed: error };
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  };
+  if (!outbound) {
+    const outcome = await session();
+    if ("failed" in outcome) throw outcome.failed;
+    return outcome.value;
+  }
+  const gate = gateOf(outbound);
+  const outcome = await throttledCall(
+    { ...gate, retry: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 }, clock: outbound.clock ?? systemClock, random: Math.random },
+    1,
+    session,
+  );
+  if ("failed" in outcome) throw outcome.failed;
+  return outcome.value;
 }
 
 function sameFingerprint(key: Buffer, expected: string): boolean {

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
@@ -15,7 +15,10 @@ import { writeCsv } from "../../batching/files/csv";
 import type { Sql } from "../../db/database.server";
 import { applyEvents } from "../../webhooks/consumers.server";
 import type { DomainEvent } from "../../webhooks/events";
-import { type SftpTarget, withSftp } from "./connection";
+import { claimPipelineLease, extendPipelineLease, releasePipelineLease } from "../../batching/sql/pipelineLease";
+import { log } from "../../observability/log";
+import type { LimiterRegistry } from "../../outbound/limiterRegistry";
+import { type SftpOutbound, type SftpTarget, withSftp } from "./connection";
 import { readHeldStock } from "./sql/readHeldStock";
 import { readRemote, uploadAtomically } from "./upload";
 
@@ -73,6 +76,27 @@ export interface InboundSnapshotSource {
   shopId: string;
   /** The ERP's drop directory; applied files move to `processed/`, refused ones to `rejected/`. */
   target: SftpTarget;
+  /** Sessions go through app/outbound (limiter `inbound:<shop>`, its breaker) when given; processes always give it. */
+  registry?: LimiterRegistry;
+  /** Sessions at once and session opens per second for the drop (default 1 and 1). */
+  limits?: { concurrency: number; requestsPerSecond: number };
+}
+
+export interface PullOptions {
+  /** This process's name on the pull's lease. */
+  owner?: string;
+  /** How long the lease lasts without renewal (renewed every third of it while the pull goes on). */
+  leaseMs?: number;
+}
+
+/** One lease per drop: two processes never pull the same drop at once. */
+export function pullLeaseName(source: InboundSnapshotSource): string {
+  return `inbound:${source.shopId}:${source.target.host}:${source.target.port}${source.target.directory}`;
+}
+
+function outboundOf(source: InboundSnapshotSource): SftpOutbound | undefined {
+  if (!source.registry) return undefined;
+  return { registry: source.registry, id: `inbound:${source.shopId}`, ...(source.limits ?? { concurrency: 1, requestsPerSecond: 1 }) };
 }
 
 class RefusedFile extends Error {}
@@ -85,15 +109,37 @@ class RefusedFile extends Error {}
  * changes captured for the delayed half in the same transaction. A variance report per row is left
  * next to the processed file.
  */
-export async function pullErpSnapshots(sql: Sql, source: InboundSnapshotSource): Promise<SnapshotReport[]> {
+export async function pullErpSnapshots(sql: Sql, source: InboundSnapshotSource, options: PullOptions = {}): Promise<SnapshotReport[]> {
   const { target } = source;
-  return withSftp(target, async (client) => {
-    const names = (await client.list(target.directory)).filter((entry) => entry.type === "-").map((entry) => entry.name);
-    const sidecars = names.filter((name) => name.endsWith(SIDECAR)).sort();
-    const reports: SnapshotReport[] = [];
-    for (const sidecar of sidecars) reports.push(await pullOne(sql, source, client, sidecar));
-    return reports;
-  });
+  // Leased like destination runs: another process pulling this drop now means there is nothing to do here.
+  const lease = pullLeaseName(source);
+  const owner = options.owner ?? `${process.pid}-${randomUUID().slice(0, 8)}`;
+  const leaseMs = options.leaseMs ?? 60_000;
+  if (!(await claimPipelineLease(sql, lease, owner, leaseMs))) return [];
+  const renew = setInterval(() => {
+    extendPipelineLease(sql, lease, owner, leaseMs).then(
+      (kept) => {
+        if (!kept) log.warn("inbound snapshot pull lost its lease", { lease });
+      },
+      (error: unknown) => log.warn("inbound snapshot lease renewal failed", { lease, error }),
+    );
+  }, leaseMs / 3);
+  try {
+    return await withSftp(
+      target,
+      async (client) => {
+        const names = (await client.list(target.directory)).filter((entry) => entry.type === "-").map((entry) => entry.name);
+        const sidecars = names.filter((name) => name.endsWith(SIDECAR)).sort();
+        const reports: SnapshotReport[] = [];
+        for (const sidecar of sidecars) reports.push(await pullOne(sql, source, client, sidecar));
+        return reports;
+      },
+      outboundOf(source),
+    );
+  } finally {
+    clearInterval(renew);
+    await releasePipelineLease(sql, lease, owner);
+  }
 }
 
 async function pullOne(sql: Sql, source: InboundSnapshotSource, client: SftpClient, sidecarName: string): Promise<SnapshotReport> {
@@ -268,9 +314,8 @@ async function moveAside(client: SftpClient, directory: string, folder: "process
 }
 
 /**
- * Pulls the ERP's snapshots on a cron cadence (`croner`), never two pulls of one drop at once in
- * this process. Across processes a snapshot applied twice changes nothing (forward-only, same
- * `asOf`); the move to `processed/` takes it out of the next listing.
+ * Pulls the ERP's snapshots on a cron cadence (`croner`, `protect`: never two pulls at once in this
+ * process); across processes the pull's lease (`pipeline_lease`) lets one pull a drop at a time.
  */
 export function scheduleErpSnapshotPull(sql: Sql, source: InboundSnapshotSource, cadence: string, onReport: (reports: SnapshotReport[]) => void, onError: (error: unknown) => void): { stop(): void } {
   const job = new Cron(cadence, { protect: true }, async () => {

@@ -4,7 +4,7 @@ import { parse } from "csv-parse";
 import { parquetReadObjects } from "hyparquet";
 import type SftpClient from "ssh2-sftp-client";
 import type { Destination, ItemKind, ItemState, ReadBackItem } from "../../batching/types";
-import { type SftpTarget, withSftp } from "./connection";
+import { type SftpOutbound, type SftpTarget, withSftp } from "./connection";
 import { readRemote } from "./upload";
 
 export interface DropReadBackOptions {
@@ -32,7 +32,7 @@ export function dropReadBack(columnsOf: (kind: ItemKind) => Array<{ name: string
   const now = options.now ?? Date.now;
   const cache = new Map<string, { at: number; held: Map<string, ItemState> }>();
 
-  async function load(target: SftpTarget, prefix: string, kind: ItemKind): Promise<Map<string, ItemState>> {
+  async function load(target: SftpTarget, prefix: string, kind: ItemKind, outbound: SftpOutbound | undefined): Promise<Map<string, ItemState>> {
     const pattern = new RegExp(`^${prefix.replace(/[.]/g, "\\.")}${kind}-run(\\d+)-a(\\d+)-p\\d+\\.(csv|parquet)$`);
     const held = new Map<string, ItemState>();
     await withSftp(target, async (client) => {
@@ -50,15 +50,15 @@ export function dropReadBack(columnsOf: (kind: ItemKind) => Array<{ name: string
           if (!held.has(sku)) held.set(sku, stateOfRow(row, columnsOf(kind)));
         }
       }
-    });
+    }, outbound);
     return held;
   }
 
-  return async function readBack(destination: Destination, target: SftpTarget, prefix: string, kind: ItemKind, skus: string[]): Promise<ReadBackItem[]> {
+  return async function readBack(destination: Destination, target: SftpTarget, prefix: string, kind: ItemKind, skus: string[], outbound?: SftpOutbound): Promise<ReadBackItem[]> {
     const key = `${destination.id}\n${kind}`;
     let entry = cache.get(key);
     if (!entry || now() - entry.at > reuseMs) {
-      entry = { at: now(), held: await load(target, prefix, kind) };
+      entry = { at: now(), held: await load(target, prefix, kind, outbound) };
       cache.set(key, entry);
     }
     const held = entry.held;

@@ -30,7 +30,7 @@ export async function uploadAtomically(
   const temporaryPath = path.join(directory, `.${name}.${random()}.part`);
   const sink = client.createWriteStream(temporaryPath, { flags: "w" }) as unknown as Writable;
   // The SFTP write stream does not notice a dropped connection: without this it waits for a drain forever.
-  const lost = () => sink.destroy(new LockstepError("sftp_connection_lost", `the connection dropped while writing ${name}`, 503));
+  const lost = () => sink.destroy(new LockstepError("sftp_connection_lost", `the connection dropped while writing ${name}`));
   client.on("close", lost);
   try {
     const written = await write(sink);
@@ -39,7 +39,6 @@ export async function uploadAtomically(
       throw new LockstepError(
         "checksum_mismatch",
         `${name} on the server has ${onServer.bytes} bytes (SHA-256 ${onServer.sha256}), ${written.bytes} bytes (SHA-256 ${written.sha256}) were sent`,
-        502,
       );
     }
     await client.posixRename(temporaryPath, finalPath);

@@ -7,6 +7,10 @@ export interface BigCommerceVariant {
   price: number | null;
   calculated_price?: number;
   inventory_level: number;
+  /** Feed identifiers (optional on BigCommerce). */
+  gtin?: string;
+  upc?: string;
+  mpn?: string;
 }
 
 export interface BigCommerceProduct {

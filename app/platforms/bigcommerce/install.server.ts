@@ -1,7 +1,8 @@
 import { LockstepError } from "../../config/errors";
 import type { Config } from "../../config/config.server";
 import type { PrismaClient, Shop } from "../../generated/prisma/client";
-import { openCredential, sealCredential } from "../../shops/credentials.server";
+import { sealCredential } from "../../shops/credentials.server";
+import { bigCommerceShopDomain, parseStoreHash } from "../../shops/platformIdentity";
 import { installShop } from "../../shops/shops.server";
 
 export interface BigCommerceInstallRequest {
@@ -22,9 +23,11 @@ export async function installBigCommerceStore(
   request: BigCommerceInstallRequest,
 ): Promise<{ shop: Shop; accessToken: string }> {
   const { clientId, clientSecret, loginBaseUrl } = deps.config.bigCommerce;
-  if (!clientId) throw new LockstepError("bigcommerce_not_configured", "BIGCOMMERCE_CLIENT_ID is not set: this Lockstep serves no BigCommerce app", 503);
-  if (!/^stores\/[a-z0-9]+$/.test(request.context)) throw new LockstepError("invalid_context", "context must be stores/<store_hash>", 400);
-  if (!request.code || !request.scope) throw new LockstepError("missing_parameter", "code and scope are required", 400);
+  if (!clientId) throw new LockstepError("bigcommerce_not_configured", "BIGCOMMERCE_CLIENT_ID is not set: this Lockstep serves no BigCommerce app");
+  const storeHash = parseStoreHash(request.context);
+  // Exactly `stores/<hash>` as BigCommerce sends it (lower case): the token exchange repeats it.
+  if (!storeHash || bigCommerceShopDomain(storeHash) !== request.context) throw new LockstepError("invalid_context", "context must be stores/<store_hash>");
+  if (!request.code || !request.scope) throw new LockstepError("missing_parameter", "code and scope are required");
   let response: Response;
   try {
     response = await (deps.fetch ?? fetch)(`${loginBaseUrl}/oauth2/token`, {
@@ -42,23 +45,14 @@ export async function installBigCommerceStore(
       signal: AbortSignal.timeout(10_000),
     });
   } catch (error) {
-    throw new LockstepError("oauth_exchange_failed", `BigCommerce could not be reached to finish the install: ${error instanceof Error ? error.message : String(error)}`, 502);
+    throw new LockstepError("oauth_exchange_failed", `BigCommerce could not be reached to finish the install: ${error instanceof Error ? error.message : String(error)}`);
   }
   const body = (await response.json().catch(() => ({}))) as { access_token?: string; scope?: string; context?: string; error?: string };
   if (!response.ok || !body.access_token) {
-    throw new LockstepError("oauth_exchange_failed", `BigCommerce refused the install code (${response.status}${body.error ? `: ${body.error}` : ""})`, 502);
+    throw new LockstepError("oauth_exchange_failed", `BigCommerce refused the install code (${response.status}${body.error ? `: ${body.error}` : ""})`);
   }
-  if (body.context && body.context !== request.context) throw new LockstepError("oauth_exchange_failed", "BigCommerce answered for another store", 502);
+  if (body.context && body.context !== request.context) throw new LockstepError("oauth_exchange_failed", "BigCommerce answered for another store");
   const shop = await installShop(deps.prisma, { platform: "bigcommerce", domain: request.context, scopes: body.scope ?? request.scope });
   const installed = await deps.prisma.shop.update({ where: { id: shop.id }, data: { accessTokenSealed: sealCredential(deps.config.encryptionKey, body.access_token) } });
   return { shop: installed, accessToken: body.access_token };
-}
-
-/** The access token of an installed BigCommerce store, for its API clients (webhook read-back, backfill). */
-export function bigCommerceTokenOf(deps: { prisma: PrismaClient; config: Pick<Config, "encryptionKey"> }): (storeHash: string) => Promise<string> {
-  return async (storeHash) => {
-    const shop = await deps.prisma.shop.findUnique({ where: { platform_domain: { platform: "bigcommerce", domain: `stores/${storeHash}` } } });
-    if (!shop?.accessTokenSealed) throw new LockstepError("missing_store_token", `No access token for BigCommerce store ${storeHash}: reinstall the app`, 409);
-    return openCredential(deps.config.encryptionKey, shop.accessTokenSealed);
-  };
 }

@@ -62,7 +62,7 @@ export async function getInventoryItems(
   filter: { variantIds?: number[]; productIds?: number[]; skus?: string[]; locationIds?: number[] },
 ): Promise<InventoryItemAtLocations[]> {
   if ([filter.variantIds, filter.productIds, filter.skus].every((list) => !list || list.length === 0)) {
-    throw new LockstepError("invalid_filter", "give variant ids, product ids or skus", 400);
+    throw new LockstepError("invalid_filter", "give variant ids, product ids or skus");
   }
   const items: InventoryItemAtLocations[] = [];
   for await (const item of pages<InventoryItemAtLocations>(client, "/v3/inventory/items", {

@@ -2,6 +2,7 @@ import type Bottleneck from "bottleneck";
 import { type Clock } from "../../outbound/clock";
 import { type LimiterRegistry } from "../../outbound/limiterRegistry";
 import { type QuotaWindow, localQuotaWindow, redisQuotaWindow } from "./quotaWindow";
+import { log } from "../../observability/log";
 
 /** The `X-Rate-Limit-*` headers BigCommerce puts on every answer, 429s included. */
 export interface QuotaHeaders {
@@ -194,7 +195,7 @@ export class BigCommerceQuotaBudget {
         waitMs = claim.state === "held" ? Math.min(claim.msLeft, PROBE_RECHECK_MS) : claim.msLeft;
       }
     } catch (error) {
-      console.error("[outbound] BigCommerce quota window check failed", error);
+      log.warn("outbound: BigCommerce quota window check failed", { error });
       waitMs = this.probeClaimMs;
     }
     if (this.pending > 0 && this.timer === undefined) this.watchIn(waitMs);

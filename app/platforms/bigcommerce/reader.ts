@@ -1,3 +1,4 @@
+import { identifierOf } from "../../catalog/feedAttributes";
 import {
   type BigCommerceInventoryState,
   type BigCommerceOrderState,
@@ -27,6 +28,18 @@ interface OrderProductBody {
   quantity: number;
 }
 
+/** The product fields marketplace feeds need (`include=images` brings the images). */
+interface BigCommerceFeedFields {
+  is_visible?: boolean;
+  description?: string;
+  custom_url?: { url?: string };
+  images?: Array<{ url_standard?: string; is_thumbnail?: boolean }>;
+  condition?: string;
+  gtin?: string;
+  upc?: string;
+  mpn?: string;
+}
+
 interface RefundBody {
   id: number;
   order_id: number;
@@ -41,8 +54,8 @@ interface RefundBody {
 export function createBigCommerceReader(clientFor: (storeHash: string) => BigCommerceClient | Promise<BigCommerceClient>): BigCommerceReader {
   return {
     async getProduct(storeHash, productId): Promise<BigCommerceProductState | null> {
-      const body = await getOrNull<{ data: BigCommerceProduct & { is_visible?: boolean } }>(await clientFor(storeHash), `/v3/catalog/products/${productId}`, {
-        include: "variants",
+      const body = await getOrNull<{ data: BigCommerceProduct & BigCommerceFeedFields }>(await clientFor(storeHash), `/v3/catalog/products/${productId}`, {
+        include: "variants,images",
       });
       if (!body) return null;
       const product = body.data;
@@ -56,7 +69,13 @@ export function createBigCommerceReader(clientFor: (storeHash: string) => BigCom
           sku: variant.sku,
           price: String(variant.price ?? variant.calculated_price ?? product.price),
           title: variant.sku,
+          gtin: identifierOf(variant.gtin) ?? identifierOf(variant.upc) ?? identifierOf(product.gtin) ?? identifierOf(product.upc),
+          mpn: identifierOf(variant.mpn) ?? identifierOf(product.mpn),
         })),
+        description: product.description,
+        customUrl: product.custom_url?.url,
+        imageUrl: (product.images?.find((image) => image.is_thumbnail) ?? product.images?.[0])?.url_standard,
+        condition: product.condition,
       };
     },
 

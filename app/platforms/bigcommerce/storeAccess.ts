@@ -16,6 +16,6 @@ export async function storeTokenRefused(client: BigCommerceClient): Promise<bool
     const status = outboundDetails(error)?.httpStatus;
     if (status === 401 || status === 403) return true;
     if (error instanceof LockstepError && error.status === 503) throw error;
-    throw new LockstepError("uninstall_unconfirmed", `BigCommerce could not confirm the uninstall: ${error instanceof Error ? error.message : String(error)}`, 503);
+    throw new LockstepError("platform_unreachable", `BigCommerce could not confirm the uninstall: ${error instanceof Error ? error.message : String(error)}`);
   }
 }

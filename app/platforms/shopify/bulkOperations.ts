@@ -21,7 +21,7 @@ export async function runBulkQuery(client: ShopifyAdminClient, query: string, op
   const { data } = await client.request(bulkOperationRunQuery, { query });
   const started = data.bulkOperationRunQuery;
   if (!started.bulkOperation || started.userErrors.length > 0) {
-    throw new LockstepError("bulk_operation_rejected", started.userErrors.map((e) => e.message).join("; ") || "no bulk operation", 502, {
+    throw new LockstepError("bulk_operation_rejected", started.userErrors.map((e) => e.message).join("; ") || "no bulk operation", {
       userErrors: started.userErrors,
     });
   }
@@ -29,15 +29,15 @@ export async function runBulkQuery(client: ShopifyAdminClient, query: string, op
   for (;;) {
     const { data: polled } = await client.request(bulkOperationStatus, { id });
     const operation = polled.bulkOperation;
-    if (!operation) throw new LockstepError("bulk_operation_missing", `bulk operation ${id} vanished`, 502);
+    if (!operation) throw new LockstepError("bulk_operation_missing", `bulk operation ${id} vanished`);
     if (operation.status === "COMPLETED") return operation.url;
     if (["FAILED", "CANCELED", "EXPIRED"].includes(operation.status)) {
-      throw new LockstepError("bulk_operation_failed", `bulk operation ${id} ended ${operation.status}`, 502, {
+      throw new LockstepError("bulk_operation_failed", `bulk operation ${id} ended ${operation.status}`, {
         errorCode: operation.errorCode,
         partialDataUrl: operation.partialDataUrl,
       });
     }
-    if (clock.now() >= deadline) throw new LockstepError("bulk_operation_timeout", `bulk operation ${id} still ${operation.status}`, 504);
+    if (clock.now() >= deadline) throw new LockstepError("bulk_operation_timeout", `bulk operation ${id} still ${operation.status}`);
     await clock.sleep(pollIntervalMs);
   }
 }
@@ -45,7 +45,7 @@ export async function runBulkQuery(client: ShopifyAdminClient, query: string, op
 /** Streams the objects of a JSONL result file one line at a time. */
 export async function* readJsonLines(url: string, fetchImpl: typeof fetch = fetch): AsyncGenerator<Record<string, unknown>> {
   const response = await fetchImpl(url);
-  if (!response.ok || !response.body) throw new LockstepError("bulk_result_unreadable", `bulk result answered ${response.status}`, 502);
+  if (!response.ok || !response.body) throw new LockstepError("bulk_result_unreadable", `bulk result answered ${response.status}`);
   const decoder = new TextDecoder();
   let buffered = "";
   for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {

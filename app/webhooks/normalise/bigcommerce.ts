@@ -1,5 +1,7 @@
 import { LockstepError } from "../../config/errors";
+import { storeHashOf } from "../../shops/platformIdentity";
 import type { BigCommerceOrderState, BigCommerceReader } from "../bigcommerceReader";
+import { conditionOf, plainText } from "../../catalog/feedAttributes";
 import type { DomainEvent, OrderLineItem } from "../events";
 import { asObject, dateOf, idOf, parsePlatformJson } from "../json";
 
@@ -44,15 +46,15 @@ export async function normaliseBigCommerceDelivery(row: BigCommerceRowInput, rea
   const body = asObject(parsePlatformJson(row.payload));
   const data = asObject(body.data);
   const occurredAt = dateOf(body.created_at) ?? new Date();
-  const storeHash = row.shopDomain.replace(/^stores\//, "");
+  const storeHash = storeHashOf({ domain: row.shopDomain });
   const base = { shopId: row.shopId, occurredAt };
   const id = idOf(data.id);
   const api = (): BigCommerceReader => {
-    if (!reader) throw new LockstepError("bigcommerce_reader_missing", "No BigCommerce API client is configured to read the new state back", 503);
+    if (!reader) throw new LockstepError("bigcommerce_reader_missing", "No BigCommerce API client is configured to read the new state back");
     return reader;
   };
   const requireId = (): string => {
-    if (!id) throw new LockstepError("invalid_payload", `${row.topic}: data.id is missing`, 422);
+    if (!id) throw new LockstepError("unusable_payload", `${row.topic}: data.id is missing`);
     return id;
   };
 
@@ -62,7 +64,7 @@ export async function normaliseBigCommerceDelivery(row: BigCommerceRowInput, rea
     case "store/sku/created":
     case "store/sku/updated": {
       const productId = row.topic.startsWith("store/sku/") ? idOf(asObject(data.sku).product_id) ?? idOf(asObject(data.inventory).product_id) : requireId();
-      if (!productId) throw new LockstepError("invalid_payload", `${row.topic}: the product id is missing`, 422);
+      if (!productId) throw new LockstepError("unusable_payload", `${row.topic}: the product id is missing`);
       const product = await api().getProduct(storeHash, productId);
       if (!product) return [{ ...base, type: "ProductChanged", productExternalId: productId, deleted: true, variants: [] }];
       return [
@@ -73,7 +75,8 @@ export async function normaliseBigCommerceDelivery(row: BigCommerceRowInput, rea
           title: product.name,
           status: product.visible ? "active" : "draft",
           // BigCommerce has no separate inventory item: the variant id is the inventory item.
-          variants: product.variants.map((variant) => ({ externalId: variant.id, inventoryItemExternalId: variant.id, sku: variant.sku, title: variant.title })),
+          variants: product.variants.map((variant) => ({ externalId: variant.id, inventoryItemExternalId: variant.id, sku: variant.sku, title: variant.title, gtin: variant.gtin, mpn: variant.mpn })),
+          attributes: { description: plainText(product.description), urlPath: product.customUrl, imageUrl: product.imageUrl, condition: conditionOf(product.condition) },
         },
         ...product.variants.map((variant): DomainEvent => ({ ...base, type: "VariantPriceChanged", productExternalId: product.id, variantExternalId: variant.id, price: variant.price })),
       ];
@@ -100,7 +103,7 @@ export async function normaliseBigCommerceDelivery(row: BigCommerceRowInput, rea
     case "store/order/updated":
     case "store/order/statusUpdated": {
       const order = await api().getOrder(storeHash, requireId());
-      if (!order) throw new LockstepError("order_not_found", `BigCommerce order ${requireId()} was not found`, 404);
+      if (!order) throw new LockstepError("order_not_found", `BigCommerce order ${requireId()} was not found`);
       if (CANCELLED_STATUSES.has(order.status) && row.topic !== "store/order/created") {
         return [{ ...base, type: "OrderCancelled", orderExternalId: order.id, cartToken: order.cartId, lineItems: orderLines(order) }];
       }
@@ -145,6 +148,6 @@ export async function normaliseBigCommerceDelivery(row: BigCommerceRowInput, rea
     case "store/app/uninstalled":
       return [{ ...base, type: "AppUninstalled" }];
     default:
-      throw new LockstepError("unknown_topic", `Lockstep does not handle the BigCommerce scope "${row.topic}"`, 422);
+      throw new LockstepError("unknown_topic", `Lockstep does not handle the BigCommerce scope "${row.topic}"`);
   }
 }

@@ -1,4 +1,5 @@
 import { LockstepError } from "../../config/errors";
+import { identifierOf, plainText } from "../../catalog/feedAttributes";
 import type { DomainEvent, OrderLineItem } from "../events";
 import { asArray, asObject, dateOf, idOf, isJsonObject, type JsonObject, numberOf, parsePlatformJson, stringOf } from "../json";
 
@@ -68,7 +69,7 @@ export function normaliseShopifyDelivery(row: ShopifyRowInput): DomainEvent[] {
   const at = (value: unknown) => dateOf(value) ?? fallback;
   const base = { shopId: row.shopId };
   const required = (value: string | undefined, field: string): string => {
-    if (value === undefined) throw new LockstepError("invalid_payload", `${row.topic}: "${field}" is missing`, 422);
+    if (value === undefined) throw new LockstepError("unusable_payload", `${row.topic}: "${field}" is missing`);
     return value;
   };
 
@@ -128,7 +129,14 @@ export function normaliseShopifyDelivery(row: ShopifyRowInput): DomainEvent[] {
             inventoryItemExternalId: gid("InventoryItem", variant.inventory_item_id),
             sku: stringOf(variant.sku) ?? "",
             title: stringOf(variant.title) ?? "",
+            gtin: identifierOf(stringOf(variant.barcode)),
           })),
+          attributes: {
+            description: plainText(stringOf(body.body_html)),
+            urlPath: stringOf(body.handle) ? `/products/${stringOf(body.handle)}` : undefined,
+            imageUrl: stringOf(asObject(body.image).src) ?? stringOf(asObject(asArray(body.images)[0]).src),
+            brand: identifierOf(stringOf(body.vendor)),
+          },
         },
         ...variants
           .filter((variant) => stringOf(variant.price) !== undefined)
@@ -139,6 +147,7 @@ export function normaliseShopifyDelivery(row: ShopifyRowInput): DomainEvent[] {
             productExternalId,
             variantExternalId: gid("ProductVariant", variant.id)!,
             price: stringOf(variant.price)!,
+            compareAtPrice: "compare_at_price" in variant ? (stringOf(variant.compare_at_price) ?? null) : undefined,
           })),
       ];
     }
@@ -257,7 +266,7 @@ export function normaliseShopifyDelivery(row: ShopifyRowInput): DomainEvent[] {
     case "shop/redact":
       return [{ ...base, type: "ShopRedactRequested", occurredAt: fallback }];
     default:
-      throw new LockstepError("unknown_topic", `Lockstep does not handle the Shopify topic "${row.topic}"`, 422);
+      throw new LockstepError("unknown_topic", `Lockstep does not handle the Shopify topic "${row.topic}"`);
   }
 }
 

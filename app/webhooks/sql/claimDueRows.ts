@@ -6,12 +6,13 @@
  * A lease that ran out is counted on the row (`lease_expiries`); at $4 the row is not handed to yet
  * another worker but becomes a dead letter with the reason, so a row that kills its worker cannot
  * kill every worker after it. `buried` may record that in a history table (rows `b` of the buried).
+ * `where` narrows the due rows further (a queue delivering in order per key claims only each key's oldest row).
  */
-export function claimDueRowsSql(table: string, options: { select: string; join?: string; buried?: string }): string {
+export function claimDueRowsSql(table: string, options: { select: string; join?: string; buried?: string; where?: string }): string {
   return `WITH next AS (
        SELECT id, state = 'processing' AS expired, state = 'processing' AND lease_expiries + 1 >= $4 AS poisoned, locked_by AS lost_by
        FROM ${table}
-       WHERE (state = 'pending' AND run_at <= now()) OR (state = 'processing' AND locked_until < now())
+       WHERE ((state = 'pending' AND run_at <= now()) OR (state = 'processing' AND locked_until < now()))${options.where ? ` AND (${options.where})` : ""}
        ORDER BY id
        LIMIT $2
        FOR UPDATE SKIP LOCKED

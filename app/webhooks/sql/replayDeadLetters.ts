@@ -23,7 +23,7 @@ export interface ReplayRequest {
  * and records who asked in the replay audit log, in one statement: a replay is never unaudited.
  */
 export async function replayDeadLetters(sql: SqlRunner, request: ReplayRequest): Promise<{ replayId: string; inboxIds: string[] }> {
-  if (!request.requestedBy.trim()) throw new LockstepError("missing_requester", "A replay must say who asked for it", 400);
+  if (!request.requestedBy.trim()) throw new LockstepError("missing_requester", "A replay must say who asked for it");
   const { ids, topic, shopId, from, to } = request.selection;
   const rows = await sql.query<{ replay_id: string; inbox_ids: string[] | null }>(
     `WITH replayed AS (

@@ -1,7 +1,7 @@
 /**
  * The availability Lockstep writes for the Function, and how much of an item a cart may hold.
  *
- * Contract with the server (app/storefront/availabilityMetafield.ts writes it; a test reads the
+ * Contract with the server (app/checkout/availabilityMetafield.ts writes it; a test reads the
  * server's output with `readAvailability` below):
  *   product variant metafield `$app:lockstep` / `availability`, type `json`:
  *     {"available": 3, "updatedAt": "2026-11-27T02:00:00.000Z", "stale": false, "stock": "physical",

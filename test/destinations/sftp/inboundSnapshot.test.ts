@@ -3,9 +3,11 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parse } from "csv-parse/sync";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { claimPipelineLease, releasePipelineLease } from "../../../app/batching/sql/pipelineLease";
 import { sftpTarget } from "../../../app/destinations/sftp/connection";
-import { type InboundSnapshotSource, pullErpSnapshots } from "../../../app/destinations/sftp/inbound";
+import { type InboundSnapshotSource, pullErpSnapshots, pullLeaseName } from "../../../app/destinations/sftp/inbound";
+import { createLimiterRegistry } from "../../../app/outbound/limiterRegistry";
 import { useTestDatabase } from "../../helpers/database";
 import { type SftpServer, startSftpServer } from "../../helpers/sftpServer";
 
@@ -149,5 +151,45 @@ describe("inbound stock and price snapshots from an ERP that speaks only files (
       ["d.csv", "refused", "d.csv is missing (its manifest is there)"],
     ]);
     expect(existsSync(path.join(drop, "processed"))).toBe(false);
+  });
+
+  it("never pulls one drop twice at once across processes: a pull finding the drop leased does nothing", async () => {
+    await leaveSnapshot("stock.csv", snapshot);
+    // Another process holds the drop's lease.
+    expect(await claimPipelineLease(db().sql, pullLeaseName(source()), "other-process", 60_000)).toBe(true);
+    expect(await pullErpSnapshots(db().sql, source(), { owner: "this-process" })).toEqual([]);
+    expect(existsSync(path.join(drop, "stock.csv"))).toBe(true);
+    await releasePipelineLease(db().sql, pullLeaseName(source()), "other-process");
+    // Two pulls started together: one applies the file, the other finds the lease taken.
+    const reports = await Promise.all([pullErpSnapshots(db().sql, source(), { owner: "a" }), pullErpSnapshots(db().sql, source(), { owner: "b" })]);
+    expect(reports.flat().map((report) => [report.file, report.status])).toEqual([["stock.csv", "applied"]]);
+    // Released at the end: the next pull runs (and finds nothing left).
+    expect(await db().sql.query(`SELECT 1 FROM pipeline_lease WHERE name = $1`, [pullLeaseName(source())])).toEqual([]);
+  });
+
+  it("takes over the lease of a process that died holding it once it ran out", async () => {
+    await leaveSnapshot("stock.csv", snapshot);
+    expect(await claimPipelineLease(db().sql, pullLeaseName(source()), "dead-process", 1)).toBe(true);
+    await vi.waitFor(async () => expect((await pullErpSnapshots(db().sql, source(), { owner: "survivor" })).map((report) => report.status)).toEqual(["applied"]), { timeout: 10_000 });
+  });
+
+  it("goes through app/outbound: sessions wait in the drop's limiter, and a drop that keeps failing opens its circuit", async () => {
+    const registry = createLimiterRegistry();
+    try {
+      await leaveSnapshot("stock.csv", snapshot);
+      expect((await pullErpSnapshots(db().sql, { ...source(), registry })).map((report) => report.status)).toEqual(["applied"]);
+      const metrics = () => registry.metrics.for(`destination:inbound:${shopId}`).snapshot();
+      expect(metrics().requests).toBe(1);
+
+      // The drop's server stops answering: each pull fails, and after five in a row the circuit opens.
+      const closed = { ...source(), target: { ...source().target, port: 9 }, registry };
+      for (let failure = 1; failure <= 5; failure++) await expect(pullErpSnapshots(db().sql, closed)).rejects.toMatchObject({ code: "sftp_unavailable" });
+      await expect(pullErpSnapshots(db().sql, closed)).rejects.toMatchObject({ code: "circuit_open" });
+      // Refused without connecting; and the refused pull let go of its lease.
+      expect(metrics().requests).toBe(6);
+      expect(await db().sql.query(`SELECT 1 FROM pipeline_lease WHERE name = $1`, [pullLeaseName(closed)])).toEqual([]);
+    } finally {
+      await registry.close();
+    }
   });
 });

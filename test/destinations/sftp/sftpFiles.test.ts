@@ -9,7 +9,8 @@ import { writeCsv } from "../../../app/batching/files/csv";
 import { canonicalJson, signManifest } from "../../../app/batching/manifest";
 import type { Destination, ItemResult, PriceItem, PublishRun, PushedItem, RunManifest } from "../../../app/batching/types";
 import { connectSftp, sftpTarget } from "../../../app/destinations/sftp/connection";
-import { fileColumns, sftpFilesAdapter } from "../../../app/destinations/sftp/adapter";
+import { fileColumns, sftpFilesAdapter, sftpFilesAdapterWith } from "../../../app/destinations/sftp/adapter";
+import { createLimiterRegistry } from "../../../app/outbound/limiterRegistry";
 import { uploadAtomically } from "../../../app/destinations/sftp/upload";
 import { type SftpServer, startSftpServer } from "../../helpers/sftpServer";
 
@@ -197,6 +198,24 @@ describe("files over SFTP (a real OpenSSH server)", () => {
     expect(await sftpFilesAdapter.testConnection({ ...target, credentials: { username: server.username, privateKey: stranger.privateKey } })).toMatchObject({ ok: false, message: expect.stringMatching(/cannot open SFTP/) });
     expect(await sftpFilesAdapter.testConnection({ ...target, credentials: { ...target.credentials, hostKeySha256: "SHA256:bm90LXRoZS1zZXJ2ZXJzLWtleQ" } })).toMatchObject({ ok: false });
     expect(await sftpFilesAdapter.testConnection({ ...target, endpoint: `sftp://${server.host}:${server.port}/no/such/dir` })).toMatchObject({ ok: false });
+  });
+
+  it("opens every session through app/outbound: the destination's limiter counts it, its circuit opens on a server that keeps failing", async () => {
+    const registry = createLimiterRegistry();
+    try {
+      const gated = sftpFilesAdapterWith({ registry, breaker: { failureThreshold: 2, openMs: 60_000 } });
+      const target = await destination();
+      expect(await gated.testConnection(target)).toMatchObject({ ok: true });
+      expect(registry.metrics.for(`destination:${target.id}`).snapshot().requests).toBe(1);
+      const down = { ...target, endpoint: `sftp://${server.host}:9${dirOf(target)}` };
+      expect(await gated.testConnection(down)).toMatchObject({ ok: false, message: expect.stringMatching(/cannot open SFTP/) });
+      expect(await gated.testConnection(down)).toMatchObject({ ok: false, message: expect.stringMatching(/cannot open SFTP/) });
+      // Open: refused at once, not even the healthy server is called until the circuit's probe.
+      expect(await gated.testConnection(target)).toMatchObject({ ok: false, message: expect.stringMatching(/keeps failing: calls are paused/) });
+      expect(registry.metrics.for(`destination:${target.id}`).snapshot().requests).toBe(3);
+    } finally {
+      await registry.close();
+    }
   });
 
   it("refuses bad endpoints, credentials and options with a code naming the problem", () => {

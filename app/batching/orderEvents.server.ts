@@ -1,0 +1,160 @@
+import { LockstepError } from "../config/errors";
+import type { SqlRunner } from "../db/database.server";
+import { log } from "../observability/log";
+import type { Random } from "../outbound/clock";
+import { retryDelay } from "../outbound/retryPolicy";
+import type { DomainEvent } from "../webhooks/events";
+import type { AdapterRegistry } from "./adapters";
+import { loadDestination } from "./destinations.server";
+import { type ClaimedOrderEvent, claimOrderEvents } from "./sql/claimOrderEvents";
+import { enqueueOrderEvents } from "./sql/enqueueOrderEvents";
+import { completeOrderEvent, failOrderEvent } from "./sql/settleOrderEvent";
+import type { Destination, DestinationAdapter, OutboundEvent } from "./types";
+
+// Real-time fan-out of order events to the destinations that receive orders ("webhook fan-out to
+// WMS, fraud, ESP and support systems via a queue, not direct calls"). The queue is the webhook
+// inbox's lease design on its own table (`destination_event`): written with the event, claimed with
+// SKIP LOCKED and a lease, retried with the project's backoff, dead after its attempts, replayable.
+
+const EVENT_TYPES: Partial<Record<DomainEvent["type"], string>> = {
+  OrderCreated: "order.created",
+  OrderUpdated: "order.updated",
+  OrderCancelled: "order.cancelled",
+  RefundCreated: "refund.created",
+};
+
+/**
+ * Called by the webhook consumers inside the transaction that applies the events: queues every
+ * order event for each live destination of its shop that receives orders. Commit and queue are one:
+ * a worker dying before the commit queues nothing (the redelivery will), after it nothing is lost.
+ */
+export async function enqueueAppliedOrderEvents(tx: SqlRunner, events: Array<{ event: DomainEvent }>): Promise<number> {
+  const orderEvents = events.flatMap(({ event }) =>
+    "orderExternalId" in event && EVENT_TYPES[event.type] ? [{ shopId: event.shopId, orderKey: event.orderExternalId, type: event.type, event }] : [],
+  );
+  return enqueueOrderEvents(tx, orderEvents);
+}
+
+export interface OrderEventDeliveryOptions {
+  sql: SqlRunner;
+  encryptionKey: string;
+  adapters: AdapterRegistry;
+  /** Unique per delivering loop: leases are held in its name. */
+  workerId: string;
+  /** Attempts before an event becomes a dead letter, the first one included. */
+  maxAttempts?: number;
+  leaseMs?: number;
+  /** Leases that may run out on one event (its worker died on it) before it becomes a dead letter. */
+  maxLeaseExpiries?: number;
+  /** Events claimed at once (each the head of its order, so they go out side by side). */
+  batchSize?: number;
+  pollMs?: number;
+  backoff?: { baseDelayMs: number; maxDelayMs: number };
+  random?: Random;
+  now?: () => Date;
+}
+
+const DEFAULTS = { maxAttempts: 8, leaseMs: 60_000, maxLeaseExpiries: 5, batchSize: 20, pollMs: 1_000, backoff: { baseDelayMs: 1_000, maxDelayMs: 10 * 60_000 } };
+
+function describe(error: unknown): string {
+  if (error instanceof LockstepError) return `${error.code}: ${error.message}`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+function outboundEventOf(row: ClaimedOrderEvent): OutboundEvent {
+  return { id: `oe_${row.id}`, type: EVENT_TYPES[row.eventType as DomainEvent["type"]] ?? row.eventType, timestamp: String(row.event.occurredAt ?? ""), data: row.event };
+}
+
+/** The destination's circuit is open: nothing was sent, the event waits for the circuit's next probe. */
+function circuitWait(error: unknown): number | undefined {
+  if (!(error instanceof LockstepError) || error.code !== "circuit_open") return undefined;
+  const wait = error.details?.retryAfterMs;
+  return typeof wait === "number" ? wait : 1_000;
+}
+
+/** When the next attempt may run after `attempts` failed ones, or null: a dead letter. */
+function retryAtOf(options: OrderEventDeliveryOptions, attempts: number, error: unknown): Date | null {
+  const maxAttempts = options.maxAttempts ?? DEFAULTS.maxAttempts;
+  const circuit = circuitWait(error);
+  if (circuit !== undefined) return new Date((options.now ?? (() => new Date()))().getTime() + circuit);
+  // The receiver refused the event as such (4xx): sending it again will not change its mind.
+  if (error instanceof LockstepError && error.code === "outbound_rejected") return null;
+  if (attempts >= maxAttempts) return null;
+  const policy = { maxAttempts, ...(options.backoff ?? DEFAULTS.backoff) };
+  const now = (options.now ?? (() => new Date()))();
+  return new Date(now.getTime() + retryDelay(policy, attempts, options.random ?? Math.random));
+}
+
+/**
+ * One claim-and-deliver round; returns how many events it claimed. Claimed events are each the
+ * oldest of their destination and order, so they go out side by side; the next event of an order is
+ * due only once this one is deleted. Every call goes through the destination kind's adapter, hence
+ * app/outbound (the destination's limiter and breaker).
+ */
+export async function deliverDueOrderEvents(options: OrderEventDeliveryOptions): Promise<number> {
+  const claimed = await claimOrderEvents(
+    options.sql,
+    options.workerId,
+    options.batchSize ?? DEFAULTS.batchSize,
+    options.leaseMs ?? DEFAULTS.leaseMs,
+    options.maxLeaseExpiries ?? DEFAULTS.maxLeaseExpiries,
+  );
+  const targets = new Map<string, Promise<{ destination: Destination; adapter: DestinationAdapter }>>();
+  const targetOf = (destinationId: string) => {
+    let target = targets.get(destinationId);
+    if (!target) {
+      target = loadDestination(options, destinationId).then((destination) => ({ destination, adapter: options.adapters.adapterFor(destination.kind) }));
+      targets.set(destinationId, target);
+    }
+    return target;
+  };
+  await Promise.all(
+    claimed.map(async (row) => {
+      try {
+        const { destination, adapter } = await targetOf(row.destinationId);
+        if (!adapter.deliverEvent) throw new LockstepError("invalid_destination", `destinations of kind ${destination.kind} cannot receive order events`);
+        await adapter.deliverEvent(destination, outboundEventOf(row));
+        await completeOrderEvent(options.sql, options.workerId, row.id);
+      } catch (error) {
+        const retryAt = retryAtOf(options, row.attempts, error);
+        try {
+          const notAnAttempt = circuitWait(error) !== undefined;
+          const state = await failOrderEvent(options.sql, { id: row.id, workerId: options.workerId, error: describe(error), retryAt, notAnAttempt });
+          log.warn("order event delivery failed", { destinationId: row.destinationId, eventId: row.id, order: row.orderKey, attempt: row.attempts, state, error: describe(error) });
+        } catch (recordError) {
+          // The lease will run out and the event will be claimed again.
+          log.warn("order event failure could not be recorded", { eventId: row.id, error: describe(recordError) });
+        }
+      }
+    }),
+  );
+  return claimed.length;
+}
+
+/**
+ * Every process's background work delivers order events: claims what is due until nothing is,
+ * then looks again every `pollMs`. Resolves the stop once the round in hand finished.
+ */
+export function startOrderEventDelivery(options: OrderEventDeliveryOptions): () => Promise<void> {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+  const round = () => {
+    running = (async () => {
+      try {
+        while (!stopped && (await deliverDueOrderEvents(options)) > 0);
+      } catch (error) {
+        log.warn("order events could not be claimed", { workerId: options.workerId, error: describe(error) });
+      }
+      if (!stopped) timer = setTimeout(round, options.pollMs ?? DEFAULTS.pollMs);
+    })();
+  };
+  round();
+  return async () => {
+    stopped = true;
+    clearTimeout(timer);
+    await running;
+  };
+}
+
+export { listOrderEventDeadLetters, replayOrderEventDeadLetters, type OrderEventDeadLetter } from "./sql/orderEventDeadLetters";

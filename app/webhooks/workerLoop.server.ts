@@ -1,0 +1,265 @@
+import { LockstepError } from "../config/errors";
+import type { Sql, SqlRunner } from "../db/database.server";
+import type { Random } from "../outbound/clock";
+import { type RetryPolicy, retryDelay } from "../outbound/retryPolicy";
+import type { BigCommerceReader } from "./bigcommerceReader";
+import { applyEvents } from "./consumers.server";
+import type { DomainEvent } from "./events";
+import type { WebhookMetrics } from "./metrics";
+import { normaliseBigCommerceDelivery } from "./normalise/bigcommerce";
+import { normaliseShopifyDelivery } from "./normalise/shopify";
+import { type ClaimedRow, claimInboxRows } from "./sql/claimInboxRows";
+import { completeInboxRows } from "./sql/completeInboxRows";
+import { extendInboxLeases } from "./sql/extendInboxLeases";
+import { failInboxRow } from "./sql/failInboxRow";
+import { COMPLIANCE_TOPICS } from "./sql/storeDeliveries";
+import { addOutboxRows } from "./sql/addOutboxRows";
+import { claimOutboxRows, type OwedCall } from "./sql/claimOutboxRows";
+import { completeOutboxRows } from "./sql/completeOutboxRows";
+import { failOutboxRow } from "./sql/failOutboxRow";
+import type { Subscribers } from "./subscribers.server";
+import { log } from "../observability/log";
+
+export interface WebhookWorkerOptions {
+  sql: Sql;
+  /** Unique per worker loop: leases are held in its name. */
+  workerId: string;
+  metrics: WebhookMetrics;
+  bigCommerce?: BigCommerceReader;
+  /** Called after each applied event (an outbox row is owed only for events someone subscribes to). */
+  subscribers?: Subscribers;
+  /** Attempts before a row becomes a dead letter, the first one included. */
+  maxAttempts: number;
+  leaseMs: number;
+  /** Leases that may run out on one row (its worker died on it) before it becomes a dead letter. */
+  maxLeaseExpiries?: number;
+  /** Rows claimed at once. Each is processed within the lease, so keep batch x time per row well under `leaseMs`. */
+  batchSize?: number;
+  /** How long an idle worker waits before looking again (in-process deliveries wake it at once). */
+  pollMs?: number;
+  /** Backoff between attempts: exponential with full jitter, the project's one retry policy. */
+  backoff?: { baseDelayMs: number; maxDelayMs: number };
+  random?: Random;
+  now?: () => Date;
+  log?: (message: string, details: Record<string, unknown>) => void;
+}
+
+/** Topics that still run for an uninstalled shop: the redactions the platform owes the merchant, and the uninstall itself. */
+const AFTER_UNINSTALL = new Set([...COMPLIANCE_TOPICS, "app/uninstalled", "store/app/uninstalled"]);
+
+class LeaseLost extends Error {}
+
+function describe(error: unknown): string {
+  if (error instanceof LockstepError) return `${error.code}: ${error.message}`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+interface PreparedRow {
+  row: ClaimedRow;
+  skip: boolean;
+  events: DomainEvent[];
+  /** The subscriber calls owed for the events, written with them (set by `apply`). */
+  owed: OwedCall[];
+}
+
+/** Turns a claimed row into domain events (BigCommerce read-backs are HTTP calls: never inside a transaction). */
+async function prepare(options: WebhookWorkerOptions, row: ClaimedRow): Promise<PreparedRow> {
+  const skip = !row.shopInstalled && !AFTER_UNINSTALL.has(row.topic);
+  if (skip) return { row, skip, events: [], owed: [] };
+  const events = row.platform === "shopify" ? normaliseShopifyDelivery(row) : await normaliseBigCommerceDelivery(row, options.bigCommerce);
+  return { row, skip, events, owed: [] };
+}
+
+/**
+ * Applies the rows' events and completes the rows, inside the caller's transaction: events and
+ * completion commit together, so a worker dying anywhere before the commit leaves nothing applied,
+ * and its lease expiring hands the rows to another worker.
+ */
+async function apply(tx: SqlRunner, options: WebhookWorkerOptions, rows: PreparedRow[]): Promise<void> {
+  const applying = rows.flatMap((prepared) => prepared.events.map((event) => ({ event, inboxId: prepared.row.id, prepared })));
+  await applyEvents(tx, applying);
+  // The subscriber calls are owed from the same commit as the events: a crash after it cannot lose them.
+  const owing = applying.filter(({ event }) => options.subscribers?.has(event.type) ?? false);
+  for (const prepared of rows) prepared.owed = [];
+  if (owing.length > 0) {
+    const ids = await addOutboxRows(tx, options.workerId, options.leaseMs, owing);
+    owing.forEach(({ event, prepared }, i) => prepared.owed.push({ id: ids[i]!, event, attempts: 1 }));
+  }
+  const completed = await completeInboxRows(tx, options.workerId, {
+    processed: rows.filter((prepared) => !prepared.skip).map((prepared) => prepared.row.id),
+    skipped: rows.filter((prepared) => prepared.skip).map((prepared) => prepared.row.id),
+  });
+  if (completed !== rows.length) throw new LeaseLost();
+}
+
+function applied(options: WebhookWorkerOptions, prepared: PreparedRow): void {
+  const { row } = prepared;
+  const processedAt = (options.now ?? (() => new Date()))();
+  options.metrics.processed({ ...row, processedAt, skipped: prepared.skip });
+}
+
+/** When the next attempt may run after `attempts` failed ones, or null: a dead letter. */
+function nextAttemptAt(options: WebhookWorkerOptions, attempts: number): Date | null {
+  if (attempts >= options.maxAttempts) return null;
+  const backoff = options.backoff ?? { baseDelayMs: 1000, maxDelayMs: 10 * 60_000 };
+  const policy: RetryPolicy = { maxAttempts: options.maxAttempts, ...backoff };
+  const now = (options.now ?? (() => new Date()))();
+  return new Date(now.getTime() + retryDelay(policy, attempts, options.random ?? Math.random));
+}
+
+/**
+ * Makes owed subscriber calls, in order, and forgets those that went through. A call whose subscriber
+ * failed is made again later with backoff (every subscriber of the event: they are idempotent), and
+ * becomes a dead letter once its attempts are spent.
+ */
+async function makeOwedCalls(options: WebhookWorkerOptions, calls: OwedCall[]): Promise<void> {
+  const made: string[] = [];
+  for (const call of calls) {
+    const errors = (await options.subscribers?.call(call.event)) ?? [];
+    if (errors.length === 0) {
+      made.push(call.id);
+      continue;
+    }
+    const error = errors.map(describe).join("; ");
+    try {
+      const state = await failOutboxRow(options.sql, { id: call.id, workerId: options.workerId, error, retryAt: nextAttemptAt(options, call.attempts) });
+      options.log?.("webhook subscriber failed", { event: call.event.type, outboxId: call.id, attempt: call.attempts, state, error });
+    } catch (recordError) {
+      // The lease will run out and the call will be made again.
+      options.log?.("webhook subscriber failure could not be recorded", { outboxId: call.id, error: describe(recordError) });
+    }
+  }
+  if (made.length > 0) await completeOutboxRows(options.sql, options.workerId, made);
+}
+
+/**
+ * Makes the subscriber calls whose worker died before making them, or that are due again after a
+ * failure; returns how many it claimed.
+ */
+export async function makeDueOwedCalls(options: WebhookWorkerOptions): Promise<number> {
+  const calls = await claimOutboxRows(options.sql, options.workerId, options.batchSize ?? 50, options.leaseMs, options.maxLeaseExpiries ?? 5);
+  if (calls.length > 0) await makeOwedCalls(options, calls);
+  return calls.length;
+}
+
+/** Records a failed attempt: retried later with backoff, or a dead letter once the attempts are spent. */
+async function recordFailure(options: WebhookWorkerOptions, row: ClaimedRow, error: unknown): Promise<void> {
+  if (error instanceof LeaseLost) {
+    // Routine when a lease ran out under load: not a warning.
+    log.debug("webhook lease lost: another worker has the row", { inboxId: row.id });
+    return;
+  }
+  // A payload we cannot read will not get better by waiting: dead-letter it now.
+  const poison = (error instanceof LockstepError && error.status === 422) || error instanceof SyntaxError;
+  const retryAt = poison ? null : nextAttemptAt(options, row.attempts);
+  try {
+    const state = await failInboxRow(options.sql, { inboxId: row.id, workerId: options.workerId, attempt: row.attempts, error: describe(error), retryAt });
+    if (state) options.metrics.failedAttempt(state === "dead");
+    options.log?.("webhook attempt failed", { inboxId: row.id, topic: row.topic, attempt: row.attempts, state, error: describe(error) });
+  } catch (recordError) {
+    // The database is gone too: the lease will expire and the row will be claimed again.
+    options.log?.("webhook failure could not be recorded", { inboxId: row.id, error: describe(recordError) });
+  }
+}
+
+/**
+ * One claim-and-process round; returns how many rows it claimed. The whole batch is applied in ONE
+ * transaction (one commit, one WAL flush); if any row fails, nothing of the batch is kept and the
+ * rows are applied one transaction each, so the failing row is isolated and the others still go.
+ */
+export async function processDueRows(options: WebhookWorkerOptions): Promise<number> {
+  const now = options.now ?? (() => new Date());
+  const claimedAt = now().getTime();
+  const rows = await claimInboxRows(options.sql, options.workerId, options.batchSize ?? 50, options.leaseMs, options.maxLeaseExpiries ?? 5);
+  const prepared: PreparedRow[] = [];
+  for (const row of rows) {
+    try {
+      prepared.push(await prepare(options, row));
+    } catch (error) {
+      await recordFailure(options, row, error);
+    }
+  }
+  if (prepared.length === 0) return rows.length;
+  // Slow read-backs (a throttled BigCommerce API) can eat the lease: renew it before applying.
+  if (now().getTime() - claimedAt > options.leaseMs / 2) {
+    await extendInboxLeases(options.sql, options.workerId, prepared.map((row) => row.row.id), options.leaseMs);
+  }
+  let together = true;
+  try {
+    await options.sql.transaction((tx) => apply(tx, options, prepared));
+  } catch {
+    together = false;
+  }
+  const owed: OwedCall[] = [];
+  for (const row of prepared) {
+    try {
+      if (!together) await options.sql.transaction((tx) => apply(tx, options, [row]));
+      applied(options, row);
+      owed.push(...row.owed);
+    } catch (error) {
+      await recordFailure(options, row.row, error);
+    }
+  }
+  if (owed.length > 0) await makeOwedCalls(options, owed);
+  return rows.length;
+}
+
+export interface RunningWorker {
+  /** Look for work now (a delivery was just stored). */
+  wake(): void;
+  /** Finishes the row in hand, then stops. */
+  stop(): Promise<void>;
+}
+
+export function startWebhookWorker(options: WebhookWorkerOptions): RunningWorker {
+  let stopped = false;
+  let wakeUp: (() => void) | undefined;
+  let woken = false;
+  const idle = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (woken || stopped) {
+        woken = false;
+        resolve();
+        return;
+      }
+      const timer = setTimeout(() => {
+        wakeUp = undefined;
+        resolve();
+      }, ms);
+      wakeUp = () => {
+        clearTimeout(timer);
+        wakeUp = undefined;
+        resolve();
+      };
+    });
+  const pollMs = options.pollMs ?? 250;
+  const now = () => (options.now ?? (() => new Date()))().getTime();
+  let lastOwedCalls = 0;
+  const loop = (async () => {
+    while (!stopped) {
+      let claimed = 0;
+      try {
+        claimed = await processDueRows(options);
+        // Owed calls left behind (a dead worker's, or due again) are looked for when idle, and at least every poll while busy.
+        if (claimed === 0 || now() - lastOwedCalls >= pollMs) {
+          lastOwedCalls = now();
+          claimed += await makeDueOwedCalls(options);
+        }
+      } catch (error) {
+        options.log?.("webhook worker could not claim rows", { workerId: options.workerId, error: describe(error) });
+      }
+      if (claimed === 0 && !stopped) await idle(pollMs);
+    }
+  })();
+  return {
+    wake() {
+      if (wakeUp) wakeUp();
+      else woken = true;
+    },
+    async stop() {
+      stopped = true;
+      wakeUp?.();
+      await loop;
+    },
+  };
+}

@@ -1,0 +1,547 @@
+// The chaos run: webhook events for a catalog across several shops through the whole pipeline (a
+// web process storing, worker processes applying) while storefront clients reserve, release and
+// commit — with duplicates, reordering, late deliveries, workers killed with SIGKILL, every
+// PostgreSQL connection terminated and Redis restarted. Afterwards it checks what must hold:
+// every level equals what applying each event once in source order gives, every event stored once
+// and applied (or dead-lettered with a reason), every reservation accounted for, nothing oversold.
+// `npm run chaos` runs a million events; `test/chaos/chaos.test.ts` a CI-sized run.
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import net from "node:net";
+import pg from "pg";
+import { issueApiToken } from "../../app/shops/shops.server";
+import { shopifyPayload, signShopifyDelivery } from "../../simulators/webhooks/shopify";
+import { mulberry32 } from "../helpers/random";
+import { createTestDatabase, POSTGRES_URL, type TestDatabase } from "../helpers/database";
+import { startProcess, type Started } from "../helpers/process";
+import { STANDALONE_ENV } from "../helpers/server";
+
+export interface ChaosOptions {
+  /** Inventory events generated (duplicates come on top). */
+  events: number;
+  shops: number;
+  /** Items per shop whose stock the webhooks move. */
+  itemsPerShop: number;
+  /** Items per shop that only storefront clients reserve (stock fixed, so "oversold" is exact). */
+  reservableItemsPerShop: number;
+  reservableStock: number;
+  workerProcesses: number;
+  /** Share of events delivered twice (same event id, as Shopify's duplicate deliveries). */
+  duplicateShare: number;
+  /** Share of events held back and delivered seconds later, after newer ones. */
+  lateShare: number;
+  /** Each worker process killed with SIGKILL after this many ms (then started again); 0 = never. */
+  killEveryMs: number;
+  /** Every PostgreSQL connection of the run terminated after this many ms; 0 = never. */
+  dropConnectionsEveryMs: number;
+  /** Redis (a private server on its own port) restarted this many times during the run. */
+  redisRestarts: number;
+  storefrontClients: number;
+  senders: number;
+  seed: number;
+  /** The run gives up (and reports what it saw) after this long. */
+  timeLimitMs: number;
+  log?: (line: string) => void;
+}
+
+export interface ChaosReport {
+  seed: number;
+  eventsIn: number;
+  deliveriesSent: number;
+  deliveryRetries: number;
+  stored: number;
+  applied: number;
+  deadLettered: number;
+  deadLetterReasons: string[];
+  /** Items whose final level differs from the source order's last value. */
+  lost: number;
+  /** Events stored more than once, or orders recorded twice. */
+  appliedTwice: number;
+  oversold: number;
+  reservations: { made: number; refused: number; missing: number; committedByOrder: number; orderCommitsMissing: number };
+  faults: { workersKilled: number; connectionDrops: number; redisRestarts: number };
+  elapsedMs: number;
+  drained: boolean;
+}
+
+interface InventoryEvent {
+  shop: number;
+  item: number;
+  available: number;
+  at: number;
+  eventId: string;
+}
+
+export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
+  const log = options.log ?? (() => undefined);
+  const random = mulberry32(options.seed);
+  const started = Date.now();
+  const db = await createTestDatabase({ serverUrl: POSTGRES_URL });
+  const redis = await startPrivateRedis();
+  const processes: { web?: Started; workers: Started[] } = { workers: [] };
+  const faults = { workersKilled: 0, connectionDrops: 0, redisRestarts: 0 };
+  try {
+    const shops = await seedShops(db, options);
+    const env = {
+      ...STANDALONE_ENV,
+      DATABASE_URL: db.url!,
+      REDIS_URL: redis.url,
+      LOCKSTEP_DEMO_TRAFFIC: "off",
+      LOCKSTEP_WEBHOOK_POLL_MS: "100",
+    };
+    processes.web = startProcess("server/main.ts", [], { ...env, LOCKSTEP_WEBHOOK_WORKERS: "0" });
+    const [, baseUrl] = await processes.web.waitFor(/listening on (http:\/\/\S+)/, 120_000);
+    const startWorker = () => {
+      const worker = startProcess("server/worker.ts", [], { ...env, LOCKSTEP_WEBHOOK_WORKERS: "2" });
+      processes.workers.push(worker);
+      return worker;
+    };
+    await Promise.all(Array.from({ length: options.workerProcesses }, () => startWorker().waitFor(/webhook worker loop/, 120_000)));
+    log(`chaos: ${options.shops} shops × ${options.itemsPerShop} items, ${options.workerProcesses} worker processes, web at ${baseUrl}`);
+
+    const events = generateEvents(options, random);
+    const expected = lastValues(events);
+    const sendOrder = deliveryOrder(events.length, options, random);
+    const sender = createSender({ baseUrl: baseUrl!, senders: options.senders });
+
+    // Faults run beside the traffic until it is all delivered.
+    let delivering = true;
+    const faultLoops: Promise<void>[] = [];
+    if (options.killEveryMs > 0) {
+      faultLoops.push(
+        (async () => {
+          while (delivering) {
+            await pause(options.killEveryMs, () => !delivering);
+            if (!delivering) break;
+            const alive = processes.workers.filter((worker) => worker.child.exitCode === null && worker.child.signalCode === null);
+            const victim = alive[Math.floor(random() * alive.length)];
+            if (!victim) continue;
+            victim.child.kill("SIGKILL");
+            await victim.exited;
+            faults.workersKilled += 1;
+            startWorker();
+          }
+        })(),
+      );
+    }
+    if (options.dropConnectionsEveryMs > 0) {
+      faultLoops.push(
+        (async () => {
+          while (delivering) {
+            await pause(options.dropConnectionsEveryMs, () => !delivering);
+            if (!delivering) break;
+            await terminateBackends(db.url!);
+            faults.connectionDrops += 1;
+          }
+        })(),
+      );
+    }
+    if (options.redisRestarts > 0) {
+      faultLoops.push(
+        (async () => {
+          const every = Math.max(1_000, Math.floor(options.timeLimitMs / (options.redisRestarts * 4)));
+          for (let i = 0; i < options.redisRestarts && delivering; i += 1) {
+            await pause(every, () => !delivering);
+            if (!delivering) break;
+            await redis.restart();
+            faults.redisRestarts += 1;
+          }
+        })(),
+      );
+    }
+
+    const deadline = started + options.timeLimitMs;
+    const pastDeadline = () => Date.now() > deadline;
+    // Shoppers start new carts while the events go in; what they started they finish.
+    let eventsDelivered = false;
+    const storefront = runStorefront({ baseUrl: baseUrl!, shops, options, random, sender, until: () => eventsDelivered || pastDeadline(), giveUp: pastDeadline });
+    const signed = (event: InventoryEvent) =>
+      signShopifyDelivery({
+        secret: STANDALONE_ENV.SHOPIFY_API_SECRET,
+        shopDomain: shops[event.shop]!.domain,
+        topic: "inventory_levels/update",
+        eventId: event.eventId,
+        webhookId: event.eventId,
+        triggeredAt: new Date(event.at),
+        payload: shopifyPayload("inventory_levels/update", { inventory_item_id: event.item, location_id: 1, available: event.available, updated_at: new Date(event.at).toISOString() }),
+      });
+    await sender.deliverAll(sendOrder.map((index) => () => signed(events[index]!)), pastDeadline);
+    eventsDelivered = true;
+    const storefrontOutcome = await storefront;
+    delivering = false;
+    await Promise.all(faultLoops);
+    log(`chaos: delivered ${sender.sent} deliveries (${sender.retries} retries) in ${Date.now() - started} ms; draining`);
+
+    // Drained: nothing left to apply, and every worker that was killed has been replaced.
+    let drained = false;
+    while (Date.now() < deadline) {
+      const [row] = await db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM webhook_inbox WHERE state IN ('pending', 'processing')`);
+      if (row!.n === 0) {
+        drained = true;
+        break;
+      }
+      await pause(200);
+    }
+    return {
+      seed: options.seed,
+      eventsIn: events.length + storefrontOutcome.ordersSent,
+      deliveriesSent: sender.sent,
+      deliveryRetries: sender.retries,
+      ...(await inboxCounts(db)),
+      lost: await levelMismatches(db, shops, expected),
+      appliedTwice: await appliedTwice(db),
+      oversold: await oversold(db, options.reservableStock),
+      reservations: await reservationAccounting(db, storefrontOutcome),
+      faults,
+      elapsedMs: Date.now() - started,
+      drained,
+    };
+  } finally {
+    await Promise.all([processes.web?.stop("SIGTERM"), ...processes.workers.map((worker) => worker.stop("SIGTERM"))]);
+    await redis.stop();
+    await db.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The catalog
+
+interface ChaosShop {
+  id: string;
+  domain: string;
+  token: string;
+}
+
+async function seedShops(db: TestDatabase, options: ChaosOptions): Promise<ChaosShop[]> {
+  const shops: ChaosShop[] = [];
+  for (let s = 0; s < options.shops; s += 1) {
+    const id = randomUUID();
+    const domain = `chaos-${s}-${id.slice(0, 6)}.myshopify.com`;
+    await db.sql.query(`INSERT INTO shop (id, platform, domain) VALUES ($1, 'shopify', $2)`, [id, domain]);
+    await db.sql.query(`INSERT INTO location (id, shop_id, external_id, name) VALUES (gen_random_uuid(), $1, 'gid://shopify/Location/1', 'Warehouse')`, [id]);
+    await db.sql.query(`INSERT INTO product (id, shop_id, external_id, title) VALUES (gen_random_uuid(), $1, 'gid://shopify/Product/1', 'Chaos')`, [id]);
+    // Webhook items are numbered 1..n, reservable ones from 1,000,001; both start fresh (stamped now).
+    await db.sql.query(
+      `INSERT INTO variant (id, shop_id, product_id, external_id, inventory_item_external_id, sku, title)
+       SELECT gen_random_uuid(), $1, (SELECT id FROM product WHERE shop_id = $1), 'gid://shopify/ProductVariant/' || n, 'gid://shopify/InventoryItem/' || n,
+              CASE WHEN n > 1000000 THEN 'R-' || (n - 1000000) ELSE 'W-' || n END, 'Item ' || n
+       FROM (SELECT generate_series(1, $2::int) AS n UNION ALL SELECT 1000000 + generate_series(1, $3::int)) items`,
+      [id, options.itemsPerShop, options.reservableItemsPerShop],
+    );
+    await db.sql.query(
+      `INSERT INTO inventory_level (shop_id, variant_id, location_id, on_hand, committed, source_updated_at)
+       SELECT v.shop_id, v.id, l.id, CASE WHEN v.sku LIKE 'R-%' THEN $2::int ELSE 0 END, 0, now() - interval '1 hour'
+       FROM variant v JOIN location l ON l.shop_id = v.shop_id WHERE v.shop_id = $1`,
+      [id, options.reservableStock],
+    );
+    shops.push({ id, domain, token: await issueApiToken(db.prisma, id) });
+  }
+  return shops;
+}
+
+function generateEvents(options: ChaosOptions, random: () => number): InventoryEvent[] {
+  // Source order is time order: event k happened at base + k ms, so each item's last event is its truth.
+  const base = Date.now() - options.events - 60_000;
+  return Array.from({ length: options.events }, (_, k) => ({
+    shop: Math.floor(random() * options.shops),
+    item: 1 + Math.floor(random() * options.itemsPerShop),
+    available: Math.floor(random() * 100),
+    at: base + k,
+    eventId: randomUUID(),
+  }));
+}
+
+function lastValues(events: InventoryEvent[]): Map<string, number> {
+  const last = new Map<string, number>();
+  for (const event of events) last.set(`${event.shop}:${event.item}`, event.available);
+  return last;
+}
+
+/** Indexes of the events in the order they are delivered: shuffled locally, some late, some twice. */
+function deliveryOrder(count: number, options: ChaosOptions, random: () => number): number[] {
+  const onTime: number[] = [];
+  const late: number[] = [];
+  for (let i = 0; i < count; i += 1) (random() < options.lateShare ? late : onTime).push(i);
+  // Reordered: shuffled within windows of 64 deliveries, as concurrent senders and retries do.
+  for (let start = 0; start < onTime.length; start += 64) {
+    const end = Math.min(onTime.length, start + 64);
+    for (let i = end - 1; i > start; i -= 1) {
+      const j = start + Math.floor(random() * (i - start + 1));
+      [onTime[i], onTime[j]] = [onTime[j]!, onTime[i]!];
+    }
+  }
+  const order = [...onTime, ...late];
+  const duplicates = Math.floor(count * options.duplicateShare);
+  for (let d = 0; d < duplicates; d += 1) {
+    const original = order[Math.floor(random() * count)]!;
+    order.splice(Math.floor(random() * order.length), 0, original);
+  }
+  return order;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Delivery: a sender retries until Lockstep answers 200, as Shopify does (faster, to stay bounded).
+
+type Delivery = () => { body: string; headers: Record<string, string> };
+
+function createSender(input: { baseUrl: string; senders: number }) {
+  const state = { sent: 0, retries: 0 };
+  const deliver = async (delivery: Delivery, giveUp: () => boolean): Promise<boolean> => {
+    const { body, headers } = delivery();
+    for (let attempt = 0; ; attempt += 1) {
+      if (giveUp()) return false;
+      try {
+        const response = await fetch(`${input.baseUrl}/webhooks/shopify`, { method: "POST", headers, body, signal: AbortSignal.timeout(15_000) });
+        await response.arrayBuffer();
+        if (response.status === 200) {
+          state.sent += 1;
+          return true;
+        }
+      } catch {
+        // Connection refused or reset, or no answer in time: the platform retries.
+      }
+      state.retries += 1;
+      await pause(Math.min(1_000, 25 * 2 ** attempt));
+    }
+  };
+  return {
+    get sent() {
+      return state.sent;
+    },
+    get retries() {
+      return state.retries;
+    },
+    deliver,
+    async deliverAll(deliveries: Delivery[], giveUp: () => boolean): Promise<void> {
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: input.senders }, async () => {
+          while (next < deliveries.length && !giveUp()) {
+            const delivery = deliveries[next++]!;
+            await deliver(delivery, giveUp);
+          }
+        }),
+      );
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Storefront clients: reserve, then release, commit through an order webhook, or leave the hold.
+
+interface StorefrontOutcome {
+  made: Map<string, { shop: string; quantity: number; sku: string; committedByOrder: boolean }>;
+  refused: number;
+  ordersSent: number;
+}
+
+async function runStorefront(input: {
+  baseUrl: string;
+  shops: ChaosShop[];
+  options: ChaosOptions;
+  random: () => number;
+  sender: ReturnType<typeof createSender>;
+  /** No new cart after this is true. */
+  until: () => boolean;
+  /** A call or delivery under way is retried until it is answered, or this is true. */
+  giveUp: () => boolean;
+}): Promise<StorefrontOutcome> {
+  const outcome: StorefrontOutcome = { made: new Map(), refused: 0, ordersSent: 0 };
+  const { options, random } = input;
+  let orderIds = 9_000_000_000;
+  const call = async (shop: ChaosShop, path: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> } | undefined> => {
+    for (let attempt = 0; attempt < 50 && !input.giveUp(); attempt += 1) {
+      try {
+        const response = await fetch(`${input.baseUrl}${path}`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${shop.token}`, "content-type": "application/json" },
+          body: JSON.stringify(body),
+          signal: AbortSignal.timeout(15_000),
+        });
+        const json = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+        if (response.status !== 503 && response.status !== 429) return { status: response.status, json };
+      } catch {
+        // Retried with the same key: the same reservation, never a second one.
+      }
+      await pause(Math.min(1_000, 25 * 2 ** attempt));
+    }
+    return undefined;
+  };
+  await Promise.all(
+    Array.from({ length: options.storefrontClients }, async () => {
+      while (!input.until()) {
+        const shop = input.shops[Math.floor(random() * input.shops.length)]!;
+        const sku = `R-${1 + Math.floor(random() * options.reservableItemsPerShop)}`;
+        const quantity = 1 + Math.floor(random() * 3);
+        const key = `chaos-${randomUUID()}`;
+        const reserved = await call(shop, "/api/v1/reservations", { key, lines: [{ sku, quantity }] });
+        if (!reserved) continue;
+        if (reserved.status === 409) {
+          outcome.refused += 1;
+          continue;
+        }
+        if (reserved.status !== 201 && reserved.status !== 200) continue;
+        const id = reserved.json.id as string;
+        const record = { shop: shop.id, quantity, sku, committedByOrder: false };
+        outcome.made.set(id, record);
+        const choice = random();
+        if (choice < 0.4) {
+          await call(shop, `/api/v1/reservations/${id}/release`, { reason: "chaos: cart abandoned" });
+        } else if (choice < 0.8) {
+          const orderId = orderIds++;
+          const delivered = await input.sender.deliver(
+            () =>
+              signShopifyDelivery({
+                secret: STANDALONE_ENV.SHOPIFY_API_SECRET,
+                shopDomain: shop.domain,
+                topic: "orders/create",
+                payload: shopifyPayload("orders/create", { id: orderId, cart_token: key, line_items: [{ id: orderId, variant_id: null, product_id: null, sku, title: sku, quantity, price: "1.00" }] }),
+              }),
+            input.giveUp,
+          );
+          if (delivered) {
+            outcome.ordersSent += 1;
+            record.committedByOrder = true;
+          }
+        }
+      }
+    }),
+  );
+  return outcome;
+}
+
+// ---------------------------------------------------------------------------------------------
+// What must hold afterwards
+
+async function inboxCounts(db: TestDatabase): Promise<Pick<ChaosReport, "stored" | "applied" | "deadLettered" | "deadLetterReasons">> {
+  const rows = await db.sql.query<{ state: string; n: number }>(`SELECT state::text, count(*)::int AS n FROM webhook_inbox GROUP BY state`);
+  const by = new Map(rows.map((row) => [row.state, row.n]));
+  const reasons = await db.sql.query<{ reason: string }>(`SELECT DISTINCT coalesce(last_error, '(no reason)') AS reason FROM webhook_inbox WHERE state = 'dead' LIMIT 20`);
+  return {
+    stored: rows.reduce((sum, row) => sum + row.n, 0),
+    applied: by.get("processed") ?? 0,
+    deadLettered: by.get("dead") ?? 0,
+    deadLetterReasons: reasons.map((row) => row.reason),
+  };
+}
+
+async function levelMismatches(db: TestDatabase, shops: ChaosShop[], expected: Map<string, number>): Promise<number> {
+  let mismatches = 0;
+  for (const [index, shop] of shops.entries()) {
+    const rows = await db.sql.query<{ sku: string; sellable: number }>(
+      `SELECT v.sku, (l.on_hand - l.committed)::int AS sellable FROM inventory_level l JOIN variant v ON v.id = l.variant_id WHERE l.shop_id = $1 AND v.sku LIKE 'W-%'`,
+      [shop.id],
+    );
+    for (const row of rows) {
+      const want = expected.get(`${index}:${row.sku.slice(2)}`);
+      if (want !== undefined && want !== row.sellable) mismatches += 1;
+    }
+  }
+  return mismatches;
+}
+
+async function appliedTwice(db: TestDatabase): Promise<number> {
+  const [events] = await db.sql.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM (SELECT 1 FROM webhook_inbox WHERE event_id IS NOT NULL GROUP BY shop_id, topic, event_id HAVING count(*) > 1) twice`,
+  );
+  const [orders] = await db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM (SELECT 1 FROM platform_order GROUP BY shop_id, external_id HAVING count(*) > 1) twice`);
+  return events!.n + orders!.n;
+}
+
+/** Units held or sold beyond the stock of items whose stock nothing else moved. */
+async function oversold(db: TestDatabase, stock: number): Promise<number> {
+  const rows = await db.sql.query<{ sku: string; units: number }>(
+    `SELECT r.shop_id, line->>'sku' AS sku, sum((line->>'quantity')::int)::int AS units
+     FROM reservation r, jsonb_array_elements(r.lines) line
+     WHERE r.status IN ('active', 'committed')
+     GROUP BY r.shop_id, line->>'sku'`,
+  );
+  return rows.reduce((sum, row) => sum + Math.max(0, row.units - stock), 0);
+}
+
+async function reservationAccounting(db: TestDatabase, outcome: StorefrontOutcome): Promise<ChaosReport["reservations"]> {
+  const ids = [...outcome.made.keys()];
+  const rows = ids.length
+    ? await db.sql.query<{ id: string; status: string }>(`SELECT id::text, status::text FROM reservation WHERE id = ANY($1::uuid[])`, [ids])
+    : [];
+  const status = new Map(rows.map((row) => [row.id, row.status]));
+  let orderCommitsMissing = 0;
+  let committedByOrder = 0;
+  for (const [id, made] of outcome.made) {
+    if (!made.committedByOrder) continue;
+    committedByOrder += 1;
+    if (status.get(id) !== "committed") orderCommitsMissing += 1;
+  }
+  return { made: ids.length, refused: outcome.refused, missing: ids.length - rows.length, committedByOrder, orderCommitsMissing };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Faults
+
+async function terminateBackends(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  client.on("error", () => undefined);
+  await client.connect();
+  try {
+    await client.query(`SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A Redis server of the run's own on a free port, so restarting it disturbs nobody else. */
+async function startPrivateRedis(): Promise<{ url: string; restart(): Promise<void>; stop(): Promise<void> }> {
+  const port = await freePort();
+  let child: ChildProcess | undefined;
+  const start = async () => {
+    child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+    for (let i = 0; i < 100; i += 1) {
+      if (await canConnect(port)) return;
+      await pause(50);
+    }
+    throw new Error(`the run's Redis did not start on port ${port}`);
+  };
+  const stop = async () => {
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child!.once("exit", resolve));
+    child.kill("SIGKILL");
+    await exited;
+  };
+  await start();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    async restart() {
+      await stop();
+      await pause(500);
+      await start();
+    },
+    stop,
+  };
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.once("error", reject);
+  });
+}
+
+/** Waits `ms`, in short steps so a loop told to stop does not sleep on. */
+async function pause(ms: number, stop: () => boolean = () => false): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until && !stop()) await new Promise((resolve) => setTimeout(resolve, Math.min(100, until - Date.now())));
+}
