@@ -8,6 +8,7 @@ import { startSharingTokenChanges } from "./shops/tokenChanges.server";
 import { log } from "./observability/log";
 import { startPublishingMetrics } from "./observability/processMetrics.server";
 import { startProcessSloEvaluator } from "./slo/evaluator.server";
+import { startPriceActivation } from "./prices/wiring.server";
 import { bigCommerceTokenOf } from "./shops/platformAccess.server";
 import { refreshCheckoutClocksFor } from "./checkout/wiring.server";
 import { startWebhookWorkers } from "./webhooks/workerPool.server";
@@ -43,6 +44,8 @@ export async function startBackgroundWork(context: AppContext, options: { webhoo
   stops.push(startOrderEventDelivery({ ...pipeline, workerId: pipeline.owner }));
   // Google feeds that stopped being fetched or rebuilt raise an alert long before Google's 30-day expiry.
   stops.push(startFeedWatchdog(context.db.sql));
+  // Prices reach the store at their validFrom, once per version whichever process claims it.
+  stops.push(startPriceActivation(context));
   // Stopped after the workers finished their rows; the context's services (cache, clients) are closed by its owner.
   stops.push(async () => {
     unsubscribe();

@@ -1,6 +1,6 @@
 import type { Config } from "./config/config.server";
 import type { Database } from "./db/database.server";
-import { createStockServices, type StockServices } from "./inventory/services.server";
+import { createStockServices, type StockServices } from "./reservations/stockServices.server";
 import { createProcessMetrics, type ProcessMetrics } from "./observability/metrics";
 import { createLimiterRegistry, type LimiterRegistry } from "./outbound/limiterRegistry";
 import { OutboundMetrics } from "./outbound/metrics";

@@ -42,7 +42,7 @@ async function main(): Promise<void> {
     config,
     beforeListen: demo
       ? async ({ db }) => {
-          const { shop, seeded } = await seedDemoShop(db.prisma, { apiToken: config.demo.apiToken! });
+          const { shop, seeded } = await seedDemoShop(db.prisma, { apiToken: config.demo.apiToken!, sql: db.sql });
           if (seeded) console.log(`Seeded the demo shop ${DEMO_SHOP_DOMAIN}`);
           demoErpDestination = await ensureDemoErpDestination(db, { shopId: shop.id, encryptionKey: config.encryptionKey, erpUrl: demoErp!.url, signingSecret: demoErpSecret });
           demoAmazonDestination = await ensureDemoAmazonDestination(db, { shopId: shop.id, encryptionKey: config.encryptionKey, endpoint: demoAmazon!.url, accessToken: demoAmazonToken });

@@ -1,5 +1,7 @@
 import type { PrismaClient, Shop } from "../generated/prisma/client";
 import { installShop, issueApiToken } from "../shops/shops.server";
+import type { Sql } from "../db/database.server";
+import { seedDemoPrices } from "../prices/demo.server";
 
 export const DEMO_SHOP_DOMAIN = "demo-shop.myshopify.com";
 
@@ -71,7 +73,7 @@ export function demoInventoryItemId(variantId: number): number {
  * Makes sure the demo shop exists with its catalog and stock. Runs at every demo start but
  * seeds only a database that has no demo shop yet, so the demo's own changes survive restarts.
  */
-export async function seedDemoShop(prisma: PrismaClient, options: { apiToken: string; now?: Date }): Promise<{ shop: Shop; seeded: boolean }> {
+export async function seedDemoShop(prisma: PrismaClient, options: { apiToken: string; now?: Date; sql?: Sql }): Promise<{ shop: Shop; seeded: boolean }> {
   const existing = await prisma.shop.findUnique({ where: { platform_domain: { platform: "shopify", domain: DEMO_SHOP_DOMAIN } } });
   const shop = existing ?? (await installShop(prisma, { platform: "shopify", domain: DEMO_SHOP_DOMAIN, name: "Lockstep Demo Outfitters", scopes: "read_products,read_inventory,write_inventory,read_orders,read_locations" }));
   await issueApiToken(prisma, shop.id, options.apiToken);
@@ -123,5 +125,7 @@ export async function seedDemoShop(prisma: PrismaClient, options: { apiToken: st
       }
     }
   });
+  // Prices as versions, and one scheduled sale (app/prices).
+  if (options.sql) await seedDemoPrices(options.sql, shop.id, now);
   return { shop, seeded: true };
 }

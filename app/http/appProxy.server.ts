@@ -8,6 +8,8 @@ import { perShopperRateLimit } from "./shopperRateLimit.server";
 import { callerGone, jsonBody, perShopRateLimit, publicReservation, reserveInput, type StockEdgeDeps, stockAnswers, storefrontRoutes } from "./storefrontApi.server";
 import { parseActionBody, parseProxyQuery, parseReserveBody } from "./storefrontInput";
 import { sendJson } from "./respond.server";
+import type { PriceLookup } from "../prices/lookup.server";
+import { pricesAnswer } from "./pricesApi.server";
 import type { Router } from "./router.server";
 
 /** A signed proxy request older (or further in the future) than this is refused: a replayed URL stops working. */
@@ -21,7 +23,7 @@ export const PROXY_MAX_AGE_SECONDS = 300;
  * (`logged_in_customer_id`) or, anonymous, the cart token they send as `key` (in the body to
  * reserve, in the query for a hold's id routes).
  */
-export function registerAppProxy(router: Router, deps: StockEdgeDeps & { secrets: string[]; ratePerSecond: number; shopperRatePerSecond: number }): void {
+export function registerAppProxy(router: Router, deps: StockEdgeDeps & { secrets: string[]; ratePerSecond: number; shopperRatePerSecond: number; prices?: PriceLookup }): void {
   const answers = stockAnswers(deps.services);
   const holds = createShopperHolds({ reservations: deps.services.reservations, availability: deps.services.availability, getPolicy: (shopId) => deps.services.settings.getPolicy(shopId) });
   const on = storefrontRoutes(router);
@@ -55,6 +57,12 @@ export function registerAppProxy(router: Router, deps: StockEdgeDeps & { secrets
   on("GET", "/proxy/availability", async ({ req, res, url }) => {
     sendJson(res, 200, await answers.availability((await signed(url, req)).shop, url), json);
   });
+  if (deps.prices) {
+    const prices = deps.prices;
+    on("GET", "/proxy/prices", async ({ req, res, url }) => {
+      sendJson(res, 200, await pricesAnswer(prices, (await signed(url, req)).shop, url), json);
+    });
+  }
   on("POST", "/proxy/reservations", async ({ req, res, url }) => {
     const { shop, query } = await signed(url, req);
     const input = reserveInput(parseReserveBody(await jsonBody(req)));

@@ -8,6 +8,8 @@ import { registerBigCommerceInstall } from "./bigcommerceInstall.server";
 import { registerHealthRoutes } from "./health.server";
 import { Router } from "./router.server";
 import { registerStorefrontApi, stockEdgeDeps } from "./storefrontApi.server";
+import { registerPricesApi } from "./pricesApi.server";
+import { createPriceLookup } from "../prices/lookup.server";
 import { registerWebhookRoutes } from "./platformWebhooks.server";
 
 /**
@@ -20,7 +22,9 @@ export function createEdgeRouter(context: AppContext, migrations: Migration[]): 
   registerMetricsRoute(router, context);
   const stock = stockEdgeDeps(context);
   registerStorefrontApi(router, stock);
-  registerAppProxy(router, { ...stock, shopperRatePerSecond: context.config.proxyShopperRateLimit });
+  const prices = createPriceLookup({ sql: context.db.sql });
+  registerPricesApi(router, { ...stock, prices });
+  registerAppProxy(router, { ...stock, prices, shopperRatePerSecond: context.config.proxyShopperRateLimit });
   if (!context.config.bigCommerce.clientId) {
     // Registered before the callbacks, so it answers every one of them on a deployment with no BigCommerce app.
     router.on(["GET", "POST"], "/auth/bigcommerce/:callback", ({ req }) => {

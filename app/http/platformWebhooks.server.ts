@@ -7,7 +7,7 @@ import type { RouteRequest, Router } from "./router.server";
 import { bigCommerceShopDomain } from "../shops/platformIdentity";
 import { findShopByDomainSql } from "../shops/sql/findShop";
 import { verifyBigCommerceDelivery } from "../webhooks/bigcommerce";
-import { useCallbackToken, useUninstallToken } from "../webhooks/bigcommerceCallbacks.server";
+import { useCallbackToken, useUninstallToken } from "./bigcommerceCallbackTokens.server";
 import type { Inbox } from "../webhooks/inbox.server";
 import type { WebhookMetrics } from "../webhooks/metrics";
 import { minimiseShopifyPayload } from "../webhooks/normalise/shopify";
@@ -121,7 +121,7 @@ export function registerWebhookRoutes(router: Router, context: AppContext): void
   router.on("GET", "/auth/bigcommerce/uninstall", respond(async (req) => {
     const receivedAt = new Date();
     const url = new URL(req.url ?? "/", "http://localhost");
-    // Believed only once BigCommerce refuses the store's token (see bigcommerceCallbacks.server.ts).
+    // Believed only once BigCommerce refuses the store's token (see bigcommerceCallbackTokens.server.ts).
     const claims = await useUninstallToken(context, url.searchParams.get("signed_payload_jwt") ?? undefined, receivedAt);
     // Through the inbox like any webhook: durable, processed by the workers.
     const outcome = await inbox.store({

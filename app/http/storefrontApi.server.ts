@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { LockstepError } from "../config/errors";
 import type { PrismaClient, Shop } from "../generated/prisma/client";
 import type { AppContext } from "../context.server";
-import type { StockServices } from "../inventory/services.server";
+import type { StockServices } from "../reservations/stockServices.server";
 import { TokenBucket } from "../outbound/tokenBucket";
 import type { Reservation, ReserveInput } from "../reservations/reservations.server";
 import { apiTokenVerifier, type TokenAuthDeps } from "./apiTokenAuth.server";
@@ -170,7 +170,8 @@ export function perShopRateLimit(ratePerSecond: number, now: () => number): (sho
   };
 }
 
-function tokenAuthenticator(deps: StockEdgeDeps & TokenAuthDeps & { ratePerSecond: number }) {
+/** The API token check and per-shop limit of every `/api/v1` route (prices use it too). */
+export function tokenAuthenticator(deps: TokenAuthDeps & { ratePerSecond: number }) {
   const now = deps.now ?? Date.now;
   const verify = apiTokenVerifier(deps);
   const limit = perShopRateLimit(deps.ratePerSecond, now);

@@ -35,6 +35,8 @@ const FIELDS: Record<string, { code: ErrorCode; message: string }> = {
   cursor: { code: "invalid_cursor", message: "cursor is not one this API returned" },
   location: { code: "invalid_location", message: `location must be a non-empty string of at most ${TEXT_LENGTH} characters` },
   logged_in_customer_id: { code: "invalid_customer", message: "logged_in_customer_id must be a customer id" },
+  list: { code: "invalid_list", message: `list must be a price list name: a non-empty string of at most ${TEXT_LENGTH} characters` },
+  at: { code: "invalid_at", message: "at must be an ISO 8601 instant with its time zone, e.g. 2026-12-01T00:00:00.000Z" },
 };
 const ANY_FIELD: { code: ErrorCode; message: string } = { code: "invalid_input", message: `must be a non-empty string of at most ${TEXT_LENGTH} characters` };
 
@@ -61,12 +63,28 @@ const availabilityQuery = z.object({
   cursor: cursor.optional(),
 });
 
+/** An instant with its zone: a local time would mean a different millisecond on every server. */
+const instant = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/).refine(isCalendarDate).transform((value) => new Date(value));
+
+/** 2026-02-31 is not a day (Date would roll it over to March). */
+function isCalendarDate(value: string): boolean {
+  const [year, month, day] = value.slice(0, 10).split("-").map(Number) as [number, number, number];
+  return month >= 1 && month <= 12 && day >= 1 && new Date(Date.UTC(year, month - 1, day)).getUTCDate() === day && !Number.isNaN(Date.parse(value));
+}
+
+const pricesQuery = z.object({
+  sku: z.array(text()).min(1).max(MAX_PAGE_SIZE),
+  list: text().optional(),
+  at: instant.optional(),
+});
+
 /** Everything Shopify adds to an app proxy request, and whatever the storefront sent along: text, all of it. */
 const proxyQuery = z.record(z.string(), text(2048, 0)).and(z.object({ logged_in_customer_id: z.string().regex(/^\d*$/).optional() }));
 
 export type ReserveBody = z.infer<typeof reserveBody>;
 export type ActionBody = z.infer<typeof actionBody>;
 export type AvailabilityQuery = z.infer<typeof availabilityQuery>;
+export type PricesQuery = z.infer<typeof pricesQuery>;
 
 export function parseReserveBody(body: Record<string, unknown>): ReserveBody {
   return parse(reserveBody, body);
@@ -81,6 +99,14 @@ export function parseAvailabilityQuery(params: URLSearchParams): AvailabilityQue
   if (skus.length > MAX_PAGE_SIZE) throw new LockstepError("too_many_skus", `Ask for at most ${MAX_PAGE_SIZE} SKUs at once`);
   const single = (name: string) => params.get(name) ?? undefined;
   return parse(availabilityQuery, { sku: skus, location: single("location"), limit: single("limit"), cursor: single("cursor") });
+}
+
+/** `/api/v1/prices` and `/proxy/prices`: one or more `sku` (repeated or comma-separated), `list`, `at`. */
+export function parsePricesQuery(params: URLSearchParams): PricesQuery {
+  const skus = params.getAll("sku").flatMap((value) => value.split(",")).filter((sku) => sku.length > 0);
+  if (skus.length === 0) throw new LockstepError("missing_sku", "Ask for at least one sku (?sku=A&sku=B or ?sku=A,B)", { field: "sku" });
+  if (skus.length > MAX_PAGE_SIZE) throw new LockstepError("too_many_skus", `Ask for at most ${MAX_PAGE_SIZE} SKUs at once`);
+  return parse(pricesQuery, { sku: skus, list: params.get("list") ?? undefined, at: params.get("at") ?? undefined });
 }
 
 /** An app proxy request's query, after its signature: one value per name is all Lockstep reads. */

@@ -37,6 +37,9 @@ export const DEFAULT_POLICY: InventoryPolicy = {
 /** The longest hold a storefront may ask for: a day covers any checkout, including slow payments. */
 export const MAX_RESERVATION_TTL_SECONDS = 86_400;
 
+/** The most units of one item a reservation line (and a shopper cap) may hold. */
+export const MAX_QUANTITY = 10_000;
+
 /** The scope of holds on preorder / backorder items: virtual stock, never physical. */
 export const VIRTUAL_SCOPE = "virtual";
 /** The scope of pooled holds: all active locations together. */

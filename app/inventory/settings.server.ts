@@ -1,10 +1,8 @@
 import { LockstepError } from "../config/errors";
 import { MAX_INT } from "../db/columnLimits";
 import type { Database } from "../db/database.server";
-import type { Availability } from "../availability/availability.server";
-import { MAX_QUANTITY } from "../reservations/reservations.server";
 import { listAffectedSkus } from "./sql/listAffectedSkus";
-import { DEFAULT_POLICY, type InventoryPolicy, MAX_RESERVATION_TTL_SECONDS } from "./policy";
+import { DEFAULT_POLICY, type InventoryPolicy, MAX_QUANTITY, MAX_RESERVATION_TTL_SECONDS } from "./policy";
 
 /** Staff-facing settings of availability: the shop's policy, an item's own, bundles. Each change invalidates the cache. */
 export interface InventorySettings {
@@ -18,7 +16,12 @@ export interface InventorySettings {
   setBundleComponents(shopId: string, bundleSku: string, components: { sku: string; quantity: number }[]): Promise<void>;
 }
 
-export function createInventorySettings(deps: { db: Database; availability: Availability }): InventorySettings {
+/** What a settings change tells: the availability cache (app/availability) drops what the change affects. */
+export interface AvailabilityInvalidation {
+  invalidate(shopId: string, skus: string[] | null): Promise<void>;
+}
+
+export function createInventorySettings(deps: { db: Database; availability: AvailabilityInvalidation }): InventorySettings {
   const { prisma } = deps.db;
 
   const variantOf = async (shopId: string, sku: string) => {

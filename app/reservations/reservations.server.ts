@@ -2,7 +2,7 @@ import { LockstepError } from "../config/errors";
 import type { Database } from "../db/database.server";
 import { type Availability, isoOrNull } from "../availability/availability.server";
 import { createLocationResolver, isUuid } from "../inventory/locations.server";
-import { MAX_RESERVATION_TTL_SECONDS } from "../inventory/policy";
+import { MAX_QUANTITY, MAX_RESERVATION_TTL_SECONDS } from "../inventory/policy";
 import { commit as commitStatement } from "./sql/commit";
 import { createHolds } from "./sql/createHolds";
 import { extend as extendStatement } from "./sql/extend";
@@ -50,7 +50,7 @@ export interface ReserveInput {
 }
 
 export const MAX_LINES = 100;
-export const MAX_QUANTITY = 10_000;
+export { MAX_QUANTITY };
 export const MAX_KEY_LENGTH = 200;
 
 export interface Reservations {

@@ -1,6 +1,7 @@
 import { type ChangeSource, captureChanges, changesOfEvents } from "../batching/capture";
 import { enqueueAppliedOrderEvents } from "../batching/orderEvents.server";
 import { forgetShopSettings } from "../onboarding/sql/forgetShopSettings";
+import { recordStorePrice } from "../prices/storeEdits.server";
 import type { SqlRunner } from "../db/database.server";
 import { skuOrPlaceholder } from "../catalog/sku";
 import { advanceSourceVersion } from "../catalog/sql/advanceSourceVersion";
@@ -163,6 +164,8 @@ async function applyProduct(tx: SqlRunner, event: ProductChanged): Promise<void>
 
 async function applyVariantPrice(tx: SqlRunner, event: VariantPriceChanged): Promise<void> {
   await setVariantPrice(tx, event.shopId, event.variantExternalId, event.price, event.occurredAt, event.compareAtPrice);
+  // The price history: a late (older) price never overwrites a newer version; a staff edit is kept.
+  await recordStorePrice(tx, { shopId: event.shopId, variantExternalId: event.variantExternalId, price: event.price, changedAt: event.occurredAt });
 }
 
 async function applyLocation(tx: SqlRunner, event: LocationChanged): Promise<void> {

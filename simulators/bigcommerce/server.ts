@@ -497,6 +497,29 @@ export async function startBigCommerceSimulator(options: BigCommerceSimulatorOpt
       const { status, body } = await hookAnswer;
       return send(status, body);
     }
+    if (method === "PUT" && path === "/v3/catalog/variants") {
+      // Batch variant update (price pushes): at most 50 variants, all known, prices not negative; all or nothing.
+      let updates: Array<{ id?: unknown; price?: unknown }>;
+      try {
+        updates = JSON.parse(await readBody(request)) as typeof updates;
+      } catch {
+        return problem(400, "The request body is not valid JSON.");
+      }
+      if (!Array.isArray(updates) || updates.length === 0 || updates.length > 50) return problem(422, "Send 1 to 50 variants.");
+      for (const update of updates) {
+        const variant = store.variants.get(Number(update.id));
+        if (!variant) return problem(422, `Variant ${String(update.id)} does not exist.`);
+        if (update.price !== undefined && (typeof update.price !== "number" || update.price < 0)) return problem(422, `The price of variant ${variant.id} must be a number not below 0.`);
+      }
+      const modified = store.nowIso();
+      const changed = updates.map((update) => {
+        const variant = store.variants.get(Number(update.id))!;
+        if (typeof update.price === "number") variant.price = update.price;
+        variant.dateModified = modified;
+        return variantBody(store, variant);
+      });
+      return send(200, { data: changed, meta: {} });
+    }
     const absolute = method === "PUT" && path === "/v3/inventory/adjustments/absolute";
     const relative = method === "POST" && path === "/v3/inventory/adjustments/relative";
     if (absolute || relative) {

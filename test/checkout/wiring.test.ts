@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { loadConfig } from "../../app/config/config.server";
-import { createStockServices, type StockServices } from "../../app/inventory/services.server";
+import { createStockServices, type StockServices } from "../../app/reservations/stockServices.server";
 import { createLimiterRegistry } from "../../app/outbound/limiterRegistry";
 import { createPlatformClients } from "../../app/platforms/clients.server";
 import type { ShopifyAdminClient } from "../../app/platforms/shopify/adminClient";

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LockstepError } from "../../app/config/errors";
-import { createStockServices, type StockServices } from "../../app/inventory/services.server";
+import { createStockServices, type StockServices } from "../../app/reservations/stockServices.server";
 import { createTestDatabase, POSTGRES_URL, type TestDatabase } from "../helpers/database";
 import { heldUnits, seedStockShop, setLevel, type StockShop } from "../reservations/stockFixture";
 

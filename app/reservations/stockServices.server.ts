@@ -3,8 +3,8 @@ import type { Database } from "../db/database.server";
 import { type Availability, createAvailability, type ItemAvailability } from "../availability/availability.server";
 import { AvailabilityCache } from "../availability/cache";
 import { createRedisStore } from "../availability/redisStore.server";
-import { createReservations, type Reservations } from "../reservations/reservations.server";
-import { createInventorySettings, type InventorySettings } from "./settings.server";
+import { createReservations, type Reservations } from "./reservations.server";
+import { createInventorySettings, type InventorySettings } from "../inventory/settings.server";
 import { log as appLog } from "../observability/log";
 
 /** Availability, reservations and their settings, wired for one process (one cache, one Redis link). */

@@ -2,9 +2,9 @@ import { LockstepError } from "../config/errors";
 import type { AppContext } from "../context.server";
 import { bigCommerceTokenOf } from "../shops/platformAccess.server";
 import { storeTokenRefused } from "../platforms/bigcommerce/storeAccess";
-import { type BigCommerceAppClaims, verifySignedPayloadJwt } from "./bigcommerce";
-import { claimCallbackToken } from "./sql/claimCallbackToken";
-import { releaseCallbackToken } from "./sql/releaseCallbackToken";
+import { type BigCommerceAppClaims, verifySignedPayloadJwt } from "../webhooks/bigcommerce";
+import { claimCallbackToken } from "../webhooks/sql/claimCallbackToken";
+import { releaseCallbackToken } from "../webhooks/sql/releaseCallbackToken";
 
 // BigCommerce's `load`, `uninstall` and `remove_user` callbacks carry the same kind of token, and
 // nothing in its claims (`sub`, `user`, `url`, …) says which callback it was issued for. So a token

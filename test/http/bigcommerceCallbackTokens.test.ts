@@ -6,7 +6,7 @@ import { installShop } from "../../app/shops/shops.server";
 import { signedPayloadJwt } from "../../simulators/webhooks/bigcommerce";
 import { useTestDatabase } from "../helpers/database";
 import { useBigCommerceSimulator } from "../helpers/simulators";
-import { BIGCOMMERCE_CLIENT_ID, BIGCOMMERCE_SECRET, startWebhookServer, testConfig, type WebhookServer } from "./helpers";
+import { BIGCOMMERCE_CLIENT_ID, BIGCOMMERCE_SECRET, startWebhookServer, testConfig, type WebhookServer } from "../webhooks/helpers";
 
 // BigCommerce's app callbacks against the BigCommerce simulator: a signed_payload_jwt is good for
 // one callback, and an uninstall is believed only once BigCommerce refuses the store's token.

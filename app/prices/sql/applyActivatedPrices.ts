@@ -1,0 +1,17 @@
+import type { SqlRunner } from "../../db/database.server";
+
+/**
+ * The catalog row follows the store's list once a version is applied: price and compare-at, and the
+ * version's start as the row's source time (a late webhook older than it is not applied over it).
+ * Returns the source time each row now carries, for the change capture.
+ */
+export async function applyActivatedPrices(tx: SqlRunner, prices: Array<{ variantId: string; amount: string; validFrom: Date }>): Promise<Array<{ variantId: string; sourceUpdatedAt: Date }>> {
+  if (prices.length === 0) return [];
+  return tx.query(
+    `UPDATE variant v SET price = i.amount, source_updated_at = greatest(v.source_updated_at, i.valid_from), updated_at = now()
+     FROM json_to_recordset($1::json) AS i(variant_id uuid, amount numeric, valid_from timestamptz)
+     WHERE v.id = i.variant_id
+     RETURNING v.id AS "variantId", v.source_updated_at AS "sourceUpdatedAt"`,
+    [JSON.stringify(prices.map((p) => ({ variant_id: p.variantId, amount: p.amount, valid_from: p.validFrom.toISOString() })))],
+  );
+}

@@ -1,0 +1,71 @@
+import { LockstepError } from "../config/errors";
+import type { AppContext } from "../context.server";
+import { bigCommerceTokenOf } from "../shops/platformAccess.server";
+import type { BigCommerceClient } from "../platforms/bigcommerce/client";
+import type { ShopifyAdminClient } from "../platforms/shopify/adminClient";
+import { productVariantsBulkUpdate } from "../platforms/shopify/documents/catalog";
+import { shopifyAdminClientsByShopId } from "../checkout/shopifyAccess.server";
+import type { PushStorePrices, StorePrice } from "./activator.server";
+
+/** Variants per productVariantsBulkUpdate call: its cost grows with them, and one bad variant fails its call only. */
+const SHOPIFY_VARIANTS_PER_CALL = 100;
+/** BigCommerce's batch variant update takes at most 50 variants. */
+const BIGCOMMERCE_VARIANTS_PER_CALL = 50;
+
+/**
+ * Pushes prices to Shopify with productVariantsBulkUpdate (one call per product and 100 variants),
+ * all through the shop's one throttled client: its cost bucket decides how fast, never THROTTLED.
+ */
+export function shopifyPricePush(clientFor: (shopId: string) => Promise<ShopifyAdminClient | undefined>) {
+  return async (shopId: string, prices: StorePrice[]): Promise<void> => {
+    const client = await clientFor(shopId);
+    if (!client) throw new LockstepError("store_unreachable", "No Admin API access for this shop (not installed, or no offline session)");
+    const byProduct = new Map<string, StorePrice[]>();
+    for (const price of prices) byProduct.set(price.productExternalId, [...(byProduct.get(price.productExternalId) ?? []), price]);
+    const calls = [...byProduct].flatMap(([productId, variants]) => chunks(variants, SHOPIFY_VARIANTS_PER_CALL).map((chunk) => ({ productId, chunk })));
+    await Promise.all(
+      calls.map(async ({ productId, chunk }) => {
+        const { data } = await client.request(productVariantsBulkUpdate, {
+          productId,
+          variants: chunk.map((price) => ({ id: price.variantExternalId, price: price.amount, compareAtPrice: price.compareAt })),
+        });
+        const errors = data.productVariantsBulkUpdate.userErrors;
+        if (errors.length > 0) throw new LockstepError("store_refused_price", `Shopify refused the prices of ${productId}: ${errors.map((error) => error.message).join("; ")}`);
+      }),
+    );
+  };
+}
+
+/** Pushes prices to BigCommerce with the batch variant endpoint (`PUT /v3/catalog/variants`, 50 a call) through the store's throttled client. */
+export function bigCommercePricePush(clientFor: (shopId: string) => Promise<BigCommerceClient>) {
+  return async (shopId: string, prices: StorePrice[]): Promise<void> => {
+    const client = await clientFor(shopId);
+    await Promise.all(
+      chunks(prices, BIGCOMMERCE_VARIANTS_PER_CALL).map((chunk) =>
+        client.request("PUT", "/v3/catalog/variants", {
+          body: chunk.map((price) => ({ id: Number(price.variantExternalId), price: Number(price.amount), ...(price.compareAt !== null ? { retail_price: Number(price.compareAt) } : {}) })),
+        }),
+      ),
+    );
+  };
+}
+
+/** The process's store pushes: each shop's Shopify or BigCommerce client, shared with everything else that calls it. */
+export function storePricePush(context: AppContext): PushStorePrices {
+  const shopify = shopifyPricePush(
+    shopifyAdminClientsByShopId({ sql: context.db.sql, encryptionKey: context.config.encryptionKey, clientFor: (shop, token) => context.platforms.shopifyAdminClientFor(shop, token) }),
+  );
+  const tokenOf = bigCommerceTokenOf({ prisma: context.db.prisma, config: context.config });
+  const bigCommerce = bigCommercePricePush(async (shopId) => {
+    const [shop] = await context.db.sql.query<{ domain: string }>(`SELECT domain FROM shop WHERE id = $1::uuid`, [shopId]);
+    const storeHash = (shop?.domain ?? "").replace(/^stores\//, "");
+    return context.platforms.bigCommerceClientFor(storeHash, await tokenOf(storeHash));
+  });
+  return (shopId, platform, prices) => (platform === "shopify" ? shopify(shopId, prices) : bigCommerce(shopId, prices));
+}
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

@@ -1,0 +1,9 @@
+import { hostname } from "node:os";
+import type { AppContext } from "../context.server";
+import { createPriceActivator } from "./activator.server";
+import { storePricePush } from "./storePush.server";
+
+/** The price activator of this process (every process runs one; leases keep them off each other's rows). */
+export function startPriceActivation(context: AppContext): () => Promise<void> {
+  return createPriceActivator({ sql: context.db.sql, workerId: `${hostname()}:${process.pid}:prices`, push: storePricePush(context) }).start();
+}
