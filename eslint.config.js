@@ -8,20 +8,24 @@ import tseslint from "typescript-eslint";
 const DOMAIN_DEPENDS_ON = {
   outbound: [],
   shops: [],
-  catalog: [],
   inventory: [],
+  catalog: ["inventory"],
   availability: ["inventory"],
   reservations: ["availability", "inventory", "shops", "webhooks"],
-  platforms: ["outbound", "shops", "webhooks"],
+  platforms: ["catalog", "outbound", "shops", "webhooks"],
   checkout: ["availability", "inventory", "outbound", "platforms", "shops"],
   observability: ["outbound", "webhooks"],
-  webhooks: ["batching", "inventory", "outbound"],
-  backfill: ["batching", "inventory", "outbound", "platforms", "shops"],
+  webhooks: ["batching", "catalog", "inventory", "outbound", "prices", "shops"],
+  backfill: ["batching", "catalog", "inventory", "outbound", "platforms", "shops"],
   // Known two-way edges left in the delayed half (#10 note): batching <-> backfill (catalog row
   // types), batching <-> destinations (adapters registered in scheduler.server.ts), batching <-> webhooks
   // (change capture and event types).
   batching: ["backfill", "destinations", "observability", "outbound", "shops", "webhooks"],
   destinations: ["batching", "outbound", "shops", "webhooks"],
+  // Marketplace feeds are kinds of destination: adapters on the pipeline (batching registers them).
+  feeds: ["availability", "batching", "catalog", "destinations", "inventory", "outbound", "shops"],
+  prices: ["batching", "checkout", "outbound", "platforms", "shops"],
+  onboarding: ["backfill", "batching", "checkout", "platforms", "shops", "webhooks"],
 };
 
 const architecture = {
@@ -31,9 +35,9 @@ const architecture = {
     "import/resolver": { node: { extensions: [".ts", ".tsx", ".js"] } },
     "boundaries/elements": [
       // The edges: HTTP in (node:http and the Remix admin), the admin's auth, the demo.
-      { type: "edge", mode: "full", pattern: ["app/routes/**", "app/http/**", "app/staff/**", "app/components/**", "app/demo/**", "app/entry.server.tsx", "app/root.tsx", "app/shopify.server.ts", "app/observability/metricsRoute.server.ts"] },
+      { type: "edge", mode: "full", pattern: ["app/routes/**", "app/http/**", "app/staff/**", "app/components/**", "app/demo/**", "app/entry.server.tsx", "app/root.tsx", "app/shopify.server.ts", "app/observability/metricsRoute.server.ts", "app/feeds/google/serve.server.ts"] },
       // Wiring: the process's services made once (context) and its background work started.
-      { type: "wiring", mode: "full", pattern: ["app/context.server.ts", "app/background.server.ts", "app/shutdown.server.ts"] },
+      { type: "wiring", mode: "full", pattern: ["app/context.server.ts", "app/background.server.ts", "app/shutdown.server.ts", "app/batching/scheduler.server.ts"] },
       // Base: configuration, the database client, the logger: anything may use them, they use nothing above.
       { type: "base", mode: "full", pattern: ["app/config/**", "app/db/**", "app/generated/**", "app/observability/log.ts"] },
       { type: "domain", mode: "full", pattern: "app/*/**", capture: ["name"] },

@@ -32,3 +32,15 @@ export function identifierOf(value: string | undefined): string | undefined {
   const trimmed = value?.trim();
   return trimmed ? trimmed : undefined;
 }
+
+/** What marketplace feeds need of a product besides its title (Google Merchant attributes). */
+export interface ProductFeedAttributes {
+  /** Plain text (HTML stripped). */
+  description?: string;
+  /** Storefront path of the product page: Shopify `/products/{handle}`, BigCommerce `custom_url.url`. */
+  urlPath?: string;
+  imageUrl?: string;
+  brand?: string;
+  /** new | used | refurbished */
+  condition?: string;
+}

@@ -1,6 +1,6 @@
 import { type ChangeSource, captureChanges, changesOfEvents } from "../batching/capture";
 import { enqueueAppliedOrderEvents } from "../batching/orderEvents.server";
-import { forgetShopSettings } from "../onboarding/sql/forgetShopSettings";
+import { forgetShopSettings } from "../shops/sql/forgetShopSettings";
 import { recordStorePrice } from "../prices/storeEdits.server";
 import type { SqlRunner } from "../db/database.server";
 import { skuOrPlaceholder } from "../catalog/sku";
@@ -32,11 +32,7 @@ import type {
   InventoryItemChanged,
   InventoryLevelChanged,
   LocationChanged,
-  OrderCancelled,
-  OrderCreated,
-  OrderUpdated,
   ProductChanged,
-  ProductFeedAttributes,
   RefundCreated,
   VariantPriceChanged,
 } from "./events";

@@ -1,3 +1,4 @@
+import type { ProductFeedAttributes } from "../catalog/feedAttributes";
 // The domain events every platform webhook is normalised into. Consumers and subscribers only
 // ever see these: adding a platform means adding a normaliser, not touching the consumers.
 // Every event carries the shop it belongs to and the time the change happened at the source
@@ -40,18 +41,6 @@ export interface ProductVariantState {
   /** Feed identifiers (Shopify barcode / BigCommerce gtin or upc; MPN): undefined = the platform did not say. */
   gtin?: string;
   mpn?: string;
-}
-
-/** What marketplace feeds need of a product besides its title (Google Merchant attributes). */
-export interface ProductFeedAttributes {
-  /** Plain text (HTML stripped). */
-  description?: string;
-  /** Storefront path of the product page: Shopify `/products/{handle}`, BigCommerce `custom_url.url`. */
-  urlPath?: string;
-  imageUrl?: string;
-  brand?: string;
-  /** new | used | refurbished */
-  condition?: string;
 }
 
 export interface ProductChanged extends EventBase {

@@ -1,5 +1,5 @@
 import type { SqlRunner } from "../../db/database.server";
-import { claimDueRowsSql } from "../../webhooks/sql/claimDueRows";
+import { claimDueRowsSql } from "../../db/claimDueRows";
 
 export interface ClaimedOrderEvent {
   id: string;

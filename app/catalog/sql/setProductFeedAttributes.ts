@@ -1,5 +1,5 @@
 import type { SqlRunner } from "../../db/database.server";
-import type { ProductFeedAttributes } from "../../webhooks/events";
+import type { ProductFeedAttributes } from "../feedAttributes";
 
 /** The feed attributes a product report carries (the product row was just written, so they are as new as it). */
 export async function setProductFeedAttributes(tx: SqlRunner, productId: string, attributes: ProductFeedAttributes): Promise<void> {

@@ -1,6 +1,6 @@
 import type { SqlRunner } from "../../db/database.server";
 import type { Platform } from "../../generated/prisma/client";
-import { claimDueRowsSql } from "./claimDueRows";
+import { claimDueRowsSql } from "../../db/claimDueRows";
 
 export interface ClaimedRow {
   id: string;

@@ -1,6 +1,6 @@
 import type { SqlRunner } from "../../db/database.server";
 import type { DomainEvent } from "../events";
-import { claimDueRowsSql } from "./claimDueRows";
+import { claimDueRowsSql } from "../../db/claimDueRows";
 
 export interface OwedCall {
   id: string;
