@@ -533,6 +533,9 @@ describe("runs", () => {
   });
 });
 
+/** The marketplace feed attributes of a catalog row (none set by these tests). */
+const NO_FEED_ATTRIBUTES = { brand: null, compareAtPrice: null, condition: null, description: null, gtin: null, imageUrl: null, mpn: null, urlPath: null };
+
 describe("coalesced rows", () => {
   it("gives catalog items their product and no levels, stock items their levels over active locations and no product, one row per variant", async () => {
     const shop = await seedShop(db, 2);
@@ -593,6 +596,7 @@ describe("coalesced rows", () => {
         status: "draft",
         available: null,
         locations: null,
+        ...NO_FEED_ATTRIBUTES,
       },
       {
         version: at(3).toISOString(),
@@ -607,6 +611,7 @@ describe("coalesced rows", () => {
         status: "active",
         available: null,
         locations: null,
+        ...NO_FEED_ATTRIBUTES,
       },
     ]);
 
@@ -635,6 +640,7 @@ describe("coalesced rows", () => {
           { location: "east", available: 0 },
           { location: "west", available: 7 },
         ],
+        ...NO_FEED_ATTRIBUTES,
       },
       {
         version: at(3).toISOString(),
@@ -649,6 +655,7 @@ describe("coalesced rows", () => {
         status: null,
         available: 0,
         locations: [],
+        ...NO_FEED_ATTRIBUTES,
       },
     ]);
     // The change id is the newest folded in; pages cut by variant id.

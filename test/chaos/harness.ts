@@ -15,6 +15,7 @@ import { mulberry32 } from "../helpers/random";
 import { createTestDatabase, POSTGRES_URL, type TestDatabase } from "../helpers/database";
 import { startProcess, type Started } from "../helpers/process";
 import { STANDALONE_ENV } from "../helpers/server";
+import { freePort } from "../helpers/net";
 
 export interface ChaosOptions {
   /** Inventory events generated (duplicates come on top). */
@@ -527,16 +528,6 @@ function canConnect(port: number): Promise<boolean> {
       resolve(true);
     });
     socket.once("error", () => resolve(false));
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.once("error", reject);
   });
 }
 

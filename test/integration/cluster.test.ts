@@ -1,28 +1,18 @@
 import { randomUUID } from "node:crypto";
 import http from "node:http";
-import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { installShop } from "../../app/shops/shops.server";
 import { shopifyPayload, signShopifyDelivery } from "../../simulators/webhooks/shopify";
 import { createTestDatabase, POSTGRES_URL, type TestDatabase } from "../helpers/database";
 import { startProcess, type Started } from "../helpers/process";
 import { STANDALONE_ENV } from "../helpers/server";
+import { freePort } from "../helpers/net";
 
 // `npm run cluster`: web processes behind one port and worker processes on one PostgreSQL.
 let db: TestDatabase;
 let cluster: Started;
 let baseUrl: string;
 const DOMAIN = "cluster.myshopify.com";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.once("error", reject);
-  });
-}
 
 /** GET on a fresh connection each time, so the cluster's primary hands it to its next web process. */
 function getFresh(url: string): Promise<{ status: number; body: string }> {
