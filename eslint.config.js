@@ -14,8 +14,11 @@ const DOMAIN_DEPENDS_ON = {
   reservations: ["availability", "inventory", "shops", "webhooks"],
   platforms: ["catalog", "outbound", "shops", "webhooks"],
   checkout: ["availability", "inventory", "outbound", "platforms", "shops"],
-  observability: ["outbound", "webhooks"],
-  webhooks: ["batching", "catalog", "inventory", "outbound", "prices", "shops"],
+  // Known two-way edges left by #14 (the merge of h/admin): observability <-> webhooks (ingestion records
+  // into the process's prom-client metrics; /metrics reads the inbox lag) and observability <-> slo
+  // (the dashboard's objectives; objectives measure the latency roll-ups).
+  observability: ["outbound", "slo", "webhooks"],
+  webhooks: ["batching", "catalog", "inventory", "observability", "outbound", "prices", "shops"],
   backfill: ["batching", "catalog", "inventory", "outbound", "platforms", "shops"],
   // Known two-way edges left in the delayed half (#10 note): batching <-> backfill (catalog row
   // types), batching <-> destinations (adapters registered in scheduler.server.ts), batching <-> webhooks
@@ -26,6 +29,9 @@ const DOMAIN_DEPENDS_ON = {
   feeds: ["availability", "batching", "catalog", "destinations", "inventory", "outbound", "shops"],
   prices: ["batching", "checkout", "outbound", "platforms", "shops"],
   onboarding: ["backfill", "batching", "checkout", "platforms", "shops", "webhooks"],
+  // Objectives, incidents and their notifications (signed like a destination's deliveries, through app/outbound).
+  slo: ["destinations", "observability", "outbound", "shops"],
+  audit: [],
 };
 
 const architecture = {

@@ -6,6 +6,8 @@ import { subscribeToPlatformEvents } from "./reservations/orderEvents.server";
 import { startReservationSweeper } from "./reservations/sweeper.server";
 import { startSharingTokenChanges } from "./shops/tokenChanges.server";
 import { log } from "./observability/log";
+import { startPublishingMetrics } from "./observability/processMetrics.server";
+import { startProcessSloEvaluator } from "./slo/evaluator.server";
 import { startPriceActivation } from "./prices/wiring.server";
 import { bigCommerceTokenOf } from "./shops/platformAccess.server";
 import { refreshCheckoutClocksFor } from "./checkout/wiring.server";
@@ -31,6 +33,10 @@ export async function startBackgroundWork(context: AppContext, options: { webhoo
   const bigCommerce = context.platforms.bigCommerceReaderFor(bigCommerceTokenOf({ prisma: context.db.prisma, config: context.config }));
   stops.push(startWebhookWorkers(context, { count: options.webhookWorkers, onListening: options.onListening, bigCommerce }));
   stops.push(startCheckoutClock(context));
+  // Every process's counters reach /metrics, whichever process is scraped.
+  stops.push(startPublishingMetrics(context));
+  // Objectives: every process runs the loop, the one holding the lease evaluates.
+  stops.push(startProcessSloEvaluator(context));
   // The delayed half: destinations run on their cadence, threshold or "sync now" (leased per destination).
   const pipeline = pipelineDepsFor(context);
   stops.push(startDestinationRuns(pipeline));

@@ -1,7 +1,9 @@
 import type { Config } from "./config/config.server";
 import type { Database } from "./db/database.server";
 import { createStockServices, type StockServices } from "./reservations/stockServices.server";
+import { createProcessMetrics, type ProcessMetrics } from "./observability/metrics";
 import { createLimiterRegistry, type LimiterRegistry } from "./outbound/limiterRegistry";
+import { OutboundMetrics } from "./outbound/metrics";
 import { createPlatformClients, type PlatformClients } from "./platforms/clients.server";
 import { type ApiTokenChanges, createApiTokenChanges } from "./shops/shops.server";
 import { checkoutMetafieldSync } from "./checkout/wiring.server";
@@ -21,6 +23,8 @@ export interface AppContext {
   config: Config;
   db: Database;
   startedAt: Date;
+  /** The process's prom-client metrics (webhooks, limiters, latency roll-ups), published for /metrics on every process. */
+  metrics: ProcessMetrics;
   /** Availability (one cache), reservations and their settings; every availability change also refreshes the checkout metafields. */
   stock: StockServices;
   /** One limiter per platform store or destination: in process, or shared through Redis with REDIS_URL. */
@@ -40,13 +44,15 @@ export interface AppContext {
 
 /** Builds the process's services once, from its configuration and its open database. */
 export function createAppContext(config: Config, db: Database): AppContext {
-  const outbound = createLimiterRegistry({ redisUrl: config.redisUrl, prefix: config.outbound.limiterPrefix });
+  const processMetrics = createProcessMetrics();
+  const outbound = createLimiterRegistry({ redisUrl: config.redisUrl, prefix: config.outbound.limiterPrefix, metrics: new OutboundMetrics(processMetrics.outbound.queueWait) });
   const platforms = createPlatformClients(config, outbound);
-  const metrics = new WebhookMetrics();
+  const metrics = new WebhookMetrics(processMetrics.webhooks, processMetrics.recordSyncLatency);
   return {
     config,
     db,
     startedAt: new Date(),
+    metrics: processMetrics,
     // Every availability change also refreshes the checkout Function's metafield (shops with an offline session).
     stock: createStockServices({ db, config, wrapAvailability: checkoutMetafieldSync({ db, config, platforms }) }),
     outbound,

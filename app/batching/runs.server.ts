@@ -10,6 +10,7 @@ import { coalesceChanges } from "./sql/coalesceChanges";
 import { countRunOutcomes } from "./sql/countRunOutcomes";
 import { extendDestinationLease } from "./sql/extendDestinationLease";
 import { findRun } from "./sql/findRun";
+import { rollUpPushedLatency } from "../observability/sql/rollUpPushedLatency";
 import { finishRun } from "./sql/finishRun";
 import type { ItemRow } from "./sql/itemColumns";
 import { priorAttemptItems } from "./sql/priorAttemptItems";
@@ -190,6 +191,9 @@ export async function runDestination(deps: PipelineDeps, destinationId: string, 
     moveWatermark: finalStatus !== "failed" && run.reason !== "rollback",
   });
   const outcome: RunOutcome = { runId: run.id, destinationId: destination.id, reason: run.reason, status: finalStatus, signed, error };
+  if (finalStatus !== "failed" && destination.mode === "live") {
+    await rollUpPushedLatency(deps.sql, run.id).catch((failure: unknown) => log.warn("pushed latency roll-up failed", { runId: run.id, error: failure }));
+  }
   if (finalStatus !== "failed") {
     outcome.variance = await reconcileRun(deps.sql, destination, adapter, run.id).catch((failure: unknown) => {
       log.warn("reconciliation could not read the destination back", { destinationId, runId: run.id, error: failure });

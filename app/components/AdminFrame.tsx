@@ -6,7 +6,10 @@ import type { ReactNode } from "react";
 export const NAVIGATION = [
   { label: "Dashboard", url: "/app" },
   { label: "Reservations", url: "/app/reservations" },
+  { label: "Connections", url: "/app/connections" },
+  { label: "Runs", url: "/app/runs" },
   { label: "Dead letters", url: "/app/dead-letters" },
+  { label: "Audit log", url: "/app/audit" },
   { label: "Settings", url: "/app/settings" },
 ];
 

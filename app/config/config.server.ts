@@ -82,6 +82,15 @@ export interface Config {
   };
   /** How long the database may take before a caller gets a 503 instead of waiting (app/db). */
   database: DatabaseTimeouts;
+  /** Metrics, latency roll-ups and objectives (app/observability, app/slo). */
+  observability: {
+    /** How often each process publishes its metrics and latency roll-ups to the database. */
+    publishSeconds: number;
+    /** Per-minute latency roll-ups older than this are deleted. */
+    latencyRetentionDays: number;
+    /** How often the (one, leased) evaluator checks every shop's objectives. */
+    sloEvaluateSeconds: number;
+  };
   /** How long a stopping process drains requests and background work before it closes anyway. */
   shutdownTimeoutMs: number;
   /** Outbound calls (app/outbound, app/platforms): where the platform APIs are, how limiters are shared. */
@@ -162,6 +171,9 @@ const environmentSchema = z.object({
   LOCKSTEP_DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int("must be a whole number").min(100).default(20_000),
   LOCKSTEP_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int("must be a whole number").min(100).default(30_000),
   LOCKSTEP_DB_IDLE_CLIENT_TIMEOUT_MS: z.coerce.number().int("must be a whole number").min(100).default(30_000),
+  LOCKSTEP_METRICS_PUBLISH_SECONDS: z.coerce.number().int().min(1).max(3600).default(15),
+  LOCKSTEP_LATENCY_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  LOCKSTEP_SLO_EVALUATE_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   LOCKSTEP_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int("must be a whole number").min(0).default(10_000),
   LOCKSTEP_LIMITER_PREFIX: z
     .string()
@@ -273,6 +285,11 @@ export function loadConfig(env: Environment = process.env): Config {
       statementMs: vars.LOCKSTEP_DB_STATEMENT_TIMEOUT_MS,
       idleInTransactionMs: vars.LOCKSTEP_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
       idleClientMs: vars.LOCKSTEP_DB_IDLE_CLIENT_TIMEOUT_MS,
+    },
+    observability: {
+      publishSeconds: vars.LOCKSTEP_METRICS_PUBLISH_SECONDS,
+      latencyRetentionDays: vars.LOCKSTEP_LATENCY_RETENTION_DAYS,
+      sloEvaluateSeconds: vars.LOCKSTEP_SLO_EVALUATE_SECONDS,
     },
     shutdownTimeoutMs: vars.LOCKSTEP_SHUTDOWN_TIMEOUT_MS,
     outbound: {

@@ -48,6 +48,7 @@ export const ERROR_STATUS = {
   invalid_run_request: 400,
   invalid_setting: 400,
   invalid_shop_domain: 400,
+  invalid_slo_policy: 400,
   invalid_text: 400,
   invalid_ttl: 400,
   location_required: 400,

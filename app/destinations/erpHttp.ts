@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import { Webhook } from "standardwebhooks";
 import { z } from "zod";
 import type { DestinationAdapter, Destination, ItemKind, ItemResult, ItemState, PublishRun, PushedItem } from "../batching/types";
 import { LockstepError } from "../config/errors";
@@ -7,6 +6,7 @@ import type { CircuitBreakerSettings } from "../outbound/circuitBreaker";
 import { type Clock, systemClock } from "../outbound/clock";
 import type { LimiterRegistry } from "../outbound/limiterRegistry";
 import type { RetryPolicy } from "../outbound/retryPolicy";
+import { standardWebhookHeaders } from "../outbound/standardWebhooks";
 import { type HttpDestination, httpDestination } from "./httpDestination";
 
 // ERP JSON over HTTP (wire format: app/batching/README.md). A page of the run is one request,
@@ -88,12 +88,10 @@ export function erpHttpAdapter(deps: ErpHttpDeps): DestinationAdapter {
 
   /** A POST signed with Standard Webhooks headers over its exact body; `id` is also its Idempotency-Key. */
   function signedPost<T>(destination: Destination, path: string, id: string, body: string) {
-    const timestamp = new Date(clock.now());
-    const signature = new Webhook(destination.signingSecret).sign(id, timestamp, body);
     return clientOf(destination).send<T>(path, undefined, {
       idempotencyKey: id,
       rawBody: body,
-      headers: { "webhook-id": id, "webhook-timestamp": String(Math.floor(timestamp.getTime() / 1000)), "webhook-signature": signature },
+      headers: standardWebhookHeaders(destination.signingSecret, id, new Date(clock.now()), body),
     });
   }
 

@@ -10,7 +10,7 @@ import { throttledCall } from "../outbound/throttledCall";
 /** How Lockstep may call one ERP or marketplace: the limits its owner gave us. */
 export interface DestinationConfig {
   id: string;
-  kind: "erp" | "marketplace";
+  kind: "erp" | "marketplace" | "alerts";
   baseUrl: string;
   /** Sustained requests per second. */
   ratePerSecond: number;

@@ -1,6 +1,7 @@
+import { type Histogram } from "prom-client";
 import { type CircuitState } from "./circuitBreaker";
 
-/** What each limiter has done: the observability issue exports these as Prometheus series. */
+/** What each limiter has done: /metrics exports these (app/observability/metrics.ts), the dashboard shows them. */
 export interface LimiterMetricsSnapshot {
   key: string;
   requests: number;
@@ -11,11 +12,8 @@ export interface LimiterMetricsSnapshot {
   costUsed: number;
   coalesced: number;
   circuitState?: CircuitState;
-  queueWait: { count: number; sumMs: number; maxMs: number; bucketsMs: Record<string, number> };
+  queueWait: { count: number; sumMs: number; maxMs: number };
 }
-
-// Upper bounds of the queue-wait histogram, in ms; the last bucket is +Inf.
-const QUEUE_WAIT_BOUNDS = [5, 25, 100, 250, 1_000, 5_000, 30_000];
 
 export class LimiterMetrics {
   requests = 0;
@@ -25,29 +23,23 @@ export class LimiterMetrics {
   costUsed = 0;
   coalesced = 0;
   circuitState?: CircuitState;
-  private readonly waitBuckets = new Array<number>(QUEUE_WAIT_BOUNDS.length + 1).fill(0);
   private waitCount = 0;
   private waitSum = 0;
   private waitMax = 0;
 
-  constructor(readonly key: string) {}
+  constructor(
+    readonly key: string,
+    private readonly queueWaitHistogram?: Histogram<"limiter">,
+  ) {}
 
   recordQueueWait(ms: number): void {
-    const index = QUEUE_WAIT_BOUNDS.findIndex((bound) => ms <= bound);
-    this.waitBuckets[index === -1 ? QUEUE_WAIT_BOUNDS.length : index]! += 1;
     this.waitCount++;
     this.waitSum += ms;
     this.waitMax = Math.max(this.waitMax, ms);
+    this.queueWaitHistogram?.observe({ limiter: this.key }, Math.max(0, ms) / 1000);
   }
 
   snapshot(): LimiterMetricsSnapshot {
-    const bucketsMs: Record<string, number> = {};
-    let cumulative = 0;
-    QUEUE_WAIT_BOUNDS.forEach((bound, index) => {
-      cumulative += this.waitBuckets[index]!;
-      bucketsMs[String(bound)] = cumulative;
-    });
-    bucketsMs["+Inf"] = cumulative + this.waitBuckets[QUEUE_WAIT_BOUNDS.length]!;
     return {
       key: this.key,
       requests: this.requests,
@@ -57,19 +49,21 @@ export class LimiterMetrics {
       costUsed: this.costUsed,
       coalesced: this.coalesced,
       circuitState: this.circuitState,
-      queueWait: { count: this.waitCount, sumMs: this.waitSum, maxMs: this.waitMax, bucketsMs },
+      queueWait: { count: this.waitCount, sumMs: this.waitSum, maxMs: this.waitMax },
     };
   }
 }
 
-/** All limiters' metrics of one process, by limiter key. */
+/** All limiters' metrics of one process, by limiter key; queue waits also go to `queueWaitHistogram` when given. */
 export class OutboundMetrics {
   private readonly byKey = new Map<string, LimiterMetrics>();
+
+  constructor(private readonly queueWaitHistogram?: Histogram<"limiter">) {}
 
   for(key: string): LimiterMetrics {
     let metrics = this.byKey.get(key);
     if (!metrics) {
-      metrics = new LimiterMetrics(key);
+      metrics = new LimiterMetrics(key, this.queueWaitHistogram);
       this.byKey.set(key, metrics);
     }
     return metrics;

@@ -1,4 +1,5 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import polarisVizStyles from "@shopify/polaris-viz/build/esm/styles.css?url";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { Badge, Banner, BlockStack, Box, Button, Card, DataTable, InlineGrid, InlineStack, Layout, Page, Text } from "@shopify/polaris";
 import { getBackfill, startBackfill } from "../backfill/backfill.server";
@@ -8,8 +9,12 @@ import { SetupGuide } from "../components/SetupGuide";
 import { getSyncHealth, type Percentiles } from "../observability/syncHealth.server";
 import { bigCommerceLimiterTarget } from "../platforms/bigcommerce/client";
 import { shopifyLimiterTarget } from "../platforms/shopify/adminClient";
+import { SyncOverview } from "../components/SyncOverview";
+import { chartRangeOf, getSyncOverview } from "../observability/dashboard.server";
 import { platformIdentityOf } from "../shops/platformIdentity";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
+
+export const links = () => [{ rel: "stylesheet", href: polarisVizStyles }];
 
 export const meta: MetaFunction = () => [{ title: "Lockstep — dashboard" }];
 
@@ -22,17 +27,20 @@ function platformLimiterKey(shop: { platform: string; domain: string }): string 
 export const loader = async ({ request, context }: LoaderFunctionArgs) => {
   const { shop, mode } = await authenticateStaff(request, context);
   const { db, outbound } = context;
-  const [overview, health, backfill] = await Promise.all([
+  const range = chartRangeOf(new URL(request.url).searchParams.get("range"));
+  const [overview, health, backfill, sync] = await Promise.all([
     getCatalogOverview(db.prisma, shop.id),
     // This shop's own figures: staff never see another shop's backlog or dead letters.
     getSyncHealth(db.sql, shop.id, new Date()),
     getBackfill(db.sql, shop.id),
+    getSyncOverview(db.sql, shop.id, range, new Date()),
   ]);
   const now = Date.now();
   const age = (iso: string | null) => (iso ? Math.max(0, Math.round((now - Date.parse(iso)) / 1000)) : null);
   return {
     mode,
     health,
+    sync,
     // This shop's platform limiter and the deployment's ERP / marketplace destinations (never another shop's).
     outbound: outbound.metrics.snapshot().filter((limiter) => limiter.key === platformLimiterKey(shop) || limiter.key.startsWith("destination:")).map((limiter) => ({
       key: limiter.key,
@@ -96,7 +104,7 @@ function Stat({ label, value }: { label: string; value: string | number }) {
 }
 
 export default function Dashboard() {
-  const { shop, overview, oldestAgeSeconds, newestAgeSeconds, rowAges, mode, health, backfill, outbound } = useLoaderData<typeof loader>();
+  const { shop, overview, oldestAgeSeconds, newestAgeSeconds, rowAges, mode, health, backfill, outbound, sync } = useLoaderData<typeof loader>();
   const backfillResult = useActionData<{ started?: boolean; error?: { message: string } }>();
   const navigation = useNavigation();
   const headings = ["SKU", "Product", "Variant", ...overview.locations, "Committed", "Price", "Updated"];
@@ -127,6 +135,9 @@ export default function Dashboard() {
               </Text>
             </InlineStack>
           </Card>
+        </Layout.Section>
+        <Layout.Section>
+          <SyncOverview data={sync} />
         </Layout.Section>
         <Layout.Section>
           <Card>

@@ -5,6 +5,7 @@ import { useState } from "react";
 import { LockstepError } from "../config/errors";
 import { errorResponse } from "../http/respond.server";
 import { hasControlCharacters, isBigintId } from "../db/columnLimits";
+import { recordAudit } from "../audit/audit.server";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
 import { readForm } from "../staff/readForm.server";
 import { listDeadLetters } from "../webhooks/sql/listDeadLetters";
@@ -44,6 +45,13 @@ export const action = async ({ request, context }: ActionFunctionArgs) => {
       selection: id ? { ids: [id], shopId: shop.id } : { shopId: shop.id, topic: topic || undefined },
       requestedBy: actor,
       reason,
+    });
+    await recordAudit(context.db.sql, {
+      shopId: shop.id,
+      actor,
+      action: "dead_letters.replay",
+      target: id,
+      after: { selection: id ? { id } : { topic: topic || "all" }, reason: reason ?? null, replayed: inboxIds },
     });
     return { replayed: inboxIds.length };
   } catch (error) {

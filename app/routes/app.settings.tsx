@@ -7,6 +7,7 @@ import { errorResponse } from "../http/respond.server";
 import type { InventoryPolicy } from "../inventory/policy";
 import { log } from "../observability/log";
 import { forgetRememberedTokens, issueApiToken } from "../shops/shops.server";
+import { recordAudit } from "../audit/audit.server";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
 import { readForm } from "../staff/readForm.server";
 
@@ -48,6 +49,7 @@ export const action = async ({ request, context }: ActionFunctionArgs) => {
     // The old token stops working at once, in every process.
     forgetRememberedTokens(context.apiTokens, shop.id);
     log.info("api token issued", { shopId: shop.id, actor, prefix: apiToken.slice(0, 8) });
+    await recordAudit(context.db.sql, { shopId: shop.id, actor, action: "api_token.issue", before: { prefix: shop.apiTokenPrefix }, after: { prefix: apiToken.slice(0, 8) } });
     return { apiToken, saved: false } satisfies ActionResult;
   }
   const patch: Partial<InventoryPolicy> = {
@@ -60,7 +62,10 @@ export const action = async ({ request, context }: ActionFunctionArgs) => {
     patch[name] = Number(raw);
   }
   try {
-    const policy = await context.stock.settings.updatePolicy(shop.id, patch);
+    const settings = context.stock.settings;
+    const before = await settings.getPolicy(shop.id);
+    const policy = await settings.updatePolicy(shop.id, patch);
+    await recordAudit(context.db.sql, { shopId: shop.id, actor, action: "settings.update", before, after: policy });
     return { policy, saved: true, error: undefined };
   } catch (error) {
     return errorResponse(error);

@@ -1,27 +1,10 @@
-// What ingestion records about itself, per process. The observability domain reads `snapshot()`
-// (and the inbox lag from the database, shared by all processes) to draw its dashboards.
+// What ingestion records about itself: recorded into the process's prom-client metrics
+// (app/observability/metrics.ts), which /metrics serves summed over every process.
+import { type Counter, type Histogram, Registry } from "prom-client";
+import { domainOfTopic } from "../observability/latency";
+import { createWebhookMetrics, type ProcessMetrics } from "../observability/metrics";
 
-const BUCKETS_MS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000, Infinity];
-
-export interface LatencyHistogram {
-  count: number;
-  sumMs: number;
-  /** Upper bound (ms) -> observations at or below it. */
-  buckets: Array<{ leMs: number; count: number }>;
-}
-
-function newHistogram(): { counts: number[]; count: number; sumMs: number } {
-  return { counts: BUCKETS_MS.map(() => 0), count: 0, sumMs: 0 };
-}
-
-function observe(histogram: ReturnType<typeof newHistogram>, ms: number): void {
-  const value = Math.max(0, ms);
-  histogram.count += 1;
-  histogram.sumMs += value;
-  histogram.counts[BUCKETS_MS.findIndex((le) => value <= le)]! += 1;
-}
-
-export interface WebhookMetricsSnapshot {
+export interface WebhookCounts {
   received: number;
   stored: number;
   duplicatesDropped: number;
@@ -30,67 +13,74 @@ export interface WebhookMetricsSnapshot {
   skipped: number;
   failedAttempts: number;
   deadLetters: number;
-  /** received -> stored (the 200 answer). */
-  receivedToStored: LatencyHistogram;
-  /** stored -> processed (applied and committed). */
-  storedToProcessed: LatencyHistogram;
-  /** received -> processed: what a merchant feels. */
-  receivedToProcessed: LatencyHistogram;
-  /** Attempts it took, for processed rows. */
+  /** Observations per latency stage (received_to_stored, stored_to_processed, received_to_processed). */
+  observedByStage: Record<string, number>;
+  /** Processed events by the attempts they took. */
   attemptsPerEvent: Record<string, number>;
 }
 
 export class WebhookMetrics {
-  private counters = { received: 0, stored: 0, duplicatesDropped: 0, processed: 0, skipped: 0, failedAttempts: 0, deadLetters: 0 };
-  private rejected = new Map<string, number>();
-  private attempts = new Map<number, number>();
-  private receivedToStored = newHistogram();
-  private storedToProcessed = newHistogram();
-  private receivedToProcessed = newHistogram();
+  /** Without `metrics`: counts of its own (tests, benchmarks), apart from the process's. */
+  constructor(
+    private readonly metrics = createWebhookMetrics(new Registry()),
+    private readonly recordSyncLatency?: ProcessMetrics["recordSyncLatency"],
+  ) {}
 
   received(): void {
-    this.counters.received += 1;
+    this.metrics.received.inc();
   }
 
   rejectedWith(code: string): void {
-    this.rejected.set(code, (this.rejected.get(code) ?? 0) + 1);
+    this.metrics.rejected.inc({ reason: code });
   }
 
   stored(receivedToStoredMs: number): void {
-    this.counters.stored += 1;
-    observe(this.receivedToStored, receivedToStoredMs);
+    this.metrics.stored.inc();
+    this.metrics.stage.observe({ stage: "received_to_stored" }, Math.max(0, receivedToStoredMs) / 1000);
   }
 
   duplicateDropped(): void {
-    this.counters.duplicatesDropped += 1;
+    this.metrics.duplicates.inc();
   }
 
-  processed(input: { receivedAt: Date; storedAt: Date; processedAt: Date; attempts: number; skipped: boolean }): void {
-    if (input.skipped) this.counters.skipped += 1;
-    else this.counters.processed += 1;
-    observe(this.storedToProcessed, input.processedAt.getTime() - input.storedAt.getTime());
-    observe(this.receivedToProcessed, input.processedAt.getTime() - input.receivedAt.getTime());
-    this.attempts.set(input.attempts, (this.attempts.get(input.attempts) ?? 0) + 1);
+  processed(input: { receivedAt: Date; storedAt: Date; processedAt: Date; attempts: number; skipped: boolean; shopId?: string; topic?: string; triggeredAt?: Date | null }): void {
+    this.metrics.processed.inc({ outcome: input.skipped ? "skipped" : "applied" });
+    const domain = input.topic === undefined ? null : domainOfTopic(input.topic);
+    if (this.recordSyncLatency && domain && input.shopId && !input.skipped) {
+      // From when it happened at the source (the platform's trigger time, else our receipt).
+      const occurredAt = input.triggeredAt ?? input.receivedAt;
+      this.recordSyncLatency({ shopId: input.shopId, domain, stage: "stored", occurredAt, at: input.storedAt });
+      this.recordSyncLatency({ shopId: input.shopId, domain, stage: "applied", occurredAt, at: input.processedAt });
+    }
+    const seconds = (from: Date) => Math.max(0, input.processedAt.getTime() - from.getTime()) / 1000;
+    this.metrics.stage.observe({ stage: "stored_to_processed" }, seconds(input.storedAt));
+    this.metrics.stage.observe({ stage: "received_to_processed" }, seconds(input.receivedAt));
+    this.metrics.attempts.inc({ attempts: String(input.attempts) });
   }
 
   failedAttempt(dead: boolean): void {
-    this.counters.failedAttempts += 1;
-    if (dead) this.counters.deadLetters += 1;
+    this.metrics.failedAttempts.inc();
+    if (dead) this.metrics.deadLetters.inc();
   }
 
-  snapshot(): WebhookMetricsSnapshot {
-    const histogram = (h: ReturnType<typeof newHistogram>): LatencyHistogram => ({
-      count: h.count,
-      sumMs: h.sumMs,
-      buckets: BUCKETS_MS.map((leMs, i) => ({ leMs, count: h.counts.slice(0, i + 1).reduce((a, b) => a + b, 0) })),
-    });
+  /** This process's counts so far. */
+  async counts(): Promise<WebhookCounts> {
+    const values = async (metric: Counter<string> | Histogram<string>) => (await metric.get()).values;
+    const total = async (counter: Counter<string>, label?: string, value?: string) =>
+      (await values(counter)).filter((v) => label === undefined || v.labels[label] === value).reduce((sum, v) => sum + v.value, 0);
+    const byLabel = async (counter: Counter<string>, label: string) => Object.fromEntries((await values(counter)).map((v) => [String(v.labels[label]), v.value]));
+    const stages = (await values(this.metrics.stage)).filter((v) => (v as { metricName?: string }).metricName === "lockstep_webhook_stage_seconds_count");
     return {
-      ...this.counters,
-      rejected: Object.fromEntries(this.rejected),
-      receivedToStored: histogram(this.receivedToStored),
-      storedToProcessed: histogram(this.storedToProcessed),
-      receivedToProcessed: histogram(this.receivedToProcessed),
-      attemptsPerEvent: Object.fromEntries([...this.attempts].map(([k, v]) => [String(k), v])),
+      received: await total(this.metrics.received),
+      stored: await total(this.metrics.stored),
+      duplicatesDropped: await total(this.metrics.duplicates),
+      rejected: await byLabel(this.metrics.rejected, "reason"),
+      processed: await total(this.metrics.processed, "outcome", "applied"),
+      skipped: await total(this.metrics.processed, "outcome", "skipped"),
+      failedAttempts: await total(this.metrics.failedAttempts),
+      deadLetters: await total(this.metrics.deadLetters),
+      observedByStage: Object.fromEntries(stages.map((v) => [String(v.labels.stage), v.value])),
+      attemptsPerEvent: await byLabel(this.metrics.attempts, "attempts"),
     };
   }
 }

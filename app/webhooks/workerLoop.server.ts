@@ -94,7 +94,8 @@ async function apply(tx: SqlRunner, options: WebhookWorkerOptions, rows: Prepare
 
 function applied(options: WebhookWorkerOptions, prepared: PreparedRow): void {
   const { row } = prepared;
-  options.metrics.processed({ receivedAt: row.receivedAt, storedAt: row.storedAt, processedAt: (options.now ?? (() => new Date()))(), attempts: row.attempts, skipped: prepared.skip });
+  const processedAt = (options.now ?? (() => new Date()))();
+  options.metrics.processed({ ...row, processedAt, skipped: prepared.skip });
 }
 
 /** When the next attempt may run after `attempts` failed ones, or null: a dead letter. */

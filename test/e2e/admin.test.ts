@@ -37,7 +37,7 @@ describe("the standalone admin in a real browser", () => {
     await page.getByRole("button", { name: "Log in" }).click();
     await page.waitForURL(/\/app$/);
     await page.getByRole("heading", { name: "Dashboard" }).waitFor();
-    const table = page.getByRole("table");
+    const table = page.getByRole("table").filter({ hasText: "TENT-UL-2P" });
     expect(await table.getByText("TENT-UL-2P").isVisible()).toBe(true);
     expect(await table.getByRole("columnheader", { name: "Main warehouse" }).isVisible()).toBe(true);
     expect(await page.getByRole("link", { name: "Dashboard" }).first().isVisible()).toBe(true);

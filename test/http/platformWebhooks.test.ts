@@ -50,7 +50,7 @@ describe("POST /webhooks/shopify", () => {
 
   it("drops a duplicate delivery (same webhook id) and a duplicate event (same event id, new delivery) without storing them again", async () => {
     const delivery = shopify("inventory_levels/update");
-    const before = server.context.webhooks.metrics.snapshot().duplicatesDropped;
+    const before = (await server.context.webhooks.metrics.counts()).duplicatesDropped;
     expect((await server.post("/webhooks/shopify", delivery)).status).toBe(200);
     const again = await server.post("/webhooks/shopify", delivery);
     expect(again).toMatchObject({ status: 200, body: { duplicate: true } });
@@ -58,7 +58,7 @@ describe("POST /webhooks/shopify", () => {
     expect(sameEvent.headers["x-shopify-webhook-id"]).not.toBe(delivery.headers["x-shopify-webhook-id"]);
     expect(await server.post("/webhooks/shopify", sameEvent)).toMatchObject({ status: 200, body: { duplicate: true } });
     expect(await inboxRows("event_id = $1", [delivery.headers["x-shopify-event-id"]])).toHaveLength(1);
-    expect(server.context.webhooks.metrics.snapshot().duplicatesDropped - before).toBe(2);
+    expect((await server.context.webhooks.metrics.counts()).duplicatesDropped - before).toBe(2);
   });
 
   it("stores concurrent deliveries (one group commit) and dedupes copies inside the same batch", async () => {

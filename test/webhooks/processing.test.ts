@@ -313,18 +313,18 @@ describe("one batch, many levels", () => {
 describe("metrics", () => {
   it("records received -> stored -> processed latency, attempts and the inbox lag", async () => {
     const shop = await newShop("metrics");
-    const before = server.context.webhooks.metrics.snapshot();
+    const before = await server.context.webhooks.metrics.counts();
     expect(await send(shop.domain, "inventory_levels/update", { inventory_item_id: 8, location_id: 8 })).toBe(200);
     const lag = await getInboxLag(database().sql);
     expect(lag.unprocessed).toBeGreaterThanOrEqual(1);
     expect(lag.oldestAgeMs).toBeGreaterThanOrEqual(0);
     await drain();
-    const after = server.context.webhooks.metrics.snapshot();
+    const after = await server.context.webhooks.metrics.counts();
     expect(after.stored - before.stored).toBe(1);
-    expect(after.receivedToStored.count - before.receivedToStored.count).toBe(1);
+    expect((after.observedByStage.received_to_stored ?? 0) - (before.observedByStage.received_to_stored ?? 0)).toBe(1);
     expect(after.processed - before.processed).toBe(1);
-    expect(after.storedToProcessed.count - before.storedToProcessed.count).toBe(1);
-    expect(after.receivedToProcessed.count - before.receivedToProcessed.count).toBe(1);
+    expect((after.observedByStage.stored_to_processed ?? 0) - (before.observedByStage.stored_to_processed ?? 0)).toBe(1);
+    expect((after.observedByStage.received_to_processed ?? 0) - (before.observedByStage.received_to_processed ?? 0)).toBe(1);
     expect((after.attemptsPerEvent["1"] ?? 0) - (before.attemptsPerEvent["1"] ?? 0)).toBe(1);
     expect(await getInboxLag(database().sql)).toMatchObject({ unprocessed: 0, oldestAgeMs: 0 });
   });

@@ -1,0 +1,83 @@
+import type { SqlRunner } from "../db/database.server";
+
+// The staff audit trail: every staff action (settings, tokens, replays, rollbacks, destination
+// changes, price schedules) calls recordAudit with who, what, on what, and the values before and
+// after. Secrets never reach it: values under secret-looking keys are replaced.
+
+export interface AuditInput {
+  shopId: string;
+  /** The staff member as authenticateStaff names them, `cli` or `system`. */
+  actor: string;
+  /** `<thing>.<verb>`: settings.update, api_token.issue, dead_letters.replay, destination.create, run.rollback, price_schedule.create, … */
+  action: string;
+  /** What was acted on (a destination id, a run id, …); empty for shop-wide settings. */
+  target?: string;
+  before?: unknown;
+  after?: unknown;
+}
+
+export interface AuditEntry {
+  id: string;
+  shopId: string;
+  actor: string;
+  action: string;
+  target: string;
+  before: unknown;
+  after: unknown;
+  at: Date;
+}
+
+const SECRET_KEY = /secret|token|password|credential|apikey|api_key|private/i;
+
+/** A copy of `value` with anything under a secret-looking key replaced by "[redacted]". */
+export function withoutSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutSecrets);
+  if (value instanceof Date) return value.toISOString();
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, SECRET_KEY.test(key) ? "[redacted]" : withoutSecrets(inner)]));
+  }
+  return typeof value === "bigint" ? value.toString() : value;
+}
+
+/** Records one staff action. Pass the caller's transaction as `sql` so the record commits with the change. */
+export async function recordAudit(sql: SqlRunner, input: AuditInput, at: Date = new Date()): Promise<string> {
+  if (!/^[a-z_]+\.[a-z_]+$/.test(input.action)) throw new Error(`audit action must read <thing>.<verb>, got ${input.action}`);
+  const json = (value: unknown) => (value === undefined ? null : JSON.stringify(withoutSecrets(value)));
+  const [row] = await sql.query<{ id: string }>(
+    `INSERT INTO audit_entry (shop_id, actor, action, target, before, after, at) VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7) RETURNING id::text`,
+    [input.shopId, input.actor.slice(0, 300), input.action, (input.target ?? "").slice(0, 300), json(input.before), json(input.after), at],
+  );
+  return row!.id;
+}
+
+export interface AuditFilter {
+  action?: string;
+  actor?: string;
+  target?: string;
+  from?: Date;
+  to?: Date;
+  /** Entries older than this id (the next page). */
+  beforeId?: string;
+  limit?: number;
+}
+
+/** One shop's audit trail, newest first, filtered; never another shop's. */
+export async function listAudit(sql: SqlRunner, shopId: string, filter: AuditFilter = {}): Promise<AuditEntry[]> {
+  return sql.query<AuditEntry>(
+    `SELECT id::text, shop_id AS "shopId", actor, action, target, before, after, at FROM audit_entry
+     WHERE shop_id = $1
+       AND ($2::text IS NULL OR action LIKE $2 || '%')
+       AND ($3::text IS NULL OR actor ILIKE '%' || $3 || '%')
+       AND ($4::text IS NULL OR target = $4)
+       AND ($5::timestamptz IS NULL OR at >= $5) AND ($6::timestamptz IS NULL OR at < $6)
+       AND ($7::bigint IS NULL OR id < $7)
+     ORDER BY id DESC LIMIT $8`,
+    [shopId, filter.action || null, filter.actor || null, filter.target || null, filter.from ?? null, filter.to ?? null, filter.beforeId ?? null, Math.min(filter.limit ?? 50, 500)],
+  );
+}
+
+/** Retention: entries older than `before` go. */
+export async function purgeAudit(sql: SqlRunner, before: Date): Promise<number> {
+  const rows = await sql.query<{ count: number }>(`WITH gone AS (DELETE FROM audit_entry WHERE at < $1 RETURNING 1) SELECT count(*)::int AS count FROM gone`, [before]);
+  return rows[0]?.count ?? 0;
+}

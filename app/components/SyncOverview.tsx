@@ -1,0 +1,141 @@
+import { Link } from "@remix-run/react";
+import { Badge, BlockStack, ButtonGroup, Button, Card, DataTable, EmptyState, InlineStack, Text } from "@shopify/polaris";
+import type { SyncOverview as Overview } from "../observability/dashboard.server";
+import { LatencyChart } from "./LatencyChart";
+
+const STATUS = {
+  within: { tone: "success", label: "within budget" },
+  at_risk: { tone: "warning", label: "at risk" },
+  breached: { tone: "critical", label: "breached" },
+  no_data: { tone: undefined, label: "no data" },
+} as const;
+
+function formatValue(value: number | null, unit: string): string {
+  if (value === null) return "–";
+  if (unit === "ratio") return `${(value * 100).toFixed(2)} %`;
+  return `${Math.round(value * 100) / 100} ${unit}`;
+}
+
+/** Objectives, incidents, latency and lag charts, freshness and last runs: is every domain in step? */
+export function SyncOverview({ data }: { data: Overview }) {
+  const openIncidents = data.incidents.filter((incident) => incident.resolvedAt === null);
+  return (
+    <BlockStack gap="400">
+      <Card>
+        <BlockStack gap="300">
+          <Text as="h2" variant="headingMd">
+            Objectives
+          </Text>
+          <DataTable
+            columnContentTypes={["text", "text", "text", "text"]}
+            headings={["Objective", "Now", "Budget", "Status"]}
+            rows={data.objectives.map((objective) => [
+              objective.label,
+              formatValue(objective.value, objective.unit),
+              formatValue(objective.threshold, objective.unit),
+              <span key={objective.key} data-objective={objective.key} data-status={objective.status}>
+                <Badge tone={STATUS[objective.status].tone}>{STATUS[objective.status].label}</Badge>
+              </span>,
+            ])}
+          />
+        </BlockStack>
+      </Card>
+      <Card>
+        <BlockStack gap="300">
+          <InlineStack gap="200" blockAlign="center">
+            <Text as="h2" variant="headingMd">
+              Incidents
+            </Text>
+            <Badge tone={openIncidents.length > 0 ? "critical" : "success"}>{`${openIncidents.length} open`}</Badge>
+          </InlineStack>
+          {data.incidents.length === 0 ? (
+            <Text as="p" tone="subdued">
+              No incident so far: every objective has stayed within its budget.
+            </Text>
+          ) : (
+            <DataTable
+              columnContentTypes={["text", "text", "text", "text"]}
+              headings={["Objective", "Worst", "Opened", "Resolved"]}
+              rows={data.incidents.map((incident) => [
+                data.objectives.find((objective) => objective.key === incident.objective)?.label ?? incident.objective,
+                String(Math.round(incident.worstValue * 1000) / 1000),
+                incident.openedAt.slice(0, 19).replace("T", " "),
+                incident.resolvedAt ? incident.resolvedAt.slice(0, 19).replace("T", " ") : "open",
+              ])}
+            />
+          )}
+        </BlockStack>
+      </Card>
+      <Card>
+        <BlockStack gap="300">
+          <InlineStack align="space-between" blockAlign="center">
+            <Text as="h2" variant="headingMd">
+              Latency from the source to applied
+            </Text>
+            <ButtonGroup variant="segmented">
+              {(["hour", "day", "week"] as const).map((range) => (
+                <Button key={range} url={`?range=${range}`} pressed={data.range === range}>
+                  {`Last ${range}`}
+                </Button>
+              ))}
+            </ButtonGroup>
+          </InlineStack>
+          {data.latency.map((domain) => (
+            <BlockStack key={domain.domain} gap="100">
+              <Text as="h3" variant="headingSm">
+                {domain.domain}
+              </Text>
+              <LatencyChart
+                title={`${domain.domain} latency`}
+                series={(["p50", "p95", "p99"] as const).map((q) => ({ name: q, points: domain.points.map((point) => ({ at: point.at, value: point[q] })) }))}
+              />
+            </BlockStack>
+          ))}
+        </BlockStack>
+      </Card>
+      <Card>
+        <BlockStack gap="300">
+          <Text as="h2" variant="headingMd">
+            Lag and freshness
+          </Text>
+          <DataTable
+            columnContentTypes={["text", "numeric", "text"]}
+            headings={["Queue", "Waiting", "Oldest"]}
+            rows={data.lag.map((queue) => [queue.queue === "inbox" ? "Webhook inbox" : `Changes for ${queue.destinationName}`, queue.waiting, `${queue.oldestAgeSeconds} s`])}
+          />
+          <DataTable
+            columnContentTypes={["text", "text"]}
+            headings={["Domain / destination", "Newest applied or pushed"]}
+            rows={data.freshness.map((entry) => [entry.subject, entry.ageSeconds === null ? "never" : `${entry.ageSeconds} s ago`])}
+          />
+        </BlockStack>
+      </Card>
+      <Card>
+        <BlockStack gap="300">
+          <Text as="h2" variant="headingMd">
+            Last runs per destination
+          </Text>
+          {data.lastRuns.length === 0 ? (
+            <EmptyState heading="No destination yet" action={{ content: "Add a connection", url: "/app/connections" }} image="">
+              <p>Connect an ERP, a file drop or a marketplace to send catalog, prices and stock in batches.</p>
+            </EmptyState>
+          ) : (
+            <DataTable
+              columnContentTypes={["text", "text", "text", "numeric", "numeric"]}
+              headings={["Destination", "Mode", "Last run", "Sent", "Rejected"]}
+              rows={data.lastRuns.map((run) => [
+                <Link key={run.destinationId} to={`/app/runs?destination=${run.destinationId}`}>
+                  {run.name}
+                </Link>,
+                run.mode,
+                run.runId ? `#${run.runId} ${run.status}${run.finishedAt ? ` · ${run.finishedAt.slice(0, 16).replace("T", " ")}` : ""}` : "not run yet",
+                run.sent ?? 0,
+                run.rejected ?? 0,
+              ])}
+            />
+          )}
+        </BlockStack>
+      </Card>
+    </BlockStack>
+  );
+}

@@ -1,0 +1,46 @@
+import type { Sql } from "../db/database.server";
+import { objectiveViews } from "../slo/evaluator.server";
+import { listIncidents } from "../slo/sql/sloRows";
+import { SYNC_DOMAINS } from "./latency";
+import { type ChartRange, getConsumerLag, getFreshness, getLatencySeries } from "./syncStatus.server";
+
+export const CHART_RANGES: ChartRange[] = ["hour", "day", "week"];
+
+export function chartRangeOf(value: string | null): ChartRange {
+  return CHART_RANGES.find((range) => range === value) ?? "hour";
+}
+
+/** Everything the dashboard's sync overview shows for one shop, as plain JSON (never another shop's). */
+export async function getSyncOverview(sql: Sql, shopId: string, range: ChartRange, now: Date) {
+  const [objectives, incidents, lag, freshness, lastRuns] = await Promise.all([
+    objectiveViews(sql, shopId),
+    listIncidents(sql, shopId, { limit: 10 }),
+    getConsumerLag(sql, { shopId, now }),
+    getFreshness(sql, { shopId, now }),
+    sql.query<{ destinationId: string; name: string; mode: string; runId: string | null; status: string | null; finishedAt: Date | null; sent: number | null; rejected: number | null; variance: number | null }>(
+      `SELECT d.id AS "destinationId", d.name, d.mode::text AS mode, r.id::text AS "runId", r.status, r.finished_at AS "finishedAt", r.sent, r.rejected, r.variance
+       FROM destination d
+       LEFT JOIN LATERAL (SELECT * FROM destination_run WHERE destination_id = d.id ORDER BY id DESC LIMIT 1) r ON true
+       WHERE d.shop_id = $1 ORDER BY d.name`,
+      [shopId],
+    ),
+  ]);
+  const latency = await Promise.all(
+    (["inventory", "orders"] as const).map(async (domain) => ({
+      domain,
+      points: (await getLatencySeries(sql, { shopId, domain, stage: "applied", range, now })).map((point) => ({ at: point.at.toISOString(), p50: point.p50, p95: point.p95, p99: point.p99 })),
+    })),
+  );
+  return {
+    range,
+    domains: SYNC_DOMAINS,
+    objectives: objectives.map((objective) => ({ ...objective, evaluatedAt: objective.evaluatedAt ? new Date(objective.evaluatedAt).toISOString() : null })),
+    incidents: incidents.map((incident) => ({ ...incident, openedAt: new Date(incident.openedAt).toISOString(), resolvedAt: incident.resolvedAt ? new Date(incident.resolvedAt).toISOString() : null })),
+    latency,
+    lag,
+    freshness: freshness.map((entry) => ({ ...entry, newestAt: entry.newestAt ? new Date(entry.newestAt).toISOString() : null })),
+    lastRuns: lastRuns.map((run) => ({ ...run, finishedAt: run.finishedAt ? new Date(run.finishedAt).toISOString() : null })),
+  };
+}
+
+export type SyncOverview = Awaited<ReturnType<typeof getSyncOverview>>;

@@ -1,0 +1,45 @@
+import { randomUUID } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { listAudit, purgeAudit, recordAudit, withoutSecrets } from "../../app/audit/audit.server";
+import { useTestDatabase } from "../helpers/database";
+
+const database = useTestDatabase();
+
+describe("audit log", () => {
+  it("records who did what, before → after, and lists one shop's entries newest first, filtered", async () => {
+    const shop = randomUUID();
+    const other = randomUUID();
+    const at = (minute: number) => new Date(Date.UTC(2026, 11, 2, 12, minute));
+    await recordAudit(database().sql, { shopId: shop, actor: "shopify:ana@example.com", action: "settings.update", before: { cacheTtlSeconds: 30 }, after: { cacheTtlSeconds: 10 } }, at(1));
+    await recordAudit(database().sql, { shopId: shop, actor: "shopify:bo@example.com", action: "destination.create", target: "d-1", after: { name: "ERP", credentials: { token: "t0p" } } }, at(2));
+    await recordAudit(database().sql, { shopId: other, actor: "shopify:eve@example.com", action: "settings.update", after: {} }, at(3));
+
+    const all = await listAudit(database().sql, shop);
+    expect(all.map((entry) => entry.action)).toEqual(["destination.create", "settings.update"]);
+    expect(all[1]).toMatchObject({ actor: "shopify:ana@example.com", before: { cacheTtlSeconds: 30 }, after: { cacheTtlSeconds: 10 } });
+    expect(all[0]!.after).toEqual({ name: "ERP", credentials: "[redacted]" });
+    expect((await listAudit(database().sql, shop, { action: "settings" })).map((entry) => entry.actor)).toEqual(["shopify:ana@example.com"]);
+    expect((await listAudit(database().sql, shop, { actor: "bo@" })).map((entry) => entry.target)).toEqual(["d-1"]);
+    expect(await listAudit(database().sql, shop, { from: at(2), to: at(3) })).toHaveLength(1);
+    expect(await listAudit(database().sql, shop, { beforeId: all[0]!.id })).toHaveLength(1);
+    expect((await listAudit(database().sql, other)).map((entry) => entry.actor)).toEqual(["shopify:eve@example.com"]);
+
+    expect(await purgeAudit(database().sql, at(2))).toBe(1);
+    expect(await listAudit(database().sql, shop)).toHaveLength(1);
+  });
+
+  it("refuses an action that does not read <thing>.<verb>, writing nothing", async () => {
+    const shop = randomUUID();
+    await expect(recordAudit(database().sql, { shopId: shop, actor: "x", action: "Delete everything" })).rejects.toThrow("<thing>.<verb>");
+    expect(await listAudit(database().sql, shop)).toEqual([]);
+  });
+
+  it("redacts secret-looking keys at any depth", () => {
+    expect(withoutSecrets({ a: 1, signingSecret: "whsec_x", nested: [{ apiToken: "t", ok: true }], when: new Date(0) })).toEqual({
+      a: 1,
+      signingSecret: "[redacted]",
+      nested: [{ apiToken: "[redacted]", ok: true }],
+      when: "1970-01-01T00:00:00.000Z",
+    });
+  });
+});

@@ -1,0 +1,112 @@
+import { randomUUID } from "node:crypto";
+import { beforeAll, describe, expect, it } from "vitest";
+import { listAudit, recordAudit } from "../../app/audit/audit.server";
+import { DEMO_SHOP_DOMAIN } from "../../app/demo/seed.server";
+import { findShopByDomain, installShop } from "../../app/shops/shops.server";
+import { openIncident } from "../../app/slo/sql/sloRows";
+import { BROWSER_HEADERS, useDemoAdmin } from "../helpers/server";
+
+const { server, cookie } = useDemoAdmin();
+const TOKEN = "erp-token-that-must-never-show";
+let ours = "";
+let theirs = "";
+let ourDestination = "";
+let theirDestination = "";
+
+async function destination(shopId: string, name: string): Promise<string> {
+  const [row] = await server().context.db.sql.query<{ id: string }>(
+    `INSERT INTO destination (id, shop_id, name, kind, endpoint, credentials_sealed, signing_secret_sealed, receives, mode)
+     VALUES (gen_random_uuid(), $1, $2, 'erp_http', 'https://erp.example', 'SEALED-CREDENTIAL-BLOB', 'x', '{stock}', 'live') RETURNING id`,
+    [shopId, name],
+  );
+  const [run] = await server().context.db.sql.query<{ id: string }>(
+    `INSERT INTO destination_run (destination_id, shop_id, reason, status, mode, watermark_from, watermark_to, sent, rejected, finished_at)
+     VALUES ($1, $2, 'schedule', 'succeeded', 'live', 0, 1, 2, 1, now()) RETURNING id::text`,
+    [row!.id, shopId],
+  );
+  await server().context.db.sql.query(
+    `INSERT INTO run_item (run_id, destination_id, kind, variant_id, sku, outcome, reason, version, change_id, state)
+     VALUES ($1::bigint, $2, 'stock', $3, $4, 'rejected', $5, now(), 1, '{}')`,
+    [run!.id, row!.id, randomUUID(), `${name}-SKU`, `${name} refused this item`],
+  );
+  return row!.id;
+}
+
+const get = (path: string) => fetch(`${server().url}${path}`, { headers: { ...BROWSER_HEADERS, cookie: cookie() } });
+const post = (path: string, fields: Record<string, string>) =>
+  fetch(`${server().url}${path}`, { method: "POST", headers: { ...BROWSER_HEADERS, cookie: cookie(), "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(fields) });
+
+beforeAll(async () => {
+  const { db } = server().context;
+  ours = (await findShopByDomain(db.prisma, "shopify", DEMO_SHOP_DOMAIN))!.id;
+  theirs = (await installShop(db.prisma, { platform: "shopify", domain: "someone-else.myshopify.com" })).id;
+  ourDestination = await destination(ours, "Our ERP");
+  theirDestination = await destination(theirs, "Their ERP");
+  await openIncident(db.sql, { shopId: ours, objective: "consumer_lag", threshold: 1000, value: 4321, at: new Date() });
+  await openIncident(db.sql, { shopId: theirs, objective: "orders_latency_p95_ms", threshold: 2000, value: 9876, at: new Date() });
+  await recordAudit(db.sql, { shopId: theirs, actor: "their-staff@example.com", action: "settings.update", after: {} });
+});
+
+describe("dashboard", () => {
+  it("shows this shop's objectives, incidents and last runs, never another shop's", async () => {
+    const html = await (await get("/app?range=day")).text();
+    expect(html).toContain("Objectives");
+    expect(html).toContain("4321");
+    expect(html).not.toContain("9876");
+    expect(html).toContain("Our ERP");
+    expect(html).not.toContain("Their ERP");
+  });
+});
+
+describe("connections", () => {
+  it("lists this shop's connections without their credentials; another shop's cannot be acted on", async () => {
+    const html = await (await get("/app/connections")).text();
+    expect(html).toContain("Our ERP");
+    expect(html).toContain("credentials stored");
+    expect(html).not.toContain("Their ERP");
+    expect(html).not.toContain("SEALED-CREDENTIAL-BLOB");
+    const refused = await post("/app/connections", { intent: "pause", id: theirDestination });
+    expect(refused.status).toBe(404);
+  });
+
+  it("creates a connection in shadow mode, says what is wrong inline, and audits it without the token", async () => {
+    const invalid = await post("/app/connections", { intent: "create", name: "", kind: "erp_http", endpoint: "https://erp.example/x", receives: "stock" });
+    expect(invalid.status).toBe(400);
+    const created = await post("/app/connections", { intent: "create", name: "New ERP", kind: "erp_http", endpoint: "https://erp.example/new", receives: "stock", token: TOKEN });
+    expect(created.status).toBe(200);
+    expect(await (await get("/app/connections")).text()).toContain("New ERP");
+    const [entry] = await listAudit(server().context.db.sql, ours, { action: "destination.create" });
+    expect(entry).toMatchObject({ actor: "standalone-admin" });
+    expect(JSON.stringify(entry)).not.toContain(TOKEN);
+  });
+});
+
+describe("runs", () => {
+  it("shows the run's rejected items with reasons; another shop's destination id shows ours instead", async () => {
+    const fallback = await (await get(`/app/runs?destination=${theirDestination}`)).text();
+    expect(fallback).not.toContain("Their ERP");
+    const html = await (await get(`/app/runs?destination=${ourDestination}`)).text();
+    expect(html).toContain("Our ERP refused this item");
+    expect(html).toContain("Roll back");
+  });
+
+  it("rolls back only after confirmation, only this shop's runs, and audits it", async () => {
+    const [run] = await server().context.db.sql.query<{ id: string }>(`SELECT id::text FROM destination_run WHERE destination_id = $1`, [ourDestination]);
+    expect((await post("/app/runs", { intent: "rollback", destination: ourDestination, run: run!.id })).status).toBe(400);
+    const [theirRun] = await server().context.db.sql.query<{ id: string }>(`SELECT id::text FROM destination_run WHERE destination_id = $1`, [theirDestination]);
+    expect((await post("/app/runs", { intent: "rollback", destination: theirDestination, run: theirRun!.id, confirm: "yes" })).status).toBe(404);
+    expect((await post("/app/runs", { intent: "rollback", destination: ourDestination, run: run!.id, confirm: "yes" })).status).toBe(200);
+    const [requested] = await server().context.db.sql.query<{ requested_run: string }>(`SELECT requested_run FROM destination WHERE id = $1`, [ourDestination]);
+    expect(requested!.requested_run).toBe(`rollback:${run!.id}`);
+    expect((await listAudit(server().context.db.sql, ours, { action: "run.rollback" }))[0]).toMatchObject({ target: run!.id });
+  });
+});
+
+describe("audit log", () => {
+  it("lists this shop's staff actions, filterable, never another shop's", async () => {
+    const html = await (await get("/app/audit?action=destination")).text();
+    expect(html).toContain("destination.create");
+    expect(html).not.toContain("their-staff@example.com");
+    expect(await (await get("/app/audit?actor=their-staff")).text()).toContain("Nothing recorded yet");
+  });
+});
