@@ -1,4 +1,4 @@
-import { LockstepError } from "../config/errors";
+import { LockstepError, describeError } from "../config/errors";
 import type { SqlRunner } from "../db/database.server";
 import { log } from "../observability/log";
 import type { Random } from "../outbound/clock";
@@ -56,10 +56,6 @@ export interface OrderEventDeliveryOptions {
 
 const DEFAULTS = { maxAttempts: 8, leaseMs: 60_000, maxLeaseExpiries: 5, batchSize: 20, pollMs: 1_000, backoff: { baseDelayMs: 1_000, maxDelayMs: 10 * 60_000 } };
 
-function describe(error: unknown): string {
-  if (error instanceof LockstepError) return `${error.code}: ${error.message}`;
-  return error instanceof Error ? error.message : String(error);
-}
 
 function outboundEventOf(row: ClaimedOrderEvent): OutboundEvent {
   return { id: `oe_${row.id}`, type: EVENT_TYPES[row.eventType as DomainEvent["type"]] ?? row.eventType, timestamp: String(row.event.occurredAt ?? ""), data: row.event };
@@ -119,11 +115,11 @@ export async function deliverDueOrderEvents(options: OrderEventDeliveryOptions):
         const retryAt = retryAtOf(options, row.attempts, error);
         try {
           const notAnAttempt = circuitWait(error) !== undefined;
-          const state = await failOrderEvent(options.sql, { id: row.id, workerId: options.workerId, error: describe(error), retryAt, notAnAttempt });
-          log.warn("order event delivery failed", { destinationId: row.destinationId, eventId: row.id, order: row.orderKey, attempt: row.attempts, state, error: describe(error) });
+          const state = await failOrderEvent(options.sql, { id: row.id, workerId: options.workerId, error: describeError(error), retryAt, notAnAttempt });
+          log.warn("order event delivery failed", { destinationId: row.destinationId, eventId: row.id, order: row.orderKey, attempt: row.attempts, state, error: describeError(error) });
         } catch (recordError) {
           // The lease will run out and the event will be claimed again.
-          log.warn("order event failure could not be recorded", { eventId: row.id, error: describe(recordError) });
+          log.warn("order event failure could not be recorded", { eventId: row.id, error: describeError(recordError) });
         }
       }
     }),
@@ -144,7 +140,7 @@ export function startOrderEventDelivery(options: OrderEventDeliveryOptions): () 
       try {
         while (!stopped && (await deliverDueOrderEvents(options)) > 0);
       } catch (error) {
-        log.warn("order events could not be claimed", { workerId: options.workerId, error: describe(error) });
+        log.warn("order events could not be claimed", { workerId: options.workerId, error: describeError(error) });
       }
       if (!stopped) timer = setTimeout(round, options.pollMs ?? DEFAULTS.pollMs);
     })();

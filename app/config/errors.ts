@@ -172,3 +172,9 @@ export class ConfigError extends Error {
 export function errorBody(error: LockstepError): { error: Record<string, unknown> } {
   return { error: { code: error.code, message: error.message, ...error.details } };
 }
+
+/** One line for a failure kept with a row or a log: `code: message` for Lockstep's own errors. */
+export function describeError(error: unknown): string {
+  if (error instanceof LockstepError) return `${error.code}: ${error.message}`;
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,4 +1,4 @@
-import { LockstepError } from "../config/errors";
+import { LockstepError, describeError } from "../config/errors";
 import type { Sql, SqlRunner } from "../db/database.server";
 import type { Random } from "../outbound/clock";
 import { type RetryPolicy, retryDelay } from "../outbound/retryPolicy";
@@ -49,10 +49,6 @@ const AFTER_UNINSTALL = new Set([...COMPLIANCE_TOPICS, "app/uninstalled", "store
 
 class LeaseLost extends Error {}
 
-function describe(error: unknown): string {
-  if (error instanceof LockstepError) return `${error.code}: ${error.message}`;
-  return error instanceof Error ? error.message : String(error);
-}
 
 interface PreparedRow {
   row: ClaimedRow;
@@ -120,13 +116,13 @@ async function makeOwedCalls(options: WebhookWorkerOptions, calls: OwedCall[]): 
       made.push(call.id);
       continue;
     }
-    const error = errors.map(describe).join("; ");
+    const error = errors.map(describeError).join("; ");
     try {
       const state = await failOutboxRow(options.sql, { id: call.id, workerId: options.workerId, error, retryAt: nextAttemptAt(options, call.attempts) });
       options.log?.("webhook subscriber failed", { event: call.event.type, outboxId: call.id, attempt: call.attempts, state, error });
     } catch (recordError) {
       // The lease will run out and the call will be made again.
-      options.log?.("webhook subscriber failure could not be recorded", { outboxId: call.id, error: describe(recordError) });
+      options.log?.("webhook subscriber failure could not be recorded", { outboxId: call.id, error: describeError(recordError) });
     }
   }
   if (made.length > 0) await completeOutboxRows(options.sql, options.workerId, made);
@@ -153,12 +149,12 @@ async function recordFailure(options: WebhookWorkerOptions, row: ClaimedRow, err
   const poison = (error instanceof LockstepError && error.status === 422) || error instanceof SyntaxError;
   const retryAt = poison ? null : nextAttemptAt(options, row.attempts);
   try {
-    const state = await failInboxRow(options.sql, { inboxId: row.id, workerId: options.workerId, attempt: row.attempts, error: describe(error), retryAt });
+    const state = await failInboxRow(options.sql, { inboxId: row.id, workerId: options.workerId, attempt: row.attempts, error: describeError(error), retryAt });
     if (state) options.metrics.failedAttempt(state === "dead");
-    options.log?.("webhook attempt failed", { inboxId: row.id, topic: row.topic, attempt: row.attempts, state, error: describe(error) });
+    options.log?.("webhook attempt failed", { inboxId: row.id, topic: row.topic, attempt: row.attempts, state, error: describeError(error) });
   } catch (recordError) {
     // The database is gone too: the lease will expire and the row will be claimed again.
-    options.log?.("webhook failure could not be recorded", { inboxId: row.id, error: describe(recordError) });
+    options.log?.("webhook failure could not be recorded", { inboxId: row.id, error: describeError(recordError) });
   }
 }
 
@@ -246,7 +242,7 @@ export function startWebhookWorker(options: WebhookWorkerOptions): RunningWorker
           claimed += await makeDueOwedCalls(options);
         }
       } catch (error) {
-        options.log?.("webhook worker could not claim rows", { workerId: options.workerId, error: describe(error) });
+        options.log?.("webhook worker could not claim rows", { workerId: options.workerId, error: describeError(error) });
       }
       if (claimed === 0 && !stopped) await idle(pollMs);
     }
