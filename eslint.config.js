@@ -45,7 +45,7 @@ const architecture = {
       // Wiring: the process's services made once (context) and its background work started.
       { type: "wiring", mode: "full", pattern: ["app/context.server.ts", "app/background.server.ts", "app/shutdown.server.ts", "app/batching/scheduler.server.ts"] },
       // Base: configuration, the database client, the logger: anything may use them, they use nothing above.
-      { type: "base", mode: "full", pattern: ["app/config/**", "app/db/**", "app/generated/**", "app/observability/log.ts"] },
+      { type: "base", mode: "full", pattern: ["app/config/**", "app/db/**", "app/generated/**", "app/observability/log.server.ts"] },
       { type: "domain", mode: "full", pattern: "app/*/**", capture: ["name"] },
     ],
   },

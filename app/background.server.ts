@@ -5,7 +5,7 @@ import type { AppContext } from "./context.server";
 import { subscribeToPlatformEvents } from "./reservations/orderEvents.server";
 import { startReservationSweeper } from "./reservations/sweeper.server";
 import { startSharingTokenChanges } from "./shops/tokenChanges.server";
-import { log } from "./observability/log";
+import { log } from "./observability/log.server";
 import { startPublishingMetrics } from "./observability/processMetrics.server";
 import { startProcessSloEvaluator } from "./slo/evaluator.server";
 import { startPriceActivation } from "./prices/wiring.server";

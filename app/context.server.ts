@@ -1,14 +1,14 @@
 import type { Config } from "./config/config.server";
 import type { Database } from "./db/database.server";
 import { createStockServices, type StockServices } from "./reservations/stockServices.server";
-import { createProcessMetrics, type ProcessMetrics } from "./observability/metrics";
-import { createLimiterRegistry, type LimiterRegistry } from "./outbound/limiterRegistry";
-import { OutboundMetrics } from "./outbound/metrics";
+import { createProcessMetrics, type ProcessMetrics } from "./observability/metrics.server";
+import { createLimiterRegistry, type LimiterRegistry } from "./outbound/limiterRegistry.server";
+import { OutboundMetrics } from "./outbound/metrics.server";
 import { createPlatformClients, type PlatformClients } from "./platforms/clients.server";
 import { type ApiTokenChanges, createApiTokenChanges } from "./shops/shops.server";
 import { checkoutMetafieldSync } from "./checkout/wiring.server";
 import { createProcessInbox, type Inbox } from "./webhooks/inbox.server";
-import { WebhookMetrics } from "./webhooks/metrics";
+import { WebhookMetrics } from "./webhooks/metrics.server";
 import { createSubscribers, type Subscribers } from "./webhooks/subscribers.server";
 
 /**

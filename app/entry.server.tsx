@@ -3,7 +3,7 @@ import { type AppLoadContext, createReadableStreamFromReadable, type EntryContex
 import { RemixServer } from "@remix-run/react";
 import { isbot } from "isbot";
 import { renderToPipeableStream } from "react-dom/server";
-import { log } from "./observability/log";
+import { log } from "./observability/log.server";
 import { shopify } from "./shopify.server";
 
 export const streamTimeout = 5000;

@@ -1,4 +1,4 @@
-import { log as appLog } from "./observability/log";
+import { log as appLog } from "./observability/log.server";
 
 /**
  * How a Lockstep process stops on SIGTERM / SIGINT: the first signal starts an orderly stop

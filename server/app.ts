@@ -15,7 +15,7 @@ import { createEdgeRouter } from "../app/http/edges.server";
 import { createRemixListener } from "../app/http/remixAdapter.server";
 import { sendJson } from "../app/http/respond.server";
 import { createStaticFiles } from "../app/http/staticFiles.server";
-import { log as appLog, setLogLevel } from "../app/observability/log";
+import { log as appLog, setLogLevel } from "../app/observability/log.server";
 import { sealStoredTokens } from "../app/shops/sealStoredTokens.server";
 
 export const BUILD_DIR = path.resolve(import.meta.dirname, "../build");

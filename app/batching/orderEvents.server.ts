@@ -1,6 +1,6 @@
 import { LockstepError, describeError } from "../config/errors";
 import type { SqlRunner } from "../db/database.server";
-import { log } from "../observability/log";
+import { log } from "../observability/log.server";
 import type { Random } from "../outbound/clock";
 import { retryDelay } from "../outbound/retryPolicy";
 import type { DomainEvent } from "../webhooks/events";

@@ -1,10 +1,10 @@
 import { Cron } from "croner";
 import type { SqlRunner } from "../db/database.server";
-import { log } from "../observability/log";
+import { log } from "../observability/log.server";
 import type { AdapterRegistry } from "./adapters";
 import { loadDestination } from "./destinations.server";
 import { signManifest } from "./manifest";
-import { reconcileRun } from "./reconcile";
+import { reconcileRun } from "./reconcile.server";
 import { claimDueDestination, type ClaimedDestination } from "./sql/claimDueDestination";
 import { coalesceChanges } from "./sql/coalesceChanges";
 import { countRunOutcomes } from "./sql/countRunOutcomes";

@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import type { AppContext } from "../context.server";
-import { erpHttpAdapter } from "../destinations/erpHttp";
-import { amazonListingsAdapter } from "../feeds/amazonListings";
+import { erpHttpAdapter } from "../destinations/erpHttp.server";
+import { amazonListingsAdapter } from "../feeds/amazonListings.server";
 import { sellableQuantities } from "../feeds/amazonQuantities.server";
-import { sftpFilesAdapterWith } from "../destinations/sftp/adapter";
+import { sftpFilesAdapterWith } from "../destinations/sftp/adapter.server";
 import { googleFeedAdapter } from "../feeds/google/adapter.server";
-import { log } from "../observability/log";
+import { log } from "../observability/log.server";
 import { type AdapterRegistry, adapterRegistry } from "./adapters";
 import { type PipelineDeps, runDueDestination } from "./runs.server";
 

@@ -3,7 +3,7 @@ import type { SqlRunner } from "../db/database.server";
 import type { InventoryPolicy } from "../inventory/policy";
 import { type Clock, systemClock } from "../outbound/clock";
 import { Coalescer } from "../outbound/coalescer";
-import type { ShopifyAdminClient } from "../platforms/shopify/adminClient";
+import type { ShopifyAdminClient } from "../platforms/shopify/adminClient.server";
 import { METAFIELDS_SET_LIMIT, type MetafieldsSetInput, type MetafieldsSetUserError, metafieldsSet } from "./documents/metafields";
 import {
   AVAILABILITY_METAFIELD_KEY,

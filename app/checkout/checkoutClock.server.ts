@@ -1,6 +1,6 @@
 import type { SqlRunner } from "../db/database.server";
 import { rejectedError } from "../outbound/errors";
-import type { ShopifyAdminClient } from "../platforms/shopify/adminClient";
+import type { ShopifyAdminClient } from "../platforms/shopify/adminClient.server";
 import { listInstalledShops } from "../shops/sql/findShop";
 import { checkoutValidations, validationCreate } from "./documents/checkoutValidation";
 import { metafieldsSet } from "./documents/metafields";

@@ -1,5 +1,5 @@
 import type { SqlRunner } from "../db/database.server";
-import type { ShopifyAdminClient } from "../platforms/shopify/adminClient";
+import type { ShopifyAdminClient } from "../platforms/shopify/adminClient.server";
 import { installedShopifyAccess } from "../shops/platformAccess.server";
 
 /**

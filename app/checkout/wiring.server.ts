@@ -7,7 +7,7 @@ import { type AvailabilityMetafieldSync, createAvailabilityMetafieldSync } from 
 import { type ClockRound, refreshAllCheckoutClocks } from "./checkoutClock.server";
 import { shopifyAdminClientsByShopId } from "./shopifyAccess.server";
 import { withAvailabilityMetafieldSync } from "./syncOnChange.server";
-import { log } from "../observability/log";
+import { log } from "../observability/log.server";
 
 type Log = (message: string, details: Record<string, unknown>) => void;
 

@@ -1,8 +1,8 @@
 import { adapterRegistry } from "../batching/adapters";
 import { createDestination, listDestinations, requestRun, updateDestination } from "../batching/destinations.server";
 import type { Database } from "../db/database.server";
-import { amazonListingsAdapter } from "../feeds/amazonListings";
-import { createLimiterRegistry } from "../outbound/limiterRegistry";
+import { amazonListingsAdapter } from "../feeds/amazonListings.server";
+import { createLimiterRegistry } from "../outbound/limiterRegistry.server";
 
 export const DEMO_AMAZON_DESTINATION = "Simulated Amazon marketplace";
 export const DEMO_AMAZON_SELLER = "A1LOCKSTEPDEMO";

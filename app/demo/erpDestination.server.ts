@@ -1,8 +1,8 @@
 import { adapterRegistry } from "../batching/adapters";
 import { createDestination, listDestinations, updateDestination } from "../batching/destinations.server";
 import type { Database } from "../db/database.server";
-import { erpHttpAdapter } from "../destinations/erpHttp";
-import { createLimiterRegistry } from "../outbound/limiterRegistry";
+import { erpHttpAdapter } from "../destinations/erpHttp.server";
+import { createLimiterRegistry } from "../outbound/limiterRegistry.server";
 
 export const DEMO_ERP_DESTINATION = "Simulated ERP";
 

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { StopWork } from "../background.server";
-import { log } from "../observability/log";
+import { log } from "../observability/log.server";
 import { CHECKOUT_FUNCTION_HANDLE } from "../checkout/checkoutClock.server";
 import { type FlashSaleDriver, type FlashSaleResult, runFlashSale } from "../reservations/flashSale";
 import { type ShopifySimulator, startShopifySimulator } from "../../simulators/shopify/server";

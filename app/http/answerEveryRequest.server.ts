@@ -1,6 +1,6 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import { withCorrelationId } from "../observability/log";
+import { withCorrelationId } from "../observability/log.server";
 import { parseRequestTarget } from "./requestTarget.server";
 import { requestIdOf, sendError } from "./respond.server";
 

@@ -6,7 +6,7 @@ import { findShopByDomain } from "../shops/shops.server";
 import { createShopperHolds, type Shopper } from "../reservations/shopperHolds.server";
 import { perShopperRateLimit } from "./shopperRateLimit.server";
 import { callerGone, jsonBody, perShopRateLimit, publicReservation, reserveInput, type StockEdgeDeps, stockAnswers, storefrontRoutes } from "./storefrontApi.server";
-import { parseActionBody, parseProxyQuery, parseReserveBody } from "./storefrontInput";
+import { parseActionBody, parseProxyQuery, parseReserveBody } from "./storefrontInput.server";
 import { sendJson } from "./respond.server";
 import type { PriceLookup } from "../prices/lookup.server";
 import { pricesAnswer } from "./pricesApi.server";

@@ -9,7 +9,7 @@ import { findShopByDomainSql } from "../shops/sql/findShop";
 import { verifyBigCommerceDelivery } from "../webhooks/bigcommerce";
 import { useCallbackToken, useUninstallToken } from "./bigcommerceCallbackTokens.server";
 import type { Inbox } from "../webhooks/inbox.server";
-import type { WebhookMetrics } from "../webhooks/metrics";
+import type { WebhookMetrics } from "../webhooks/metrics.server";
 import { minimiseShopifyPayload } from "../webhooks/normalise/shopify";
 import { verifyShopifyDelivery } from "../webhooks/shopify";
 import type { StoreOutcome } from "../webhooks/sql/storeDeliveries";

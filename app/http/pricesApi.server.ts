@@ -4,7 +4,7 @@ import type { TokenAuthDeps } from "./apiTokenAuth.server";
 import { sendJson } from "./respond.server";
 import type { Router } from "./router.server";
 import { storefrontRoutes, tokenAuthenticator } from "./storefrontApi.server";
-import { parsePricesQuery } from "./storefrontInput";
+import { parsePricesQuery } from "./storefrontInput.server";
 
 /** What `/api/v1/prices` and `/proxy/prices` answer: the same items, whichever way the shop was found. */
 export async function pricesAnswer(prices: PriceLookup, shop: Shop, url: URL) {

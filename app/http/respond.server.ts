@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { errorBody, LockstepError } from "../config/errors";
 import { databaseUnavailable } from "../db/unavailable";
-import { log } from "../observability/log";
+import { log } from "../observability/log.server";
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const payload = JSON.stringify(body);

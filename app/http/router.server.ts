@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { LockstepError } from "../config/errors";
-import { withCorrelationId } from "../observability/log";
+import { withCorrelationId } from "../observability/log.server";
 import { parseRequestTarget } from "./requestTarget.server";
 import { requestIdOf, sendError } from "./respond.server";
 

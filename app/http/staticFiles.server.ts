@@ -2,7 +2,7 @@ import { createReadStream, statSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import path from "node:path";
 import { pipeline } from "node:stream";
-import { log } from "../observability/log";
+import { log } from "../observability/log.server";
 import { parseRequestTarget } from "./requestTarget.server";
 
 const TYPES: Record<string, string> = {

@@ -7,10 +7,10 @@ import { TokenBucket } from "../outbound/tokenBucket";
 import type { Reservation, ReserveInput } from "../reservations/reservations.server";
 import { apiTokenVerifier, type TokenAuthDeps } from "./apiTokenAuth.server";
 import { parseJsonObject, readBody, sendJson } from "./respond.server";
-import { parseActionBody, parseAvailabilityQuery, parseReserveBody, type ReserveBody } from "./storefrontInput";
+import { parseActionBody, parseAvailabilityQuery, parseReserveBody, type ReserveBody } from "./storefrontInput.server";
 import type { RouteHandler, Router } from "./router.server";
 import { isDatabaseUnavailable } from "../db/unavailable";
-import { log } from "../observability/log";
+import { log } from "../observability/log.server";
 import { isShopperKey } from "../reservations/shopperHolds.server";
 
 /** Request bodies of the storefront APIs are small carts: anything bigger is a mistake or an attack. */

@@ -1,8 +1,8 @@
 import { AggregatorRegistry, Gauge, type MetricObjectWithValues, type MetricValue, Registry } from "prom-client";
 import type { AppContext } from "../context.server";
 import { getInboxLag } from "../webhooks/sql/getInboxLag";
-import { log } from "./log";
-import type { ProcessMetrics } from "./metrics";
+import { log } from "./log.server";
+import type { ProcessMetrics } from "./metrics.server";
 import { addLatencyRollups, deleteLatencyRollupsBefore } from "./sql/addLatencyRollups";
 import { publishProcessMetrics, readPeerMetrics, withdrawProcessMetrics } from "./sql/publishProcessMetrics";
 

@@ -2,7 +2,7 @@ import { getBackfill } from "../backfill/backfill.server";
 import type { AppContext } from "../context.server";
 import { shopifyAdminClientsByShopId } from "../checkout/shopifyAccess.server";
 import type { SqlRunner } from "../db/database.server";
-import type { ShopifyAdminClient } from "../platforms/shopify/adminClient";
+import type { ShopifyAdminClient } from "../platforms/shopify/adminClient.server";
 import { CHECKOUT_FUNCTION_HANDLE } from "../checkout/checkoutClock.server";
 import { checkoutValidations } from "../checkout/documents/checkoutValidation";
 import { mainThemeProductTemplate } from "./documents";

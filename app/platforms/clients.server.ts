@@ -1,9 +1,9 @@
 import { type Config, SHOPIFY_API_VERSION } from "../config/config.server";
-import type { LimiterRegistry } from "../outbound/limiterRegistry";
+import type { LimiterRegistry } from "../outbound/limiterRegistry.server";
 import { type BigCommerceReader } from "../webhooks/bigcommerceReader";
-import { type BigCommerceClient, createBigCommerceClient } from "./bigcommerce/client";
-import { createBigCommerceReader } from "./bigcommerce/reader";
-import { type ShopifyAdminClient, createShopifyAdminClient, shopifyAdminEndpoint } from "./shopify/adminClient";
+import { type BigCommerceClient, createBigCommerceClient } from "./bigcommerce/client.server";
+import { createBigCommerceReader } from "./bigcommerce/reader.server";
+import { type ShopifyAdminClient, createShopifyAdminClient, shopifyAdminEndpoint } from "./shopify/adminClient.server";
 
 type OutboundConfig = Pick<Config, "outbound">;
 

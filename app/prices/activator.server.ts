@@ -1,6 +1,6 @@
-import { captureChanges, type AppliedChange } from "../batching/capture";
+import { captureChanges, type AppliedChange } from "../batching/capture.server";
 import type { Sql } from "../db/database.server";
-import { log } from "../observability/log";
+import { log } from "../observability/log.server";
 import { activationTargets, type ActivationTarget } from "./sql/activationTargets";
 import { applyActivatedPrices } from "./sql/applyActivatedPrices";
 import { claimActivations } from "./sql/claimActivations";

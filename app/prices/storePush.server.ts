@@ -1,8 +1,8 @@
 import { LockstepError } from "../config/errors";
 import type { AppContext } from "../context.server";
 import { bigCommerceTokenOf } from "../shops/platformAccess.server";
-import type { BigCommerceClient } from "../platforms/bigcommerce/client";
-import type { ShopifyAdminClient } from "../platforms/shopify/adminClient";
+import type { BigCommerceClient } from "../platforms/bigcommerce/client.server";
+import type { ShopifyAdminClient } from "../platforms/shopify/adminClient.server";
 import { productVariantsBulkUpdate } from "../platforms/shopify/documents/catalog";
 import { shopifyAdminClientsByShopId } from "../checkout/shopifyAccess.server";
 import type { PushStorePrices, StorePrice } from "./activator.server";

@@ -11,7 +11,7 @@ import { findReservationsByKeys, findReservationsByOrder, getReservation } from 
 import { type ActiveHoldRow, type HeldItemRow, listActiveHolds, listHeldItems } from "./sql/listHolds";
 import { release as releaseStatement, type ReleaseResult } from "./sql/release";
 import { releaseExpired } from "./sql/releaseExpired";
-import { createReserveQueue, type ReserveQueue, type ReserveQueueOptions } from "./reserveQueue";
+import { createReserveQueue, type ReserveQueue, type ReserveQueueOptions } from "./reserveQueue.server";
 import type { ChangedSku, ReservationRow } from "./sql/reservationRow";
 
 export interface ReservationLine {

@@ -5,7 +5,7 @@ import { AvailabilityCache } from "../availability/cache";
 import { createRedisStore } from "../availability/redisStore.server";
 import { createReservations, type Reservations } from "./reservations.server";
 import { createInventorySettings, type InventorySettings } from "../inventory/settings.server";
-import { log as appLog } from "../observability/log";
+import { log as appLog } from "../observability/log.server";
 
 /** Availability, reservations and their settings, wired for one process (one cache, one Redis link). */
 export interface StockServices {

@@ -1,6 +1,6 @@
 import type { StopWork } from "../background.server";
 import type { Reservations } from "./reservations.server";
-import { log as appLog } from "../observability/log";
+import { log as appLog } from "../observability/log.server";
 
 /**
  * Background work that expires holds whose time is up, every `intervalMs`. A round that fails

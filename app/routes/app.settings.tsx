@@ -5,7 +5,7 @@ import { useState } from "react";
 import { LockstepError } from "../config/errors";
 import { errorResponse } from "../http/respond.server";
 import type { InventoryPolicy } from "../inventory/policy";
-import { log } from "../observability/log";
+import { log } from "../observability/log.server";
 import { forgetRememberedTokens, issueApiToken } from "../shops/shops.server";
 import { recordAudit } from "../audit/audit.server";
 import { authenticateStaff } from "../staff/authenticateStaff.server";

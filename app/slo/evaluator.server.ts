@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { AppContext } from "../context.server";
 import type { Sql } from "../db/database.server";
-import { log } from "../observability/log";
-import type { LimiterRegistry } from "../outbound/limiterRegistry";
+import { log } from "../observability/log.server";
+import type { LimiterRegistry } from "../outbound/limiterRegistry.server";
 import { measureObjectives } from "./measure.server";
 import { deliverNotifications } from "./notify.server";
 import { type BudgetStatus, OBJECTIVES, OBJECTIVE_KEYS, type ObjectiveKey, budgetStatus, nextObjectiveState } from "./objectives";

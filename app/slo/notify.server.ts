@@ -1,7 +1,7 @@
 import type { SqlRunner } from "../db/database.server";
-import { httpDestination } from "../destinations/httpDestination";
-import { log } from "../observability/log";
-import type { LimiterRegistry } from "../outbound/limiterRegistry";
+import { httpDestination } from "../destinations/httpDestination.server";
+import { log } from "../observability/log.server";
+import type { LimiterRegistry } from "../outbound/limiterRegistry.server";
 import { standardWebhookHeaders } from "../outbound/standardWebhooks";
 import { OBJECTIVES, type ObjectiveKey } from "./objectives";
 import { notifyTargetOf } from "./policy.server";

@@ -1,4 +1,4 @@
-import { type ChangeSource, captureChanges, changesOfEvents } from "../batching/capture";
+import { type ChangeSource, captureChanges, changesOfEvents } from "../batching/capture.server";
 import { enqueueAppliedOrderEvents } from "../batching/orderEvents.server";
 import { forgetShopSettings } from "../shops/sql/forgetShopSettings";
 import { recordStorePrice } from "../prices/storeEdits.server";

@@ -2,8 +2,8 @@ import { LockstepError } from "../config/errors";
 import type { Config } from "../config/config.server";
 import type { Database, SqlRunner } from "../db/database.server";
 import { GroupCommit, GroupCommitFull } from "./groupCommit";
-import type { WebhookMetrics } from "./metrics";
-import { log } from "../observability/log";
+import type { WebhookMetrics } from "./metrics.server";
+import { log } from "../observability/log.server";
 import { type Delivery, type StoreOutcome, storeDeliveries } from "./sql/storeDeliveries";
 
 export interface Inbox {

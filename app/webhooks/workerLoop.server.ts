@@ -5,7 +5,7 @@ import { type RetryPolicy, retryDelay } from "../outbound/retryPolicy";
 import type { BigCommerceReader } from "./bigcommerceReader";
 import { applyEvents } from "./consumers.server";
 import type { DomainEvent } from "./events";
-import type { WebhookMetrics } from "./metrics";
+import type { WebhookMetrics } from "./metrics.server";
 import { normaliseBigCommerceDelivery } from "./normalise/bigcommerce";
 import { normaliseShopifyDelivery } from "./normalise/shopify";
 import { type ClaimedRow, claimInboxRows } from "./sql/claimInboxRows";
@@ -18,7 +18,7 @@ import { claimOutboxRows, type OwedCall } from "./sql/claimOutboxRows";
 import { completeOutboxRows } from "./sql/completeOutboxRows";
 import { failOutboxRow } from "./sql/failOutboxRow";
 import type { Subscribers } from "./subscribers.server";
-import { log } from "../observability/log";
+import { log } from "../observability/log.server";
 
 export interface WebhookWorkerOptions {
   sql: Sql;

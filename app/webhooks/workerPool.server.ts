@@ -6,7 +6,7 @@ import type { BigCommerceReader } from "./bigcommerceReader";
 import { INBOX_CHANNEL } from "./inbox.server";
 import { purgeInboxRows } from "./sql/purgeInboxRows";
 import { startWebhookWorker } from "./workerLoop.server";
-import { log as appLog } from "../observability/log";
+import { log as appLog } from "../observability/log.server";
 
 /**
  * On PostgreSQL, deliveries stored by other processes wake this one's loops (LISTEN/NOTIFY). When the

@@ -13,11 +13,11 @@
 import pg from "pg";
 import { runBackfill } from "../../app/backfill/backfill.server";
 import type { CatalogRow, RowOf } from "../../app/backfill/catalogRows";
-import { readShopifyCatalog } from "../../app/backfill/shopify";
+import { readShopifyCatalog } from "../../app/backfill/shopify.server";
 import { type Database, openDatabase } from "../../app/db/database.server";
 import { applyMigrations } from "../../app/db/migrations.server";
-import { createLimiterRegistry } from "../../app/outbound/limiterRegistry";
-import { createShopifyAdminClient } from "../../app/platforms/shopify/adminClient";
+import { createLimiterRegistry } from "../../app/outbound/limiterRegistry.server";
+import { createShopifyAdminClient } from "../../app/platforms/shopify/adminClient.server";
 import { startShopifySimulator } from "../../simulators/shopify/server";
 
 const DOMAIN = "bench-backfill.myshopify.com";

@@ -29,12 +29,12 @@ import pg from "pg";
 import type { FileRow } from "../../app/batching/files/columns";
 import { writeCsv } from "../../app/batching/files/csv";
 import { writeParquet } from "../../app/batching/files/parquet";
-import { captureChanges } from "../../app/batching/capture";
+import { captureChanges } from "../../app/batching/capture.server";
 import { coalesceChanges } from "../../app/batching/sql/coalesceChanges";
 import type { PriceItem } from "../../app/batching/types";
 import { type Database, openDatabase } from "../../app/db/database.server";
 import { applyMigrations } from "../../app/db/migrations.server";
-import { fileColumns, fileRowOf, sftpFilesAdapter } from "../../app/destinations/sftp/adapter";
+import { fileColumns, fileRowOf, sftpFilesAdapter } from "../../app/destinations/sftp/adapter.server";
 
 const ITEMS = 100_000;
 const CAPTURE_BATCH = 10_000;

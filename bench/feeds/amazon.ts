@@ -17,8 +17,8 @@
  * the chunking alone.
  */
 import type { Destination, ItemResult, PriceItem, PushedItem, StockItem } from "../../app/batching/types";
-import { amazonListingsAdapter, type AmazonListingsOptions, FeedChunker, messageOf } from "../../app/feeds/amazonListings";
-import { createLimiterRegistry } from "../../app/outbound/limiterRegistry";
+import { amazonListingsAdapter, type AmazonListingsOptions, FeedChunker, messageOf } from "../../app/feeds/amazonListings.server";
+import { createLimiterRegistry } from "../../app/outbound/limiterRegistry.server";
 import { startSellingPartnerSimulator } from "../../simulators/marketplace/sellingPartner";
 
 const ITEMS = Number(process.argv[2] ?? 100_000);

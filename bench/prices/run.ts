@@ -16,8 +16,8 @@
 import { randomBytes } from "node:crypto";
 import { openDatabase } from "../../app/db/database.server";
 import { applyMigrations } from "../../app/db/migrations.server";
-import { createLimiterRegistry } from "../../app/outbound/limiterRegistry";
-import { createShopifyAdminClient } from "../../app/platforms/shopify/adminClient";
+import { createLimiterRegistry } from "../../app/outbound/limiterRegistry.server";
+import { createShopifyAdminClient } from "../../app/platforms/shopify/adminClient.server";
 import { createPriceActivator } from "../../app/prices/activator.server";
 import { createSale } from "../../app/prices/sales.server";
 import { priceAt } from "../../app/prices/sql/priceAt";

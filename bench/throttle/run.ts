@@ -9,9 +9,9 @@
  * BigCommerce quota 50 requests per 2 s window, so each run lasts seconds while every mechanism
  * (leaky bucket, THROTTLED with HTTP 200, quota headers, 429) is the real one.
  */
-import { createLimiterRegistry } from "../../app/outbound/limiterRegistry";
-import { createBigCommerceClient } from "../../app/platforms/bigcommerce/client";
-import { createShopifyAdminClient } from "../../app/platforms/shopify/adminClient";
+import { createLimiterRegistry } from "../../app/outbound/limiterRegistry.server";
+import { createBigCommerceClient } from "../../app/platforms/bigcommerce/client.server";
+import { createShopifyAdminClient } from "../../app/platforms/shopify/adminClient.server";
 import { productVariantsPage } from "../../app/platforms/shopify/documents/catalog";
 import { startBigCommerceSimulator } from "../../simulators/bigcommerce/server";
 import { startShopifySimulator } from "../../simulators/shopify/server";

@@ -9,7 +9,7 @@ import { type Database, openDatabase } from "../../app/db/database.server";
 import { applyMigrations } from "../../app/db/migrations.server";
 import { installShop } from "../../app/shops/shops.server";
 import { createInbox } from "../../app/webhooks/inbox.server";
-import { WebhookMetrics } from "../../app/webhooks/metrics";
+import { WebhookMetrics } from "../../app/webhooks/metrics.server";
 import { processDueRows } from "../../app/webhooks/workerLoop.server";
 import { shopifyPayload } from "../../simulators/webhooks/shopify";
 import { BENCH_SHOP } from "./constants";

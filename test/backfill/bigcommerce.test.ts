@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { type BackfillDeps, runBackfill } from "../../app/backfill/backfill.server";
-import { readBigCommerceCatalog } from "../../app/backfill/bigcommerce";
+import { readBigCommerceCatalog } from "../../app/backfill/bigcommerce.server";
 import type { CatalogRow } from "../../app/backfill/catalogRows";
-import { createBigCommerceClient } from "../../app/platforms/bigcommerce/client";
+import { createBigCommerceClient } from "../../app/platforms/bigcommerce/client.server";
 import { type BigCommerceStore } from "../../simulators/bigcommerce/server";
 import { useTestDatabase } from "../helpers/database";
 import { applyWebhookEvents, type CatalogSnapshot, catalogInDatabase, createShop, sortSnapshot } from "./catalogFixture";

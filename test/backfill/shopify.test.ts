@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { type BackfillDeps, beginBackfill, runBackfill } from "../../app/backfill/backfill.server";
 import type { CatalogRow } from "../../app/backfill/catalogRows";
-import { readShopifyCatalog } from "../../app/backfill/shopify";
-import { createShopifyAdminClient } from "../../app/platforms/shopify/adminClient";
+import { readShopifyCatalog } from "../../app/backfill/shopify.server";
+import { createShopifyAdminClient } from "../../app/platforms/shopify/adminClient.server";
 import { type ShopifyShop, gid } from "../../simulators/shopify/store";
 import { useTestDatabase } from "../helpers/database";
 import { applyWebhookEvents, type CatalogSnapshot, catalogInDatabase, countRows, createShop, sortSnapshot } from "./catalogFixture";

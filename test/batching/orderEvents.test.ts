@@ -10,9 +10,9 @@ import {
   startOrderEventDelivery,
 } from "../../app/batching/orderEvents.server";
 import { claimOrderEvents } from "../../app/batching/sql/claimOrderEvents";
-import { erpHttpAdapter } from "../../app/destinations/erpHttp";
-import { sftpFilesAdapter } from "../../app/destinations/sftp/adapter";
-import { createLimiterRegistry, type LimiterRegistry } from "../../app/outbound/limiterRegistry";
+import { erpHttpAdapter } from "../../app/destinations/erpHttp.server";
+import { sftpFilesAdapter } from "../../app/destinations/sftp/adapter.server";
+import { createLimiterRegistry, type LimiterRegistry } from "../../app/outbound/limiterRegistry.server";
 import type { DomainEvent } from "../../app/webhooks/events";
 import type { DestinationSimulator } from "../../simulators/destination/endpoint";
 import { startErpSimulator } from "../../simulators/erp";

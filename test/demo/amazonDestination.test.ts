@@ -4,9 +4,9 @@ import { listDestinations } from "../../app/batching/destinations.server";
 import { runDueDestination } from "../../app/batching/runs.server";
 import { DEMO_AMAZON_DESTINATION, DEMO_AMAZON_SELLER, ensureDemoAmazonDestination } from "../../app/demo/amazonDestination.server";
 import { seedDemoShop } from "../../app/demo/seed.server";
-import { amazonListingsAdapter } from "../../app/feeds/amazonListings";
+import { amazonListingsAdapter } from "../../app/feeds/amazonListings.server";
 import { sellableQuantities } from "../../app/feeds/amazonQuantities.server";
-import { createLimiterRegistry } from "../../app/outbound/limiterRegistry";
+import { createLimiterRegistry } from "../../app/outbound/limiterRegistry.server";
 import { type SellingPartnerSimulator, startSellingPartnerSimulator } from "../../simulators/marketplace/sellingPartner";
 import { createTestDatabase, type TestDatabase } from "../helpers/database";
 

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { type DestinationConfig, destinationStates, httpDestination } from "../../app/destinations/httpDestination";
-import { createLimiterRegistry, type LimiterRegistry } from "../../app/outbound/limiterRegistry";
+import { type DestinationConfig, destinationStates, httpDestination } from "../../app/destinations/httpDestination.server";
+import { createLimiterRegistry, type LimiterRegistry } from "../../app/outbound/limiterRegistry.server";
 import { type DestinationSimulator } from "../../simulators/destination/endpoint";
 import { startErpSimulator } from "../../simulators/erp/index";
 import { startMarketplaceSimulator } from "../../simulators/marketplace/index";

@@ -3,9 +3,9 @@ import { createDestination, loadDestination, requestRun } from "../../app/batchi
 import { adapterRegistry } from "../../app/batching/adapters";
 import { runDueDestination } from "../../app/batching/runs.server";
 import type { Destination, PushedItem } from "../../app/batching/types";
-import { amazonListingsAdapter, type AmazonListingsDeps, FeedChunker } from "../../app/feeds/amazonListings";
+import { amazonListingsAdapter, type AmazonListingsDeps, FeedChunker } from "../../app/feeds/amazonListings.server";
 import { sellableQuantities } from "../../app/feeds/amazonQuantities.server";
-import { createLimiterRegistry, type LimiterRegistry } from "../../app/outbound/limiterRegistry";
+import { createLimiterRegistry, type LimiterRegistry } from "../../app/outbound/limiterRegistry.server";
 import type { DomainEvent } from "../../app/webhooks/events";
 import { type SellingPartnerSimulator, startSellingPartnerSimulator } from "../../simulators/marketplace/sellingPartner";
 import { applyInTransaction, ENCRYPTION_KEY, pipelineDeps, priceChange, seedShop } from "../batching/pipelineFixture";

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll } from "vitest";
-import { createLimiterRegistry, type LimiterRegistry, type LimiterRegistryOptions } from "../../app/outbound/limiterRegistry";
+import { createLimiterRegistry, type LimiterRegistry, type LimiterRegistryOptions } from "../../app/outbound/limiterRegistry.server";
 import { type BigCommerceSimulator, startBigCommerceSimulator } from "../../simulators/bigcommerce/server";
 import { type ShopifySimulator, startShopifySimulator } from "../../simulators/shopify/server";
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createBigCommerceClient } from "../../app/platforms/bigcommerce/client";
+import { createBigCommerceClient } from "../../app/platforms/bigcommerce/client.server";
 import { storeTokenRefused } from "../../app/platforms/bigcommerce/storeAccess";
 import { sealCredential } from "../../app/shops/credentials.server";
 import { installShop } from "../../app/shops/shops.server";

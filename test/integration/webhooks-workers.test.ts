@@ -4,7 +4,7 @@ import { createApiTokenChanges, installShop } from "../../app/shops/shops.server
 import { loadConfig } from "../../app/config/config.server";
 import { createInbox, createProcessInbox } from "../../app/webhooks/inbox.server";
 import { createSubscribers } from "../../app/webhooks/subscribers.server";
-import { WebhookMetrics } from "../../app/webhooks/metrics";
+import { WebhookMetrics } from "../../app/webhooks/metrics.server";
 import { subscribeToPlatformEvents } from "../../app/reservations/orderEvents.server";
 import { makeDueOwedCalls, processDueRows } from "../../app/webhooks/workerLoop.server";
 import { shopifyPayload } from "../../simulators/webhooks/shopify";

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import { LATENCY_BUCKETS_MS, LatencyRollups, domainOfTopic, percentilesOf } from "../../app/observability/latency";
-import { createProcessMetrics } from "../../app/observability/metrics";
+import { createProcessMetrics } from "../../app/observability/metrics.server";
 import { publishOnce } from "../../app/observability/processMetrics.server";
 import { deleteLatencyRollupsBefore } from "../../app/observability/sql/addLatencyRollups";
 import { rollUpPushedLatency } from "../../app/observability/sql/rollUpPushedLatency";

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { currentCorrelationId, log, setLogLevel, setLogWriter, withCorrelationId } from "../../app/observability/log";
+import { currentCorrelationId, log, setLogLevel, setLogWriter, withCorrelationId } from "../../app/observability/log.server";
 
 const lines: string[] = [];
 setLogWriter((line) => lines.push(line));

@@ -1,10 +1,10 @@
 import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../app/config/config.server";
-import { createProcessMetrics } from "../../app/observability/metrics";
+import { createProcessMetrics } from "../../app/observability/metrics.server";
 import { deploymentMetricsText, publishOnce } from "../../app/observability/processMetrics.server";
 import { withdrawProcessMetrics } from "../../app/observability/sql/publishProcessMetrics";
-import { OutboundMetrics } from "../../app/outbound/metrics";
+import { OutboundMetrics } from "../../app/outbound/metrics.server";
 import { histogramSeries, parsePrometheus, sampleValue } from "../helpers/prometheus";
 import { STANDALONE_ENV, useTestServer } from "../helpers/server";
 

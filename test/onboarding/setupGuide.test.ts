@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dismissGuide, hasThemeBlock, readSetupGuide, type SetupGuideDeps } from "../../app/onboarding/setupGuide.server";
 import { undismissSetupGuide } from "../../app/onboarding/sql/dismissSetupGuide";
-import { createLimiterRegistry } from "../../app/outbound/limiterRegistry";
-import { createShopifyAdminClient } from "../../app/platforms/shopify/adminClient";
+import { createLimiterRegistry } from "../../app/outbound/limiterRegistry.server";
+import { createShopifyAdminClient } from "../../app/platforms/shopify/adminClient.server";
 import { installShop, issueApiToken } from "../../app/shops/shops.server";
 import { CHECKOUT_FUNCTION_HANDLE } from "../../app/checkout/checkoutClock.server";
 import { type ShopifySimulator, startShopifySimulator } from "../../simulators/shopify/server";

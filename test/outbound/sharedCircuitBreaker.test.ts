@@ -4,9 +4,9 @@ import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { type CircuitBreakerSettings, type CircuitSnapshot } from "../../app/outbound/circuitBreaker";
 import { systemClock } from "../../app/outbound/clock";
 import { rejectedError, throttledError, unavailableError } from "../../app/outbound/errors";
-import { SharedCircuitBreaker } from "../../app/outbound/sharedCircuitBreaker";
+import { SharedCircuitBreaker } from "../../app/outbound/sharedCircuitBreaker.server";
 import { until } from "../helpers/expectations";
-import { setLogWriter } from "../../app/observability/log";
+import { setLogWriter } from "../../app/observability/log.server";
 
 // The machine's Redis; every test uses its own key and deletes it after.
 const REDIS_URL = "redis://127.0.0.1:6379";

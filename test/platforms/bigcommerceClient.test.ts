@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { listProducts } from "../../app/platforms/bigcommerce/catalog";
-import { createBigCommerceClient } from "../../app/platforms/bigcommerce/client";
-import { adjustRelativeInventory, chunk, getInventoryItems, setAbsoluteInventory } from "../../app/platforms/bigcommerce/inventory";
+import { listProducts } from "../../app/platforms/bigcommerce/catalog.server";
+import { createBigCommerceClient } from "../../app/platforms/bigcommerce/client.server";
+import { adjustRelativeInventory, chunk, getInventoryItems, setAbsoluteInventory } from "../../app/platforms/bigcommerce/inventory.server";
 import { recordingClock } from "../outbound/manualClock";
 import { useBigCommerceSimulator } from "../helpers/simulators";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type AnswerFigures, localQuotaWindow } from "../../app/platforms/bigcommerce/quotaWindow";
+import { type AnswerFigures, localQuotaWindow } from "../../app/platforms/bigcommerce/quotaWindow.server";
 import { ManualClock } from "../outbound/manualClock";
 
 const claimOptions = { slackMs: 25, claimMs: 1_000, takeOver: false };

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLimiterRegistry } from "../../app/outbound/limiterRegistry";
-import { type BigCommerceClient, createBigCommerceClient } from "../../app/platforms/bigcommerce/client";
-import { createBigCommerceReader } from "../../app/platforms/bigcommerce/reader";
+import { createLimiterRegistry } from "../../app/outbound/limiterRegistry.server";
+import { type BigCommerceClient, createBigCommerceClient } from "../../app/platforms/bigcommerce/client.server";
+import { createBigCommerceReader } from "../../app/platforms/bigcommerce/reader.server";
 import { type SimulatedChange } from "../../simulators/changes";
 import { type BigCommerceSimulator, startBigCommerceSimulator } from "../../simulators/bigcommerce/server";
 import { recordingClock } from "../outbound/manualClock";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../app/config/config.server";
-import { createLimiterRegistry, type LimiterRegistry } from "../../app/outbound/limiterRegistry";
+import { createLimiterRegistry, type LimiterRegistry } from "../../app/outbound/limiterRegistry.server";
 import { createPlatformClients, type PlatformClients, shopifyEndpointFor } from "../../app/platforms/clients.server";
 import { productVariantsPage } from "../../app/platforms/shopify/documents/catalog";
 import { type BigCommerceSimulator, startBigCommerceSimulator } from "../../simulators/bigcommerce/server";

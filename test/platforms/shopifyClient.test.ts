@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { type ShopifyAdminClientOptions, createShopifyAdminClient } from "../../app/platforms/shopify/adminClient";
+import { type ShopifyAdminClientOptions, createShopifyAdminClient } from "../../app/platforms/shopify/adminClient.server";
 import { productVariantsBulkUpdate, productVariantsPage } from "../../app/platforms/shopify/documents/catalog";
-import { adjustInventoryQuantities, setInventoryQuantities } from "../../app/platforms/shopify/inventory";
+import { adjustInventoryQuantities, setInventoryQuantities } from "../../app/platforms/shopify/inventory.server";
 import { shopifyOperation } from "../../app/platforms/shopify/operation";
 import { type SimulatedChange } from "../../simulators/changes";
 import { gid } from "../../simulators/shopify/store";

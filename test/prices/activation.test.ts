@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from "vitest";
 import { createPriceActivator, type PushStorePrices } from "../../app/prices/activator.server";
 import { shopifyPricePush } from "../../app/prices/storePush.server";
 import { schedulePrices } from "../../app/prices/versions.server";
-import { createShopifyAdminClient } from "../../app/platforms/shopify/adminClient";
+import { createShopifyAdminClient } from "../../app/platforms/shopify/adminClient.server";
 import { useTestDatabase } from "../helpers/database";
 import { useShopifySimulator } from "../helpers/simulators";
 import { plus, seedPriceShop } from "./priceFixture";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createBigCommerceClient } from "../../app/platforms/bigcommerce/client";
+import { createBigCommerceClient } from "../../app/platforms/bigcommerce/client.server";
 import { bigCommercePricePush } from "../../app/prices/storePush.server";
 import { useBigCommerceSimulator } from "../helpers/simulators";
 

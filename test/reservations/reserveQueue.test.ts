@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import type { SqlRunner } from "../../app/db/database.server";
-import { createReserveQueue } from "../../app/reservations/reserveQueue";
+import { createReserveQueue } from "../../app/reservations/reserveQueue.server";
 import { createHolds } from "../../app/reservations/sql/createHolds";
 import type { ReserveRequest, ReserveResult } from "../../app/reservations/sql/reserve";
 import { useTestDatabase } from "../helpers/database";

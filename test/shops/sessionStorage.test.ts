@@ -5,7 +5,7 @@ import { sealStoredTokens } from "../../app/shops/sealStoredTokens.server";
 import { PrismaSessionStorage } from "../../app/shops/sessionStorage.server";
 import { installShop } from "../../app/shops/shops.server";
 import { shopifyAdminClientsByShopId } from "../../app/checkout/shopifyAccess.server";
-import type { ShopifyAdminClient } from "../../app/platforms/shopify/adminClient";
+import type { ShopifyAdminClient } from "../../app/platforms/shopify/adminClient.server";
 import { useTestDatabase } from "../helpers/database";
 
 const db = useTestDatabase();

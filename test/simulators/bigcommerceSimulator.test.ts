@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLimiterRegistry } from "../../app/outbound/limiterRegistry";
-import { listProducts, listVariants } from "../../app/platforms/bigcommerce/catalog";
-import { createBigCommerceClient } from "../../app/platforms/bigcommerce/client";
-import { adjustRelativeInventory, getInventoryItems, setAbsoluteInventory } from "../../app/platforms/bigcommerce/inventory";
+import { createLimiterRegistry } from "../../app/outbound/limiterRegistry.server";
+import { listProducts, listVariants } from "../../app/platforms/bigcommerce/catalog.server";
+import { createBigCommerceClient } from "../../app/platforms/bigcommerce/client.server";
+import { adjustRelativeInventory, getInventoryItems, setAbsoluteInventory } from "../../app/platforms/bigcommerce/inventory.server";
 import { type BigCommerceSimulator, startBigCommerceSimulator } from "../../simulators/bigcommerce/server";
 import { ManualClock } from "../outbound/manualClock";
 import { requestErrors, responseErrors } from "./bigcommerceOpenApi";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLimiterRegistry } from "../../app/outbound/limiterRegistry";
-import { createShopifyAdminClient } from "../../app/platforms/shopify/adminClient";
+import { createLimiterRegistry } from "../../app/outbound/limiterRegistry.server";
+import { createShopifyAdminClient } from "../../app/platforms/shopify/adminClient.server";
 import { checkoutValidations, validationCreate } from "../../app/checkout/documents/checkoutValidation";
 import { metafieldsSet } from "../../app/checkout/documents/metafields";
 import { type ShopifySimulator, startShopifySimulator } from "../../simulators/shopify/server";

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLimiterRegistry, type LimiterRegistry } from "../../app/outbound/limiterRegistry";
-import { type BigCommerceClient, createBigCommerceClient } from "../../app/platforms/bigcommerce/client";
+import { createLimiterRegistry, type LimiterRegistry } from "../../app/outbound/limiterRegistry.server";
+import { type BigCommerceClient, createBigCommerceClient } from "../../app/platforms/bigcommerce/client.server";
 import { installShop } from "../../app/shops/shops.server";
-import { createBigCommerceReader } from "../../app/platforms/bigcommerce/reader";
+import { createBigCommerceReader } from "../../app/platforms/bigcommerce/reader.server";
 import { createInbox } from "../../app/webhooks/inbox.server";
-import { WebhookMetrics } from "../../app/webhooks/metrics";
+import { WebhookMetrics } from "../../app/webhooks/metrics.server";
 import { processDueRows } from "../../app/webhooks/workerLoop.server";
 import { type BigCommerceSimulator, startBigCommerceSimulator } from "../../simulators/bigcommerce/server";
 import { useTestDatabase } from "../helpers/database";

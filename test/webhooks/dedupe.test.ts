@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { installShop } from "../../app/shops/shops.server";
-import { WebhookMetrics } from "../../app/webhooks/metrics";
+import { WebhookMetrics } from "../../app/webhooks/metrics.server";
 import { processDueRows } from "../../app/webhooks/workerLoop.server";
 import { signBigCommerceDelivery } from "../../simulators/webhooks/bigcommerce";
 import { SimulatedBigCommerceStore } from "../../simulators/webhooks/bigcommerceStore";

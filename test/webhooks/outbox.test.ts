@@ -4,7 +4,7 @@ import type { Sql } from "../../app/db/database.server";
 import { subscribeToPlatformEvents } from "../../app/reservations/orderEvents.server";
 import { createApiTokenChanges } from "../../app/shops/shops.server";
 import { createInbox } from "../../app/webhooks/inbox.server";
-import { WebhookMetrics } from "../../app/webhooks/metrics";
+import { WebhookMetrics } from "../../app/webhooks/metrics.server";
 import { claimInboxRows } from "../../app/webhooks/sql/claimInboxRows";
 import { claimOutboxRows } from "../../app/webhooks/sql/claimOutboxRows";
 import { listDeadLetters } from "../../app/webhooks/sql/listDeadLetters";

@@ -3,7 +3,7 @@ import type { Sql } from "../../app/db/database.server";
 import { installShop } from "../../app/shops/shops.server";
 import type { BigCommerceReader } from "../../app/webhooks/bigcommerceReader";
 import { createInbox } from "../../app/webhooks/inbox.server";
-import { WebhookMetrics } from "../../app/webhooks/metrics";
+import { WebhookMetrics } from "../../app/webhooks/metrics.server";
 import { claimInboxRows } from "../../app/webhooks/sql/claimInboxRows";
 import { completeInboxRows } from "../../app/webhooks/sql/completeInboxRows";
 import { listDeadLetters } from "../../app/webhooks/sql/listDeadLetters";

@@ -7,7 +7,7 @@
 import type { DestinationAdapter, ItemResult, ItemState, PublishRun, PushedItem, SignedManifest } from "../../batching/types";
 import type { SqlRunner } from "../../db/database.server";
 import { readAvailability } from "../../inventory/sql/readAvailability";
-import { log } from "../../observability/log";
+import { log } from "../../observability/log.server";
 import { buildFeedItem, catalogReasons, type GoogleFeedItem, type ScheduledSaleSource, type StockView, titleOf } from "./item";
 import { type GoogleFeedOptions, parseGoogleFeedOptions } from "./options";
 import { ChunkWriter, discardSnapshot, markReady, pruneFeedSnapshots, publishSnapshot, snapshotBeforeRun, snapshotOfRun, startSnapshot } from "./snapshots.server";

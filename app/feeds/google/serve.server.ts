@@ -10,7 +10,7 @@ import { loadDestination } from "../../batching/destinations.server";
 import type { SqlRunner } from "../../db/database.server";
 import { keyedRateLimit } from "../../http/keyedRateLimit.server";
 import type { RouteRequest, Router } from "../../http/router.server";
-import { log } from "../../observability/log";
+import { log } from "../../observability/log.server";
 import { FEED_FILE_NAMES } from "./adapter.server";
 import { type FeedFormat, publishedSnapshot, snapshotChunks } from "./snapshots.server";
 import { tokenOpensFeed } from "./tokens.server";

@@ -4,7 +4,7 @@
 // interval, and resolves it once that is true again.
 
 import type { SqlRunner } from "../../db/database.server";
-import { log } from "../../observability/log";
+import { log } from "../../observability/log.server";
 import { parseGoogleFeedOptions } from "./options";
 
 export type FeedAlertKind = "not_fetched" | "not_rebuilt";

@@ -1,6 +1,6 @@
 import { hookRegistration } from "../../webhooks/bigcommerce";
 import { BIGCOMMERCE_SCOPES } from "../../webhooks/normalise/bigcommerce";
-import type { BigCommerceClient } from "./client";
+import type { BigCommerceClient } from "./client.server";
 
 interface Hook {
   id: number;

@@ -1,6 +1,6 @@
 import { LockstepError } from "../../config/errors";
 import { outboundDetails } from "../../outbound/errors";
-import type { BigCommerceClient } from "./client";
+import type { BigCommerceClient } from "./client.server";
 
 /**
  * Whether BigCommerce now refuses the store's access token: an uninstall revokes it, so a refusal

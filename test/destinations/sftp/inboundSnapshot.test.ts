@@ -5,9 +5,9 @@ import path from "node:path";
 import { parse } from "csv-parse/sync";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { claimPipelineLease, releasePipelineLease } from "../../../app/batching/sql/pipelineLease";
-import { sftpTarget } from "../../../app/destinations/sftp/connection";
-import { type InboundSnapshotSource, pullErpSnapshots, pullLeaseName } from "../../../app/destinations/sftp/inbound";
-import { createLimiterRegistry } from "../../../app/outbound/limiterRegistry";
+import { sftpTarget } from "../../../app/destinations/sftp/connection.server";
+import { type InboundSnapshotSource, pullErpSnapshots, pullLeaseName } from "../../../app/destinations/sftp/inbound.server";
+import { createLimiterRegistry } from "../../../app/outbound/limiterRegistry.server";
 import { useTestDatabase } from "../../helpers/database";
 import { type SftpServer, startSftpServer } from "../../helpers/sftpServer";
 

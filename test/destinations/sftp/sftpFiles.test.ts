@@ -8,10 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeCsv } from "../../../app/batching/files/csv";
 import { canonicalJson, signManifest } from "../../../app/batching/manifest";
 import type { Destination, ItemResult, PriceItem, PublishRun, PushedItem, RunManifest } from "../../../app/batching/types";
-import { connectSftp, sftpTarget } from "../../../app/destinations/sftp/connection";
-import { fileColumns, sftpFilesAdapter, sftpFilesAdapterWith } from "../../../app/destinations/sftp/adapter";
-import { createLimiterRegistry } from "../../../app/outbound/limiterRegistry";
-import { uploadAtomically } from "../../../app/destinations/sftp/upload";
+import { connectSftp, sftpTarget } from "../../../app/destinations/sftp/connection.server";
+import { fileColumns, sftpFilesAdapter, sftpFilesAdapterWith } from "../../../app/destinations/sftp/adapter.server";
+import { createLimiterRegistry } from "../../../app/outbound/limiterRegistry.server";
+import { uploadAtomically } from "../../../app/destinations/sftp/upload.server";
 import { type SftpServer, startSftpServer } from "../../helpers/sftpServer";
 
 let server: SftpServer;

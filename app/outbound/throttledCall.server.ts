@@ -1,7 +1,7 @@
 import type Bottleneck from "bottleneck";
 import { type Breaker } from "./circuitBreaker";
 import { type Clock, type Random } from "./clock";
-import { type LimiterMetrics } from "./metrics";
+import { type LimiterMetrics } from "./metrics.server";
 import { type RetryPolicy, withRetries } from "./retryPolicy";
 
 export interface ThrottledCallContext {

@@ -2,7 +2,7 @@
 // (app/observability/metrics.ts), which /metrics serves summed over every process.
 import { type Counter, type Histogram, Registry } from "prom-client";
 import { domainOfTopic } from "../observability/latency";
-import { createWebhookMetrics, type ProcessMetrics } from "../observability/metrics";
+import { createWebhookMetrics, type ProcessMetrics } from "../observability/metrics.server";
 
 export interface WebhookCounts {
   received: number;

@@ -2,10 +2,10 @@ import { ClientError, GraphQLClient } from "graphql-request";
 import { SHOPIFY_API_VERSION } from "../../config/config.server";
 import { type Clock, type Random, systemClock } from "../../outbound/clock";
 import { rejectedError, throttledError, unavailableError } from "../../outbound/errors";
-import { type LimiterRegistry } from "../../outbound/limiterRegistry";
+import { type LimiterRegistry } from "../../outbound/limiterRegistry.server";
 import { type RetryPolicy, defaultRetryPolicy, parseRetryAfter } from "../../outbound/retryPolicy";
-import { throttledCall } from "../../outbound/throttledCall";
-import { type QueryCost, ShopifyCostBudget, shopifyCostBudget } from "./costBudget";
+import { throttledCall } from "../../outbound/throttledCall.server";
+import { type QueryCost, ShopifyCostBudget, shopifyCostBudget } from "./costBudget.server";
 import { type ShopifyOperation } from "./operation";
 import { estimateQueryCost } from "./queryCost";
 

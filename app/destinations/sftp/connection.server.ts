@@ -4,10 +4,10 @@ import { LockstepError } from "../../config/errors";
 import { type Breaker, CircuitBreaker, type CircuitBreakerSettings, defaultCircuitBreakerSettings } from "../../outbound/circuitBreaker";
 import { type Clock, systemClock } from "../../outbound/clock";
 import { isTransientNetworkError } from "../../outbound/errors";
-import type { LimiterRegistry } from "../../outbound/limiterRegistry";
-import type { LimiterMetrics } from "../../outbound/metrics";
-import { SharedCircuitBreaker } from "../../outbound/sharedCircuitBreaker";
-import { throttledCall } from "../../outbound/throttledCall";
+import type { LimiterRegistry } from "../../outbound/limiterRegistry.server";
+import type { LimiterMetrics } from "../../outbound/metrics.server";
+import { SharedCircuitBreaker } from "../../outbound/sharedCircuitBreaker.server";
+import { throttledCall } from "../../outbound/throttledCall.server";
 import type Bottleneck from "bottleneck";
 
 /** Where files go on an SFTP server and how Lockstep logs in, opened from a destination's endpoint and sealed credentials. */

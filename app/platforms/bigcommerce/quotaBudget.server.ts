@@ -1,8 +1,8 @@
 import type Bottleneck from "bottleneck";
 import { type Clock } from "../../outbound/clock";
-import { type LimiterRegistry } from "../../outbound/limiterRegistry";
-import { type QuotaWindow, localQuotaWindow, redisQuotaWindow } from "./quotaWindow";
-import { log } from "../../observability/log";
+import { type LimiterRegistry } from "../../outbound/limiterRegistry.server";
+import { type QuotaWindow, localQuotaWindow, redisQuotaWindow } from "./quotaWindow.server";
+import { log } from "../../observability/log.server";
 
 /** The `X-Rate-Limit-*` headers BigCommerce puts on every answer, 429s included. */
 export interface QuotaHeaders {

@@ -1,7 +1,7 @@
 import Bottleneck from "bottleneck";
 import { Redis } from "ioredis";
-import { OutboundMetrics } from "./metrics";
-import { log } from "../observability/log";
+import { OutboundMetrics } from "./metrics.server";
+import { log } from "../observability/log.server";
 
 export type LimiterKind = "shopify" | "bigcommerce" | "destination";
 

@@ -1,6 +1,6 @@
 import { LockstepError } from "../../config/errors";
 import { type Clock, systemClock } from "../../outbound/clock";
-import { type ShopifyAdminClient } from "./adminClient";
+import { type ShopifyAdminClient } from "./adminClient.server";
 import { bulkOperationRunQuery, bulkOperationStatus } from "./documents/bulk";
 
 export interface BulkRunOptions {

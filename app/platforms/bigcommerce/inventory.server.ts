@@ -1,6 +1,6 @@
 import { LockstepError } from "../../config/errors";
-import { type BigCommerceClient } from "./client";
-import { pages } from "./catalog";
+import { type BigCommerceClient } from "./client.server";
+import { pages } from "./catalog.server";
 
 /** One item of an adjustment: a location and exactly one of variant / product / sku. */
 export type InventoryAdjustmentItem = { location_id: number; quantity: number } & (

@@ -2,8 +2,8 @@ import { randomUUID } from "node:crypto";
 import { type Breaker, CircuitBreaker, type CircuitBreakerSettings, type CircuitSnapshot, type CircuitState, countsAsFailure } from "./circuitBreaker";
 import { type Clock } from "./clock";
 import { circuitOpenError } from "./errors";
-import { REDIS_NOW_MS, type SharedState } from "./limiterRegistry";
-import { log } from "../observability/log";
+import { REDIS_NOW_MS, type SharedState } from "./limiterRegistry.server";
+import { log } from "../observability/log.server";
 
 export interface SharedCircuitOptions {
   /**

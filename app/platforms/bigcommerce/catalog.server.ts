@@ -1,4 +1,4 @@
-import { type BigCommerceClient } from "./client";
+import { type BigCommerceClient } from "./client.server";
 
 export interface BigCommerceVariant {
   id: number;

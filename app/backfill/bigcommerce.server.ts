@@ -1,7 +1,7 @@
-import type { BigCommerceProduct } from "../platforms/bigcommerce/catalog";
-import { listProducts, pages } from "../platforms/bigcommerce/catalog";
-import type { BigCommerceClient } from "../platforms/bigcommerce/client";
-import type { InventoryItemAtLocations } from "../platforms/bigcommerce/inventory";
+import type { BigCommerceProduct } from "../platforms/bigcommerce/catalog.server";
+import { listProducts, pages } from "../platforms/bigcommerce/catalog.server";
+import type { BigCommerceClient } from "../platforms/bigcommerce/client.server";
+import type { InventoryItemAtLocations } from "../platforms/bigcommerce/inventory.server";
 import type { CatalogRow } from "./catalogRows";
 
 interface BigCommerceLocation {

@@ -1,5 +1,5 @@
 import type { SqlRunner } from "../db/database.server";
-import { log } from "../observability/log";
+import { log } from "../observability/log.server";
 import { canonicalJson } from "./manifest";
 import { type Mismatch, recordReconciliation } from "./sql/recordReconciliation";
 import { readSentItems } from "./sql/readSentItems";

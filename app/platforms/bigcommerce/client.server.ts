@@ -1,9 +1,9 @@
 import { type Clock, type Random, systemClock } from "../../outbound/clock";
 import { rejectedError, throttledError, unavailableError } from "../../outbound/errors";
-import { type LimiterRegistry } from "../../outbound/limiterRegistry";
+import { type LimiterRegistry } from "../../outbound/limiterRegistry.server";
 import { type RetryPolicy, defaultRetryPolicy, parseRetryAfter } from "../../outbound/retryPolicy";
-import { throttledCall } from "../../outbound/throttledCall";
-import { BigCommerceQuotaBudget, type QuotaBudgetOptions, readQuotaHeaders } from "./quotaBudget";
+import { throttledCall } from "../../outbound/throttledCall.server";
+import { BigCommerceQuotaBudget, type QuotaBudgetOptions, readQuotaHeaders } from "./quotaBudget.server";
 
 export interface BigCommerceClientOptions {
   storeHash: string;

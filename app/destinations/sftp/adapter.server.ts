@@ -19,15 +19,15 @@ import type {
 import { LockstepError } from "../../config/errors";
 import type { CircuitBreakerSettings } from "../../outbound/circuitBreaker";
 import type { Clock } from "../../outbound/clock";
-import type { LimiterRegistry } from "../../outbound/limiterRegistry";
+import type { LimiterRegistry } from "../../outbound/limiterRegistry.server";
 import {
   type SftpOutbound,
   type SftpTarget,
   sftpTarget,
   withSftp,
-} from "./connection";
-import { dropReadBack } from "./readBack";
-import { removeStaleTemporaryFiles, uploadAtomically } from "./upload";
+} from "./connection.server";
+import { dropReadBack } from "./readBack.server";
+import { removeStaleTemporaryFiles, uploadAtomically } from "./upload.server";
 
 const optionsSchema = z.object({
   format: z.enum(["csv", "parquet"]).default("csv"),

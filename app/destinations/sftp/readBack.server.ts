@@ -4,8 +4,8 @@ import { parse } from "csv-parse";
 import { parquetReadObjects } from "hyparquet";
 import type SftpClient from "ssh2-sftp-client";
 import type { Destination, ItemKind, ItemState, ReadBackItem } from "../../batching/types";
-import { type SftpOutbound, type SftpTarget, withSftp } from "./connection";
-import { readRemote } from "./upload";
+import { type SftpOutbound, type SftpTarget, withSftp } from "./connection.server";
+import { readRemote } from "./upload.server";
 
 export interface DropReadBackOptions {
   /** A reconciliation asks page by page: the drop read for its first page serves the next ones this long. */

@@ -1,5 +1,5 @@
 import { type Clock } from "../../outbound/clock";
-import { REDIS_NOW_MS, type SharedState } from "../../outbound/limiterRegistry";
+import { REDIS_NOW_MS, type SharedState } from "../../outbound/limiterRegistry.server";
 
 /** One answer's figures, as the window bookkeeping needs them. */
 export interface AnswerFigures {

@@ -1,5 +1,5 @@
 import type Bottleneck from "bottleneck";
-import { type LimiterRegistry } from "../../outbound/limiterRegistry";
+import { type LimiterRegistry } from "../../outbound/limiterRegistry.server";
 
 /** `extensions.cost.throttleStatus` of every Admin API answer. */
 export interface ThrottleStatus {

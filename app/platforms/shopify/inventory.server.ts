@@ -1,4 +1,4 @@
-import { type ShopifyAdminClient } from "./adminClient";
+import { type ShopifyAdminClient } from "./adminClient.server";
 import {
   type InventoryAdjustmentGroupResult,
   type InventoryChangeInput,

@@ -6,9 +6,9 @@ import {
   type BigCommerceReader,
   type BigCommerceRefundState,
 } from "../../webhooks/bigcommerceReader";
-import { type BigCommerceProduct } from "./catalog";
-import { type BigCommerceClient } from "./client";
-import { getInventoryItems } from "./inventory";
+import { type BigCommerceProduct } from "./catalog.server";
+import { type BigCommerceClient } from "./client.server";
+import { getInventoryItems } from "./inventory.server";
 
 interface OrderBody {
   id: number;

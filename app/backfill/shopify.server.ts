@@ -1,6 +1,6 @@
 import { LockstepError } from "../config/errors";
-import type { ShopifyAdminClient } from "../platforms/shopify/adminClient";
-import { type BulkRunOptions, readJsonLines, runBulkQuery } from "../platforms/shopify/bulkOperations";
+import type { ShopifyAdminClient } from "../platforms/shopify/adminClient.server";
+import { type BulkRunOptions, readJsonLines, runBulkQuery } from "../platforms/shopify/bulkOperations.server";
 import { CATALOG_BACKFILL_BULK_QUERY, LOCATIONS_BACKFILL_BULK_QUERY } from "../platforms/shopify/documents/backfill";
 import type { CatalogRow } from "./catalogRows";
 

@@ -1,11 +1,11 @@
 import { type Breaker, CircuitBreaker, type CircuitBreakerSettings, type CircuitSnapshot, defaultCircuitBreakerSettings } from "../outbound/circuitBreaker";
 import { type Clock, type Random, systemClock } from "../outbound/clock";
 import { rejectedError, throttledError, unavailableError } from "../outbound/errors";
-import { type LimiterRegistry } from "../outbound/limiterRegistry";
-import { type LimiterMetrics, type LimiterMetricsSnapshot } from "../outbound/metrics";
+import { type LimiterRegistry } from "../outbound/limiterRegistry.server";
+import { type LimiterMetrics, type LimiterMetricsSnapshot } from "../outbound/metrics.server";
 import { type RetryPolicy, defaultRetryPolicy, parseRetryAfter } from "../outbound/retryPolicy";
-import { SharedCircuitBreaker } from "../outbound/sharedCircuitBreaker";
-import { throttledCall } from "../outbound/throttledCall";
+import { SharedCircuitBreaker } from "../outbound/sharedCircuitBreaker.server";
+import { throttledCall } from "../outbound/throttledCall.server";
 
 /** How Lockstep may call one ERP or marketplace: the limits its owner gave us. */
 export interface DestinationConfig {

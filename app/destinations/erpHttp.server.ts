@@ -4,10 +4,10 @@ import type { DestinationAdapter, Destination, ItemKind, ItemResult, ItemState, 
 import { LockstepError } from "../config/errors";
 import type { CircuitBreakerSettings } from "../outbound/circuitBreaker";
 import { type Clock, systemClock } from "../outbound/clock";
-import type { LimiterRegistry } from "../outbound/limiterRegistry";
+import type { LimiterRegistry } from "../outbound/limiterRegistry.server";
 import type { RetryPolicy } from "../outbound/retryPolicy";
 import { standardWebhookHeaders } from "../outbound/standardWebhooks";
-import { type HttpDestination, httpDestination } from "./httpDestination";
+import { type HttpDestination, httpDestination } from "./httpDestination.server";
 
 // ERP JSON over HTTP (wire format: app/batching/README.md). A page of the run is one request,
 // signed with Standard Webhooks headers and carrying an Idempotency-Key derived from its content:

@@ -16,11 +16,11 @@ import type { Sql } from "../../db/database.server";
 import { applyEvents } from "../../webhooks/consumers.server";
 import type { DomainEvent } from "../../webhooks/events";
 import { claimPipelineLease, extendPipelineLease, releasePipelineLease } from "../../batching/sql/pipelineLease";
-import { log } from "../../observability/log";
-import type { LimiterRegistry } from "../../outbound/limiterRegistry";
-import { type SftpOutbound, type SftpTarget, withSftp } from "./connection";
+import { log } from "../../observability/log.server";
+import type { LimiterRegistry } from "../../outbound/limiterRegistry.server";
+import { type SftpOutbound, type SftpTarget, withSftp } from "./connection.server";
 import { readHeldStock } from "./sql/readHeldStock";
-import { readRemote, uploadAtomically } from "./upload";
+import { readRemote, uploadAtomically } from "./upload.server";
 
 // The ERP's stock and price snapshot (documented in app/destinations/sftp/README.md):
 //   <name>.csv                with the header  sku,location,on_hand,price
