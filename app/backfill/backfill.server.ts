@@ -1,7 +1,7 @@
 import { LockstepError } from "../config/errors";
 import type { AppContext } from "../context.server";
 import type { Sql, SqlRunner } from "../db/database.server";
-import { systemClock } from "../outbound/clock";
+import { systemClock } from "../config/clock";
 import { readBigCommerceCatalog } from "./bigcommerce.server";
 import { addRow, batchSize, type CatalogBatch, type CatalogRow, emptyBatch } from "../catalog/catalogRows";
 import { readShopifyCatalog, type ShopifyCatalogOptions } from "./shopify.server";

@@ -1,7 +1,7 @@
 import { LockstepError, describeError } from "../config/errors";
 import type { SqlRunner } from "../db/database.server";
 import { log } from "../observability/log.server";
-import type { Random } from "../outbound/clock";
+import type { Random } from "../config/clock";
 import { retryDelay } from "../outbound/retryPolicy";
 import type { DomainEvent } from "../events/domainEvents";
 import type { AdapterRegistry } from "./adapters";

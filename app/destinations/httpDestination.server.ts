@@ -1,5 +1,5 @@
 import { type Breaker, CircuitBreaker, type CircuitBreakerSettings, type CircuitSnapshot, defaultCircuitBreakerSettings } from "../outbound/circuitBreaker";
-import { type Clock, type Random, systemClock } from "../outbound/clock";
+import { type Clock, type Random, systemClock } from "../config/clock";
 import { rejectedError, throttledError, unavailableError } from "../outbound/errors";
 import { type LimiterRegistry } from "../outbound/limiterRegistry.server";
 import { type LimiterMetrics, type LimiterMetricsSnapshot } from "../outbound/metrics.server";

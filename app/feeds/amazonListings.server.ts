@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { Destination, DestinationAdapter, ItemKind, ItemResult, ItemState, PublishRun, PushedItem } from "../batching/types";
 import { LockstepError } from "../config/errors";
 import { type HttpDestination, httpDestination } from "../destinations/httpDestination.server";
-import { type Clock, systemClock } from "../outbound/clock";
+import { type Clock, systemClock } from "../config/clock";
 import type { LimiterRegistry } from "../outbound/limiterRegistry.server";
 import type { RetryPolicy } from "../outbound/retryPolicy";
 import {

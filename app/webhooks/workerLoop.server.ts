@@ -1,6 +1,6 @@
 import { LockstepError, describeError } from "../config/errors";
 import type { Sql, SqlRunner } from "../db/database.server";
-import type { Random } from "../outbound/clock";
+import type { Random } from "../config/clock";
 import { type RetryPolicy, retryDelay } from "../outbound/retryPolicy";
 import type { BigCommerceReader } from "./bigcommerceReader";
 import { applyEvents } from "./consumers.server";

@@ -18,7 +18,7 @@ import type {
 } from "../../batching/types";
 import { LockstepError } from "../../config/errors";
 import type { CircuitBreakerSettings } from "../../outbound/circuitBreaker";
-import type { Clock } from "../../outbound/clock";
+import type { Clock } from "../../config/clock";
 import type { LimiterRegistry } from "../../outbound/limiterRegistry.server";
 import {
   type SftpOutbound,

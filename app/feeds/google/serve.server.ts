@@ -70,7 +70,7 @@ function etagMatches(header: string | undefined, etag: string): boolean {
 
 export function registerFeedRoutes(router: Router, deps: FeedServingDeps): void {
   const now = deps.now ?? (() => new Date());
-  const limited = keyedRateLimit({ ratePerSecond: deps.fetchesPerSecond ?? 1, now: () => now().getTime(), maxKeys: 10_000 });
+  const limited = keyedRateLimit({ ratePerSecond: deps.fetchesPerSecond ?? 1, clock: { now: () => now().getTime() }, maxKeys: 10_000 });
   router.own("/feeds/");
   router.on(["GET", "HEAD"], "/feeds/:feedId/:token/:file", (request) => serveFeed(deps, limited, now, request));
 }
