@@ -2,7 +2,7 @@ import type { BigCommerceProduct } from "../platforms/bigcommerce/catalog.server
 import { listProducts, pages } from "../platforms/bigcommerce/catalog.server";
 import type { BigCommerceClient } from "../platforms/bigcommerce/client.server";
 import type { InventoryItemAtLocations } from "../platforms/bigcommerce/inventory.server";
-import type { CatalogRow } from "./catalogRows";
+import type { CatalogRow } from "../catalog/catalogRows";
 
 interface BigCommerceLocation {
   id: number;

@@ -2,7 +2,7 @@ import { LockstepError } from "../config/errors";
 import type { ShopifyAdminClient } from "../platforms/shopify/adminClient.server";
 import { type BulkRunOptions, readJsonLines, runBulkQuery } from "../platforms/shopify/bulkOperations.server";
 import { CATALOG_BACKFILL_BULK_QUERY, LOCATIONS_BACKFILL_BULK_QUERY } from "../platforms/shopify/documents/backfill";
-import type { CatalogRow } from "./catalogRows";
+import type { CatalogRow } from "../catalog/catalogRows";
 
 export interface ShopifyCatalogOptions extends BulkRunOptions {
   /** How the JSONL result files are downloaded (tests may pass their own). */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { type BackfillDeps, runBackfill } from "../../app/backfill/backfill.server";
 import { readBigCommerceCatalog } from "../../app/backfill/bigcommerce.server";
-import type { CatalogRow } from "../../app/backfill/catalogRows";
+import type { CatalogRow } from "../../app/catalog/catalogRows";
 import { createBigCommerceClient } from "../../app/platforms/bigcommerce/client.server";
 import { type BigCommerceStore } from "../../simulators/bigcommerce/server";
 import { useTestDatabase } from "../helpers/database";

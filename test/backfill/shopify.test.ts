@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type BackfillDeps, beginBackfill, runBackfill } from "../../app/backfill/backfill.server";
-import type { CatalogRow } from "../../app/backfill/catalogRows";
+import type { CatalogRow } from "../../app/catalog/catalogRows";
 import { readShopifyCatalog } from "../../app/backfill/shopify.server";
 import { createShopifyAdminClient } from "../../app/platforms/shopify/adminClient.server";
 import { type ShopifyShop, gid } from "../../simulators/shopify/store";

@@ -3,7 +3,7 @@ import { loweredAt } from "../../inventory/sql/committedHolds";
 import { skuOrPlaceholder } from "../../catalog/sku";
 import { LOCATE_LEVELS } from "../../catalog/sql/locateLevels";
 import { releaseSkus } from "../../catalog/sql/releaseSkus";
-import type { CatalogBatch, RowOf } from "../catalogRows";
+import type { CatalogBatch, RowOf } from "../../catalog/catalogRows";
 
 // Every statement here moves state forward only, like the webhook consumers: a row whose
 // source_updated_at is newer than the backfill's read time (a webhook that raced the backfill)

@@ -14,7 +14,7 @@ import { type FileColumn, type FileRow } from "../../batching/files/columns";
 import { writeCsv } from "../../batching/files/csv";
 import type { Sql } from "../../db/database.server";
 import { applyEvents } from "../../webhooks/consumers.server";
-import type { DomainEvent } from "../../webhooks/events";
+import type { DomainEvent } from "../../events/domainEvents";
 import { claimPipelineLease, extendPipelineLease, releasePipelineLease } from "../../batching/sql/pipelineLease";
 import { log } from "../../observability/log.server";
 import type { LimiterRegistry } from "../../outbound/limiterRegistry.server";
