@@ -442,6 +442,48 @@ describe("runs", () => {
     expect(receiver.held.get("price:SKU-3")).toEqual({ price: "12.0000" });
   });
 
+  it("rolls back an earlier good run while the newest run is failed, then resumes the failed run", async () => {
+    const shop = await seedShop(db, 3);
+    const receiver = memoryReceiver();
+    const destination = await createTestDestination(
+      db,
+      receiver.adapter,
+      shop.shopId
+    );
+    await applyInTransaction(
+      db,
+      [1, 2].map((n) => priceChange(shop.shopId, n, "10.00", at(1)))
+    );
+    await syncNow(receiver.adapter, destination.id);
+    await applyInTransaction(
+      db,
+      [1, 2].map((n) => priceChange(shop.shopId, n, "99.00", at(2)))
+    );
+    const bad = await syncNow(receiver.adapter, destination.id);
+    expect(receiver.held.get("price:SKU-1")).toEqual({ price: "99.0000" });
+    // SKU-3 changes; its run fails: the receiver is down.
+    await applyInTransaction(db, [priceChange(shop.shopId, 3, "12.00", at(3))]);
+    receiver.failChunks = "receiver down";
+    const failed = await syncNow(receiver.adapter, destination.id, { now: at(3) });
+    expect(failed?.status).toBe("failed");
+    receiver.failChunks = undefined;
+
+    await requestRun(db.sql, undefined, destination.id, `rollback:${bad!.runId}`);
+    const rollback = await runDueDestination(pipelineDeps(db, receiver.adapter, { now: at(4) }));
+    expect(rollback).toMatchObject({ reason: "rollback", status: "succeeded" });
+    expect(rollback?.runId).not.toBe(failed?.runId);
+    expect(receiver.held.get("price:SKU-1")).toEqual({ price: "10.0000" });
+    expect(receiver.held.get("price:SKU-2")).toEqual({ price: "10.0000" });
+    const [still] = await db.sql.query<{ status: string }>(`SELECT status FROM destination_run WHERE id = $1::bigint`, [failed!.runId]);
+    expect(still?.status).toBe("failed");
+
+    // The next run resumes the failed one: SKU-3's change goes out, the rollback stays.
+    const resumed = await syncNow(receiver.adapter, destination.id, { now: at(5) });
+    expect(resumed).toMatchObject({ runId: failed!.runId, status: "succeeded" });
+    expect(receiver.held.get("price:SKU-3")).toEqual({ price: "12.0000" });
+    expect(receiver.held.get("price:SKU-1")).toEqual({ price: "10.0000" });
+  });
+
   it("refuses to roll back a run that is not a finished run of the destination", async () => {
     const shop = await seedShop(db, 1);
     const destination = await createTestDestination(
