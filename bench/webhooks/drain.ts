@@ -13,8 +13,10 @@ import { WebhookMetrics } from "../../app/webhooks/metrics.server";
 import { processDueRows } from "../../app/webhooks/workerLoop.server";
 import { shopifyPayload } from "../../simulators/webhooks/shopify";
 import { BENCH_SHOP } from "./constants";
+import { takeTrace, traced } from "./trace";
 
 const EVENTS = Number(process.env.BENCH_DRAIN_EVENTS ?? 2000);
+const BATCH = process.env.BENCH_DRAIN_BATCH ? Number(process.env.BENCH_DRAIN_BATCH) : undefined;
 const serverUrl = process.argv[2];
 
 async function admin(url: string, text: string): Promise<void> {
@@ -46,7 +48,7 @@ if (serverUrl) {
 try {
   await applyMigrations(db.sql);
   await installShop(db.prisma, { platform: "shopify", domain: BENCH_SHOP });
-  const inbox = createInbox({ sql: db.sql, metrics: new WebhookMetrics(), maxInFlight: serverUrl ? 8 : 1 });
+  const inbox = createInbox({ sql: db.sql, metrics: new WebhookMetrics(), maxInFlight: serverUrl ? 8 : 1, queueLimit: EVENTS });
   const base = Date.now();
   await Promise.all(
     Array.from({ length: EVENTS }, (_, i) =>
@@ -61,11 +63,13 @@ try {
       }),
     ),
   );
-  const options = { sql: db.sql, workerId: "bench", metrics: new WebhookMetrics(), maxAttempts: 3, leaseMs: 60_000 };
+  if (process.env.BENCH_KEEP) { console.log(JSON.stringify({ kept: true })); process.exit(0); }
+  const options = { sql: process.env.BENCH_TRACE ? traced(db.sql) : db.sql, workerId: "bench", metrics: new WebhookMetrics(), maxAttempts: 3, leaseMs: 60_000, batchSize: BATCH };
   const started = performance.now();
   let applied = 0;
   for (let claimed = await processDueRows(options); claimed > 0; claimed = await processDueRows(options)) applied += claimed;
   const seconds = (performance.now() - started) / 1000;
+  if (process.env.BENCH_TRACE) console.error(takeTrace().join("\n"));
   console.log(JSON.stringify({ events: applied, perSecond: applied / seconds }));
 } finally {
   await cleanup();
