@@ -23,7 +23,7 @@ type Target = BenchServer;
 
 const TRACE = Boolean(process.env.BENCH_TRACE);
 
-function startTarget(mode: "bare" | "bare-insert" | "lockstep", databaseUrl?: string): Promise<Target> {
+function startTarget(mode: "bare" | "bare-insert" | "lockstep" | "lockstep-nonotify", databaseUrl?: string): Promise<Target> {
   return startBenchServer("bench/webhooks/server.ts", [mode], {
     cwd: ROOT,
     env: { ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...(TRACE ? { BENCH_TRACE: "1" } : {}) },
@@ -136,7 +136,9 @@ const targets = [
   { key: "insert", name: "bare + durable INSERT (PG)", start: () => startTarget("bare-insert", POSTGRES_URL) },
   { key: "pglite", name: "lockstep on PGlite", start: () => startTarget("lockstep") },
   { key: "postgres", name: "lockstep on PostgreSQL", start: () => startTarget("lockstep", POSTGRES_URL) },
-].filter(({ key }) => wanted(key));
+  // A/B only (BENCH_ONLY=…,nonotify): the PostgreSQL server without its NOTIFY to worker processes.
+  { key: "nonotify", name: "lockstep on PostgreSQL, no NOTIFY", start: () => startTarget("lockstep-nonotify", POSTGRES_URL) },
+].filter(({ key }) => wanted(key) && (key !== "nonotify" || only?.includes(key)));
 for (const target of targets) Object.assign(target, { target: await target.start() });
 const started = targets as Array<(typeof targets)[number] & { target: Target }>;
 console.log(`load average at start: ${loadavg().map((load) => load.toFixed(2)).join(", ")}`);
@@ -181,16 +183,21 @@ try {
 }
 
 /** One worker loop applying stored deliveries, in its own process (the servers above are gone by then). */
-function drain(databaseUrl?: string): Promise<{ events: number; perSecond: number }> {
+interface Drained {
+  events: number;
+  perSecond: number;
+  firstSight: { events: number; perSecond: number };
+}
+function drain(databaseUrl?: string): Promise<Drained> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", "bench/webhooks/drain.ts", ...(databaseUrl ? [databaseUrl] : [])], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: "production" },
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: "production", ...(process.env.BENCH_DRAIN_BATCH ? { BENCH_DRAIN_BATCH: process.env.BENCH_DRAIN_BATCH } : {}) },
       stdio: ["ignore", "pipe", "inherit"],
     });
     let output = "";
     child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.once("exit", (code) => (code === 0 ? resolve(JSON.parse(output.trim().split("\n").at(-1)!) as { events: number; perSecond: number }) : reject(new Error(`drain exited ${code}: ${output}`))));
+    child.once("exit", (code) => (code === 0 ? resolve(JSON.parse(output.trim().split("\n").at(-1)!) as Drained) : reject(new Error(`drain exited ${code}: ${output}`))));
   });
 }
 
@@ -198,5 +205,8 @@ console.log("");
 for (const [name, url] of [["PGlite", undefined], ["PostgreSQL", POSTGRES_URL]] as const) {
   if (process.env.BENCH_DRAIN === "0") break;
   const result = await drain(url);
-  console.log(`worker on ${name}: applied ${result.events} inventory events at ${result.perSecond.toFixed(0)}/s with one worker loop (batches of 50, one transaction each)`);
+  console.log(
+    `worker on ${name}: applied ${result.events} inventory events of known items at ${result.perSecond.toFixed(0)}/s with one worker loop (batches of ${process.env.BENCH_DRAIN_BATCH ?? 50}, one transaction each); ` +
+      `first sight of ${result.firstSight.events} unknown items (a placeholder variant each): ${result.firstSight.perSecond.toFixed(0)}/s`,
+  );
 }

@@ -116,7 +116,7 @@ async function adminQuery(url: string, text: string): Promise<void> {
   await client.query(text).finally(() => client.end());
 }
 
-async function lockstep(databaseUrl: string | undefined): Promise<{ server: http.Server; cleanup: () => Promise<void> }> {
+async function lockstep(databaseUrl: string | undefined, withoutNotify = false): Promise<{ server: http.Server; cleanup: () => Promise<void> }> {
   let db: Database;
   let cleanup: () => Promise<void>;
   if (databaseUrl) {
@@ -142,7 +142,13 @@ async function lockstep(databaseUrl: string | undefined): Promise<{ server: http
   const config = loadConfig({ NODE_ENV: "test", SHOPIFY_API_SECRET: BENCH_SECRET, DATABASE_URL: databaseUrl });
   const router = new Router();
   // Traced, the inbox's statements are timed (the database object is wrapped before the context takes it).
-  const context = createAppContext(config, TRACE ? { ...db, sql: traced(db.sql) } : db);
+  // `lockstep-nonotify` (A/B only): the same server with the NOTIFY to worker processes left out.
+  let sql = TRACE ? traced(db.sql) : db.sql;
+  if (withoutNotify) {
+    const inner = sql;
+    sql = { ...inner, query: async (text, params) => (text.includes("pg_notify(") ? [] : inner.query(text, params)) };
+  }
+  const context = createAppContext(config, { ...db, sql });
   registerWebhookRoutes(router, context);
   const server = http.createServer((req, res) => {
     if (tracePage(req, res)) return;
@@ -167,7 +173,7 @@ const target =
     ? { server: bare(), cleanup: async () => undefined }
     : mode === "bare-insert"
       ? await bareInsert(process.env.DATABASE_URL!)
-      : await lockstep(process.env.DATABASE_URL || undefined);
+      : await lockstep(process.env.DATABASE_URL || undefined, mode === "lockstep-nonotify");
 target.server.keepAliveTimeout = 65_000;
 target.server.listen(0, "127.0.0.1", () => console.log(`listening ${(target.server.address() as AddressInfo).port}`));
 process.on("SIGTERM", () => {

@@ -12,6 +12,9 @@ interface Samples {
 const statements = new Map<string, Samples>();
 const loop = monitorEventLoopDelay({ resolution: 1 });
 const gc: number[] = [];
+const gcByKind = new Map<number, number[]>();
+// PerformanceEntry detail.kind of a GC (node:perf_hooks constants).
+const GC_KINDS: Record<number, string> = { 1: "minor", 2: "major", 4: "incremental", 8: "weak callbacks" };
 let observer: PerformanceObserver | undefined;
 
 function key(text: string): string {
@@ -54,7 +57,11 @@ export function traced(sql: Sql): Sql {
 
 export function startTracing(): void {
   loop.enable();
-  observer = new PerformanceObserver((list) => list.getEntries().forEach((entry) => gc.push(entry.duration)));
+  observer = new PerformanceObserver((list) => list.getEntries().forEach((entry) => {
+      gc.push(entry.duration);
+      const kind = ((entry as unknown as { detail?: { kind?: number } }).detail)?.kind ?? 0;
+      gcByKind.set(kind, [...(gcByKind.get(kind) ?? []), entry.duration]);
+    }));
   observer.observe({ entryTypes: ["gc"] });
 }
 
@@ -73,8 +80,9 @@ export function takeTrace(): string[] {
   const pauses = [...gc].sort((a, b) => a - b);
   lines.push(
     `event-loop delay: p50 ${(loop.percentile(50) / 1e6).toFixed(2)} ms  p99 ${(loop.percentile(99) / 1e6).toFixed(2)} ms  max ${(loop.max / 1e6).toFixed(1)} ms`,
-    `GC: ${pauses.length} pauses, total ${pauses.reduce((sum, ms) => sum + ms, 0).toFixed(0)} ms, p99 ${quantile(pauses, 0.99).toFixed(2)} ms, max ${(pauses.at(-1) ?? 0).toFixed(1)} ms`,
+    `GC: ${pauses.length} pauses, total ${pauses.reduce((sum, ms) => sum + ms, 0).toFixed(0)} ms, p99 ${quantile(pauses, 0.99).toFixed(2)} ms, max ${(pauses.at(-1) ?? 0).toFixed(1)} ms (${[...gcByKind].map(([kind, ms]) => `${GC_KINDS[kind] ?? kind}: ${ms.length}, max ${Math.max(...ms).toFixed(1)} ms`).join("; ")})`,
   );
+  gcByKind.clear();
   statements.clear();
   gc.length = 0;
   loop.reset();
