@@ -23,7 +23,7 @@ const DOMAIN_DEPENDS_ON = {
   // Known two-way edges left in the delayed half (#10 note): batching <-> backfill (catalog row
   // types), batching <-> destinations (adapters registered in scheduler.server.ts), batching <-> webhooks
   // (change capture and event types).
-  batching: ["backfill", "destinations", "observability", "outbound", "shops", "webhooks"],
+  batching: ["audit", "backfill", "destinations", "observability", "outbound", "shops", "webhooks"],
   destinations: ["batching", "outbound", "shops", "webhooks"],
   // Marketplace feeds are kinds of destination: adapters on the pipeline (batching registers them).
   feeds: ["availability", "batching", "catalog", "destinations", "inventory", "outbound", "shops"],
