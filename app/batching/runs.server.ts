@@ -15,6 +15,7 @@ import { rollUpPushedLatency } from "../observability/sql/rollUpPushedLatency";
 import { finishRun } from "./sql/finishRun";
 import type { ItemRow } from "./sql/itemColumns";
 import { priorAttemptItems } from "./sql/priorAttemptItems";
+import { pruneShadowOrderEvents } from "./sql/pruneShadowOrderEvents";
 import { pruneSnapshots } from "./sql/pruneSnapshots";
 import { readEveryItem } from "./sql/readEveryItem";
 import { countRetryItems, readRetryItems } from "./sql/readRetryItems";
@@ -203,6 +204,7 @@ export async function runDestination(deps: PipelineDeps, destinationId: string, 
     });
   }
   await pruneSnapshots(deps.sql, destination.id, now());
+  await pruneShadowOrderEvents(deps.sql, destination.id, now());
   log.info("destination run finished", { destinationId, destination: destination.name, runId: run.id, status: finalStatus, manifest: signed?.manifest, signature: signed?.signature, variance: outcome.variance, error });
   return outcome;
 }
