@@ -27,7 +27,7 @@ const DOMAIN_DEPENDS_ON = {
   batching: ["audit", "catalog", "events", "observability", "outbound", "shops"],
   destinations: ["batching", "events", "outbound", "shops", "webhooks"],
   // Marketplace feeds are kinds of destination: adapters on the pipeline (batching registers them).
-  feeds: ["availability", "batching", "catalog", "destinations", "inventory", "outbound", "shops"],
+  feeds: ["availability", "batching", "catalog", "destinations", "inventory", "outbound", "prices", "shops"],
   prices: ["batching", "checkout", "outbound", "platforms", "shops"],
   onboarding: ["backfill", "batching", "checkout", "platforms", "shops", "webhooks"],
   // Objectives, incidents and their notifications (signed like a destination's deliveries, through app/outbound).

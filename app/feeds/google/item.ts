@@ -16,11 +16,13 @@ export interface StockView {
 }
 
 /**
- * A future-dated sale of an item (seam for the prices lane's scheduled price versions): the
- * amount and its ISO 8601 window, sent as `sale_price` + `sale_price_effective_date`.
+ * A scheduled sale of an item (app/prices' sale versions, running or upcoming): the amount, the
+ * regular price it replaces and its ISO 8601 window, sent as `sale_price` + `sale_price_effective_date`.
  */
 export interface ScheduledSale {
   amount: string;
+  /** The regular price during the sale; absent: the item's current price. */
+  regular?: string;
   from: string;
   to: string | null;
 }
@@ -149,6 +151,18 @@ export function catalogReasons(item: CatalogItem, options: GoogleFeedOptions): s
   return reasons;
 }
 
+/**
+ * A sale's amounts as the feed states them: the regular price is the one the sale version
+ * replaces, else (an upcoming sale) today's price. Undefined: no discount to state.
+ */
+function scheduledSale(sale: ScheduledSale, current: number, now: Date): { amount: number; regular: number; started: boolean } | undefined {
+  const saleAmount = amount(sale.amount);
+  const started = Date.parse(sale.from) <= now.getTime();
+  const regular = amount(sale.regular) ?? (started ? undefined : current);
+  if (saleAmount === undefined || regular === undefined || saleAmount >= regular) return undefined;
+  return { amount: saleAmount, regular, started };
+}
+
 /** brand, gtin, mpn and google_product_category through the feed's field mapping. */
 function identifiersOf(item: CatalogItem, options: GoogleFeedOptions) {
   const mapping = options.fieldMapping;
@@ -171,7 +185,13 @@ export function linkOf(item: CatalogItem, options: GoogleFeedOptions): string {
  * Builds the feed item of a valid catalog item with its stock and any scheduled sale, or the
  * reason it cannot be published (preorder/backorder without a date).
  */
-export function buildFeedItem(item: CatalogItem, stock: StockView | undefined, sale: ScheduledSale | undefined, options: GoogleFeedOptions): GoogleFeedItem | { reason: string } {
+export function buildFeedItem(
+  item: CatalogItem,
+  stock: StockView | undefined,
+  sale: ScheduledSale | undefined,
+  options: GoogleFeedOptions,
+  now: Date = new Date(),
+): GoogleFeedItem | { reason: string } {
   let availability: GoogleAvailability = stock && stock.available > 0 ? "in_stock" : "out_of_stock";
   let availabilityDate = "";
   if (stock?.virtualStock && stock.available > 0) {
@@ -184,13 +204,16 @@ export function buildFeedItem(item: CatalogItem, stock: StockView | undefined, s
   let price = money(current, options.currency);
   let salePrice = "";
   let saleDates = "";
-  if (regular !== undefined && regular > current) {
+  const scheduled = sale ? scheduledSale(sale, current, now) : undefined;
+  if (scheduled && (scheduled.started || regular === undefined || regular <= current)) {
+    // A dated sale: Google switches to sale_price at its start (published ahead) and back at its end.
+    price = money(scheduled.regular, options.currency);
+    salePrice = money(scheduled.amount, options.currency);
+    saleDates = sale!.to ? `${sale!.from}/${sale!.to}` : sale!.from;
+  } else if (regular !== undefined && regular > current) {
     // The platform's compare-at is the regular price: the current price is a sale running now.
     price = money(regular, options.currency);
     salePrice = money(current, options.currency);
-  } else if (sale && amount(sale.amount) !== undefined && amount(sale.amount)! < current) {
-    salePrice = money(amount(sale.amount)!, options.currency);
-    saleDates = sale.to ? `${sale.from}/${sale.to}` : sale.from;
   }
   const { gtin, mpn, brand, category } = identifiersOf(item, options);
   return {
