@@ -43,6 +43,12 @@ export interface PriceActivatorOptions {
   /** Batches one worker carries at once (a batch waits on the store while the next is claimed and recorded). */
   concurrency?: number;
   now?: () => Date;
+  /**
+   * Told of every activation recorded done (planned `validFrom` → `appliedAt` at the store): the
+   * process wires it to the "prices" latency roll-ups (stage `applied`), which the dashboard and the
+   * "price activation lag" objective read.
+   */
+  onApplied?: (applied: Array<{ shopId: string; validFrom: Date; appliedAt: Date }>) => void;
 }
 
 export interface PriceActivator {
@@ -139,7 +145,7 @@ export function createPriceActivator(options: PriceActivatorOptions): PriceActiv
 
   async function complete(applied: ActivationTarget[], skipped: ActivationTarget[], appliedAt: Date | null): Promise<void> {
     if (applied.length === 0 && skipped.length === 0) return;
-    await sql.transaction(async (tx) => {
+    const recorded = await sql.transaction(async (tx) => {
       const storeList = applied.filter((target) => target.list === DEFAULT_LIST);
       const moved = await applyActivatedPrices(tx, storeList.map((target) => ({ variantId: target.variantId, amount: target.amount, validFrom: target.validFrom })));
       const validFrom = new Map(storeList.map((target) => [target.variantId, target.validFrom]));
@@ -151,11 +157,16 @@ export function createPriceActivator(options: PriceActivatorOptions): PriceActiv
         occurredAt: validFrom.get(row.variantId)!,
       }));
       await captureChanges(tx, "price_activation", changes);
-      await completeActivations(tx, workerId, [
+      const recorded = await completeActivations(tx, workerId, [
         ...applied.map((target) => ({ id: target.activationId, outcome: target.list === DEFAULT_LIST ? target.platform : "list_only", appliedAt, validFrom: target.validFrom })),
         ...skipped.map((target) => ({ id: target.activationId, outcome: "not_current", appliedAt: null, validFrom: target.validFrom })),
       ]);
+      return new Set(recorded);
     });
+    if (appliedAt && options.onApplied) {
+      const observed = applied.filter((target) => recorded.has(target.activationId)).map((target) => ({ shopId: target.shopId, validFrom: new Date(target.validFrom), appliedAt }));
+      if (observed.length > 0) options.onApplied(observed);
+    }
   }
 
   return {

@@ -21,6 +21,7 @@ import { createLimiterRegistry } from "../../app/outbound/limiterRegistry.server
 import { createShopifyAdminClient } from "../../app/platforms/shopify/adminClient.server";
 import { createPriceActivator } from "../../app/prices/activator.server";
 import { createSale } from "../../app/prices/sales.server";
+import { lockPriceLists } from "../../app/prices/sql/lockPriceItems";
 import { priceAt } from "../../app/prices/sql/priceAt";
 import { shopifyPricePush } from "../../app/prices/storePush.server";
 import { startShopifySimulator } from "../../simulators/shopify/server";
@@ -50,10 +51,17 @@ async function main(): Promise<void> {
       [shopId, ITEMS],
     );
     // Base prices as history (no activation: they are what the store has).
-    await db.sql.query(
-      `INSERT INTO price_version (shop_id, variant_id, amount, currency, valid_from, source, created_by) SELECT shop_id, id, 20, 'USD', now() - interval '1 day', 'seed', 'bench' FROM variant WHERE shop_id = $1`,
-      [shopId],
-    );
+    // (A bulk writer locks the list, not each item: the lock table would not hold 100,000 locks.)
+    await db.sql.transaction(async (tx) => {
+      await lockPriceLists(tx, shopId, ["default"]);
+      for (let from = 1; from <= ITEMS; from += 1_000) {
+        await tx.query(
+          `INSERT INTO price_version (shop_id, variant_id, amount, currency, valid_from, source, created_by)
+           SELECT v.shop_id, v.id, 20, 'USD', now() - interval '1 day', 'seed', 'bench' FROM generate_series($2::int, $3::int) n JOIN variant v ON v.shop_id = $1 AND v.sku = 'SKU-' || n`,
+          [shopId, from, Math.min(ITEMS, from + 999)],
+        );
+      }
+    });
     const store = sim.addShop({ domain: "bench-prices.myshopify.com", accessToken: "shpat_bench", bucket: BUCKET, seed: { products: 0 } });
     for (let p = 1; p <= products; p++) {
       const count = Math.min(PER_PRODUCT, ITEMS - (p - 1) * PER_PRODUCT);
