@@ -22,17 +22,28 @@ export async function lockPriceItems(tx: SqlRunner, shopId: string, items: Array
   const lists = [...new Set(items.map((item) => `${shopId}${item.list}`))].sort();
   const pairs = new Map(items.map((item) => [`${shopId}${item.variantId}${item.list}`, `${shopId}${item.list}`]));
   if (pairs.size > BULK_LOCK_ITEMS) {
-    await tx.query(
-      `SELECT count(pg_advisory_xact_lock(${PRICE_LIST_LOCK_CLASS}, hashtext(lk))),
-              set_config('lockstep.price_list_locks', concat_ws('|', nullif(current_setting('lockstep.price_list_locks', true), ''), string_agg(lk, '|')), true)
-       FROM (SELECT lk FROM unnest($1::text[]) AS lk WHERE ${HELD} ORDER BY hashtext(lk)) keys`,
-      [lists],
-    );
+    await lockPriceLists(tx, shopId, [...new Set(items.map((item) => item.list))]);
     return;
   }
   await tx.query(`SELECT count(pg_advisory_xact_lock_shared(${PRICE_LIST_LOCK_CLASS}, hashtext(lk))) FROM (SELECT lk FROM unnest($1::text[]) AS lk WHERE ${HELD} ORDER BY hashtext(lk)) keys`, [lists]);
   await tx.query(
     `SELECT count(pg_advisory_xact_lock(${PRICE_LOCK_CLASS}, hashtext(k))) FROM (SELECT k FROM unnest($1::text[], $2::text[]) AS t(k, lk) WHERE ${HELD} ORDER BY hashtext(k)) keys`,
     [[...pairs.keys()], [...pairs.values()]],
+  );
+}
+
+/**
+ * Locks whole lists of a shop exclusively for the rest of the transaction (a bulk writer: a big
+ * sale, an import, a seed), named in `lockstep.price_list_locks` so the overlap trigger and later
+ * calls take no per-item locks for them.
+ */
+export async function lockPriceLists(tx: SqlRunner, shopId: string, lists: string[]): Promise<void> {
+  const keys = [...new Set(lists.map((list) => `${shopId}${list}`))].sort();
+  if (keys.length === 0) return;
+  await tx.query(
+    `SELECT count(pg_advisory_xact_lock(${PRICE_LIST_LOCK_CLASS}, hashtext(lk))),
+            set_config('lockstep.price_list_locks', concat_ws('|', nullif(current_setting('lockstep.price_list_locks', true), ''), string_agg(lk, '|')), true)
+     FROM (SELECT lk FROM unnest($1::text[]) AS lk WHERE ${HELD} ORDER BY hashtext(lk)) keys`,
+    [keys],
   );
 }
