@@ -3,7 +3,7 @@ import type { SqlRunner } from "../db/database.server";
 import { log } from "../observability/log.server";
 import type { Random } from "../outbound/clock";
 import { retryDelay } from "../outbound/retryPolicy";
-import type { DomainEvent } from "../webhooks/events";
+import type { DomainEvent } from "../events/domainEvents";
 import type { AdapterRegistry } from "./adapters";
 import { loadDestination } from "./destinations.server";
 import { type ClaimedOrderEvent, claimOrderEvents } from "./sql/claimOrderEvents";

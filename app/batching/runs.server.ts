@@ -7,6 +7,7 @@ import { signManifest } from "./manifest";
 import { reconcileRun } from "./reconcile.server";
 import { claimDueDestination, type ClaimedDestination } from "./sql/claimDueDestination";
 import { coalesceChanges } from "./sql/coalesceChanges";
+import { countChanges } from "./sql/countChanges";
 import { countRunOutcomes } from "./sql/countRunOutcomes";
 import { extendDestinationLease } from "./sql/extendDestinationLease";
 import { findRun } from "./sql/findRun";
@@ -134,6 +135,7 @@ export async function runDestination(deps: PipelineDeps, destinationId: string, 
       if (!destination.receives.includes(kind)) continue;
       const retrying = !rolledBack && (await countRetryItems(deps.sql, destination.id, kind)) > 0;
       const source = itemSource(deps.sql, destination, adapter, run, kind, rolledBack, retrying);
+      if (isDelta(adapter, run, rolledBack)) counts.changesIn += await countChanges(deps.sql, { shopId: destination.shopId, kind, from: run.watermarkFrom, to: run.watermarkTo });
       const published = await publishKind(deps, destination, adapter, run, kind, source, counts, signal);
       files.push(...published);
     }
@@ -205,6 +207,11 @@ export async function runDestination(deps: PipelineDeps, destinationId: string, 
   return outcome;
 }
 
+/** A run that sends the coalesced changes of its range (not every item, not a rolled-back run's states). */
+function isDelta(adapter: DestinationAdapter, run: RunRow, rolledBack: unknown): boolean {
+  return !rolledBack && run.reason !== "full" && adapter.delivery !== "snapshot";
+}
+
 /** A page of a run's items: the item to publish, or (rollbacks) why the item is left alone. */
 type ItemSource = (after: string, limit: number) => Promise<Array<{ variantId: string; sku: string | null; changes: number; item?: PushedItem; skipReason?: string }>>;
 
@@ -235,7 +242,7 @@ function itemSource(
         skipReason: row.changedSince ? `changed since run ${rolledBack.id}: the newer state stays` : row.previous ? undefined : `no state before run ${rolledBack.id} to go back to`,
       }));
   }
-  if (run.reason === "full" || adapter.delivery === "snapshot") return async (after, limit) => toItems(await readEveryItem(sql, destination.shopId, kind, after, limit));
+  if (!isDelta(adapter, run, rolledBack)) return async (after, limit) => toItems(await readEveryItem(sql, destination.shopId, kind, after, limit));
   const delta = (after: string, limit: number) => coalesceChanges(sql, { shopId: destination.shopId, kind, from: run.watermarkFrom, to: run.watermarkTo }, after, limit);
   if (!retrying) return async (after, limit) => toItems(await delta(after, limit));
   // Items earlier runs left unsettled go again, merged into the delta in variant order (once each).

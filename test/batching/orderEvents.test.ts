@@ -13,7 +13,7 @@ import { claimOrderEvents } from "../../app/batching/sql/claimOrderEvents";
 import { erpHttpAdapter } from "../../app/destinations/erpHttp.server";
 import { sftpFilesAdapter } from "../../app/destinations/sftp/adapter.server";
 import { createLimiterRegistry, type LimiterRegistry } from "../../app/outbound/limiterRegistry.server";
-import type { DomainEvent } from "../../app/webhooks/events";
+import type { DomainEvent } from "../../app/events/domainEvents";
 import type { DestinationSimulator } from "../../simulators/destination/endpoint";
 import { startErpSimulator } from "../../simulators/erp";
 import { applyInTransaction, createTestDestination, ENCRYPTION_KEY, seedShop } from "./pipelineFixture";

@@ -4,6 +4,7 @@
 // brand/gtin/mpn/identifier_exists matrix). Pure: the writers and the adapter share it.
 
 import type { CatalogItem } from "../../batching/types";
+import { mappedValue } from "../fieldMapping";
 import type { GoogleFeedOptions } from "./options";
 
 export type GoogleAvailability = "in_stock" | "out_of_stock" | "preorder" | "backorder";
@@ -44,6 +45,7 @@ export interface GoogleFeedItem {
   mpn: string;
   identifier_exists: "" | "no";
   condition: string;
+  google_product_category: string;
   item_group_id: string;
 }
 
@@ -64,6 +66,7 @@ export const FEED_COLUMNS: ReadonlyArray<keyof GoogleFeedItem> = [
   "mpn",
   "identifier_exists",
   "condition",
+  "google_product_category",
   "item_group_id",
 ];
 
@@ -138,13 +141,23 @@ export function catalogReasons(item: CatalogItem, options: GoogleFeedOptions): s
   if (price === undefined || price <= 0) reasons.push("price: missing or not above zero");
   if (!/^[A-Z]{3}$/.test(options.currency)) reasons.push("price: the currency is not an ISO 4217 code");
   if (item.condition && !CONDITIONS.has(item.condition)) reasons.push("condition: not new, used or refurbished");
-  const gtin = clean(item.gtin);
-  const mpn = clean(item.mpn);
-  const brand = clean(item.brand) || options.defaultBrand || "";
+  const { gtin, mpn, brand, category } = identifiersOf(item, options);
+  if (category.length > 750) reasons.push("google_product_category: longer than 750 characters");
   if (gtin && !isValidGtin(gtin)) reasons.push("gtin: not a valid GTIN-8/12/13/14 (length or check digit)");
   if (mpn.length > 70) reasons.push("mpn: longer than 70 characters");
   if ((gtin || mpn) && !brand) reasons.push("brand: required with a gtin or mpn");
   return reasons;
+}
+
+/** brand, gtin, mpn and google_product_category through the feed's field mapping. */
+function identifiersOf(item: CatalogItem, options: GoogleFeedOptions) {
+  const mapping = options.fieldMapping;
+  return {
+    gtin: clean(mappedValue(item, mapping.gtin)),
+    mpn: clean(mappedValue(item, mapping.mpn)),
+    brand: clean(mappedValue(item, mapping.brand)) || options.defaultBrand || "",
+    category: clean(mappedValue(item, mapping.google_product_category)),
+  };
 }
 
 /** The absolute product URL: a storefront path joins the feed's store URL. */
@@ -179,9 +192,7 @@ export function buildFeedItem(item: CatalogItem, stock: StockView | undefined, s
     salePrice = money(amount(sale.amount)!, options.currency);
     saleDates = sale.to ? `${sale.from}/${sale.to}` : sale.from;
   }
-  const gtin = clean(item.gtin);
-  const mpn = clean(item.mpn);
-  const brand = clean(item.brand) || options.defaultBrand || "";
+  const { gtin, mpn, brand, category } = identifiersOf(item, options);
   return {
     id: item.sku,
     title: titleOf(item),
@@ -199,6 +210,7 @@ export function buildFeedItem(item: CatalogItem, stock: StockView | undefined, s
     // Neither GTIN nor MPN: say so, or Google disapproves the item for missing identifiers.
     identifier_exists: gtin || mpn ? "" : "no",
     condition: item.condition || "new",
+    google_product_category: category,
     item_group_id: clean(item.productExternalId),
   };
 }
