@@ -17,7 +17,7 @@ import { Router } from "../../app/http/router.server";
 import { installShop } from "../../app/shops/shops.server";
 import { registerWebhookRoutes } from "../../app/http/platformWebhooks.server";
 import { BENCH_SECRET, BENCH_SHOP } from "./constants";
-import { startTracing, takeTrace, traced } from "./trace";
+import { record, startTracing, takeTrace, traced } from "./trace";
 
 const TRACE = Boolean(process.env.BENCH_TRACE);
 
@@ -30,6 +30,8 @@ function bare(insert?: (body: Buffer) => Promise<void>): http.Server {
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
       const body = Buffer.concat(chunks);
+      const arrived = performance.now();
+      if (TRACE) res.once("finish", () => record("(request, in the server)", performance.now() - arrived));
       const expected = createHmac("sha256", BENCH_SECRET).update(body).digest();
       const given = Buffer.from(String(req.headers["x-shopify-hmac-sha256"] ?? ""), "base64");
       const ok = given.length === expected.length && timingSafeEqual(given, expected);
@@ -152,6 +154,11 @@ async function lockstep(databaseUrl: string | undefined, withoutNotify = false):
   registerWebhookRoutes(router, context);
   const server = http.createServer((req, res) => {
     if (tracePage(req, res)) return;
+    if (TRACE) {
+      // The server's own share of a request: from its headers being parsed to the answer handed to the socket.
+      const arrived = performance.now();
+      res.once("finish", () => record("(request, in the server)", performance.now() - arrived));
+    }
     if (!router.handle(req, res)) {
       res.statusCode = 404;
       res.end();

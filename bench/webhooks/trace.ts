@@ -21,7 +21,7 @@ function key(text: string): string {
   return text.replace(/\s+/g, " ").trim().slice(0, 60);
 }
 
-function record(name: string, ms: number, rows = 0): void {
+export function record(name: string, ms: number, rows = 0): void {
   const samples = statements.get(name) ?? { ms: [], rows: 0 };
   samples.ms.push(ms);
   samples.rows += rows;
