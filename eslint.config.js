@@ -24,10 +24,10 @@ const DOMAIN_DEPENDS_ON = {
   backfill: ["batching", "catalog", "inventory", "outbound", "platforms", "shops"],
   // The pipeline: the webhook consumers and the backfill capture changes into it; destination adapters
   // implement its interfaces (app/batching/types.ts) and the wiring (scheduler.server.ts) registers them.
-  batching: ["catalog", "events", "observability", "outbound", "shops"],
+  batching: ["audit", "catalog", "events", "observability", "outbound", "shops"],
   destinations: ["batching", "events", "outbound", "shops", "webhooks"],
   // Marketplace feeds are kinds of destination: adapters on the pipeline (batching registers them).
-  feeds: ["availability", "batching", "catalog", "destinations", "inventory", "outbound", "shops"],
+  feeds: ["availability", "batching", "catalog", "destinations", "inventory", "outbound", "prices", "shops"],
   prices: ["batching", "checkout", "outbound", "platforms", "shops"],
   onboarding: ["backfill", "batching", "checkout", "platforms", "shops", "webhooks"],
   // Objectives, incidents and their notifications (signed like a destination's deliveries, through app/outbound).
