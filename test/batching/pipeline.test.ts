@@ -21,6 +21,7 @@ import {
 } from "../../app/batching/runs.server";
 import { coalesceChanges } from "../../app/batching/sql/coalesceChanges";
 import { countChanges } from "../../app/batching/sql/countChanges";
+import { readEveryItem } from "../../app/batching/sql/readEveryItem";
 import type { ItemRow } from "../../app/batching/sql/itemColumns";
 import { startDestinationRuns } from "../../app/batching/scheduler.server";
 import type { DestinationAdapter } from "../../app/batching/types";
@@ -1080,5 +1081,27 @@ describe("snapshots", () => {
         [old!.runId]
       )
     ).toHaveLength(1);
+  });
+});
+
+describe("full runs' versions", () => {
+  // Found by the chaos run: a full run labelled stock items with the variant's catalog time (the
+  // epoch when the platform never gave one), not the time of the stock it sent.
+  it("labels a stock item with its levels' newest source time, a price item with the variant's", async () => {
+    const shop = await seedShop(db, 1);
+    const stockAt = "2026-12-01T12:34:56.789Z";
+    await db.sql.query(`INSERT INTO location (id, shop_id, external_id, name) VALUES (gen_random_uuid(), $1, 'L1', 'One'), (gen_random_uuid(), $1, 'L2', 'Two')`, [shop.shopId]);
+    await db.sql.query(
+      `INSERT INTO inventory_level (shop_id, variant_id, location_id, on_hand, source_updated_at)
+       SELECT $1, v.id, l.id, 5, CASE WHEN l.external_id = 'L1' THEN $2::timestamptz ELSE $2::timestamptz - interval '1 hour' END
+       FROM variant v, location l WHERE v.shop_id = $1 AND l.shop_id = $1`,
+      [shop.shopId, stockAt],
+    );
+    await db.sql.query(`UPDATE variant SET source_updated_at = '2026-11-30T08:00:00.000Z' WHERE shop_id = $1`, [shop.shopId]);
+    const first = "00000000-0000-0000-0000-000000000000";
+    const [stock] = await readEveryItem(db.sql, shop.shopId, "stock", first, 10);
+    expect(stock).toMatchObject({ sku: "SKU-1", version: stockAt, available: 10 });
+    const [price] = await readEveryItem(db.sql, shop.shopId, "price", first, 10);
+    expect(price).toMatchObject({ sku: "SKU-1", version: "2026-11-30T08:00:00.000Z" });
   });
 });

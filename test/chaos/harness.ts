@@ -191,14 +191,23 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const deadline = started + options.timeLimitMs;
     const pastDeadline = () => Date.now() > deadline;
     // Sending stops with time left to drain and check: a run cut by its limit still proves its part.
+    // Also when the workers fall behind (a loaded machine): once the inbox's backlog would take more
+    // than half the time left to apply at the rate they applied so far, sending stops early.
     const sendDeadline = started + options.timeLimitMs * 0.85;
-    const pastSendDeadline = () => Date.now() > sendDeadline;
+    let behind = false;
+    const pastSendDeadline = () => behind || Date.now() > sendDeadline;
     const sendingStarted = Date.now();
     const progress = options.progressEveryMs
       ? setInterval(() => {
           void (async () => {
             const [row] = await db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM webhook_inbox WHERE state = 'processed'`).catch(() => [{ n: -1 }]);
+            const [waiting] = await db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM webhook_inbox WHERE state IN ('pending', 'processing')`).catch(() => [{ n: 0 }]);
             const seconds = (Date.now() - sendingStarted) / 1000;
+            const applyRate = row!.n / seconds;
+            if (applyRate > 0 && waiting!.n / applyRate > (deadline - Date.now()) / 1000 / 2) {
+              if (!behind) log(`chaos: ${waiting!.n} events wait at ${Math.round(applyRate)}/s applied: sending stops so the run drains in its time`);
+              behind = true;
+            }
             log(
               `chaos: ${Math.round(seconds)} s: ${sender.sent}/${sendOrder.length} deliveries (${Math.round(sender.sent / seconds)}/s, ${sender.retries} retries), ` +
                 `${row!.n} applied, ${faults.workersKilled} kills, ${faults.connectionDrops} drops, ${faults.redisRestarts} Redis restarts, load ${os.loadavg().map((n) => n.toFixed(1)).join(" ")}`,
