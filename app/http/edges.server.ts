@@ -36,6 +36,6 @@ export function createEdgeRouter(context: AppContext, migrations: Migration[]): 
   registerWebhookRoutes(router, context);
   registerBigCommerceInstall(router, context);
   registerBigCommerceCallbacks(router, context);
-  registerFeedRoutes(router, { sql: context.db.sql, encryptionKey: context.config.encryptionKey });
+  registerFeedRoutes(router, { sql: context.db.sql, encryptionKey: context.config.encryptionKey, registry: context.outbound });
   return router;
 }
