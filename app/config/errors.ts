@@ -15,6 +15,7 @@ export const ERROR_STATUS = {
   price_negative: 400,
   invalid_at: 400,
   invalid_list: 400,
+  invalid_price_list: 400,
   missing_sku: 400,
   unknown_skus: 400,
   invalid_window: 400,

@@ -25,10 +25,23 @@ export interface StorePrice {
  */
 export type PushStorePrices = (shopId: string, platform: ActivationTarget["platform"], prices: StorePrice[]) => Promise<void>;
 
+/** One item's price on a store's price list (BigCommerce price list records). */
+export interface ListPrice {
+  variantExternalId: string;
+  amount: string;
+  currency: string;
+  compareAt: string | null;
+}
+
+/** Sets records of a platform price list (absolute values); resolves when the store accepted all of them. */
+export type PushListPrices = (shopId: string, priceListId: number, prices: ListPrice[]) => Promise<void>;
+
 export interface PriceActivatorOptions {
   sql: Sql;
   workerId: string;
   push: PushStorePrices;
+  /** Named lists mapped to a BigCommerce price list (price_list_target) are pushed with this; other named lists are only recorded (`list_only`). */
+  pushList?: PushListPrices;
   /** How long a claim is this worker's: a worker that dies holding rows loses them after this. */
   leaseMs?: number;
   batchSize?: number;
@@ -131,8 +144,13 @@ export function createPriceActivator(options: PriceActivatorOptions): PriceActiv
     await Promise.all(
       [...byShop.values()].map(async (shopTargets) => {
         const storeList = shopTargets.filter((target) => target.list === DEFAULT_LIST);
+        const byPriceList = new Map<number, ActivationTarget[]>();
+        for (const target of shopTargets) if (pushesToPriceList(target)) pushTo(byPriceList, target.bigCommercePriceListId!, target);
         try {
-          if (storeList.length > 0) await push(shopTargets[0]!.shopId, shopTargets[0]!.platform, storeList.map(storePrice));
+          await Promise.all([
+            storeList.length > 0 ? push(shopTargets[0]!.shopId, shopTargets[0]!.platform, storeList.map(storePrice)) : undefined,
+            ...[...byPriceList].map(([priceListId, listTargets]) => options.pushList!(shopTargets[0]!.shopId, priceListId, listTargets.map(listPrice))),
+          ]);
         } catch (error) {
           log.warn("price activation: the store refused or could not be reached", { shopId: shopTargets[0]!.shopId, count: shopTargets.length, error: errorText(error) });
           await failActivations(sql, workerId, shopTargets.map((target) => target.activationId), errorText(error), maxAttempts);
@@ -158,7 +176,7 @@ export function createPriceActivator(options: PriceActivatorOptions): PriceActiv
       }));
       await captureChanges(tx, "price_activation", changes);
       const recorded = await completeActivations(tx, workerId, [
-        ...applied.map((target) => ({ id: target.activationId, outcome: target.list === DEFAULT_LIST ? target.platform : "list_only", appliedAt, validFrom: target.validFrom })),
+        ...applied.map((target) => ({ id: target.activationId, outcome: outcomeOf(target), appliedAt, validFrom: target.validFrom })),
         ...skipped.map((target) => ({ id: target.activationId, outcome: "not_current", appliedAt: null, validFrom: target.validFrom })),
       ]);
       return new Set(recorded);
@@ -167,6 +185,15 @@ export function createPriceActivator(options: PriceActivatorOptions): PriceActiv
       const observed = applied.filter((target) => recorded.has(target.activationId)).map((target) => ({ shopId: target.shopId, validFrom: new Date(target.validFrom), appliedAt }));
       if (observed.length > 0) options.onApplied(observed);
     }
+  }
+
+  function pushesToPriceList(target: ActivationTarget): boolean {
+    return target.list !== DEFAULT_LIST && target.platform === "bigcommerce" && target.bigCommercePriceListId !== null && options.pushList !== undefined;
+  }
+
+  function outcomeOf(target: ActivationTarget): string {
+    if (target.list === DEFAULT_LIST) return target.platform;
+    return pushesToPriceList(target) ? "bigcommerce_price_list" : "list_only";
   }
 
   return {
@@ -201,6 +228,10 @@ function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key);
   if (list) list.push(value);
   else map.set(key, [value]);
+}
+
+function listPrice(target: ActivationTarget): ListPrice {
+  return { variantExternalId: target.variantExternalId, amount: formatAmount(target.amount), currency: target.currency, compareAt: formatAmount(target.compareAt) };
 }
 
 function storePrice(target: ActivationTarget): StorePrice {

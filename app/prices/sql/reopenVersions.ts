@@ -9,10 +9,16 @@ import { inChunks } from "../chunks";
 export async function reopenVersions(tx: SqlRunner, shopId: string, reopen: Array<{ variantId: string; list: string; closedAt: Date; until: Date | null }>): Promise<number> {
   const rows = await inChunks(reopen, (chunk) =>
     tx.query(
-      `UPDATE price_version pv SET valid_to = r.until
-       FROM unnest($2::uuid[], $3::text[], $4::timestamptz[], $5::timestamptz[]) AS r(variant_id, list, closed_at, until)
-       WHERE pv.shop_id = $1 AND pv.variant_id = r.variant_id AND pv.list = r.list AND pv.superseded_at IS NULL
-         AND pv.valid_to = r.closed_at AND r.closed_at > now()
+      `WITH r AS (SELECT * FROM unnest($2::uuid[], $3::text[], $4::timestamptz[], $5::timestamptz[]) AS r(variant_id, list, closed_at, until)),
+       closed AS (
+         SELECT o.id, r.until FROM r CROSS JOIN LATERAL (
+           SELECT pv.id FROM price_version pv
+           WHERE pv.shop_id = $1 AND pv.variant_id = r.variant_id AND pv.list = r.list AND pv.superseded_at IS NULL
+             AND pv.valid_to = r.closed_at AND r.closed_at > now()
+           LIMIT 1
+         ) o
+       )
+       UPDATE price_version pv SET valid_to = closed.until FROM closed WHERE pv.id = closed.id
        RETURNING pv.id`,
       [shopId, chunk.map((r) => r.variantId), chunk.map((r) => r.list), chunk.map((r) => r.closedAt.toISOString()), chunk.map((r) => r.until?.toISOString() ?? null)],
     ),
