@@ -73,6 +73,7 @@ export const ERROR_STATUS = {
   order_not_found: 404,
   reservation_not_found: 404,
   run_not_found: 404,
+  sale_not_found: 404,
   shop_uninstalled: 404,
   unknown_location: 404,
   unknown_shop: 404,
@@ -82,6 +83,8 @@ export const ERROR_STATUS = {
   // 409: the state does not allow it now
   no_price_at_start: 409,
   price_overlap: 409,
+  sale_cancelled: 409,
+  sale_started: 409,
   store_unreachable: 409,
   backfill_running: 409,
   backfill_taken_over: 409,
