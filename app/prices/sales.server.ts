@@ -133,3 +133,9 @@ export function salesOf(sql: Sql, shopId: string, at: Date, limit = 200): Promis
 export function historyOf(sql: Sql, shopId: string, sku: string, list: string | null = null): Promise<HistoryRow[]> {
   return priceHistory(sql, shopId, sku, list);
 }
+
+/** The SKUs a sale holds now (its edit form starts from them). */
+export async function saleSkus(sql: Sql, shopId: string, saleId: string): Promise<string[]> {
+  const versions = await saleVersions(sql, shopId, saleId);
+  return [...new Set(versions.filter((version) => version.source === "sale").map((version) => version.sku))];
+}
