@@ -11,6 +11,7 @@ export const NAVIGATION = [
   { label: "Feeds", url: "/app/feeds" },
   { label: "Prices", url: "/app/prices" },
   { label: "Dead letters", url: "/app/dead-letters" },
+  { label: "Trace", url: "/app/trace" },
   { label: "Audit log", url: "/app/audit" },
   { label: "Settings", url: "/app/settings" },
 ];

@@ -132,3 +132,40 @@ describe("prices page", () => {
     expect((await salesOf(server().context.db.sql, theirs, new Date()))[0]).toMatchObject({ name: "Their secret sale", status: "upcoming" });
   });
 });
+
+describe("trace page", () => {
+  it("shows an order's and a SKU's path (webhook, change, run result, order event) of this shop only", async () => {
+    const { sql } = server().context.db;
+    const order = "820982911946154508";
+    const inbox = (shopId: string, delivery: string, topic: string, payload: string) =>
+      sql.query(
+        `INSERT INTO webhook_inbox (platform, shop_id, topic, delivery_id, payload, state, attempts, received_at, processed_at)
+         VALUES ('shopify', $1, $2, $3, $4, 'processed', 1, now() - interval '2 seconds', now())`,
+        [shopId, topic, delivery, payload],
+      );
+    await inbox(ours, "our-delivery-1", "orders/create", `{"id":${order},"line_items":[{"sku":"TENT-UL-2P","quantity":1}]}`);
+    await inbox(theirs, "their-delivery-1", "orders/create", `{"id":${order},"line_items":[{"sku":"SKU-1","quantity":1}]}`);
+    const [variant] = await sql.query<{ id: string }>(`SELECT id FROM variant WHERE shop_id = $1 AND sku = 'TENT-UL-2P'`, [ours]);
+    await sql.query(`INSERT INTO change_record (shop_id, variant_id, kind, source_version, occurred_at, source) VALUES ($1, $2, 'stock', now(), now(), 'webhook')`, [ours, variant!.id]);
+    const [run] = await sql.query<{ id: string }>(`SELECT id::text FROM destination_run WHERE destination_id = $1`, [ourFeed]);
+    await sql.query(
+      `INSERT INTO run_item (run_id, destination_id, kind, variant_id, sku, outcome, reason, version, change_id, state) VALUES ($1::bigint, $2, 'stock', $3, 'TENT-UL-2P', 'accepted', NULL, now(), 7, '{}')`,
+      [run!.id, ourFeed, variant!.id],
+    );
+    await sql.query(
+      `INSERT INTO destination_event (destination_id, shop_id, order_key, event_type, event, state) VALUES ($1, $2, $3, 'OrderCreated', '{}', 'pending')`,
+      [ourFeed, ours, `gid://shopify/Order/${order}`],
+    );
+
+    const byOrder = await (await get(`/app/trace?q=${order}`)).text();
+    expect(byOrder).toContain("our-delivery-1");
+    expect(byOrder).toContain("Our feed · OrderCreated");
+    expect(byOrder).not.toContain("their-delivery-1");
+    const bySku = await (await get("/app/trace?q=TENT-UL-2P")).text();
+    expect(bySku).toContain("our-delivery-1");
+    expect(bySku).toMatch(/stock change #\d+/);
+    expect(bySku).toContain("stock change #7: accepted");
+    expect(await (await get("/app/trace?q=SKU-1")).text()).toContain("Nothing of this shop carries SKU-1");
+    expect(await (await get("/app/trace?q=their-delivery-1")).text()).toContain("Nothing of this shop carries their-delivery-1");
+  });
+});
