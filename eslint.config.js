@@ -17,7 +17,7 @@ const DOMAIN_DEPENDS_ON = {
   // Known two-way edges left by #14 (the merge of h/admin): observability <-> webhooks (ingestion records
   // into the process's prom-client metrics; /metrics reads the inbox lag) and observability <-> slo
   // (the dashboard's objectives; objectives measure the latency roll-ups).
-  observability: ["outbound", "slo", "webhooks"],
+  observability: ["audit", "outbound", "slo", "webhooks"],
   webhooks: ["batching", "catalog", "inventory", "observability", "outbound", "prices", "shops"],
   backfill: ["batching", "catalog", "inventory", "outbound", "platforms", "shops"],
   // Known two-way edges left in the delayed half (#10 note): batching <-> backfill (catalog row
