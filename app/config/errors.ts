@@ -73,9 +73,9 @@ export const ERROR_STATUS = {
   order_not_found: 404,
   reservation_not_found: 404,
   run_not_found: 404,
-  sale_not_found: 404,
   shop_uninstalled: 404,
   unknown_location: 404,
+  unknown_sale: 404,
   unknown_shop: 404,
   unknown_sku: 404,
   // 405

@@ -81,6 +81,16 @@ const DECIMAL = /^\d{1,10}(\.\d{1,4})?$/;
 const MAX_SKU_LENGTH = 40;
 const CONTENT_TYPE = "application/json; charset=UTF-8";
 
+/** The destination's options with defaults filled in, or `invalid_destination` (400) naming the first bad one. */
+export function parseAmazonListingsOptions(raw: unknown): AmazonListingsOptions {
+  const parsed = options.safeParse(raw ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new LockstepError("invalid_destination", issue.message.startsWith("options.") ? issue.message : `${["options", ...issue.path].join(".")}: ${issue.message}`, { field: "options" });
+  }
+  return parsed.data;
+}
+
 function optionsOf(destination: Destination): AmazonListingsOptions {
   return options.parse(destination.options);
 }
@@ -315,14 +325,7 @@ export function amazonListingsAdapter(deps: AmazonListingsDeps): DestinationAdap
     kind: "amazon_listings",
     delivery: "delta",
     readPageSize: 1_000,
-    parseOptions(raw) {
-      const parsed = options.safeParse(raw ?? {});
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0]!;
-        throw new LockstepError("invalid_destination", issue.message.startsWith("options.") ? issue.message : `${["options", ...issue.path].join(".")}: ${issue.message}`, { field: "options" });
-      }
-      return parsed.data;
-    },
+    parseOptions: parseAmazonListingsOptions,
     async prepare(items, destination) {
       const stock = items.filter((item) => item.kind === "stock");
       if (!deps.quantities || stock.length === 0) return items;

@@ -1,7 +1,7 @@
 import { AggregatorRegistry, Gauge, type MetricObjectWithValues, type MetricValue, Registry } from "prom-client";
 import type { AppContext } from "../context.server";
 import { purgeAudit } from "../audit/audit.server";
-import { getInboxLag } from "../webhooks/sql/getInboxLag";
+import { getInboxLag } from "./sql/getInboxLag";
 import { log } from "./log.server";
 import type { ProcessMetrics } from "./metrics.server";
 import { addLatencyRollups, deleteLatencyRollupsBefore } from "./sql/addLatencyRollups";

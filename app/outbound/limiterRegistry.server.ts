@@ -67,6 +67,26 @@ export interface LimiterRegistry {
   close(): Promise<void>;
 }
 
+/**
+ * Bottleneck re-creates a limiter's Redis state when its scripts answer `SETTINGS_KEY_NOT_FOUND`
+ * (Redis restarted or flushed, or the idle store's keys expired) or `UNKNOWN_CLIENT`, comparing
+ * the error's message exactly. Redis 7 prefixes `ERR ` to a script's error reply, so without this
+ * the comparison never matches and every call through that limiter fails until the process
+ * restarts (the chaos run found it: after a Redis restart no destination run got through). The
+ * script errors get their bare message back, so Bottleneck's own recovery runs.
+ */
+function recoverLostLimiterState(connection: Bottleneck.IORedisConnection): void {
+  type Callback = (error: Error | null, replies: unknown) => void;
+  const scripts = connection as unknown as { __scriptArgs__(name: string, id: string, args: unknown[], callback: Callback): unknown[] };
+  const scriptArgs = scripts.__scriptArgs__.bind(connection);
+  // The script's answer reaches Bottleneck through the callback these arguments carry.
+  scripts.__scriptArgs__ = (name, id, args, callback) =>
+    scriptArgs(name, id, args, (error, replies) => {
+      if (error && /^ERR (SETTINGS_KEY_NOT_FOUND|UNKNOWN_CLIENT)$/.test(error.message)) error.message = error.message.slice(4);
+      callback(error, replies);
+    });
+}
+
 function limiterName(prefix: string, key: LimiterKey): string {
   return `${prefix}:${key.kind}:${key.id}`;
 }
@@ -94,6 +114,7 @@ export function createLimiterRegistry(options: LimiterRegistryOptions = {}): Lim
     redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 3, enableOfflineQueue: true });
     connection = new Bottleneck.IORedisConnection({ client: redis });
     connection.on("error", (error: unknown) => log.error("outbound: Redis limiter connection error", { error }));
+    recoverLostLimiterState(connection);
   }
 
   // Whole tokens per increment so Redis (HINCRBY) keeps the reservoir an integer.

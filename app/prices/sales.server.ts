@@ -1,17 +1,17 @@
 import { LockstepError } from "../config/errors";
 import type { Sql, SqlRunner } from "../db/database.server";
+import { inChunks } from "./chunks";
+import { cancelSaleRow } from "./sql/cancelSaleRow";
 import { discountedAmounts } from "./sql/discountedAmounts";
 import { insertSale } from "./sql/insertSale";
-import { type LockedSale, lockSale } from "./sql/lockSale";
-import { markSaleCancelled } from "./sql/markSaleCancelled";
-import { rejoinPricesAround } from "./sql/rejoinPricesAround";
-import { saleVersions } from "./sql/saleVersions";
-import { supersedeVersions } from "./sql/supersedeVersions";
-import { updateSale } from "./sql/updateSale";
 import { listSales, type SaleSummary } from "./sql/listSales";
 import { lockPriceItems } from "./sql/lockPriceItems";
 import { priceAt } from "./sql/priceAt";
 import { priceHistory, type HistoryRow } from "./sql/priceHistory";
+import { reopenVersions } from "./sql/reopenVersions";
+import { saleForChange } from "./sql/saleForChange";
+import { supersedeSaleVersions } from "./sql/supersedeSaleVersions";
+import { updateSaleRow } from "./sql/updateSaleRow";
 import { variantsBySku } from "./sql/variantsBySku";
 import { AMOUNT_PATTERN, DEFAULT_LIST, translateDatabaseRefusal, writeVersions } from "./versions.server";
 
@@ -27,6 +27,9 @@ export interface NewSale {
   createdBy: string;
 }
 
+/** What an edit before the start may change (the list stays): absent fields keep their value; `skus` replaces the items. */
+export type SaleChanges = Partial<Pick<NewSale, "name" | "skus" | "kind" | "value" | "startsAt" | "endsAt">>;
+
 export const MAX_SALE_ITEMS = 100_000;
 
 /**
@@ -34,97 +37,63 @@ export const MAX_SALE_ITEMS = 100_000;
  * price runs [startsAt, endsAt) (compare-at: the price it replaces), and the sale's end restores
  * that price from `endsAt` (re-planned if the store's price is edited before the end: README).
  * All items or none: an unknown SKU, an item without a price at the start, or an overlap refuses it.
+ * Written in set-based chunks of ~1,000 rows in one transaction (100,000 items fit).
  */
 export async function createSale(sql: Sql, shopId: string, sale: NewSale): Promise<{ saleId: string; versions: number }> {
-  checkSale(sale);
-  return translateDatabaseRefusal(() => sql.transaction((tx) => planSale(tx, shopId, sale)));
-}
-
-function checkSale(sale: Omit<NewSale, "createdBy">): void {
-  const skus = new Set(sale.skus);
-  if (!sale.name.trim()) throw new LockstepError("invalid_name", "A sale needs a name");
-  if (skus.size === 0 || skus.size > MAX_SALE_ITEMS) throw new LockstepError("invalid_items", `A sale holds 1 to ${MAX_SALE_ITEMS} SKUs`);
-  if (!AMOUNT_PATTERN.test(sale.value)) throw new LockstepError("invalid_amount", `value must be a decimal string that is not negative, got ${JSON.stringify(sale.value)}`);
-  if (sale.kind === "percent" && !(Number(sale.value) > 0 && Number(sale.value) < 100)) throw new LockstepError("invalid_percent", "A percentage off is more than 0 and less than 100");
-  if (Number.isNaN(sale.startsAt.getTime()) || Number.isNaN(sale.endsAt.getTime()) || !(sale.endsAt > sale.startsAt)) {
-    throw new LockstepError("invalid_window", "A sale ends after it starts");
-  }
-}
-
-/** The versions of a checked sale, in the caller's transaction; `saleId` rewrites that sale's terms instead of adding one. */
-async function planSale(tx: SqlRunner, shopId: string, sale: NewSale, saleId?: string): Promise<{ saleId: string; versions: number }> {
   const list = sale.list ?? DEFAULT_LIST;
-  const skus = [...new Set(sale.skus)];
-  const variants = await variantsBySku(tx, shopId, skus);
-  const unknown = skus.filter((sku) => !variants.has(sku));
-  if (unknown.length > 0) throw new LockstepError("unknown_skus", `No such SKU in this shop: ${unknown.slice(0, 20).join(", ")}`, { skus: unknown });
-  await lockPriceItems(tx, shopId, [...variants.values()].map((variantId) => ({ variantId, list })));
-  const bases = await priceAt(tx, shopId, list, skus, sale.startsAt);
-  const unpriced = bases.filter((base) => base.amount === null).map((base) => base.sku);
-  if (unpriced.length > 0) throw new LockstepError("no_price_at_start", `These SKUs have no price on ${list} when the sale starts: ${unpriced.slice(0, 20).join(", ")}`, { skus: unpriced });
-  const saleAmounts = sale.kind === "amount" ? bases.map(() => sale.value) : await discountedAmounts(tx, bases.map((base) => base.amount!), sale.value);
-  const terms = { ...sale, list, itemCount: skus.length };
-  if (saleId) await updateSale(tx, shopId, saleId, terms);
-  const id = saleId ?? (await insertSale(tx, shopId, terms));
-  const by = { createdBy: sale.createdBy, saleId: id };
-  const rows = bases.flatMap((base, i) => [
-    { ...by, variantId: variants.get(base.sku)!, list, amount: saleAmounts[i]!, currency: base.currency!, compareAt: base.amount, validFrom: sale.startsAt, validTo: sale.endsAt, source: "sale", activate: true },
-    { ...by, variantId: variants.get(base.sku)!, list, amount: base.amount!, currency: base.currency!, compareAt: base.compareAt, validFrom: sale.endsAt, validTo: null, source: "sale_end", activate: true },
-  ]);
-  const written = await writeVersions(tx, shopId, rows);
-  return { saleId: id, versions: written.length };
-}
-
-/**
- * Takes a sale that has not started out of the plan, in the caller's transaction: its versions are
- * superseded (kept in the history, their activations skipped) and each item's price before the
- * sale runs on to where the sale's restore ran. Returns the sale's terms and SKUs as they were.
- */
-async function withdrawSale(tx: SqlRunner, shopId: string, saleId: string, now: Date): Promise<{ sale: LockedSale; skus: string[] }> {
-  const sale = await lockSale(tx, shopId, saleId);
-  if (!sale) throw new LockstepError("sale_not_found", "No sale with this id in this shop");
-  if (sale.cancelledAt) throw new LockstepError("sale_cancelled", "This sale was cancelled");
-  if (new Date(sale.startsAt) <= now) throw new LockstepError("sale_started", "This sale has started: it can no longer be edited or cancelled (plan a price from now instead)");
-  const versions = await saleVersions(tx, shopId, saleId);
-  await lockPriceItems(tx, shopId, versions);
-  await supersedeVersions(tx, versions.map((version) => version.id), null);
-  await rejoinPricesAround(tx, shopId, new Date(sale.startsAt), versions.filter((version) => version.source === "sale_end"));
-  return { sale, skus: [...new Set(versions.map((version) => version.sku))] };
-}
-
-/** Cancels a sale before it starts: nothing of it reaches the store; the history keeps it, superseded. */
-export async function cancelSale(sql: Sql, shopId: string, saleId: string, by: string, now: Date = new Date()): Promise<{ name: string; skus: string[] }> {
+  const skus = checkSale(sale);
   return translateDatabaseRefusal(() =>
     sql.transaction(async (tx) => {
-      const { sale, skus } = await withdrawSale(tx, shopId, saleId, now);
-      await markSaleCancelled(tx, saleId, by, now);
-      return { name: sale.name, skus };
+      const variants = await knownVariants(tx, shopId, skus);
+      await lockPriceItems(tx, shopId, [...variants.values()].map((variantId) => ({ variantId, list })));
+      const saleId = await insertSale(tx, shopId, { ...sale, list, itemCount: skus.length });
+      const versions = await planSale(tx, shopId, saleId, { ...sale, list, skus }, variants);
+      return { saleId, versions };
     }),
   );
 }
 
-export type SaleChanges = Partial<Omit<NewSale, "createdBy" | "list">> & { createdBy: string };
-
 /**
- * Edits a sale before it starts (any of name, items, kind, value, start, end): the old plan is
- * withdrawn and the new one written under the same sale id, in one transaction (all or nothing).
+ * Edits a sale before it starts (name, items, price or percentage, start, end): its versions are
+ * superseded (kept in the history), the prices it would have closed are reopened, and it is planned
+ * again from the prices that hold at its (new) start, under the same sale id. One transaction; the
+ * same refusals as createSale, plus `unknown_sale` (404), `sale_cancelled` and `sale_started` (409).
  */
-export async function editSale(sql: Sql, shopId: string, saleId: string, changes: SaleChanges, now: Date = new Date()): Promise<{ saleId: string; versions: number; before: NewSale }> {
+export async function updateSale(sql: Sql, shopId: string, saleId: string, changes: SaleChanges, updatedBy: string): Promise<{ saleId: string; versions: number }> {
   return translateDatabaseRefusal(() =>
     sql.transaction(async (tx) => {
-      const { sale, skus } = await withdrawSale(tx, shopId, saleId, now);
-      const before: NewSale = { name: sale.name, list: sale.list, skus, kind: sale.kind, value: sale.value, startsAt: new Date(sale.startsAt), endsAt: new Date(sale.endsAt), createdBy: changes.createdBy };
-      const defined = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
-      const after: NewSale = { ...before, ...defined };
-      checkSale(after);
-      if (after.startsAt <= now) throw new LockstepError("invalid_window", "An edited sale starts in the future");
-      const planned = await planSale(tx, shopId, after, saleId);
-      return { ...planned, before };
+      const current = await changeableSale(tx, shopId, saleId, "edit");
+      const next = { name: current.name, skus: current.skus, kind: current.kind, value: current.value, startsAt: current.startsAt, endsAt: current.endsAt, ...changes, list: current.list, createdBy: updatedBy };
+      const skus = checkSale(next);
+      if (!(next.startsAt.getTime() > Date.now())) throw new LockstepError("invalid_window", "An edited sale must still start in the future");
+      const variants = await knownVariants(tx, shopId, [...new Set([...skus, ...current.skus])]);
+      await lockPriceItems(tx, shopId, [...variants.values()].map((variantId) => ({ variantId, list: current.list })));
+      await withdrawSale(tx, shopId, saleId, current.startsAt);
+      await updateSaleRow(tx, shopId, saleId, { name: next.name, startsAt: next.startsAt, endsAt: next.endsAt, kind: next.kind, value: next.value, itemCount: skus.length });
+      const versions = await planSale(tx, shopId, saleId, { ...next, skus }, variants);
+      return { saleId, versions };
     }),
   );
 }
 
-/** Upcoming, active and ended sales of a shop as of `at`. */
+/**
+ * Cancels a sale before it starts: its versions are superseded (kept, never current, their
+ * activations recorded skipped), the prices it would have closed at its start run on as if it had
+ * never been planned, and the sale is listed `cancelled`. A sale that started is refused with
+ * `sale_started` (409): end it by editing prices instead.
+ */
+export async function cancelSale(sql: Sql, shopId: string, saleId: string, cancelledBy: string): Promise<{ saleId: string; versions: number }> {
+  return sql.transaction(async (tx) => {
+    const current = await changeableSale(tx, shopId, saleId, "cancel");
+    const variants = await knownVariants(tx, shopId, current.skus);
+    await lockPriceItems(tx, shopId, [...variants.values()].map((variantId) => ({ variantId, list: current.list })));
+    const versions = await withdrawSale(tx, shopId, saleId, current.startsAt);
+    await cancelSaleRow(tx, shopId, saleId, cancelledBy);
+    return { saleId, versions };
+  });
+}
+
+/** Upcoming, active, ended and cancelled sales of a shop as of `at`. */
 export function salesOf(sql: Sql, shopId: string, at: Date, limit = 200): Promise<SaleSummary[]> {
   return listSales(sql, shopId, at, limit);
 }
@@ -134,8 +103,55 @@ export function historyOf(sql: Sql, shopId: string, sku: string, list: string | 
   return priceHistory(sql, shopId, sku, list);
 }
 
-/** The SKUs a sale holds now (its edit form starts from them). */
-export async function saleSkus(sql: Sql, shopId: string, saleId: string): Promise<string[]> {
-  const versions = await saleVersions(sql, shopId, saleId);
-  return [...new Set(versions.filter((version) => version.source === "sale").map((version) => version.sku))];
+function checkSale(sale: Pick<NewSale, "name" | "skus" | "kind" | "value" | "startsAt" | "endsAt">): string[] {
+  const skus = [...new Set(sale.skus)];
+  if (!sale.name.trim()) throw new LockstepError("invalid_name", "A sale needs a name");
+  if (skus.length === 0 || skus.length > MAX_SALE_ITEMS) throw new LockstepError("invalid_items", `A sale holds 1 to ${MAX_SALE_ITEMS} SKUs`);
+  if (!AMOUNT_PATTERN.test(sale.value)) throw new LockstepError("invalid_amount", `value must be a decimal string that is not negative, got ${JSON.stringify(sale.value)}`);
+  if (sale.kind === "percent" && !(Number(sale.value) > 0 && Number(sale.value) < 100)) throw new LockstepError("invalid_percent", "A percentage off is more than 0 and less than 100");
+  if (Number.isNaN(sale.startsAt.getTime()) || Number.isNaN(sale.endsAt.getTime()) || !(sale.endsAt > sale.startsAt)) {
+    throw new LockstepError("invalid_window", "A sale ends after it starts");
+  }
+  return skus;
+}
+
+async function knownVariants(tx: SqlRunner, shopId: string, skus: string[]): Promise<Map<string, string>> {
+  const variants = await variantsBySku(tx, shopId, skus);
+  const unknown = skus.filter((sku) => !variants.has(sku));
+  if (unknown.length > 0) throw new LockstepError("unknown_skus", `No such SKU in this shop: ${unknown.slice(0, 20).join(", ")}`, { skus: unknown });
+  return variants;
+}
+
+async function changeableSale(tx: SqlRunner, shopId: string, saleId: string, action: "edit" | "cancel") {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(saleId)) throw new LockstepError("unknown_sale", `No sale ${saleId} in this shop`);
+  const sale = await saleForChange(tx, shopId, saleId);
+  if (!sale) throw new LockstepError("unknown_sale", `No sale ${saleId} in this shop`);
+  if (sale.cancelledAt) throw new LockstepError("sale_cancelled", `The sale "${sale.name}" was cancelled: there is nothing to ${action}`);
+  if (!sale.upcoming) throw new LockstepError("sale_started", `The sale "${sale.name}" started at ${new Date(sale.startsAt).toISOString()}: only a sale that has not started can be ${action === "edit" ? "edited" : "cancelled"}`);
+  return { ...sale, startsAt: new Date(sale.startsAt), endsAt: new Date(sale.endsAt) };
+}
+
+/** Supersedes a sale's versions and reopens what it would have closed at its start (with the price its end would have restored). */
+async function withdrawSale(tx: SqlRunner, shopId: string, saleId: string, startsAt: Date): Promise<number> {
+  const withdrawn = await supersedeSaleVersions(tx, shopId, saleId);
+  const ends = withdrawn.filter((version) => version.source === "sale_end");
+  await reopenVersions(tx, shopId, ends.map((end) => ({ variantId: end.variantId, list: end.list, closedAt: startsAt, until: end.validTo ? new Date(end.validTo) : null })));
+  return withdrawn.length;
+}
+
+/** Writes a sale's versions: the sale price [start, end) over the price that holds at the start, and the restore from the end. */
+async function planSale(tx: SqlRunner, shopId: string, saleId: string, sale: Omit<NewSale, "list"> & { list: string }, variants: Map<string, string>): Promise<number> {
+  const { list } = sale;
+  const skus = [...new Set(sale.skus)];
+  const bases = await inChunks(skus, (chunk) => priceAt(tx, shopId, list, chunk, sale.startsAt));
+  const unpriced = bases.filter((base) => base.amount === null).map((base) => base.sku);
+  if (unpriced.length > 0) throw new LockstepError("no_price_at_start", `These SKUs have no price on ${list} when the sale starts: ${unpriced.slice(0, 20).join(", ")}`, { skus: unpriced });
+  const saleAmounts = sale.kind === "amount" ? bases.map(() => sale.value) : await inChunks(bases, (chunk) => discountedAmounts(tx, chunk.map((base) => base.amount!), sale.value));
+  const by = { createdBy: sale.createdBy, saleId };
+  const rows = bases.flatMap((base, i) => [
+    { ...by, variantId: variants.get(base.sku)!, list, amount: saleAmounts[i]!, currency: base.currency!, compareAt: base.amount, validFrom: sale.startsAt, validTo: sale.endsAt, source: "sale", activate: true },
+    { ...by, variantId: variants.get(base.sku)!, list, amount: base.amount!, currency: base.currency!, compareAt: base.compareAt, validFrom: sale.endsAt, validTo: null, source: "sale_end", activate: true },
+  ]);
+  const written = await writeVersions(tx, shopId, rows);
+  return written.length;
 }

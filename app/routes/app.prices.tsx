@@ -5,7 +5,7 @@ import { useState } from "react";
 import { recordAudit } from "../audit/audit.server";
 import { LockstepError } from "../config/errors";
 import type { AppContext } from "../context.server";
-import { cancelSale, createSale, editSale, historyOf, saleSkus, salesOf } from "../prices/sales.server";
+import { cancelSale, createSale, historyOf, salesOf, updateSale } from "../prices/sales.server";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
 import { readForm } from "../staff/readForm.server";
 
@@ -32,7 +32,7 @@ export const loader = async ({ request, context }: LoaderFunctionArgs) => {
   return {
     sku,
     sales: sales.map((sale) => ({ ...sale, startsAt: iso(sale.startsAt)!, endsAt: iso(sale.endsAt)! })),
-    editing: edited ? { id: edited.id, name: edited.name, kind: edited.kind, value: edited.value, startsAt: iso(edited.startsAt)!, endsAt: iso(edited.endsAt)!, skus: await saleSkus(sql, shop.id, edited.id) } : null,
+    editing: edited ? { id: edited.id, name: edited.name, kind: edited.kind, value: edited.value, startsAt: iso(edited.startsAt)!, endsAt: iso(edited.endsAt)!, itemCount: edited.itemCount } : null,
     history: history.map((row) => ({ ...row, validFrom: iso(row.validFrom)!, validTo: iso(row.validTo), recordedAt: iso(row.recordedAt)!, supersededAt: iso(row.supersededAt) })),
   };
 };
@@ -53,6 +53,7 @@ const FIELD_OF: Record<string, string> = {
   invalid_amount: "value",
   invalid_percent: "value",
   invalid_window: "endsAt",
+  sale_started: "startsAt",
 };
 
 /** A time the form sent: an ISO instant with its zone, or a datetime-local value read as UTC (the form says so). */
@@ -70,32 +71,37 @@ export const action = async ({ request, context }: ActionFunctionArgs) => {
   const intent = String(form.get("intent") ?? "");
   const saleId = String(form.get("sale") ?? "");
   try {
-    if ((intent === "edit" || intent === "cancel") && !SALE_ID.test(saleId)) throw new LockstepError("sale_not_found", "No sale with this id in this shop");
+    if ((intent === "edit" || intent === "cancel") && !SALE_ID.test(saleId)) throw new LockstepError("unknown_sale", "No sale with this id in this shop");
+    // The sale as it was, for the audit's before → after (another shop's id finds nothing and is refused below).
+    const before = intent === "edit" || intent === "cancel" ? (await salesOf(sql, shop.id, new Date())).find((sale) => sale.id === saleId) : undefined;
+    const terms = (before?: { startsAt: Date; endsAt: Date }) => ({
+      name: String(form.get("name") ?? ""),
+      skus: String(form.get("skus") ?? "")
+        .split(/[\s,]+/)
+        .filter(Boolean),
+      kind: form.get("kind") === "percent" ? ("percent" as const) : ("amount" as const),
+      value: String(form.get("value") ?? "").trim(),
+      startsAt: before && !form.get("startsAt") ? before.startsAt : instant(form.get("startsAt"), "startsAt"),
+      endsAt: before && !form.get("endsAt") ? before.endsAt : instant(form.get("endsAt"), "endsAt"),
+    });
     if (intent === "cancel") {
-      const cancelled = await cancelSale(sql, shop.id, saleId, actor);
-      await recordAudit(sql, { shopId: shop.id, actor, action: "price_schedule.cancel", target: saleId, before: cancelled, after: { cancelled: true } });
-      return { message: `${cancelled.name} cancelled: none of its prices will reach the store.` } satisfies ActionResult;
+      await cancelSale(sql, shop.id, saleId, actor);
+      await recordAudit(sql, { shopId: shop.id, actor, action: "price_schedule.cancel", target: saleId, before, after: { cancelled: true } });
+      return { message: `${before?.name ?? "The sale"} cancelled: none of its prices will reach the store.` } satisfies ActionResult;
     }
-    if (intent === "create" || intent === "edit") {
-      const terms = {
-        name: String(form.get("name") ?? ""),
-        skus: String(form.get("skus") ?? "")
-          .split(/[\s,]+/)
-          .filter(Boolean),
-        kind: form.get("kind") === "percent" ? ("percent" as const) : ("amount" as const),
-        value: String(form.get("value") ?? "").trim(),
-        startsAt: instant(form.get("startsAt"), "startsAt"),
-        endsAt: instant(form.get("endsAt"), "endsAt"),
-        createdBy: actor,
-      };
-      if (intent === "create") {
-        const { saleId: created, versions } = await createSale(sql, shop.id, terms);
-        await recordAudit(sql, { shopId: shop.id, actor, action: "price_schedule.create", target: created, after: { ...terms, versions } });
-        return { message: `${terms.name} scheduled for ${terms.skus.length} item(s).` } satisfies ActionResult;
-      }
-      const { before } = await editSale(sql, shop.id, saleId, terms);
-      await recordAudit(sql, { shopId: shop.id, actor, action: "price_schedule.edit", target: saleId, before: { ...before, createdBy: undefined }, after: { ...terms, createdBy: undefined } });
-      return { message: `${terms.name} updated.` } satisfies ActionResult;
+    if (intent === "create") {
+      const sale = { ...terms(), createdBy: actor };
+      const { saleId: created, versions } = await createSale(sql, shop.id, sale);
+      await recordAudit(sql, { shopId: shop.id, actor, action: "price_schedule.create", target: created, after: { ...sale, versions } });
+      return { message: `${sale.name} scheduled for ${sale.skus.length} item(s).` } satisfies ActionResult;
+    }
+    if (intent === "edit") {
+      const { skus, ...rest } = terms(before);
+      // No SKUs given: the sale keeps its items.
+      const changes = skus.length > 0 ? { ...rest, skus } : rest;
+      await updateSale(sql, shop.id, saleId, changes, actor);
+      await recordAudit(sql, { shopId: shop.id, actor, action: "price_schedule.edit", target: saleId, before, after: changes });
+      return { message: `${changes.name} updated.` } satisfies ActionResult;
     }
     return Response.json({ error: "Unknown action" }, { status: 400 });
   } catch (error) {
@@ -113,11 +119,11 @@ const lag = (ms: number | null) => (ms === null ? "–" : ms < 1000 ? `${ms} ms`
 /** An instant as a datetime-local value in UTC. */
 const local = (value: string) => value.slice(0, 16);
 
-function SaleForm({ editing, result, busy }: { editing: { id: string; name: string; kind: string; value: string; startsAt: string; endsAt: string; skus: string[] } | null; result?: ActionResult; busy: boolean }) {
+function SaleForm({ editing, result, busy }: { editing: { id: string; name: string; kind: string; value: string; startsAt: string; endsAt: string; itemCount: number } | null; result?: ActionResult; busy: boolean }) {
   const soon = new Date(Date.now() + 24 * 3_600_000).toISOString();
   const later = new Date(Date.now() + 4 * 24 * 3_600_000).toISOString();
   const [name, setName] = useState(editing?.name ?? "");
-  const [skus, setSkus] = useState(editing?.skus.join("\n") ?? "");
+  const [skus, setSkus] = useState("");
   const [kind, setKind] = useState(editing?.kind ?? "percent");
   const [value, setValue] = useState(editing ? String(Number(editing.value)) : "");
   const [startsAt, setStartsAt] = useState(local(editing?.startsAt ?? soon));
@@ -129,7 +135,9 @@ function SaleForm({ editing, result, busy }: { editing: { id: string; name: stri
       {editing && <input type="hidden" name="sale" value={editing.id} />}
       <FormLayout>
         <TextField label="Name" name="name" value={name} onChange={setName} autoComplete="off" error={errorOf("name")} />
-        <TextField label="Items (SKUs, one a line or comma-separated)" name="skus" value={skus} onChange={setSkus} multiline={3} autoComplete="off" error={errorOf("skus")} />
+        <TextField
+          label={editing ? `Items (SKUs; leave empty to keep its ${editing.itemCount})` : "Items (SKUs, one a line or comma-separated)"}
+          name="skus" value={skus} onChange={setSkus} multiline={3} autoComplete="off" error={errorOf("skus")} />
         <FormLayout.Group>
           <Select
             label="Sale price"

@@ -4,7 +4,7 @@ import type { Random } from "../outbound/clock";
 import { type RetryPolicy, retryDelay } from "../outbound/retryPolicy";
 import type { BigCommerceReader } from "./bigcommerceReader";
 import { applyEvents } from "./consumers.server";
-import type { DomainEvent } from "./events";
+import type { DomainEvent } from "../events/domainEvents";
 import type { WebhookMetrics } from "./metrics.server";
 import { normaliseBigCommerceDelivery } from "./normalise/bigcommerce";
 import { normaliseShopifyDelivery } from "./normalise/shopify";

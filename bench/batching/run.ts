@@ -31,6 +31,7 @@ import { writeCsv } from "../../app/batching/files/csv";
 import { writeParquet } from "../../app/batching/files/parquet";
 import { captureChanges } from "../../app/batching/capture.server";
 import { coalesceChanges } from "../../app/batching/sql/coalesceChanges";
+import { countChanges } from "../../app/batching/sql/countChanges";
 import type { PriceItem } from "../../app/batching/types";
 import { type Database, openDatabase } from "../../app/db/database.server";
 import { applyMigrations } from "../../app/db/migrations.server";
@@ -172,8 +173,11 @@ async function captureFlow(db: Database, shopId: string, changes: number): Promi
  * (The run itself, app/batching/runs.server.ts, adds leases, validation and delivery results around these pages.)
  */
 async function* coalescedRows(db: Database, shopId: string, to: string): AsyncGenerator<FileRow> {
-  const read = (after: string) => coalesceChanges(db.sql, { shopId, kind: "price", from: "0", to }, after, PAGE);
+  const range = { shopId, kind: "price" as const, from: "0", to };
+  const read = (after: string) => coalesceChanges(db.sql, range, after, PAGE);
   let next = read("00000000-0000-0000-0000-000000000000");
+  // The run counts its range's changes once per kind (the manifest's "changes in"), beside the first page.
+  await countChanges(db.sql, range);
   for (;;) {
     const page = await next;
     if (page.length === 0) return;

@@ -8,7 +8,13 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import net from "node:net";
+import os from "node:os";
 import pg from "pg";
+import { adapterRegistry } from "../../app/batching/adapters";
+import { createDestination } from "../../app/batching/destinations.server";
+import { erpHttpAdapter } from "../../app/destinations/erpHttp.server";
+import { createLimiterRegistry } from "../../app/outbound/limiterRegistry.server";
+import { type DestinationSimulator, startDestinationSimulator } from "../../simulators/destination/endpoint";
 import { issueApiToken } from "../../app/shops/shops.server";
 import { shopifyPayload, signShopifyDelivery } from "../../simulators/webhooks/shopify";
 import { mulberry32 } from "../helpers/random";
@@ -41,13 +47,21 @@ export interface ChaosOptions {
   storefrontClients: number;
   senders: number;
   seed: number;
-  /** The run gives up (and reports what it saw) after this long. */
+  /**
+   * The run stops sending after this share of `timeLimitMs` (then drains and checks what it sent: a
+   * partial run is still checked, on the events delivered), and gives up draining at `timeLimitMs`.
+   */
   timeLimitMs: number;
+  /** A progress line (deliveries, rate, applied, load average) this often; 0 = none. */
+  progressEveryMs?: number;
   log?: (line: string) => void;
 }
 
 export interface ChaosReport {
   seed: number;
+  /** Distinct inventory events generated; `eventsIn` counts those delivered (all of them unless the time limit cut the run). */
+  eventsGenerated: number;
+  complete: boolean;
   eventsIn: number;
   deliveriesSent: number;
   deliveryRetries: number;
@@ -61,8 +75,17 @@ export interface ChaosReport {
   appliedTwice: number;
   oversold: number;
   reservations: { made: number; refused: number; missing: number; committedByOrder: number; orderCommitsMissing: number };
-  faults: { workersKilled: number; connectionDrops: number; redisRestarts: number };
+  /**
+   * Each shop's simulated ERP (a live destination receiving stock, pushed by the batching pipeline):
+   * items pushed with the same version twice (the receiver counts per SKU and version, after its own
+   * Idempotency-Key dedup), and items whose final state never reached it.
+   */
+  destination: { changesCaptured: number; itemsPushed: number; pushedTwice: number; notPushed: number; caughtUp: boolean; examples: string[] };
+  /** restartMs: time the replacements of killed workers took to start, summed (each costs CPU: a fresh process). */
+  faults: { workersKilled: number; connectionDrops: number; redisRestarts: number; restartMs: number };
   elapsedMs: number;
+  /** Deliveries per second while sending. */
+  deliveryRate: number;
   drained: boolean;
 }
 
@@ -80,14 +103,21 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const started = Date.now();
   const db = await createTestDatabase({ serverUrl: POSTGRES_URL });
   const redis = await startPrivateRedis();
+  const erps: DestinationSimulator[] = [];
   const processes: { web?: Started; workers: Started[] } = { workers: [] };
-  const faults = { workersKilled: 0, connectionDrops: 0, redisRestarts: 0 };
+  const faults = { workersKilled: 0, connectionDrops: 0, redisRestarts: 0, restartMs: 0 };
   try {
     const shops = await seedShops(db, options);
+    for (const shop of shops) {
+      const erp = await startDestinationSimulator({ name: "erp", signingSecret: ERP_SECRET });
+      erps.push(erp);
+      await createErpDestination(db, shop.id, erp.url);
+    }
     const env = {
       ...STANDALONE_ENV,
       DATABASE_URL: db.url!,
       REDIS_URL: redis.url,
+      LOCKSTEP_ENCRYPTION_KEY: ENCRYPTION_KEY,
       LOCKSTEP_DEMO_TRAFFIC: "off",
       LOCKSTEP_WEBHOOK_POLL_MS: "100",
     };
@@ -102,7 +132,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     log(`chaos: ${options.shops} shops × ${options.itemsPerShop} items, ${options.workerProcesses} worker processes, web at ${baseUrl}`);
 
     const events = generateEvents(options, random);
-    const expected = lastValues(events);
+    const delivered = new Uint8Array(events.length);
     const sendOrder = deliveryOrder(events.length, options, random);
     const sender = createSender({ baseUrl: baseUrl!, senders: options.senders });
 
@@ -122,7 +152,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
             victim.child.kill("SIGKILL");
             await victim.exited;
             faults.workersKilled += 1;
-            startWorker();
+            // The next kill counts from when the replacement works: on a loaded machine a worker
+            // takes seconds to start, and killing starting workers would leave none applying.
+            const restarting = Date.now();
+            await startWorker()
+              .waitFor(/webhook worker loop/, 120_000)
+              .catch(() => undefined);
+            faults.restartMs += Date.now() - restarting;
           }
         })(),
       );
@@ -154,9 +190,25 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
     const deadline = started + options.timeLimitMs;
     const pastDeadline = () => Date.now() > deadline;
+    // Sending stops with time left to drain and check: a run cut by its limit still proves its part.
+    const sendDeadline = started + options.timeLimitMs * 0.85;
+    const pastSendDeadline = () => Date.now() > sendDeadline;
+    const sendingStarted = Date.now();
+    const progress = options.progressEveryMs
+      ? setInterval(() => {
+          void (async () => {
+            const [row] = await db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM webhook_inbox WHERE state = 'processed'`).catch(() => [{ n: -1 }]);
+            const seconds = (Date.now() - sendingStarted) / 1000;
+            log(
+              `chaos: ${Math.round(seconds)} s: ${sender.sent}/${sendOrder.length} deliveries (${Math.round(sender.sent / seconds)}/s, ${sender.retries} retries), ` +
+                `${row!.n} applied, ${faults.workersKilled} kills, ${faults.connectionDrops} drops, ${faults.redisRestarts} Redis restarts, load ${os.loadavg().map((n) => n.toFixed(1)).join(" ")}`,
+            );
+          })();
+        }, options.progressEveryMs)
+      : undefined;
     // Shoppers start new carts while the events go in; what they started they finish.
     let eventsDelivered = false;
-    const storefront = runStorefront({ baseUrl: baseUrl!, shops, options, random, sender, until: () => eventsDelivered || pastDeadline(), giveUp: pastDeadline });
+    const storefront = runStorefront({ baseUrl: baseUrl!, shops, options, random, sender, until: () => eventsDelivered || pastSendDeadline(), giveUp: pastDeadline });
     const signed = (event: InventoryEvent) =>
       signShopifyDelivery({
         secret: STANDALONE_ENV.SHOPIFY_API_SECRET,
@@ -167,12 +219,20 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         triggeredAt: new Date(event.at),
         payload: shopifyPayload("inventory_levels/update", { inventory_item_id: event.item, location_id: 1, available: event.available, updated_at: new Date(event.at).toISOString() }),
       });
-    await sender.deliverAll(sendOrder.map((index) => () => signed(events[index]!)), pastDeadline);
+    await sender.deliverAll(
+      sendOrder.map((index) => ({ delivery: () => signed(events[index]!), done: () => void (delivered[index] = 1) })),
+      pastSendDeadline,
+    );
     eventsDelivered = true;
+    const sendingMs = Date.now() - sendingStarted;
+    const deliveryRate = Math.round(sender.sent / (sendingMs / 1000));
+    clearInterval(progress);
     const storefrontOutcome = await storefront;
     delivering = false;
     await Promise.all(faultLoops);
-    log(`chaos: delivered ${sender.sent} deliveries (${sender.retries} retries) in ${Date.now() - started} ms; draining`);
+    log(`chaos: delivered ${sender.sent} deliveries (${sender.retries} retries) in ${sendingMs} ms (${deliveryRate}/s); draining`);
+    const sent = events.filter((_, index) => delivered[index] === 1);
+    const expected = lastValues(sent);
 
     // Drained: nothing left to apply, and every worker that was killed has been replaced.
     let drained = false;
@@ -184,9 +244,21 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       }
       await pause(200);
     }
+    // Then the destinations: every change captured so far sent (cadence every minute, or the backlog threshold).
+    let caughtUp = false;
+    while (drained && Date.now() < deadline) {
+      if (await destinationsCaughtUp(db)) {
+        caughtUp = true;
+        break;
+      }
+      await pause(500);
+    }
+    log(`chaos: drained ${drained}, destinations caught up ${caughtUp} after ${Date.now() - started} ms; checking`);
     return {
       seed: options.seed,
-      eventsIn: events.length + storefrontOutcome.ordersSent,
+      eventsGenerated: events.length,
+      complete: sent.length === events.length,
+      eventsIn: sent.length + storefrontOutcome.ordersSent,
       deliveriesSent: sender.sent,
       deliveryRetries: sender.retries,
       ...(await inboxCounts(db)),
@@ -194,13 +266,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       appliedTwice: await appliedTwice(db),
       oversold: await oversold(db, options.reservableStock),
       reservations: await reservationAccounting(db, storefrontOutcome),
+      destination: { ...(await destinationCounts(db, shops, erps, expected)), caughtUp },
       faults,
       elapsedMs: Date.now() - started,
+      deliveryRate,
       drained,
     };
   } finally {
     await Promise.all([processes.web?.stop("SIGTERM"), ...processes.workers.map((worker) => worker.stop("SIGTERM"))]);
     await redis.stop();
+    await Promise.all(erps.map((erp) => erp.close()));
     await db.close();
   }
 }
@@ -272,11 +347,17 @@ function deliveryOrder(count: number, options: ChaosOptions, random: () => numbe
       [onTime[i], onTime[j]] = [onTime[j]!, onTime[i]!];
     }
   }
-  const order = [...onTime, ...late];
+  const inOrder = [...onTime, ...late];
+  // Duplicates of random events at random places: each slot of the original order gets the
+  // duplicates drawn for it in front of it (one pass: splicing into a million-long array is quadratic).
   const duplicates = Math.floor(count * options.duplicateShare);
-  for (let d = 0; d < duplicates; d += 1) {
-    const original = order[Math.floor(random() * count)]!;
-    order.splice(Math.floor(random() * order.length), 0, original);
+  const extra = Array.from({ length: duplicates }, () => ({ slot: Math.floor(random() * (count + 1)), original: inOrder[Math.floor(random() * count)]! }));
+  extra.sort((x, y) => x.slot - y.slot);
+  const order: number[] = [];
+  let e = 0;
+  for (let i = 0; i <= count; i += 1) {
+    while (e < extra.length && extra[e]!.slot === i) order.push(extra[e++]!.original);
+    if (i < count) order.push(inOrder[i]!);
   }
   return order;
 }
@@ -314,13 +395,13 @@ function createSender(input: { baseUrl: string; senders: number }) {
       return state.retries;
     },
     deliver,
-    async deliverAll(deliveries: Delivery[], giveUp: () => boolean): Promise<void> {
+    async deliverAll(deliveries: { delivery: Delivery; done: () => void }[], giveUp: () => boolean): Promise<void> {
       let next = 0;
       await Promise.all(
         Array.from({ length: input.senders }, async () => {
           while (next < deliveries.length && !giveUp()) {
-            const delivery = deliveries[next++]!;
-            await deliver(delivery, giveUp);
+            const { delivery, done } = deliveries[next++]!;
+            if (await deliver(delivery, giveUp)) done();
           }
         }),
       );
@@ -475,6 +556,114 @@ async function reservationAccounting(db: TestDatabase, outcome: StorefrontOutcom
     if (status.get(id) !== "committed") orderCommitsMissing += 1;
   }
   return { made: ids.length, refused: outcome.refused, missing: ids.length - rows.length, committedByOrder, orderCommitsMissing };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The destination: each shop's simulated ERP receives stock from the batching pipeline
+
+const ERP_SECRET = "whsec_Y2hhb3MtcnVuLWVycC1zaWduaW5nLXNlY3JldA==";
+const ENCRYPTION_KEY = "chaos-run-encryption-key-of-32-chars-at-least";
+
+async function createErpDestination(db: TestDatabase, shopId: string, url: string): Promise<void> {
+  const registry = createLimiterRegistry();
+  try {
+    await createDestination({ sql: db.sql, encryptionKey: ENCRYPTION_KEY, adapters: adapterRegistry([erpHttpAdapter({ registry })]) }, shopId, {
+      name: "Chaos ERP",
+      kind: "erp_http",
+      endpoint: url,
+      receives: ["stock"],
+      // Every 10 seconds (croner's six-field form), or as soon as 500 changes wait: runs go on while workers are killed.
+      cadence: "*/10 * * * * *",
+      sizeThreshold: 500,
+      limits: { requestsPerSecond: 1_000, concurrency: 4, batchSize: 100 },
+      mode: "live",
+      signingSecret: ERP_SECRET,
+    });
+  } finally {
+    await registry.close();
+  }
+}
+
+/** Every destination's watermark at its shop's newest change, nothing waiting to be retried, no run open. */
+async function destinationsCaughtUp(db: TestDatabase): Promise<boolean> {
+  const [row] = await db.sql.query<{ behind: number }>(
+    `SELECT count(*)::int AS behind FROM destination d
+     WHERE d.watermark < (SELECT coalesce(max(c.id), 0) FROM change_record c WHERE c.shop_id = d.shop_id)
+        OR d.requested_run IS NOT NULL
+        OR EXISTS (SELECT 1 FROM destination_retry r WHERE r.destination_id = d.id)
+        OR EXISTS (SELECT 1 FROM destination_run r WHERE r.destination_id = d.id AND r.status IN ('running', 'failed'))`,
+  );
+  return row!.behind === 0;
+}
+
+/**
+ * What each ERP received, counted per SKU and version (after its Idempotency-Key dedup): a version
+ * applied twice is a duplicate the customer's ERP would see; an item whose held state is not the
+ * truth (the last event in source order) at its newest captured version was not pushed.
+ */
+async function destinationCounts(
+  db: TestDatabase,
+  shops: ChaosShop[],
+  erps: DestinationSimulator[],
+  expected: Map<string, number>,
+): Promise<Omit<ChaosReport["destination"], "caughtUp">> {
+  let itemsPushed = 0;
+  let pushedTwice = 0;
+  let notPushed = 0;
+  const examples: string[] = [];
+  const [captured] = await db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM change_record WHERE kind = 'stock'`);
+  for (const [index, shop] of shops.entries()) {
+    const erp = erps[index]!;
+    const pushes = new Map<string, number>();
+    for (const request of erp.received) {
+      if (request.path !== "/batches/stock") continue;
+      for (const item of (request.body as { items: { sku: string; version: string }[] }).items) {
+        if (!item.sku.startsWith("W-")) continue;
+        const key = `${item.sku}@${Date.parse(item.version)}`;
+        pushes.set(key, (pushes.get(key) ?? 0) + 1);
+        itemsPushed += 1;
+      }
+    }
+    for (const [key, times] of pushes) {
+      if (times <= 1) continue;
+      pushedTwice += 1;
+      if (examples.length < 6) {
+        const [sku, version] = key.split("@");
+        const batches = erp.received
+          .filter((request) => request.path === "/batches/stock" && (request.body as { items: { sku: string }[] }).items.some((item) => item.sku === sku))
+          .map((request) => {
+            const body = request.body as { runId: string; batchId: string; items: { sku: string; version: string; available: number }[] };
+            const item = body.items.find((one) => one.sku === sku)!;
+            return `run ${body.runId} batch ${body.batchId.slice(0, 8)} v${Date.parse(item.version)} a${item.available} at ${request.receivedAt}`;
+          });
+        examples.push(`shop ${index} ${sku} v${version} pushed ${times}×: ${batches.join("; ")}`);
+      }
+    }
+    const newest = await db.sql.query<{ sku: string; version: number }>(
+      `SELECT v.sku, (extract(epoch FROM max(c.source_version)) * 1000)::float8 AS version FROM change_record c JOIN variant v ON v.id = c.variant_id
+       WHERE c.shop_id = $1 AND c.kind = 'stock' AND v.sku LIKE 'W-%' GROUP BY v.sku`,
+      [shop.id],
+    );
+    const newestVersion = new Map(newest.map((row) => [row.sku, Math.round(row.version)]));
+    for (const [key, available] of expected) {
+      const [shopIndex, item] = key.split(":");
+      if (Number(shopIndex) !== index) continue;
+      const sku = `W-${item}`;
+      const held = erp.held("stock", sku);
+      if (!held || held.available !== available || Date.parse(String(held.version)) !== newestVersion.get(sku)) {
+        notPushed += 1;
+        if (examples.length < 12) examples.push(`shop ${index} ${sku} holds ${JSON.stringify(held)} (v${Date.parse(String(held?.version))}), truth ${available} at newest captured v${newestVersion.get(sku)}`);
+      }
+    }
+  }
+  if (pushedTwice + notPushed > 0) {
+    const runs = await db.sql.query<{ line: string }>(
+      `SELECT format('run %s dest %s %s %s attempts %s range (%s, %s] error %s', id, left(destination_id::text, 4), reason, status, attempts, watermark_from, watermark_to, coalesce(error, '-')) AS line
+       FROM destination_run ORDER BY id LIMIT 40`,
+    );
+    examples.push(...runs.map((row) => row.line));
+  }
+  return { changesCaptured: captured!.n, itemsPushed, pushedTwice, notPushed, examples };
 }
 
 // ---------------------------------------------------------------------------------------------

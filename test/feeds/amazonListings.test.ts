@@ -6,7 +6,7 @@ import type { Destination, PushedItem } from "../../app/batching/types";
 import { amazonListingsAdapter, type AmazonListingsDeps, FeedChunker } from "../../app/feeds/amazonListings.server";
 import { sellableQuantities } from "../../app/feeds/amazonQuantities.server";
 import { createLimiterRegistry, type LimiterRegistry } from "../../app/outbound/limiterRegistry.server";
-import type { DomainEvent } from "../../app/webhooks/events";
+import type { DomainEvent } from "../../app/events/domainEvents";
 import { type SellingPartnerSimulator, startSellingPartnerSimulator } from "../../simulators/marketplace/sellingPartner";
 import { applyInTransaction, ENCRYPTION_KEY, pipelineDeps, priceChange, seedShop } from "../batching/pipelineFixture";
 import { createTestDatabase, type TestDatabase } from "../helpers/database";
