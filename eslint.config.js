@@ -16,8 +16,9 @@ const DOMAIN_DEPENDS_ON = {
   checkout: ["availability", "inventory", "outbound", "platforms", "shops"],
   // Observability measures and shows; the domains record into it (webhooks' ingestion metrics, the
   // objectives in app/slo read its latency roll-ups). It reads other domains' tables only through its
-  // own sql/ (inbox lag, a shop's webhook health).
-  observability: ["outbound"],
+  // own sql/ (inbox lag, a shop's webhook health, the trace page's path of an event); its retention
+  // sweep also purges the staff audit log (app/audit, which depends on nothing).
+  observability: ["audit", "outbound"],
   // The platform-neutral domain events: what webhooks (and an SFTP inbound file) say changed.
   events: ["catalog"],
   webhooks: ["batching", "catalog", "events", "inventory", "observability", "outbound", "prices", "shops"],

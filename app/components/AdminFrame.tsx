@@ -8,7 +8,10 @@ export const NAVIGATION = [
   { label: "Reservations", url: "/app/reservations" },
   { label: "Connections", url: "/app/connections" },
   { label: "Runs", url: "/app/runs" },
+  { label: "Feeds", url: "/app/feeds" },
+  { label: "Prices", url: "/app/prices" },
   { label: "Dead letters", url: "/app/dead-letters" },
+  { label: "Trace", url: "/app/trace" },
   { label: "Audit log", url: "/app/audit" },
   { label: "Settings", url: "/app/settings" },
 ];

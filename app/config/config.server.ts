@@ -88,6 +88,8 @@ export interface Config {
     publishSeconds: number;
     /** Per-minute latency roll-ups older than this are deleted. */
     latencyRetentionDays: number;
+    /** Staff audit entries older than this are deleted (the audit log's retention policy). */
+    auditRetentionDays: number;
     /** How often the (one, leased) evaluator checks every shop's objectives. */
     sloEvaluateSeconds: number;
   };
@@ -173,6 +175,7 @@ const environmentSchema = z.object({
   LOCKSTEP_DB_IDLE_CLIENT_TIMEOUT_MS: z.coerce.number().int("must be a whole number").min(100).default(30_000),
   LOCKSTEP_METRICS_PUBLISH_SECONDS: z.coerce.number().int().min(1).max(3600).default(15),
   LOCKSTEP_LATENCY_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  LOCKSTEP_AUDIT_RETENTION_DAYS: z.coerce.number().int("must be a whole number").min(30, "must be at least 30").max(3650).default(365),
   LOCKSTEP_SLO_EVALUATE_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   LOCKSTEP_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int("must be a whole number").min(0).default(10_000),
   LOCKSTEP_LIMITER_PREFIX: z
@@ -289,6 +292,7 @@ export function loadConfig(env: Environment = process.env): Config {
     observability: {
       publishSeconds: vars.LOCKSTEP_METRICS_PUBLISH_SECONDS,
       latencyRetentionDays: vars.LOCKSTEP_LATENCY_RETENTION_DAYS,
+      auditRetentionDays: vars.LOCKSTEP_AUDIT_RETENTION_DAYS,
       sloEvaluateSeconds: vars.LOCKSTEP_SLO_EVALUATE_SECONDS,
     },
     shutdownTimeoutMs: vars.LOCKSTEP_SHUTDOWN_TIMEOUT_MS,

@@ -1,5 +1,6 @@
 import { AggregatorRegistry, Gauge, type MetricObjectWithValues, type MetricValue, Registry } from "prom-client";
 import type { AppContext } from "../context.server";
+import { purgeAudit } from "../audit/audit.server";
 import { getInboxLag } from "./sql/getInboxLag";
 import { log } from "./log.server";
 import type { ProcessMetrics } from "./metrics.server";
@@ -55,12 +56,16 @@ export async function publishOnce(context: Pick<AppContext, "db">, metrics: Proc
 
 const RETENTION_SWEEP_EVERY_MS = 60 * 60_000;
 
-/** Deletes roll-ups past the retention, at most hourly per process (idempotent: any process may). */
+/** Deletes latency roll-ups and staff audit entries past their retention (idempotent: any process may). */
+export async function sweepRetention(context: Pick<AppContext, "db" | "config">, now = new Date()): Promise<void> {
+  const { latencyRetentionDays, auditRetentionDays } = context.config.observability;
+  await deleteLatencyRollupsBefore(context.db.sql, new Date(now.getTime() - latencyRetentionDays * 86_400_000)).catch((error: unknown) => log.warn("latency roll-up retention failed", { error }));
+  await purgeAudit(context.db.sql, new Date(now.getTime() - auditRetentionDays * 86_400_000)).catch((error: unknown) => log.warn("audit retention failed", { error }));
+}
+
+/** Sweeps at most hourly per process. */
 function startRetentionSweep(context: AppContext): () => void {
-  const sweep = () => {
-    const before = new Date(Date.now() - context.config.observability.latencyRetentionDays * 86_400_000);
-    deleteLatencyRollupsBefore(context.db.sql, before).catch((error: unknown) => log.warn("latency roll-up retention failed", { error }));
-  };
+  const sweep = () => void sweepRetention(context);
   const timer = setInterval(sweep, RETENTION_SWEEP_EVERY_MS);
   timer.unref();
   return () => clearInterval(timer);

@@ -111,6 +111,9 @@ const KINDS = [
 function CreateForm({ error, field, busy }: { error?: string; field?: string; busy: boolean }) {
   const [kind, setKind] = useState("erp_http");
   const [receives, setReceives] = useState<string[]>(["stock"]);
+  // Polaris text fields are controlled (an absent value is ""): each keeps its text in state.
+  const [fields, setFields] = useState({ name: "", endpoint: "", token: "", cadence: "", requestsPerSecond: "", batchSize: "" });
+  const bind = (name: keyof typeof fields) => ({ name, value: fields[name], onChange: (value: string) => setFields((current) => ({ ...current, [name]: value })) });
   const fieldError = (name: string) => (field === name ? error : undefined);
   return (
     <Form method="post">
@@ -119,10 +122,10 @@ function CreateForm({ error, field, busy }: { error?: string; field?: string; bu
         <input key={value} type="hidden" name="receives" value={value} />
       ))}
       <FormLayout>
-        <TextField label="Name" name="name" autoComplete="off" requiredIndicator error={fieldError("name")} />
+        <TextField label="Name" {...bind("name")} autoComplete="off" requiredIndicator error={fieldError("name")} />
         <Select label="Kind" name="kind" options={KINDS} value={kind} onChange={setKind} />
-        <TextField label="Endpoint" name="endpoint" autoComplete="off" placeholder="https://erp.example.com/lockstep" error={fieldError("endpoint")} />
-        <TextField label="Access token" name="token" type="password" autoComplete="new-password" helpText="Stored sealed; never shown again." />
+        <TextField label="Endpoint" {...bind("endpoint")} autoComplete="off" placeholder="https://erp.example.com/lockstep" error={fieldError("endpoint")} />
+        <TextField label="Access token" {...bind("token")} type="password" autoComplete="new-password" helpText="Stored sealed; never shown again." />
         <InlineStack gap="300">
           {["catalog", "price", "stock"].map((value) => (
             <Checkbox
@@ -134,9 +137,9 @@ function CreateForm({ error, field, busy }: { error?: string; field?: string; bu
           ))}
         </InlineStack>
         <FormLayout.Group>
-          <TextField label="Cadence (cron)" name="cadence" autoComplete="off" placeholder="*/15 * * * *" error={fieldError("cadence")} />
-          <TextField label="Requests per second" name="requestsPerSecond" type="number" autoComplete="off" placeholder="5" />
-          <TextField label="Batch size" name="batchSize" type="number" autoComplete="off" placeholder="100" />
+          <TextField label="Cadence (cron)" {...bind("cadence")} autoComplete="off" placeholder="*/15 * * * *" error={fieldError("cadence")} />
+          <TextField label="Requests per second" {...bind("requestsPerSecond")} type="number" autoComplete="off" placeholder="5" />
+          <TextField label="Batch size" {...bind("batchSize")} type="number" autoComplete="off" placeholder="100" />
         </FormLayout.Group>
         {error && !field && <Banner tone="critical">{error}</Banner>}
         <Button submit variant="primary" loading={busy}>
@@ -222,7 +225,7 @@ export default function Connections() {
                 <Text as="h2" variant="headingMd">
                   New connection
                 </Text>
-                <CreateForm error={result?.error} field={result?.field} busy={busy} />
+                <CreateForm key={result?.message ?? "new"} error={result?.error} field={result?.field} busy={busy} />
               </BlockStack>
             </Card>
           </BlockStack>

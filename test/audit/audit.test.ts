@@ -1,7 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { listAudit, purgeAudit, recordAudit, withoutSecrets } from "../../app/audit/audit.server";
+import { loadConfig } from "../../app/config/config.server";
+import { sweepRetention } from "../../app/observability/processMetrics.server";
 import { useTestDatabase } from "../helpers/database";
+import { STANDALONE_ENV } from "../helpers/server";
 
 const database = useTestDatabase();
 
@@ -41,5 +44,17 @@ describe("audit log", () => {
       nested: [{ apiToken: "[redacted]", ok: true }],
       when: "1970-01-01T00:00:00.000Z",
     });
+  });
+
+  it("keeps entries for the configured retention: the background sweep deletes older ones, and refuses a policy under 30 days", async () => {
+    const shop = randomUUID();
+    const now = new Date(Date.UTC(2026, 11, 2, 12, 0));
+    const daysAgo = (days: number) => new Date(now.getTime() - days * 86_400_000);
+    await recordAudit(database().sql, { shopId: shop, actor: "cli", action: "settings.update", target: "old" }, daysAgo(91));
+    await recordAudit(database().sql, { shopId: shop, actor: "cli", action: "settings.update", target: "kept" }, daysAgo(89));
+    const config = loadConfig({ ...STANDALONE_ENV, LOCKSTEP_AUDIT_RETENTION_DAYS: "90" });
+    await sweepRetention({ db: database(), config }, now);
+    expect((await listAudit(database().sql, shop)).map((entry) => entry.target)).toEqual(["kept"]);
+    expect(() => loadConfig({ ...STANDALONE_ENV, LOCKSTEP_AUDIT_RETENTION_DAYS: "7" })).toThrow(/LOCKSTEP_AUDIT_RETENTION_DAYS/);
   });
 });
