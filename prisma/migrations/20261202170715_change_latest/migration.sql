@@ -10,9 +10,8 @@ CREATE TABLE "change_latest" (
     CONSTRAINT "change_latest_pkey" PRIMARY KEY ("shop_id","kind","variant_id")
 );
 
--- Room on every page for the upserts' new row versions: with only the key indexed they stay HOT
--- updates (no new index entries, pruned in place) however often an item changes.
-ALTER TABLE "change_latest" SET (fillfactor = 50);
+-- CreateIndex
+CREATE INDEX "change_latest_shop_id_kind_change_id_idx" ON "change_latest"("shop_id", "kind", "change_id");
 
 -- CreateIndex
 CREATE INDEX "change_record_shop_id_kind_id_idx" ON "change_record"("shop_id", "kind", "id");
