@@ -14,19 +14,20 @@ const DOMAIN_DEPENDS_ON = {
   reservations: ["availability", "inventory", "shops", "webhooks"],
   platforms: ["catalog", "outbound", "shops", "webhooks"],
   checkout: ["availability", "inventory", "outbound", "platforms", "shops"],
-  // Known two-way edges left by #14 (the merge of h/admin): observability <-> webhooks (ingestion records
-  // into the process's prom-client metrics; /metrics reads the inbox lag) and observability <-> slo
-  // (the dashboard's objectives; objectives measure the latency roll-ups).
-  observability: ["outbound", "slo", "webhooks"],
-  webhooks: ["batching", "catalog", "inventory", "observability", "outbound", "prices", "shops"],
+  // Observability measures and shows; the domains record into it (webhooks' ingestion metrics, the
+  // objectives in app/slo read its latency roll-ups). It reads other domains' tables only through its
+  // own sql/ (inbox lag, a shop's webhook health).
+  observability: ["outbound"],
+  // The platform-neutral domain events: what webhooks (and an SFTP inbound file) say changed.
+  events: ["catalog"],
+  webhooks: ["batching", "catalog", "events", "inventory", "observability", "outbound", "prices", "shops"],
   backfill: ["batching", "catalog", "inventory", "outbound", "platforms", "shops"],
-  // Known two-way edges left in the delayed half (#10 note): batching <-> backfill (catalog row
-  // types), batching <-> destinations (adapters registered in scheduler.server.ts), batching <-> webhooks
-  // (change capture and event types).
-  batching: ["backfill", "destinations", "observability", "outbound", "shops", "webhooks"],
-  destinations: ["batching", "outbound", "shops", "webhooks"],
+  // The pipeline: the webhook consumers and the backfill capture changes into it; destination adapters
+  // implement its interfaces (app/batching/types.ts) and the wiring (scheduler.server.ts) registers them.
+  batching: ["audit", "catalog", "events", "observability", "outbound", "shops"],
+  destinations: ["batching", "events", "outbound", "shops", "webhooks"],
   // Marketplace feeds are kinds of destination: adapters on the pipeline (batching registers them).
-  feeds: ["availability", "batching", "catalog", "destinations", "inventory", "outbound", "shops"],
+  feeds: ["availability", "batching", "catalog", "destinations", "inventory", "outbound", "prices", "shops"],
   prices: ["batching", "checkout", "outbound", "platforms", "shops"],
   onboarding: ["backfill", "batching", "checkout", "platforms", "shops", "webhooks"],
   // Objectives, incidents and their notifications (signed like a destination's deliveries, through app/outbound).
@@ -39,14 +40,17 @@ const architecture = {
   plugins: { boundaries },
   settings: {
     "import/resolver": { node: { extensions: [".ts", ".tsx", ".js"] } },
-    "boundaries/elements": [
-      // The edges: HTTP in (node:http and the Remix admin), the admin's auth, the demo.
-      { type: "edge", mode: "full", pattern: ["app/routes/**", "app/http/**", "app/staff/**", "app/components/**", "app/demo/**", "app/entry.server.tsx", "app/root.tsx", "app/shopify.server.ts", "app/observability/metricsRoute.server.ts", "app/feeds/google/serve.server.ts"] },
+    // Each file is classified by its full path (`boundaries/files`, the first matching descriptor wins): the
+    // layers hold whole folders and single files (a wiring file inside a domain folder, the logger in base).
+    "boundaries/files": [
+      // The edges: HTTP in (node:http and the Remix admin), the admin's auth, the demo, the views that
+      // compose several domains for one page (/metrics, the dashboard's sync overview).
+      { category: "edge", stopMatching: true, pattern: ["app/routes/**", "app/http/**", "app/staff/**", "app/components/**", "app/demo/**", "app/entry.server.tsx", "app/root.tsx", "app/shopify.server.ts", "app/observability/metricsRoute.server.ts", "app/observability/dashboard.server.ts", "app/feeds/google/serve.server.ts"] },
       // Wiring: the process's services made once (context) and its background work started.
-      { type: "wiring", mode: "full", pattern: ["app/context.server.ts", "app/background.server.ts", "app/shutdown.server.ts", "app/batching/scheduler.server.ts"] },
+      { category: "wiring", stopMatching: true, pattern: ["app/context.server.ts", "app/background.server.ts", "app/shutdown.server.ts", "app/batching/scheduler.server.ts"] },
       // Base: configuration, the database client, the logger: anything may use them, they use nothing above.
-      { type: "base", mode: "full", pattern: ["app/config/**", "app/db/**", "app/generated/**", "app/observability/log.server.ts"] },
-      { type: "domain", mode: "full", pattern: "app/*/**", capture: ["name"] },
+      { category: "base", stopMatching: true, pattern: ["app/config/**", "app/db/**", "app/generated/**", "app/observability/log.server.ts"] },
+      { category: "domain", stopMatching: true, pattern: "app/(*)/**", capture: ["name"] },
     ],
   },
   rules: {
@@ -54,17 +58,17 @@ const architecture = {
       "error",
       {
         default: "disallow",
-        message: "{{from.type}} {{from.captured.name}} may not import {{to.type}} {{to.captured.name}}: dependencies run edges -> wiring -> domains -> base (ARCHITECTURE.md)",
+        message: "{{from.file.categories}} {{from.file.captured.name}} may not import {{to.file.categories}} {{to.file.captured.name}}: dependencies run edges -> wiring -> domains -> base (ARCHITECTURE.md)",
         policies: [
-          { from: { element: { type: "edge" } }, allow: { to: { element: { type: ["edge", "wiring", "domain", "base"] } } } },
-          { from: { element: { type: "wiring" } }, allow: { to: { element: { type: ["wiring", "domain", "base"] } } } },
-          { from: { element: { type: "base" } }, allow: { to: { element: { type: "base" } } } },
-          { from: { element: { type: "domain" } }, allow: { to: { element: { type: "base" } } } },
+          { from: { file: { categories: "edge" } }, allow: { to: { file: { categories: ["edge", "wiring", "domain", "base"] } } } },
+          { from: { file: { categories: "wiring" } }, allow: { to: { file: { categories: ["wiring", "domain", "base"] } } } },
+          { from: { file: { categories: "base" } }, allow: { to: { file: { categories: "base" } } } },
+          { from: { file: { categories: "domain" } }, allow: { to: { file: { categories: "base" } } } },
           // A domain function may take the process's context as an argument (its type only).
-          { from: { element: { type: "domain" } }, allow: { to: { element: { type: "wiring" } }, dependency: { kind: "type" } } },
+          { from: { file: { categories: "domain" } }, allow: { to: { file: { categories: "wiring" } }, dependency: { kind: "type" } } },
           ...Object.entries(DOMAIN_DEPENDS_ON).map(([name, allowed]) => ({
-            from: { element: { type: "domain", captured: { name } } },
-            allow: { to: { element: { type: "domain", captured: { name: [name, ...allowed] } } } },
+            from: { file: { categories: "domain", captured: { name } } },
+            allow: { to: { file: { categories: "domain", captured: { name: [name, ...allowed] } } } },
           })),
         ],
       },

@@ -1,5 +1,6 @@
 import { startOrderEventDelivery } from "./batching/orderEvents.server";
 import { pipelineDepsFor, startDestinationRuns } from "./batching/scheduler.server";
+import { startInboundSnapshotPulls } from "./destinations/sftp/inbound.server";
 import { startFeedWatchdog } from "./feeds/google/watchdog.server";
 import type { AppContext } from "./context.server";
 import { subscribeToPlatformEvents } from "./reservations/orderEvents.server";
@@ -40,6 +41,8 @@ export async function startBackgroundWork(context: AppContext, options: { webhoo
   // The delayed half: destinations run on their cadence, threshold or "sync now" (leased per destination).
   const pipeline = pipelineDepsFor(context);
   stops.push(startDestinationRuns(pipeline));
+  // ERPs that only speak files: their stock and price snapshots are pulled on each files destination's inbound cadence.
+  stops.push(startInboundSnapshotPulls({ sql: context.db.sql, encryptionKey: context.config.encryptionKey, owner: pipeline.owner, registry: context.outbound }));
   // Order events fan out to the destinations that receive orders, in order per order (leased queue).
   stops.push(startOrderEventDelivery({ ...pipeline, workerId: pipeline.owner }));
   // Google feeds that stopped being fetched or rebuilt raise an alert long before Google's 30-day expiry.

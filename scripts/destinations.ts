@@ -5,11 +5,15 @@
 //   test <id>                                         test connection
 //   sync <id> [--full | --rollback <run id>] [--run]  ask for a run (the server's background work takes it; --run: run it here)
 //   runs <id> [--limit 10]                            the newest runs with their manifests
+//   dead-letters <id> [--limit 100]                   the destination's dead order events (with how many wait behind each)
+//   replay <id> [--event <event id>]…                 put its dead order events (all, or the given ones) back in the queue; audited
+//   shadow-events <id> [--limit 100]                  what a shadow destination would have been sent (order events)
 // Credentials and signing secrets are sealed and never printed. With the embedded database only
 // while the server is stopped (`--server-stopped`), as for the backfill.
 import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
 import { createDestination, listDestinations, requestRun, testConnection, updateDestination } from "../app/batching/destinations.server";
+import { listOrderEventDeadLetters, listShadowOrderEvents, replayOrderEvents } from "../app/batching/orderEvents.server";
 import { runDueDestination } from "../app/batching/runs.server";
 import { listRuns } from "../app/batching/sql/listRuns";
 import { processAdapters } from "../app/batching/scheduler.server";
@@ -21,7 +25,7 @@ import { migrationStatus } from "../app/db/migrations.server";
 import { findShopByDomainSql } from "../app/shops/sql/findShop";
 
 
-const USAGE = "Usage: npm run destinations -- create|update|list|test|sync|runs … (see scripts/destinations.ts)";
+const USAGE = "Usage: npm run destinations -- create|update|list|test|sync|runs|dead-letters|replay|shadow-events … (see scripts/destinations.ts)";
 
 function parseJson(text: string | undefined): unknown {
   if (!text) throw new ConfigError("--json '<object>' is required");
@@ -41,7 +45,8 @@ async function main(): Promise<number> {
       full: { type: "boolean", default: false },
       rollback: { type: "string" },
       run: { type: "boolean", default: false },
-      limit: { type: "string", default: "10" },
+      limit: { type: "string" },
+      event: { type: "string", multiple: true },
       "server-stopped": { type: "boolean", default: false },
     },
   });
@@ -57,6 +62,12 @@ async function main(): Promise<number> {
     const shop = await findShopByDomainSql(db.sql, domain);
     if (!shop) throw new ConfigError(`No shop ${domain}`);
     return shop.id;
+  };
+  const limit = (fallback: number) => {
+    if (values.limit === undefined) return fallback;
+    const parsed = Number(values.limit);
+    if (!Number.isInteger(parsed) || parsed < 1 || parsed > 10_000) throw new ConfigError("--limit takes a whole number from 1 to 10000");
+    return parsed;
   };
   const needId = () => {
     if (!id || !/^[0-9a-f-]{36}$/i.test(id)) throw new ConfigError(`${command} needs a destination id (npm run destinations -- list)`);
@@ -96,7 +107,21 @@ async function main(): Promise<number> {
         return outcome?.status === "failed" ? 1 : 0;
       }
       case "runs":
-        console.log(JSON.stringify(await listRuns(db.sql, needId(), Number.parseInt(values.limit!, 10) || 10), null, 2));
+        console.log(JSON.stringify(await listRuns(db.sql, needId(), limit(10)), null, 2));
+        return 0;
+      case "dead-letters":
+        console.log(JSON.stringify(await listOrderEventDeadLetters(db.sql, { destinationId: needId(), limit: limit(100) }), null, 2));
+        return 0;
+      case "replay": {
+        const ids = values.event ?? [];
+        const bad = ids.find((event) => !/^(oe_)?\d{1,18}$/.test(event));
+        if (bad) throw new ConfigError(`--event ${bad}: an order event id is a number (or oe_<number>), see dead-letters`);
+        const replayed = await replayOrderEvents(db.sql, { destinationId: needId(), ids: ids.length > 0 ? ids.map((event) => event.replace(/^oe_/, "")) : undefined, actor: "cli" });
+        console.log(JSON.stringify({ replayed }));
+        return 0;
+      }
+      case "shadow-events":
+        console.log(JSON.stringify(await listShadowOrderEvents(db.sql, needId(), limit(100)), null, 2));
         return 0;
       default:
         throw new ConfigError(USAGE);

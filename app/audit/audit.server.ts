@@ -1,4 +1,7 @@
 import type { SqlRunner } from "../db/database.server";
+import { deleteAuditEntriesBefore } from "./sql/deleteAuditEntriesBefore";
+import { insertAuditEntry } from "./sql/insertAuditEntry";
+import { listAuditEntries } from "./sql/listAuditEntries";
 
 // The staff audit trail: every staff action (settings, tokens, replays, rollbacks, destination
 // changes, price schedules) calls recordAudit with who, what, on what, and the values before and
@@ -43,11 +46,7 @@ export function withoutSecrets(value: unknown): unknown {
 export async function recordAudit(sql: SqlRunner, input: AuditInput, at: Date = new Date()): Promise<string> {
   if (!/^[a-z_]+\.[a-z_]+$/.test(input.action)) throw new Error(`audit action must read <thing>.<verb>, got ${input.action}`);
   const json = (value: unknown) => (value === undefined ? null : JSON.stringify(withoutSecrets(value)));
-  const [row] = await sql.query<{ id: string }>(
-    `INSERT INTO audit_entry (shop_id, actor, action, target, before, after, at) VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7) RETURNING id::text`,
-    [input.shopId, input.actor.slice(0, 300), input.action, (input.target ?? "").slice(0, 300), json(input.before), json(input.after), at],
-  );
-  return row!.id;
+  return insertAuditEntry(sql, { shopId: input.shopId, actor: input.actor.slice(0, 300), action: input.action, target: (input.target ?? "").slice(0, 300), before: json(input.before), after: json(input.after), at });
 }
 
 export interface AuditFilter {
@@ -63,21 +62,10 @@ export interface AuditFilter {
 
 /** One shop's audit trail, newest first, filtered; never another shop's. */
 export async function listAudit(sql: SqlRunner, shopId: string, filter: AuditFilter = {}): Promise<AuditEntry[]> {
-  return sql.query<AuditEntry>(
-    `SELECT id::text, shop_id AS "shopId", actor, action, target, before, after, at FROM audit_entry
-     WHERE shop_id = $1
-       AND ($2::text IS NULL OR action LIKE $2 || '%')
-       AND ($3::text IS NULL OR actor ILIKE '%' || $3 || '%')
-       AND ($4::text IS NULL OR target = $4)
-       AND ($5::timestamptz IS NULL OR at >= $5) AND ($6::timestamptz IS NULL OR at < $6)
-       AND ($7::bigint IS NULL OR id < $7)
-     ORDER BY id DESC LIMIT $8`,
-    [shopId, filter.action || null, filter.actor || null, filter.target || null, filter.from ?? null, filter.to ?? null, filter.beforeId ?? null, Math.min(filter.limit ?? 50, 500)],
-  );
+  return listAuditEntries(sql, shopId, { ...filter, limit: Math.min(filter.limit ?? 50, 500) });
 }
 
 /** Retention: entries older than `before` go. */
 export async function purgeAudit(sql: SqlRunner, before: Date): Promise<number> {
-  const rows = await sql.query<{ count: number }>(`WITH gone AS (DELETE FROM audit_entry WHERE at < $1 RETURNING 1) SELECT count(*)::int AS count FROM gone`, [before]);
-  return rows[0]?.count ?? 0;
+  return deleteAuditEntriesBefore(sql, before);
 }

@@ -7,6 +7,8 @@
  * they all wait for it. A load that started before an invalidation never stores its (older) answer.
  */
 
+import { type Clock, systemClock } from "../config/clock";
+
 /** What is cached per SKU; `null` records an unknown SKU (so a flood of bad SKUs does not reach the database). */
 export type Cached<V> = V | null;
 
@@ -45,7 +47,7 @@ export interface CacheStats {
 }
 
 export interface AvailabilityCacheOptions<V> {
-  now?: () => number;
+  clock?: Pick<Clock, "now">;
   shared?: SharedStore<V>;
   /** Entries kept in this process; beyond it the shop holding the most gives up its oldest. */
   maxEntries?: number;
@@ -56,7 +58,7 @@ export interface AvailabilityCacheOptions<V> {
 export class AvailabilityCache<V> {
   private readonly entries = new Map<string, Map<string, Entry<V>>>();
   private readonly flights = new Map<string, Map<string, Flight<V>>>();
-  private readonly now: () => number;
+  private readonly clock: Pick<Clock, "now">;
   private readonly shared?: SharedStore<V>;
   private readonly maxEntries: number;
   private readonly onSharedError: (error: unknown) => void;
@@ -64,7 +66,7 @@ export class AvailabilityCache<V> {
   readonly stats: CacheStats = { hits: 0, misses: 0, loads: 0 };
 
   constructor(options: AvailabilityCacheOptions<V> = {}) {
-    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? systemClock;
     this.shared = options.shared;
     this.maxEntries = options.maxEntries ?? 100_000;
     this.onSharedError = options.onSharedError ?? (() => undefined);
@@ -78,7 +80,7 @@ export class AvailabilityCache<V> {
   async getMany(shopId: string, scope: string, skus: string[], load: Loader<V>): Promise<Map<string, Cached<V>>> {
     const result = new Map<string, Cached<V>>();
     const shopEntries = this.entries.get(shopId);
-    const now = this.now();
+    const now = this.clock.now();
     let missing: string[] | undefined;
     for (const sku of skus) {
       const entry = shopEntries?.get(entryKey(scope, sku));
@@ -156,7 +158,7 @@ export class AvailabilityCache<V> {
     }
     return batch.then(
       ({ values, ttlMs }) => {
-        const expiresAt = this.now() + ttlMs;
+        const expiresAt = this.clock.now() + ttlMs;
         const current = this.flights.get(shopId);
         for (const sku of skus) {
           const value = values.get(sku) ?? null;

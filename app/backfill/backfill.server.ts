@@ -1,9 +1,9 @@
 import { LockstepError } from "../config/errors";
 import type { AppContext } from "../context.server";
 import type { Sql, SqlRunner } from "../db/database.server";
-import { systemClock } from "../outbound/clock";
+import { systemClock } from "../config/clock";
 import { readBigCommerceCatalog } from "./bigcommerce.server";
-import { addRow, batchSize, type CatalogBatch, type CatalogRow, emptyBatch } from "./catalogRows";
+import { addRow, batchSize, type CatalogBatch, type CatalogRow, emptyBatch } from "../catalog/catalogRows";
 import { readShopifyCatalog, type ShopifyCatalogOptions } from "./shopify.server";
 import type { BackfillRecord } from "./sql/backfillRow";
 import { claimBackfill } from "./sql/claimBackfill";

@@ -1,8 +1,8 @@
-import type { BigCommerceProduct } from "../platforms/bigcommerce/catalog.server";
+import { conditionOf, identifierOf, plainText } from "../catalog/feedAttributes";
 import { listProducts, pages } from "../platforms/bigcommerce/catalog.server";
 import type { BigCommerceClient } from "../platforms/bigcommerce/client.server";
 import type { InventoryItemAtLocations } from "../platforms/bigcommerce/inventory.server";
-import type { CatalogRow } from "./catalogRows";
+import type { CatalogRow } from "../catalog/catalogRows";
 
 interface BigCommerceLocation {
   id: number;
@@ -19,9 +19,20 @@ export async function* readBigCommerceCatalog(client: BigCommerceClient, pageSiz
   for await (const location of pages<BigCommerceLocation>(client, "/v3/inventory/locations", { limit: pageSize })) {
     yield { kind: "location", externalId: String(location.id), name: location.label, active: location.enabled !== false };
   }
-  for await (const product of listProducts(client, pageSize) as AsyncGenerator<BigCommerceProduct & { is_visible?: boolean }>) {
-    yield { kind: "product", externalId: String(product.id), title: product.name, status: product.is_visible === false ? "draft" : "active" };
+  for await (const product of listProducts(client, pageSize)) {
+    yield {
+      kind: "product",
+      externalId: String(product.id),
+      title: product.name,
+      status: product.is_visible === false ? "draft" : "active",
+      description: plainText(product.description),
+      urlPath: identifierOf(product.custom_url?.url),
+      imageUrl: (product.images?.find((image) => image.is_thumbnail) ?? product.images?.[0])?.url_standard,
+      condition: conditionOf(product.condition),
+    };
     for (const variant of product.variants ?? []) {
+      const price = variant.price ?? variant.calculated_price ?? product.price;
+      const retail = variant.retail_price ?? product.retail_price;
       yield {
         kind: "variant",
         externalId: String(variant.id),
@@ -29,7 +40,11 @@ export async function* readBigCommerceCatalog(client: BigCommerceClient, pageSiz
         inventoryItemExternalId: String(variant.id),
         sku: variant.sku,
         title: variant.sku,
-        price: String(variant.price ?? variant.calculated_price ?? product.price),
+        price: String(price),
+        // The list price counts as the regular one only above the price (0 or null: none set).
+        compareAtPrice: retail && retail > price ? String(retail) : undefined,
+        gtin: identifierOf(variant.gtin) ?? identifierOf(variant.upc) ?? identifierOf(product.gtin) ?? identifierOf(product.upc),
+        mpn: identifierOf(variant.mpn) ?? identifierOf(product.mpn),
       };
     }
   }

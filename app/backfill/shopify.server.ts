@@ -1,8 +1,9 @@
+import { conditionOf, identifierOf, plainText } from "../catalog/feedAttributes";
 import { LockstepError } from "../config/errors";
 import type { ShopifyAdminClient } from "../platforms/shopify/adminClient.server";
 import { type BulkRunOptions, readJsonLines, runBulkQuery } from "../platforms/shopify/bulkOperations.server";
 import { CATALOG_BACKFILL_BULK_QUERY, LOCATIONS_BACKFILL_BULK_QUERY } from "../platforms/shopify/documents/backfill";
-import type { CatalogRow } from "./catalogRows";
+import type { CatalogRow } from "../catalog/catalogRows";
 
 export interface ShopifyCatalogOptions extends BulkRunOptions {
   /** How the JSONL result files are downloaded (tests may pass their own). */
@@ -14,8 +15,35 @@ interface VariantLine {
   sku: string | null;
   title: string;
   price: string;
-  product: { id: string; title: string; status: string };
+  compareAtPrice: string | null;
+  barcode: string | null;
+  mpn: { value: string } | null;
+  product: {
+    id: string;
+    title: string;
+    status: string;
+    handle: string;
+    vendor: string;
+    descriptionHtml: string;
+    featuredMedia: { preview: { image: { url: string } | null } | null } | null;
+    condition: { value: string } | null;
+  };
   inventoryItem: { id: string };
+}
+
+/** A product row with the feed attributes, spelt as the products webhook's normaliser spells them. */
+function productRow(product: VariantLine["product"]): CatalogRow {
+  return {
+    kind: "product",
+    externalId: product.id,
+    title: product.title,
+    status: product.status.toLowerCase(),
+    description: plainText(product.descriptionHtml),
+    urlPath: product.handle ? `/products/${product.handle}` : undefined,
+    imageUrl: product.featuredMedia?.preview?.image?.url ?? undefined,
+    brand: identifierOf(product.vendor),
+    condition: conditionOf(product.condition?.value),
+  };
 }
 
 interface LevelLine {
@@ -67,7 +95,7 @@ export async function* readShopifyCatalog(client: ShopifyAdminClient, options: S
       const variant = line as unknown as VariantLine;
       if (!productsSeen.has(variant.product.id)) {
         productsSeen.add(variant.product.id);
-        yield { kind: "product", externalId: variant.product.id, title: variant.product.title, status: variant.product.status.toLowerCase() };
+        yield productRow(variant.product);
       }
       yield {
         kind: "variant",
@@ -77,6 +105,9 @@ export async function* readShopifyCatalog(client: ShopifyAdminClient, options: S
         sku: variant.sku,
         title: variant.title,
         price: variant.price,
+        compareAtPrice: variant.compareAtPrice ?? undefined,
+        gtin: identifierOf(variant.barcode ?? undefined),
+        mpn: identifierOf(variant.mpn?.value),
       };
     } else if (type === "InventoryLevel") {
       yield levelRow(line as unknown as LevelLine);

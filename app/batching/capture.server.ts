@@ -1,5 +1,5 @@
-import type { CatalogBatch } from "../backfill/catalogRows";
-import type { DomainEvent } from "../webhooks/events";
+import type { CatalogBatch } from "../catalog/catalogRows";
+import type { DomainEvent } from "../events/domainEvents";
 import type { AppliedChange } from "./sql/captureChanges";
 
 export { captureChanges, type AppliedChange, type ChangeSource } from "./sql/captureChanges";

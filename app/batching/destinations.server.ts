@@ -4,7 +4,15 @@ import { z } from "zod";
 import { LockstepError } from "../config/errors";
 import type { SqlRunner } from "../db/database.server";
 import { openCredential, sealCredential } from "../shops/credentials.server";
+import { findShopById } from "../shops/sql/findShop";
 import type { AdapterRegistry } from "./adapters";
+import type { DestinationRow } from "./sql/destinationRow";
+import { findDestinationRow } from "./sql/findDestinationRow";
+import { findRun } from "./sql/findRun";
+import { insertDestination } from "./sql/insertDestination";
+import { listDestinationRows } from "./sql/listDestinationRows";
+import { setRequestedRun } from "./sql/setRequestedRun";
+import { updateDestinationSettings } from "./sql/updateDestinationSettings";
 import type { Destination, DestinationKind, DestinationMode, Receives } from "./types";
 
 // Destinations are data: staff and operators create them per shop; credentials and the signing
@@ -100,34 +108,6 @@ export interface DestinationView {
   requestedRun: string | null;
 }
 
-interface DestinationRow {
-  id: string;
-  shop_id: string;
-  name: string;
-  kind: DestinationKind;
-  endpoint: string;
-  credentials_sealed: string | null;
-  signing_secret_sealed: string;
-  receives: Receives[];
-  options: Record<string, unknown>;
-  cadence: string;
-  size_threshold: number | null;
-  requests_per_second: number;
-  concurrency: number;
-  batch_size: number;
-  mode: DestinationMode;
-  variance_threshold: number;
-  snapshot_retention_days: number;
-  enabled: boolean;
-  watermark: string;
-  next_run_at: Date | null;
-  requested_run: string | null;
-}
-
-const COLUMNS = `id, shop_id, name, kind::text AS kind, endpoint, credentials_sealed, signing_secret_sealed, receives, options, cadence, size_threshold,
-  requests_per_second, concurrency, batch_size, mode::text AS mode, variance_threshold, snapshot_retention_days, enabled, watermark::text AS watermark,
-  next_run_at, requested_run`;
-
 function viewOf(row: DestinationRow): DestinationView {
   return {
     id: row.id,
@@ -165,38 +145,25 @@ export async function createDestination(deps: DestinationDeps, shopId: string, r
   checkReceives(deps.adapters, input.kind, input.receives);
   const secret = input.signingSecret ?? `whsec_${randomBytes(24).toString("base64")}`;
   const credentials = Object.keys(input.credentials).length > 0 ? sealCredential(deps.encryptionKey, JSON.stringify(input.credentials)) : null;
-  const rows = await deps.sql.query<DestinationRow>(
-    `INSERT INTO destination (id, shop_id, name, kind, endpoint, credentials_sealed, signing_secret_sealed, receives, options, cadence, size_threshold,
-       requests_per_second, concurrency, batch_size, mode, variance_threshold, snapshot_retention_days, enabled, requested_run, updated_at)
-     SELECT gen_random_uuid(), $1, $2, $3::"DestinationKind", $4, $5, $6, $7::text[], $8::jsonb, $9, $10, $11, $12, $13, $14::"DestinationMode", $15, $16, $17,
-       -- A new destination holds nothing yet: its first run sends every item (the change log only has what changed).
-       CASE WHEN $7::text[] && ARRAY['catalog', 'price', 'stock'] THEN 'full' END, now()
-     WHERE EXISTS (SELECT 1 FROM shop WHERE id = $1)
-     ON CONFLICT (shop_id, name) DO NOTHING
-     RETURNING ${COLUMNS}`,
-    [
-      shopId,
-      input.name,
-      input.kind,
-      input.endpoint,
-      credentials,
-      sealCredential(deps.encryptionKey, secret),
-      input.receives,
-      JSON.stringify(options),
-      input.cadence,
-      input.sizeThreshold,
-      input.limits.requestsPerSecond,
-      input.limits.concurrency,
-      input.limits.batchSize,
-      input.mode,
-      input.varianceThreshold,
-      input.snapshotRetentionDays,
-      input.enabled,
-    ],
-  );
-  if (rows[0]) return viewOf(rows[0]);
-  const shop = await deps.sql.query(`SELECT 1 FROM shop WHERE id = $1`, [shopId]);
-  if (shop.length === 0) throw new LockstepError("unknown_shop", "No shop with this id");
+  const row = await insertDestination(deps.sql, {
+    shopId,
+    name: input.name,
+    kind: input.kind,
+    endpoint: input.endpoint,
+    credentialsSealed: credentials,
+    signingSecretSealed: sealCredential(deps.encryptionKey, secret),
+    receives: input.receives,
+    options,
+    cadence: input.cadence,
+    sizeThreshold: input.sizeThreshold,
+    limits: input.limits,
+    mode: input.mode,
+    varianceThreshold: input.varianceThreshold,
+    snapshotRetentionDays: input.snapshotRetentionDays,
+    enabled: input.enabled,
+  });
+  if (row) return viewOf(row);
+  if (!(await findShopById(deps.sql, shopId))) throw new LockstepError("unknown_shop", "No shop with this id");
   throw new LockstepError("destination_exists", `The shop already has a destination named "${input.name}"`, { field: "name" });
 }
 
@@ -221,48 +188,33 @@ export async function updateDestination(deps: DestinationDeps, shopId: string, i
   const options = changes.options !== undefined ? deps.adapters.adapterFor(current.kind).parseOptions(changes.options) : current.options;
   if (changes.receives) checkReceives(deps.adapters, current.kind, changes.receives);
   const limits = { ...viewOf(current).limits, ...changes.limits };
-  const rows = await deps.sql.query<DestinationRow>(
-    `UPDATE destination SET name = $3, endpoint = $4, credentials_sealed = COALESCE($5, credentials_sealed), signing_secret_sealed = COALESCE($6, signing_secret_sealed),
-       receives = $7::text[], options = $8::jsonb, cadence = $9, size_threshold = $10, requests_per_second = $11, concurrency = $12, batch_size = $13,
-       mode = $14::"DestinationMode", variance_threshold = $15, snapshot_retention_days = $16, enabled = $17,
-       next_run_at = CASE WHEN cadence = $9 THEN next_run_at END,
-       -- Cutover: shadow runs sent nothing, so the first live run sends every item.
-       requested_run = CASE WHEN mode = 'shadow' AND $14 = 'live' THEN 'full' ELSE requested_run END,
-       updated_at = now()
-     WHERE shop_id = $1 AND id = $2 RETURNING ${COLUMNS}`,
-    [
-      shopId,
-      id,
-      changes.name ?? current.name,
-      changes.endpoint ?? current.endpoint,
-      changes.credentials ? sealCredential(deps.encryptionKey, JSON.stringify(changes.credentials)) : null,
-      changes.signingSecret ? sealCredential(deps.encryptionKey, changes.signingSecret) : null,
-      changes.receives ?? current.receives,
-      JSON.stringify(options),
-      changes.cadence ?? current.cadence,
-      changes.sizeThreshold === undefined ? current.size_threshold : changes.sizeThreshold,
-      limits.requestsPerSecond,
-      limits.concurrency,
-      limits.batchSize,
-      changes.mode ?? current.mode,
-      changes.varianceThreshold ?? current.variance_threshold,
-      changes.snapshotRetentionDays ?? current.snapshot_retention_days,
-      changes.enabled ?? current.enabled,
-    ],
-  );
-  return viewOf(rows[0]!);
+  const row = await updateDestinationSettings(deps.sql, shopId, id, {
+    name: changes.name ?? current.name,
+    endpoint: changes.endpoint ?? current.endpoint,
+    credentialsSealed: changes.credentials ? sealCredential(deps.encryptionKey, JSON.stringify(changes.credentials)) : null,
+    signingSecretSealed: changes.signingSecret ? sealCredential(deps.encryptionKey, changes.signingSecret) : null,
+    receives: changes.receives ?? current.receives,
+    options,
+    cadence: changes.cadence ?? current.cadence,
+    sizeThreshold: changes.sizeThreshold === undefined ? current.size_threshold : changes.sizeThreshold,
+    limits,
+    mode: changes.mode ?? current.mode,
+    varianceThreshold: changes.varianceThreshold ?? current.variance_threshold,
+    snapshotRetentionDays: changes.snapshotRetentionDays ?? current.snapshot_retention_days,
+    enabled: changes.enabled ?? current.enabled,
+  });
+  return viewOf(row!);
 }
 
 export async function listDestinations(sql: SqlRunner, shopId?: string): Promise<DestinationView[]> {
-  const rows = await sql.query<DestinationRow>(`SELECT ${COLUMNS} FROM destination WHERE $1::uuid IS NULL OR shop_id = $1 ORDER BY shop_id, name`, [shopId ?? null]);
-  return rows.map(viewOf);
+  return (await listDestinationRows(sql, shopId)).map(viewOf);
 }
 
 async function findRow(sql: SqlRunner, shopId: string | undefined, id: string): Promise<DestinationRow> {
   if (!/^[0-9a-f-]{36}$/i.test(id)) throw new LockstepError("destination_not_found", "No destination with this id");
-  const rows = await sql.query<DestinationRow>(`SELECT ${COLUMNS} FROM destination WHERE id = $1 AND ($2::uuid IS NULL OR shop_id = $2)`, [id, shopId ?? null]);
-  if (!rows[0]) throw new LockstepError("destination_not_found", "No destination with this id");
-  return rows[0];
+  const row = await findDestinationRow(sql, id, shopId);
+  if (!row) throw new LockstepError("destination_not_found", "No destination with this id");
+  return row;
 }
 
 /** The destination with its credentials and secret opened: for the pipeline and the adapters only. */
@@ -292,10 +244,9 @@ export async function requestRun(sql: SqlRunner, shopId: string | undefined, id:
   if (!/^(sync_now|full|rollback:\d{1,18})$/.test(request)) throw new LockstepError("invalid_run_request", "A run request is sync_now, full or rollback:<run id>");
   await findRow(sql, shopId, id);
   if (request.startsWith("rollback:")) {
-    const runs = await sql.query(`SELECT 1 FROM destination_run WHERE destination_id = $1 AND id = $2::bigint AND status IN ('succeeded', 'partial')`, [id, request.slice("rollback:".length)]);
-    if (runs.length === 0) throw new LockstepError("run_not_found", "Only a finished run of this destination can be rolled back");
+    if (!(await findRun(sql, id, request.slice("rollback:".length)))) throw new LockstepError("run_not_found", "Only a finished run of this destination can be rolled back");
   }
-  await sql.query(`UPDATE destination SET requested_run = $2, updated_at = now() WHERE id = $1`, [id, request]);
+  await setRequestedRun(sql, id, request);
 }
 
 export async function testConnection(deps: DestinationDeps, id: string, shopId?: string) {

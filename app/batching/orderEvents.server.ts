@@ -1,13 +1,15 @@
 import { LockstepError, describeError } from "../config/errors";
-import type { SqlRunner } from "../db/database.server";
+import { recordAudit } from "../audit/audit.server";
+import type { Sql, SqlRunner } from "../db/database.server";
 import { log } from "../observability/log.server";
-import type { Random } from "../outbound/clock";
+import type { Random } from "../config/clock";
 import { retryDelay } from "../outbound/retryPolicy";
-import type { DomainEvent } from "../webhooks/events";
+import type { DomainEvent } from "../events/domainEvents";
 import type { AdapterRegistry } from "./adapters";
 import { loadDestination } from "./destinations.server";
 import { type ClaimedOrderEvent, claimOrderEvents } from "./sql/claimOrderEvents";
 import { enqueueOrderEvents } from "./sql/enqueueOrderEvents";
+import { replayOrderEventDeadLetters } from "./sql/orderEventDeadLetters";
 import { completeOrderEvent, failOrderEvent } from "./sql/settleOrderEvent";
 import type { Destination, DestinationAdapter, OutboundEvent } from "./types";
 
@@ -25,14 +27,32 @@ const EVENT_TYPES: Partial<Record<DomainEvent["type"], string>> = {
 
 /**
  * Called by the webhook consumers inside the transaction that applies the events: queues every
- * order event for each live destination of its shop that receives orders. Commit and queue are one:
- * a worker dying before the commit queues nothing (the redelivery will), after it nothing is lost.
+ * order event for each live destination of its shop that receives orders, and records for each
+ * shadow one what it would have been sent (nothing is sent to it). Commit and queue are one: a
+ * worker dying before the commit queues nothing (the redelivery will), after it nothing is lost.
  */
-export async function enqueueAppliedOrderEvents(tx: SqlRunner, events: Array<{ event: DomainEvent }>): Promise<number> {
-  const orderEvents = events.flatMap(({ event }) =>
-    "orderExternalId" in event && EVENT_TYPES[event.type] ? [{ shopId: event.shopId, orderKey: event.orderExternalId, type: event.type, event }] : [],
-  );
+export async function enqueueAppliedOrderEvents(tx: SqlRunner, events: Array<{ event: DomainEvent }>): Promise<{ queued: number; shadowed: number }> {
+  const orderEvents = events.flatMap(({ event }) => {
+    const wireType = EVENT_TYPES[event.type];
+    return "orderExternalId" in event && wireType
+      ? [{ shopId: event.shopId, orderKey: event.orderExternalId, type: event.type, wireType, occurredAt: new Date(event.occurredAt).toISOString(), event }]
+      : [];
+  });
   return enqueueOrderEvents(tx, orderEvents);
+}
+
+/**
+ * Staff or an operator replay a destination's dead order events (the selected ids, or all of them):
+ * back in the queue and, in the same transaction, one audit entry (`order_events.replay`) naming
+ * who, the destination and the events. Nothing dead: nothing replayed, nothing audited.
+ */
+export async function replayOrderEvents(sql: Sql, input: { destinationId: string; ids?: string[]; actor: string }): Promise<string[]> {
+  return sql.transaction(async (tx) => {
+    const replayed = await replayOrderEventDeadLetters(tx, { destinationId: input.destinationId, ids: input.ids });
+    if (replayed.ids.length === 0) return [];
+    await recordAudit(tx, { shopId: replayed.shopId!, actor: input.actor, action: "order_events.replay", target: input.destinationId, after: { events: replayed.ids } });
+    return replayed.ids;
+  });
 }
 
 export interface OrderEventDeliveryOptions {
@@ -153,4 +173,5 @@ export function startOrderEventDelivery(options: OrderEventDeliveryOptions): () 
   };
 }
 
-export { listOrderEventDeadLetters, replayOrderEventDeadLetters, type OrderEventDeadLetter } from "./sql/orderEventDeadLetters";
+export { listOrderEventDeadLetters, type OrderEventDeadLetter } from "./sql/orderEventDeadLetters";
+export { listShadowOrderEvents, type ShadowOrderEvent } from "./sql/shadowOrderEvents";

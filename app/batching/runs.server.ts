@@ -7,6 +7,7 @@ import { signManifest } from "./manifest";
 import { reconcileRun } from "./reconcile.server";
 import { claimDueDestination, type ClaimedDestination } from "./sql/claimDueDestination";
 import { coalesceChanges } from "./sql/coalesceChanges";
+import { countChanges } from "./sql/countChanges";
 import { countRunOutcomes } from "./sql/countRunOutcomes";
 import { extendDestinationLease } from "./sql/extendDestinationLease";
 import { findRun } from "./sql/findRun";
@@ -14,6 +15,7 @@ import { rollUpPushedLatency } from "../observability/sql/rollUpPushedLatency";
 import { finishRun } from "./sql/finishRun";
 import type { ItemRow } from "./sql/itemColumns";
 import { priorAttemptItems } from "./sql/priorAttemptItems";
+import { pruneShadowOrderEvents } from "./sql/pruneShadowOrderEvents";
 import { pruneSnapshots } from "./sql/pruneSnapshots";
 import { readEveryItem } from "./sql/readEveryItem";
 import { countRetryItems, readRetryItems } from "./sql/readRetryItems";
@@ -134,6 +136,7 @@ export async function runDestination(deps: PipelineDeps, destinationId: string, 
       if (!destination.receives.includes(kind)) continue;
       const retrying = !rolledBack && (await countRetryItems(deps.sql, destination.id, kind)) > 0;
       const source = itemSource(deps.sql, destination, adapter, run, kind, rolledBack, retrying);
+      if (isDelta(adapter, run, rolledBack)) counts.changesIn += await countChanges(deps.sql, { shopId: destination.shopId, kind, from: run.watermarkFrom, to: run.watermarkTo });
       const published = await publishKind(deps, destination, adapter, run, kind, source, counts, signal);
       files.push(...published);
     }
@@ -201,8 +204,14 @@ export async function runDestination(deps: PipelineDeps, destinationId: string, 
     });
   }
   await pruneSnapshots(deps.sql, destination.id, now());
+  await pruneShadowOrderEvents(deps.sql, destination.id, now());
   log.info("destination run finished", { destinationId, destination: destination.name, runId: run.id, status: finalStatus, manifest: signed?.manifest, signature: signed?.signature, variance: outcome.variance, error });
   return outcome;
+}
+
+/** A run that sends the coalesced changes of its range (not every item, not a rolled-back run's states). */
+function isDelta(adapter: DestinationAdapter, run: RunRow, rolledBack: unknown): boolean {
+  return !rolledBack && run.reason !== "full" && adapter.delivery !== "snapshot";
 }
 
 /** A page of a run's items: the item to publish, or (rollbacks) why the item is left alone. */
@@ -235,7 +244,7 @@ function itemSource(
         skipReason: row.changedSince ? `changed since run ${rolledBack.id}: the newer state stays` : row.previous ? undefined : `no state before run ${rolledBack.id} to go back to`,
       }));
   }
-  if (run.reason === "full" || adapter.delivery === "snapshot") return async (after, limit) => toItems(await readEveryItem(sql, destination.shopId, kind, after, limit));
+  if (!isDelta(adapter, run, rolledBack)) return async (after, limit) => toItems(await readEveryItem(sql, destination.shopId, kind, after, limit));
   const delta = (after: string, limit: number) => coalesceChanges(sql, { shopId: destination.shopId, kind, from: run.watermarkFrom, to: run.watermarkTo }, after, limit);
   if (!retrying) return async (after, limit) => toItems(await delta(after, limit));
   // Items earlier runs left unsettled go again, merged into the delta in variant order (once each).

@@ -1,7 +1,7 @@
 import { type Availability, MAX_PAGE_SIZE } from "../availability/availability.server";
 import type { SqlRunner } from "../db/database.server";
 import type { InventoryPolicy } from "../inventory/policy";
-import { type Clock, systemClock } from "../outbound/clock";
+import { type Clock, systemClock } from "../config/clock";
 import { Coalescer } from "../outbound/coalescer";
 import type { ShopifyAdminClient } from "../platforms/shopify/adminClient.server";
 import { METAFIELDS_SET_LIMIT, type MetafieldsSetInput, type MetafieldsSetUserError, metafieldsSet } from "./documents/metafields";

@@ -15,6 +15,7 @@ export const ERROR_STATUS = {
   price_negative: 400,
   invalid_at: 400,
   invalid_list: 400,
+  invalid_price_list: 400,
   missing_sku: 400,
   unknown_skus: 400,
   invalid_window: 400,
@@ -75,6 +76,7 @@ export const ERROR_STATUS = {
   run_not_found: 404,
   shop_uninstalled: 404,
   unknown_location: 404,
+  unknown_sale: 404,
   unknown_shop: 404,
   unknown_sku: 404,
   // 405
@@ -82,6 +84,8 @@ export const ERROR_STATUS = {
   // 409: the state does not allow it now
   no_price_at_start: 409,
   price_overlap: 409,
+  sale_cancelled: 409,
+  sale_started: 409,
   store_unreachable: 409,
   backfill_running: 409,
   backfill_taken_over: 409,

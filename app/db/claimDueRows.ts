@@ -6,13 +6,14 @@
  * A lease that ran out is counted on the row (`lease_expiries`); at $4 the row is not handed to yet
  * another worker but becomes a dead letter with the reason, so a row that kills its worker cannot
  * kill every worker after it. `buried` may record that in a history table (rows `b` of the buried).
+ * `dueBy` (default `now()`) claims rows due by then (a queue that prepares its work ahead of its time).
  * `where` narrows the due rows further (a queue delivering in order per key claims only each key's oldest row).
  */
-export function claimDueRowsSql(table: string, options: { select: string; join?: string; buried?: string; where?: string }): string {
+export function claimDueRowsSql(table: string, options: { select: string; join?: string; buried?: string; where?: string; dueBy?: string }): string {
   return `WITH next AS (
        SELECT id, state = 'processing' AS expired, state = 'processing' AND lease_expiries + 1 >= $4 AS poisoned, locked_by AS lost_by
        FROM ${table}
-       WHERE ((state = 'pending' AND run_at <= now()) OR (state = 'processing' AND locked_until < now()))${options.where ? ` AND (${options.where})` : ""}
+       WHERE ((state = 'pending' AND run_at <= ${options.dueBy ?? "now()"}) OR (state = 'processing' AND locked_until < now()))${options.where ? ` AND (${options.where})` : ""}
        ORDER BY id
        LIMIT $2
        FOR UPDATE SKIP LOCKED

@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { DestinationAdapter, Destination, ItemKind, ItemResult, ItemState, PublishRun, PushedItem } from "../batching/types";
 import { LockstepError } from "../config/errors";
 import type { CircuitBreakerSettings } from "../outbound/circuitBreaker";
-import { type Clock, systemClock } from "../outbound/clock";
+import { type Clock, systemClock } from "../config/clock";
 import type { LimiterRegistry } from "../outbound/limiterRegistry.server";
 import type { RetryPolicy } from "../outbound/retryPolicy";
 import { standardWebhookHeaders } from "../outbound/standardWebhooks";

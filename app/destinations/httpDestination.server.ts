@@ -1,5 +1,5 @@
 import { type Breaker, CircuitBreaker, type CircuitBreakerSettings, type CircuitSnapshot, defaultCircuitBreakerSettings } from "../outbound/circuitBreaker";
-import { type Clock, type Random, systemClock } from "../outbound/clock";
+import { type Clock, type Random, systemClock } from "../config/clock";
 import { rejectedError, throttledError, unavailableError } from "../outbound/errors";
 import { type LimiterRegistry } from "../outbound/limiterRegistry.server";
 import { type LimiterMetrics, type LimiterMetricsSnapshot } from "../outbound/metrics.server";
@@ -40,6 +40,8 @@ export interface DestinationSendOptions {
   headers?: Record<string, string>;
   /** The body already serialised, when headers sign its exact bytes. */
   rawBody?: string;
+  /** Answer the body's bytes (a Buffer) instead of parsed JSON: compressed documents. */
+  binary?: boolean;
 }
 
 export interface DestinationState {
@@ -143,7 +145,8 @@ function createHttpDestination(config: DestinationConfig, deps: DestinationDeps)
         } catch (error) {
           throw unavailableError(target, `${method} ${path} failed: ${String((error as Error).message ?? error)}`);
         }
-        const text = await response.text();
+        const bytes = Buffer.from(await response.arrayBuffer());
+        const text = options.binary && response.ok ? "" : bytes.toString("utf8");
         const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), clock.now());
         if (response.status === 429) {
           // Nobody else in this budget should call before the destination said so either.
@@ -156,6 +159,7 @@ function createHttpDestination(config: DestinationConfig, deps: DestinationDeps)
         if (!response.ok) {
           throw rejectedError(target, `${method} ${path} answered ${response.status}: ${text.slice(0, 500)}`, response.status);
         }
+        if (options.binary) return { status: response.status, body: bytes as T };
         return { status: response.status, body: (text === "" ? undefined : JSON.parse(text)) as T };
       });
     },

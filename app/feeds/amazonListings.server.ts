@@ -1,8 +1,9 @@
+import { gunzipSync } from "node:zlib";
 import { z } from "zod";
 import type { Destination, DestinationAdapter, ItemKind, ItemResult, ItemState, PublishRun, PushedItem } from "../batching/types";
 import { LockstepError } from "../config/errors";
-import { type HttpDestination, httpDestination } from "../destinations/httpDestination.server";
-import { type Clock, systemClock } from "../outbound/clock";
+import { type DestinationSendOptions, type HttpDestination, httpDestination } from "../destinations/httpDestination.server";
+import { type Clock, systemClock } from "../config/clock";
 import type { LimiterRegistry } from "../outbound/limiterRegistry.server";
 import type { RetryPolicy } from "../outbound/retryPolicy";
 import {
@@ -32,6 +33,8 @@ const options = z
     /** The seller (merchant token) the feeds and listings belong to. */
     sellerId: z.string().trim().min(1, "options.sellerId is required (the Amazon merchant token)").max(64),
     marketplaceId: z.string().trim().min(1).max(32).default("ATVPDKIKX0DER"),
+    /** Login with Amazon's token endpoint: used when the credentials hold a refreshToken (with clientId, clientSecret). */
+    lwaTokenUrl: z.string().url().default("https://api.amazon.com/auth/o2/token"),
     issueLocale: z.string().regex(/^[a-z]{2}_[A-Z]{2}$/, "options.issueLocale looks like en_US").default("en_US"),
     currency: z.string().regex(/^[A-Z]{3}$/, "options.currency must be an ISO 4217 code such as USD").default("USD"),
     fulfillmentChannelCode: z.string().min(1).max(32).default("DEFAULT"),
@@ -80,6 +83,16 @@ export interface AmazonListingsDeps {
 const DECIMAL = /^\d{1,10}(\.\d{1,4})?$/;
 const MAX_SKU_LENGTH = 40;
 const CONTENT_TYPE = "application/json; charset=UTF-8";
+
+/** The destination's options with defaults filled in, or `invalid_destination` (400) naming the first bad one. */
+export function parseAmazonListingsOptions(raw: unknown): AmazonListingsOptions {
+  const parsed = options.safeParse(raw ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new LockstepError("invalid_destination", issue.message.startsWith("options.") ? issue.message : `${["options", ...issue.path].join(".")}: ${issue.message}`, { field: "options" });
+  }
+  return parsed.data;
+}
 
 function optionsOf(destination: Destination): AmazonListingsOptions {
   return options.parse(destination.options);
@@ -223,8 +236,72 @@ export function amazonListingsAdapter(deps: AmazonListingsDeps): DestinationAdap
   /** When each destination's last feed was processed (this process): the read-back waits `confirmAfterMs` from there. */
   const lastProcessed = new Map<string, number>();
 
+  /** Login with Amazon access tokens per destination (this process): the token and when to refresh it. */
+  const tokens = new Map<string, { token: string; refreshAt: number }>();
+  const refreshing = new Map<string, Promise<string>>();
+
+  const refreshable = (destination: Destination) => Boolean(destination.credentials.refreshToken);
+
+  /** The access token to send: the stored one, or an LWA token refreshed before it expires (or when `force`d after a refusal). */
+  async function accessTokenOf(destination: Destination, force: boolean): Promise<string | undefined> {
+    if (!refreshable(destination)) return destination.credentials.accessToken;
+    const cached = tokens.get(destination.id);
+    if (!force && cached && clock.now() < cached.refreshAt) return cached.token;
+    // Concurrent calls of one destination share one refresh.
+    let pending = refreshing.get(destination.id);
+    if (!pending) {
+      pending = refreshToken(destination).finally(() => refreshing.delete(destination.id));
+      refreshing.set(destination.id, pending);
+    }
+    return pending;
+  }
+
+  async function refreshToken(destination: Destination): Promise<string> {
+    const { refreshToken: refresh, clientId, clientSecret } = destination.credentials;
+    const tokenUrl = new URL(optionsOf(destination).lwaTokenUrl);
+    const client = httpDestination(
+      { id: `amazon-lwa:${tokenUrl.host}`, kind: "marketplace", baseUrl: tokenUrl.origin, ratePerSecond: 5, burst: 5, concurrency: 2, retry: deps.retry },
+      { registry: deps.registry, clock, fetch: deps.fetch },
+    );
+    const form = new URLSearchParams({ grant_type: "refresh_token", refresh_token: refresh!, client_id: clientId ?? "", client_secret: clientSecret ?? "" });
+    const answer = await client.send<{ access_token?: string; expires_in?: number }>(`${tokenUrl.pathname}${tokenUrl.search}`, undefined, {
+      method: "POST",
+      rawBody: form.toString(),
+      headers: { "Content-Type": "application/x-www-form-urlencoded;charset=UTF-8" },
+    });
+    const token = answer.body?.access_token;
+    if (!token) throw new LockstepError("outbound_rejected", "Login with Amazon gave no access_token", { retryable: false, target: `amazon-lwa:${tokenUrl.host}` });
+    const ttlMs = Math.max(1, answer.body?.expires_in ?? 3_600) * 1_000;
+    // Refreshed a minute before expiry (a fifth of a short lifetime), so no call carries a token about to lapse.
+    tokens.set(destination.id, { token, refreshAt: clock.now() + ttlMs - Math.min(60_000, ttlMs / 5) });
+    return token;
+  }
+
+  /** SP-API refuses an expired or revoked token with 401/403 `Unauthorized`. */
+  const refusedToken = (error: unknown) =>
+    error instanceof LockstepError && (error.details?.httpStatus === 401 || (error.details?.httpStatus === 403 && error.message.includes("Unauthorized")));
+
+  /** A client of one operation sending the destination's access token; a refused token is refreshed and the call sent again, once. */
+  function clientOf(destination: Destination, operation: SellingPartnerOperation): Pick<HttpDestination, "send"> {
+    const client = operationClient(destination, operation);
+    const attempt = async <T>(path: string, body: unknown, options: DestinationSendOptions, force: boolean) => {
+      const token = await accessTokenOf(destination, force);
+      return client.send<T>(path, body, { ...options, headers: { ...options.headers, ...(token ? { "x-amz-access-token": token } : {}) } });
+    };
+    return {
+      async send<T>(path: string, body: unknown, options: DestinationSendOptions = {}) {
+        try {
+          return await attempt<T>(path, body, options, false);
+        } catch (error) {
+          if (!refreshable(destination) || !refusedToken(error)) throw error;
+          return attempt<T>(path, body, options, true);
+        }
+      },
+    };
+  }
+
   /** One client per operation: its own limiter (keyed by endpoint and seller, shared by every destination of that seller). */
-  function clientOf(destination: Destination, operation: SellingPartnerOperation): HttpDestination {
+  function operationClient(destination: Destination, operation: SellingPartnerOperation): HttpDestination {
     const settings = optionsOf(destination);
     const usage: UsagePlan = settings.usagePlans[operation] ?? AMAZON_USAGE_PLANS[operation];
     const bucket = operation === "createFeed" ? createFeedBucket(usage, settings.listingFeedWindow) : usage;
@@ -236,7 +313,6 @@ export function amazonListingsAdapter(deps: AmazonListingsDeps): DestinationAdap
         ratePerSecond: bucket.ratePerSecond,
         burst: bucket.burst,
         concurrency: destination.limits.concurrency,
-        headers: destination.credentials.accessToken ? { "x-amz-access-token": destination.credentials.accessToken } : undefined,
         retry: deps.retry,
       },
       { registry: deps.registry, clock, fetch: deps.fetch },
@@ -269,9 +345,12 @@ export function amazonListingsAdapter(deps: AmazonListingsDeps): DestinationAdap
   async function downloadReport(run: PublishRun, documentId: string): Promise<{ issues?: ReportIssue[] }> {
     const located = await clientOf(run.destination, "getFeedDocument").send<{ url?: string; compressionAlgorithm?: string }>(`/feeds/2021-06-30/documents/${encodeURIComponent(documentId)}`, undefined, { method: "GET" });
     if (!located.body?.url) throw new Error(`getFeedDocument ${documentId} gave no URL`);
-    if (located.body.compressionAlgorithm) throw new Error(`processing report ${documentId} is ${located.body.compressionAlgorithm}-compressed: not read yet`);
+    const compression = located.body.compressionAlgorithm;
+    if (compression && compression !== "GZIP") throw new Error(`processing report ${documentId} is ${compression}-compressed: only GZIP is read`);
     const { client, path } = presigned(run.destination, located.body.url);
-    return (await client.send<{ issues?: ReportIssue[] }>(path, undefined, { method: "GET" })).body ?? {};
+    if (!compression) return (await client.send<{ issues?: ReportIssue[] }>(path, undefined, { method: "GET" })).body ?? {};
+    const bytes = (await client.send<Buffer>(path, undefined, { method: "GET", binary: true })).body;
+    return JSON.parse(gunzipSync(bytes).toString("utf8")) as { issues?: ReportIssue[] };
   }
 
   /** One document through Amazon's five steps; every SKU it carried gets one result. */
@@ -315,14 +394,7 @@ export function amazonListingsAdapter(deps: AmazonListingsDeps): DestinationAdap
     kind: "amazon_listings",
     delivery: "delta",
     readPageSize: 1_000,
-    parseOptions(raw) {
-      const parsed = options.safeParse(raw ?? {});
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0]!;
-        throw new LockstepError("invalid_destination", issue.message.startsWith("options.") ? issue.message : `${["options", ...issue.path].join(".")}: ${issue.message}`, { field: "options" });
-      }
-      return parsed.data;
-    },
+    parseOptions: parseAmazonListingsOptions,
     async prepare(items, destination) {
       const stock = items.filter((item) => item.kind === "stock");
       if (!deps.quantities || stock.length === 0) return items;

@@ -4,6 +4,7 @@ import type { PrismaClient, Shop } from "../generated/prisma/client";
 import { type ApiTokenChanges, createApiTokenChanges, rememberingApiTokens } from "../shops/shops.server";
 import { clientAddress } from "./clientAddress.server";
 import { keyedRateLimit } from "./keyedRateLimit.server";
+import { type Clock, systemClock } from "../config/clock";
 
 // A token that worked is trusted for this long in this process unless it is replaced here: the
 // lookup costs more than the whole cached availability answer (see rememberingApiTokens).
@@ -21,7 +22,7 @@ export interface TokenAuthDeps {
   unauthenticatedPerSecond?: number;
   /** Proxies whose X-Forwarded-For names the client (app/http/clientAddress.server.ts). */
   trustedProxies?: readonly string[];
-  now?: () => number;
+  clock?: Pick<Clock, "now">;
 }
 
 /**
@@ -31,16 +32,16 @@ export interface TokenAuthDeps {
  * everyone else (on PGlite, one connection shared with the webhooks).
  */
 export function apiTokenVerifier(deps: TokenAuthDeps): (req: IncomingMessage) => Promise<Shop> {
-  const now = deps.now ?? Date.now;
-  const verify = rememberingApiTokens(deps.prisma, { changes: deps.apiTokens ?? createApiTokenChanges(), memoryMs: TOKEN_MEMORY_MS, missMemoryMs: MISS_MEMORY_MS, now });
-  const perClient = perClientLimit(deps.unauthenticatedPerSecond ?? 20, now);
+  const clock = deps.clock ?? systemClock;
+  const verify = rememberingApiTokens(deps.prisma, { changes: deps.apiTokens ?? createApiTokenChanges(), memoryMs: TOKEN_MEMORY_MS, missMemoryMs: MISS_MEMORY_MS, clock });
+  const perClient = perClientLimit(deps.unauthenticatedPerSecond ?? 20, clock);
   const trustedProxies = deps.trustedProxies ?? [];
   return (req) => verify(req.headers.authorization, () => perClient(clientAddress(req, trustedProxies), req));
 }
 
 /** Token lookups per client address: `ratePerSecond`, bursts up to twice that, 429 beyond (draining the body). */
-function perClientLimit(ratePerSecond: number, now: () => number): (client: string, req: IncomingMessage) => void {
-  const waitFor = keyedRateLimit({ ratePerSecond, now, maxKeys: MAX_CLIENTS });
+function perClientLimit(ratePerSecond: number, clock: Pick<Clock, "now">): (client: string, req: IncomingMessage) => void {
+  const waitFor = keyedRateLimit({ ratePerSecond, clock, maxKeys: MAX_CLIENTS });
   return (client, req) => {
     const retryAfterSeconds = waitFor(client);
     if (retryAfterSeconds !== undefined) {

@@ -11,6 +11,7 @@ import { sendJson } from "./respond.server";
 import type { PriceLookup } from "../prices/lookup.server";
 import { pricesAnswer } from "./pricesApi.server";
 import type { Router } from "./router.server";
+import { systemClock } from "../config/clock";
 
 /** A signed proxy request older (or further in the future) than this is refused: a replayed URL stops working. */
 export const PROXY_MAX_AGE_SECONDS = 300;
@@ -27,13 +28,13 @@ export function registerAppProxy(router: Router, deps: StockEdgeDeps & { secrets
   const answers = stockAnswers(deps.services);
   const holds = createShopperHolds({ reservations: deps.services.reservations, availability: deps.services.availability, getPolicy: (shopId) => deps.services.settings.getPolicy(shopId) });
   const on = storefrontRoutes(router);
-  const now = deps.now ?? Date.now;
+  const clock = deps.clock ?? systemClock;
   // Its own allowance per shop, apart from the shop's API token: storefront traffic cannot starve the shop's backend calls.
-  const limit = perShopRateLimit(deps.ratePerSecond, now);
-  const limitShopper = perShopperRateLimit({ ratePerSecond: deps.shopperRatePerSecond, now });
+  const limit = perShopRateLimit(deps.ratePerSecond, clock);
+  const limitShopper = perShopperRateLimit({ ratePerSecond: deps.shopperRatePerSecond, clock });
   const signed = async (url: URL, req: IncomingMessage): Promise<{ shop: Shop; query: Record<string, string> }> => {
     try {
-      verifyAppProxySignature(url.searchParams, deps.secrets, now());
+      verifyAppProxySignature(url.searchParams, deps.secrets, clock.now());
       const query = parseProxyQuery(url.searchParams);
       const shop = await findShopByDomain(deps.prisma, "shopify", query.shop ?? "");
       if (!shop || shop.installState !== "installed") throw new LockstepError("unknown_shop", "This shop has not installed Lockstep");

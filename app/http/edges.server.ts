@@ -4,6 +4,7 @@ import type { Migration } from "../db/migrations.server";
 import { registerFeedRoutes } from "../feeds/google/serve.server";
 import { registerAppProxy } from "./appProxy.server";
 import { registerMetricsRoute } from "../observability/metricsRoute.server";
+import { registerBigCommerceCallbacks } from "./bigcommerceCallbacks.server";
 import { registerBigCommerceInstall } from "./bigcommerceInstall.server";
 import { registerHealthRoutes } from "./health.server";
 import { Router } from "./router.server";
@@ -34,6 +35,7 @@ export function createEdgeRouter(context: AppContext, migrations: Migration[]): 
   }
   registerWebhookRoutes(router, context);
   registerBigCommerceInstall(router, context);
-  registerFeedRoutes(router, { sql: context.db.sql, encryptionKey: context.config.encryptionKey });
+  registerBigCommerceCallbacks(router, context);
+  registerFeedRoutes(router, { sql: context.db.sql, encryptionKey: context.config.encryptionKey, registry: context.outbound });
   return router;
 }

@@ -1,20 +1,18 @@
-import { bigCommerceStaffCookie } from "../staff/bigCommerceStaff.server";
 import type { IncomingMessage } from "node:http";
 import { LockstepError } from "../config/errors";
 import type { AppContext } from "../context.server";
 import { readBody, sendError, sendJson } from "./respond.server";
 import type { RouteRequest, Router } from "./router.server";
 import { bigCommerceShopDomain } from "../shops/platformIdentity";
-import { findShopByDomainSql } from "../shops/sql/findShop";
 import { verifyBigCommerceDelivery } from "../webhooks/bigcommerce";
-import { useCallbackToken, useUninstallToken } from "./bigcommerceCallbackTokens.server";
 import type { Inbox } from "../webhooks/inbox.server";
 import type { WebhookMetrics } from "../webhooks/metrics.server";
 import { minimiseShopifyPayload } from "../webhooks/normalise/shopify";
 import { verifyShopifyDelivery } from "../webhooks/shopify";
 import type { StoreOutcome } from "../webhooks/sql/storeDeliveries";
 
-function answer(outcome: StoreOutcome): { status: number; body: unknown } {
+/** The answer to a platform for a stored (or refused) delivery. */
+export function answerStored(outcome: StoreOutcome): { status: number; body: unknown } {
   switch (outcome.kind) {
     case "stored":
       return { status: 200, body: { ok: true } };
@@ -56,7 +54,7 @@ async function receiveShopify(context: AppContext, inbox: Inbox, req: IncomingMe
       triggeredAt: headers.triggeredAt,
       receivedAt,
     }, requestGone);
-    return answer(outcome);
+    return answerStored(outcome);
   } catch (error) {
     return rejected(context.webhooks.metrics, error);
   }
@@ -79,66 +77,38 @@ async function receiveBigCommerce(context: AppContext, inbox: Inbox, req: Incomi
       triggeredAt: delivery.createdAt,
       receivedAt,
     }, requestGone);
-    return answer(outcome);
+    return answerStored(outcome);
   } catch (error) {
     return rejected(context.webhooks.metrics, error);
   }
 }
 
 /**
- * Platform webhooks and BigCommerce's app callbacks. Each answers 200 only after the delivery
- * is durably stored; processing happens later, in the workers.
+ * A route that answers once its delivery is stored. The platform hangs up at its own timeout: a
+ * delivery still waiting to be stored is dropped then (`requestGone`), and nothing is answered.
+ */
+export function deliveryRoute(handler: (req: IncomingMessage, requestGone: AbortSignal) => Promise<{ status: number; body: unknown }>) {
+  return async ({ req, res }: RouteRequest) => {
+    const gone = new AbortController();
+    res.once("close", () => {
+      if (!res.writableFinished) gone.abort();
+    });
+    try {
+      const { status, body } = await handler(req, gone.signal);
+      sendJson(res, status, body);
+    } catch (error) {
+      if (!gone.signal.aborted) sendError(res, error);
+    }
+  };
+}
+
+/**
+ * Platform webhooks (BigCommerce's app callbacks: bigcommerceCallbacks.server.ts). Each answers 200
+ * only after the delivery is durably stored; processing happens later, in the workers.
  */
 export function registerWebhookRoutes(router: Router, context: AppContext): void {
   const inbox = context.webhooks.inbox;
-  const respond = (handler: (req: IncomingMessage, requestGone: AbortSignal) => Promise<{ status: number; body: unknown }>) =>
-    async ({ req, res }: RouteRequest) => {
-      // The platform hangs up at its own timeout: a delivery still waiting to be stored is dropped then.
-      const gone = new AbortController();
-      res.once("close", () => {
-        if (!res.writableFinished) gone.abort();
-      });
-      try {
-        const { status, body } = await handler(req, gone.signal);
-        sendJson(res, status, body);
-      } catch (error) {
-        if (!gone.signal.aborted) sendError(res, error);
-      }
-    };
+  router.on("POST", "/webhooks/shopify", deliveryRoute((req, requestGone) => receiveShopify(context, inbox, req, requestGone)));
+  router.on("POST", "/webhooks/bigcommerce", deliveryRoute((req, requestGone) => receiveBigCommerce(context, inbox, req, requestGone)));
 
-  router.on("POST", "/webhooks/shopify", respond((req, requestGone) => receiveShopify(context, inbox, req, requestGone)));
-  router.on("POST", "/webhooks/bigcommerce", respond((req, requestGone) => receiveBigCommerce(context, inbox, req, requestGone)));
-
-  // BigCommerce opens the app with `load` (inside its control panel), and calls `uninstall` when the merchant removes it.
-  router.on("GET", "/auth/bigcommerce/load", async ({ res, url }) => {
-    const claims = await useCallbackToken(context, url.searchParams.get("signed_payload_jwt") ?? undefined, new Date());
-    const shop = await findShopByDomainSql(context.db.sql, bigCommerceShopDomain(claims.storeHash), "bigcommerce");
-    if (!shop?.installed) throw new LockstepError("unknown_shop", "This store has not installed Lockstep");
-    // The staff member gets the admin for this store (see app/staff/bigCommerceStaff.server.ts).
-    const cookie = await bigCommerceStaffCookie(context.config, { shopId: shop.id, userId: claims.userId ?? "unknown" });
-    res.writeHead(302, { location: "/app", "set-cookie": cookie, "cache-control": "no-store" }).end();
-  });
-  router.on("GET", "/auth/bigcommerce/uninstall", respond(async (req) => {
-    const receivedAt = new Date();
-    const url = new URL(req.url ?? "/", "http://localhost");
-    // Believed only once BigCommerce refuses the store's token (see bigcommerceCallbackTokens.server.ts).
-    const claims = await useUninstallToken(context, url.searchParams.get("signed_payload_jwt") ?? undefined, receivedAt);
-    // Through the inbox like any webhook: durable, processed by the workers.
-    const outcome = await inbox.store({
-      platform: "bigcommerce",
-      shopDomain: bigCommerceShopDomain(claims.storeHash),
-      topic: "store/app/uninstalled",
-      deliveryId: `uninstall:${claims.jti}`,
-      payload: JSON.stringify({ scope: "store/app/uninstalled", producer: bigCommerceShopDomain(claims.storeHash), created_at: Math.floor(claims.issuedAt.getTime() / 1000), data: {} }),
-      triggeredAt: claims.issuedAt,
-      receivedAt,
-    });
-    return answer(outcome);
-  }));
-  // A staff user removed from the store: Lockstep keeps nothing per user beyond their 8-hour cookie.
-  router.on("GET", "/auth/bigcommerce/remove_user", respond(async (req) => {
-    const url = new URL(req.url ?? "/", "http://localhost");
-    await useCallbackToken(context, url.searchParams.get("signed_payload_jwt") ?? undefined, new Date());
-    return { status: 200, body: { ok: true } };
-  }));
 }

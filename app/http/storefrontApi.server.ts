@@ -12,6 +12,7 @@ import type { RouteHandler, Router } from "./router.server";
 import { isDatabaseUnavailable } from "../db/unavailable";
 import { log } from "../observability/log.server";
 import { isShopperKey } from "../reservations/shopperHolds.server";
+import { type Clock, systemClock } from "../config/clock";
 
 /** Request bodies of the storefront APIs are small carts: anything bigger is a mistake or an attack. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -19,8 +20,8 @@ export const MAX_BODY_BYTES = 64 * 1024;
 export interface StockEdgeDeps {
   services: Pick<StockServices, "availability" | "reservations" | "settings">;
   prisma: PrismaClient;
-  /** Milliseconds since the epoch: injected so tests control time. */
-  now?: () => number;
+  /** Injected so tests control time (rate limits count its milliseconds). */
+  clock?: Pick<Clock, "now">;
 }
 
 /** The storefront edges' dependencies in the running process (edges.server.ts registers both with them). */
@@ -158,11 +159,11 @@ export async function jsonBody(req: IncomingMessage, optional = false): Promise<
  * 429 `rate_limited` (draining the request body) beyond it. One shop's storm cannot take the
  * database from the others.
  */
-export function perShopRateLimit(ratePerSecond: number, now: () => number): (shopId: string, req: IncomingMessage) => void {
+export function perShopRateLimit(ratePerSecond: number, clock: Pick<Clock, "now">): (shopId: string, req: IncomingMessage) => void {
   const buckets = new Map<string, TokenBucket>();
   return (shopId, req) => {
     let bucket = buckets.get(shopId);
-    if (!bucket) buckets.set(shopId, (bucket = new TokenBucket({ capacity: ratePerSecond * 2, refillPerSecond: ratePerSecond }, { now })));
+    if (!bucket) buckets.set(shopId, (bucket = new TokenBucket({ capacity: ratePerSecond * 2, refillPerSecond: ratePerSecond }, clock)));
     if (!bucket.tryTake(1)) {
       req.resume();
       throw new LockstepError("rate_limited", `More than ${ratePerSecond} requests per second for this shop: slow down`);
@@ -172,9 +173,8 @@ export function perShopRateLimit(ratePerSecond: number, now: () => number): (sho
 
 /** The API token check and per-shop limit of every `/api/v1` route (prices use it too). */
 export function tokenAuthenticator(deps: TokenAuthDeps & { ratePerSecond: number }) {
-  const now = deps.now ?? Date.now;
   const verify = apiTokenVerifier(deps);
-  const limit = perShopRateLimit(deps.ratePerSecond, now);
+  const limit = perShopRateLimit(deps.ratePerSecond, deps.clock ?? systemClock);
   return async (req: IncomingMessage): Promise<Shop> => {
     const shop = await verify(req);
     limit(shop.id, req);

@@ -1,5 +1,6 @@
 import { LockstepError } from "../config/errors";
 import type { Database } from "../db/database.server";
+import { findLocationId } from "./sql/findLocationId";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -18,14 +19,10 @@ export function createLocationResolver(db: Database): { resolve(shopId: string, 
       const memoKey = `${shopId}\n${location}`;
       const hit = known.get(memoKey);
       if (hit) return hit;
-      const uuid = isUuid(location);
-      const rows = await db.sql.query<{ id: string }>(
-        `SELECT id FROM location WHERE shop_id = $1::uuid AND (external_id = $2 OR ($3::boolean AND id = $4::uuid))`,
-        [shopId, location, uuid, uuid ? location : null],
-      );
-      if (!rows[0]) throw new LockstepError("unknown_location", `Unknown location ${location}`);
-      known.set(memoKey, rows[0].id);
-      return rows[0].id;
+      const id = await findLocationId(db.sql, shopId, location, isUuid(location));
+      if (!id) throw new LockstepError("unknown_location", `Unknown location ${location}`);
+      known.set(memoKey, id);
+      return id;
     },
   };
 }

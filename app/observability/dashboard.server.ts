@@ -1,3 +1,4 @@
+import { listLastRuns } from "../batching/sql/listLastRuns";
 import type { Sql } from "../db/database.server";
 import { objectiveViews } from "../slo/evaluator.server";
 import { listIncidents } from "../slo/sql/sloRows";
@@ -17,13 +18,7 @@ export async function getSyncOverview(sql: Sql, shopId: string, range: ChartRang
     listIncidents(sql, shopId, { limit: 10 }),
     getConsumerLag(sql, { shopId, now }),
     getFreshness(sql, { shopId, now }),
-    sql.query<{ destinationId: string; name: string; mode: string; runId: string | null; status: string | null; finishedAt: Date | null; sent: number | null; rejected: number | null; variance: number | null }>(
-      `SELECT d.id AS "destinationId", d.name, d.mode::text AS mode, r.id::text AS "runId", r.status, r.finished_at AS "finishedAt", r.sent, r.rejected, r.variance
-       FROM destination d
-       LEFT JOIN LATERAL (SELECT * FROM destination_run WHERE destination_id = d.id ORDER BY id DESC LIMIT 1) r ON true
-       WHERE d.shop_id = $1 ORDER BY d.name`,
-      [shopId],
-    ),
+    listLastRuns(sql, shopId),
   ]);
   const latency = await Promise.all(
     (["inventory", "orders"] as const).map(async (domain) => ({

@@ -1,6 +1,6 @@
 import { AggregatorRegistry, Gauge, type MetricObjectWithValues, type MetricValue, Registry } from "prom-client";
 import type { AppContext } from "../context.server";
-import { getInboxLag } from "../webhooks/sql/getInboxLag";
+import { getInboxLag } from "./sql/getInboxLag";
 import { log } from "./log.server";
 import type { ProcessMetrics } from "./metrics.server";
 import { addLatencyRollups, deleteLatencyRollupsBefore } from "./sql/addLatencyRollups";

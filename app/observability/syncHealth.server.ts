@@ -1,5 +1,5 @@
 import type { SqlRunner } from "../db/database.server";
-import { getShopWebhookHealth, type ShopWebhookHealth } from "../webhooks/sql/getShopWebhookHealth";
+import { getShopWebhookHealth, type ShopWebhookHealth } from "./sql/getShopWebhookHealth";
 
 export interface Percentiles {
   p50: number | null;

@@ -1,4 +1,4 @@
-import { type Clock } from "./clock";
+import { type Clock } from "../config/clock";
 import { circuitOpenError, outboundDetails } from "./errors";
 
 export type CircuitState = "closed" | "open" | "half_open";

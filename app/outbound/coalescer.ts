@@ -1,4 +1,4 @@
-import { type Clock } from "./clock";
+import { type Clock } from "../config/clock";
 
 export interface CoalescerOptions<V, R> {
   /** How long a key collects changes before they go out as one call. */

@@ -1,4 +1,4 @@
-import { type Clock, type Random } from "./clock";
+import { type Clock, type Random } from "../config/clock";
 import { isTransientNetworkError, outboundDetails, unavailableError } from "./errors";
 
 export interface RetryPolicy {

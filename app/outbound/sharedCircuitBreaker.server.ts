@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { type Breaker, CircuitBreaker, type CircuitBreakerSettings, type CircuitSnapshot, type CircuitState, countsAsFailure } from "./circuitBreaker";
-import { type Clock } from "./clock";
+import { type Clock } from "../config/clock";
 import { circuitOpenError } from "./errors";
 import { REDIS_NOW_MS, type SharedState } from "./limiterRegistry.server";
 import { log } from "../observability/log.server";

@@ -1,6 +1,6 @@
 import type Bottleneck from "bottleneck";
 import { type Breaker } from "./circuitBreaker";
-import { type Clock, type Random } from "./clock";
+import { type Clock, type Random } from "../config/clock";
 import { type LimiterMetrics } from "./metrics.server";
 import { type RetryPolicy, withRetries } from "./retryPolicy";
 

@@ -1,4 +1,4 @@
-import { type Clock } from "./clock";
+import { type Clock } from "../config/clock";
 
 export interface TokenBucketSettings {
   capacity: number;

@@ -1,6 +1,8 @@
 import { parse } from "csv-parse/sync";
 import { LockstepError } from "../config/errors";
-import type { Sql } from "../db/database.server";
+import type { Sql, SqlRunner } from "../db/database.server";
+import { chunked } from "./chunks";
+import { lockPriceItems } from "./sql/lockPriceItems";
 import { variantsBySku } from "./sql/variantsBySku";
 import { AMOUNT_PATTERN, CURRENCY_PATTERN, DEFAULT_LIST, translateDatabaseRefusal, versionRow, writeVersions, type NewPrice } from "./versions.server";
 
@@ -28,8 +30,8 @@ const MAX_IMPORT_BYTES = 50 * 1024 * 1024;
 /**
  * Loads a price list (or a scheduled sale: rows with `valid_to`) from CSV with the columns
  * `sku, amount` and optionally `currency, compare_at, valid_from, valid_to, list`. Every row is
- * checked (unknown SKU, amount, currency, dates) and then written in file order of validity under
- * its own savepoint, so an overlap with a stored version or with another row is reported on its
+ * checked (unknown SKU, amount, currency, dates) and then written in order of validity, ~1,000 rows
+ * a statement under a savepoint (a refused chunk again row by row), so an overlap with a stored version or with another row is reported on its
  * line too. One transaction: when any row is refused nothing is applied, and the answer is 422
  * `import_refused` listing every refused row.
  */
@@ -70,18 +72,22 @@ export async function importPriceCsv(sql: Sql, shopId: string, csv: string, opti
         problems.push({ line: row.line, sku: row.sku, code: "unknown_sku", message: `No SKU ${row.sku} in this shop` });
         return false;
       });
+      const ordered = [...known].sort((a, b) => a.price.validFrom.getTime() - b.price.validFrom.getTime() || a.line - b.line);
+      const rowOf = (row: (typeof ordered)[number]) => versionRow({ ...row.price, variantId: variants.get(row.sku)! }, { source: "import", createdBy: options.createdBy });
+      await lockPriceItems(tx, shopId, ordered.map(rowOf));
       let versions = 0;
-      // In order of validity, so an open row is closed by the file's later row of the same item.
-      for (const row of [...known].sort((a, b) => a.price.validFrom.getTime() - b.price.validFrom.getTime() || a.line - b.line)) {
-        await tx.query("SAVEPOINT price_row");
-        try {
-          versions += (await writeVersions(tx, shopId, [versionRow({ ...row.price, variantId: variants.get(row.sku)! }, { source: "import", createdBy: options.createdBy })])).length;
-          await tx.query("RELEASE SAVEPOINT price_row");
-        } catch (error) {
-          await tx.query("ROLLBACK TO SAVEPOINT price_row");
-          const { code, message } = error as { code?: string; message?: string };
-          if (code !== "23P01" && code !== "23514") throw error;
-          problems.push({ line: row.line, sku: row.sku, code: code === "23P01" ? "price_overlap" : "invalid_price", message: (message ?? "").replace(/^price_\w+: /, "") });
+      // In order of validity, so an open row is closed by the file's later row of the same item; ~1,000 rows
+      // a statement under a savepoint, and a chunk that is refused is written again row by row to name its lines.
+      for (const chunk of chunked(ordered)) {
+        const written = await underSavepoint(tx, () => writeVersions(tx, shopId, chunk.map(rowOf)));
+        if (written.ok) {
+          versions += written.value.length;
+          continue;
+        }
+        for (const row of chunk) {
+          const one = await underSavepoint(tx, () => writeVersions(tx, shopId, [rowOf(row)]));
+          if (one.ok) versions += one.value.length;
+          else problems.push({ line: row.line, sku: row.sku, code: one.code === "23P01" ? "price_overlap" : "invalid_price", message: one.message.replace(/^price_\w+: /, "") });
         }
       }
       if (problems.length > 0) {
@@ -91,6 +97,21 @@ export async function importPriceCsv(sql: Sql, shopId: string, csv: string, opti
       return { versions };
     }),
   );
+}
+
+/** Runs one write under a savepoint: an overlap or a refused value rolls back only it (anything else fails the import). */
+async function underSavepoint<T>(tx: SqlRunner, work: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; code: string; message: string }> {
+  await tx.query("SAVEPOINT price_rows");
+  try {
+    const value = await work();
+    await tx.query("RELEASE SAVEPOINT price_rows");
+    return { ok: true, value };
+  } catch (error) {
+    await tx.query("ROLLBACK TO SAVEPOINT price_rows");
+    const { code, message } = error as { code?: string; message?: string };
+    if (code !== "23P01" && code !== "23514") throw error;
+    return { ok: false, code, message: message ?? "" };
+  }
 }
 
 function readCsv(csv: string): Array<Record<string, string | undefined>> {

@@ -1,6 +1,7 @@
 import type { SqlRunner } from "../db/database.server";
 import { priceAt, type PriceAtRow } from "./sql/priceAt";
 import { DEFAULT_LIST, formatAmount } from "./versions.server";
+import { type Clock, systemClock } from "../config/clock";
 
 /** A price as `/api/v1/prices` and the app proxy answer it: amounts are decimal strings. */
 export interface PublicPrice {
@@ -33,8 +34,8 @@ interface Entry {
  * the next boundary of that SKU (its version's end or the next version's start) and `ttlMs` (so a
  * version planned by another process is seen within it); an explicit `at` reads the database.
  */
-export function createPriceLookup(deps: { sql: SqlRunner; now?: () => number; ttlMs?: number; maxEntries?: number }): PriceLookup {
-  const now = deps.now ?? Date.now;
+export function createPriceLookup(deps: { sql: SqlRunner; clock?: Pick<Clock, "now">; ttlMs?: number; maxEntries?: number }): PriceLookup {
+  const clock = deps.clock ?? systemClock;
   const ttlMs = deps.ttlMs ?? 1_000;
   const maxEntries = deps.maxEntries ?? 100_000;
   const cache = new Map<string, Entry>();
@@ -45,7 +46,7 @@ export function createPriceLookup(deps: { sql: SqlRunner; now?: () => number; tt
       const list = options.list ?? DEFAULT_LIST;
       const unique = [...new Set(skus)];
       if (options.at) return (await priceAt(deps.sql, shopId, list, unique, options.at)).flatMap(publicPrice);
-      const nowMs = now();
+      const nowMs = clock.now();
       const found = new Map<string, PriceAtRow>();
       const missing: string[] = [];
       for (const sku of unique) {

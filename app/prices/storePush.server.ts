@@ -5,7 +5,7 @@ import type { BigCommerceClient } from "../platforms/bigcommerce/client.server";
 import type { ShopifyAdminClient } from "../platforms/shopify/adminClient.server";
 import { productVariantsBulkUpdate } from "../platforms/shopify/documents/catalog";
 import { shopifyAdminClientsByShopId } from "../checkout/shopifyAccess.server";
-import type { PushStorePrices, StorePrice } from "./activator.server";
+import type { ListPrice, PushListPrices, PushStorePrices, StorePrice } from "./activator.server";
 
 /** Variants per productVariantsBulkUpdate call: its cost grows with them, and one bad variant fails its call only. */
 const SHOPIFY_VARIANTS_PER_CALL = 100;
@@ -50,6 +50,31 @@ export function bigCommercePricePush(clientFor: (shopId: string) => Promise<BigC
   };
 }
 
+/** BigCommerce price list records per call (the upsert takes up to 1,000). */
+const BIGCOMMERCE_RECORDS_PER_CALL = 1_000;
+
+/**
+ * Pushes a named list's prices as records of the BigCommerce price list it is mapped to
+ * (`PUT /v3/pricelists/{id}/records`, up to 1,000 a call) through the store's throttled client.
+ */
+export function bigCommercePriceListPush(clientFor: (shopId: string) => Promise<BigCommerceClient>) {
+  return async (shopId: string, priceListId: number, prices: ListPrice[]): Promise<void> => {
+    const client = await clientFor(shopId);
+    await Promise.all(
+      chunks(prices, BIGCOMMERCE_RECORDS_PER_CALL).map((chunk) =>
+        client.request("PUT", `/v3/pricelists/${priceListId}/records`, {
+          body: chunk.map((price) => ({
+            variant_id: Number(price.variantExternalId),
+            currency: price.currency.toLowerCase(),
+            price: Number(price.amount),
+            ...(price.compareAt !== null ? { retail_price: Number(price.compareAt) } : {}),
+          })),
+        }),
+      ),
+    );
+  };
+}
+
 /** The process's store pushes: each shop's Shopify or BigCommerce client, shared with everything else that calls it. */
 export function storePricePush(context: AppContext): PushStorePrices {
   const shopify = shopifyPricePush(
@@ -62,6 +87,16 @@ export function storePricePush(context: AppContext): PushStorePrices {
     return context.platforms.bigCommerceClientFor(storeHash, await tokenOf(storeHash));
   });
   return (shopId, platform, prices) => (platform === "shopify" ? shopify(shopId, prices) : bigCommerce(shopId, prices));
+}
+
+/** The process's BigCommerce price list pushes (named lists mapped with `mapPriceList`). */
+export function storePriceListPush(context: AppContext): PushListPrices {
+  const tokenOf = bigCommerceTokenOf({ prisma: context.db.prisma, config: context.config });
+  return bigCommercePriceListPush(async (shopId) => {
+    const [shop] = await context.db.sql.query<{ domain: string }>(`SELECT domain FROM shop WHERE id = $1::uuid`, [shopId]);
+    const storeHash = (shop?.domain ?? "").replace(/^stores\//, "");
+    return context.platforms.bigCommerceClientFor(storeHash, await tokenOf(storeHash));
+  });
 }
 
 function chunks<T>(items: T[], size: number): T[][] {

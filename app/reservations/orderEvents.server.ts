@@ -1,5 +1,6 @@
 import type { Availability } from "../availability/availability.server";
 import type { Database } from "../db/database.server";
+import { listItemSkus } from "../inventory/sql/listItemSkus";
 import { type ApiTokenChanges, forgetRememberedTokens } from "../shops/shops.server";
 import type { Subscribers } from "../webhooks/subscribers.server";
 import type { Reservations } from "./reservations.server";
@@ -31,10 +32,10 @@ export function subscribeToPlatformEvents(
       });
     }),
     subscribers.onApplied("InventoryLevelChanged", async (event) => {
-      await deps.availability.invalidate(event.shopId, await skusOfItem(deps.db, event.shopId, event.inventoryItemExternalId));
+      await deps.availability.invalidate(event.shopId, await listItemSkus(deps.db.sql, event.shopId, event.inventoryItemExternalId));
     }),
     subscribers.onApplied("InventoryItemChanged", async (event) => {
-      await deps.availability.invalidate(event.shopId, await skusOfItem(deps.db, event.shopId, event.inventoryItemExternalId));
+      await deps.availability.invalidate(event.shopId, await listItemSkus(deps.db.sql, event.shopId, event.inventoryItemExternalId));
     }),
     // An uninstalled shop's API token stops working at once in the process that applied it.
     subscribers.onApplied("AppUninstalled", (event) => forgetRememberedTokens(deps.apiTokens, event.shopId)),
@@ -45,15 +46,4 @@ export function subscribeToPlatformEvents(
   return () => {
     for (const stop of unsubscribe) stop();
   };
-}
-
-/** The item's SKU and the SKUs of the bundles made of it. */
-async function skusOfItem(db: Database, shopId: string, inventoryItemExternalId: string): Promise<string[]> {
-  const rows = await db.sql.query<{ sku: string }>(
-    `WITH item AS (SELECT id, sku FROM variant WHERE shop_id = $1::uuid AND inventory_item_external_id = $2)
-     SELECT sku FROM item
-     UNION SELECT v.sku FROM bundle_component b JOIN item ON b.component_variant_id = item.id JOIN variant v ON v.id = b.bundle_variant_id`,
-    [shopId, inventoryItemExternalId],
-  );
-  return rows.map((row) => row.sku);
 }

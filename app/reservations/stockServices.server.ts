@@ -33,7 +33,7 @@ export function createStockServices(deps: {
   const log = deps.log ?? ((message, error) => appLog.warn(message, { error }));
   const now = deps.now ?? (() => new Date());
   const shared = deps.config.redisUrl ? createRedisStore<ItemAvailability>({ url: deps.config.redisUrl, prefix: deps.redisPrefix, onError: (error) => log("availability cache: Redis unavailable", error) }) : undefined;
-  const cache = new AvailabilityCache<ItemAvailability>({ now: () => now().getTime(), shared, onSharedError: (error) => log("availability cache: Redis unavailable", error) });
+  const cache = new AvailabilityCache<ItemAvailability>({ clock: { now: () => now().getTime() }, shared, onSharedError: (error) => log("availability cache: Redis unavailable", error) });
   const plain = createAvailability({ db: deps.db, cache, now });
   const availability = deps.wrapAvailability ? deps.wrapAvailability(plain) : plain;
   return {

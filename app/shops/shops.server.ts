@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { LockstepError } from "../config/errors";
 import type { Platform, PrismaClient, Shop } from "../generated/prisma/client";
 import { parseStoreHash } from "./platformIdentity";
+import type { Clock } from "../config/clock";
 
 const TOKEN_PREFIX = "lst_";
 
@@ -98,7 +99,7 @@ export function forgetRememberedTokensHere(changes: ApiTokenChanges): void {
  * (until any token changes), so a client repeating a bogus token does not reach the database again.
  * `beforeLookup` runs only when the database is about to be asked (a per-client limit goes there).
  */
-export function rememberingApiTokens(prisma: PrismaClient, options: { changes: ApiTokenChanges; memoryMs: number; missMemoryMs?: number; now: () => number; maxEntries?: number }) {
+export function rememberingApiTokens(prisma: PrismaClient, options: { changes: ApiTokenChanges; memoryMs: number; missMemoryMs?: number; clock: Pick<Clock, "now">; maxEntries?: number }) {
   const tokenChanges = options.changes;
   const known = new Map<string, { shop: Shop; until: number; epoch: number }>();
   const misses = new Map<string, { until: number; epoch: number }>();
@@ -107,9 +108,9 @@ export function rememberingApiTokens(prisma: PrismaClient, options: { changes: A
   return async (authorization: string | undefined, beforeLookup?: () => void): Promise<Shop> => {
     const memoKey = authorization ? hashApiToken(authorization) : "";
     const memo = known.get(memoKey);
-    if (memo && memo.until > options.now() && memo.epoch === tokenChanges.epoch) return memo.shop;
+    if (memo && memo.until > options.clock.now() && memo.epoch === tokenChanges.epoch) return memo.shop;
     const miss = misses.get(memoKey);
-    if (miss && miss.until > options.now() && miss.epoch === tokenChanges.epoch) throw invalidToken();
+    if (miss && miss.until > options.clock.now() && miss.epoch === tokenChanges.epoch) throw invalidToken();
     if (authorization) beforeLookup?.();
     // The epoch before the lookup: a change made while it ran leaves this memo already stale.
     const epoch = tokenChanges.epoch;
@@ -119,13 +120,13 @@ export function rememberingApiTokens(prisma: PrismaClient, options: { changes: A
     } catch (error) {
       if (missMemoryMs > 0 && error instanceof LockstepError && error.code === "invalid_token") {
         if (misses.size >= maxEntries) misses.clear();
-        misses.set(memoKey, { until: options.now() + missMemoryMs, epoch });
+        misses.set(memoKey, { until: options.clock.now() + missMemoryMs, epoch });
       }
       throw error;
     }
     misses.delete(memoKey);
     if (known.size >= maxEntries) known.clear();
-    known.set(memoKey, { shop, until: options.now() + options.memoryMs, epoch });
+    known.set(memoKey, { shop, until: options.clock.now() + options.memoryMs, epoch });
     return shop;
   };
 }

@@ -1,6 +1,7 @@
 import { timingSafeEqual, createHash } from "node:crypto";
 import { createCookieSessionStorage, redirect } from "@remix-run/node";
 import type { Config } from "../config/config.server";
+import { type Clock, systemClock } from "../config/clock";
 
 // The standalone mode's login: one staff password, a signed HTTP-only cookie. It exists so the
 // admin can be seen and tested without a Shopify account; production always runs embedded.
@@ -84,11 +85,11 @@ export async function logOut(config: Config, request: Request): Promise<Response
  */
 export type LoginThrottle = ReturnType<typeof createLoginThrottle>;
 
-export function createLoginThrottle(options: { now?: () => number; maxFailures?: number; windowMs?: number; maxClients?: number } = {}) {
-  const { now = Date.now, maxFailures = 5, windowMs = 60_000, maxClients = 10_000 } = options;
+export function createLoginThrottle(options: { clock?: Pick<Clock, "now">; maxFailures?: number; windowMs?: number; maxClients?: number } = {}) {
+  const { clock = systemClock, maxFailures = 5, windowMs = 60_000, maxClients = 10_000 } = options;
   const failures = new Map<string, { count: number; resetAt: number }>();
   const prune = (): void => {
-    const time = now();
+    const time = clock.now();
     for (const [client, entry] of failures) if (entry.resetAt <= time) failures.delete(client);
     // Still full of live entries (a spray from many addresses): forget the oldest.
     for (const client of failures.keys()) {
@@ -99,18 +100,18 @@ export function createLoginThrottle(options: { now?: () => number; maxFailures?:
   return {
     retryAfterSeconds(client: string): number {
       const entry = failures.get(client);
-      if (!entry || entry.resetAt <= now() || entry.count < maxFailures) return 0;
-      return Math.ceil((entry.resetAt - now()) / 1000);
+      if (!entry || entry.resetAt <= clock.now() || entry.count < maxFailures) return 0;
+      return Math.ceil((entry.resetAt - clock.now()) / 1000);
     },
     recordFailure(client: string): void {
       const entry = failures.get(client);
-      if (entry && entry.resetAt > now()) {
+      if (entry && entry.resetAt > clock.now()) {
         entry.count += 1;
         return;
       }
       failures.delete(client);
       if (failures.size >= maxClients) prune();
-      failures.set(client, { count: 1, resetAt: now() + windowMs });
+      failures.set(client, { count: 1, resetAt: clock.now() + windowMs });
     },
     reset(client: string): void {
       failures.delete(client);

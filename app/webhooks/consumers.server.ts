@@ -35,7 +35,7 @@ import type {
   ProductChanged,
   RefundCreated,
   VariantPriceChanged,
-} from "./events";
+} from "../events/domainEvents";
 
 // Idempotent consumers: each applies one event inside the worker's transaction. State per entity
 // only moves forward: every UPDATE carries `source_updated_at <= $occurredAt` in its WHERE, so an

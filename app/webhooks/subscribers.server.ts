@@ -1,4 +1,4 @@
-import type { DomainEvent, DomainEventOf, DomainEventType } from "./events";
+import type { DomainEvent, DomainEventOf, DomainEventType } from "../events/domainEvents";
 
 /**
  * Called after an event has been applied and its inbox row committed. Delivery is at least once

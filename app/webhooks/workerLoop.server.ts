@@ -1,10 +1,10 @@
 import { LockstepError, describeError } from "../config/errors";
 import type { Sql, SqlRunner } from "../db/database.server";
-import type { Random } from "../outbound/clock";
+import type { Random } from "../config/clock";
 import { type RetryPolicy, retryDelay } from "../outbound/retryPolicy";
 import type { BigCommerceReader } from "./bigcommerceReader";
 import { applyEvents } from "./consumers.server";
-import type { DomainEvent } from "./events";
+import type { DomainEvent } from "../events/domainEvents";
 import type { WebhookMetrics } from "./metrics.server";
 import { normaliseBigCommerceDelivery } from "./normalise/bigcommerce";
 import { normaliseShopifyDelivery } from "./normalise/shopify";

@@ -12,7 +12,7 @@
  */
 import pg from "pg";
 import { runBackfill } from "../../app/backfill/backfill.server";
-import type { CatalogRow, RowOf } from "../../app/backfill/catalogRows";
+import type { CatalogRow, RowOf } from "../../app/catalog/catalogRows";
 import { readShopifyCatalog } from "../../app/backfill/shopify.server";
 import { type Database, openDatabase } from "../../app/db/database.server";
 import { applyMigrations } from "../../app/db/migrations.server";

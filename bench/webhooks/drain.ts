@@ -13,8 +13,11 @@ import { WebhookMetrics } from "../../app/webhooks/metrics.server";
 import { processDueRows } from "../../app/webhooks/workerLoop.server";
 import { shopifyPayload } from "../../simulators/webhooks/shopify";
 import { BENCH_SHOP } from "./constants";
+import { takeTrace, traced } from "./trace";
 
 const EVENTS = Number(process.env.BENCH_DRAIN_EVENTS ?? 2000);
+const ITEMS = 500;
+const BATCH = process.env.BENCH_DRAIN_BATCH ? Number(process.env.BENCH_DRAIN_BATCH) : undefined;
 const serverUrl = process.argv[2];
 
 async function admin(url: string, text: string): Promise<void> {
@@ -46,27 +49,37 @@ if (serverUrl) {
 try {
   await applyMigrations(db.sql);
   await installShop(db.prisma, { platform: "shopify", domain: BENCH_SHOP });
-  const inbox = createInbox({ sql: db.sql, metrics: new WebhookMetrics(), maxInFlight: serverUrl ? 8 : 1 });
-  const base = Date.now();
-  await Promise.all(
-    Array.from({ length: EVENTS }, (_, i) =>
-      inbox.store({
-        platform: "shopify",
-        shopDomain: BENCH_SHOP,
-        topic: "inventory_levels/update",
-        deliveryId: randomUUID(),
-        eventId: randomUUID(),
-        payload: JSON.stringify(shopifyPayload("inventory_levels/update", { inventory_item_id: 1000 + (i % 500), location_id: 1 + (i % 5), available: i % 40, updated_at: new Date(base + i).toISOString() })),
-        receivedAt: new Date(),
-      }),
-    ),
-  );
-  const options = { sql: db.sql, workerId: "bench", metrics: new WebhookMetrics(), maxAttempts: 3, leaseMs: 60_000 };
-  const started = performance.now();
-  let applied = 0;
-  for (let claimed = await processDueRows(options); claimed > 0; claimed = await processDueRows(options)) applied += claimed;
-  const seconds = (performance.now() - started) / 1000;
-  console.log(JSON.stringify({ events: applied, perSecond: applied / seconds }));
+  const inbox = createInbox({ sql: db.sql, metrics: new WebhookMetrics(), maxInFlight: serverUrl ? 8 : 1, queueLimit: EVENTS });
+  const options = { sql: process.env.BENCH_TRACE ? traced(db.sql) : db.sql, workerId: "bench", metrics: new WebhookMetrics(), maxAttempts: 3, leaseMs: 60_000, batchSize: BATCH };
+  let at = Date.now();
+  /** Stores `count` deliveries (item i % ITEMS at location i % 5, each newer than the last), then times one loop applying them all. */
+  const storeAndDrain = async (count: number): Promise<{ events: number; perSecond: number }> => {
+    await Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        inbox.store({
+          platform: "shopify",
+          shopDomain: BENCH_SHOP,
+          topic: "inventory_levels/update",
+          deliveryId: randomUUID(),
+          eventId: randomUUID(),
+          payload: JSON.stringify(shopifyPayload("inventory_levels/update", { inventory_item_id: 1000 + (i % ITEMS), location_id: 1 + (i % 5), available: i % 40, updated_at: new Date((at += 1)).toISOString() })),
+          receivedAt: new Date(),
+        }),
+      ),
+    );
+    takeTrace();
+    const started = performance.now();
+    let applied = 0;
+    for (let claimed = await processDueRows(options); claimed > 0; claimed = await processDueRows(options)) applied += claimed;
+    const seconds = (performance.now() - started) / 1000;
+    if (process.env.BENCH_TRACE) console.error(takeTrace().join("\n"));
+    return { events: applied, perSecond: applied / seconds };
+  };
+  // First sight: one event per item, every item unknown (each gets a placeholder variant, one at a time).
+  const firstSight = await storeAndDrain(ITEMS);
+  // The steady state: known items, the traffic a running shop sends.
+  const known = await storeAndDrain(EVENTS);
+  console.log(JSON.stringify({ ...known, firstSight }));
 } finally {
   await cleanup();
 }

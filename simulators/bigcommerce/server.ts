@@ -34,6 +34,8 @@ interface Variant {
   dateModified: string;
   gtin?: string;
   mpn?: string;
+  /** BigCommerce's `retail_price` (MSRP): the regular price a storefront shows struck through. */
+  retailPrice?: number;
 }
 
 interface Product {
@@ -134,7 +136,7 @@ export class BigCommerceStore {
 
   addProduct(
     name: string,
-    variants: Array<{ sku: string; price: number; onHand?: number; gtin?: string; mpn?: string }>,
+    variants: Array<{ sku: string; price: number; onHand?: number; gtin?: string; mpn?: string; retailPrice?: number }>,
     attributes: { description?: string; condition?: Product["condition"] } = {},
   ): Product {
     const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, "-");
@@ -152,7 +154,7 @@ export class BigCommerceStore {
     };
     this.products.set(product.id, product);
     for (const input of variants) {
-      const variant: Variant = { id: ++this.nextId, product_id: product.id, sku: input.sku, price: input.price, dateModified: this.nowIso(), gtin: input.gtin, mpn: input.mpn };
+      const variant: Variant = { id: ++this.nextId, product_id: product.id, sku: input.sku, price: input.price, dateModified: this.nowIso(), gtin: input.gtin, mpn: input.mpn, retailPrice: input.retailPrice };
       this.variants.set(variant.id, variant);
       product.variantIds.push(variant.id);
       for (const location of this.locations.keys()) this.inventory.set(`${variant.id}@${location}`, { onHand: input.onHand ?? 0, safetyStock: 0 });
@@ -353,6 +355,7 @@ export async function startBigCommerceSimulator(options: BigCommerceSimulatorOpt
       type: "physical",
       sku: product.sku,
       price: product.price,
+      retail_price: 0,
       inventory_level: product.variantIds.reduce((sum, id) => sum + totalOnHand(store, id), 0),
       inventory_tracking: "variant",
       date_modified: product.dateModified,
@@ -642,6 +645,7 @@ function variantBody(store: BigCommerceStore, variant: Variant) {
     sku_id: variant.id,
     price: variant.price,
     calculated_price: variant.price,
+    retail_price: variant.retailPrice ?? 0,
     inventory_level: totalOnHand(store, variant.id),
     date_modified: variant.dateModified,
     gtin: variant.gtin ?? "",

@@ -1,4 +1,6 @@
+import { randomBytes } from "node:crypto";
 import { type IncomingMessage, type ServerResponse } from "node:http";
+import { gzipSync } from "node:zlib";
 import { AMAZON_LISTING_FEED_WINDOW, AMAZON_SEARCH_SKUS, AMAZON_USAGE_PLANS, type SellingPartnerOperation, type UsagePlan } from "../../app/feeds/amazonUsagePlans";
 import { TokenBucket } from "../../app/outbound/tokenBucket";
 import { ChangeFeed, type ChangeListener, type SimulatorClock, realClock } from "../changes";
@@ -18,6 +20,13 @@ export interface SellingPartnerSimulatorOptions {
   marketplaceId?: string;
   /** Required as `x-amz-access-token` when set (LWA access token). */
   accessToken?: string;
+  /**
+   * Login with Amazon: `POST /auth/o2/token` (grant_type=refresh_token) issues access tokens that
+   * expire after `tokenTtlMs`; with it, the API takes only unexpired issued tokens (or `accessToken`).
+   */
+  lwa?: { clientId: string; clientSecret: string; refreshToken: string; tokenTtlMs?: number };
+  /** Processing reports served gzip-compressed (`compressionAlgorithm: GZIP`), as Amazon may. */
+  gzipReports?: boolean;
   /** IN_QUEUE for the first half, IN_PROGRESS for the second, then DONE. */
   processingDelayMs?: number;
   /** Accepted messages reach the listings this long after the feed is DONE (Amazon: "accepted" is not yet "applied"). */
@@ -73,7 +82,7 @@ export interface SimulatedFeed {
 export interface SellingPartnerStats {
   requests: number;
   tooManyRequests: number;
-  byOperation: Partial<Record<SellingPartnerOperation | "upload" | "download", number>>;
+  byOperation: Partial<Record<SellingPartnerOperation | "upload" | "download" | "token", number>>;
   feedsCreated: number;
   messagesAccepted: number;
   messagesInvalid: number;
@@ -93,6 +102,10 @@ export interface SellingPartnerSimulator {
   report(feedId: string): ProcessingReport | undefined;
   /** On: feeds report messages accepted but listings stay as they were (confirmation must catch it). */
   acceptWithoutApplying(on: boolean): void;
+  /** LWA tokens issued so far (refreshes). */
+  tokensIssued(): number;
+  /** Every issued LWA token lapses now (the next call with one is refused as expired). */
+  expireTokens(): void;
   /** When each 429 was answered, and for which operation. */
   throttled: Array<{ at: number; operation: string }>;
   stats(): SellingPartnerStats;
@@ -107,7 +120,7 @@ interface StoredDocument {
   kind: "input" | "report";
   contentType: string;
   urlExpiresAt: number;
-  content?: string;
+  content?: string | Buffer;
 }
 
 function amazonError(response: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
@@ -135,6 +148,20 @@ export async function startSellingPartnerSimulator(options: SellingPartnerSimula
   const feeds = new Map<string, SimulatedFeed>();
   const parsedDocuments = new Map<string, unknown>();
   const reports = new Map<string, ProcessingReport>();
+  /** Issued LWA access tokens and when each expires. */
+  const issued = new Map<string, number>();
+
+  function issueToken(body: string, response: ServerResponse): void {
+    const form = new URLSearchParams(body);
+    const lwa = options.lwa;
+    if (!lwa || form.get("grant_type") !== "refresh_token") return sendJson(response, 400, { error: "unsupported_grant_type", error_description: "grant_type must be refresh_token" });
+    if (form.get("client_id") !== lwa.clientId || form.get("client_secret") !== lwa.clientSecret) return sendJson(response, 401, { error: "invalid_client", error_description: "Client authentication failed" });
+    if (form.get("refresh_token") !== lwa.refreshToken) return sendJson(response, 400, { error: "invalid_grant", error_description: "The request has an invalid grant parameter : refresh_token" });
+    const token = `Atza|${randomBytes(24).toString("base64url")}`;
+    const ttlMs = lwa.tokenTtlMs ?? 3_600_000;
+    issued.set(token, clock.now() + ttlMs);
+    sendJson(response, 200, { access_token: token, token_type: "bearer", expires_in: Math.floor(ttlMs / 1000), refresh_token: lwa.refreshToken });
+  }
   const listings = new Map<string, Listing>();
   const throttled: SellingPartnerSimulator["throttled"] = [];
   const stats: SellingPartnerStats = { requests: 0, tooManyRequests: 0, byOperation: {}, feedsCreated: 0, messagesAccepted: 0, messagesInvalid: 0, acceptedNotApplied: 0 };
@@ -165,7 +192,7 @@ export async function startSellingPartnerSimulator(options: SellingPartnerSimula
     };
     let parsed: { header?: { sellerId?: unknown; version?: unknown }; messages?: unknown } | undefined;
     try {
-      parsed = JSON.parse(input.content ?? "") as typeof parsed;
+      parsed = JSON.parse(String(input.content ?? "")) as typeof parsed;
     } catch {
       parsed = undefined;
     }
@@ -205,7 +232,7 @@ export async function startSellingPartnerSimulator(options: SellingPartnerSimula
         summary: { errors: issues.length, warnings: 0, messagesProcessed: messages.length, messagesAccepted: accepted, messagesInvalid: invalid },
       });
     }
-    documents.set(reportId, { id: reportId, kind: "report", contentType: "application/json", urlExpiresAt: Number.POSITIVE_INFINITY, content: JSON.stringify(reports.get(feed.feedId)) });
+    documents.set(reportId, { id: reportId, kind: "report", contentType: "application/json", urlExpiresAt: Number.POSITIVE_INFINITY, content: options.gzipReports ? gzipSync(JSON.stringify(reports.get(feed.feedId))) : JSON.stringify(reports.get(feed.feedId)) });
     feed.resultFeedDocumentId = reportId;
     changes.emit({ kind: "marketplace/feed_processed", shop: sellerId, occurredAt: new Date(clock.now()).toISOString(), payload: { feedId: feed.feedId, processingStatus: feed.processingStatus, summary: reports.get(feed.feedId)?.summary } });
   }
@@ -227,7 +254,7 @@ export async function startSellingPartnerSimulator(options: SellingPartnerSimula
     listings.set(message.sku, listing);
   }
 
-  function operationOf(method: string, path: string): SellingPartnerOperation | "upload" | "download" | undefined {
+  function operationOf(method: string, path: string): SellingPartnerOperation | "upload" | "download" | "token" | undefined {
     if (method === "POST" && path === "/feeds/2021-06-30/documents") return "createFeedDocument";
     if (method === "GET" && /^\/feeds\/2021-06-30\/documents\/[^/]+$/.test(path)) return "getFeedDocument";
     if (method === "POST" && path === "/feeds/2021-06-30/feeds") return "createFeed";
@@ -235,6 +262,7 @@ export async function startSellingPartnerSimulator(options: SellingPartnerSimula
     if (method === "GET" && /^\/listings\/2021-08-01\/items\/[^/]+\/[^/]+$/.test(path)) return "getListingsItem";
     if (method === "GET" && /^\/listings\/2021-08-01\/items\/[^/]+$/.test(path)) return "searchListingsItems";
     if (method === "PUT" && path.startsWith("/uploads/")) return "upload";
+    if (method === "POST" && path === "/auth/o2/token") return "token";
     if (method === "GET" && path.startsWith("/downloads/")) return "download";
     return undefined;
   }
@@ -272,7 +300,14 @@ export async function startSellingPartnerSimulator(options: SellingPartnerSimula
       return void response.end(document.content ?? "");
     }
 
-    if (options.accessToken && request.headers["x-amz-access-token"] !== options.accessToken) {
+    if (operation === "token") return issueToken(body, response);
+    const given = request.headers["x-amz-access-token"];
+    const issuedUntil = typeof given === "string" ? issued.get(given) : undefined;
+    if (issuedUntil !== undefined && clock.now() >= issuedUntil) {
+      // What the SP-API answers for an expired LWA token.
+      return amazonError(response, 403, "Unauthorized", "Access to requested resource is denied. The access token you provided has expired.");
+    }
+    if ((options.accessToken || options.lwa) && issuedUntil === undefined && given !== options.accessToken) {
       return amazonError(response, 403, "Unauthorized", "Access to requested resource is denied.");
     }
     const { plan, bucket } = buckets[operation];
@@ -338,7 +373,8 @@ export async function startSellingPartnerSimulator(options: SellingPartnerSimula
         const id = decodeURIComponent(path.split("/").pop()!);
         const document = documents.get(id);
         if (!document) return amazonError(response, 404, "NotFound", "The requested feed document does not exist.");
-        return sendJson(response, 200, { feedDocumentId: id, url: `${base}/downloads/${encodeURIComponent(id)}` });
+        const compressed = document.kind === "report" && options.gzipReports;
+        return sendJson(response, 200, { feedDocumentId: id, url: `${base}/downloads/${encodeURIComponent(id)}`, ...(compressed ? { compressionAlgorithm: "GZIP" } : {}) });
       }
       case "getListingsItem": {
         const [, , , , seller, sku] = path.split("/").map(decodeURIComponent);
@@ -377,6 +413,10 @@ export async function startSellingPartnerSimulator(options: SellingPartnerSimula
     url: running.url,
     sellerId,
     marketplaceId,
+    tokensIssued: () => issued.size,
+    expireTokens: () => {
+      for (const token of issued.keys()) issued.set(token, clock.now());
+    },
     listing: (sku) => {
       advance();
       return listings.get(sku);

@@ -117,11 +117,18 @@ function variantObject(shop: ShopifyShop, variant: SimVariant, context: Executio
     displayName: variant.title,
     price: variant.price,
     compareAtPrice: variant.compareAtPrice,
+    barcode: variant.barcode,
+    metafield: (args: Args) => metafieldObject(shop, gid("ProductVariant", variant.id), args),
     updatedAt: variant.updatedAt,
     inventoryQuantity: shop.totalAvailable(variant.inventoryItemId),
     product: () => productObject(shop, shop.products.get(variant.productId)!, context),
     inventoryItem: () => itemObject(shop, variant, context),
   };
+}
+
+function metafieldObject(shop: ShopifyShop, ownerId: string, args: Args) {
+  const metafield = shop.metafields.get(ownerId, (args.namespace as string | undefined) ?? "$app", args.key as string);
+  return metafield ? { __typename: "Metafield", ...metafield } : null;
 }
 
 function productObject(shop: ShopifyShop, product: SimProduct, context: ExecutionContext) {
@@ -131,6 +138,10 @@ function productObject(shop: ShopifyShop, product: SimProduct, context: Executio
     legacyResourceId: String(product.id),
     title: product.title,
     handle: product.handle,
+    vendor: product.vendor,
+    descriptionHtml: product.bodyHtml,
+    featuredMedia: product.imageSrc ? { __typename: "MediaImage", id: gid("MediaImage", product.id), mediaContentType: "IMAGE", status: "READY", preview: { image: { url: product.imageSrc } } } : null,
+    metafield: (args: Args) => metafieldObject(shop, gid("Product", product.id), args),
     updatedAt: product.updatedAt,
     status: "ACTIVE",
     variants: (args: Args) =>

@@ -35,7 +35,7 @@ const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 describe("the availability cache", () => {
   it("serves hits without loading, and loads again after the TTL", async () => {
     let now = 0;
-    const cache = new AvailabilityCache<number>({ now: () => now });
+    const cache = new AvailabilityCache<number>({ clock: { now: () => now } });
     const loader = manualLoader();
     const first = cache.getMany("shop", "", ["A", "B"], loader.load);
     loader.answer(0, { A: 3, B: 1 }, 30_000);

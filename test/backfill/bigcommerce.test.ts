@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { type BackfillDeps, runBackfill } from "../../app/backfill/backfill.server";
 import { readBigCommerceCatalog } from "../../app/backfill/bigcommerce.server";
-import type { CatalogRow } from "../../app/backfill/catalogRows";
+import type { CatalogRow } from "../../app/catalog/catalogRows";
 import { createBigCommerceClient } from "../../app/platforms/bigcommerce/client.server";
 import { type BigCommerceStore } from "../../simulators/bigcommerce/server";
 import { useTestDatabase } from "../helpers/database";
@@ -106,5 +106,31 @@ describe("BigCommerce backfill through the throttled REST client", () => {
     expect(levels.find((level) => level.item === String(variant.id) && level.location === String(location.id))?.onHand).toBe(40);
     const others = levels.filter((level) => !(level.item === String(variant.id) && level.location === String(location.id)));
     expect(others).toEqual(catalogInSimulator(store).levels.filter((level) => !(level.item === String(variant.id) && level.location === String(location.id))));
+  });
+});
+
+describe("BigCommerce backfill: the feed attributes marketplaces need", () => {
+  it("fills description, link, image, GTIN (gtin, else upc), MPN, condition and compare-at from the list price above the price", async () => {
+    const { store, shopId, deps } = await freshStore();
+    const product = store.addProduct(
+      "Trail Jacket",
+      [
+        { sku: "TRAIL-1", price: 80, gtin: "4006381333931", mpn: "TJ-1", retailPrice: 120 },
+        { sku: "TRAIL-2", price: 80, retailPrice: 60 },
+      ],
+      { description: "<p>Light &amp; dry</p>", condition: "Used" },
+    );
+    await runBackfill(deps(), shopId);
+    const rows = await getDb().sql.query<Record<string, string | null>>(
+      `SELECT v.sku, p.description, p.url_path, p.image_url, p.brand, p.condition, v.gtin, v.mpn, v.compare_at_price::text AS compare_at
+       FROM variant v JOIN product p ON p.id = v.product_id WHERE v.shop_id = $1 AND p.external_id = $2 ORDER BY v.sku`,
+      [shopId, String(product.id)],
+    );
+    const common = { description: "Light & dry", url_path: product.customUrl, image_url: product.imageUrl, brand: null, condition: "used" };
+    expect(rows).toEqual([
+      { sku: "TRAIL-1", ...common, gtin: "4006381333931", mpn: "TJ-1", compare_at: "120.0000" },
+      // A list price below the price is not a regular price: no sale.
+      { sku: "TRAIL-2", ...common, gtin: null, mpn: null, compare_at: null },
+    ]);
   });
 });

@@ -1,6 +1,6 @@
 import type { SqlRunner } from "../../app/db/database.server";
 import { applyEvents } from "../../app/webhooks/consumers.server";
-import type { DomainEvent } from "../../app/webhooks/events";
+import type { DomainEvent } from "../../app/events/domainEvents";
 import type { Database } from "../../app/db/database.server";
 
 /** A shop's catalog as Lockstep holds it, in a form a test can compare with a simulator's. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type BackfillDeps, runBackfill } from "../../app/backfill/backfill.server";
-import type { CatalogRow } from "../../app/backfill/catalogRows";
+import type { CatalogRow } from "../../app/catalog/catalogRows";
 import type { Sql } from "../../app/db/database.server";
 import { useTestDatabase } from "../helpers/database";
 import { catalogInDatabase, createShop } from "./catalogFixture";

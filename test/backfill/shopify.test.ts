@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type BackfillDeps, beginBackfill, runBackfill } from "../../app/backfill/backfill.server";
-import type { CatalogRow } from "../../app/backfill/catalogRows";
+import type { CatalogRow } from "../../app/catalog/catalogRows";
 import { readShopifyCatalog } from "../../app/backfill/shopify.server";
 import { createShopifyAdminClient } from "../../app/platforms/shopify/adminClient.server";
 import { type ShopifyShop, gid } from "../../simulators/shopify/store";
@@ -320,3 +320,52 @@ async function waitFor(condition: () => Promise<boolean>, attempts = 500): Promi
   }
   throw new Error("condition not met: the reader did not write before the whole file arrived");
 }
+
+describe("Shopify backfill: the feed attributes marketplaces need", () => {
+  it("fills description, link, image, brand, GTIN, MPN, condition and compare-at, and clears what the platform no longer has", async () => {
+    const { shop, shopId, deps } = await freshShop();
+    const product = [...shop.products.values()][0]!;
+    product.bodyHtml = "<p>Warm <b>wool</b> &amp; cotton</p>";
+    product.vendor = "Northwind";
+    const variant = shop.variants.get(product.variantIds[0]!)!;
+    variant.barcode = "0012345678905";
+    variant.compareAtPrice = "99.00";
+    const { userErrors } = shop.metafields.set([
+      { ownerId: gid("ProductVariant", variant.id), namespace: "mm-google-shopping", key: "mpn", type: "single_line_text_field", value: "NW-100" },
+      { ownerId: gid("Product", product.id), namespace: "mm-google-shopping", key: "condition", type: "single_line_text_field", value: "Refurbished" },
+    ]);
+    expect(userErrors).toEqual([]);
+
+    await runBackfill(deps(), shopId);
+    const attributes = async () =>
+      (
+        await getDb().sql.query<Record<string, string | null>>(
+          `SELECT p.description, p.url_path, p.image_url, p.brand, p.condition, v.gtin, v.mpn, v.compare_at_price::text AS compare_at
+           FROM variant v JOIN product p ON p.id = v.product_id WHERE v.shop_id = $1 AND v.external_id = $2`,
+          [shopId, gid("ProductVariant", variant.id)],
+        )
+      )[0];
+    expect(await attributes()).toEqual({
+      description: "Warm wool & cotton",
+      url_path: `/products/${product.handle}`,
+      image_url: product.imageSrc,
+      brand: "Northwind",
+      condition: "refurbished",
+      gtin: "0012345678905",
+      mpn: "NW-100",
+      compare_at: "99.0000",
+    });
+    const other = shop.variants.get(product.variantIds[1]!)!;
+    const [plain] = await getDb().sql.query<{ gtin: string | null; mpn: string | null; compare_at_price: string | null }>(
+      "SELECT gtin, mpn, compare_at_price FROM variant WHERE shop_id = $1 AND external_id = $2",
+      [shopId, gid("ProductVariant", other.id)],
+    );
+    expect(plain).toEqual({ gtin: null, mpn: null, compare_at_price: null });
+
+    variant.barcode = null;
+    variant.compareAtPrice = null;
+    product.imageSrc = null;
+    await runBackfill(deps(), shopId);
+    expect(await attributes()).toMatchObject({ gtin: null, compare_at: null, image_url: null, mpn: "NW-100" });
+  });
+});

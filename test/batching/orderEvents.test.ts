@@ -5,15 +5,18 @@ import { createDestination } from "../../app/batching/destinations.server";
 import {
   deliverDueOrderEvents,
   listOrderEventDeadLetters,
+  listShadowOrderEvents,
   type OrderEventDeliveryOptions,
-  replayOrderEventDeadLetters,
+  replayOrderEvents,
   startOrderEventDelivery,
 } from "../../app/batching/orderEvents.server";
+import { listAudit } from "../../app/audit/audit.server";
 import { claimOrderEvents } from "../../app/batching/sql/claimOrderEvents";
+import { pruneShadowOrderEvents } from "../../app/batching/sql/pruneShadowOrderEvents";
 import { erpHttpAdapter } from "../../app/destinations/erpHttp.server";
 import { sftpFilesAdapter } from "../../app/destinations/sftp/adapter.server";
 import { createLimiterRegistry, type LimiterRegistry } from "../../app/outbound/limiterRegistry.server";
-import type { DomainEvent } from "../../app/webhooks/events";
+import type { DomainEvent } from "../../app/events/domainEvents";
 import type { DestinationSimulator } from "../../simulators/destination/endpoint";
 import { startErpSimulator } from "../../simulators/erp";
 import { applyInTransaction, createTestDestination, ENCRYPTION_KEY, seedShop } from "./pipelineFixture";
@@ -157,8 +160,14 @@ describe("order event fan-out", () => {
     expect(await deliverDueOrderEvents(options)).toBe(0);
     expect(receivedByOrder().get(order)).toBeUndefined();
 
-    const replayed = await replayOrderEventDeadLetters(db.sql, { destinationId: destination.id, ids: [dead.find((letter) => letter.orderKey === order)!.id] });
+    const replayed = await replayOrderEvents(db.sql, { destinationId: destination.id, ids: [dead.find((letter) => letter.orderKey === order)!.id], actor: "ops@example.com" });
     expect(replayed).toHaveLength(1);
+    // The replay is audited with who and which events; a replay that finds nothing dead records nothing.
+    expect(await listAudit(db.sql, shopId, { action: "order_events.replay" })).toEqual([
+      expect.objectContaining({ actor: "ops@example.com", target: destination.id, after: { events: replayed } }),
+    ]);
+    expect(await replayOrderEvents(db.sql, { destinationId: destination.id, ids: replayed, actor: "ops@example.com" })).toEqual([]);
+    expect(await listAudit(db.sql, shopId, { action: "order_events.replay" })).toHaveLength(1);
     await vi.waitFor(async () => {
       await deliverDueOrderEvents(options);
       expect(await queued(shopId)).toEqual([expect.objectContaining({ state: "dead" })]);
@@ -188,6 +197,26 @@ describe("order event fan-out", () => {
       expect(await queued(shopId)).toEqual([]);
     }, WAIT);
     expect(receivedByOrder().get(order)).toEqual(["created", "step-1"]);
+  });
+
+  it("sends a shadow destination nothing and records what it would have been sent, pruned after its retention", async () => {
+    const shop = await seedShop(db, 1);
+    const shadow = await createTestDestination(db, adapter(), shop.shopId, { endpoint: erp.url, signingSecret: SECRET, receives: ["orders"], mode: "shadow" });
+    const order = `S-${shop.shopId.slice(0, 8)}`;
+    await applyInTransaction(db, [created(shop.shopId, order), updated(shop.shopId, order, 1)]);
+    expect(await queued(shop.shopId)).toEqual([]);
+    expect(await deliverDueOrderEvents(delivery("w1"))).toBe(0);
+    expect(erp.received.filter((request) => JSON.stringify(request.body ?? "").includes(order))).toEqual([]);
+    const recorded = await listShadowOrderEvents(db.sql, shadow.id);
+    expect(recorded.map((event) => [event.orderKey, event.type])).toEqual([
+      [order, "order.updated"],
+      [order, "order.created"],
+    ]);
+    expect(recorded[1]!.body).toEqual({ type: "order.created", timestamp: at(0).toISOString(), data: expect.objectContaining({ orderExternalId: order, totalPrice: "10.00" }) });
+    // Within the retention (30 days) they stay; after it they go.
+    expect(await pruneShadowOrderEvents(db.sql, shadow.id, new Date(Date.now() + 29 * 86_400_000))).toBe(0);
+    expect(await pruneShadowOrderEvents(db.sql, shadow.id, new Date(Date.now() + 31 * 86_400_000))).toBe(2);
+    expect(await listShadowOrderEvents(db.sql, shadow.id)).toEqual([]);
   });
 
   it("queues nothing when the applying transaction dies, nor for shadow destinations or ones that do not receive orders", async () => {

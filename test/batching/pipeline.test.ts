@@ -20,6 +20,7 @@ import {
   runDueDestination,
 } from "../../app/batching/runs.server";
 import { coalesceChanges } from "../../app/batching/sql/coalesceChanges";
+import { countChanges } from "../../app/batching/sql/countChanges";
 import { readEveryItem } from "../../app/batching/sql/readEveryItem";
 import type { ItemRow } from "../../app/batching/sql/itemColumns";
 import { startDestinationRuns } from "../../app/batching/scheduler.server";
@@ -442,6 +443,48 @@ describe("runs", () => {
     expect(receiver.held.get("price:SKU-3")).toEqual({ price: "12.0000" });
   });
 
+  it("rolls back an earlier good run while the newest run is failed, then resumes the failed run", async () => {
+    const shop = await seedShop(db, 3);
+    const receiver = memoryReceiver();
+    const destination = await createTestDestination(
+      db,
+      receiver.adapter,
+      shop.shopId
+    );
+    await applyInTransaction(
+      db,
+      [1, 2].map((n) => priceChange(shop.shopId, n, "10.00", at(1)))
+    );
+    await syncNow(receiver.adapter, destination.id);
+    await applyInTransaction(
+      db,
+      [1, 2].map((n) => priceChange(shop.shopId, n, "99.00", at(2)))
+    );
+    const bad = await syncNow(receiver.adapter, destination.id);
+    expect(receiver.held.get("price:SKU-1")).toEqual({ price: "99.0000" });
+    // SKU-3 changes; its run fails: the receiver is down.
+    await applyInTransaction(db, [priceChange(shop.shopId, 3, "12.00", at(3))]);
+    receiver.failChunks = "receiver down";
+    const failed = await syncNow(receiver.adapter, destination.id, { now: at(3) });
+    expect(failed?.status).toBe("failed");
+    receiver.failChunks = undefined;
+
+    await requestRun(db.sql, undefined, destination.id, `rollback:${bad!.runId}`);
+    const rollback = await runDueDestination(pipelineDeps(db, receiver.adapter, { now: at(4) }));
+    expect(rollback).toMatchObject({ reason: "rollback", status: "succeeded" });
+    expect(rollback?.runId).not.toBe(failed?.runId);
+    expect(receiver.held.get("price:SKU-1")).toEqual({ price: "10.0000" });
+    expect(receiver.held.get("price:SKU-2")).toEqual({ price: "10.0000" });
+    const [still] = await db.sql.query<{ status: string }>(`SELECT status FROM destination_run WHERE id = $1::bigint`, [failed!.runId]);
+    expect(still?.status).toBe("failed");
+
+    // The next run resumes the failed one: SKU-3's change goes out, the rollback stays.
+    const resumed = await syncNow(receiver.adapter, destination.id, { now: at(5) });
+    expect(resumed).toMatchObject({ runId: failed!.runId, status: "succeeded" });
+    expect(receiver.held.get("price:SKU-3")).toEqual({ price: "12.0000" });
+    expect(receiver.held.get("price:SKU-1")).toEqual({ price: "10.0000" });
+  });
+
   it("refuses to roll back a run that is not a finished run of the destination", async () => {
     const shop = await seedShop(db, 1);
     const destination = await createTestDestination(
@@ -587,7 +630,7 @@ describe("coalesced rows", () => {
       {
         version: at(3).toISOString(),
         occurredAt: at(3).toISOString(),
-        changes: 3,
+        changes: 0,
         sku: "SKU-1",
         variantExternalId: "V1",
         title: "Oak",
@@ -602,7 +645,7 @@ describe("coalesced rows", () => {
       {
         version: at(3).toISOString(),
         occurredAt: at(3).toISOString(),
-        changes: 3,
+        changes: 0,
         sku: "SKU-2",
         variantExternalId: "V2",
         title: "Default",
@@ -628,7 +671,7 @@ describe("coalesced rows", () => {
       {
         version: at(3).toISOString(),
         occurredAt: at(3).toISOString(),
-        changes: 3,
+        changes: 0,
         sku: "SKU-1",
         variantExternalId: "V1",
         title: "Oak",
@@ -646,7 +689,7 @@ describe("coalesced rows", () => {
       {
         version: at(3).toISOString(),
         occurredAt: at(3).toISOString(),
-        changes: 3,
+        changes: 0,
         sku: "SKU-2",
         variantExternalId: "V2",
         title: "Default",
@@ -679,6 +722,43 @@ describe("coalesced rows", () => {
         1
       )
     ).toEqual([stock[1]]);
+    // The run counts the range's changes once per kind.
+    expect(await countChanges(sql, { ...range, kind: "stock" })).toBe(6);
+  });
+
+  it("folds only the range: an item changed again after the range is in it with the range's newest version, one changed only after it waits", async () => {
+    const shop = await seedShop(db, 3);
+    const sql = db.sql;
+    const [v1, v2, v3] = (await sql.query<{ id: string }>(`SELECT id FROM variant WHERE shop_id = $1 ORDER BY external_id`, [shop.shopId])).map((row) => row.id);
+    const capture = (variantId: string, version: Date) =>
+      sql.query<{ id: string }>(
+        `INSERT INTO change_record (shop_id, variant_id, kind, source_version, occurred_at, source) VALUES ($1, $2, 'price', $3, $3, 'webhook') RETURNING id::text`,
+        [shop.shopId, variantId, version.toISOString()]
+      );
+    await capture(v1!, at(1));
+    await capture(v2!, at(1));
+    const [{ id: to }] = (await capture(v2!, at(2))) as [{ id: string }];
+    // After the run fixed its range: V2 and V3 change again.
+    await capture(v2!, at(3));
+    await capture(v3!, at(3));
+    const range = { shopId: shop.shopId, kind: "price" as const, from: "0", to };
+    const rows = await coalesceChanges(sql, range, "00000000-0000-0000-0000-000000000000", 10);
+    expect(rows.map((row) => [row.variantId, row.version]).sort()).toEqual(
+      [
+        [v1, at(1).toISOString()],
+        [v2, at(2).toISOString()],
+      ].sort()
+    );
+    expect(rows.find((row) => row.variantId === v2)?.changeId).toBe(to);
+    expect(await countChanges(sql, range)).toBe(3);
+    // The next range has V2 and V3 at their newest.
+    const next = await coalesceChanges(sql, { ...range, from: to, to: "9223372036854775807" }, "00000000-0000-0000-0000-000000000000", 10);
+    expect(next.map((row) => [row.variantId, row.version]).sort()).toEqual(
+      [
+        [v2, at(3).toISOString()],
+        [v3, at(3).toISOString()],
+      ].sort()
+    );
   });
 });
 

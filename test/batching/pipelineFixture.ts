@@ -4,7 +4,7 @@ import { createDestination, type DestinationInput } from "../../app/batching/des
 import type { PipelineDeps } from "../../app/batching/runs.server";
 import type { DestinationAdapter, ItemKind, ItemState, PushedItem } from "../../app/batching/types";
 import type { Database } from "../../app/db/database.server";
-import type { DomainEvent } from "../../app/webhooks/events";
+import type { DomainEvent } from "../../app/events/domainEvents";
 import { applyEvents } from "../../app/webhooks/consumers.server";
 
 export const ENCRYPTION_KEY = "test-encryption-key-for-destinations";

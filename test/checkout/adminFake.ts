@@ -2,7 +2,7 @@ import { execute, parse, validate } from "graphql";
 import { SHOPIFY_API_VERSION } from "../../app/config/config.server";
 import { createShopifyAdminClient, type ShopifyAdminClient } from "../../app/platforms/shopify/adminClient.server";
 import { createLimiterRegistry, type LimiterRegistry } from "../../app/outbound/limiterRegistry.server";
-import { type Clock } from "../../app/outbound/clock";
+import { type Clock } from "../../app/config/clock";
 import { CHECKOUT_FUNCTION_HANDLE } from "../../app/checkout/checkoutClock.server";
 import { type RunningServer, listen, readBody, sendJson } from "../../simulators/http";
 import { SimMetafields, metafieldRootResolvers } from "../../simulators/shopify/metafields";

@@ -5,7 +5,8 @@ import { createReservations } from "../../app/reservations/reservations.server";
 import { AVAILABILITY_METAFIELD_KEY, LOCKSTEP_METAFIELD_NAMESPACE } from "../../app/checkout/metafields";
 import { readAvailability } from "../../extensions/availability-validation/src/availability";
 import { useTestDatabase } from "../helpers/database";
-import { manualClock, seedStockShop, setLevel, type StockServices, stockServices } from "../reservations/stockFixture";
+import { seedStockShop, setLevel, type StockServices, stockServices } from "../reservations/stockFixture";
+import { manualClock } from "../helpers/clock";
 import { type AdminFake, startAdminFake } from "./adminFake";
 import { until } from "../helpers/expectations";
 
@@ -39,7 +40,7 @@ describe("availability metafields for the checkout Function", () => {
   });
 
   function sync(overrides: Partial<AvailabilityMetafieldSyncDeps> = {}, variants = Array.from({ length: 100 }, (_, i) => i + 1)) {
-    fake = startAdminFake({ variants, now: clock.ms });
+    fake = startAdminFake({ variants, now: clock.now });
     fakes.push(fake);
     return createAvailabilityMetafieldSync({
       sql: getDb().sql,
@@ -58,7 +59,7 @@ describe("availability metafields for the checkout Function", () => {
   const metafieldsSetCalls = () => fake.received.filter((call) => call.operationName === "LockstepMetafieldsSet");
 
   it("writes each variant's availability, in the shape the Function reads, after a reservation changes it", async () => {
-    const shop = await seedStockShop(getDb(), [{ sku: "TEE", stock: [3, 2] }, { sku: "CAP", stock: [1, 0] }], clock.now());
+    const shop = await seedStockShop(getDb(), [{ sku: "TEE", stock: [3, 2] }, { sku: "CAP", stock: [1, 0] }], clock.date());
     const metafields = sync();
     expect(await metafields.syncAvailabilityMetafields(shop.shopId, ["TEE", "CAP"])).toEqual({ written: ["TEE", "CAP"], skipped: [], failed: [] });
     expect(stored(1)).toEqual({
@@ -66,7 +67,7 @@ describe("availability metafields for the checkout Function", () => {
       namespace: "app--424242--lockstep",
       value: {
         available: 5,
-        updatedAt: clock.now().toISOString(),
+        updatedAt: clock.date().toISOString(),
         stale: false,
         stock: "physical",
         stalePolicy: { maxAgeSeconds: 900, fallback: "cap", capQuantity: 1, lowStockThreshold: 3 },
@@ -81,13 +82,13 @@ describe("availability metafields for the checkout Function", () => {
   });
 
   it("coalesces a burst: one call per window, each SKU once, with the availability read when the window closes", async () => {
-    const shop = await seedStockShop(getDb(), [{ sku: "HOT", stock: [10, 0] }, { sku: "WARM", stock: [4, 0] }], clock.now());
+    const shop = await seedStockShop(getDb(), [{ sku: "HOT", stock: [10, 0] }, { sku: "WARM", stock: [4, 0] }], clock.date());
     const window = manualWindow();
     const metafields = sync({ clock: window.clock });
     const burst = Array.from({ length: 10 }, () => metafields.syncAvailabilityMetafields(shop.shopId, ["HOT"]));
     const warm = metafields.syncAvailabilityMetafields(shop.shopId, ["WARM", "HOT"]);
     // Stock moves while the window is open: the write carries the latest number, not the first.
-    await setLevel(getDb(), shop.variants.get("HOT")!, shop.locations[0]!, { onHand: 7 }, clock.now());
+    await setLevel(getDb(), shop.variants.get("HOT")!, shop.locations[0]!, { onHand: 7 }, clock.date());
     await s.availability.invalidate(shop.shopId, ["HOT"]);
     expect(metafields.pendingShops()).toBe(1);
     window.close();
@@ -101,7 +102,7 @@ describe("availability metafields for the checkout Function", () => {
 
   it("writes at most 25 metafields per call, through the shop's limiter", async () => {
     const items = Array.from({ length: 60 }, (_, i) => ({ sku: `SKU-${String(i).padStart(2, "0")}`, stock: [i, 0] }));
-    const shop = await seedStockShop(getDb(), items, clock.now());
+    const shop = await seedStockShop(getDb(), items, clock.date());
     const metafields = sync();
     const result = await metafields.syncAvailabilityMetafields(shop.shopId, items.map((item) => item.sku));
     expect(result.written).toHaveLength(60);
@@ -120,7 +121,7 @@ describe("availability metafields for the checkout Function", () => {
   });
 
   it("skips unknown SKUs, variants without a Shopify id, and shops that are not on Shopify", async () => {
-    const shop = await seedStockShop(getDb(), [{ sku: "OK", stock: [1, 0] }, { sku: "BC", stock: [1, 0] }], clock.now());
+    const shop = await seedStockShop(getDb(), [{ sku: "OK", stock: [1, 0] }, { sku: "BC", stock: [1, 0] }], clock.date());
     await getDb().sql.query(`UPDATE variant SET external_id = 'bc-77' WHERE id = $1`, [shop.variants.get("BC")]);
     const metafields = sync();
     expect(await metafields.syncAvailabilityMetafields(shop.shopId, ["OK", "BC", "GHOST"])).toEqual({
@@ -134,7 +135,7 @@ describe("availability metafields for the checkout Function", () => {
   });
 
   it("re-sends the rest of a call when Shopify refuses some of its metafields (it saves all or none)", async () => {
-    const shop = await seedStockShop(getDb(), [{ sku: "A", stock: [1, 0] }, { sku: "GONE", stock: [2, 0] }, { sku: "C", stock: [3, 0] }], clock.now());
+    const shop = await seedStockShop(getDb(), [{ sku: "A", stock: [1, 0] }, { sku: "GONE", stock: [2, 0] }, { sku: "C", stock: [3, 0] }], clock.date());
     const failures: unknown[] = [];
     // Variant 2 was deleted on Shopify: its owner no longer exists.
     const metafields = sync({ onFailure: (shopId, failed) => failures.push({ shopId, failed }) }, [1, 3]);
@@ -146,7 +147,7 @@ describe("availability metafields for the checkout Function", () => {
   });
 
   it("retries a failing Shopify through the outbound retry policy, and reports the SKUs when it keeps failing", async () => {
-    const shop = await seedStockShop(getDb(), [{ sku: "A", stock: [1, 0] }], clock.now());
+    const shop = await seedStockShop(getDb(), [{ sku: "A", stock: [1, 0] }], clock.date());
     const metafields = sync();
     fake.failNext(503, 1);
     expect((await metafields.syncAvailabilityMetafields(shop.shopId, ["A"])).written).toEqual(["A"]);
@@ -159,13 +160,13 @@ describe("availability metafields for the checkout Function", () => {
   });
 
   it("writes the shop's stale policy, and the conservative number for stock the platform stopped confirming", async () => {
-    const shop = await seedStockShop(getDb(), [{ sku: "OLD", stock: [9, 0] }], new Date(clock.ms() - 3_600_000));
+    const shop = await seedStockShop(getDb(), [{ sku: "OLD", stock: [9, 0] }], new Date(clock.now() - 3_600_000));
     await s.settings.updatePolicy(shop.shopId, { staleAction: "hide_low_stock", lowStockThreshold: 4, staleAfterSeconds: 600 });
     const metafields = sync();
     await metafields.syncAvailabilityMetafields(shop.shopId, ["OLD"]);
     expect(stored(1)!.value).toEqual({
       available: 9,
-      updatedAt: new Date(clock.ms() - 3_600_000).toISOString(),
+      updatedAt: new Date(clock.now() - 3_600_000).toISOString(),
       stale: true,
       stock: "physical",
       stalePolicy: { maxAgeSeconds: 600, fallback: "block_low_stock", capQuantity: 1, lowStockThreshold: 4 },
@@ -176,7 +177,7 @@ describe("availability metafields for the checkout Function", () => {
   });
 
   it("marks preorder stock as such, so the Function does not age it by the platform's confirmation", async () => {
-    const shop = await seedStockShop(getDb(), [{ sku: "DROP", stock: [0, 0] }], clock.now());
+    const shop = await seedStockShop(getDb(), [{ sku: "DROP", stock: [0, 0] }], clock.date());
     await s.settings.setVirtualStock(shop.shopId, "DROP", { kind: "preorder", limit: 5, promiseDate: null });
     const metafields = sync();
     await metafields.syncAvailabilityMetafields(shop.shopId, ["DROP"]);
@@ -185,7 +186,7 @@ describe("availability metafields for the checkout Function", () => {
 
   it("syncs every item of the shop page by page (after install, a policy change, or to repair)", async () => {
     const items = Array.from({ length: 5 }, (_, i) => ({ sku: `ALL-${i}`, stock: [i + 1, 0] }));
-    const shop = await seedStockShop(getDb(), items, clock.now());
+    const shop = await seedStockShop(getDb(), items, clock.date());
     const metafields = sync({ pageSize: 2 });
     const result = await metafields.syncAllAvailabilityMetafields(shop.shopId);
     expect(result.written.sort()).toEqual(items.map((item) => item.sku));
@@ -194,14 +195,14 @@ describe("availability metafields for the checkout Function", () => {
   });
 
   it("never lets a change that arrives during a write be overtaken: it goes out after, with the newer number", async () => {
-    const shop = await seedStockShop(getDb(), [{ sku: "RACE", stock: [6, 0] }], clock.now());
+    const shop = await seedStockShop(getDb(), [{ sku: "RACE", stock: [6, 0] }], clock.date());
     const window = manualWindow();
     const metafields = sync({ clock: window.clock });
     const first = metafields.syncAvailabilityMetafields(shop.shopId, ["RACE"]);
     await until(() => window.open === 1);
     window.close();
     // The first write is on its way; the stock changes and a second sync is asked for.
-    await setLevel(getDb(), shop.variants.get("RACE")!, shop.locations[0]!, { onHand: 2 }, clock.now());
+    await setLevel(getDb(), shop.variants.get("RACE")!, shop.locations[0]!, { onHand: 2 }, clock.date());
     await s.availability.invalidate(shop.shopId, ["RACE"]);
     const second = metafields.syncAvailabilityMetafields(shop.shopId, ["RACE"]);
     await until(() => window.open === 1);
@@ -212,7 +213,7 @@ describe("availability metafields for the checkout Function", () => {
   });
 
   it("repairs an older reading another process wrote after ours: the last writer checks again", async () => {
-    const shop = await seedStockShop(getDb(), [{ sku: "TWO-PROC", stock: [6, 0] }], clock.now());
+    const shop = await seedStockShop(getDb(), [{ sku: "TWO-PROC", stock: [6, 0] }], clock.date());
     const slowWindow = manualWindow();
     const metafields = sync({ windowMs: 0 });
     // Process A's Admin calls are held until the test lets them go.
@@ -238,7 +239,7 @@ describe("availability metafields for the checkout Function", () => {
     // drops and process B writes 2.
     await until(() => aCalls === 1);
     expect(fake.received).toHaveLength(0);
-    await setLevel(getDb(), shop.variants.get("TWO-PROC")!, shop.locations[0]!, { onHand: 2 }, clock.now());
+    await setLevel(getDb(), shop.variants.get("TWO-PROC")!, shop.locations[0]!, { onHand: 2 }, clock.date());
     await s.availability.invalidate(shop.shopId, ["TWO-PROC"]);
     await metafields.syncAvailabilityMetafields(shop.shopId, ["TWO-PROC"]);
     expect(stored(1)!.value).toMatchObject({ available: 2 });
@@ -252,7 +253,7 @@ describe("availability metafields for the checkout Function", () => {
   });
 
   it("reports written SKUs it could not check again after writing", async () => {
-    const shop = await seedStockShop(getDb(), [{ sku: "CHECK", stock: [3, 0] }], clock.now());
+    const shop = await seedStockShop(getDb(), [{ sku: "CHECK", stock: [3, 0] }], clock.date());
     const failures: unknown[] = [];
     let policyReads = 0;
     const metafields = sync({
@@ -265,7 +266,7 @@ describe("availability metafields for the checkout Function", () => {
 
   it("runs at most one full sync per shop plus one waiting, whatever the number of requests", async () => {
     const items = Array.from({ length: 3 }, (_, i) => ({ sku: `FULL-${i}`, stock: [i + 1, 0] }));
-    const shop = await seedStockShop(getDb(), items, clock.now());
+    const shop = await seedStockShop(getDb(), items, clock.date());
     const window = manualWindow();
     const metafields = sync({ clock: window.clock });
     const first = metafields.syncAllAvailabilityMetafields(shop.shopId);
@@ -292,11 +293,11 @@ describe("availability metafields for the checkout Function", () => {
 
   describe("wired into availability's invalidation", () => {
     it("writes after a reservation without making the reservation wait for Shopify", async () => {
-      const shop = await seedStockShop(getDb(), [{ sku: "FLASH", stock: [5, 0] }], clock.now());
+      const shop = await seedStockShop(getDb(), [{ sku: "FLASH", stock: [5, 0] }], clock.date());
       const window = manualWindow();
       const errors: unknown[] = [];
       const availability = withAvailabilityMetafieldSync(s.availability, sync({ clock: window.clock }), (_shopId, error) => errors.push(error));
-      const reservations = createReservations({ db: getDb(), availability, now: clock.now });
+      const reservations = createReservations({ db: getDb(), availability, now: clock.date });
       // The reservation completes while the metafield write still waits for its window.
       await reservations.reserve(shop.shopId, { key: "cart-flash", lines: [{ sku: "FLASH", quantity: 3 }] });
       expect(stored(1)).toBeUndefined();
@@ -309,7 +310,7 @@ describe("availability metafields for the checkout Function", () => {
     });
 
     it("turns a shop-wide change (policy) into a full sync, and reports a sync that throws", async () => {
-      const shop = await seedStockShop(getDb(), [{ sku: "P1", stock: [1, 0] }, { sku: "P2", stock: [2, 0] }], clock.now());
+      const shop = await seedStockShop(getDb(), [{ sku: "P1", stock: [1, 0] }, { sku: "P2", stock: [2, 0] }], clock.date());
       const errors: unknown[] = [];
       const metafields = sync();
       const availability = withAvailabilityMetafieldSync(s.availability, metafields, (shopId, error) => errors.push({ shopId, error }));

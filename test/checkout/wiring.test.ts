@@ -10,7 +10,8 @@ import { shopifyAdminClientsByShopId } from "../../app/checkout/shopifyAccess.se
 import { type CheckoutDeps, checkoutMetafieldSync, refreshCheckoutClocksFor } from "../../app/checkout/wiring.server";
 import { sealSessionToken } from "../../app/shops/sessionStorage.server";
 import { useTestDatabase } from "../helpers/database";
-import { manualClock, seedStockShop } from "../reservations/stockFixture";
+import { seedStockShop } from "../reservations/stockFixture";
+import { manualClock } from "../helpers/clock";
 import { ACCESS_TOKEN, type AdminFake, startAdminFake } from "./adminFake";
 
 const getDb = useTestDatabase();
@@ -23,7 +24,7 @@ afterAll(async () => {
 
 async function installedShop(fake: (domain: string) => AdminFake) {
   const clock = manualClock();
-  const shop = await seedStockShop(getDb(), [{ sku: "WIRED", stock: [4, 0] }], clock.now());
+  const shop = await seedStockShop(getDb(), [{ sku: "WIRED", stock: [4, 0] }], clock.date());
   await getDb().sql.query(`INSERT INTO session (id, shop, state, is_online, access_token) VALUES ($1, $2, '', false, $3)`, [`offline_${shop.domain}`, shop.domain, sealSessionToken(ENCRYPTION_KEY, ACCESS_TOKEN)]);
   const admin = fake(shop.domain);
   cleanup.push(() => admin.close());
@@ -42,7 +43,7 @@ describe("checkout enforcement wired into the stock services", () => {
     const services: StockServices = createStockServices({
       db: getDb(),
       config: context.config,
-      now: clock.now,
+      now: clock.date,
       wrapAvailability: checkoutMetafieldSync(context, { log: (message, details) => logged.push({ message, details }) }),
     });
     cleanup.push(() => services.close());
@@ -51,7 +52,7 @@ describe("checkout enforcement wired into the stock services", () => {
     expect(JSON.parse(admin.metafields.all()[0]!.value)).toMatchObject({ available: 1 });
     expect(logged).toEqual([]);
 
-    const round = await refreshCheckoutClocksFor(context, clock.now(), { enable: true });
+    const round = await refreshCheckoutClocksFor(context, clock.date(), { enable: true });
     expect(round).toEqual({ refreshed: 1, failed: [] });
     expect(admin.validations).toHaveLength(1);
   });
@@ -60,13 +61,13 @@ describe("checkout enforcement wired into the stock services", () => {
     // The variant no longer exists on Shopify, and the Function was never deployed.
     const { shop, context, clock } = await installedShop((domain) => startAdminFake({ domain, variants: [], deployedFunctions: [] }));
     const logged: Array<{ message: string; details: Record<string, unknown> }> = [];
-    const services = createStockServices({ db: getDb(), config: context.config, now: clock.now, wrapAvailability: checkoutMetafieldSync(context, { log: (message, details) => logged.push({ message, details }) }) });
+    const services = createStockServices({ db: getDb(), config: context.config, now: clock.date, wrapAvailability: checkoutMetafieldSync(context, { log: (message, details) => logged.push({ message, details }) }) });
     cleanup.push(() => services.close());
     await services.reservations.reserve(shop.shopId, { key: "refused-cart", lines: [{ sku: "WIRED", quantity: 1 }] });
     await vi.waitFor(() => expect(logged).toHaveLength(1), { timeout: 5_000, interval: 5 });
     expect(logged[0]).toEqual({ message: "checkout metafields not written", details: { shopId: shop.shopId, failed: [{ sku: "WIRED", message: "INVALID: Owner does not exist." }] } });
 
-    const round = await refreshCheckoutClocksFor(context, clock.now(), { enable: true });
+    const round = await refreshCheckoutClocksFor(context, clock.date(), { enable: true });
     // This shop cannot turn the Function on. (The other test's shop is asked too, but of this
     // context's Admin fake, which does not know it: only this shop's failure is the point here.)
     const ours = round.failed.filter((failure) => failure.shopId === shop.shopId);

@@ -3,7 +3,7 @@ import { DEMO_LOCATIONS, DEMO_PRODUCTS, DEMO_SHOP_DOMAIN, seedDemoShop } from ".
 import { commitReflected } from "../../app/inventory/sql/committedHolds";
 import { HOT_SKUS, moveStock, startDemoStore, startDemoTraffic } from "../../app/demo/traffic.server";
 import type { FlashSaleResult } from "../../app/reservations/flashSale";
-import { getInboxLag } from "../../app/webhooks/sql/getInboxLag";
+import { getInboxLag } from "../../app/observability/sql/getInboxLag";
 import { STANDALONE_ENV, useTestServer } from "../helpers/server";
 import { until } from "../helpers/expectations";
 

@@ -4,7 +4,7 @@ import { createLimiterRegistry, type LimiterRegistry } from "../../app/outbound/
 import { type DestinationSimulator } from "../../simulators/destination/endpoint";
 import { startErpSimulator } from "../../simulators/erp/index";
 import { startMarketplaceSimulator } from "../../simulators/marketplace/index";
-import { ManualClock, recordingClock } from "../outbound/manualClock";
+import { manualClock, recordingClock } from "../helpers/clock";
 
 const simulators: DestinationSimulator[] = [];
 const registries: LimiterRegistry[] = [];
@@ -101,7 +101,7 @@ describe("HTTP destinations: configured rate, burst and concurrency", () => {
 describe("HTTP destinations: circuit breaker", () => {
   it("opens after repeated failures, stops calling, probes after the pause and closes when the destination is back", async () => {
     const sim = await erp();
-    const clock = new ManualClock();
+    const clock = manualClock(1_000_000);
     const destination = httpDestination(config(sim, { breaker: { failureThreshold: 3, openMs: 5_000 }, retry: { maxAttempts: 1 } }), {
       registry: registry(),
       clock,
@@ -125,7 +125,7 @@ describe("HTTP destinations: circuit breaker", () => {
 
   it("a failed probe keeps the circuit open", async () => {
     const sim = await erp();
-    const clock = new ManualClock();
+    const clock = manualClock(1_000_000);
     const destination = httpDestination(config(sim, { breaker: { failureThreshold: 1, openMs: 1_000 }, retry: { maxAttempts: 1 } }), {
       registry: registry(),
       clock,

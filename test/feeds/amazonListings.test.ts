@@ -6,7 +6,7 @@ import type { Destination, PushedItem } from "../../app/batching/types";
 import { amazonListingsAdapter, type AmazonListingsDeps, FeedChunker } from "../../app/feeds/amazonListings.server";
 import { sellableQuantities } from "../../app/feeds/amazonQuantities.server";
 import { createLimiterRegistry, type LimiterRegistry } from "../../app/outbound/limiterRegistry.server";
-import type { DomainEvent } from "../../app/webhooks/events";
+import type { DomainEvent } from "../../app/events/domainEvents";
 import { type SellingPartnerSimulator, startSellingPartnerSimulator } from "../../simulators/marketplace/sellingPartner";
 import { applyInTransaction, ENCRYPTION_KEY, pipelineDeps, priceChange, seedShop } from "../batching/pipelineFixture";
 import { createTestDatabase, type TestDatabase } from "../helpers/database";
@@ -357,5 +357,59 @@ describe("FeedChunker", () => {
     }
     const tooBig = new FeedChunker({ sellerId: "S", issueLocale: "en_US", maxMessages: 7, maxBytes: 1_024 }, () => undefined);
     await expect(tooBig.add("HUGE", { sku: "HUGE", blob: "y".repeat(2_000) })).rejects.toMatchObject({ code: "feed_message_too_large" });
+  });
+});
+
+describe("Login with Amazon tokens and compressed reports", () => {
+  const LWA = { clientId: "amzn1.application-oa2-client.test", clientSecret: "lwa-secret", refreshToken: "Atzr|refresh-test" };
+  let lwaSim: SellingPartnerSimulator;
+  beforeAll(async () => {
+    lwaSim = await startSellingPartnerSimulator({ sellerId: "A2TESTSELLER", processingDelayMs: 20, usagePlans: USAGE_PLANS, listingFeedWindow: WINDOW, lwa: LWA, gzipReports: true });
+  });
+  afterAll(() => lwaSim.close());
+
+  async function lwaDestination(shopId: string, credentials: Record<string, string> = LWA, options: Record<string, unknown> = {}) {
+    return createDestination({ sql: db.sql, encryptionKey: ENCRYPTION_KEY, adapters: adapterRegistry([adapter()]) }, shopId, {
+      name: `Amazon LWA ${Math.random().toString(36).slice(2, 8)}`,
+      kind: "amazon_listings",
+      endpoint: lwaSim.url,
+      credentials,
+      receives: ["price"],
+      mode: "live",
+      limits: { requestsPerSecond: 5, concurrency: 1, batchSize: 100 },
+      options: { sellerId: "A2TESTSELLER", pollIntervalMs: 10, confirmAfterMs: 0, usagePlans: USAGE_PLANS, listingFeedWindow: WINDOW, lwaTokenUrl: `${lwaSim.url}/auth/o2/token`, ...options },
+    });
+  }
+
+  it("gets an access token from the refresh token, reads a GZIP report (issues mapped to SKUs), and refreshes once when the token is refused as expired", async () => {
+    const shop = await seedShop(db, 3);
+    const destination = await lwaDestination(shop.shopId, LWA, { productType: { default: "PRODUCT", bySkuPrefix: { "SKU-2": "SPACESHIP" } } });
+    await applyInTransaction(db, shop.skus.map((_, i) => priceChange(shop.shopId, i + 1, `${i + 1}.25`, at)));
+    const issuedBefore = lwaSim.tokensIssued();
+    const first = await run(destination.id);
+    expect(first).toMatchObject({ status: "partial" });
+    expect(lwaSim.tokensIssued()).toBe(issuedBefore + 1);
+    const items = await itemsOf(first!.runId);
+    expect(items.get("SKU-2")).toMatchObject({ outcome: "rejected", reason: expect.stringContaining("SPACESHIP") });
+    expect(items.get("SKU-1")?.outcome).toBe("accepted");
+    expect(lwaSim.listing("SKU-3")).toBeDefined();
+
+    // The cached token still has its lifetime in this process, but Amazon refuses it: one refresh, and the run goes through.
+    lwaSim.expireTokens();
+    await applyInTransaction(db, [priceChange(shop.shopId, 1, "9.75", at)]);
+    const second = await run(destination.id);
+    expect(second).toMatchObject({ status: "succeeded" });
+    expect(lwaSim.tokensIssued()).toBe(issuedBefore + 2);
+    expect(lwaSim.stats().tooManyRequests).toBe(0);
+  });
+
+  it("a refresh token Amazon refuses fails the run with Amazon's answer, and no feed is sent", async () => {
+    const shop = await seedShop(db, 1);
+    const destination = await lwaDestination(shop.shopId, { ...LWA, refreshToken: "Atzr|revoked" });
+    await applyInTransaction(db, [priceChange(shop.shopId, 1, "3.00", at)]);
+    const before = lwaSim.feeds().length;
+    const outcome = await run(destination.id);
+    expect(outcome).toMatchObject({ status: "failed", error: expect.stringContaining("invalid_grant") });
+    expect(lwaSim.feeds().length).toBe(before);
   });
 });

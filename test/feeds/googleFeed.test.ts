@@ -7,6 +7,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { requestRun } from "../../app/batching/destinations.server";
 import { runDueDestination } from "../../app/batching/runs.server";
 import { googleFeedAdapter } from "../../app/feeds/google/adapter.server";
+import { createPriceActivator } from "../../app/prices/activator.server";
+import { createSale } from "../../app/prices/sales.server";
 import type { StockView } from "../../app/feeds/google/item";
 import { registerFeedRoutes } from "../../app/feeds/google/serve.server";
 import { issueFeedToken, revokeFeedToken, rotateFeedToken } from "../../app/feeds/google/tokens.server";
@@ -198,6 +200,58 @@ describe("Google feed runs", () => {
     const rollback = await runFeed(feed.id, `rollback:${recovered.runId}`);
     expect(rollback.error).toBeUndefined();
     expect(await (await fetch(feed.url("xml"))).text()).toBe(secondBody);
+  });
+});
+
+describe("Google feed sale prices from scheduled prices", () => {
+  /** The store's list price of each SKU since the start of 2026 (a seed version, as the demo writes). */
+  async function seedPrices(shopId: string) {
+    await db.sql.query(
+      `INSERT INTO price_version (shop_id, variant_id, list, amount, currency, valid_from, source, created_by)
+       SELECT shop_id, id, 'default', price, 'EUR', '2026-01-01T00:00:00Z', 'seed', 'test' FROM variant WHERE shop_id = $1`,
+      [shopId],
+    );
+  }
+  const sale = (shopId: string, sku: string, value: string, startsAt: string, endsAt: string) =>
+    createSale(db.sql, shopId, { name: `Sale of ${sku}`, skus: [sku], kind: "amount", value, startsAt: new Date(startsAt), endsAt: new Date(endsAt), createdBy: "test" });
+
+  it("publishes an upcoming sale ahead of its start with its effective dates, a running one against the price it replaced, an ended one not at all", async () => {
+    const shopId = await seedFeedShop(4);
+    await seedPrices(shopId);
+    // The feed's clock is 2026-12-01T12:00Z.
+    await sale(shopId, "SKU-1", "8.00", "2026-12-05T00:00:00Z", "2026-12-08T00:00:00Z");
+    await sale(shopId, "SKU-3", "9.50", "2026-12-01T00:00:00Z", "2026-12-24T00:00:00Z");
+    await sale(shopId, "SKU-4", "5.00", "2026-11-20T00:00:00Z", "2026-11-27T00:00:00Z");
+    const feed = await feedDestination(shopId);
+    await runFeed(feed.id);
+    const items = new Map((parser.parse(await (await fetch(feed.url("xml"))).text()).rss.channel.item as XmlItem[]).map((item) => [item["g:id"], item]));
+    expect(items.get("SKU-1")).toMatchObject({ "g:price": "11.00 EUR", "g:sale_price": "8.00 EUR", "g:sale_price_effective_date": "2026-12-05T00:00:00.000Z/2026-12-08T00:00:00.000Z" });
+    expect(items.get("SKU-3")).toMatchObject({ "g:price": "13.00 EUR", "g:sale_price": "9.50 EUR", "g:sale_price_effective_date": "2026-12-01T00:00:00.000Z/2026-12-24T00:00:00.000Z" });
+    expect(items.get("SKU-4")!["g:sale_price"]).toBeUndefined();
+    expect(items.get("SKU-4")!["g:price"]).toBe("14.00 EUR");
+    const rows = parseCsv(await (await fetch(feed.url("tsv"))).text(), { delimiter: "\t", columns: true, quote: false }) as Array<Record<string, string>>;
+    expect(rows.find((row) => row.id === "SKU-1")).toMatchObject({ sale_price: "8.00 EUR", sale_price_effective_date: "2026-12-05T00:00:00.000Z/2026-12-08T00:00:00.000Z" });
+  });
+
+  it("a price activation captures a change: a feed with a size threshold is rebuilt with the activated price", async () => {
+    const shopId = await seedFeedShop(2);
+    await seedPrices(shopId);
+    const feed = await feedDestination(shopId);
+    await runFeed(feed.id);
+    await db.sql.query(`UPDATE destination SET size_threshold = 1, next_run_at = '2027-01-01T00:00:00Z', requested_run = NULL WHERE id = $1`, [feed.id]);
+    expect(await runDueDestination(pipelineDeps(db, adapter(), clock), feed.id)).toBeUndefined();
+
+    // Started yesterday (the machine's clock is past it): due for activation now.
+    await sale(shopId, "SKU-1", "7.25", "2026-12-01T00:00:00Z", "2027-12-01T00:00:00Z");
+    const activator = createPriceActivator({ sql: db.sql, workerId: "feed-test", push: async () => {} });
+    await activator.runOnce();
+    const captured = await db.sql.query(`SELECT 1 FROM change_record WHERE shop_id = $1 AND source = 'price_activation'`, [shopId]);
+    expect(captured).toHaveLength(1);
+
+    const outcome = await runDueDestination(pipelineDeps(db, adapter(), clock), feed.id);
+    expect(outcome?.reason).toBe("threshold");
+    const items = new Map((parser.parse(await (await fetch(feed.url("xml"))).text()).rss.channel.item as XmlItem[]).map((item) => [item["g:id"], item]));
+    expect(items.get("SKU-1")).toMatchObject({ "g:price": "11.00 EUR", "g:sale_price": "7.25 EUR", "g:sale_price_effective_date": "2026-12-01T00:00:00.000Z/2027-12-01T00:00:00.000Z" });
   });
 });
 

@@ -6,7 +6,8 @@ import { Router } from "../../app/http/router.server";
 import { registerStorefrontApi } from "../../app/http/storefrontApi.server";
 import { issueApiToken } from "../../app/shops/shops.server";
 import { useTestDatabase } from "../helpers/database";
-import { manualClock, seedStockShop, stockServices } from "../reservations/stockFixture";
+import { seedStockShop, stockServices } from "../reservations/stockFixture";
+import { manualClock } from "../helpers/clock";
 
 // A flood of bogus API tokens must not take PGlite's one connection from everyone else: a client
 // may cause only so many token lookups, and a bogus token sent again is refused from memory.
@@ -20,7 +21,7 @@ let server: http.Server;
 
 beforeAll(async () => {
   const db = database();
-  const shop = await seedStockShop(db, [{ sku: "A", stock: [3, 1] }], clock.now());
+  const shop = await seedStockShop(db, [{ sku: "A", stock: [3, 1] }], clock.date());
   token = await issueApiToken(db.prisma, shop.shopId);
   // Counts every token lookup the edge makes in the database.
   const counted = db.prisma.$extends({
@@ -34,7 +35,7 @@ beforeAll(async () => {
     },
   }) as unknown as PrismaClient; // the extension only observes: it is the same client to the edge
   const router = new Router();
-  registerStorefrontApi(router, { services: stockServices(db, clock), prisma: counted, now: clock.ms, ratePerSecond: 1000, unauthenticatedPerSecond: LOOKUPS_PER_SECOND });
+  registerStorefrontApi(router, { services: stockServices(db, clock), prisma: counted, clock, ratePerSecond: 1000, unauthenticatedPerSecond: LOOKUPS_PER_SECOND });
   server = http.createServer((req, res) => {
     if (!router.handle(req, res)) res.writeHead(404).end();
   });

@@ -18,7 +18,7 @@ describe("the Shopify app proxy", () => {
 
   it("serves availability to a correctly signed request, also one signed with the previous secret", async () => {
     const { url, shop, clock } = get();
-    const params = { shop: shop.domain, timestamp: String(Math.floor(clock.ms() / 1000)), path_prefix: "/apps/lockstep", logged_in_customer_id: "", sku: ["A", "B"] };
+    const params = { shop: shop.domain, timestamp: String(Math.floor(clock.now() / 1000)), path_prefix: "/apps/lockstep", logged_in_customer_id: "", sku: ["A", "B"] };
     const ok = await call(proxyUrl(url, "/proxy/availability", params));
     expect(ok.status).toBe(200);
     expect((ok.body.items as { sku: string; available: number }[]).map((i) => [i.sku, i.available])).toEqual([["A", 4], ["B", 1]]);
@@ -27,14 +27,14 @@ describe("the Shopify app proxy", () => {
 
   it("refuses a tampered, unsigned, stale or foreign-secret request with 401", async () => {
     const { url, shop, clock } = get();
-    const params = { shop: shop.domain, timestamp: String(Math.floor(clock.ms() / 1000)), sku: "A" };
+    const params = { shop: shop.domain, timestamp: String(Math.floor(clock.now() / 1000)), sku: "A" };
     const tampered = proxyUrl(url, "/proxy/availability", params).replace("sku=A", "sku=B");
     expect(await call(tampered)).toMatchObject({ status: 401, body: { error: { code: "invalid_signature" } } });
     const unsigned = `${url}/proxy/availability?${new URLSearchParams(params).toString()}`;
     expect(await call(unsigned)).toMatchObject({ status: 401, body: { error: { code: "invalid_signature" } } });
-    const stale = proxyUrl(url, "/proxy/availability", { ...params, timestamp: String(Math.floor(clock.ms() / 1000) - 301) });
+    const stale = proxyUrl(url, "/proxy/availability", { ...params, timestamp: String(Math.floor(clock.now() / 1000) - 301) });
     expect(await call(stale)).toMatchObject({ status: 401, body: { error: { code: "stale_request" } } });
-    const future = proxyUrl(url, "/proxy/availability", { ...params, timestamp: String(Math.floor(clock.ms() / 1000) + 301) });
+    const future = proxyUrl(url, "/proxy/availability", { ...params, timestamp: String(Math.floor(clock.now() / 1000) + 301) });
     expect((await call(future)).status).toBe(401);
     expect((await call(proxyUrl(url, "/proxy/availability", params, "some-other-app"))).status).toBe(401);
     expect(() => verifyAppProxySignature(new URLSearchParams({ signature: "zz" }), [PROXY_SECRET], 0)).toThrow(LockstepError);
@@ -42,13 +42,13 @@ describe("the Shopify app proxy", () => {
 
   it("answers 404 for a shop that has not installed the app", async () => {
     const { url, clock } = get();
-    const params = { shop: "stranger.myshopify.com", timestamp: String(Math.floor(clock.ms() / 1000)), sku: "A" };
+    const params = { shop: "stranger.myshopify.com", timestamp: String(Math.floor(clock.now() / 1000)), sku: "A" };
     expect(await call(proxyUrl(url, "/proxy/availability", params))).toMatchObject({ status: 404, body: { error: { code: "unknown_shop" } } });
   });
 
   it("holds a cart's stock, shows it, and gives it back through the proxy", async () => {
     const { url, shop, clock } = get();
-    const params = { shop: shop.domain, timestamp: String(Math.floor(clock.ms() / 1000)) };
+    const params = { shop: shop.domain, timestamp: String(Math.floor(clock.now() / 1000)) };
     const created = await call(proxyUrl(url, "/proxy/reservations", params), { method: "POST", json: { key: "cart-token-1", lines: [{ sku: "B", quantity: 1 }] } });
     expect(created).toMatchObject({ status: 201, body: { key: "cart-token-1", status: "active" } });
     const id = created.body.id as string;
@@ -71,13 +71,13 @@ describe("the app proxy's rate limit", () => {
   it("answers 429 once a shop's storefront goes past its allowance, apart from its API token and from other shops", async () => {
     const { url, shop, other, token, clock } = limited();
     const signed = (domain: string) =>
-      proxyUrl(url, "/proxy/availability", { shop: domain, timestamp: String(Math.floor(clock.ms() / 1000)), path_prefix: "/apps/lockstep", logged_in_customer_id: "", sku: "A" });
+      proxyUrl(url, "/proxy/availability", { shop: domain, timestamp: String(Math.floor(clock.now() / 1000)), path_prefix: "/apps/lockstep", logged_in_customer_id: "", sku: "A" });
     const statuses = [];
     for (let i = 0; i < 5; i++) statuses.push((await call(signed(shop.domain))).status);
     expect(statuses).toEqual([200, 200, 200, 200, 429]);
     expect((await call(signed(shop.domain))).body).toMatchObject({ error: { code: "rate_limited" } });
     // A refused reservation body is drained and answered too.
-    const reserve = await call(proxyUrl(url, "/proxy/reservations", { shop: shop.domain, timestamp: String(Math.floor(clock.ms() / 1000)) }), {
+    const reserve = await call(proxyUrl(url, "/proxy/reservations", { shop: shop.domain, timestamp: String(Math.floor(clock.now() / 1000)) }), {
       method: "POST",
       json: { key: "cart-1", lines: [{ sku: "A", quantity: 1 }] },
     });

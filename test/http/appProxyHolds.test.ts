@@ -10,7 +10,7 @@ const get = useStockServer();
 
 function proxy(path: string, query: Record<string, string> = {}, shopDomain?: string) {
   const { url, shop, clock } = get();
-  return proxyUrl(url, path, { shop: shopDomain ?? shop.domain, timestamp: String(Math.floor(clock.ms() / 1000)), logged_in_customer_id: "", ...query });
+  return proxyUrl(url, path, { shop: shopDomain ?? shop.domain, timestamp: String(Math.floor(clock.now() / 1000)), logged_in_customer_id: "", ...query });
 }
 
 describe("app proxy holds", () => {
@@ -68,7 +68,7 @@ describe("app proxy holds", () => {
     expect((await heldUnits(db, other.shopId)).get("A") ?? 0).toBe(0);
 
     const held = await reserve({ key: "cart-x", lines: [{ sku: "A", quantity: 9 }] });
-    expect(held).toMatchObject({ status: 201, body: { expiresAt: new Date(clock.ms() + 900_000).toISOString() } });
+    expect(held).toMatchObject({ status: 201, body: { expiresAt: new Date(clock.now() + 900_000).toISOString() } });
     // What the hold already has is the shopper's own: asking for it again is no new share.
     expect((await reserve({ key: "cart-x", lines: [{ sku: "A", quantity: 9 }] })).status).toBe(200);
     expect((await reserve({ key: "cart-y", lines: [{ sku: "A", quantity: 5 }] })).body).toMatchObject({ error: { code: "stock_share_cap" } });
@@ -96,7 +96,7 @@ describe("the app proxy's per-shopper limit", () => {
   it("answers 429 to one shopper past their allowance while other shoppers go on", async () => {
     const { url, shop, clock } = limited();
     const look = (query: Record<string, string>) =>
-      call(proxyUrl(url, "/proxy/reservations/00000000-0000-4000-8000-000000000000", { shop: shop.domain, timestamp: String(Math.floor(clock.ms() / 1000)), ...query }));
+      call(proxyUrl(url, "/proxy/reservations/00000000-0000-4000-8000-000000000000", { shop: shop.domain, timestamp: String(Math.floor(clock.now() / 1000)), ...query }));
     const statuses = [];
     for (let i = 0; i < 3; i++) statuses.push((await look({ key: "cart-a" })).status);
     expect(statuses).toEqual([404, 404, 429]);
@@ -108,7 +108,7 @@ describe("the app proxy's per-shopper limit", () => {
   });
 
   it("remembers a bounded number of shoppers, forgetting the least recently seen first", () => {
-    const limit = perShopperRateLimit({ ratePerSecond: 1, now: () => 0, maxShoppers: 2 });
+    const limit = perShopperRateLimit({ ratePerSecond: 1, clock: { now: () => 0 }, maxShoppers: 2 });
     const req = { resume: () => undefined } as unknown as IncomingMessage;
     limit("shop", "a", req);
     limit("shop", "a", req);

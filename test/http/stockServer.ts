@@ -7,7 +7,8 @@ import { Router } from "../../app/http/router.server";
 import { registerStorefrontApi } from "../../app/http/storefrontApi.server";
 import { issueApiToken } from "../../app/shops/shops.server";
 import { createTestDatabase } from "../helpers/database";
-import { manualClock, seedStockShop, type StockShop, stockServices } from "../reservations/stockFixture";
+import { seedStockShop, type StockShop, stockServices } from "../reservations/stockFixture";
+import { manualClock } from "../helpers/clock";
 
 export const PROXY_SECRET = "proxy-test-secret";
 export const PREVIOUS_SECRET = "proxy-previous-secret";
@@ -39,12 +40,12 @@ export function useStockServer(
     const clock = manualClock();
     stockDb = options.stockDatabase ? await options.stockDatabase() : undefined;
     const services = stockServices(stockDb ?? db, clock);
-    const shop = await seedStockShop(db, [{ sku: "A", stock: [3, 1] }, { sku: "B", stock: [1, 0] }, { sku: "C", stock: [0, 0] }], clock.now());
-    const other = await seedStockShop(db, [{ sku: "A", stock: [9, 9] }], clock.now());
+    const shop = await seedStockShop(db, [{ sku: "A", stock: [3, 1] }, { sku: "B", stock: [1, 0] }, { sku: "C", stock: [0, 0] }], clock.date());
+    const other = await seedStockShop(db, [{ sku: "A", stock: [9, 9] }], clock.date());
     const token = await issueApiToken(db.prisma, shop.shopId);
     const otherToken = await issueApiToken(db.prisma, other.shopId);
     const router = new Router();
-    const deps = { services, prisma: db.prisma, now: clock.ms };
+    const deps = { services, prisma: db.prisma, clock };
     registerStorefrontApi(router, { ...deps, ratePerSecond: options.ratePerSecond ?? 1000 });
     registerAppProxy(router, { ...deps, secrets: [PROXY_SECRET, PREVIOUS_SECRET], ratePerSecond: options.ratePerSecond ?? 1000, shopperRatePerSecond: options.shopperRatePerSecond ?? 1000 });
     server = http.createServer((req, res) => {

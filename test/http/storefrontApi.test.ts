@@ -28,8 +28,8 @@ describe("/api/v1 availability and reservations", () => {
     expect(bySku).toEqual({
       status: 200,
       body: { items: [
-        { sku: "A", available: 4, updatedAt: clock.now().toISOString(), stale: false },
-        { sku: "B", available: 1, updatedAt: clock.now().toISOString(), stale: false },
+        { sku: "A", available: 4, updatedAt: clock.date().toISOString(), stale: false },
+        { sku: "B", available: 1, updatedAt: clock.date().toISOString(), stale: false },
       ] },
     });
     const first = await call(`${url}/api/v1/availability?limit=2`, { token });
@@ -62,7 +62,7 @@ describe("/api/v1 availability and reservations", () => {
     const { body } = await call(`${url}/api/v1/reservations`, { method: "POST", token, json: { key: "cart-life", lines: [{ sku: "A", quantity: 1 }], ttlSeconds: 60 } });
     const id = body.id as string;
     const extended = await call(`${url}/api/v1/reservations/${id}/extend`, { method: "POST", token, json: { ttlSeconds: 600 } });
-    expect(extended).toMatchObject({ status: 200, body: { id, expiresAt: new Date(clock.ms() + 600_000).toISOString() } });
+    expect(extended).toMatchObject({ status: 200, body: { id, expiresAt: new Date(clock.now() + 600_000).toISOString() } });
     const committed = await call(`${url}/api/v1/reservations/${id}/commit`, { method: "POST", token, json: { orderId: "order-1" } });
     expect(committed).toMatchObject({ status: 200, body: { status: "committed" } });
     const late = await call(`${url}/api/v1/reservations/${id}/extend`, { method: "POST", token });

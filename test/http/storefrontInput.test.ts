@@ -17,7 +17,7 @@ describe("/api/v1 and /proxy input", () => {
       { field: "lines.0.sku", json: { key: "cart-1", lines: [{ sku: `A${bad}`, quantity: 1 }] } },
       { field: "location", json: { key: "cart-1", lines: [{ sku: "A", quantity: 1 }], location: `gid${bad}` } },
     ]);
-    const proxy = proxyUrl(url, "/proxy/reservations", { shop: shop.domain, timestamp: String(Math.floor(clock.ms() / 1000)), logged_in_customer_id: "" });
+    const proxy = proxyUrl(url, "/proxy/reservations", { shop: shop.domain, timestamp: String(Math.floor(clock.now() / 1000)), logged_in_customer_id: "" });
     for (const { field, json } of bodies) {
       const api = await call(`${url}/api/v1/reservations`, { method: "POST", token, json });
       expect(api, JSON.stringify(json)).toMatchObject({ status: 400, body: { error: { code: "invalid_text", field } } });
@@ -36,7 +36,7 @@ describe("/api/v1 and /proxy input", () => {
         expect(api, q).toMatchObject({ status: 400, body: { error: { code: "invalid_text" } } });
       }
       const [name, value] = ["sku", `A${bad}`];
-      const viaProxy = await call(proxyUrl(url, "/proxy/availability", { shop: shop.domain, timestamp: String(Math.floor(clock.ms() / 1000)), [name]: value }));
+      const viaProxy = await call(proxyUrl(url, "/proxy/availability", { shop: shop.domain, timestamp: String(Math.floor(clock.now() / 1000)), [name]: value }));
       expect(viaProxy).toMatchObject({ status: 400, body: { error: { code: "invalid_text" } } });
     }
   });

@@ -10,7 +10,7 @@ const get = useStockServer({ stockDatabase: () => openDatabase({ databaseUrl: "p
 describe("storefront edges while the database is unreachable", () => {
   it("answer 503 with Retry-After on /api/v1 and /proxy", async () => {
     const { url, token, shop, clock } = get();
-    const timestamp = String(Math.floor(clock.ms() / 1000));
+    const timestamp = String(Math.floor(clock.now() / 1000));
     const answers = [
       // A page of availability (a lookup by SKU goes through the cache, whose failed load is app/availability's to own).
       await fetch(`${url}/api/v1/availability?limit=5`, { headers: { authorization: `Bearer ${token}` } }),

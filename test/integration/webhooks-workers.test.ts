@@ -132,7 +132,7 @@ describe("webhook workers on PostgreSQL", { timeout: 180_000 }, () => {
   });
 
   it("a worker killed with SIGKILL after the commit, before its subscriber's effect: another worker still commits the cart's hold, once", async () => {
-    const stock = stockServices(db, { now: () => new Date(), ms: () => Date.now() });
+    const stock = stockServices(db, { date: () => new Date(), now: () => Date.now() });
     const subscribers = createSubscribers();
     const unsubscribe = subscribeToPlatformEvents(subscribers, { db, ...stock, apiTokens: createApiTokenChanges() });
     try {

@@ -1,7 +1,8 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_POLICY } from "../../app/inventory/policy";
 import { useTestDatabase } from "../helpers/database";
-import { heldUnits, manualClock, seedStockShop, setLevel, type StockServices, stockServices } from "../reservations/stockFixture";
+import { heldUnits, seedStockShop, setLevel, type StockServices, stockServices } from "../reservations/stockFixture";
+import { manualClock } from "../helpers/clock";
 import { rejection } from "../helpers/expectations";
 
 const getDb = useTestDatabase();
@@ -17,7 +18,7 @@ describe("availability: bundles, virtual stock, locations, stale data", () => {
     Object.fromEntries((await s.availability.bySku(shopId, skus, { locationId })).map((i) => [i.sku, i.available]));
 
   it("uses the schema's own defaults when a shop has no policy row", async () => {
-    const shop = await seedStockShop(getDb(), [], clock.now());
+    const shop = await seedStockShop(getDb(), [], clock.date());
     expect(await s.settings.getPolicy(shop.shopId)).toEqual(DEFAULT_POLICY);
     const row = await getDb().prisma.inventoryPolicy.create({ data: { shopId: shop.shopId } });
     const { shopId: _shopId, updatedAt: _updatedAt, ...columns } = row;
@@ -25,7 +26,7 @@ describe("availability: bundles, virtual stock, locations, stale data", () => {
   });
 
   it("computes a bundle from its components and reserves the components together", async () => {
-    const shop = await seedStockShop(getDb(), [{ sku: "KIT", stock: [0, 0] }, { sku: "TENT", stock: [3, 0] }, { sku: "PEG", stock: [9, 1] }], clock.now());
+    const shop = await seedStockShop(getDb(), [{ sku: "KIT", stock: [0, 0] }, { sku: "TENT", stock: [3, 0] }, { sku: "PEG", stock: [9, 1] }], clock.date());
     await s.settings.setBundleComponents(shop.shopId, "KIT", [{ sku: "TENT", quantity: 1 }, { sku: "PEG", quantity: 4 }]);
     // min(3 / 1, floor(10 / 4)) = 2
     expect(await availableOf(shop.shopId, ["KIT", "TENT", "PEG"])).toEqual({ KIT: 2, TENT: 3, PEG: 10 });
@@ -49,7 +50,7 @@ describe("availability: bundles, virtual stock, locations, stale data", () => {
   });
 
   it("sells preorders from virtual stock up to the limit, never from physical stock", async () => {
-    const shop = await seedStockShop(getDb(), [{ sku: "DROP", stock: [2, 0] }], clock.now());
+    const shop = await seedStockShop(getDb(), [{ sku: "DROP", stock: [2, 0] }], clock.date());
     const promiseDate = new Date("2027-01-15T00:00:00.000Z");
     await s.settings.setVirtualStock(shop.shopId, "DROP", { kind: "preorder", limit: 3, promiseDate });
     const [item] = await s.availability.bySku(shop.shopId, ["DROP"]);
@@ -69,7 +70,7 @@ describe("availability: bundles, virtual stock, locations, stale data", () => {
   });
 
   it("reserves per location when the shop says so, and needs the location then", async () => {
-    const shop = await seedStockShop(getDb(), [{ sku: "A", stock: [3, 1] }], clock.now());
+    const shop = await seedStockShop(getDb(), [{ sku: "A", stock: [3, 1] }], clock.date());
     await s.settings.updatePolicy(shop.shopId, { availabilityMode: "per_location" });
     const [main, downtown] = shop.locations;
     expect(await availableOf(shop.shopId, ["A"], main)).toEqual({ A: 3 });
@@ -87,7 +88,7 @@ describe("availability: bundles, virtual stock, locations, stale data", () => {
   });
 
   it("falls back conservatively when the platform has not confirmed stock for too long", async () => {
-    const shop = await seedStockShop(getDb(), [{ sku: "A", stock: [10, 0] }, { sku: "B", stock: [2, 0] }], clock.now());
+    const shop = await seedStockShop(getDb(), [{ sku: "A", stock: [10, 0] }, { sku: "B", stock: [2, 0] }], clock.date());
     await s.settings.updatePolicy(shop.shopId, { staleAfterSeconds: 600, staleAction: "cap", staleCapQuantity: 1, lowStockThreshold: 3 });
     clock.advance(601_000);
     await s.availability.invalidate(shop.shopId, null);
@@ -101,14 +102,14 @@ describe("availability: bundles, virtual stock, locations, stale data", () => {
     expect(await availableOf(shop.shopId, ["A", "B"])).toEqual({ A: 0, B: 0 });
 
     // A fresh report from the platform ends the fallback for that item.
-    await setLevel(getDb(), shop.variants.get("A")!, shop.locations[0]!, { onHand: 10 }, clock.now());
-    await setLevel(getDb(), shop.variants.get("A")!, shop.locations[1]!, { onHand: 0 }, clock.now());
+    await setLevel(getDb(), shop.variants.get("A")!, shop.locations[0]!, { onHand: 10 }, clock.date());
+    await setLevel(getDb(), shop.variants.get("A")!, shop.locations[1]!, { onHand: 0 }, clock.date());
     await s.availability.invalidate(shop.shopId, ["A"]);
     expect((await s.availability.bySku(shop.shopId, ["A"]))[0]).toMatchObject({ available: 10, stale: false });
   });
 
   it("lets a merchant oversell up to the threshold, and not one unit more", async () => {
-    const shop = await seedStockShop(getDb(), [{ sku: "A", stock: [1, 0] }], clock.now());
+    const shop = await seedStockShop(getDb(), [{ sku: "A", stock: [1, 0] }], clock.date());
     await s.settings.updatePolicy(shop.shopId, { oversellThreshold: 2 });
     await s.reservations.reserve(shop.shopId, { key: "a", lines: [{ sku: "A", quantity: 3 }] });
     expect((await rejection(s.reservations.reserve(shop.shopId, { key: "b", lines: [{ sku: "A", quantity: 1 }] }))).status).toBe(409);
@@ -117,11 +118,11 @@ describe("availability: bundles, virtual stock, locations, stale data", () => {
   });
 
   it("keeps an answer for the shop's cache TTL at most, and drops it at once on a change it knows of", async () => {
-    const shop = await seedStockShop(getDb(), [{ sku: "A", stock: [5, 0] }], clock.now());
+    const shop = await seedStockShop(getDb(), [{ sku: "A", stock: [5, 0] }], clock.date());
     await s.settings.updatePolicy(shop.shopId, { cacheTtlSeconds: 5 });
     expect(await availableOf(shop.shopId, ["A"])).toEqual({ A: 5 });
     // A change nobody told the cache about is seen once the TTL is over, not before.
-    await setLevel(getDb(), shop.variants.get("A")!, shop.locations[0]!, { onHand: 4 }, clock.now());
+    await setLevel(getDb(), shop.variants.get("A")!, shop.locations[0]!, { onHand: 4 }, clock.date());
     clock.advance(4_999);
     expect(await availableOf(shop.shopId, ["A"])).toEqual({ A: 5 });
     clock.advance(1);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { CircuitBreaker, type CircuitSnapshot } from "../../app/outbound/circuitBreaker";
 import { rejectedError, throttledError, unavailableError } from "../../app/outbound/errors";
-import { ManualClock } from "./manualClock";
+import { manualClock } from "../helpers/clock";
 
 const settings = { failureThreshold: 3, openMs: 1_000, maxOpenMs: 3_000 };
 const fail = () => Promise.reject(unavailableError("erp", "503"));
@@ -9,7 +9,7 @@ const succeed = () => Promise.resolve("ok");
 
 describe("CircuitBreaker", () => {
   it("opens after consecutive failures and rejects without calling", async () => {
-    const clock = new ManualClock();
+    const clock = manualClock(1_000_000);
     const breaker = new CircuitBreaker("erp", settings, clock);
     for (let i = 0; i < 3; i++) await expect(breaker.run(fail)).rejects.toMatchObject({ code: "outbound_unavailable" });
     expect(breaker.snapshot().state).toBe("open");
@@ -24,7 +24,7 @@ describe("CircuitBreaker", () => {
   });
 
   it("lets one probe through after the pause and closes when it succeeds", async () => {
-    const clock = new ManualClock();
+    const clock = manualClock(1_000_000);
     const breaker = new CircuitBreaker("erp", settings, clock);
     const states: CircuitSnapshot["state"][] = [];
     breaker.onChange((snapshot) => states.push(snapshot.state));
@@ -42,7 +42,7 @@ describe("CircuitBreaker", () => {
   });
 
   it("re-opens for longer when the probe fails", async () => {
-    const clock = new ManualClock();
+    const clock = manualClock(1_000_000);
     const breaker = new CircuitBreaker("erp", settings, clock);
     for (let i = 0; i < 3; i++) await breaker.run(fail).catch(() => undefined);
     await clock.advance(1_000);
@@ -55,7 +55,7 @@ describe("CircuitBreaker", () => {
   });
 
   it("ignores rejections of one payload and throttles: they say nothing about the destination's health", async () => {
-    const clock = new ManualClock();
+    const clock = manualClock(1_000_000);
     const breaker = new CircuitBreaker("erp", settings, clock);
     for (let i = 0; i < 5; i++) {
       await breaker.run(() => Promise.reject(rejectedError("erp", "bad item", 400))).catch(() => undefined);
@@ -65,7 +65,7 @@ describe("CircuitBreaker", () => {
   });
 
   it("a success resets the failure count", async () => {
-    const clock = new ManualClock();
+    const clock = manualClock(1_000_000);
     const breaker = new CircuitBreaker("erp", settings, clock);
     await breaker.run(fail).catch(() => undefined);
     await breaker.run(fail).catch(() => undefined);

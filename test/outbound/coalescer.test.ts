@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { Coalescer } from "../../app/outbound/coalescer";
-import { ManualClock } from "./manualClock";
+import { manualClock } from "../helpers/clock";
 
 describe("Coalescer", () => {
   it("turns ten changes to one item inside the window into one call with the latest value", async () => {
-    const clock = new ManualClock();
+    const clock = manualClock(1_000_000);
     const delivered: Array<[string, number]> = [];
     let coalesced = 0;
     const coalescer = new Coalescer<number, string>({
@@ -29,7 +29,7 @@ describe("Coalescer", () => {
   });
 
   it("merges with a custom fold and never overlaps two calls for one key", async () => {
-    const clock = new ManualClock();
+    const clock = manualClock(1_000_000);
     const order: string[] = [];
     let finishFirst!: () => void;
     const coalescer = new Coalescer<number, number>({
@@ -57,7 +57,7 @@ describe("Coalescer", () => {
   });
 
   it("gives every submitter the failure of the shared call", async () => {
-    const clock = new ManualClock();
+    const clock = manualClock(1_000_000);
     const coalescer = new Coalescer<number, void>({ windowMs: 10, clock, deliver: async () => Promise.reject(new Error("down")) });
     const a = coalescer.submit("k", 1);
     const b = coalescer.submit("k", 2);

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { LockstepError } from "../../app/config/errors";
 import { rejectedError, throttledError, unavailableError } from "../../app/outbound/errors";
 import { parseRetryAfter, retryDelay, withRetries } from "../../app/outbound/retryPolicy";
-import { recordingClock } from "./manualClock";
+import { recordingClock } from "../helpers/clock";
 
 const policy = { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 1_000 };
 

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { type CircuitBreakerSettings, type CircuitSnapshot } from "../../app/outbound/circuitBreaker";
-import { systemClock } from "../../app/outbound/clock";
+import { systemClock } from "../../app/config/clock";
 import { rejectedError, throttledError, unavailableError } from "../../app/outbound/errors";
 import { SharedCircuitBreaker } from "../../app/outbound/sharedCircuitBreaker.server";
 import { until } from "../helpers/expectations";

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { TokenBucket } from "../../app/outbound/tokenBucket";
-import { ManualClock } from "./manualClock";
+import { manualClock } from "../helpers/clock";
 
 describe("TokenBucket", () => {
   it("starts full, refills at its rate and never above capacity", async () => {
-    const clock = new ManualClock();
+    const clock = manualClock(1_000_000);
     const bucket = new TokenBucket({ capacity: 100, refillPerSecond: 50 }, clock);
     expect(bucket.tryTake(80)).toBe(true);
     expect(bucket.tryTake(30)).toBe(false);
@@ -17,7 +17,7 @@ describe("TokenBucket", () => {
   });
 
   it("refunds unused tokens up to capacity", () => {
-    const clock = new ManualClock();
+    const clock = manualClock(1_000_000);
     const bucket = new TokenBucket({ capacity: 10, refillPerSecond: 1 }, clock);
     bucket.tryTake(8);
     bucket.refund(5);
@@ -27,7 +27,7 @@ describe("TokenBucket", () => {
   });
 
   it("cannot wait for tokens that never come", () => {
-    const bucket = new TokenBucket({ capacity: 5, refillPerSecond: 0 }, new ManualClock());
+    const bucket = new TokenBucket({ capacity: 5, refillPerSecond: 0 }, manualClock(1_000_000));
     bucket.tryTake(5);
     expect(bucket.waitFor(1)).toBe(Number.POSITIVE_INFINITY);
   });

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { listProducts } from "../../app/platforms/bigcommerce/catalog.server";
 import { createBigCommerceClient } from "../../app/platforms/bigcommerce/client.server";
 import { adjustRelativeInventory, chunk, getInventoryItems, setAbsoluteInventory } from "../../app/platforms/bigcommerce/inventory.server";
-import { recordingClock } from "../outbound/manualClock";
+import { recordingClock } from "../helpers/clock";
 import { useBigCommerceSimulator } from "../helpers/simulators";
 
 const { sim, registry: newRegistry, track } = useBigCommerceSimulator();

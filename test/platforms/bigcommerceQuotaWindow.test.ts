@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type AnswerFigures, localQuotaWindow } from "../../app/platforms/bigcommerce/quotaWindow.server";
-import { ManualClock } from "../outbound/manualClock";
+import { manualClock } from "../helpers/clock";
 
 const claimOptions = { slackMs: 25, claimMs: 1_000, takeOver: false };
 
@@ -10,7 +10,7 @@ function answer(figures: Partial<AnswerFigures>): AnswerFigures {
 
 describe("the BigCommerce quota window, as one process keeps it", () => {
   it("lets one answer open a window; later answers of it are current, answers of the one before are stale", async () => {
-    const clock = new ManualClock();
+    const clock = manualClock(1_000_000);
     const window = localQuotaWindow(clock);
     expect(await window.applyAnswer(answer({}))).toMatchObject({ window: "opened", msUntilEnd: 30_000 });
     await clock.advance(100);
@@ -23,7 +23,7 @@ describe("the BigCommerce quota window, as one process keeps it", () => {
   });
 
   it("takes off what others spent, once", async () => {
-    const clock = new ManualClock();
+    const clock = manualClock(1_000_000);
     const window = localQuotaWindow(clock);
     await window.applyAnswer(answer({ requestsLeft: 19, sent: 1 }));
     // 19 → 8 while we sent one more: ten were spent by other apps.
@@ -32,7 +32,7 @@ describe("the BigCommerce quota window, as one process keeps it", () => {
   });
 
   it("hands out one probe claim per window; a claim that is never answered expires, or is taken over after a lost answer", async () => {
-    const clock = new ManualClock();
+    const clock = manualClock(1_000_000);
     const window = localQuotaWindow(clock);
     expect(await window.claimProbe(claimOptions)).toEqual({ state: "claimed" });
     expect(await window.claimProbe(claimOptions)).toEqual({ state: "held", msLeft: 1_000 });
@@ -47,7 +47,7 @@ describe("the BigCommerce quota window, as one process keeps it", () => {
   });
 
   it("a 429 ends the window no earlier than its reset says", async () => {
-    const clock = new ManualClock();
+    const clock = manualClock(1_000_000);
     const window = localQuotaWindow(clock);
     await window.applyAnswer(answer({ timeResetMs: 1_000, timeWindowMs: 30_000 }));
     await window.applyAnswer(answer({ requestsLeft: 0, timeResetMs: 5_000, timeWindowMs: 30_000, throttled: true }));

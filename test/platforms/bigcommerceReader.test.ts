@@ -4,7 +4,7 @@ import { type BigCommerceClient, createBigCommerceClient } from "../../app/platf
 import { createBigCommerceReader } from "../../app/platforms/bigcommerce/reader.server";
 import { type SimulatedChange } from "../../simulators/changes";
 import { type BigCommerceSimulator, startBigCommerceSimulator } from "../../simulators/bigcommerce/server";
-import { recordingClock } from "../outbound/manualClock";
+import { recordingClock } from "../helpers/clock";
 import { responseErrors } from "../simulators/bigcommerceOpenApi";
 
 let sim: BigCommerceSimulator;

@@ -5,7 +5,7 @@ import { adjustInventoryQuantities, setInventoryQuantities } from "../../app/pla
 import { shopifyOperation } from "../../app/platforms/shopify/operation";
 import { type SimulatedChange } from "../../simulators/changes";
 import { gid } from "../../simulators/shopify/store";
-import { recordingClock } from "../outbound/manualClock";
+import { recordingClock } from "../helpers/clock";
 import { useShopifySimulator } from "../helpers/simulators";
 
 const { sim, registry: newRegistry } = useShopifySimulator();

@@ -9,7 +9,8 @@ import { schedulePrices } from "../../app/prices/versions.server";
 import { issueApiToken } from "../../app/shops/shops.server";
 import { createTestDatabase, type TestDatabase } from "../helpers/database";
 import { call, proxyUrl, PROXY_SECRET } from "../http/stockServer";
-import { manualClock, stockServices } from "../reservations/stockFixture";
+import { stockServices } from "../reservations/stockFixture";
+import { manualClock } from "../helpers/clock";
 import { at, plus, seedPriceShop, type PriceShop } from "./priceFixture";
 
 const t = at("2026-07-01T00:00:00.000Z");
@@ -37,7 +38,7 @@ beforeAll(async () => {
     { variantId: a, list: "b2b", amount: "25.00", currency: "USD", validFrom: at("2026-01-01T00:00:00Z") },
   ], staff);
   await schedulePrices(db.sql, shop.shopId, [{ variantId: a, amount: "24.00", currency: "USD", compareAt: "30.00", validFrom: t, validTo: end }], { source: "sale", createdBy: "staff:test" });
-  const prices = createPriceLookup({ sql: db.sql, now: () => lookupMs, ttlMs: 60_000 });
+  const prices = createPriceLookup({ sql: db.sql, clock: { now: () => lookupMs }, ttlMs: 60_000 });
   const router = new Router();
   registerPricesApi(router, { prisma: db.prisma, ratePerSecond: 1000, prices });
   registerAppProxy(router, { services: stockServices(db, manualClock()), prisma: db.prisma, secrets: [PROXY_SECRET], ratePerSecond: 1000, shopperRatePerSecond: 1000, prices });

@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { LockstepError } from "../../app/config/errors";
 import type { Reservation } from "../../app/reservations/reservations.server";
 import { useTestDatabase } from "../helpers/database";
-import { heldUnits, manualClock, seedStockShop, stockServices } from "./stockFixture";
+import { heldUnits, seedStockShop, stockServices } from "./stockFixture";
+import { manualClock } from "../helpers/clock";
 import { mulberry32 } from "../helpers/random";
 
 // Runs on in-memory PGlite by default and on PostgreSQL with DATABASE_URL set (a pool of 20
@@ -17,7 +18,7 @@ describe("256 shoppers racing for 10 hot items", () => {
     const random = mulberry32(4242);
     const skus = Array.from({ length: 10 }, (_, i) => `HOT-${i}`);
     const stock = new Map<string, number[]>(skus.map((sku) => [sku, [1 + Math.floor(random() * 4), Math.floor(random() * 3)]]));
-    const shop = await seedStockShop(db, skus.map((sku) => ({ sku, stock: stock.get(sku)! })), clock.now());
+    const shop = await seedStockShop(db, skus.map((sku) => ({ sku, stock: stock.get(sku)! })), clock.date());
     const total = (sku: string) => stock.get(sku)!.reduce((a, b) => a + b, 0);
 
     const requests = Array.from({ length: 256 }, (_, i) => {

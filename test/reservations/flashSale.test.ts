@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { LockstepError } from "../../app/config/errors";
 import { runFlashSale, type FlashSaleDriver } from "../../app/reservations/flashSale";
 import { useTestDatabase } from "../helpers/database";
-import { heldUnits, manualClock, seedStockShop, stockServices } from "./stockFixture";
+import { heldUnits, seedStockShop, stockServices } from "./stockFixture";
+import { manualClock } from "../helpers/clock";
 
 const getDb = useTestDatabase();
 
@@ -11,7 +12,7 @@ describe("the demo's flash sale", () => {
     const clock = manualClock();
     const s = stockServices(getDb(), clock);
     const stock = { "LAMP-400": 4, "TENT-UL-2P": 5, "SHOE-TR-44": 2 };
-    const shop = await seedStockShop(getDb(), Object.entries(stock).map(([sku, units]) => ({ sku, stock: [units, 0] })), clock.now());
+    const shop = await seedStockShop(getDb(), Object.entries(stock).map(([sku, units]) => ({ sku, stock: [units, 0] })), clock.date());
     let seed = 7;
     const random = () => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646;
     const driver: FlashSaleDriver = {

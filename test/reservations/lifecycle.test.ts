@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { useTestDatabase } from "../helpers/database";
-import { heldUnits, manualClock, seedStockShop, setLevel, type StockServices, stockServices } from "./stockFixture";
+import { heldUnits, seedStockShop, setLevel, type StockServices, stockServices } from "./stockFixture";
+import { manualClock } from "../helpers/clock";
 import { rejection } from "../helpers/expectations";
 
 const getDb = useTestDatabase();
@@ -16,11 +17,11 @@ describe("a reservation's life: extend, release, expire, commit", () => {
   const available = async (shopId: string, sku: string) => (await s.availability.bySku(shopId, [sku]))[0]!.available;
 
   it("extends an active hold from now, and refuses to extend one that is gone", async () => {
-    const shop = await seedStockShop(getDb(), [{ sku: "A", stock: [2, 0] }], clock.now());
+    const shop = await seedStockShop(getDb(), [{ sku: "A", stock: [2, 0] }], clock.date());
     const { reservation } = await s.reservations.reserve(shop.shopId, { key: "cart", lines: [{ sku: "A", quantity: 1 }], ttlSeconds: 60 });
     clock.advance(50_000);
     const extended = await s.reservations.extend(shop.shopId, reservation.id, 300);
-    expect(extended.expiresAt).toBe(new Date(clock.ms() + 300_000).toISOString());
+    expect(extended.expiresAt).toBe(new Date(clock.now() + 300_000).toISOString());
     clock.advance(301_000);
     expect((await s.reservations.get(shop.shopId, reservation.id)).status).toBe("expired");
     const error = await rejection(s.reservations.extend(shop.shopId, reservation.id, 300));
@@ -29,14 +30,14 @@ describe("a reservation's life: extend, release, expire, commit", () => {
   });
 
   it("uses the shop's reservation TTL when none is asked for", async () => {
-    const shop = await seedStockShop(getDb(), [{ sku: "A", stock: [2, 0] }], clock.now());
+    const shop = await seedStockShop(getDb(), [{ sku: "A", stock: [2, 0] }], clock.date());
     await s.settings.updatePolicy(shop.shopId, { reservationTtlSeconds: 120 });
     const { reservation } = await s.reservations.reserve(shop.shopId, { key: "cart", lines: [{ sku: "A", quantity: 1 }] });
-    expect(reservation.expiresAt).toBe(new Date(clock.ms() + 120_000).toISOString());
+    expect(reservation.expiresAt).toBe(new Date(clock.now() + 120_000).toISOString());
   });
 
   it("gives units back on release (payment failed), once, and lets the key reserve again", async () => {
-    const shop = await seedStockShop(getDb(), [{ sku: "A", stock: [2, 0] }], clock.now());
+    const shop = await seedStockShop(getDb(), [{ sku: "A", stock: [2, 0] }], clock.date());
     const { reservation } = await s.reservations.reserve(shop.shopId, { key: "pi_123", lines: [{ sku: "A", quantity: 2 }] });
     expect(await available(shop.shopId, "A")).toBe(0);
     const released = await s.reservations.release(shop.shopId, reservation.id, "payment_failed");
@@ -51,7 +52,7 @@ describe("a reservation's life: extend, release, expire, commit", () => {
   });
 
   it("sweeps expired holds back into stock, and only those", async () => {
-    const shop = await seedStockShop(getDb(), [{ sku: "A", stock: [5, 0] }], clock.now());
+    const shop = await seedStockShop(getDb(), [{ sku: "A", stock: [5, 0] }], clock.date());
     const short = await s.reservations.reserve(shop.shopId, { key: "short", lines: [{ sku: "A", quantity: 2 }], ttlSeconds: 60 });
     await s.reservations.reserve(shop.shopId, { key: "long", lines: [{ sku: "A", quantity: 1 }], ttlSeconds: 600 });
     expect(await available(shop.shopId, "A")).toBe(2);
@@ -65,7 +66,7 @@ describe("a reservation's life: extend, release, expire, commit", () => {
   });
 
   it("lets a shopper re-reserve over their own expired hold before the sweeper comes", async () => {
-    const shop = await seedStockShop(getDb(), [{ sku: "A", stock: [1, 0] }], clock.now());
+    const shop = await seedStockShop(getDb(), [{ sku: "A", stock: [1, 0] }], clock.date());
     const first = await s.reservations.reserve(shop.shopId, { key: "cart", lines: [{ sku: "A", quantity: 1 }], ttlSeconds: 60 });
     clock.advance(120_000);
     const again = await s.reservations.reserve(shop.shopId, { key: "cart", lines: [{ sku: "A", quantity: 1 }], ttlSeconds: 60 });
@@ -75,13 +76,13 @@ describe("a reservation's life: extend, release, expire, commit", () => {
   });
 
   it("commits without a moment where the units count twice or not at all", async () => {
-    const shop = await seedStockShop(getDb(), [{ sku: "A", stock: [5, 0] }], clock.now());
+    const shop = await seedStockShop(getDb(), [{ sku: "A", stock: [5, 0] }], clock.date());
     const variant = shop.variants.get("A")!;
     const { reservation } = await s.reservations.reserve(shop.shopId, { key: "cart-9", lines: [{ sku: "A", quantity: 2 }] });
     expect(await available(shop.shopId, "A")).toBe(3);
 
     clock.advance(1_000);
-    const orderedAt = clock.now();
+    const orderedAt = clock.date();
     const [committed] = await s.reservations.commitForOrder(shop.shopId, { orderExternalId: "gid://shopify/Order/1", orderedAt, keys: ["cart-9"] });
     expect(committed).toMatchObject({ id: reservation.id, status: "committed", orderId: "gid://shopify/Order/1" });
     // The platform has not reported the order yet: the units still count, now as committed by us.
@@ -108,11 +109,11 @@ describe("a reservation's life: extend, release, expire, commit", () => {
   });
 
   it("keeps counting a commit through a restock elsewhere, until a level of its item is lowered after the order", async () => {
-    const shop = await seedStockShop(getDb(), [{ sku: "B", stock: [5, 3] }], clock.now());
+    const shop = await seedStockShop(getDb(), [{ sku: "B", stock: [5, 3] }], clock.date());
     const variant = shop.variants.get("B")!;
     await s.reservations.reserve(shop.shopId, { key: "cart-restock", lines: [{ sku: "B", quantity: 2 }] });
     clock.advance(1_000);
-    const orderedAt = clock.now();
+    const orderedAt = clock.date();
     await s.reservations.commitForOrder(shop.shopId, { orderExternalId: "gid://shopify/Order/7", orderedAt, keys: ["cart-restock"] });
     expect(await available(shop.shopId, "B")).toBe(6);
 
@@ -133,7 +134,7 @@ describe("a reservation's life: extend, release, expire, commit", () => {
   });
 
   it("commits through the API once, refuses to commit a released hold, and keeps a committed key closed", async () => {
-    const shop = await seedStockShop(getDb(), [{ sku: "A", stock: [5, 0] }], clock.now());
+    const shop = await seedStockShop(getDb(), [{ sku: "A", stock: [5, 0] }], clock.date());
     const { reservation } = await s.reservations.reserve(shop.shopId, { key: "cart", lines: [{ sku: "A", quantity: 1 }] });
     const committed = await s.reservations.commit(shop.shopId, reservation.id, { orderExternalId: "order-1" });
     expect(committed.status).toBe("committed");
@@ -149,7 +150,7 @@ describe("a reservation's life: extend, release, expire, commit", () => {
   });
 
   it("releases the hold of a cancelled order's cart", async () => {
-    const shop = await seedStockShop(getDb(), [{ sku: "A", stock: [5, 0] }], clock.now());
+    const shop = await seedStockShop(getDb(), [{ sku: "A", stock: [5, 0] }], clock.date());
     await s.reservations.reserve(shop.shopId, { key: "checkout-7", lines: [{ sku: "A", quantity: 3 }] });
     const released = await s.reservations.releaseForOrder(shop.shopId, { orderExternalId: "order-7", keys: ["checkout-7"] });
     expect(released.map((r) => [r.status, r.releaseReason])).toEqual([["released", "order_cancelled"]]);
@@ -157,14 +158,14 @@ describe("a reservation's life: extend, release, expire, commit", () => {
   });
 
   it("lists active holds and what they hold per item for the admin", async () => {
-    const shop = await seedStockShop(getDb(), [{ sku: "A", stock: [5, 0] }, { sku: "B", stock: [5, 0] }], clock.now());
+    const shop = await seedStockShop(getDb(), [{ sku: "A", stock: [5, 0] }, { sku: "B", stock: [5, 0] }], clock.date());
     await s.reservations.reserve(shop.shopId, { key: "late", lines: [{ sku: "A", quantity: 2 }], ttlSeconds: 900 });
     await s.reservations.reserve(shop.shopId, { key: "soon", lines: [{ sku: "A", quantity: 1 }, { sku: "B", quantity: 1 }], ttlSeconds: 60 });
     const overview = await s.reservations.overview(shop.shopId);
     expect(overview.activeHolds.map((h) => [h.key, h.units, h.expiresInSeconds])).toEqual([["soon", 2, 60], ["late", 2, 900]]);
     expect(overview.byItem.map((i) => [i.sku, i.reserved, i.nextExpiry])).toEqual([
-      ["A", 3, new Date(clock.ms() + 60_000).toISOString()],
-      ["B", 1, new Date(clock.ms() + 60_000).toISOString()],
+      ["A", 3, new Date(clock.now() + 60_000).toISOString()],
+      ["B", 1, new Date(clock.now() + 60_000).toISOString()],
     ]);
     expect(overview.totals).toEqual({ activeHolds: 2, unitsHeld: 4 });
   });

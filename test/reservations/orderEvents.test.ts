@@ -4,7 +4,8 @@ import { startReservationSweeper } from "../../app/reservations/sweeper.server";
 import { createApiTokenChanges } from "../../app/shops/shops.server";
 import { createSubscribers, notifyApplied } from "../../app/webhooks/subscribers.server";
 import { useTestDatabase } from "../helpers/database";
-import { heldUnits, manualClock, seedStockShop, setLevel, stockServices } from "./stockFixture";
+import { heldUnits, seedStockShop, setLevel, stockServices } from "./stockFixture";
+import { manualClock } from "../helpers/clock";
 
 const getDb = useTestDatabase();
 // What a process holds in its context (app/context.server.ts): one list of subscribers, one record of token changes.
@@ -25,15 +26,15 @@ describe("platform events and the sweeper", () => {
     const clock = manualClock();
     const s = stockServices(getDb(), clock);
     cleanups.push(subscribeToPlatformEvents(subscribers, { db: getDb(), ...s, apiTokens }));
-    const shop = await seedStockShop(getDb(), [{ sku: "A", stock: [5, 0] }], clock.now());
+    const shop = await seedStockShop(getDb(), [{ sku: "A", stock: [5, 0] }], clock.date());
     const bought = await s.reservations.reserve(shop.shopId, { key: "cart-token-1", lines: [{ sku: "A", quantity: 2 }] });
     const abandoned = await s.reservations.reserve(shop.shopId, { key: "checkout-2", lines: [{ sku: "A", quantity: 1 }] });
 
-    const created = { type: "OrderCreated" as const, shopId: shop.shopId, occurredAt: clock.now(), orderExternalId: "o-1", cartToken: "cart-token-1", lineItems: [{ sku: "A", quantity: 2 }] };
+    const created = { type: "OrderCreated" as const, shopId: shop.shopId, occurredAt: clock.date(), orderExternalId: "o-1", cartToken: "cart-token-1", lineItems: [{ sku: "A", quantity: 2 }] };
     await notifyApplied(subscribers, [created, created], report);
     expect(await s.reservations.get(shop.shopId, bought.reservation.id)).toMatchObject({ status: "committed", orderId: "o-1" });
 
-    await notifyApplied(subscribers, [{ type: "OrderCancelled", shopId: shop.shopId, occurredAt: clock.now(), orderExternalId: "o-2", checkoutToken: "checkout-2", lineItems: [] }], report);
+    await notifyApplied(subscribers, [{ type: "OrderCancelled", shopId: shop.shopId, occurredAt: clock.date(), orderExternalId: "o-2", checkoutToken: "checkout-2", lineItems: [] }], report);
     expect(await s.reservations.get(shop.shopId, abandoned.reservation.id)).toMatchObject({ status: "released", releaseReason: "order_cancelled" });
     expect((await heldUnits(getDb(), shop.shopId)).get("A")).toBe(0);
   });
@@ -42,13 +43,13 @@ describe("platform events and the sweeper", () => {
     const clock = manualClock();
     const s = stockServices(getDb(), clock);
     cleanups.push(subscribeToPlatformEvents(subscribers, { db: getDb(), ...s, apiTokens }));
-    const shop = await seedStockShop(getDb(), [{ sku: "A", stock: [5, 0] }, { sku: "PACK", stock: [0, 0] }], clock.now());
+    const shop = await seedStockShop(getDb(), [{ sku: "A", stock: [5, 0] }, { sku: "PACK", stock: [0, 0] }], clock.date());
     await s.settings.setBundleComponents(shop.shopId, "PACK", [{ sku: "A", quantity: 2 }]);
     expect((await s.availability.bySku(shop.shopId, ["A", "PACK"])).map((i) => i.available)).toEqual([5, 2]);
-    await setLevel(getDb(), shop.variants.get("A")!, shop.locations[0]!, { onHand: 1 }, clock.now());
+    await setLevel(getDb(), shop.variants.get("A")!, shop.locations[0]!, { onHand: 1 }, clock.date());
     // Until the event, the cache still answers the old numbers...
     expect((await s.availability.bySku(shop.shopId, ["A", "PACK"])).map((i) => i.available)).toEqual([5, 2]);
-    await notifyApplied(subscribers, [{ type: "InventoryLevelChanged", shopId: shop.shopId, occurredAt: clock.now(), inventoryItemExternalId: "gid://shopify/InventoryItem/1", locationExternalId: "gid://shopify/Location/1", available: 1 }], report);
+    await notifyApplied(subscribers, [{ type: "InventoryLevelChanged", shopId: shop.shopId, occurredAt: clock.date(), inventoryItemExternalId: "gid://shopify/InventoryItem/1", locationExternalId: "gid://shopify/Location/1", available: 1 }], report);
     // ...and right after it, the new ones.
     expect((await s.availability.bySku(shop.shopId, ["A", "PACK"])).map((i) => i.available)).toEqual([1, 0]);
   });
@@ -56,7 +57,7 @@ describe("platform events and the sweeper", () => {
   it("runs the sweeper in the background until it is stopped", async () => {
     const clock = manualClock();
     const s = stockServices(getDb(), clock);
-    const shop = await seedStockShop(getDb(), [{ sku: "A", stock: [5, 0] }], clock.now());
+    const shop = await seedStockShop(getDb(), [{ sku: "A", stock: [5, 0] }], clock.date());
     const { reservation } = await s.reservations.reserve(shop.shopId, { key: "cart", lines: [{ sku: "A", quantity: 3 }], ttlSeconds: 60 });
     clock.advance(61_000);
     const errors: unknown[] = [];

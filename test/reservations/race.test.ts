@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { LockstepError } from "../../app/config/errors";
 import type { Database } from "../../app/db/database.server";
 import { createTestDatabase, POSTGRES_URL, withDatabase } from "../helpers/database";
-import { heldUnits, manualClock, seedStockShop, stockServices } from "./stockFixture";
+import { heldUnits, seedStockShop, stockServices } from "./stockFixture";
+import { manualClock } from "../helpers/clock";
 
 // A reservation plans from a snapshot and locks its hold rows only in its last step, a conditional
 // UPDATE. Here another transaction holds such a row while the reservation waits on it, and
@@ -57,7 +58,7 @@ async function holdRowWhile(variantId: string, reserve: () => Promise<unknown>, 
 describe("a reservation racing another transaction for the same hold row", () => {
   it("is refused with the right shortage when the last unit goes to the other while it waits, and writes nothing", async () => {
     const clock = manualClock();
-    const shop = await seedStockShop(db, [{ sku: "LAST", stock: [1, 0] }], clock.now());
+    const shop = await seedStockShop(db, [{ sku: "LAST", stock: [1, 0] }], clock.date());
     const { reservations } = stockServices(db, clock);
     const first = await reservations.reserve(shop.shopId, { key: "creates-the-hold-row", lines: [{ sku: "LAST", quantity: 1 }] });
     await reservations.release(shop.shopId, first.reservation.id);
@@ -82,14 +83,14 @@ describe("a reservation racing another transaction for the same hold row", () =>
 
   it("counts an order committed while it waits (the row's pending list changed) and holds what is still there", async () => {
     const clock = manualClock();
-    const shop = await seedStockShop(db, [{ sku: "TWO", stock: [2, 0] }], clock.now());
+    const shop = await seedStockShop(db, [{ sku: "TWO", stock: [2, 0] }], clock.date());
     const { reservations } = stockServices(db, clock);
     const first = await reservations.reserve(shop.shopId, { key: "creates-the-hold-row", lines: [{ sku: "TWO", quantity: 1 }] });
     await reservations.release(shop.shopId, first.reservation.id);
     lockFirstCalls.length = 0;
 
     // Another checkout's order lands while the reservation waits: one unit committed, not yet in the platform's numbers.
-    const orderedAt = new Date(clock.ms() + 1000).toISOString();
+    const orderedAt = new Date(clock.now() + 1000).toISOString();
     const late = await holdRowWhile(
       shop.variants.get("TWO")!,
       () => reservations.reserve(shop.shopId, { key: "late", lines: [{ sku: "TWO", quantity: 1 }] }),
@@ -110,7 +111,7 @@ describe("two processes reserving, releasing and committing on the same hot item
   it("never deadlocks, never oversells, and answers every request with a reservation or a 409", async () => {
     const clock = manualClock();
     const skus = Array.from({ length: 10 }, (_, i) => `RUSH-${i}`);
-    const shop = await seedStockShop(db, skus.map((sku, i) => ({ sku, stock: [2 + (i % 3), 1] })), clock.now());
+    const shop = await seedStockShop(db, skus.map((sku, i) => ({ sku, stock: [2 + (i % 3), 1] })), clock.date());
     // Orders placed after the platform's last report: their committed units keep counting.
     clock.advance(1000);
     // Two web processes: each its own engine and queue, so their batches meet only in the database.

@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { DEFAULT_POLICY } from "../../app/inventory/policy";
 import { createShopperHolds, orderHoldKeys } from "../../app/reservations/shopperHolds.server";
 import { useTestDatabase } from "../helpers/database";
-import { manualClock, seedStockShop, stockServices } from "./stockFixture";
+import { seedStockShop, stockServices } from "./stockFixture";
+import { manualClock } from "../helpers/clock";
 
 // Holds placed through the app proxy (the HTTP side is in test/http/appProxyHolds.test.ts): what a
 // refusal reveals, and orders committing them.
@@ -12,7 +13,7 @@ describe("shopper holds", () => {
   it("say how many are left in a refusal only when few are (exactly at or below the shop's threshold)", async () => {
     const clock = manualClock();
     const s = stockServices(getDb(), clock);
-    const shop = await seedStockShop(getDb(), [{ sku: "SOME", stock: [4, 0] }, { sku: "FEW", stock: [1, 0] }, { sku: "NONE", stock: [0, 0] }], clock.now());
+    const shop = await seedStockShop(getDb(), [{ sku: "SOME", stock: [4, 0] }, { sku: "FEW", stock: [1, 0] }, { sku: "NONE", stock: [0, 0] }], clock.date());
     // Availability as a stale cache might still show it: plenty, so no cap stops the request first.
     const holds = createShopperHolds({
       reservations: s.reservations,
@@ -33,15 +34,15 @@ describe("shopper holds", () => {
   it("are committed by the order of their cart, anonymous or signed in", async () => {
     const clock = manualClock();
     const s = stockServices(getDb(), clock);
-    const shop = await seedStockShop(getDb(), [{ sku: "A", stock: [10, 0] }], clock.now());
+    const shop = await seedStockShop(getDb(), [{ sku: "A", stock: [10, 0] }], clock.date());
     const holds = createShopperHolds({ reservations: s.reservations, availability: s.availability, getPolicy: s.settings.getPolicy });
     const anonymous = await holds.reserve(shop.shopId, { kind: "cart", cartToken: "tok-1" }, { key: "tok-1", lines: [{ sku: "A", quantity: 1 }] });
     const customer = await holds.reserve(shop.shopId, { kind: "customer", customerId: "42" }, { key: "tok-2", lines: [{ sku: "A", quantity: 1 }] });
-    const first = await s.reservations.commitForOrder(shop.shopId, { orderExternalId: "o-1", orderedAt: clock.now(), keys: orderHoldKeys({ cartToken: "tok-1" }) });
+    const first = await s.reservations.commitForOrder(shop.shopId, { orderExternalId: "o-1", orderedAt: clock.date(), keys: orderHoldKeys({ cartToken: "tok-1" }) });
     expect(first.map((r) => r.id)).toEqual([anonymous.reservation.id]);
     const second = await s.reservations.commitForOrder(shop.shopId, {
       orderExternalId: "o-2",
-      orderedAt: clock.now(),
+      orderedAt: clock.date(),
       keys: orderHoldKeys({ cartToken: "tok-2", customerExternalId: "gid://shopify/Customer/42" }),
     });
     expect(second.map((r) => [r.id, r.status])).toEqual([[customer.reservation.id, "committed"]]);

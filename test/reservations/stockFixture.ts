@@ -5,30 +5,13 @@ import type { Database } from "../../app/db/database.server";
 import { loweredAt } from "../../app/inventory/sql/committedHolds";
 import { createInventorySettings, type InventorySettings } from "../../app/inventory/settings.server";
 import { createReservations, type Reservations } from "../../app/reservations/reservations.server";
+import type { ManualClock } from "../helpers/clock";
 
 export interface StockShop {
   shopId: string;
   domain: string;
   locations: string[];
   variants: Map<string, string>;
-}
-
-let clocks = 0;
-
-/**
- * A manual clock: tests move time instead of waiting for it. Each new clock starts a day before the
- * previous one, so the holds left by earlier tests of a file lie in the future and never expire in a
- * later test's sweep.
- */
-export function manualClock(start = new Date(Date.parse("2026-11-27T10:00:00.000Z") - clocks++ * 86_400_000)) {
-  let current = start.getTime();
-  return {
-    now: () => new Date(current),
-    ms: () => current,
-    advance(ms: number) {
-      current += ms;
-    },
-  };
 }
 
 /** A shop with two locations and items stocked per location, as the platform last reported (`at`). */
@@ -77,13 +60,13 @@ export interface StockServices {
   cache: AvailabilityCache<ItemAvailability>;
 }
 
-export function stockServices(db: Database, clock: { now: () => Date; ms: () => number }): StockServices {
-  const cache = new AvailabilityCache<ItemAvailability>({ now: clock.ms });
-  const availability = createAvailability({ db, cache, now: clock.now });
+export function stockServices(db: Database, clock: Pick<ManualClock, "now" | "date">): StockServices {
+  const cache = new AvailabilityCache<ItemAvailability>({ clock });
+  const availability = createAvailability({ db, cache, now: clock.date });
   return {
     cache,
     availability,
-    reservations: createReservations({ db, availability, now: clock.now }),
+    reservations: createReservations({ db, availability, now: clock.date }),
     settings: createInventorySettings({ db, availability }),
   };
 }

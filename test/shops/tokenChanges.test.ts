@@ -65,7 +65,7 @@ describe("API token changes shared by processes through Redis", () => {
     const shop = await installShop(prisma, { platform: "bigcommerce", domain: `stores/tok${randomUUID().slice(0, 8)}` });
     const token = await issueApiToken(prisma, shop.id);
     const changes = createApiTokenChanges();
-    const verify = rememberingApiTokens(prisma, { changes, memoryMs: 60_000, now: Date.now });
+    const verify = rememberingApiTokens(prisma, { changes, memoryMs: 60_000, clock: { now: Date.now } });
     expect((await verify(`Bearer ${token}`)).id).toBe(shop.id);
     // Another process replaces it (the database changes, this process is not told yet): remembered.
     await prisma.shop.update({ where: { id: shop.id }, data: { apiTokenHash: "replaced-elsewhere" } });

@@ -4,11 +4,11 @@ import { listProducts, listVariants } from "../../app/platforms/bigcommerce/cata
 import { createBigCommerceClient } from "../../app/platforms/bigcommerce/client.server";
 import { adjustRelativeInventory, getInventoryItems, setAbsoluteInventory } from "../../app/platforms/bigcommerce/inventory.server";
 import { type BigCommerceSimulator, startBigCommerceSimulator } from "../../simulators/bigcommerce/server";
-import { ManualClock } from "../outbound/manualClock";
+import { manualClock } from "../helpers/clock";
 import { requestErrors, responseErrors } from "./bigcommerceOpenApi";
 
 let sim: BigCommerceSimulator;
-const clock = new ManualClock(Date.parse("2026-11-27T10:00:00Z"));
+const clock = manualClock(Date.parse("2026-11-27T10:00:00Z"));
 
 beforeAll(async () => {
   sim = await startBigCommerceSimulator({

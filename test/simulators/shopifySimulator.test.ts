@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type SimulatedChange } from "../../simulators/changes";
 import { type ShopifySimulator, startShopifySimulator } from "../../simulators/shopify/server";
 import { gid } from "../../simulators/shopify/store";
-import { ManualClock } from "../outbound/manualClock";
+import { manualClock } from "../helpers/clock";
 
 let sim: ShopifySimulator;
-const clock = new ManualClock(Date.parse("2026-11-27T10:00:00Z"));
+const clock = manualClock(Date.parse("2026-11-27T10:00:00Z"));
 const DOMAIN = "sim-test.myshopify.com";
 
 beforeAll(async () => {

@@ -124,7 +124,7 @@ describe("clientAddress", () => {
 describe("createLoginThrottle", () => {
   it("lets a client try again when the window has passed", () => {
     let now = 0;
-    const throttle = createLoginThrottle({ now: () => now, maxFailures: 2, windowMs: 1000 });
+    const throttle = createLoginThrottle({ clock: { now: () => now }, maxFailures: 2, windowMs: 1000 });
     throttle.recordFailure("a");
     expect(throttle.retryAfterSeconds("a")).toBe(0);
     throttle.recordFailure("a");
@@ -135,7 +135,7 @@ describe("createLoginThrottle", () => {
 
   it("stays bounded: expired clients are dropped, and the oldest when every entry is live", () => {
     let now = 0;
-    const throttle = createLoginThrottle({ now: () => now, maxFailures: 2, windowMs: 1000, maxClients: 100 });
+    const throttle = createLoginThrottle({ clock: { now: () => now }, maxFailures: 2, windowMs: 1000, maxClients: 100 });
     for (let i = 0; i < 100; i++) throttle.recordFailure(`old-${i}`);
     now = 2000;
     throttle.recordFailure("new");

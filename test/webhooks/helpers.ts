@@ -4,6 +4,7 @@ import { loadConfig, type Config } from "../../app/config/config.server";
 import { type AppContext, closeAppContext, createAppContext } from "../../app/context.server";
 import type { Database } from "../../app/db/database.server";
 import { Router } from "../../app/http/router.server";
+import { registerBigCommerceCallbacks } from "../../app/http/bigcommerceCallbacks.server";
 import { registerWebhookRoutes } from "../../app/http/platformWebhooks.server";
 import type { SignedDelivery } from "../../simulators/webhooks/shopify";
 
@@ -32,11 +33,12 @@ export interface WebhookServer {
   close(): Promise<void>;
 }
 
-/** The webhook edges alone on node:http, over the given database. */
+/** The webhook edges (and BigCommerce's app callbacks) alone on node:http, over the given database. */
 export async function startWebhookServer(db: Database, config: Config = testConfig()): Promise<WebhookServer> {
   const context: AppContext = createAppContext(config, db);
   const router = new Router();
   registerWebhookRoutes(router, context);
+  registerBigCommerceCallbacks(router, context);
   const server = http.createServer((req, res) => {
     if (!router.handle(req, res)) {
       res.statusCode = 404;

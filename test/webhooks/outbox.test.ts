@@ -15,7 +15,7 @@ import { useTestDatabase } from "../helpers/database";
 import { heldUnits, seedStockShop, type StockServices, type StockShop, stockServices } from "../reservations/stockFixture";
 
 const database = useTestDatabase();
-const realClock = { now: () => new Date(), ms: () => Date.now() };
+const realClock = { date: () => new Date(), now: () => Date.now() };
 let shop: StockShop;
 let stock: StockServices;
 const cleanups: Array<() => void> = [];

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { installShop } from "../../app/shops/shops.server";
-import type { DomainEvent } from "../../app/webhooks/events";
-import { getInboxLag } from "../../app/webhooks/sql/getInboxLag";
+import type { DomainEvent } from "../../app/events/domainEvents";
+import { getInboxLag } from "../../app/observability/sql/getInboxLag";
 import { processDueRows, type WebhookWorkerOptions } from "../../app/webhooks/workerLoop.server";
 import { shopifyPayload, signShopifyDelivery } from "../../simulators/webhooks/shopify";
 import { useTestDatabase } from "../helpers/database";

@@ -1,5 +1,5 @@
 import type { SqlRunner } from "../../db/database.server";
-import type { CatalogBatch } from "../catalogRows";
+import type { CatalogBatch } from "../../catalog/catalogRows";
 
 /**
  * Adds a batch to the shop's counts, in the batch's own transaction so counts never run ahead of

@@ -3,7 +3,7 @@ import { loweredAt } from "../../inventory/sql/committedHolds";
 import { skuOrPlaceholder } from "../../catalog/sku";
 import { LOCATE_LEVELS } from "../../catalog/sql/locateLevels";
 import { releaseSkus } from "../../catalog/sql/releaseSkus";
-import type { CatalogBatch, RowOf } from "../catalogRows";
+import type { CatalogBatch, RowOf } from "../../catalog/catalogRows";
 
 // Every statement here moves state forward only, like the webhook consumers: a row whose
 // source_updated_at is newer than the backfill's read time (a webhook that raced the backfill)
@@ -35,15 +35,32 @@ async function writeLocations(tx: SqlRunner, shopId: string, readAt: string, row
 }
 
 async function writeProducts(tx: SqlRunner, shopId: string, readAt: string, rows: RowOf<"product">[]): Promise<void> {
+  // A backfill reads the whole product: a feed attribute it did not find is cleared (null), not kept.
+  const input = lastBy(rows, (row) => row.externalId).map((row) => ({
+    external_id: row.externalId,
+    title: row.title,
+    status: row.status,
+    description: row.description ?? null,
+    url_path: row.urlPath ?? null,
+    image_url: row.imageUrl ?? null,
+    brand: row.brand ?? null,
+    condition: row.condition ?? null,
+  }));
   await tx.query(
-    `INSERT INTO product (id, shop_id, external_id, title, status, source_updated_at)
-     SELECT gen_random_uuid(), $1, external_id, title, status, $3 FROM json_to_recordset($2::json) AS i(external_id text, title text, status text)
+    `INSERT INTO product (id, shop_id, external_id, title, status, description, url_path, image_url, brand, condition, source_updated_at)
+     SELECT gen_random_uuid(), $1, external_id, title, status, description, url_path, image_url, brand, condition, $3
+     FROM json_to_recordset($2::json) AS i(external_id text, title text, status text, description text, url_path text, image_url text, brand text, condition text)
      ON CONFLICT (shop_id, external_id) DO UPDATE SET
-       title = EXCLUDED.title, status = EXCLUDED.status, source_updated_at = EXCLUDED.source_updated_at, updated_at = now()
+       title = EXCLUDED.title, status = EXCLUDED.status, description = EXCLUDED.description, url_path = EXCLUDED.url_path,
+       image_url = EXCLUDED.image_url, brand = EXCLUDED.brand, condition = EXCLUDED.condition,
+       source_updated_at = EXCLUDED.source_updated_at, updated_at = now()
      WHERE product.source_updated_at IS NULL OR product.source_updated_at <= EXCLUDED.source_updated_at`,
-    [shopId, JSON.stringify(lastBy(rows, (row) => row.externalId).map((row) => ({ external_id: row.externalId, title: row.title, status: row.status }))), readAt],
+    [shopId, JSON.stringify(input), readAt],
   );
 }
+
+const VARIANT_COLUMNS =
+  "id uuid, external_id text, product_external_id text, item text, sku text, title text, price text, compare_at text, gtin text, mpn text";
 
 async function writeVariants(tx: SqlRunner, shopId: string, readAt: string, rows: RowOf<"variant">[]): Promise<void> {
   // A SKU given twice in one batch: the later variant keeps it, as a later webhook would take it.
@@ -58,6 +75,9 @@ async function writeVariants(tx: SqlRunner, shopId: string, readAt: string, rows
       sku: skuHolder.get(sku) === row.externalId ? sku : `#${row.externalId}`,
       title: row.title,
       price: row.price,
+      compare_at: row.compareAtPrice ?? null,
+      gtin: row.gtin ?? null,
+      mpn: row.mpn ?? null,
     };
   });
   // The row each variant lands on: itself, or the placeholder an inventory webhook made for its item.
@@ -84,16 +104,16 @@ async function writeVariants(tx: SqlRunner, shopId: string, readAt: string, rows
   await releaseSkus(tx, shopId, toWrite.map((row) => ({ id: row.id, sku: row.sku })));
   await tx.query(
     `UPDATE variant v SET external_id = i.external_id, product_id = p.id, inventory_item_external_id = i.item, sku = i.sku, title = i.title,
-       price = i.price::numeric, source_updated_at = $3, updated_at = now()
-     FROM json_to_recordset($2::json) AS i(id uuid, external_id text, product_external_id text, item text, sku text, title text, price text)
+       price = i.price::numeric, compare_at_price = i.compare_at::numeric, gtin = i.gtin, mpn = i.mpn, source_updated_at = $3, updated_at = now()
+     FROM json_to_recordset($2::json) AS i(${VARIANT_COLUMNS})
      JOIN product p ON p.shop_id = $1 AND p.external_id = i.product_external_id
      WHERE v.id = i.id`,
     [shopId, json, readAt],
   );
   await tx.query(
-    `INSERT INTO variant (id, shop_id, product_id, external_id, inventory_item_external_id, sku, title, price, source_updated_at)
-     SELECT gen_random_uuid(), $1, p.id, i.external_id, i.item, i.sku, i.title, i.price::numeric, $3
-     FROM json_to_recordset($2::json) AS i(id uuid, external_id text, product_external_id text, item text, sku text, title text, price text)
+    `INSERT INTO variant (id, shop_id, product_id, external_id, inventory_item_external_id, sku, title, price, compare_at_price, gtin, mpn, source_updated_at)
+     SELECT gen_random_uuid(), $1, p.id, i.external_id, i.item, i.sku, i.title, i.price::numeric, i.compare_at::numeric, i.gtin, i.mpn, $3
+     FROM json_to_recordset($2::json) AS i(${VARIANT_COLUMNS})
      JOIN product p ON p.shop_id = $1 AND p.external_id = i.product_external_id
      WHERE i.id IS NULL`,
     [shopId, json, readAt],

@@ -3,9 +3,13 @@ import type { ItemKind } from "../types";
 import { type ItemRow, ITEM_COLUMNS, isoText, itemJoins } from "./itemColumns";
 
 /**
- * The next page of coalesced items of one kind in a change range: one row per variant (after
- * `after`, in variant order) with its current state and the newest version folded in. Walks the
- * (shop, kind, variant, id) index, so a page costs its own rows whatever the backlog.
+ * The next page of coalesced items of one kind in a change range: one row per variant changed in
+ * the range (after `after`, in variant order) with its current state and the newest version of the
+ * range folded in. Reads `change_latest` (one row per item, kept at capture), not the change log: a
+ * page costs its own items, however many changes the range folds. An item whose newest change is
+ * past the range (changed again since the run fixed it) is in the run only if it also changed
+ * inside the range, with the range's newest version — the rare case that reads the change log.
+ * `changes` is 0: the run counts its changes once per kind (`countChanges`).
  */
 export async function coalesceChanges(
   sql: SqlRunner,
@@ -15,12 +19,19 @@ export async function coalesceChanges(
 ): Promise<ItemRow[]> {
   return sql.query<ItemRow>(
     `WITH c AS (
-       SELECT variant_id, max(id)::text AS change_id, max(source_version) AS version, max(occurred_at) AS occurred_at, count(*)::int AS changes
-       FROM change_record
-       WHERE shop_id = $1 AND kind = $2 AND variant_id > $5::uuid AND id > $3::bigint AND id <= $4::bigint
-       GROUP BY variant_id ORDER BY variant_id LIMIT $6
+       SELECT l.variant_id, r.change_id, r.version, r.occurred_at
+       FROM change_latest l
+       CROSS JOIN LATERAL (
+         SELECT l.change_id, l.source_version AS version, l.occurred_at WHERE l.change_id <= $4::bigint
+         UNION ALL
+         SELECT max(id), max(source_version), max(occurred_at) FROM change_record
+         WHERE l.change_id > $4::bigint AND shop_id = l.shop_id AND kind = l.kind AND variant_id = l.variant_id AND id > $3::bigint AND id <= $4::bigint
+         HAVING count(*) > 0
+       ) r
+       WHERE l.shop_id = $1 AND l.kind = $2 AND l.variant_id > $5::uuid AND l.change_id > $3::bigint
+       ORDER BY l.variant_id LIMIT $6
      )
-     SELECT c.variant_id AS "variantId", c.change_id AS "changeId", ${isoText("c.version")} AS version, ${isoText("c.occurred_at")} AS "occurredAt", c.changes, ${ITEM_COLUMNS}
+     SELECT c.variant_id AS "variantId", c.change_id::text AS "changeId", ${isoText("c.version")} AS version, ${isoText("c.occurred_at")} AS "occurredAt", 0 AS changes, ${ITEM_COLUMNS}
      FROM c ${itemJoins("$2")}
      ORDER BY c.variant_id`,
     [range.shopId, range.kind, range.from, range.to, after, limit],

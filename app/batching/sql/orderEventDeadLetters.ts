@@ -30,14 +30,15 @@ export async function listOrderEventDeadLetters(sql: SqlRunner, filter: { destin
 
 /**
  * Puts dead order events back in the queue (pending, attempts and lease expiries from zero, the
- * replay counted): the selected ids, or every dead event of the destination. Returns the ids.
+ * replay counted): the selected ids, or every dead event of the destination. Returns the ids and
+ * their shop (for the audit entry; `replayOrderEvents` in orderEvents.server.ts is the way in).
  */
-export async function replayOrderEventDeadLetters(sql: SqlRunner, selection: { destinationId: string; ids?: string[] }): Promise<string[]> {
-  const rows = await sql.query<{ id: string }>(
+export async function replayOrderEventDeadLetters(sql: SqlRunner, selection: { destinationId: string; ids?: string[] }): Promise<{ ids: string[]; shopId: string | undefined }> {
+  const rows = await sql.query<{ id: string; shopId: string }>(
     `UPDATE destination_event SET state = 'pending', attempts = 0, lease_expiries = 0, run_at = now(), dead_at = NULL, replay_count = replay_count + 1
      WHERE state = 'dead' AND destination_id = $1::uuid AND ($2::bigint[] IS NULL OR id = ANY($2::bigint[]))
-     RETURNING id::text AS id`,
+     RETURNING id::text AS id, shop_id::text AS "shopId"`,
     [selection.destinationId, selection.ids ?? null],
   );
-  return rows.map((row) => row.id).sort((a, b) => Number(BigInt(a) - BigInt(b)));
+  return { ids: rows.map((row) => row.id).sort((a, b) => Number(BigInt(a) - BigInt(b))), shopId: rows[0]?.shopId };
 }

@@ -16,12 +16,17 @@ const RUN_COLUMNS = `id::text AS id, reason, attempts, watermark_from::text AS "
  * The run to do now: the destination's unfinished one (a run that failed part-way, or whose
  * process died) resumed as its next attempt with the same range, or a new one covering the
  * changes after the watermark up to the newest (a rollback covers none).
+ *
+ * A rollback is not held behind an unfinished delta run: it resumes only an unfinished rollback of
+ * the same run, else starts. The failed run stays and is resumed by the next other run; the two
+ * touch different items (the rollback skips every item captured or accepted after the run it
+ * rolls back, and the failed run's items all are).
  */
 export async function startRun(sql: SqlRunner, destinationId: string, reason: RunReason, rollbackOf: string | null): Promise<RunRow> {
   const rows = await sql.query<RunRow>(
     `WITH unfinished AS (
        UPDATE destination_run SET attempts = attempts + 1, status = 'running', error = NULL
-       WHERE id = (SELECT id FROM destination_run WHERE destination_id = $1 AND status IN ('running', 'failed') ORDER BY id LIMIT 1)
+       WHERE id = (SELECT id FROM destination_run WHERE destination_id = $1 AND status IN ('running', 'failed') AND ($3::bigint IS NULL OR rollback_of = $3::bigint) ORDER BY id LIMIT 1)
        RETURNING ${RUN_COLUMNS}
      ), started AS (
        INSERT INTO destination_run (destination_id, shop_id, reason, mode, watermark_from, watermark_to, rollback_of)

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { Readable, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { Cron } from "croner";
 import { z } from "zod";
 import { type FileColumn, type FileRow } from "../../batching/files/columns";
 import { writeCsv } from "../../batching/files/csv";
@@ -18,7 +19,7 @@ import type {
 } from "../../batching/types";
 import { LockstepError } from "../../config/errors";
 import type { CircuitBreakerSettings } from "../../outbound/circuitBreaker";
-import type { Clock } from "../../outbound/clock";
+import type { Clock } from "../../config/clock";
 import type { LimiterRegistry } from "../../outbound/limiterRegistry.server";
 import {
   type SftpOutbound,
@@ -38,7 +39,31 @@ const optionsSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9._-]{0,40}$/)
     .default(""),
+  /**
+   * The ERP also leaves stock and price snapshots for Lockstep (inbound.server.ts): its drop
+   * directory on the same server (absolute, not the directory Lockstep writes to) and the cadence
+   * of the pull (cron, UTC; the destination's cadence when absent).
+   */
+  inbound: z
+    .object({
+      directory: z.string().regex(/^\/[A-Za-z0-9._/-]*$/, "must be an absolute path of letters, digits, ., _, - and /"),
+      cadence: z
+        .string()
+        .refine(isCron, "is not a cron expression")
+        .optional(),
+    })
+    .strict()
+    .optional(),
 });
+
+function isCron(expression: string): boolean {
+  try {
+    new Cron(expression, { paused: true }).stop();
+    return true;
+  } catch {
+    return false;
+  }
+}
 export type SftpFileOptions = z.infer<typeof optionsSchema>;
 
 /** The columns of each kind's file, in order; prices stay decimal strings in both formats. */
@@ -139,7 +164,8 @@ function targetOf(destination: Destination): {
   };
 }
 
-function parseOptions(raw: unknown): SftpFileOptions {
+/** A files destination's options, checked (the inbound pull reads `inbound`). */
+export function parseOptions(raw: unknown): SftpFileOptions {
   const parsed = optionsSchema.safeParse(raw ?? {});
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import SftpClient from "ssh2-sftp-client";
 import { LockstepError } from "../../config/errors";
 import { type Breaker, CircuitBreaker, type CircuitBreakerSettings, defaultCircuitBreakerSettings } from "../../outbound/circuitBreaker";
-import { type Clock, systemClock } from "../../outbound/clock";
+import { type Clock, systemClock } from "../../config/clock";
 import { isTransientNetworkError } from "../../outbound/errors";
 import type { LimiterRegistry } from "../../outbound/limiterRegistry.server";
 import type { LimiterMetrics } from "../../outbound/metrics.server";

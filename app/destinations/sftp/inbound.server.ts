@@ -6,7 +6,6 @@ import path from "node:path";
 import posix from "node:path/posix";
 import { PassThrough, Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { Cron } from "croner";
 import { parse } from "csv-parse";
 import type SftpClient from "ssh2-sftp-client";
 import { z } from "zod";
@@ -14,11 +13,16 @@ import { type FileColumn, type FileRow } from "../../batching/files/columns";
 import { writeCsv } from "../../batching/files/csv";
 import type { Sql } from "../../db/database.server";
 import { applyEvents } from "../../webhooks/consumers.server";
-import type { DomainEvent } from "../../webhooks/events";
+import type { DomainEvent } from "../../events/domainEvents";
+import { loadDestination } from "../../batching/destinations.server";
+import { nextTick } from "../../batching/runs.server";
 import { claimPipelineLease, extendPipelineLease, releasePipelineLease } from "../../batching/sql/pipelineLease";
+import { LockstepError } from "../../config/errors";
 import { log } from "../../observability/log.server";
 import type { LimiterRegistry } from "../../outbound/limiterRegistry.server";
-import { type SftpOutbound, type SftpTarget, withSftp } from "./connection.server";
+import { parseOptions } from "./adapter.server";
+import { type SftpOutbound, type SftpTarget, sftpTarget, withSftp } from "./connection.server";
+import { listInboundDestinations } from "./sql/listInboundDestinations";
 import { readHeldStock } from "./sql/readHeldStock";
 import { readRemote, uploadAtomically } from "./upload.server";
 
@@ -313,17 +317,82 @@ async function moveAside(client: SftpClient, directory: string, folder: "process
   for (const name of names) if (present.has(name)) await client.posixRename(posix.join(directory, name), posix.join(into, name));
 }
 
+export interface InboundPullDeps {
+  sql: Sql;
+  encryptionKey: string;
+  /** This process's name on the leases it takes. */
+  owner: string;
+  /** Sessions go through app/outbound (every process gives its registry). */
+  registry?: LimiterRegistry;
+  now?: () => Date;
+}
+
+/** The lease that says a destination's drop was pulled for the current tick of its cadence: held until the next tick. */
+export function inboundTickLeaseName(destinationId: string): string {
+  return `inbound-tick:${destinationId}`;
+}
+
 /**
- * Pulls the ERP's snapshots on a cron cadence (`croner`, `protect`: never two pulls at once in this
- * process); across processes the pull's lease (`pipeline_lease`) lets one pull a drop at a time.
+ * One pass of the scheduled pulls: every enabled files destination with `options.inbound` whose
+ * cadence came (its tick lease ran out) is pulled once. The tick lease is taken until the cadence's
+ * next tick, so across processes one pulls a tick and the others skip it; missed ticks after
+ * downtime are one pull. A pull that fails (drop unreachable, circuit open) is logged and tried
+ * again at the next tick; a destination whose options cannot be pulled is logged and skipped.
  */
-export function scheduleErpSnapshotPull(sql: Sql, source: InboundSnapshotSource, cadence: string, onReport: (reports: SnapshotReport[]) => void, onError: (error: unknown) => void): { stop(): void } {
-  const job = new Cron(cadence, { protect: true }, async () => {
+export async function pullDueInboundSnapshots(deps: InboundPullDeps): Promise<Array<{ destinationId: string; reports?: SnapshotReport[]; error?: string }>> {
+  const now = deps.now ?? (() => new Date());
+  const pulled: Array<{ destinationId: string; reports?: SnapshotReport[]; error?: string }> = [];
+  for (const id of await listInboundDestinations(deps.sql)) {
+    let source: InboundSnapshotSource;
+    let cadence: string;
     try {
-      onReport(await pullErpSnapshots(sql, source));
+      const destination = await loadDestination(deps, id);
+      const options = parseOptions(destination.options);
+      const outbound = sftpTarget(destination.endpoint, destination.credentials);
+      if (options.inbound!.directory.replace(/\/+$/, "") === outbound.directory) {
+        throw new LockstepError("invalid_options", "options.inbound.directory: must not be the directory Lockstep writes its files to");
+      }
+      source = { shopId: destination.shopId, target: { ...outbound, directory: options.inbound!.directory.replace(/\/+$/, "") || "/" }, registry: deps.registry };
+      cadence = options.inbound!.cadence ?? destination.cadence;
     } catch (error) {
-      onError(error);
+      log.warn("inbound snapshot pull skipped: the destination cannot be pulled", { destinationId: id, error });
+      pulled.push({ destinationId: id, error: error instanceof Error ? error.message : String(error) });
+      continue;
     }
-  });
-  return { stop: () => job.stop() };
+    const at = now();
+    if (!(await claimPipelineLease(deps.sql, inboundTickLeaseName(id), deps.owner, Math.max(1, nextTick(cadence, at).getTime() - at.getTime())))) continue;
+    try {
+      const reports = await pullErpSnapshots(deps.sql, source, { owner: deps.owner });
+      if (reports.length > 0) log.info("inbound snapshots pulled", { destinationId: id, reports });
+      pulled.push({ destinationId: id, reports });
+    } catch (error) {
+      log.warn("inbound snapshot pull failed: tried again at the next tick", { destinationId: id, error });
+      pulled.push({ destinationId: id, error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  return pulled;
+}
+
+/**
+ * Every process's background work ticks the inbound pulls (a pass at a time, never two at once
+ * here; tick leases and drop leases keep processes apart). Resolves the stop once the pass ended.
+ */
+export function startInboundSnapshotPulls(deps: InboundPullDeps, options: { tickMs?: number } = {}): () => Promise<void> {
+  let stopped = false;
+  let running: Promise<unknown> | undefined;
+  const tick = () => {
+    if (running || stopped) return;
+    running = pullDueInboundSnapshots(deps)
+      .catch((error: unknown) => log.warn("inbound snapshot pulls failed", { error }))
+      .finally(() => {
+        running = undefined;
+      });
+  };
+  const timer = setInterval(tick, options.tickMs ?? 15_000);
+  tick();
+  return async () => {
+    stopped = true;
+    clearInterval(timer);
+    await running;
+  };
 }

@@ -6,13 +6,14 @@ import type SftpClient from "ssh2-sftp-client";
 import type { Destination, ItemKind, ItemState, ReadBackItem } from "../../batching/types";
 import { type SftpOutbound, type SftpTarget, withSftp } from "./connection.server";
 import { readRemote } from "./upload.server";
+import { type Clock, systemClock } from "../../config/clock";
 
 export interface DropReadBackOptions {
   /** A reconciliation asks page by page: the drop read for its first page serves the next ones this long. */
   reuseMs?: number;
   /** Rows kept from the drop at most (newest files first): memory stays bounded however much piles up. */
   maxRows?: number;
-  now?: () => number;
+  clock?: Pick<Clock, "now">;
 }
 
 interface DropFile {
@@ -29,7 +30,7 @@ interface DropFile {
 export function dropReadBack(columnsOf: (kind: ItemKind) => Array<{ name: string; type: string; nullable?: boolean }>, options: DropReadBackOptions = {}) {
   const reuseMs = options.reuseMs ?? 60_000;
   const maxRows = options.maxRows ?? 500_000;
-  const now = options.now ?? Date.now;
+  const clock = options.clock ?? systemClock;
   const cache = new Map<string, { at: number; held: Map<string, ItemState> }>();
 
   async function load(target: SftpTarget, prefix: string, kind: ItemKind, outbound: SftpOutbound | undefined): Promise<Map<string, ItemState>> {
@@ -57,8 +58,8 @@ export function dropReadBack(columnsOf: (kind: ItemKind) => Array<{ name: string
   return async function readBack(destination: Destination, target: SftpTarget, prefix: string, kind: ItemKind, skus: string[], outbound?: SftpOutbound): Promise<ReadBackItem[]> {
     const key = `${destination.id}\n${kind}`;
     let entry = cache.get(key);
-    if (!entry || now() - entry.at > reuseMs) {
-      entry = { at: now(), held: await load(target, prefix, kind, outbound) };
+    if (!entry || clock.now() - entry.at > reuseMs) {
+      entry = { at: clock.now(), held: await load(target, prefix, kind, outbound) };
       cache.set(key, entry);
     }
     const held = entry.held;

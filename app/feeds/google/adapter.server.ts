@@ -10,6 +10,7 @@ import { readAvailability } from "../../inventory/sql/readAvailability";
 import { log } from "../../observability/log.server";
 import { buildFeedItem, catalogReasons, type GoogleFeedItem, type ScheduledSaleSource, type StockView, titleOf } from "./item";
 import { type GoogleFeedOptions, parseGoogleFeedOptions } from "./options";
+import { priceVersionSales } from "./sales.server";
 import { ChunkWriter, discardSnapshot, markReady, pruneFeedSnapshots, publishSnapshot, snapshotBeforeRun, snapshotOfRun, startSnapshot } from "./snapshots.server";
 import { tsvFeedWriter, xmlFeedWriter } from "./writers";
 
@@ -19,7 +20,7 @@ export interface GoogleFeedDeps {
   sql: SqlRunner;
   /** Lockstep's availability of a page of SKUs (pooled, safety stock applied); defaults to app/inventory's read. */
   stockOf?: (shopId: string, skus: string[], now: Date) => Promise<Map<string, StockView>>;
-  /** Scheduled sale prices (the prices lane's price versions plug in here); none by default. */
+  /** Scheduled sale prices; defaults to app/prices' sale versions of the store's list. */
   sales?: ScheduledSaleSource;
 }
 
@@ -39,6 +40,7 @@ const stateOf = (item: PushedItem): ItemState => (item.kind === "catalog" ? { ti
 
 export function googleFeedAdapter(deps: GoogleFeedDeps): DestinationAdapter {
   const stockOf = deps.stockOf ?? stockFromDatabase(deps.sql);
+  const sales = deps.sales ?? priceVersionSales(deps.sql);
   return {
     kind: "google_feed",
     delivery: "snapshot",
@@ -67,7 +69,7 @@ export function googleFeedAdapter(deps: GoogleFeedDeps): DestinationAdapter {
           const now = run.now();
           const catalog = page.flatMap((item) => (item.kind === "catalog" ? [item] : []));
           const stock = await stockOf(run.destination.shopId, catalog.map((item) => item.sku), now);
-          const sales = deps.sales ? await deps.sales.salesFor(run.destination.shopId, catalog.map((item) => item.sku), now) : new Map();
+          const sale = await sales.salesFor(run.destination.shopId, catalog.map((item) => item.sku), now);
           const built: GoogleFeedItem[] = [];
           const results: ItemResult[] = [];
           for (const item of catalog) {
@@ -75,7 +77,7 @@ export function googleFeedAdapter(deps: GoogleFeedDeps): DestinationAdapter {
               results.push({ kind: "catalog", sku: item.sku, outcome: "skipped", reason: `product is ${item.status}: not in the feed` });
               continue;
             }
-            const feedItem = buildFeedItem(item, stock.get(item.sku), sales.get(item.sku), options);
+            const feedItem = buildFeedItem(item, stock.get(item.sku), sale.get(item.sku), options, now);
             if ("reason" in feedItem) {
               results.push({ kind: "catalog", sku: item.sku, outcome: "rejected", reason: feedItem.reason });
               continue;

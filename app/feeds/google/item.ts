@@ -4,6 +4,7 @@
 // brand/gtin/mpn/identifier_exists matrix). Pure: the writers and the adapter share it.
 
 import type { CatalogItem } from "../../batching/types";
+import { mappedValue } from "../fieldMapping";
 import type { GoogleFeedOptions } from "./options";
 
 export type GoogleAvailability = "in_stock" | "out_of_stock" | "preorder" | "backorder";
@@ -15,11 +16,13 @@ export interface StockView {
 }
 
 /**
- * A future-dated sale of an item (seam for the prices lane's scheduled price versions): the
- * amount and its ISO 8601 window, sent as `sale_price` + `sale_price_effective_date`.
+ * A scheduled sale of an item (app/prices' sale versions, running or upcoming): the amount, the
+ * regular price it replaces and its ISO 8601 window, sent as `sale_price` + `sale_price_effective_date`.
  */
 export interface ScheduledSale {
   amount: string;
+  /** The regular price during the sale; absent: the item's current price. */
+  regular?: string;
   from: string;
   to: string | null;
 }
@@ -44,6 +47,7 @@ export interface GoogleFeedItem {
   mpn: string;
   identifier_exists: "" | "no";
   condition: string;
+  google_product_category: string;
   item_group_id: string;
 }
 
@@ -64,6 +68,7 @@ export const FEED_COLUMNS: ReadonlyArray<keyof GoogleFeedItem> = [
   "mpn",
   "identifier_exists",
   "condition",
+  "google_product_category",
   "item_group_id",
 ];
 
@@ -138,13 +143,35 @@ export function catalogReasons(item: CatalogItem, options: GoogleFeedOptions): s
   if (price === undefined || price <= 0) reasons.push("price: missing or not above zero");
   if (!/^[A-Z]{3}$/.test(options.currency)) reasons.push("price: the currency is not an ISO 4217 code");
   if (item.condition && !CONDITIONS.has(item.condition)) reasons.push("condition: not new, used or refurbished");
-  const gtin = clean(item.gtin);
-  const mpn = clean(item.mpn);
-  const brand = clean(item.brand) || options.defaultBrand || "";
+  const { gtin, mpn, brand, category } = identifiersOf(item, options);
+  if (category.length > 750) reasons.push("google_product_category: longer than 750 characters");
   if (gtin && !isValidGtin(gtin)) reasons.push("gtin: not a valid GTIN-8/12/13/14 (length or check digit)");
   if (mpn.length > 70) reasons.push("mpn: longer than 70 characters");
   if ((gtin || mpn) && !brand) reasons.push("brand: required with a gtin or mpn");
   return reasons;
+}
+
+/**
+ * A sale's amounts as the feed states them: the regular price is the one the sale version
+ * replaces, else (an upcoming sale) today's price. Undefined: no discount to state.
+ */
+function scheduledSale(sale: ScheduledSale, current: number, now: Date): { amount: number; regular: number; started: boolean } | undefined {
+  const saleAmount = amount(sale.amount);
+  const started = Date.parse(sale.from) <= now.getTime();
+  const regular = amount(sale.regular) ?? (started ? undefined : current);
+  if (saleAmount === undefined || regular === undefined || saleAmount >= regular) return undefined;
+  return { amount: saleAmount, regular, started };
+}
+
+/** brand, gtin, mpn and google_product_category through the feed's field mapping. */
+function identifiersOf(item: CatalogItem, options: GoogleFeedOptions) {
+  const mapping = options.fieldMapping;
+  return {
+    gtin: clean(mappedValue(item, mapping.gtin)),
+    mpn: clean(mappedValue(item, mapping.mpn)),
+    brand: clean(mappedValue(item, mapping.brand)) || options.defaultBrand || "",
+    category: clean(mappedValue(item, mapping.google_product_category)),
+  };
 }
 
 /** The absolute product URL: a storefront path joins the feed's store URL. */
@@ -158,7 +185,13 @@ export function linkOf(item: CatalogItem, options: GoogleFeedOptions): string {
  * Builds the feed item of a valid catalog item with its stock and any scheduled sale, or the
  * reason it cannot be published (preorder/backorder without a date).
  */
-export function buildFeedItem(item: CatalogItem, stock: StockView | undefined, sale: ScheduledSale | undefined, options: GoogleFeedOptions): GoogleFeedItem | { reason: string } {
+export function buildFeedItem(
+  item: CatalogItem,
+  stock: StockView | undefined,
+  sale: ScheduledSale | undefined,
+  options: GoogleFeedOptions,
+  now: Date = new Date(),
+): GoogleFeedItem | { reason: string } {
   let availability: GoogleAvailability = stock && stock.available > 0 ? "in_stock" : "out_of_stock";
   let availabilityDate = "";
   if (stock?.virtualStock && stock.available > 0) {
@@ -171,17 +204,18 @@ export function buildFeedItem(item: CatalogItem, stock: StockView | undefined, s
   let price = money(current, options.currency);
   let salePrice = "";
   let saleDates = "";
-  if (regular !== undefined && regular > current) {
+  const scheduled = sale ? scheduledSale(sale, current, now) : undefined;
+  if (scheduled && (scheduled.started || regular === undefined || regular <= current)) {
+    // A dated sale: Google switches to sale_price at its start (published ahead) and back at its end.
+    price = money(scheduled.regular, options.currency);
+    salePrice = money(scheduled.amount, options.currency);
+    saleDates = sale!.to ? `${sale!.from}/${sale!.to}` : sale!.from;
+  } else if (regular !== undefined && regular > current) {
     // The platform's compare-at is the regular price: the current price is a sale running now.
     price = money(regular, options.currency);
     salePrice = money(current, options.currency);
-  } else if (sale && amount(sale.amount) !== undefined && amount(sale.amount)! < current) {
-    salePrice = money(amount(sale.amount)!, options.currency);
-    saleDates = sale.to ? `${sale.from}/${sale.to}` : sale.from;
   }
-  const gtin = clean(item.gtin);
-  const mpn = clean(item.mpn);
-  const brand = clean(item.brand) || options.defaultBrand || "";
+  const { gtin, mpn, brand, category } = identifiersOf(item, options);
   return {
     id: item.sku,
     title: titleOf(item),
@@ -199,6 +233,7 @@ export function buildFeedItem(item: CatalogItem, stock: StockView | undefined, s
     // Neither GTIN nor MPN: say so, or Google disapproves the item for missing identifiers.
     identifier_exists: gtin || mpn ? "" : "no",
     condition: item.condition || "new",
+    google_product_category: category,
     item_group_id: clean(item.productExternalId),
   };
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { LockstepError } from "../../config/errors";
+import { googleFieldMapping } from "../fieldMapping";
 
 /** Format options of a Google feed destination (`destination.options`). */
 const optionsSchema = z
@@ -9,8 +10,10 @@ const optionsSchema = z
     currency: z.string().regex(/^[A-Z]{3}$/, "must be an ISO 4217 code").default("USD"),
     /** Channel title of the RSS file. */
     title: z.string().min(1).max(150).default("Lockstep product feed"),
-    /** Brand for items whose product has none (a one-brand shop). */
+    /** Brand for items whose mapped brand is empty (a one-brand shop). */
     defaultBrand: z.string().min(1).max(70).optional(),
+    /** Which catalog field (or fixed value) feeds brand, gtin, mpn and google_product_category. */
+    fieldMapping: googleFieldMapping,
     /** A build that rejects more than this share of its items does not replace the published snapshot. */
     maxRejectedShare: z.number().min(0).max(1).default(0.05),
     /** Ready snapshots kept for rollback (the published one is always kept). */

@@ -8,9 +8,10 @@ import type { ServerResponse } from "node:http";
 import { createGzip } from "node:zlib";
 import { loadDestination } from "../../batching/destinations.server";
 import type { SqlRunner } from "../../db/database.server";
-import { keyedRateLimit } from "../../http/keyedRateLimit.server";
 import type { RouteRequest, Router } from "../../http/router.server";
 import { log } from "../../observability/log.server";
+import type { LimiterRegistry } from "../../outbound/limiterRegistry.server";
+import { type FeedFetchLimit, feedFetchLimit } from "./fetchLimit.server";
 import { FEED_FILE_NAMES } from "./adapter.server";
 import { type FeedFormat, publishedSnapshot, snapshotChunks } from "./snapshots.server";
 import { tokenOpensFeed } from "./tokens.server";
@@ -20,6 +21,8 @@ export interface FeedServingDeps {
   encryptionKey: string;
   /** Fetches per second one feed answers (bursts twice that); Merchant Center fetches a few times a day. */
   fetchesPerSecond?: number;
+  /** The process's limiter registry: clustered (Redis), the allowance is shared by every web process. */
+  registry?: LimiterRegistry;
   now?: () => Date;
 }
 
@@ -70,17 +73,17 @@ function etagMatches(header: string | undefined, etag: string): boolean {
 
 export function registerFeedRoutes(router: Router, deps: FeedServingDeps): void {
   const now = deps.now ?? (() => new Date());
-  const limited = keyedRateLimit({ ratePerSecond: deps.fetchesPerSecond ?? 1, now: () => now().getTime(), maxKeys: 10_000 });
+  const limited = feedFetchLimit({ ratePerSecond: deps.fetchesPerSecond ?? 1, registry: deps.registry, now: () => now().getTime() });
   router.own("/feeds/");
   router.on(["GET", "HEAD"], "/feeds/:feedId/:token/:file", (request) => serveFeed(deps, limited, now, request));
 }
 
-async function serveFeed(deps: FeedServingDeps, limited: (key: string) => number | undefined, now: () => Date, { req, res, params }: RouteRequest): Promise<void> {
+async function serveFeed(deps: FeedServingDeps, limited: FeedFetchLimit, now: () => Date, { req, res, params }: RouteRequest): Promise<void> {
   req.resume();
   const format = formatOf(params.file ?? "");
   const feedId = params.feedId ?? "";
   if (!format || !UUID.test(feedId)) return notFound(res);
-  const wait = limited(feedId);
+  const wait = await limited(feedId);
   if (wait !== undefined) {
     res.writeHead(429, { "retry-after": String(wait), "content-type": "text/plain; charset=utf-8" });
     res.end("Too many requests\n");

@@ -6,6 +6,8 @@ export interface BigCommerceVariant {
   sku: string;
   price: number | null;
   calculated_price?: number;
+  /** The list price (MSRP) a storefront shows struck through when it is above `price`. */
+  retail_price?: number | null;
   inventory_level: number;
   /** Feed identifiers (optional on BigCommerce). */
   gtin?: string;
@@ -22,6 +24,19 @@ export interface BigCommerceProduct {
   inventory_tracking: "none" | "product" | "variant";
   date_modified: string;
   variants?: BigCommerceVariant[];
+}
+
+/** The product fields marketplace feeds need (`include=images` brings the images). */
+export interface BigCommerceFeedFields {
+  is_visible?: boolean;
+  description?: string;
+  custom_url?: { url?: string };
+  images?: Array<{ url_standard?: string; is_thumbnail?: boolean }>;
+  condition?: string;
+  retail_price?: number | null;
+  gtin?: string;
+  upc?: string;
+  mpn?: string;
 }
 
 interface Page<T> {
@@ -41,9 +56,9 @@ export async function getProduct(client: BigCommerceClient, productId: number): 
   }
 }
 
-/** Walks `/v3/catalog/products` page by page (each page one request inside the quota). */
-export async function* listProducts(client: BigCommerceClient, pageSize = 250): AsyncGenerator<BigCommerceProduct> {
-  yield* pages<BigCommerceProduct>(client, "/v3/catalog/products", { include: "variants", limit: pageSize });
+/** Walks `/v3/catalog/products` page by page (each page one request inside the quota), with variants and images. */
+export async function* listProducts(client: BigCommerceClient, pageSize = 250): AsyncGenerator<BigCommerceProduct & BigCommerceFeedFields> {
+  yield* pages<BigCommerceProduct & BigCommerceFeedFields>(client, "/v3/catalog/products", { include: "variants,images", limit: pageSize });
 }
 
 export async function* listVariants(client: BigCommerceClient, filter: { skus?: string[] } = {}, pageSize = 250): AsyncGenerator<BigCommerceVariant> {

@@ -1,4 +1,4 @@
-import { type Clock, type Random, systemClock } from "../../outbound/clock";
+import { type Clock, type Random, systemClock } from "../../config/clock";
 import { rejectedError, throttledError, unavailableError } from "../../outbound/errors";
 import { type LimiterRegistry } from "../../outbound/limiterRegistry.server";
 import { type RetryPolicy, defaultRetryPolicy, parseRetryAfter } from "../../outbound/retryPolicy";

@@ -1,5 +1,5 @@
 import type Bottleneck from "bottleneck";
-import { type Clock } from "../../outbound/clock";
+import { type Clock } from "../../config/clock";
 import { type LimiterRegistry } from "../../outbound/limiterRegistry.server";
 import { type QuotaWindow, localQuotaWindow, redisQuotaWindow } from "./quotaWindow.server";
 import { log } from "../../observability/log.server";

@@ -1,4 +1,4 @@
-import { type Clock } from "../../outbound/clock";
+import { type Clock } from "../../config/clock";
 import { REDIS_NOW_MS, type SharedState } from "../../outbound/limiterRegistry.server";
 
 /** One answer's figures, as the window bookkeeping needs them. */

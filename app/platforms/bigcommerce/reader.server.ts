@@ -6,7 +6,7 @@ import {
   type BigCommerceReader,
   type BigCommerceRefundState,
 } from "../../webhooks/bigcommerceReader";
-import { type BigCommerceProduct } from "./catalog.server";
+import { type BigCommerceFeedFields, type BigCommerceProduct } from "./catalog.server";
 import { type BigCommerceClient } from "./client.server";
 import { getInventoryItems } from "./inventory.server";
 
@@ -26,18 +26,6 @@ interface OrderProductBody {
   variant_id?: number;
   sku?: string;
   quantity: number;
-}
-
-/** The product fields marketplace feeds need (`include=images` brings the images). */
-interface BigCommerceFeedFields {
-  is_visible?: boolean;
-  description?: string;
-  custom_url?: { url?: string };
-  images?: Array<{ url_standard?: string; is_thumbnail?: boolean }>;
-  condition?: string;
-  gtin?: string;
-  upc?: string;
-  mpn?: string;
 }
 
 interface RefundBody {

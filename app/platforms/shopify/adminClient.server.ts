@@ -1,6 +1,6 @@
 import { ClientError, GraphQLClient } from "graphql-request";
 import { SHOPIFY_API_VERSION } from "../../config/config.server";
-import { type Clock, type Random, systemClock } from "../../outbound/clock";
+import { type Clock, type Random, systemClock } from "../../config/clock";
 import { rejectedError, throttledError, unavailableError } from "../../outbound/errors";
 import { type LimiterRegistry } from "../../outbound/limiterRegistry.server";
 import { type RetryPolicy, defaultRetryPolicy, parseRetryAfter } from "../../outbound/retryPolicy";

@@ -1,5 +1,5 @@
 import { LockstepError } from "../../config/errors";
-import { type Clock, systemClock } from "../../outbound/clock";
+import { type Clock, systemClock } from "../../config/clock";
 import { type ShopifyAdminClient } from "./adminClient.server";
 import { bulkOperationRunQuery, bulkOperationStatus } from "./documents/bulk";
 

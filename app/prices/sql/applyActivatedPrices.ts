@@ -9,9 +9,9 @@ export async function applyActivatedPrices(tx: SqlRunner, prices: Array<{ varian
   if (prices.length === 0) return [];
   return tx.query(
     `UPDATE variant v SET price = i.amount, source_updated_at = greatest(v.source_updated_at, i.valid_from), updated_at = now()
-     FROM json_to_recordset($1::json) AS i(variant_id uuid, amount numeric, valid_from timestamptz)
+     FROM unnest($1::uuid[], $2::numeric[], $3::timestamptz[]) AS i(variant_id, amount, valid_from)
      WHERE v.id = i.variant_id
      RETURNING v.id AS "variantId", v.source_updated_at AS "sourceUpdatedAt"`,
-    [JSON.stringify(prices.map((p) => ({ variant_id: p.variantId, amount: p.amount, valid_from: p.validFrom.toISOString() })))],
+    [prices.map((p) => p.variantId), prices.map((p) => p.amount), prices.map((p) => new Date(p.validFrom).toISOString())],
   );
 }

@@ -1,4 +1,5 @@
 import type { SqlRunner } from "../../db/database.server";
+import { inChunks } from "../chunks";
 
 export interface VersionRow {
   variantId: string;
@@ -19,7 +20,7 @@ export interface VersionRow {
 
 /**
  * Writes new versions and, for those that activate, their activation due at valid_from, in one
- * statement. An open version ends where the next active version of its item and list starts, so
+ * set-based statement per ~1,000 rows (app/prices/chunks.ts). An open version ends where the next active version of its item and list starts, so
  * it never covers a planned future row; anything else that overlaps is refused by the trigger.
  */
 export async function insertVersions(tx: SqlRunner, shopId: string, rows: VersionRow[]): Promise<Array<{ id: string; variantId: string; list: string }>> {
@@ -36,41 +37,45 @@ export async function insertVersions(tx: SqlRunner, shopId: string, rows: Versio
       if (next !== undefined) nextInBatch.set(index, rows[next]!.validFrom);
     });
   }
-  const input = rows.map((row, ord) => ({
-    ord,
-    open: row.validTo === null,
-    variant_id: row.variantId,
-    list: row.list,
-    amount: row.amount,
-    currency: row.currency,
-    compare_at: row.compareAt,
-    valid_from: row.validFrom.toISOString(),
-    valid_to: (row.validTo ?? nextInBatch.get(ord))?.toISOString() ?? null,
-    source: row.source,
-    created_by: row.createdBy,
-    sale_id: row.saleId ?? null,
-    source_updated_at: row.sourceUpdatedAt?.toISOString() ?? null,
-    activate: row.activate,
-  }));
-  return tx.query(
-    `WITH input AS (
-       SELECT * FROM json_to_recordset($2::json) AS i(ord int, open boolean, variant_id uuid, list text, amount numeric, currency text, compare_at numeric,
-         valid_from timestamptz, valid_to timestamptz, source text, created_by text, sale_id uuid, source_updated_at timestamptz, activate boolean)
-     ), inserted AS (
-       INSERT INTO price_version (shop_id, variant_id, list, amount, currency, compare_at, valid_from, valid_to, source, created_by, sale_id, source_updated_at)
-       SELECT $1, i.variant_id, i.list, i.amount, i.currency, i.compare_at, i.valid_from,
-              CASE WHEN i.open THEN least(i.valid_to, (SELECT min(n.valid_from) FROM price_version n
-                WHERE n.shop_id = $1 AND n.variant_id = i.variant_id AND n.list = i.list AND n.superseded_at IS NULL AND n.valid_from > i.valid_from))
-                ELSE i.valid_to END,
-              i.source, i.created_by, i.sale_id, i.source_updated_at
-       FROM input i ORDER BY i.ord
-       RETURNING id, variant_id, list, valid_from, source
-     ), activations AS (
-       INSERT INTO price_activation (shop_id, version_id, run_at)
-       SELECT $1, ins.id, ins.valid_from FROM inserted ins
-       WHERE EXISTS (SELECT 1 FROM input i WHERE i.activate AND i.variant_id = ins.variant_id AND i.list = ins.list AND i.valid_from = ins.valid_from)
-     )
-     SELECT id::text AS id, variant_id AS "variantId", list FROM inserted`,
-    [shopId, JSON.stringify(input)],
+  const input = rows.map((row, ord) => ({ ...row, ord, validTo: row.validTo ?? nextInBatch.get(ord) ?? null }));
+  return inChunks(input, (chunk) =>
+    tx.query<{ id: string; variantId: string; list: string }>(
+      `WITH input AS (
+         SELECT * FROM unnest($2::int[], $3::boolean[], $4::uuid[], $5::text[], $6::numeric[], $7::text[], $8::numeric[], $9::timestamptz[], $10::timestamptz[],
+                              $11::text[], $12::text[], $13::uuid[], $14::timestamptz[], $15::boolean[])
+           AS i(ord, open, variant_id, list, amount, currency, compare_at, valid_from, valid_to, source, created_by, sale_id, source_updated_at, activate)
+       ), inserted AS (
+         INSERT INTO price_version (shop_id, variant_id, list, amount, currency, compare_at, valid_from, valid_to, source, created_by, sale_id, source_updated_at)
+         SELECT $1, i.variant_id, i.list, i.amount, i.currency, i.compare_at, i.valid_from,
+                CASE WHEN i.open THEN least(i.valid_to, (SELECT min(n.valid_from) FROM price_version n
+                  WHERE n.shop_id = $1 AND n.variant_id = i.variant_id AND n.list = i.list AND n.superseded_at IS NULL AND n.valid_from > i.valid_from))
+                  ELSE i.valid_to END,
+                i.source, i.created_by, i.sale_id, i.source_updated_at
+         FROM input i ORDER BY i.ord
+         RETURNING id, variant_id, list, valid_from
+       ), activations AS (
+         INSERT INTO price_activation (shop_id, version_id, run_at)
+         SELECT $1, ins.id, ins.valid_from FROM inserted ins
+         WHERE EXISTS (SELECT 1 FROM input i WHERE i.activate AND i.variant_id = ins.variant_id AND i.list = ins.list AND i.valid_from = ins.valid_from)
+       )
+       SELECT id::text AS id, variant_id AS "variantId", list FROM inserted`,
+      [
+        shopId,
+        chunk.map((row) => row.ord),
+        chunk.map((row) => rows[row.ord]!.validTo === null),
+        chunk.map((row) => row.variantId),
+        chunk.map((row) => row.list),
+        chunk.map((row) => row.amount),
+        chunk.map((row) => row.currency),
+        chunk.map((row) => row.compareAt),
+        chunk.map((row) => row.validFrom.toISOString()),
+        chunk.map((row) => row.validTo?.toISOString() ?? null),
+        chunk.map((row) => row.source),
+        chunk.map((row) => row.createdBy),
+        chunk.map((row) => row.saleId ?? null),
+        chunk.map((row) => row.sourceUpdatedAt?.toISOString() ?? null),
+        chunk.map((row) => row.activate),
+      ],
+    ),
   );
 }

@@ -2,7 +2,7 @@ import { LockstepError } from "../../config/errors";
 import { storeHashOf } from "../../shops/platformIdentity";
 import type { BigCommerceOrderState, BigCommerceReader } from "../bigcommerceReader";
 import { conditionOf, plainText } from "../../catalog/feedAttributes";
-import type { DomainEvent, OrderLineItem } from "../events";
+import type { DomainEvent, OrderLineItem } from "../../events/domainEvents";
 import { asObject, dateOf, idOf, parsePlatformJson } from "../json";
 
 /** The BigCommerce scopes Lockstep registers hooks for. */

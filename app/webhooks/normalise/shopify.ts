@@ -1,6 +1,6 @@
 import { LockstepError } from "../../config/errors";
 import { identifierOf, plainText } from "../../catalog/feedAttributes";
-import type { DomainEvent, OrderLineItem } from "../events";
+import type { DomainEvent, OrderLineItem } from "../../events/domainEvents";
 import { asArray, asObject, dateOf, idOf, isJsonObject, type JsonObject, numberOf, parsePlatformJson, stringOf } from "../json";
 
 /** Every Shopify topic Lockstep subscribes to (shopify.app.toml declares the same list). */

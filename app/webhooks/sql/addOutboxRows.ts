@@ -1,5 +1,5 @@
 import type { SqlRunner } from "../../db/database.server";
-import type { DomainEvent } from "../events";
+import type { DomainEvent } from "../../events/domainEvents";
 
 /**
  * Records, inside the transaction that applies the events, that their subscribers are owed a call.

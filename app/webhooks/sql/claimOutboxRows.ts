@@ -1,5 +1,5 @@
 import type { SqlRunner } from "../../db/database.server";
-import type { DomainEvent } from "../events";
+import type { DomainEvent } from "../../events/domainEvents";
 import { claimDueRowsSql } from "../../db/claimDueRows";
 
 export interface OwedCall {

@@ -1,7 +1,7 @@
 import type { SqlRunner } from "../../db/database.server";
 
 // Every table holding a shop's data, children before parents.
-const SHOP_TABLES = ["platform_order", "reservation", "change_record", "inventory_level", "variant", "product", "location", "source_version", "webhook_outbox", "destination_event"];
+const SHOP_TABLES = ["platform_order", "reservation", "change_record", "change_latest", "inventory_level", "variant", "product", "location", "source_version", "webhook_outbox", "destination_event", "shadow_order_event"];
 
 /**
  * Deletes everything Lockstep holds of a shop but the shop row, its sessions included; rows

@@ -1,5 +1,5 @@
 import type { SqlRunner } from "../../db/database.server";
-import type { OrderCreated } from "../events";
+import type { OrderCreated } from "../../events/domainEvents";
 
 /** An order as one event reports it (the fields an event leaves out keep what the row has). */
 export type ReportedOrder = Pick<OrderCreated, "shopId" | "orderExternalId"> &

@@ -6,9 +6,21 @@ import { parse } from "csv-parse/sync";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { claimPipelineLease, releasePipelineLease } from "../../../app/batching/sql/pipelineLease";
 import { sftpTarget } from "../../../app/destinations/sftp/connection.server";
-import { type InboundSnapshotSource, pullErpSnapshots, pullLeaseName } from "../../../app/destinations/sftp/inbound.server";
+import { adapterRegistry } from "../../../app/batching/adapters";
+import { createDestination } from "../../../app/batching/destinations.server";
+import { sftpFilesAdapterWith } from "../../../app/destinations/sftp/adapter.server";
+import {
+  type InboundSnapshotSource,
+  inboundTickLeaseName,
+  pullDueInboundSnapshots,
+  pullErpSnapshots,
+  pullLeaseName,
+  startInboundSnapshotPulls,
+} from "../../../app/destinations/sftp/inbound.server";
 import { createLimiterRegistry } from "../../../app/outbound/limiterRegistry.server";
+import { ENCRYPTION_KEY } from "../../batching/pipelineFixture";
 import { useTestDatabase } from "../../helpers/database";
+import { until } from "../../helpers/expectations";
 import { type SftpServer, startSftpServer } from "../../helpers/sftpServer";
 
 const db = useTestDatabase();
@@ -191,5 +203,84 @@ describe("inbound stock and price snapshots from an ERP that speaks only files (
     } finally {
       await registry.close();
     }
+  });
+});
+
+describe("scheduled inbound pulls: files destinations with options.inbound, on their cadence, once per tick across processes", () => {
+  const adapters = adapterRegistry([sftpFilesAdapterWith()]);
+  let named = 0;
+  const deps = (owner: string) => ({ sql: db().sql, encryptionKey: ENCRYPTION_KEY, adapters, owner });
+  const createInbound = (options: Record<string, unknown>) =>
+    createDestination(deps("staff"), shopId, {
+      name: `ERP files ${++named}`,
+      kind: "sftp_files",
+      endpoint: `sftp://${server.host}:${server.port}${drop}/out`,
+      credentials: { username: server.username, privateKey: server.privateKey },
+      receives: ["price"],
+      cadence: "0 * * * *",
+      options,
+    });
+  beforeEach(async () => {
+    await db().sql.query(`UPDATE destination SET enabled = false`);
+    await mkdir(path.join(drop, "out"));
+  });
+
+  it("pulls a configured drop at its tick, not again until the next tick (whichever process asks), then at the next", async () => {
+    const destination = await createInbound({ inbound: { directory: drop, cadence: "*/30 * * * *" } });
+    // A files destination without inbound drop is not pulled.
+    await createInbound({});
+    await leaveSnapshot("stock-1.csv", snapshot);
+    const first = await pullDueInboundSnapshots(deps("process-a"));
+    expect(first.map((pull) => [pull.destinationId, pull.reports?.map((report) => [report.file, report.status])])).toEqual([[destination.id, [["stock-1.csv", "applied"]]]]);
+    expect((await held()).prices).toContain("SKU-A=11.5");
+
+    // The same tick, another process: the tick is taken, the new file waits.
+    await leaveSnapshot("stock-2.csv", snapshot);
+    expect(await pullDueInboundSnapshots(deps("process-b"))).toEqual([]);
+    expect(existsSync(path.join(drop, "stock-2.csv"))).toBe(true);
+
+    // The next tick came: its lease ran out.
+    await db().sql.query(`UPDATE pipeline_lease SET lease_until = now() - interval '1 second' WHERE name = $1`, [inboundTickLeaseName(destination.id)]);
+    const next = await pullDueInboundSnapshots(deps("process-b"));
+    expect(next.flatMap((pull) => pull.reports ?? []).map((report) => [report.file, report.status])).toEqual([["stock-2.csv", "applied"]]);
+    expect(existsSync(path.join(drop, "processed", "stock-2.csv"))).toBe(true);
+  });
+
+  it("runs in the background work and stops cleanly", async () => {
+    await createInbound({ inbound: { directory: drop } });
+    await leaveSnapshot("stock.csv", snapshot);
+    const stop = startInboundSnapshotPulls(deps("background"), { tickMs: 50 });
+    try {
+      await until(() => existsSync(path.join(drop, "processed", "stock.csv")));
+    } finally {
+      await stop();
+    }
+    expect((await held()).prices).toContain("SKU-A=11.5");
+  });
+
+  it("refuses bad inbound options with a clear error, and skips a drop that is the directory Lockstep writes to", async () => {
+    await expect(createInbound({ inbound: { directory: "relative/dir" } })).rejects.toMatchObject({ code: "invalid_options", status: 400, message: expect.stringContaining("options.inbound.directory") });
+    await expect(createInbound({ inbound: { directory: drop, cadence: "every hour" } })).rejects.toMatchObject({ code: "invalid_options", message: expect.stringContaining("options.inbound.cadence: is not a cron expression") });
+    const same = await createInbound({ inbound: { directory: `${drop}/out/` } });
+    await writeFile(path.join(drop, "out", "run1.manifest.json"), "{}");
+    const pulls = await pullDueInboundSnapshots(deps("process-a"));
+    expect(pulls).toEqual([{ destinationId: same.id, error: expect.stringContaining("must not be the directory Lockstep writes its files to") }]);
+    expect(existsSync(path.join(drop, "out", "run1.manifest.json"))).toBe(true);
+  });
+
+  it("reports a drop it cannot reach and tries again at the next tick", async () => {
+    const unreachable = await createDestination(deps("staff"), shopId, {
+      name: `ERP down ${drops}`,
+      kind: "sftp_files",
+      endpoint: `sftp://${server.host}:9/out`,
+      credentials: { username: server.username, privateKey: server.privateKey },
+      receives: ["price"],
+      cadence: "0 * * * *",
+      options: { inbound: { directory: "/drop" } },
+    });
+    expect(await pullDueInboundSnapshots(deps("process-a"))).toEqual([{ destinationId: unreachable.id, error: expect.any(String) }]);
+    // Not before its next tick.
+    expect(await pullDueInboundSnapshots(deps("process-a"))).toEqual([]);
+    expect(await db().sql.query(`SELECT 1 FROM pipeline_lease WHERE name = $1`, [inboundTickLeaseName(unreachable.id)])).toHaveLength(1);
   });
 });

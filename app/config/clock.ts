@@ -1,4 +1,4 @@
-/** Time as outbound code sees it: injected so tests can drive it and benchmarks can measure it. */
+/** Time in milliseconds, for code that counts or waits (limiters, retries, caches, rate limits): injected so tests can drive it and benchmarks can measure it. Domain code that only needs "when" takes `now: () => Date` instead (ARCHITECTURE.md, Conventions). */
 export interface Clock {
   now(): number;
   sleep(ms: number): Promise<void>;

@@ -1,3 +1,5 @@
+import type { ProductFeedAttributes } from "../catalog/feedAttributes";
+
 /**
  * What a platform's catalog reader hands the backfill, one row at a time and in an order where a
  * parent always comes before its children (locations and products before variants, a variant
@@ -6,7 +8,7 @@
  */
 export type CatalogRow =
   | { kind: "location"; externalId: string; name: string; active: boolean }
-  | { kind: "product"; externalId: string; title: string; status: string }
+  | ({ kind: "product"; externalId: string; title: string; status: string } & ProductFeedAttributes)
   | {
       kind: "variant";
       externalId: string;
@@ -15,6 +17,10 @@ export type CatalogRow =
       sku: string | null;
       title: string;
       price: string;
+      /** The regular price when `price` is a sale; absent: no sale. */
+      compareAtPrice?: string;
+      gtin?: string;
+      mpn?: string;
     }
   | {
       kind: "level";
