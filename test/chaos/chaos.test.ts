@@ -2,8 +2,9 @@ import { describe, expect, it } from "vitest";
 import { type ChaosOptions, runChaos } from "./harness";
 
 // The CI-sized chaos run (on the machine's PostgreSQL, as worker processes need a server): the same
-// harness as `npm run chaos`, a fiftieth of its size, with one worker killed and one connection drop
-// at least. LOCKSTEP_CHAOS_EVENTS / LOCKSTEP_CHAOS_SEED make it the full run.
+// harness as `npm run chaos`, a hundredth of its size, with one worker killed, one connection drop
+// and one Redis restart at least. LOCKSTEP_CHAOS_EVENTS / LOCKSTEP_CHAOS_SEED make it the full run;
+// LOCKSTEP_CHAOS_MINUTES bounds it (a partial run checks what it sent).
 const events = Number(process.env.LOCKSTEP_CHAOS_EVENTS ?? 10_000);
 const full = events > 100_000;
 const limitMinutes = Number(process.env.LOCKSTEP_CHAOS_MINUTES ?? 0);
