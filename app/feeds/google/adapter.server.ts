@@ -8,6 +8,8 @@ import type { DestinationAdapter, ItemResult, ItemState, PublishRun, PushedItem,
 import type { SqlRunner } from "../../db/database.server";
 import { readAvailability } from "../../inventory/sql/readAvailability";
 import { log } from "../../observability/log.server";
+import { mappedMetafields } from "../fieldMapping";
+import { productMetafields } from "../metafields.server";
 import { buildFeedItem, catalogReasons, type GoogleFeedItem, type ScheduledSaleSource, type StockView, titleOf } from "./item";
 import { type GoogleFeedOptions, parseGoogleFeedOptions } from "./options";
 import { priceVersionSales } from "./sales.server";
@@ -41,11 +43,17 @@ const stateOf = (item: PushedItem): ItemState => (item.kind === "catalog" ? { ti
 export function googleFeedAdapter(deps: GoogleFeedDeps): DestinationAdapter {
   const stockOf = deps.stockOf ?? stockFromDatabase(deps.sql);
   const sales = deps.sales ?? priceVersionSales(deps.sql);
+  const metafields = productMetafields(deps.sql);
   return {
     kind: "google_feed",
     delivery: "snapshot",
     readPageSize: 1000,
     parseOptions: (raw) => parseGoogleFeedOptions(raw),
+    async prepare(items, destination) {
+      // The metafields the mapping names, read only when it names any.
+      const mapping = parseGoogleFeedOptions(destination.options).fieldMapping;
+      return metafields(destination.shopId, items, mappedMetafields(Object.values(mapping).flat()));
+    },
     validate(item, destination) {
       if (item.kind !== "catalog") return [`a Google feed carries catalog items, not ${item.kind}`];
       // A product that is not for sale is left out of the feed (publish skips it), not rejected.
