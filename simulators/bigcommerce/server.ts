@@ -412,6 +412,11 @@ export async function startBigCommerceSimulator(options: BigCommerceSimulatorOpt
     if (method === "GET" && path === "/v3/catalog/brands") {
       return send(200, paged([...store.brands.values()].map((brand) => ({ id: brand.id, name: brand.name, page_title: brand.name, meta_keywords: [], image_url: "", custom_url: { url: `/brands/${brand.name.toLowerCase().replace(/[^a-z0-9]+/g, "-")}/`, is_customized: false } }))));
     }
+    if (method === "GET" && (match = /^\/v3\/catalog\/brands\/(\d+)$/.exec(path))) {
+      const brand = store.brands.get(Number(match[1]));
+      if (!brand) return problem(404, "The requested brand was not found.");
+      return send(200, { data: { id: brand.id, name: brand.name, page_title: brand.name, meta_keywords: [], image_url: "" }, meta: {} });
+    }
     if (method === "GET" && (match = /^\/v3\/catalog\/products\/(\d+)$/.exec(path))) {
       const product = store.products.get(Number(match[1]));
       if (!product) return problem(404, "The requested product was not found.");
