@@ -28,15 +28,7 @@ export function chunk<T>(items: readonly T[], size = MAX_ADJUSTMENT_ITEMS): T[][
  * is safe. Returns one transaction id per chunk.
  */
 export async function setAbsoluteInventory(client: BigCommerceClient, items: InventoryAdjustmentItem[], reason: string): Promise<string[]> {
-  const transactions: string[] = [];
-  for (const part of chunk(items)) {
-    const { body } = await client.request<{ transaction_id: string }>("PUT", "/v3/inventory/adjustments/absolute", {
-      body: { reason, items: part },
-      retryAmbiguous: true,
-    });
-    transactions.push(body.transaction_id);
-  }
-  return transactions;
+  return sendAdjustments(client, "PUT", "/v3/inventory/adjustments/absolute", items, reason, true);
 }
 
 /**
@@ -45,12 +37,21 @@ export async function setAbsoluteInventory(client: BigCommerceClient, items: Inv
  * instead of being retried blindly.
  */
 export async function adjustRelativeInventory(client: BigCommerceClient, items: InventoryAdjustmentItem[], reason: string): Promise<string[]> {
+  return sendAdjustments(client, "POST", "/v3/inventory/adjustments/relative", items, reason, false);
+}
+
+/** Sends the items in chunks BigCommerce accepts, one after the other; one transaction id per chunk. */
+async function sendAdjustments(
+  client: BigCommerceClient,
+  method: "PUT" | "POST",
+  path: string,
+  items: InventoryAdjustmentItem[],
+  reason: string,
+  retryAmbiguous: boolean,
+): Promise<string[]> {
   const transactions: string[] = [];
   for (const part of chunk(items)) {
-    const { body } = await client.request<{ transaction_id: string }>("POST", "/v3/inventory/adjustments/relative", {
-      body: { reason, items: part },
-      retryAmbiguous: false,
-    });
+    const { body } = await client.request<{ transaction_id: string }>(method, path, { body: { reason, items: part }, retryAmbiguous });
     transactions.push(body.transaction_id);
   }
   return transactions;

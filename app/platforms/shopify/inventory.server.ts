@@ -48,21 +48,13 @@ const STALE = "CHANGE_FROM_QUANTITY_STALE";
  * against them: the target is what Lockstep knows to be true, the re-read only updates the guard.
  */
 export async function setInventoryQuantities(client: ShopifyAdminClient, request: SetQuantitiesRequest): Promise<InventoryWriteResult> {
-  let quantities = request.quantities;
-  const maxRounds = request.maxRounds ?? 5;
-  for (let round = 1; ; round++) {
+  return writeWithCompareAndSwap(client, "inventorySetQuantities", request, request.quantities, async (quantities, idempotencyKey) => {
     const { data } = await client.request(inventorySetQuantities, {
-      idempotencyKey: roundKey(request.idempotencyKey, round),
+      idempotencyKey,
       input: { name: request.name, reason: request.reason, referenceDocumentUri: request.referenceDocumentUri, quantities },
     });
-    const result = data.inventorySetQuantities;
-    if (result.userErrors.length === 0) return { group: result.inventoryAdjustmentGroup, rounds: round };
-    failUnlessOnlyStale(client, "inventorySetQuantities", result.userErrors, round, maxRounds);
-    const current = await readQuantities(client, request.name, quantities);
-    quantities = quantities.map((quantity) =>
-      quantity.changeFromQuantity === null ? quantity : { ...quantity, changeFromQuantity: current.get(levelKey(quantity)) ?? 0 },
-    );
-  }
+    return data.inventorySetQuantities;
+  });
 }
 
 /**
@@ -74,20 +66,36 @@ export async function adjustInventoryQuantities(
   client: ShopifyAdminClient,
   request: AdjustQuantitiesRequest,
 ): Promise<InventoryWriteResult> {
-  let changes = request.changes;
-  const maxRounds = request.maxRounds ?? 5;
-  for (let round = 1; ; round++) {
+  return writeWithCompareAndSwap(client, "inventoryAdjustQuantities", request, request.changes, async (changes, idempotencyKey) => {
     const { data } = await client.request(inventoryAdjustQuantities, {
-      idempotencyKey: roundKey(request.idempotencyKey, round),
+      idempotencyKey,
       input: { name: request.name, reason: request.reason, referenceDocumentUri: request.referenceDocumentUri, changes },
     });
-    const result = data.inventoryAdjustQuantities;
+    return data.inventoryAdjustQuantities;
+  });
+}
+
+type GuardedLevel = { inventoryItemId: string; locationId: string; changeFromQuantity: number | null };
+
+/**
+ * The rounds both writes share: send, and on a stale guard only, re-read the current quantities,
+ * refresh each `changeFromQuantity` (entries that opted out keep `null`) and send the same entries again.
+ */
+async function writeWithCompareAndSwap<T extends GuardedLevel>(
+  client: ShopifyAdminClient,
+  mutation: string,
+  request: CommonWrite,
+  entries: T[],
+  send: (entries: T[], idempotencyKey: string) => Promise<{ inventoryAdjustmentGroup: InventoryAdjustmentGroupResult | null; userErrors: InventoryUserError[] }>,
+): Promise<InventoryWriteResult> {
+  let current = entries;
+  const maxRounds = request.maxRounds ?? 5;
+  for (let round = 1; ; round++) {
+    const result = await send(current, roundKey(request.idempotencyKey, round));
     if (result.userErrors.length === 0) return { group: result.inventoryAdjustmentGroup, rounds: round };
-    failUnlessOnlyStale(client, "inventoryAdjustQuantities", result.userErrors, round, maxRounds);
-    const current = await readQuantities(client, request.name, changes);
-    changes = changes.map((change) =>
-      change.changeFromQuantity === null ? change : { ...change, changeFromQuantity: current.get(levelKey(change)) ?? 0 },
-    );
+    failUnlessOnlyStale(client, mutation, result.userErrors, round, maxRounds);
+    const read = await readQuantities(client, request.name, current);
+    current = current.map((entry) => (entry.changeFromQuantity === null ? entry : { ...entry, changeFromQuantity: read.get(levelKey(entry)) ?? 0 }));
   }
 }
 

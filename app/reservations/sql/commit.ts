@@ -1,4 +1,5 @@
 import type { SqlRunner } from "../../db/database.server";
+import { lockActiveHolds } from "./lockActiveHolds";
 import { type ChangedSku, changedSkusOf, type ReservationRow } from "./reservationRow";
 
 export interface CommitResult {
@@ -22,15 +23,7 @@ export async function commit(
     `WITH target AS MATERIALIZED (
       SELECT r.* FROM reservation r WHERE r.shop_id = $1::uuid AND r.id = $2::uuid FOR UPDATE
     ),
-    held AS (
-      SELECT (h->>'v')::uuid AS variant_id, h->>'s' AS scope, sum((h->>'q')::int)::int AS q
-      FROM target t CROSS JOIN jsonb_array_elements(t.holds) h WHERE t.status = 'active'
-      GROUP BY 1, 2
-    ),
-    locked AS MATERIALIZED (
-      SELECT h.variant_id, h.scope FROM stock_hold h JOIN held d ON d.variant_id = h.variant_id AND d.scope = h.scope
-      ORDER BY h.variant_id, h.scope FOR UPDATE OF h
-    ),
+    ${lockActiveHolds("held")},
     moved AS (
       UPDATE stock_hold h
       SET reserved = h.reserved - d.q,

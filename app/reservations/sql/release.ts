@@ -1,4 +1,5 @@
 import type { SqlRunner } from "../../db/database.server";
+import { lockActiveHolds } from "./lockActiveHolds";
 import { type ChangedSku, changedSkusOf, type ReservationRow } from "./reservationRow";
 
 export interface ReleaseResult {
@@ -16,15 +17,7 @@ export interface ReleaseResult {
  */
 export function releaseStatement(targets: string, statusParam: string, nowParam: string, reasonParam: string): string {
   return `WITH target AS MATERIALIZED (${targets}),
-    freed AS (
-      SELECT (h->>'v')::uuid AS variant_id, h->>'s' AS scope, sum((h->>'q')::int)::int AS q
-      FROM target t CROSS JOIN jsonb_array_elements(t.holds) h WHERE t.status = 'active'
-      GROUP BY 1, 2
-    ),
-    locked AS MATERIALIZED (
-      SELECT h.variant_id, h.scope FROM stock_hold h JOIN freed f ON f.variant_id = h.variant_id AND f.scope = h.scope
-      ORDER BY h.variant_id, h.scope FOR UPDATE OF h
-    ),
+    ${lockActiveHolds("freed")},
     moved AS (
       UPDATE stock_hold h SET reserved = h.reserved - f.q
       FROM freed f JOIN locked k ON k.variant_id = f.variant_id AND k.scope = f.scope

@@ -27,6 +27,24 @@ export interface InventoryChangeInput {
   ledgerDocumentUri?: string;
 }
 
+/** The group both inventory writes return, read once for the set and the adjust alike. */
+const ADJUSTMENT_GROUP = /* GraphQL */ `
+  fragment LockstepAdjustmentGroup on InventoryAdjustmentGroup {
+    id
+    changes {
+      name
+      delta
+      quantityAfterChange
+      item {
+        id
+      }
+      location {
+        id
+      }
+    }
+  }
+`;
+
 /** Absolute quantities with compare-and-swap; `@idempotent` makes a network retry apply once. */
 export const inventorySetQuantities = shopifyOperation<
   { inventorySetQuantities: { inventoryAdjustmentGroup: InventoryAdjustmentGroupResult | null; userErrors: InventoryUserError[] } },
@@ -38,18 +56,7 @@ export const inventorySetQuantities = shopifyOperation<
   mutation LockstepInventorySetQuantities($input: InventorySetQuantitiesInput!, $idempotencyKey: String!) {
     inventorySetQuantities(input: $input) @idempotent(key: $idempotencyKey) {
       inventoryAdjustmentGroup {
-        id
-        changes {
-          name
-          delta
-          quantityAfterChange
-          item {
-            id
-          }
-          location {
-            id
-          }
-        }
+        ...LockstepAdjustmentGroup
       }
       userErrors {
         code
@@ -58,6 +65,7 @@ export const inventorySetQuantities = shopifyOperation<
       }
     }
   }
+  ${ADJUSTMENT_GROUP}
 `);
 
 /** Deltas (order-driven changes), also with compare-and-swap and an idempotency key. */
@@ -71,18 +79,7 @@ export const inventoryAdjustQuantities = shopifyOperation<
   mutation LockstepInventoryAdjustQuantities($input: InventoryAdjustQuantitiesInput!, $idempotencyKey: String!) {
     inventoryAdjustQuantities(input: $input) @idempotent(key: $idempotencyKey) {
       inventoryAdjustmentGroup {
-        id
-        changes {
-          name
-          delta
-          quantityAfterChange
-          item {
-            id
-          }
-          location {
-            id
-          }
-        }
+        ...LockstepAdjustmentGroup
       }
       userErrors {
         code
@@ -91,6 +88,7 @@ export const inventoryAdjustQuantities = shopifyOperation<
       }
     }
   }
+  ${ADJUSTMENT_GROUP}
 `);
 
 /** The current quantities of one item at one location: the re-read after a stale compare-and-swap. */
