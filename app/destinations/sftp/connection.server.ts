@@ -6,6 +6,7 @@ import { type Clock, systemClock } from "../../config/clock";
 import { isTransientNetworkError } from "../../outbound/errors";
 import type { LimiterRegistry } from "../../outbound/limiterRegistry.server";
 import type { LimiterMetrics } from "../../outbound/metrics.server";
+import { perRegistry } from "../../outbound/perRegistry";
 import { SharedCircuitBreaker } from "../../outbound/sharedCircuitBreaker.server";
 import { throttledCall } from "../../outbound/throttledCall.server";
 import type Bottleneck from "bottleneck";
@@ -92,14 +93,10 @@ interface SftpGate {
   breaker: Breaker;
 }
 
-const gates = new WeakMap<LimiterRegistry, Map<string, SftpGate>>();
+const gates = perRegistry<SftpGate>();
 
 function gateOf(outbound: SftpOutbound): SftpGate {
-  let byId = gates.get(outbound.registry);
-  if (!byId) {
-    byId = new Map();
-    gates.set(outbound.registry, byId);
-  }
+  const byId = gates(outbound.registry);
   const existing = byId.get(outbound.id);
   if (existing) return existing;
   const target = `destination:${outbound.id}`;

@@ -1,6 +1,7 @@
 import { type Clock, type Random, systemClock } from "../../config/clock";
 import { rejectedError, throttledError, unavailableError } from "../../outbound/errors";
 import { type LimiterRegistry } from "../../outbound/limiterRegistry.server";
+import { perRegistry } from "../../outbound/perRegistry";
 import { type RetryPolicy, defaultRetryPolicy, parseRetryAfter } from "../../outbound/retryPolicy";
 import { throttledCall } from "../../outbound/throttledCall.server";
 import { BigCommerceQuotaBudget, type QuotaBudgetOptions, readQuotaHeaders } from "./quotaBudget.server";
@@ -42,14 +43,10 @@ export interface BigCommerceClient {
   close(): void;
 }
 
-const budgets = new WeakMap<LimiterRegistry, Map<string, BigCommerceQuotaBudget>>();
+const budgets = perRegistry<BigCommerceQuotaBudget>();
 
 function quotaBudgetFor(registry: LimiterRegistry, storeHash: string, clock: Clock, options?: QuotaBudgetOptions): BigCommerceQuotaBudget {
-  let byStore = budgets.get(registry);
-  if (!byStore) {
-    byStore = new Map();
-    budgets.set(registry, byStore);
-  }
+  const byStore = budgets(registry);
   let budget = byStore.get(storeHash);
   if (!budget) {
     budget = new BigCommerceQuotaBudget(registry, storeHash, clock, options);

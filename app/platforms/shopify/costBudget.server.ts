@@ -1,5 +1,6 @@
 import type Bottleneck from "bottleneck";
 import { type LimiterRegistry } from "../../outbound/limiterRegistry.server";
+import { perRegistry } from "../../outbound/perRegistry";
 
 /** `extensions.cost.throttleStatus` of every Admin API answer. */
 export interface ThrottleStatus {
@@ -131,15 +132,11 @@ export class ShopifyCostBudget {
   }
 }
 
-const budgets = new WeakMap<LimiterRegistry, Map<string, ShopifyCostBudget>>();
+const budgets = perRegistry<ShopifyCostBudget>();
 
 /** The one budget of a shop in this process (its state is shared with other processes via Redis). */
 export function shopifyCostBudget(registry: LimiterRegistry, shop: string): ShopifyCostBudget {
-  let byShop = budgets.get(registry);
-  if (!byShop) {
-    byShop = new Map();
-    budgets.set(registry, byShop);
-  }
+  const byShop = budgets(registry);
   let budget = byShop.get(shop);
   if (!budget) {
     budget = new ShopifyCostBudget(registry, shop);

@@ -73,6 +73,13 @@ export function normaliseShopifyDelivery(row: ShopifyRowInput): DomainEvent[] {
     return value;
   };
 
+  // The order and the cart/checkout it came from: what ties a created or cancelled order to its reservation.
+  const orderWithCart = () => ({
+    orderExternalId: required(gid("Order", body.id), "id"),
+    cartToken: stringOf(body.cart_token) || undefined,
+    checkoutToken: stringOf(body.checkout_token) || undefined,
+  });
+
   switch (row.topic) {
     case "inventory_levels/update":
     case "inventory_levels/connect": {
@@ -161,9 +168,7 @@ export function normaliseShopifyDelivery(row: ShopifyRowInput): DomainEvent[] {
           ...base,
           type: "OrderCreated",
           occurredAt: at(body.updated_at ?? body.created_at),
-          orderExternalId: required(gid("Order", body.id), "id"),
-          cartToken: stringOf(body.cart_token) || undefined,
-          checkoutToken: stringOf(body.checkout_token) || undefined,
+          ...orderWithCart(),
           customerExternalId: gid("Customer", asObject(body.customer).id),
           currency: stringOf(body.currency),
           totalPrice: stringOf(body.total_price),
@@ -191,9 +196,7 @@ export function normaliseShopifyDelivery(row: ShopifyRowInput): DomainEvent[] {
           ...base,
           type: "OrderCancelled",
           occurredAt: at(body.cancelled_at ?? body.updated_at),
-          orderExternalId: required(gid("Order", body.id), "id"),
-          cartToken: stringOf(body.cart_token) || undefined,
-          checkoutToken: stringOf(body.checkout_token) || undefined,
+          ...orderWithCart(),
           lineItems: lineItems(body),
         },
       ];
