@@ -271,6 +271,9 @@ export function sftpFilesAdapterWith(
             const name = fileName(options, run, part);
             const skus: string[] = [];
             const rows = filePart(items, next, options.rowsPerFile, skus);
+            // Every item of one file shares its fate: on the server (accepted) or not (to_retry).
+            const fileItems = (of: string[], result: Pick<ItemResult, "outcome" | "reason">) =>
+              of.map((sku): ItemResult => ({ kind: run.kind, sku, ...result, batchId: name }));
             try {
               const written = await uploadAtomically(
                 client,
@@ -281,29 +284,10 @@ export function sftpFilesAdapterWith(
               files.push({ name, ...written });
             } catch (error) {
               // This file is not on the server: its items go again on the next attempt, the rest were not read.
-              await run.report(
-                skus.map(
-                  (sku): ItemResult => ({
-                    kind: run.kind,
-                    sku,
-                    outcome: "to_retry",
-                    reason: (error as Error).message,
-                    batchId: name,
-                  })
-                )
-              );
+              await run.report(fileItems(skus, { outcome: "to_retry", reason: (error as Error).message }));
               throw error;
             }
-            await run.report(
-              skus.map(
-                (sku): ItemResult => ({
-                  kind: run.kind,
-                  sku,
-                  outcome: "accepted",
-                  batchId: name,
-                })
-              )
-            );
+            await run.report(fileItems(skus, { outcome: "accepted" }));
             next = rows.next;
           }
           return { files };
