@@ -826,6 +826,54 @@ describe("full runs", () => {
     expect(await runItems(next!.runId)).toEqual([]);
   });
 
+  // Found by the chaos run (68 items pushed twice with the same version): a full run fixes its range
+  // when it starts, but every attempt reads the items' current state, so a resumed full run sends
+  // versions captured after its range — which the deltas after it covered and sent again.
+  it("a delta after a resumed full run does not send again a version the full run already delivered", async () => {
+    const shop = await seedShop(db, 30);
+    const receiver = memoryReceiver();
+    const destination = await createTestDestination(
+      db,
+      receiver.adapter,
+      shop.shopId,
+      { limits: { batchSize: 10, concurrency: 1, requestsPerSecond: 100 } },
+      { firstFullRun: true }
+    );
+    let chunks = 0;
+    receiver.beforeChunk = async () => {
+      if (++chunks === 2) receiver.failChunks = "ERP unavailable";
+    };
+    const deps = pipelineDeps(db, receiver.adapter, { now: at(0) });
+    const failed = await runDueDestination(deps);
+    expect(failed).toMatchObject({ reason: "full", status: "failed" });
+    expect(receiver.applied).toHaveLength(10);
+    // Every item changes after the full run fixed its range; then the ERP is back and the run resumes.
+    await applyInTransaction(
+      db,
+      Array.from({ length: 30 }, (_, i) => priceChange(shop.shopId, i + 1, "4.00", at(1)))
+    );
+    receiver.failChunks = undefined;
+    const resumed = await syncNow(receiver.adapter, destination.id, { now: at(1) });
+    expect(resumed).toMatchObject({ runId: failed!.runId, reason: "full", status: "succeeded" });
+    // Its third page was first read now: those ten items went at their new version.
+    const sentNew = receiver.appliedVersions.filter((applied) => applied.endsWith(`@${at(1).toISOString()}`));
+    expect(sentNew).toHaveLength(10);
+
+    const delta = await syncNow(receiver.adapter, destination.id, { now: at(2) });
+    expect(delta).toMatchObject({ reason: "sync_now", status: "succeeded" });
+    const twice = receiver.appliedVersions.filter((applied, index) => receiver.appliedVersions.indexOf(applied) !== index);
+    expect(twice).toEqual([]);
+    // Nothing lost: every item is held at its new price, and the twenty the full run sent at the old one went again.
+    expect([...receiver.held.values()]).toEqual(Array.from({ length: 30 }, () => ({ price: "4.0000" })));
+    const items = await runItems(delta!.runId);
+    expect(items.filter((item) => item.outcome === "accepted")).toHaveLength(20);
+    expect(items.filter((item) => item.outcome === "skipped").map((item) => item.reason)).toEqual(
+      Array.from({ length: 10 }, () => `the destination already holds this version (run ${failed!.runId})`)
+    );
+    expect(delta!.signed!.manifest.counts).toMatchObject({ changesIn: 30, itemsAfterCoalescing: 30, sent: 20, rejected: 0, failed: 0 });
+    expect(await watermarkOf(destination.id)).toBe(delta!.signed!.manifest.watermark.to);
+  });
+
   it("does not ask a first full run of a destination that only receives order events", async () => {
     const shop = await seedShop(db, 1);
     const receiver = memoryReceiver();
