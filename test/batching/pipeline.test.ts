@@ -581,7 +581,7 @@ describe("runs", () => {
 const NO_FEED_ATTRIBUTES = { brand: null, compareAtPrice: null, condition: null, description: null, gtin: null, imageUrl: null, mpn: null, urlPath: null };
 
 describe("coalesced rows", () => {
-  it("gives catalog items their product and no levels, stock items their levels over active locations and no product, one row per variant", async () => {
+  it("gives catalog items their product and no levels, stock items their levels over active locations and nothing else, one row per variant", async () => {
     const shop = await seedShop(db, 2);
     const sql = db.sql;
     await sql.query(
@@ -673,9 +673,9 @@ describe("coalesced rows", () => {
         occurredAt: at(3).toISOString(),
         changes: 0,
         sku: "SKU-1",
-        variantExternalId: "V1",
-        title: "Oak",
-        price: "12.5000",
+        variantExternalId: null,
+        title: null,
+        price: null,
         productExternalId: null,
         productTitle: null,
         status: null,
@@ -691,9 +691,9 @@ describe("coalesced rows", () => {
         occurredAt: at(3).toISOString(),
         changes: 0,
         sku: "SKU-2",
-        variantExternalId: "V2",
-        title: "Default",
-        price: "1.0000",
+        variantExternalId: null,
+        title: null,
+        price: null,
         productExternalId: null,
         productTitle: null,
         status: null,
