@@ -1,27 +1,9 @@
 import { LockstepError } from "../../config/errors";
 import { storeHashOf } from "../../shops/platformIdentity";
-import type { BigCommerceOrderState, BigCommerceReader } from "../bigcommerceReader";
+import type { BigCommerceOrderState, BigCommerceReader } from "../../platforms/bigcommerce/readBack";
 import { conditionOf, plainText } from "../../catalog/feedAttributes";
 import type { DomainEvent, OrderLineItem } from "../../events/domainEvents";
 import { asObject, dateOf, idOf, parsePlatformJson } from "../json";
-
-/** The BigCommerce scopes Lockstep registers hooks for. */
-export const BIGCOMMERCE_SCOPES = [
-  "store/product/created",
-  "store/product/updated",
-  "store/product/deleted",
-  "store/product/inventory/updated",
-  "store/product/inventory/order/updated",
-  "store/sku/created",
-  "store/sku/updated",
-  "store/sku/inventory/updated",
-  "store/sku/inventory/order/updated",
-  "store/order/created",
-  "store/order/updated",
-  "store/order/statusUpdated",
-  "store/order/refund/created",
-  "store/app/uninstalled",
-] as const;
 
 export interface BigCommerceRowInput {
   shopId: string;
@@ -76,7 +58,7 @@ export async function normaliseBigCommerceDelivery(row: BigCommerceRowInput, rea
           status: product.visible ? "active" : "draft",
           // BigCommerce has no separate inventory item: the variant id is the inventory item.
           variants: product.variants.map((variant) => ({ externalId: variant.id, inventoryItemExternalId: variant.id, sku: variant.sku, title: variant.title, gtin: variant.gtin, mpn: variant.mpn })),
-          attributes: { description: plainText(product.description), urlPath: product.customUrl, imageUrl: product.imageUrl, condition: conditionOf(product.condition) },
+          attributes: { description: plainText(product.description), urlPath: product.customUrl, imageUrl: product.imageUrl, condition: conditionOf(product.condition), brand: product.brand },
         },
         ...product.variants.map((variant): DomainEvent => ({ ...base, type: "VariantPriceChanged", productExternalId: product.id, variantExternalId: variant.id, price: variant.price })),
       ];
