@@ -22,6 +22,7 @@ import {
 import { coalesceChanges } from "../../app/batching/sql/coalesceChanges";
 import { countChanges } from "../../app/batching/sql/countChanges";
 import { readEveryItem } from "../../app/batching/sql/readEveryItem";
+import { readRetryItems } from "../../app/batching/sql/readRetryItems";
 import type { ItemRow } from "../../app/batching/sql/itemColumns";
 import { startDestinationRuns } from "../../app/batching/scheduler.server";
 import type { DestinationAdapter } from "../../app/batching/types";
@@ -1135,7 +1136,7 @@ describe("snapshots", () => {
 describe("full runs' versions", () => {
   // Found by the chaos run: a full run labelled stock items with the variant's catalog time (the
   // epoch when the platform never gave one), not the time of the stock it sent.
-  it("labels a stock item with its levels' newest source time, a price item with the variant's", async () => {
+  it("labels a stock item with its levels' newest source time, a price item with the variant's (full runs and the retry set)", async () => {
     const shop = await seedShop(db, 1);
     const stockAt = "2026-12-01T12:34:56.789Z";
     await db.sql.query(`INSERT INTO location (id, shop_id, external_id, name) VALUES (gen_random_uuid(), $1, 'L1', 'One'), (gen_random_uuid(), $1, 'L2', 'Two')`, [shop.shopId]);
@@ -1151,5 +1152,18 @@ describe("full runs' versions", () => {
     expect(stock).toMatchObject({ sku: "SKU-1", version: stockAt, available: 10 });
     const [price] = await readEveryItem(db.sql, shop.shopId, "price", first, 10);
     expect(price).toMatchObject({ sku: "SKU-1", version: "2026-11-30T08:00:00.000Z" });
+
+    // The retry set sends items in their current state too: labelled the same way.
+    const receiver = memoryReceiver();
+    const destination = await createTestDestination(db, receiver.adapter, shop.shopId, { receives: ["price", "stock"] });
+    await db.sql.query(
+      `INSERT INTO destination_retry (destination_id, kind, variant_id, sku, first_run_id, last_run_id, reason)
+       SELECT $1, k.kind, v.id, v.sku, 0, 0, 'item locked by a user' FROM variant v, unnest(ARRAY['price', 'stock']) k(kind) WHERE v.shop_id = $2`,
+      [destination.id, shop.shopId],
+    );
+    const [owedStock] = await readRetryItems(db.sql, destination.id, "stock", first, 10);
+    expect(owedStock).toMatchObject({ sku: "SKU-1", version: stockAt, available: 10 });
+    const [owedPrice] = await readRetryItems(db.sql, destination.id, "price", first, 10);
+    expect(owedPrice).toMatchObject({ sku: "SKU-1", version: "2026-11-30T08:00:00.000Z" });
   });
 });

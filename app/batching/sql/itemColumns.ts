@@ -8,6 +8,17 @@ export function isoText(expression: string): string {
   return `to_char(${expression} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 }
 
+/**
+ * The version of a variant's current state as an item of `kind` (SQL, `variantId` the variant's id
+ * expression): a stock item's is its levels' newest source time, the others' the variant's. Full runs
+ * and the retry set read current state, so they label it this way, as a delta would.
+ */
+export function currentVersion(kind: ItemKind, variantId: string): string {
+  return kind === "stock"
+    ? `(SELECT max(l.source_updated_at) FROM inventory_level l WHERE l.variant_id = ${variantId})`
+    : `(SELECT source_updated_at FROM variant WHERE id = ${variantId})`;
+}
+
 /** Each column of an item row, and the kinds whose items carry it. */
 const COLUMNS: Array<[sql: string, kinds: ItemKind[]]> = [
   [`v.sku`, ["catalog", "price", "stock"]],
