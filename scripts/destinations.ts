@@ -70,8 +70,14 @@ async function main(): Promise<number> {
     return parsed;
   };
   const needId = () => {
-    if (!id || !/^[0-9a-f-]{36}$/i.test(id)) throw new ConfigError(`${command} needs a destination id (npm run destinations -- list)`);
+    if (!id || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) throw new ConfigError(`${command} needs a destination id (npm run destinations -- list)`);
     return id;
+  };
+  // An unknown destination is an error, not an empty list (a mistyped id would look like "nothing dead").
+  const knownId = async () => {
+    const [row] = await db.sql.query<{ id: string }>(`SELECT id::text AS id FROM destination WHERE id = $1::uuid`, [needId()]);
+    if (!row) throw new ConfigError(`No destination ${id} (npm run destinations -- list)`);
+    return row.id;
   };
   try {
     if (!(await migrationStatus(db.sql)).current) throw new ConfigError("The database is not at the latest migration: run `npm run setup` first");
@@ -107,21 +113,27 @@ async function main(): Promise<number> {
         return outcome?.status === "failed" ? 1 : 0;
       }
       case "runs":
-        console.log(JSON.stringify(await listRuns(db.sql, needId(), limit(10)), null, 2));
+        console.log(JSON.stringify(await listRuns(db.sql, await knownId(), limit(10)), null, 2));
         return 0;
       case "dead-letters":
-        console.log(JSON.stringify(await listOrderEventDeadLetters(db.sql, { destinationId: needId(), limit: limit(100) }), null, 2));
+        console.log(JSON.stringify(await listOrderEventDeadLetters(db.sql, { destinationId: await knownId(), limit: limit(100) }), null, 2));
         return 0;
       case "replay": {
         const ids = values.event ?? [];
         const bad = ids.find((event) => !/^(oe_)?\d{1,18}$/.test(event));
         if (bad) throw new ConfigError(`--event ${bad}: an order event id is a number (or oe_<number>), see dead-letters`);
-        const replayed = await replayOrderEvents(db.sql, { destinationId: needId(), ids: ids.length > 0 ? ids.map((event) => event.replace(/^oe_/, "")) : undefined, actor: "cli" });
+        const destinationId = await knownId();
+        const wanted = ids.map((event) => event.replace(/^oe_/, ""));
+        // Every named event must be a dead event of this destination, checked before anything is replayed.
+        const dead = new Set((await listOrderEventDeadLetters(db.sql, { destinationId, limit: 10_000 })).map((letter) => letter.id));
+        const notDead = wanted.find((event) => !dead.has(event));
+        if (notDead) throw new ConfigError(`--event ${notDead}: not a dead order event of destination ${destinationId} (see dead-letters); nothing replayed`);
+        const replayed = await replayOrderEvents(db.sql, { destinationId, ids: wanted.length > 0 ? wanted : undefined, actor: "cli" });
         console.log(JSON.stringify({ replayed }));
         return 0;
       }
       case "shadow-events":
-        console.log(JSON.stringify(await listShadowOrderEvents(db.sql, needId(), limit(100)), null, 2));
+        console.log(JSON.stringify(await listShadowOrderEvents(db.sql, await knownId(), limit(100)), null, 2));
         return 0;
       default:
         throw new ConfigError(USAGE);

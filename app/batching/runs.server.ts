@@ -3,7 +3,7 @@ import type { SqlRunner } from "../db/database.server";
 import { log } from "../observability/log.server";
 import type { AdapterRegistry } from "./adapters";
 import { loadDestination } from "./destinations.server";
-import { signManifest } from "./manifest";
+import { canonicalJson, signManifest } from "./manifest";
 import { reconcileRun } from "./reconcile.server";
 import { claimDueDestination, type ClaimedDestination } from "./sql/claimDueDestination";
 import { coalesceChanges } from "./sql/coalesceChanges";
@@ -14,6 +14,7 @@ import { findRun } from "./sql/findRun";
 import { rollUpPushedLatency } from "../observability/sql/rollUpPushedLatency";
 import { finishRun } from "./sql/finishRun";
 import type { ItemRow } from "./sql/itemColumns";
+import { lastAcceptedStates } from "./sql/lastAcceptedStates";
 import { priorAttemptItems } from "./sql/priorAttemptItems";
 import { pruneShadowOrderEvents } from "./sql/pruneShadowOrderEvents";
 import { pruneSnapshots } from "./sql/pruneSnapshots";
@@ -319,6 +320,33 @@ function feedAttributesOf(row: ItemRow): Partial<CatalogItem> {
   return attributes;
 }
 
+/**
+ * A delta's items the destination already holds in this version and state (accepted by another
+ * run) are recorded `skipped`, not sent again: a full run or a retry reads items' current state,
+ * so it may have sent versions captured after its range, which the next delta covers. (The chaos
+ * run found a resumed first full run's versions pushed twice.) Items this run already sent on an
+ * earlier attempt go as they went, so its chunks keep their idempotency keys.
+ */
+async function skipHeldItems(
+  sql: SqlRunner,
+  destination: Destination,
+  adapter: DestinationAdapter,
+  run: RunRow,
+  kind: ItemKind,
+  items: PushedItem[],
+  sentBefore: Set<string>,
+  records: RunItemRecord[],
+): Promise<PushedItem[]> {
+  const held = await lastAcceptedStates(sql, destination.id, kind, run.id, items.flatMap((item) => (sentBefore.has(item.variantId) ? [] : [item.variantId])));
+  if (held.size === 0) return items;
+  return items.filter((item) => {
+    const accepted = held.get(item.variantId);
+    if (!accepted || accepted.state.version !== item.version || canonicalJson(adapter.stateOf(accepted.state)) !== canonicalJson(adapter.stateOf(item))) return true;
+    records.push({ kind, variantId: item.variantId, sku: item.sku, outcome: "skipped", reason: `the destination already holds this version (run ${accepted.runId})` });
+    return false;
+  });
+}
+
 function publishRunOf(deps: PipelineDeps, destination: Destination, run: RunRow, kind: ItemKind, signal: AbortSignal, inFlight: Map<string, string>): PublishRun {
   return {
     runId: run.id,
@@ -369,6 +397,10 @@ async function publishKind(
       if (adapter.prepare && run.reason !== "rollback" && items.length > 0) items = await adapter.prepare(items, destination);
       counts.changesIn += rows.reduce((sum, row) => sum + row.changes, 0);
       counts.itemsAfterCoalescing += run.reason === "rollback" ? rows.length : items.length;
+      const records: RunItemRecord[] = rows.flatMap((row) =>
+        row.skipReason && !row.item ? [{ kind, variantId: row.variantId, sku: row.sku ?? "", outcome: "skipped" as const, reason: row.skipReason }] : [],
+      );
+      const sentBefore = new Set<string>();
       // A snapshot kind rebuilds its whole file set on every attempt: nothing of an earlier one is skipped.
       if (run.attempts > 1 && adapter.delivery !== "snapshot") {
         // A resume skips what was settled and sends what went out unanswered exactly as it went.
@@ -376,12 +408,11 @@ async function publishKind(
         items = items.flatMap((item) => {
           const earlier = prior.get(item.variantId);
           if (earlier?.outcome === "accepted" || earlier?.outcome === "rejected") return [];
+          if (earlier) sentBefore.add(item.variantId);
           return [earlier ? earlier.state : item];
         });
       }
-      const records: RunItemRecord[] = rows.flatMap((row) =>
-        row.skipReason && !row.item ? [{ kind, variantId: row.variantId, sku: row.sku ?? "", outcome: "skipped" as const, reason: row.skipReason }] : [],
-      );
+      if (isDelta(adapter, run, run.rollbackOf)) items = await skipHeldItems(deps.sql, destination, adapter, run, kind, items, sentBefore, records);
       const valid: PushedItem[] = [];
       for (const item of items) {
         const reasons = adapter.validate(item, destination);

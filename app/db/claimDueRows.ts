@@ -8,6 +8,8 @@
  * kill every worker after it. `buried` may record that in a history table (rows `b` of the buried).
  * `dueBy` (default `now()`) claims rows due by then (a queue that prepares its work ahead of its time).
  * `where` narrows the due rows further (a queue delivering in order per key claims only each key's oldest row).
+ * Each queue's table has a partial index of its rows still to do, in id order (`<table>_due_id_idx`):
+ * by the primary key the claim stepped over every finished row first (200,000 kept rows: 140 ms a claim).
  */
 export function claimDueRowsSql(table: string, options: { select: string; join?: string; buried?: string; where?: string; dueBy?: string }): string {
   return `WITH next AS (

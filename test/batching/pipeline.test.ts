@@ -22,6 +22,7 @@ import {
 import { coalesceChanges } from "../../app/batching/sql/coalesceChanges";
 import { countChanges } from "../../app/batching/sql/countChanges";
 import { readEveryItem } from "../../app/batching/sql/readEveryItem";
+import { readRetryItems } from "../../app/batching/sql/readRetryItems";
 import type { ItemRow } from "../../app/batching/sql/itemColumns";
 import { startDestinationRuns } from "../../app/batching/scheduler.server";
 import type { DestinationAdapter } from "../../app/batching/types";
@@ -581,7 +582,7 @@ describe("runs", () => {
 const NO_FEED_ATTRIBUTES = { brand: null, compareAtPrice: null, condition: null, description: null, gtin: null, imageUrl: null, mpn: null, urlPath: null };
 
 describe("coalesced rows", () => {
-  it("gives catalog items their product and no levels, stock items their levels over active locations and no product, one row per variant", async () => {
+  it("gives catalog items their product and no levels, stock items their levels over active locations and nothing else, one row per variant", async () => {
     const shop = await seedShop(db, 2);
     const sql = db.sql;
     await sql.query(
@@ -673,9 +674,9 @@ describe("coalesced rows", () => {
         occurredAt: at(3).toISOString(),
         changes: 0,
         sku: "SKU-1",
-        variantExternalId: "V1",
-        title: "Oak",
-        price: "12.5000",
+        variantExternalId: null,
+        title: null,
+        price: null,
         productExternalId: null,
         productTitle: null,
         status: null,
@@ -691,9 +692,9 @@ describe("coalesced rows", () => {
         occurredAt: at(3).toISOString(),
         changes: 0,
         sku: "SKU-2",
-        variantExternalId: "V2",
-        title: "Default",
-        price: "1.0000",
+        variantExternalId: null,
+        title: null,
+        price: null,
         productExternalId: null,
         productTitle: null,
         status: null,
@@ -824,6 +825,54 @@ describe("full runs", () => {
       now: at(3),
     });
     expect(await runItems(next!.runId)).toEqual([]);
+  });
+
+  // Found by the chaos run (68 items pushed twice with the same version): a full run fixes its range
+  // when it starts, but every attempt reads the items' current state, so a resumed full run sends
+  // versions captured after its range — which the deltas after it covered and sent again.
+  it("a delta after a resumed full run does not send again a version the full run already delivered", async () => {
+    const shop = await seedShop(db, 30);
+    const receiver = memoryReceiver();
+    const destination = await createTestDestination(
+      db,
+      receiver.adapter,
+      shop.shopId,
+      { limits: { batchSize: 10, concurrency: 1, requestsPerSecond: 100 } },
+      { firstFullRun: true }
+    );
+    let chunks = 0;
+    receiver.beforeChunk = async () => {
+      if (++chunks === 2) receiver.failChunks = "ERP unavailable";
+    };
+    const deps = pipelineDeps(db, receiver.adapter, { now: at(0) });
+    const failed = await runDueDestination(deps);
+    expect(failed).toMatchObject({ reason: "full", status: "failed" });
+    expect(receiver.applied).toHaveLength(10);
+    // Every item changes after the full run fixed its range; then the ERP is back and the run resumes.
+    await applyInTransaction(
+      db,
+      Array.from({ length: 30 }, (_, i) => priceChange(shop.shopId, i + 1, "4.00", at(1)))
+    );
+    receiver.failChunks = undefined;
+    const resumed = await syncNow(receiver.adapter, destination.id, { now: at(1) });
+    expect(resumed).toMatchObject({ runId: failed!.runId, reason: "full", status: "succeeded" });
+    // Its third page was first read now: those ten items went at their new version.
+    const sentNew = receiver.appliedVersions.filter((applied) => applied.endsWith(`@${at(1).toISOString()}`));
+    expect(sentNew).toHaveLength(10);
+
+    const delta = await syncNow(receiver.adapter, destination.id, { now: at(2) });
+    expect(delta).toMatchObject({ reason: "sync_now", status: "succeeded" });
+    const twice = receiver.appliedVersions.filter((applied, index) => receiver.appliedVersions.indexOf(applied) !== index);
+    expect(twice).toEqual([]);
+    // Nothing lost: every item is held at its new price, and the twenty the full run sent at the old one went again.
+    expect([...receiver.held.values()]).toEqual(Array.from({ length: 30 }, () => ({ price: "4.0000" })));
+    const items = await runItems(delta!.runId);
+    expect(items.filter((item) => item.outcome === "accepted")).toHaveLength(20);
+    expect(items.filter((item) => item.outcome === "skipped").map((item) => item.reason)).toEqual(
+      Array.from({ length: 10 }, () => `the destination already holds this version (run ${failed!.runId})`)
+    );
+    expect(delta!.signed!.manifest.counts).toMatchObject({ changesIn: 30, itemsAfterCoalescing: 30, sent: 20, rejected: 0, failed: 0 });
+    expect(await watermarkOf(destination.id)).toBe(delta!.signed!.manifest.watermark.to);
   });
 
   it("does not ask a first full run of a destination that only receives order events", async () => {
@@ -1087,7 +1136,7 @@ describe("snapshots", () => {
 describe("full runs' versions", () => {
   // Found by the chaos run: a full run labelled stock items with the variant's catalog time (the
   // epoch when the platform never gave one), not the time of the stock it sent.
-  it("labels a stock item with its levels' newest source time, a price item with the variant's", async () => {
+  it("labels a stock item with its levels' newest source time, a price item with the variant's (full runs and the retry set)", async () => {
     const shop = await seedShop(db, 1);
     const stockAt = "2026-12-01T12:34:56.789Z";
     await db.sql.query(`INSERT INTO location (id, shop_id, external_id, name) VALUES (gen_random_uuid(), $1, 'L1', 'One'), (gen_random_uuid(), $1, 'L2', 'Two')`, [shop.shopId]);
@@ -1103,5 +1152,18 @@ describe("full runs' versions", () => {
     expect(stock).toMatchObject({ sku: "SKU-1", version: stockAt, available: 10 });
     const [price] = await readEveryItem(db.sql, shop.shopId, "price", first, 10);
     expect(price).toMatchObject({ sku: "SKU-1", version: "2026-11-30T08:00:00.000Z" });
+
+    // The retry set sends items in their current state too: labelled the same way.
+    const receiver = memoryReceiver();
+    const destination = await createTestDestination(db, receiver.adapter, shop.shopId, { receives: ["price", "stock"] });
+    await db.sql.query(
+      `INSERT INTO destination_retry (destination_id, kind, variant_id, sku, first_run_id, last_run_id, reason)
+       SELECT $1, k.kind, v.id, v.sku, 0, 0, 'item locked by a user' FROM variant v, unnest(ARRAY['price', 'stock']) k(kind) WHERE v.shop_id = $2`,
+      [destination.id, shop.shopId],
+    );
+    const [owedStock] = await readRetryItems(db.sql, destination.id, "stock", first, 10);
+    expect(owedStock).toMatchObject({ sku: "SKU-1", version: stockAt, available: 10 });
+    const [owedPrice] = await readRetryItems(db.sql, destination.id, "price", first, 10);
+    expect(owedPrice).toMatchObject({ sku: "SKU-1", version: "2026-11-30T08:00:00.000Z" });
   });
 });

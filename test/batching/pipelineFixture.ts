@@ -19,6 +19,8 @@ export interface MemoryReceiver {
   held: Map<string, ItemState>;
   /** Every item application, in order: `kind:sku`. Repeats would be duplicates. */
   applied: string[];
+  /** Every item application with the version it carried: `kind:sku@version`. The same one twice is a duplicate. */
+  appliedVersions: string[];
   duplicateChunks: number;
   kindsInOrder: ItemKind[];
   /** Chunks (1-based, counted over the receiver's life) whose answer is lost after they were applied. */
@@ -42,6 +44,7 @@ export function memoryReceiver(): MemoryReceiver {
   const receiver: MemoryReceiver = {
     held: new Map(),
     applied: [],
+    appliedVersions: [],
     duplicateChunks: 0,
     kindsInOrder: [],
     loseAnswerOfChunk: new Set(),
@@ -69,6 +72,7 @@ export function memoryReceiver(): MemoryReceiver {
             for (const item of page) {
               if (receiver.rejectSkus.has(item.sku) || receiver.retrySkus.has(item.sku)) continue;
               receiver.applied.push(`${item.kind}:${item.sku}`);
+              receiver.appliedVersions.push(`${item.kind}:${item.sku}@${item.version}`);
               if (!receiver.dropSkus.has(item.sku)) receiver.held.set(`${item.kind}:${item.sku}`, stateOf(item));
             }
           }

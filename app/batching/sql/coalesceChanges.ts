@@ -1,6 +1,6 @@
 import type { SqlRunner } from "../../db/database.server";
 import type { ItemKind } from "../types";
-import { type ItemRow, ITEM_COLUMNS, isoText, itemJoins } from "./itemColumns";
+import { type ItemRow, isoText, itemColumns, itemJoins } from "./itemColumns";
 
 /**
  * The next page of coalesced items of one kind in a change range: one row per variant changed in
@@ -31,7 +31,7 @@ export async function coalesceChanges(
        WHERE l.shop_id = $1 AND l.kind = $2 AND l.variant_id > $5::uuid AND l.change_id > $3::bigint
        ORDER BY l.variant_id LIMIT $6
      )
-     SELECT c.variant_id AS "variantId", c.change_id::text AS "changeId", ${isoText("c.version")} AS version, ${isoText("c.occurred_at")} AS "occurredAt", 0 AS changes, ${ITEM_COLUMNS}
+     SELECT c.variant_id AS "variantId", c.change_id::text AS "changeId", ${isoText("c.version")} AS version, ${isoText("c.occurred_at")} AS "occurredAt", 0 AS changes, ${itemColumns(range.kind)}
      FROM c ${itemJoins("$2")}
      ORDER BY c.variant_id`,
     [range.shopId, range.kind, range.from, range.to, after, limit],

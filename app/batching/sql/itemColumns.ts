@@ -1,3 +1,5 @@
+import type { ItemKind } from "../types";
+
 /**
  * A timestamp as the ISO text the pipeline sends (`2026-01-01T00:00:00.000Z`), made by the database:
  * parsing a Date per row and printing it again cost more than the rest of a price row's decoding.
@@ -6,10 +8,51 @@ export function isoText(expression: string): string {
   return `to_char(${expression} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 }
 
-/** The current state of a variant as the pipeline pushes it, from the joins below (product columns null but for catalog items, levels but for stock items). */
-export const ITEM_COLUMNS = `v.sku, v.external_id AS "variantExternalId", v.title, v.price::text AS price, p.external_id AS "productExternalId",
-    p.title AS "productTitle", p.status, s.available, s.locations,
-    v.compare_at_price::text AS "compareAtPrice", v.gtin, v.mpn, p.description, p.url_path AS "urlPath", p.image_url AS "imageUrl", p.brand, p.condition`;
+/**
+ * The version of a variant's current state as an item of `kind` (SQL, `variantId` the variant's id
+ * expression): a stock item's is its levels' newest source time, the others' the variant's. Full runs
+ * and the retry set read current state, so they label it this way, as a delta would.
+ */
+export function currentVersion(kind: ItemKind, variantId: string): string {
+  return kind === "stock"
+    ? `(SELECT max(l.source_updated_at) FROM inventory_level l WHERE l.variant_id = ${variantId})`
+    : `(SELECT source_updated_at FROM variant WHERE id = ${variantId})`;
+}
+
+/** Each column of an item row, and the kinds whose items carry it. */
+const COLUMNS: Array<[sql: string, kinds: ItemKind[]]> = [
+  [`v.sku`, ["catalog", "price", "stock"]],
+  [`v.external_id AS "variantExternalId"`, ["catalog"]],
+  [`v.title`, ["catalog"]],
+  [`v.price::text AS price`, ["catalog", "price"]],
+  [`p.external_id AS "productExternalId"`, ["catalog"]],
+  [`p.title AS "productTitle"`, ["catalog"]],
+  [`p.status`, ["catalog"]],
+  [`s.available`, ["stock"]],
+  [`s.locations`, ["stock"]],
+  [`v.compare_at_price::text AS "compareAtPrice"`, ["catalog"]],
+  [`v.gtin`, ["catalog"]],
+  [`v.mpn`, ["catalog"]],
+  [`p.description`, ["catalog"]],
+  [`p.url_path AS "urlPath"`, ["catalog"]],
+  [`p.image_url AS "imageUrl"`, ["catalog"]],
+  [`p.brand`, ["catalog"]],
+  [`p.condition`, ["catalog"]],
+];
+
+/**
+ * The current state of a variant as the pipeline pushes an item of `kind`, from the joins below;
+ * a column the kind's item does not carry is a constant null. A price page read every variant
+ * column and the pg driver decoded them all: a third of the page's time (bench/batching).
+ */
+export function itemColumns(kind: ItemKind): string {
+  return COLUMNS.map(([sql, kinds]) => (kinds.includes(kind) ? sql : `NULL AS ${aliasOf(sql)}`)).join(", ");
+}
+
+function aliasOf(sql: string): string {
+  const as = sql.lastIndexOf(" AS ");
+  return as >= 0 ? sql.slice(as + 4) : sql.slice(sql.indexOf(".") + 1);
+}
 
 /**
  * Variant, product (catalog items only) and summed levels (stock items only) of `c.variant_id`;
@@ -30,7 +73,7 @@ export function itemJoins(kind: string): string {
     ) s ON ${kind} = 'stock'`;
 }
 
-/** One row of a page: the item's state (null sku: the variant is gone) and what was folded into it. */
+/** One row of a page: the item's state (null sku: the variant is gone) and what was folded into it; columns its kind does not carry are null. */
 export interface ItemRow {
   variantId: string;
   changeId: string;

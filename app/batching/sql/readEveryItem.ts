@@ -1,6 +1,6 @@
 import type { SqlRunner } from "../../db/database.server";
 import type { ItemKind } from "../types";
-import { type ItemRow, ITEM_COLUMNS, isoText, itemJoins } from "./itemColumns";
+import { currentVersion, type ItemRow, isoText, itemColumns, itemJoins } from "./itemColumns";
 
 /**
  * The next page of every item of a shop (full runs, snapshot feeds), in variant order after `after`.
@@ -11,11 +11,10 @@ import { type ItemRow, ITEM_COLUMNS, isoText, itemJoins } from "./itemColumns";
 export async function readEveryItem(sql: SqlRunner, shopId: string, kind: ItemKind, after: string, limit: number): Promise<ItemRow[]> {
   return sql.query<ItemRow>(
     `WITH c AS (
-       SELECT id AS variant_id,
-         CASE WHEN $2 = 'stock' THEN (SELECT max(l.source_updated_at) FROM inventory_level l WHERE l.variant_id = variant.id) ELSE source_updated_at END AS version
-       FROM variant WHERE shop_id = $1 AND id > $3::uuid ORDER BY id LIMIT $4
+       SELECT e.id AS variant_id, ${currentVersion(kind, "e.id")} AS version
+       FROM variant e WHERE e.shop_id = $1 AND e.id > $3::uuid ORDER BY e.id LIMIT $4
      )
-     SELECT c.variant_id AS "variantId", '0' AS "changeId", ${isoText("c.version")} AS version, ${isoText("c.version")} AS "occurredAt", 0 AS changes, ${ITEM_COLUMNS}
+     SELECT c.variant_id AS "variantId", '0' AS "changeId", ${isoText("c.version")} AS version, ${isoText("c.version")} AS "occurredAt", 0 AS changes, ${itemColumns(kind)}
      FROM c ${itemJoins("$2")}
      ORDER BY c.variant_id`,
     [shopId, kind, after, limit],

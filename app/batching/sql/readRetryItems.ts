@@ -1,6 +1,6 @@
 import type { SqlRunner } from "../../db/database.server";
 import type { ItemKind } from "../types";
-import { type ItemRow, ITEM_COLUMNS, isoText, itemJoins } from "./itemColumns";
+import { currentVersion, type ItemRow, isoText, itemColumns, itemJoins } from "./itemColumns";
 
 /** How many items of the kind the destination still owes from earlier runs (its retry set). */
 export async function countRetryItems(sql: SqlRunner, destinationId: string, kind: ItemKind): Promise<number> {
@@ -8,14 +8,14 @@ export async function countRetryItems(sql: SqlRunner, destinationId: string, kin
   return rows[0]?.n ?? 0;
 }
 
-/** The next page of the destination's retry set of one kind, in variant order after `after`, each item in its current state. */
+/** The next page of the destination's retry set of one kind, in variant order after `after`, each item in its current state and that state's version (`currentVersion`). */
 export async function readRetryItems(sql: SqlRunner, destinationId: string, kind: ItemKind, after: string, limit: number): Promise<ItemRow[]> {
   return sql.query<ItemRow>(
     `WITH c AS (
-       SELECT r.variant_id, (SELECT source_updated_at FROM variant WHERE id = r.variant_id) AS source_updated_at
+       SELECT r.variant_id, ${currentVersion(kind, "r.variant_id")} AS source_updated_at
        FROM destination_retry r WHERE r.destination_id = $1 AND r.kind = $2 AND r.variant_id > $3::uuid ORDER BY r.variant_id LIMIT $4
      )
-     SELECT c.variant_id AS "variantId", '0' AS "changeId", ${isoText("c.source_updated_at")} AS version, ${isoText("c.source_updated_at")} AS "occurredAt", 0 AS changes, ${ITEM_COLUMNS}
+     SELECT c.variant_id AS "variantId", '0' AS "changeId", ${isoText("c.source_updated_at")} AS version, ${isoText("c.source_updated_at")} AS "occurredAt", 0 AS changes, ${itemColumns(kind)}
      FROM c ${itemJoins("$2")}
      ORDER BY c.variant_id`,
     [destinationId, kind, after, limit],
