@@ -3,7 +3,8 @@ import type { Sql } from "../db/database.server";
 import { objectiveViews } from "../slo/evaluator.server";
 import { listIncidents } from "../slo/sql/sloRows";
 import { SYNC_DOMAINS } from "./latency";
-import { type ChartRange, getConsumerLag, getFreshness, getLatencySeries } from "./syncStatus.server";
+import { getReservationCounts } from "./sql/getReservationCounts";
+import { type ChartRange, getConsumerLag, getFreshness, getLatencySeries, rangeSpanMs } from "./syncStatus.server";
 
 export const CHART_RANGES: ChartRange[] = ["hour", "day", "week"];
 
@@ -13,12 +14,13 @@ export function chartRangeOf(value: string | null): ChartRange {
 
 /** Everything the dashboard's sync overview shows for one shop, as plain JSON (never another shop's). */
 export async function getSyncOverview(sql: Sql, shopId: string, range: ChartRange, now: Date) {
-  const [objectives, incidents, lag, freshness, lastRuns] = await Promise.all([
+  const [objectives, incidents, lag, freshness, lastRuns, reservations] = await Promise.all([
     objectiveViews(sql, shopId),
     listIncidents(sql, shopId, { limit: 10 }),
     getConsumerLag(sql, { shopId, now }),
     getFreshness(sql, { shopId, now }),
     listLastRuns(sql, shopId),
+    getReservationCounts(sql, { shopId, now, since: new Date(now.getTime() - rangeSpanMs(range)) }),
   ]);
   const latency = await Promise.all(
     (["inventory", "orders"] as const).map(async (domain) => ({
@@ -33,6 +35,7 @@ export async function getSyncOverview(sql: Sql, shopId: string, range: ChartRang
     incidents: incidents.map((incident) => ({ ...incident, openedAt: new Date(incident.openedAt).toISOString(), resolvedAt: incident.resolvedAt ? new Date(incident.resolvedAt).toISOString() : null })),
     latency,
     lag,
+    reservations,
     freshness: freshness.map((entry) => ({ ...entry, newestAt: entry.newestAt ? new Date(entry.newestAt).toISOString() : null })),
     lastRuns: lastRuns.map((run) => ({ ...run, finishedAt: run.finishedAt ? new Date(run.finishedAt).toISOString() : null })),
   };
