@@ -1,6 +1,6 @@
 import { Link } from "@remix-run/react";
 import { Badge, BlockStack, ButtonGroup, Button, Card, DataTable, EmptyState, InlineGrid, InlineStack, Text } from "@shopify/polaris";
-import type { SyncOverview as Overview } from "../observability/dashboard.server";
+import type { SyncDetails, SyncHeadline } from "../observability/dashboard.server";
 import { LatencyChart } from "./LatencyChart";
 
 const STATUS = {
@@ -24,7 +24,7 @@ const QUEUE_LABEL = {
 
 const RANGE_LABEL = { hour: "last hour", day: "last day", week: "last week" } as const;
 
-function ReservationFigures({ figures, range }: { figures: Overview["reservations"]; range: Overview["range"] }) {
+function ReservationFigures({ figures, range }: { figures: SyncDetails["reservations"]; range: SyncDetails["range"] }) {
   const cells: [string, string | number][] = [
     ["Held now", figures.held],
     ["Units held", figures.unitsHeld],
@@ -49,8 +49,8 @@ function ReservationFigures({ figures, range }: { figures: Overview["reservation
   );
 }
 
-/** Objectives, incidents, latency and lag charts, freshness and last runs: is every domain in step? */
-export function SyncOverview({ data }: { data: Overview }) {
+/** The first screen: each objective within budget, at risk or breached, and the incidents. */
+export function SyncHeadlineCards({ data }: { data: SyncHeadline }) {
   const openIncidents = data.incidents.filter((incident) => incident.resolvedAt === null);
   return (
     <BlockStack gap="400">
@@ -99,6 +99,14 @@ export function SyncOverview({ data }: { data: Overview }) {
           )}
         </BlockStack>
       </Card>
+    </BlockStack>
+  );
+}
+
+/** Below the first screen (streamed in): latency charts, lag and reservations, freshness, last runs. */
+export function SyncDetailCards({ data }: { data: SyncDetails }) {
+  return (
+    <BlockStack gap="400">
       <Card>
         <BlockStack gap="300">
           <InlineStack align="space-between" blockAlign="center">
