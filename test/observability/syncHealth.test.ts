@@ -90,7 +90,10 @@ describe("the dashboard loader", () => {
   async function dashboardOf(shopId: string) {
     const cookie = (await bigCommerceStaffCookie(config, { shopId, userId: "7" })).split(";")[0]!;
     const request = new Request("http://lockstep.test/app", { headers: { cookie } });
-    return loader({ request, params: {}, context: { ...context, ...createAdminServices(context), clientAddress: "127.0.0.1" } });
+    const dashboard = await loader({ request, params: {}, context: { ...context, ...createAdminServices(context), clientAddress: "127.0.0.1" } });
+    // The parts streamed after the first screen are settled here, before the database closes.
+    await Promise.all([dashboard.details, dashboard.health, dashboard.catalog, dashboard.backfillProgress]);
+    return dashboard;
   }
 
   it("gives each shop's staff their own sync health, never another shop's", async () => {
