@@ -61,7 +61,8 @@ const RETENTION_SWEEP_EVERY_MS = 60 * 60_000;
 export async function sweepRetention(context: Pick<AppContext, "db" | "config">, now = new Date()): Promise<void> {
   const { latencyRetentionDays, auditRetentionDays } = context.config.observability;
   await deleteLatencyRollupsBefore(context.db.sql, new Date(now.getTime() - latencyRetentionDays * 86_400_000)).catch((error: unknown) => log.warn("latency roll-up retention failed", { error }));
-  await purgeAudit(context.db.sql, new Date(now.getTime() - auditRetentionDays * 86_400_000)).catch((error: unknown) => log.warn("audit retention failed", { error }));
+  // Each shop's own audit retention where it set one, the deployment's otherwise.
+  await purgeAudit(context.db.sql, now, auditRetentionDays).catch((error: unknown) => log.warn("audit retention failed", { error }));
 }
 
 /** Sweeps at most hourly per process. */

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
-import { listAudit, recordAudit } from "../../app/audit/audit.server";
+import { getAuditRetention, listAudit, recordAudit } from "../../app/audit/audit.server";
 import { DEMO_SHOP_DOMAIN } from "../../app/demo/seed.server";
 import { findShopByDomain, installShop } from "../../app/shops/shops.server";
 import { openIncident } from "../../app/slo/sql/sloRows";
@@ -168,5 +168,22 @@ describe("audit log", () => {
     expect(html).toContain("destination.create");
     expect(html).not.toContain("their-staff@example.com");
     expect(await (await get("/app/audit?actor=their-staff")).text()).toContain("Nothing recorded yet");
+  });
+
+  it("sets this shop's own retention, validated inline, audited, and leaves other shops on the default", async () => {
+    const { sql } = server().context.db;
+    const refused = await post("/app/audit", { intent: "retention", days: "7" });
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toContain("between 30 and 3650 whole days");
+    expect(await getAuditRetention(sql, ours, 365)).toEqual({ days: 365, isDefault: true });
+
+    const saved = await post("/app/audit", { intent: "retention", days: "45" });
+    expect(saved.status).toBe(200);
+    expect(await saved.text()).toContain("Entries are kept for 45 days.");
+    expect(await getAuditRetention(sql, ours, 365)).toEqual({ days: 45, isDefault: false });
+    expect(await getAuditRetention(sql, theirs, 365)).toEqual({ days: 365, isDefault: true });
+    const [entry] = await listAudit(sql, ours, { action: "audit_retention.update" });
+    expect(entry).toMatchObject({ actor: "standalone-admin", before: { days: 365, isDefault: true }, after: { days: 45, isDefault: false } });
+    expect(await (await get("/app/audit")).text()).toMatch(/name="days"[^>]*value="45"|value="45"[^>]*name="days"/);
   });
 });
