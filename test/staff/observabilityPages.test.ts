@@ -109,6 +109,22 @@ describe("dashboard", () => {
     expect(figure("released")).toBe("0");
     expect(figure("expired")).toBe("1");
   });
+
+  it("shows a running catalog read's progress against the catalog already held", async () => {
+    const { sql } = server().context.db;
+    await sql.query(
+      `INSERT INTO catalog_backfill (shop_id, state, variants, levels, started_at, updated_at) VALUES ($1, 'running', 5, 10, now() - interval '20 seconds', now())
+       ON CONFLICT (shop_id) DO UPDATE SET state = 'running', variants = 5, levels = 10, started_at = now() - interval '20 seconds', finished_at = NULL`,
+      [ours],
+    );
+    try {
+      const html = await (await get("/app")).text();
+      expect(html).toContain('data-progress="Reading the catalog"');
+      expect(html).toMatch(new RegExp(`5 / ${variantsOfOurs} variants · started [^·]+ · about \\d+ s left`));
+    } finally {
+      await sql.query(`DELETE FROM catalog_backfill WHERE shop_id = $1`, [ours]);
+    }
+  });
 });
 
 describe("connections", () => {
