@@ -1,5 +1,8 @@
+import { LockstepError } from "../config/errors";
 import type { SqlRunner } from "../db/database.server";
-import { deleteAuditEntriesBefore } from "./sql/deleteAuditEntriesBefore";
+import { AUDIT_RETENTION_DAYS } from "./retention";
+import { readAuditRetention, writeAuditRetention } from "./sql/auditRetention";
+import { deleteExpiredAuditEntries } from "./sql/deleteExpiredAuditEntries";
 import { insertAuditEntry } from "./sql/insertAuditEntry";
 import { listAuditEntries } from "./sql/listAuditEntries";
 
@@ -65,7 +68,37 @@ export async function listAudit(sql: SqlRunner, shopId: string, filter: AuditFil
   return listAuditEntries(sql, shopId, { ...filter, limit: Math.min(filter.limit ?? 50, 500) });
 }
 
-/** Retention: entries older than `before` go. */
-export async function purgeAudit(sql: SqlRunner, before: Date): Promise<number> {
-  return deleteAuditEntriesBefore(sql, before);
+/** Retention: each shop's entries older than its retention (its own, else `defaultDays`) before `now` go. */
+export async function purgeAudit(sql: SqlRunner, now: Date, defaultDays: number): Promise<number> {
+  return deleteExpiredAuditEntries(sql, now, defaultDays);
+}
+
+export interface AuditRetention {
+  days: number;
+  /** True when the shop has no retention of its own and the deployment's default applies. */
+  isDefault: boolean;
+}
+
+export async function getAuditRetention(sql: SqlRunner, shopId: string, defaultDays: number): Promise<AuditRetention> {
+  const own = await readAuditRetention(sql, shopId);
+  return own === null ? { days: defaultDays, isDefault: true } : { days: own, isDefault: false };
+}
+
+/**
+ * Sets the shop's retention from staff input: whole days within AUDIT_RETENTION_DAYS, or empty for
+ * the default. Returns before and after for the audit log; a bad value changes nothing.
+ */
+export async function setAuditRetention(sql: SqlRunner, shopId: string, raw: unknown, defaultDays: number, now = new Date()): Promise<{ before: AuditRetention; after: AuditRetention }> {
+  const text = typeof raw === "number" ? String(raw) : typeof raw === "string" ? raw.trim() : undefined;
+  if (text === undefined) throw new LockstepError("invalid_audit_retention", "The retention must be a number of days", { field: "days" });
+  let days: number | null = null;
+  if (text !== "") {
+    days = /^\d{1,5}$/.test(text) ? Number(text) : Number.NaN;
+    if (!Number.isInteger(days) || days < AUDIT_RETENTION_DAYS.min || days > AUDIT_RETENTION_DAYS.max) {
+      throw new LockstepError("invalid_audit_retention", `Keep audit entries between ${AUDIT_RETENTION_DAYS.min} and ${AUDIT_RETENTION_DAYS.max} whole days, or leave it empty for the default (${defaultDays})`, { field: "days" });
+    }
+  }
+  const before = await getAuditRetention(sql, shopId, defaultDays);
+  await writeAuditRetention(sql, shopId, days, now);
+  return { before, after: days === null ? { days: defaultDays, isDefault: true } : { days, isDefault: false } };
 }

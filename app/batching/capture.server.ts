@@ -5,10 +5,10 @@ import type { AppliedChange } from "./sql/captureChanges";
 export { captureChanges, type AppliedChange, type ChangeSource } from "./sql/captureChanges";
 
 /** The item changes a batch of applied webhook events may have made (captured only where they applied). */
-export function changesOfEvents(events: Array<{ event: DomainEvent }>): AppliedChange[] {
+export function changesOfEvents(events: Array<{ event: DomainEvent; correlationId?: string }>): AppliedChange[] {
   const changes: AppliedChange[] = [];
-  for (const { event } of events) {
-    const at = { shopId: event.shopId, sourceVersion: event.occurredAt, occurredAt: event.occurredAt };
+  for (const { event, correlationId } of events) {
+    const at = { shopId: event.shopId, sourceVersion: event.occurredAt, occurredAt: event.occurredAt, ...(correlationId && { correlationId }) };
     switch (event.type) {
       case "InventoryLevelChanged":
         changes.push({ ...at, kind: "stock", inventoryItemExternalId: event.inventoryItemExternalId });

@@ -8,6 +8,8 @@ export interface LatencySeries {
 
 type VizModule = typeof PolarisViz;
 
+const CHART_HEIGHT = 240;
+
 /**
  * A line chart of latency (ms) over time. Polaris Viz measures the DOM, so it renders in the
  * browser only: the server sends a plain table of the same figures (also what no-JS readers get).
@@ -24,14 +26,19 @@ export function LatencyChart({ series, title }: { series: LatencySeries[]; title
   const hasData = series.some((line) => line.points.some((point) => point.value !== null));
   if (!hasData) return <p>No observations in this period.</p>;
   if (!viz) {
+    // The chart's box is reserved before the chart library arrives: nothing below it moves when it does.
     const last = series.map((line) => `${line.name}: ${line.points.filter((point) => point.value !== null).at(-1)?.value ?? "–"} ms`).join(" · ");
-    return <p aria-busy="true">{`${title} — latest ${last}`}</p>;
+    return (
+      <div style={{ height: CHART_HEIGHT }}>
+        <p aria-busy="true">{`${title} — latest ${last}`}</p>
+      </div>
+    );
   }
   const { PolarisVizProvider, LineChart } = viz;
   const Provider = PolarisVizProvider as ComponentType<{ children: ReactNode }>;
   return (
     <Provider>
-      <div style={{ height: 240 }} aria-label={title} role="img">
+      <div style={{ height: CHART_HEIGHT }} aria-label={title} role="img">
         <LineChart
           theme="Light"
           data={series.map((line) => ({ name: line.name, data: line.points.map((point) => ({ key: point.at.slice(11, 16), value: point.value })) }))}

@@ -13,14 +13,15 @@ const REFRESH_WHILE_RUNNING_MS = 2_000;
  * Polaris' setup-guide pattern on the dashboard: the merchant's first steps, each ticked from real
  * state (app/onboarding/setupGuide.server.ts). Loads and dismisses itself through /app/setup-guide.
  */
-export function SetupGuide() {
+export function SetupGuide({ initial }: { initial?: Guide }) {
   const fetcher = useFetcher<Guide>();
   const [expanded, setExpanded] = useState<string | null>(null);
-  const guide = fetcher.data && "steps" in fetcher.data ? fetcher.data : undefined;
+  // The dashboard renders the guide from its own loader when it could (no shift once the page shows); else it loads it here.
+  const guide = (fetcher.data && "steps" in fetcher.data ? fetcher.data : undefined) ?? initial;
 
   useEffect(() => {
-    if (fetcher.state === "idle" && !fetcher.data) fetcher.load(GUIDE_URL);
-  }, [fetcher]);
+    if (fetcher.state === "idle" && !fetcher.data && !initial) fetcher.load(GUIDE_URL);
+  }, [fetcher, initial]);
 
   const running = guide?.steps.some((step) => step.inProgress) ?? false;
   useEffect(() => {

@@ -1,6 +1,6 @@
 import { Link } from "@remix-run/react";
-import { Badge, BlockStack, ButtonGroup, Button, Card, DataTable, EmptyState, InlineStack, Text } from "@shopify/polaris";
-import type { SyncOverview as Overview } from "../observability/dashboard.server";
+import { Badge, BlockStack, ButtonGroup, Button, Card, DataTable, EmptyState, InlineGrid, InlineStack, Text } from "@shopify/polaris";
+import type { SyncDetails, SyncHeadline } from "../observability/dashboard.server";
 import { LatencyChart } from "./LatencyChart";
 
 const STATUS = {
@@ -16,8 +16,41 @@ function formatValue(value: number | null, unit: string): string {
   return `${Math.round(value * 100) / 100} ${unit}`;
 }
 
-/** Objectives, incidents, latency and lag charts, freshness and last runs: is every domain in step? */
-export function SyncOverview({ data }: { data: Overview }) {
+const QUEUE_LABEL = {
+  inbox: () => "Webhook inbox",
+  change_capture: (destination: string) => `Changes for ${destination}`,
+  order_fanout: (destination: string) => `Order events for ${destination}`,
+} as const;
+
+const RANGE_LABEL = { hour: "last hour", day: "last day", week: "last week" } as const;
+
+function ReservationFigures({ figures, range }: { figures: SyncDetails["reservations"]; range: SyncDetails["range"] }) {
+  const cells: [string, string | number][] = [
+    ["Held now", figures.held],
+    ["Units held", figures.unitsHeld],
+    ["Oldest hold", figures.held === 0 ? "–" : `${figures.oldestHoldAgeSeconds} s`],
+    [`Committed (${RANGE_LABEL[range]})`, figures.committed],
+    [`Released (${RANGE_LABEL[range]})`, figures.released],
+    [`Expired (${RANGE_LABEL[range]})`, figures.expired],
+  ];
+  return (
+    <InlineGrid columns={{ xs: 2, md: 6 }} gap="300">
+      {cells.map(([label, value]) => (
+        <BlockStack key={label} gap="100">
+          <Text as="p" tone="subdued">
+            {label}
+          </Text>
+          <Text as="p" variant="headingMd" id={`reservations-${label.split(" ")[0]!.toLowerCase()}`}>
+            {value}
+          </Text>
+        </BlockStack>
+      ))}
+    </InlineGrid>
+  );
+}
+
+/** The first screen: each objective within budget, at risk or breached, and the incidents. */
+export function SyncHeadlineCards({ data }: { data: SyncHeadline }) {
   const openIncidents = data.incidents.filter((incident) => incident.resolvedAt === null);
   return (
     <BlockStack gap="400">
@@ -66,6 +99,14 @@ export function SyncOverview({ data }: { data: Overview }) {
           )}
         </BlockStack>
       </Card>
+    </BlockStack>
+  );
+}
+
+/** Below the first screen (streamed in): latency charts, lag and reservations, freshness, last runs. */
+export function SyncDetailCards({ data }: { data: SyncDetails }) {
+  return (
+    <BlockStack gap="400">
       <Card>
         <BlockStack gap="300">
           <InlineStack align="space-between" blockAlign="center">
@@ -98,10 +139,14 @@ export function SyncOverview({ data }: { data: Overview }) {
           <Text as="h2" variant="headingMd">
             Lag and freshness
           </Text>
+          <Text as="h3" variant="headingSm">
+            Reservations
+          </Text>
+          <ReservationFigures figures={data.reservations} range={data.range} />
           <DataTable
-            columnContentTypes={["text", "numeric", "text"]}
-            headings={["Queue", "Waiting", "Oldest"]}
-            rows={data.lag.map((queue) => [queue.queue === "inbox" ? "Webhook inbox" : `Changes for ${queue.destinationName}`, queue.waiting, `${queue.oldestAgeSeconds} s`])}
+            columnContentTypes={["text", "numeric", "text", "numeric"]}
+            headings={["Queue", "Waiting", "Oldest", "Dead letters"]}
+            rows={data.lag.map((queue) => [QUEUE_LABEL[queue.queue](queue.destinationName ?? ""), queue.waiting, `${queue.oldestAgeSeconds} s`, queue.dead ?? "–"])}
           />
           <DataTable
             columnContentTypes={["text", "text"]}

@@ -50,6 +50,7 @@ export const ERROR_STATUS = {
   invalid_setting: 400,
   invalid_shop_domain: 400,
   invalid_slo_policy: 400,
+  invalid_audit_retention: 400,
   invalid_text: 400,
   invalid_ttl: 400,
   location_required: 400,

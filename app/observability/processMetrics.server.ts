@@ -2,6 +2,7 @@ import { AggregatorRegistry, Gauge, type MetricObjectWithValues, type MetricValu
 import type { AppContext } from "../context.server";
 import { purgeAudit } from "../audit/audit.server";
 import { getInboxLag } from "./sql/getInboxLag";
+import { getOrderFanoutLag } from "./sql/getOrderFanoutLag";
 import { log } from "./log.server";
 import type { ProcessMetrics } from "./metrics.server";
 import { addLatencyRollups, deleteLatencyRollupsBefore } from "./sql/addLatencyRollups";
@@ -60,7 +61,8 @@ const RETENTION_SWEEP_EVERY_MS = 60 * 60_000;
 export async function sweepRetention(context: Pick<AppContext, "db" | "config">, now = new Date()): Promise<void> {
   const { latencyRetentionDays, auditRetentionDays } = context.config.observability;
   await deleteLatencyRollupsBefore(context.db.sql, new Date(now.getTime() - latencyRetentionDays * 86_400_000)).catch((error: unknown) => log.warn("latency roll-up retention failed", { error }));
-  await purgeAudit(context.db.sql, new Date(now.getTime() - auditRetentionDays * 86_400_000)).catch((error: unknown) => log.warn("audit retention failed", { error }));
+  // Each shop's own audit retention where it set one, the deployment's otherwise.
+  await purgeAudit(context.db.sql, now, auditRetentionDays).catch((error: unknown) => log.warn("audit retention failed", { error }));
 }
 
 /** Sweeps at most hourly per process. */
@@ -89,6 +91,11 @@ export async function deploymentMetricsText(context: Pick<AppContext, "db" | "co
     gauge("lockstep_inbox_unprocessed", "Inbox rows waiting to be processed (all processes)", lag.unprocessed);
     gauge("lockstep_inbox_oldest_age_seconds", "Age of the oldest unprocessed inbox row", lag.oldestAgeMs / 1000);
     gauge("lockstep_inbox_dead_letters", "Dead letters waiting for replay", lag.dead);
+    const fanout = await getOrderFanoutLag(context.db.sql, null);
+    const oldestEvent = Math.min(now.getTime(), ...fanout.map((row) => (row.oldest ? new Date(row.oldest).getTime() : now.getTime())));
+    gauge("lockstep_order_fanout_waiting", "Order events not yet delivered to destinations (all shops)", fanout.reduce((sum, row) => sum + row.waiting, 0));
+    gauge("lockstep_order_fanout_oldest_age_seconds", "Age of the oldest undelivered order event", Math.max(0, now.getTime() - oldestEvent) / 1000);
+    gauge("lockstep_order_fanout_dead_letters", "Order events given up on", fanout.reduce((sum, row) => sum + row.dead, 0));
     gauge("lockstep_database_up", "1 when the database answered this scrape", 1);
   } catch {
     gauge("lockstep_database_up", "1 when the database answered this scrape", 0);

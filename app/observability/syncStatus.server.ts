@@ -1,5 +1,6 @@
 import type { SqlRunner } from "../db/database.server";
 import { type LatencyPercentiles, SYNC_DOMAINS, type SyncDomain, type SyncStage, percentilesOf } from "./latency";
+import { getOrderFanoutLag } from "./sql/getOrderFanoutLag";
 import { readLatencyRollups } from "./sql/readLatencyRollups";
 
 // What the dashboard and the objectives read: per shop for staff, per deployment (shopId null) for operators.
@@ -11,6 +12,11 @@ const RANGES: Record<ChartRange, { spanMs: number; stepMs: number }> = {
   day: { spanMs: 86_400_000, stepMs: 15 * 60_000 },
   week: { spanMs: 7 * 86_400_000, stepMs: 2 * 3_600_000 },
 };
+
+/** How far back a chart range looks, in milliseconds. */
+export function rangeSpanMs(range: ChartRange): number {
+  return RANGES[range].spanMs;
+}
 
 export interface LatencyPoint extends LatencyPercentiles {
   at: Date;
@@ -47,13 +53,18 @@ export async function getDomainLatencies(sql: SqlRunner, options: { shopId: stri
 }
 
 export interface ConsumerLag {
-  /** inbox: webhooks not yet applied; change_capture: captured changes no destination run has covered yet. */
-  queue: "inbox" | "change_capture";
-  /** For change capture: the destination behind. */
+  /**
+   * inbox: webhooks not yet applied; change_capture: captured changes no destination run has
+   * covered yet; order_fanout: order events not yet delivered to a destination that receives orders.
+   */
+  queue: "inbox" | "change_capture" | "order_fanout";
+  /** For change capture and order fan-out: the destination behind. */
   destinationId?: string;
   destinationName?: string;
   waiting: number;
   oldestAgeSeconds: number;
+  /** For order fan-out: events given up on (dead letters), not counted in `waiting`. */
+  dead?: number;
 }
 
 /** How far each consumer is behind: oldest unprocessed age and count per queue (and per destination for change capture). */
@@ -70,10 +81,12 @@ export async function getConsumerLag(sql: SqlRunner, options: { shopId: string |
      GROUP BY d.id, d.name ORDER BY d.name`,
     [options.shopId],
   );
+  const fanout = await getOrderFanoutLag(sql, options.shopId);
   const age = (oldest: Date | null) => (oldest ? Math.max(0, Math.round((options.now.getTime() - new Date(oldest).getTime()) / 1000)) : 0);
   return [
     { queue: "inbox", waiting: inbox[0]?.waiting ?? 0, oldestAgeSeconds: age(inbox[0]?.oldest ?? null) },
     ...capture.map((row) => ({ queue: "change_capture" as const, destinationId: row.id, destinationName: row.name, waiting: row.waiting, oldestAgeSeconds: age(row.oldest) })),
+    ...fanout.map((row) => ({ queue: "order_fanout" as const, destinationId: row.id, destinationName: row.name, waiting: row.waiting, oldestAgeSeconds: age(row.oldest), dead: row.dead })),
   ];
 }
 

@@ -1,7 +1,8 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import polarisVizStyles from "@shopify/polaris-viz/build/esm/styles.css?url";
-import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
-import { Badge, Banner, BlockStack, Box, Button, Card, DataTable, InlineGrid, InlineStack, Layout, Page, Text } from "@shopify/polaris";
+import { Await, Form, useActionData, useLoaderData, useNavigation, useRevalidator } from "@remix-run/react";
+import { Badge, Banner, BlockStack, Box, Button, Card, DataTable, InlineGrid, InlineStack, Layout, Page, SkeletonBodyText, Text } from "@shopify/polaris";
+import { Suspense, useEffect } from "react";
 import { getBackfill, startBackfill } from "../backfill/backfill.server";
 import { errorResponse } from "../http/respond.server";
 import { getCatalogOverview } from "../catalog/overview.server";
@@ -9,8 +10,11 @@ import { SetupGuide } from "../components/SetupGuide";
 import { getSyncHealth, type Percentiles } from "../observability/syncHealth.server";
 import { bigCommerceLimiterTarget } from "../platforms/bigcommerce/client.server";
 import { shopifyLimiterTarget } from "../platforms/shopify/adminClient.server";
-import { SyncOverview } from "../components/SyncOverview";
-import { chartRangeOf, getSyncOverview } from "../observability/dashboard.server";
+import { OperationProgress } from "../components/OperationProgress";
+import { SyncDetailCards, SyncHeadlineCards } from "../components/SyncOverview";
+import { chartRangeOf, getSyncDetails, getSyncHeadline } from "../observability/dashboard.server";
+import { progressOf } from "../observability/progress";
+import { readSetupGuide, setupGuideDepsFor } from "../onboarding/setupGuide.server";
 import { platformIdentityOf } from "../shops/platformIdentity";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
 
@@ -24,23 +28,55 @@ function platformLimiterKey(shop: { platform: string; domain: string }): string 
   return identity.platform === "bigcommerce" ? bigCommerceLimiterTarget(identity.storeHash) : shopifyLimiterTarget(identity.shopDomain);
 }
 
+/** How long the first response waits for the setup guide (Shopify's checks can be slow); past it the guide loads itself. */
+const GUIDE_BUDGET_MS = 500;
+
+async function within<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([work.catch(() => undefined), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+// The first screen (store, setup guide, objectives and incidents) is rendered from small reads; what
+// lies below it (charts, lag, health, the catalog table) streams in after, each in a box of its own.
 export const loader = async ({ request, context }: LoaderFunctionArgs) => {
   const { shop, mode } = await authenticateStaff(request, context);
   const { db, outbound } = context;
   const range = chartRangeOf(new URL(request.url).searchParams.get("range"));
-  const [overview, health, backfill, sync] = await Promise.all([
-    getCatalogOverview(db.prisma, shop.id),
-    // This shop's own figures: staff never see another shop's backlog or dead letters.
-    getSyncHealth(db.sql, shop.id, new Date()),
-    getBackfill(db.sql, shop.id),
-    getSyncOverview(db.sql, shop.id, range, new Date()),
-  ]);
-  const now = Date.now();
-  const age = (iso: string | null) => (iso ? Math.max(0, Math.round((now - Date.parse(iso)) / 1000)) : null);
+  const now = new Date();
+  const catalog = getCatalogOverview(db.prisma, shop.id).then((overview) => {
+    const age = (iso: string | null) => (iso ? Math.max(0, Math.round((now.getTime() - Date.parse(iso)) / 1000)) : null);
+    return { overview, oldestAgeSeconds: age(overview.oldestLevelUpdate), newestAgeSeconds: age(overview.newestLevelUpdate), rowAges: overview.rows.map((row) => age(row.sourceUpdatedAt)) };
+  });
+  // Started now, awaited by the page later: none of them holds up the first screen.
+  const details = getSyncDetails(db.sql, shop.id, range, now);
+  // This shop's own figures: staff never see another shop's backlog or dead letters.
+  const health = getSyncHealth(db.sql, shop.id, now);
+  const [headline, backfill, guide] = await Promise.all([getSyncHeadline(db.sql, shop.id), getBackfill(db.sql, shop.id), within(readSetupGuide(setupGuideDepsFor(context), shop), GUIDE_BUDGET_MS)]);
+  // A running backfill against the catalog already held (a re-read): done / total; a first read has no total yet.
+  const backfillProgress = backfill && catalog.then(({ overview }) =>
+    progressOf({
+      done: backfill.variants,
+      total: backfill.state !== "running" ? backfill.variants : overview.variants > backfill.variants ? overview.variants : null,
+      startedAt: backfill.startedAt,
+      now,
+      finished: backfill.state !== "running",
+    }),
+  );
   return {
     mode,
+    guide,
+    headline,
+    details,
     health,
-    sync,
+    catalog,
+    backfillProgress,
     // This shop's platform limiter and the deployment's ERP / marketplace destinations (never another shop's).
     outbound: outbound.metrics.snapshot().filter((limiter) => limiter.key === platformLimiterKey(shop) || limiter.key.startsWith("destination:")).map((limiter) => ({
       key: limiter.key,
@@ -54,10 +90,6 @@ export const loader = async ({ request, context }: LoaderFunctionArgs) => {
     })),
     backfill: backfill && { ...backfill, startedAt: backfill.startedAt.toISOString(), finishedAt: backfill.finishedAt?.toISOString() ?? null },
     shop: { domain: shop.domain, name: shop.name, platform: shop.platform, installState: shop.installState },
-    overview,
-    oldestAgeSeconds: age(overview.oldestLevelUpdate),
-    newestAgeSeconds: age(overview.newestLevelUpdate),
-    rowAges: overview.rows.map((row) => age(row.sourceUpdatedAt)),
   };
 };
 
@@ -103,24 +135,35 @@ function Stat({ label, value }: { label: string; value: string | number }) {
   );
 }
 
+/** A streamed section's box while its data is on the way: as tall as what usually fills it, so little moves. */
+function Pending({ lines, label }: { lines: number; label: string }) {
+  return (
+    <Card>
+      <div aria-busy="true" aria-label={`Loading ${label}`}>
+        <SkeletonBodyText lines={lines} />
+      </div>
+    </Card>
+  );
+}
+
 export default function Dashboard() {
-  const { shop, overview, oldestAgeSeconds, newestAgeSeconds, rowAges, mode, health, backfill, outbound, sync } = useLoaderData<typeof loader>();
+  const { shop, mode, guide, headline, details, health, catalog, backfill, backfillProgress, outbound } = useLoaderData<typeof loader>();
   const backfillResult = useActionData<{ started?: boolean; error?: { message: string } }>();
   const navigation = useNavigation();
-  const headings = ["SKU", "Product", "Variant", ...overview.locations, "Committed", "Price", "Updated"];
-  const rows = overview.rows.map((row, i) => [
-    row.sku,
-    row.product,
-    row.variant,
-    ...overview.locations.map((name) => row.onHandByLocation[name] ?? 0),
-    row.committed,
-    row.price,
-    formatAge(rowAges[i] ?? null),
-  ]);
+  const revalidator = useRevalidator();
+  // A running backfill is followed here (and after a reload: its progress is stored).
+  const reading = backfill?.state === "running";
+  useEffect(() => {
+    if (!reading) return;
+    const timer = setInterval(() => revalidator.state === "idle" && revalidator.revalidate(), 2000);
+    return () => clearInterval(timer);
+  }, [reading, revalidator]);
   return (
     <Page title="Dashboard" subtitle={`${shop.name} · ${shop.domain}`}>
       <Layout>
-        <Layout.Section><SetupGuide /></Layout.Section>
+        <Layout.Section>
+          <SetupGuide initial={guide} />
+        </Layout.Section>
         <Layout.Section>
           <Card>
             <InlineStack gap="300" blockAlign="center">
@@ -131,63 +174,25 @@ export default function Dashboard() {
               <Badge>{shop.platform}</Badge>
               {mode === "standalone" && <Badge tone="info">standalone demo</Badge>}
               <Text as="span" tone="subdued">
-                Freshest stock number: {formatAge(newestAgeSeconds)} · stalest: {formatAge(oldestAgeSeconds)}
+                <Suspense fallback="Freshest stock number: …">
+                  <Await resolve={catalog}>{(loaded) => `Freshest stock number: ${formatAge(loaded.newestAgeSeconds)} · stalest: ${formatAge(loaded.oldestAgeSeconds)}`}</Await>
+                </Suspense>
               </Text>
             </InlineStack>
           </Card>
         </Layout.Section>
         <Layout.Section>
-          <SyncOverview data={sync} />
+          <SyncHeadlineCards data={headline} />
         </Layout.Section>
         <Layout.Section>
-          <Card>
-            <BlockStack gap="300">
-              <InlineStack gap="300" blockAlign="center">
-                <Text as="h2" variant="headingMd">
-                  Sync health
-                </Text>
-                <Badge tone={HEALTH_TONE[health.status]}>{health.status}</Badge>
-              </InlineStack>
-              {health.reasons.map((reason) => (
-                <Text as="p" key={reason} tone="caution">
-                  {reason}
-                </Text>
-              ))}
-              {health.webhooks && (
-              <InlineGrid columns={{ xs: 1, md: 3 }} gap="400">
-                <BlockStack gap="100">
-                  <Text as="p" tone="subdued">
-                    Webhooks received / applied / failed attempts (last {health.windowMinutes} min)
-                  </Text>
-                  <Text as="p" variant="headingMd">
-                    {health.webhooks.received} / {health.webhooks.processed} / {health.webhooks.failedAttempts}
-                  </Text>
-                </BlockStack>
-                <BlockStack gap="100">
-                  <Text as="p" tone="subdued">
-                    Answer to the platform (received → stored)
-                  </Text>
-                  <Text as="p" variant="headingMd">
-                    {formatPercentiles(health.webhooks.answerLatency)}
-                  </Text>
-                </BlockStack>
-                <BlockStack gap="100">
-                  <Text as="p" tone="subdued">
-                    Applied (received → processed)
-                  </Text>
-                  <Text as="p" variant="headingMd">
-                    {formatPercentiles(health.webhooks.endToEndLatency)}
-                  </Text>
-                </BlockStack>
-              </InlineGrid>
-              )}
-              {health.inbox && (
-                <Text as="p" tone="subdued">
-                  Inbox: {health.inbox.unprocessed} waiting, oldest {health.inbox.oldestAgeSeconds} s · {health.inbox.deadLetters} dead letter(s)
-                </Text>
-              )}
-            </BlockStack>
-          </Card>
+          <Suspense fallback={<Pending lines={24} label="charts, lag and last runs" />}>
+            <Await resolve={details}>{(loaded) => <SyncDetailCards data={loaded} />}</Await>
+          </Suspense>
+        </Layout.Section>
+        <Layout.Section>
+          <Suspense fallback={<Pending lines={4} label="sync health" />}>
+            <Await resolve={health}>{(loaded) => <SyncHealthCard health={loaded} />}</Await>
+          </Suspense>
         </Layout.Section>
         {outbound.length > 0 && (
           <Layout.Section>
@@ -215,45 +220,127 @@ export default function Dashboard() {
         )}
         <Layout.Section>
           <Card>
-            <InlineStack gap="300" blockAlign="center" align="space-between">
-              <BlockStack gap="100">
-                <Text as="h2" variant="headingMd">
-                  Catalog read from {shop.platform === "shopify" ? "Shopify" : "BigCommerce"}
-                </Text>
-                <Text as="p" tone="subdued">
-                  {backfill
-                    ? `${backfill.state}: ${backfill.variants} variants, ${backfill.levels} stock levels, ${backfill.locations} locations · started ${backfill.startedAt.slice(0, 19).replace("T", " ")} UTC${backfill.error ? ` · ${backfill.error}` : ""}`
-                    : "Not read yet: webhooks keep what they have seen up to date."}
-                </Text>
-              </BlockStack>
-              <Form method="post">
-                <Button submit loading={navigation.state === "submitting"} disabled={backfill?.state === "running"}>
-                  Read the whole catalog again
-                </Button>
-              </Form>
-            </InlineStack>
-            {backfillResult?.started && <Banner tone="info">Reading the catalog: this page shows its progress when you reload it.</Banner>}
-            {backfillResult?.error && <Banner tone="critical">{backfillResult.error.message}</Banner>}
+            <BlockStack gap="300">
+              <InlineStack gap="300" blockAlign="center" align="space-between">
+                <BlockStack gap="100">
+                  <Text as="h2" variant="headingMd">
+                    Catalog read from {shop.platform === "shopify" ? "Shopify" : "BigCommerce"}
+                  </Text>
+                  <Text as="p" tone="subdued">
+                    {backfill
+                      ? `${backfill.state}: ${backfill.variants} variants, ${backfill.levels} stock levels, ${backfill.locations} locations · started ${backfill.startedAt.slice(0, 19).replace("T", " ")} UTC${backfill.error ? ` · ${backfill.error}` : ""}`
+                      : "Not read yet: webhooks keep what they have seen up to date."}
+                  </Text>
+                </BlockStack>
+                <Form method="post">
+                  <Button submit loading={navigation.state === "submitting"} disabled={reading}>
+                    Read the whole catalog again
+                  </Button>
+                </Form>
+              </InlineStack>
+              {backfillProgress && reading && (
+                <Suspense fallback={null}>
+                  <Await resolve={backfillProgress}>{(progress) => <OperationProgress label="Reading the catalog" progress={progress} unit="variants" />}</Await>
+                </Suspense>
+              )}
+              {backfillResult?.started && <Banner tone="info">Reading the catalog: its progress shows here, also after a reload.</Banner>}
+              {backfillResult?.error && <Banner tone="critical">{backfillResult.error.message}</Banner>}
+            </BlockStack>
           </Card>
         </Layout.Section>
-        <Layout.Section>
-          <InlineGrid columns={4} gap="400">
-            <Stat label="Products" value={overview.products} />
-            <Stat label="SKUs" value={overview.variants} />
-            <Stat label="Locations" value={overview.locations.length} />
-            <Stat label="Units on hand" value={overview.unitsOnHand} />
-          </InlineGrid>
-        </Layout.Section>
-        <Layout.Section>
-          <Card padding="0">
-            <DataTable
-              columnContentTypes={["text", "text", "text", ...overview.locations.map(() => "numeric" as const), "numeric", "numeric", "text"]}
-              headings={headings}
-              rows={rows}
-            />
-          </Card>
-        </Layout.Section>
+        <Suspense fallback={<Layout.Section><Pending lines={12} label="the catalog" /></Layout.Section>}>
+          <Await resolve={catalog}>{(loaded) => <CatalogSections {...loaded} />}</Await>
+        </Suspense>
       </Layout>
     </Page>
+  );
+}
+
+type Loaded = ReturnType<typeof useLoaderData<typeof loader>>;
+
+function SyncHealthCard({ health }: { health: Awaited<Loaded["health"]> }) {
+  return (
+    <Card>
+      <BlockStack gap="300">
+        <InlineStack gap="300" blockAlign="center">
+          <Text as="h2" variant="headingMd">
+            Sync health
+          </Text>
+          <Badge tone={HEALTH_TONE[health.status]}>{health.status}</Badge>
+        </InlineStack>
+        {health.reasons.map((reason) => (
+          <Text as="p" key={reason} tone="caution">
+            {reason}
+          </Text>
+        ))}
+        {health.webhooks && (
+          <InlineGrid columns={{ xs: 1, md: 3 }} gap="400">
+            <BlockStack gap="100">
+              <Text as="p" tone="subdued">
+                Webhooks received / applied / failed attempts (last {health.windowMinutes} min)
+              </Text>
+              <Text as="p" variant="headingMd">
+                {health.webhooks.received} / {health.webhooks.processed} / {health.webhooks.failedAttempts}
+              </Text>
+            </BlockStack>
+            <BlockStack gap="100">
+              <Text as="p" tone="subdued">
+                Answer to the platform (received → stored)
+              </Text>
+              <Text as="p" variant="headingMd">
+                {formatPercentiles(health.webhooks.answerLatency)}
+              </Text>
+            </BlockStack>
+            <BlockStack gap="100">
+              <Text as="p" tone="subdued">
+                Applied (received → processed)
+              </Text>
+              <Text as="p" variant="headingMd">
+                {formatPercentiles(health.webhooks.endToEndLatency)}
+              </Text>
+            </BlockStack>
+          </InlineGrid>
+        )}
+        {health.inbox && (
+          <Text as="p" tone="subdued">
+            Inbox: {health.inbox.unprocessed} waiting, oldest {health.inbox.oldestAgeSeconds} s · {health.inbox.deadLetters} dead letter(s)
+          </Text>
+        )}
+      </BlockStack>
+    </Card>
+  );
+}
+
+function CatalogSections({ overview, rowAges }: Awaited<Loaded["catalog"]>) {
+  const headings = ["SKU", "Product", "Variant", ...overview.locations, "Committed", "Price", "Updated"];
+  const rows = overview.rows.map((row, i) => [
+    row.sku,
+    row.product,
+    row.variant,
+    ...overview.locations.map((name) => row.onHandByLocation[name] ?? 0),
+    row.committed,
+    row.price,
+    formatAge(rowAges[i] ?? null),
+  ]);
+  return (
+    <>
+      <Layout.Section>
+        <InlineGrid columns={4} gap="400">
+          <Stat label="Products" value={overview.products} />
+          <Stat label="SKUs" value={overview.variants} />
+          <Stat label="Locations" value={overview.locations.length} />
+          <Stat label="Units on hand" value={overview.unitsOnHand} />
+        </InlineGrid>
+      </Layout.Section>
+      <Layout.Section>
+        <Card padding="0">
+          <DataTable
+            columnContentTypes={["text", "text", "text", ...overview.locations.map(() => "numeric" as const), "numeric", "numeric", "text"]}
+            headings={headings}
+            rows={rows}
+          />
+        </Card>
+      </Layout.Section>
+    </>
   );
 }

@@ -1,24 +1,49 @@
-import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Form, useLoaderData } from "@remix-run/react";
-import { Button, Card, DataTable, EmptyState, InlineStack, Page, Text, TextField } from "@shopify/polaris";
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { Banner, BlockStack, Button, Card, DataTable, EmptyState, InlineStack, Page, Text, TextField } from "@shopify/polaris";
 import { useState } from "react";
-import { listAudit } from "../audit/audit.server";
+import { getAuditRetention, listAudit, recordAudit, setAuditRetention } from "../audit/audit.server";
+import { AUDIT_RETENTION_DAYS } from "../audit/retention";
 import type { AppContext } from "../context.server";
+import { errorResponse } from "../http/respond.server";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
+import { readForm } from "../staff/readForm.server";
 
 export const meta: MetaFunction = () => [{ title: "Lockstep — audit log" }];
 
 /** The services this route uses, looked up in one place. */
 function services(context: AppContext) {
-  return { sql: context.db.sql };
+  return { sql: context.db.sql, defaultRetentionDays: context.config.observability.auditRetentionDays };
 }
 
 export const loader = async ({ request, context }: LoaderFunctionArgs) => {
   const { shop } = await authenticateStaff(request, context);
   const url = new URL(request.url);
   const filter = { action: url.searchParams.get("action") ?? "", actor: url.searchParams.get("actor") ?? "" };
-  const entries = await listAudit(services(context).sql, shop.id, { ...filter, beforeId: /^\d{1,18}$/.test(url.searchParams.get("before") ?? "") ? url.searchParams.get("before")! : undefined, limit: 100 });
-  return { filter, entries: entries.map((entry) => ({ ...entry, at: new Date(entry.at).toISOString() })) };
+  const { sql, defaultRetentionDays } = services(context);
+  const [entries, retention] = await Promise.all([
+    listAudit(sql, shop.id, { ...filter, beforeId: /^\d{1,18}$/.test(url.searchParams.get("before") ?? "") ? url.searchParams.get("before")! : undefined, limit: 100 }),
+    getAuditRetention(sql, shop.id, defaultRetentionDays),
+  ]);
+  return { filter, retention, defaultRetentionDays, entries: entries.map((entry) => ({ ...entry, at: new Date(entry.at).toISOString() })) };
+};
+
+// The shop's own retention (the sweeper applies it); the change is itself audited, in one transaction.
+export const action = async ({ request, context }: ActionFunctionArgs) => {
+  const { shop, actor } = await authenticateStaff(request, context);
+  const { sql, defaultRetentionDays } = services(context);
+  const form = await readForm(request);
+  if (form.get("intent") !== "retention") return Response.json({ error: { message: "Unknown action" } }, { status: 400 });
+  try {
+    const { after } = await sql.transaction(async (tx) => {
+      const change = await setAuditRetention(tx, shop.id, form.get("days") ?? "", defaultRetentionDays);
+      await recordAudit(tx, { shopId: shop.id, actor, action: "audit_retention.update", before: change.before, after: change.after });
+      return change;
+    });
+    return { saved: after.isDefault ? `Entries are kept for the default ${after.days} days.` : `Entries are kept for ${after.days} days.` };
+  } catch (error) {
+    return errorResponse(error);
+  }
 };
 
 function changed(before: unknown, after: unknown): string {
@@ -31,11 +56,40 @@ function changed(before: unknown, after: unknown): string {
 }
 
 export default function AuditLog() {
-  const { filter, entries } = useLoaderData<typeof loader>();
+  const { filter, entries, retention, defaultRetentionDays } = useLoaderData<typeof loader>();
+  const result = useActionData<{ saved?: string; error?: { message: string } }>();
+  const navigation = useNavigation();
   const [action, setAction] = useState(filter.action);
   const [actor, setActor] = useState(filter.actor);
+  const [days, setDays] = useState(retention.isDefault ? "" : String(retention.days));
   return (
     <Page title="Audit log" subtitle="Every staff action: who, when, what changed">
+      <Card>
+        <Form method="post">
+          <input type="hidden" name="intent" value="retention" />
+          <BlockStack gap="200">
+            <InlineStack gap="200" blockAlign="end">
+              <TextField
+                label="Keep entries for (days)"
+                name="days"
+                type="number"
+                min={AUDIT_RETENTION_DAYS.min}
+                max={AUDIT_RETENTION_DAYS.max}
+                value={days}
+                onChange={setDays}
+                autoComplete="off"
+                placeholder={`${defaultRetentionDays} (default)`}
+                helpText={`${AUDIT_RETENTION_DAYS.min}–${AUDIT_RETENTION_DAYS.max} days; empty keeps the deployment's default. Older entries are deleted hourly.`}
+                error={result?.error?.message}
+              />
+              <Button submit loading={navigation.state === "submitting"}>
+                Save retention
+              </Button>
+            </InlineStack>
+            {result?.saved && <Banner tone="success">{result.saved}</Banner>}
+          </BlockStack>
+        </Form>
+      </Card>
       <Card>
         <Form method="get">
           <InlineStack gap="200" blockAlign="end">

@@ -1,7 +1,7 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Form, useActionData, useLoaderData, useNavigation, useSearchParams } from "@remix-run/react";
+import { Form, useActionData, useLoaderData, useNavigation, useRevalidator, useSearchParams } from "@remix-run/react";
 import { Badge, Banner, BlockStack, Box, Button, Card, EmptyState, InlineStack, Layout, Page, Text, TextField } from "@shopify/polaris";
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { LockstepError } from "../config/errors";
 import { errorResponse } from "../http/respond.server";
 import { hasControlCharacters, isBigintId } from "../db/columnLimits";
@@ -9,6 +9,9 @@ import { recordAudit } from "../audit/audit.server";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
 import { readForm } from "../staff/readForm.server";
 import { listDeadLetters } from "../webhooks/sql/listDeadLetters";
+import { OperationProgress } from "../components/OperationProgress";
+import { progressOf } from "../observability/progress";
+import { getReplayProgress } from "../observability/sql/getReplayProgress";
 import { replayDeadLetters } from "../webhooks/sql/replayDeadLetters";
 
 export const meta: MetaFunction = () => [{ title: "Lockstep — dead letters" }];
@@ -17,9 +20,17 @@ export const loader = async ({ request, context }: LoaderFunctionArgs) => {
   const { shop } = await authenticateStaff(request, context);
   const topic = new URL(request.url).searchParams.get("topic")?.trim() || undefined;
   if (topic && hasControlCharacters(topic)) throw Response.json({ error: "The topic filter holds control characters" }, { status: 400 });
-  const deadLetters = await listDeadLetters(context.db.sql, { shopId: shop.id, topic, limit: 100 });
+  const [deadLetters, replay] = await Promise.all([listDeadLetters(context.db.sql, { shopId: shop.id, topic, limit: 100 }), getReplayProgress(context.db.sql, shop.id)]);
+  const now = new Date();
   return {
     topic: topic ?? "",
+    // The last replay's rows: applied or dead again count as done; it is followed until none waits.
+    replay: replay && {
+      requestedBy: replay.requestedBy,
+      waiting: replay.waiting,
+      failedAgain: replay.dead,
+      ...progressOf({ done: replay.applied + replay.dead, total: replay.total, startedAt: new Date(replay.createdAt), now, finished: replay.waiting === 0 }),
+    },
     deadLetters: deadLetters.map((letter) => ({
       ...letter,
       receivedAt: new Date(letter.receivedAt).toISOString(),
@@ -64,7 +75,15 @@ function when(iso: string | null): string {
 }
 
 export default function DeadLetters() {
-  const { deadLetters, topic } = useLoaderData<typeof loader>();
+  const { deadLetters, topic, replay } = useLoaderData<typeof loader>();
+  const revalidator = useRevalidator();
+  // A replay of many is followed until none of its rows waits; it survives a reload (the replay is stored).
+  const following = Boolean(replay && replay.waiting > 0);
+  useEffect(() => {
+    if (!following) return;
+    const timer = setInterval(() => revalidator.state === "idle" && revalidator.revalidate(), 2000);
+    return () => clearInterval(timer);
+  }, [following, revalidator]);
   const result = useActionData<{ replayed?: number; error?: { message: string } }>();
   const navigation = useNavigation();
   const [, setSearchParams] = useSearchParams();
@@ -77,6 +96,14 @@ export default function DeadLetters() {
           <BlockStack gap="400">
             {result?.replayed !== undefined && <Banner tone="success">{`${result.replayed} event(s) sent back for processing.`}</Banner>}
             {result?.error && <Banner tone="critical">{result.error.message}</Banner>}
+            {replay && (
+              <Card>
+                <BlockStack gap="100">
+                  <OperationProgress label={`Last replay, asked by ${replay.requestedBy}`} progress={replay} unit="events" />
+                  {replay.failedAgain > 0 && <Text as="p" tone="critical">{`${replay.failedAgain} of them failed again and are listed below.`}</Text>}
+                </BlockStack>
+              </Card>
+            )}
             <Card>
               <InlineStack gap="300" blockAlign="end">
                 <Box minWidth="260px">

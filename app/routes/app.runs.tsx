@@ -6,6 +6,9 @@ import { recordAudit } from "../audit/audit.server";
 import { listDestinations, requestRun } from "../batching/destinations.server";
 import { listRunItems } from "../batching/sql/listRunItems";
 import { listRuns } from "../batching/sql/listRuns";
+import { OperationProgress } from "../components/OperationProgress";
+import { progressOf } from "../observability/progress";
+import { getRunProgress } from "../observability/sql/getRunProgress";
 import { LockstepError } from "../config/errors";
 import type { AppContext } from "../context.server";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
@@ -25,8 +28,8 @@ export const loader = async ({ request, context }: LoaderFunctionArgs) => {
   const destinations = await listDestinations(sql, shop.id);
   // Only this shop's destinations can be picked: another shop's id falls back to the first of ours.
   const destination = destinations.find((candidate) => candidate.id === url.searchParams.get("destination")) ?? destinations[0];
-  if (!destination) return { destinations: [], destination: null, runs: [], selectedRun: null, rejected: [] };
-  const runs = await listRuns(sql, destination.id, 50);
+  if (!destination) return { destinations: [], destination: null, runs: [], selectedRun: null, rejected: [], progress: null };
+  const [runs, running] = await Promise.all([listRuns(sql, destination.id, 50), getRunProgress(sql, shop.id, destination.id)]);
   const selectedRun = runs.find((run) => run.id === url.searchParams.get("run")) ?? runs[0] ?? null;
   const rejected = selectedRun ? await listRunItems(sql, destination.id, selectedRun.id, ["rejected", "invalid"]) : [];
   const iso = (value: Date | null) => (value ? new Date(value).toISOString() : null);
@@ -36,6 +39,7 @@ export const loader = async ({ request, context }: LoaderFunctionArgs) => {
     runs: runs.map((run) => ({ ...run, manifest: undefined, startedAt: iso(run.startedAt), finishedAt: iso(run.finishedAt) })),
     selectedRun: selectedRun && { ...selectedRun, startedAt: iso(selectedRun.startedAt), finishedAt: iso(selectedRun.finishedAt) },
     rejected,
+    progress: running ? { runId: running.runId, reason: running.reason, ...progressOf({ done: running.done, total: running.total, startedAt: new Date(running.startedAt), now: new Date(), finished: false }) } : null,
   };
 };
 
@@ -78,7 +82,7 @@ function downloadManifest(manifest: unknown, signature: string | null, runId: st
 }
 
 export default function Runs() {
-  const { destinations, destination, runs, selectedRun, rejected } = useLoaderData<typeof loader>();
+  const { destinations, destination, runs, selectedRun, rejected, progress } = useLoaderData<typeof loader>();
   const result = useActionData<{ message?: string; error?: string }>();
   const navigation = useNavigation();
   const revalidator = useRevalidator();
@@ -110,6 +114,11 @@ export default function Runs() {
             {result?.message && <Banner tone="success">{result.message}</Banner>}
             {result?.error && <Banner tone="critical">{result.error}</Banner>}
             {inProgress && <Banner tone="info">{`A run is ${destination.requestedRun ? `requested (${destination.requestedRun})` : "in progress"}; this page follows it.`}</Banner>}
+            {progress && (
+              <Card>
+                <OperationProgress label={`Run #${progress.runId} (${progress.reason})`} progress={progress} unit="items" />
+              </Card>
+            )}
             <Form method="get">
               <InlineStack gap="200" blockAlign="end">
                 <Select label="Destination" name="destination" options={destinations.map((d) => ({ label: d.name, value: d.id }))} value={destination.id} onChange={() => undefined} />

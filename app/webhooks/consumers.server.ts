@@ -208,7 +208,7 @@ async function applyShopRedact(tx: SqlRunner, shopId: string, inboxId: string): 
  * Applies events in order. Runs of inventory level changes (the bulk of the traffic) go in one
  * statement each; every other event is applied on its own, in its place in the order.
  */
-export async function applyEvents(tx: SqlRunner, events: Array<{ event: DomainEvent; inboxId: string }>, source: ChangeSource = "webhook"): Promise<void> {
+export async function applyEvents(tx: SqlRunner, events: Array<{ event: DomainEvent; inboxId: string; correlationId?: string }>, source: ChangeSource = "webhook"): Promise<void> {
   let levels: InventoryLevelChanged[] = [];
   for (const { event, inboxId } of events) {
     if (event.type === "InventoryLevelChanged") {

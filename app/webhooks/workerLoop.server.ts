@@ -72,7 +72,8 @@ async function prepare(options: WebhookWorkerOptions, row: ClaimedRow): Promise<
  * and its lease expiring hands the rows to another worker.
  */
 async function apply(tx: SqlRunner, options: WebhookWorkerOptions, rows: PreparedRow[]): Promise<void> {
-  const applying = rows.flatMap((prepared) => prepared.events.map((event) => ({ event, inboxId: prepared.row.id, prepared })));
+  // The delivery id is the correlation id the captured changes carry (the Trace page follows it).
+  const applying = rows.flatMap((prepared) => prepared.events.map((event) => ({ event, inboxId: prepared.row.id, correlationId: prepared.row.deliveryId, prepared })));
   await applyEvents(tx, applying);
   // The subscriber calls are owed from the same commit as the events: a crash after it cannot lose them.
   const owing = applying.filter(({ event }) => options.subscribers?.has(event.type) ?? false);
@@ -151,7 +152,7 @@ async function recordFailure(options: WebhookWorkerOptions, row: ClaimedRow, err
   try {
     const state = await failInboxRow(options.sql, { inboxId: row.id, workerId: options.workerId, attempt: row.attempts, error: describeError(error), retryAt });
     if (state) options.metrics.failedAttempt(state === "dead");
-    options.log?.("webhook attempt failed", { inboxId: row.id, topic: row.topic, attempt: row.attempts, state, error: describeError(error) });
+    options.log?.("webhook attempt failed", { inboxId: row.id, correlationId: row.deliveryId, topic: row.topic, attempt: row.attempts, state, error: describeError(error) });
   } catch (recordError) {
     // The database is gone too: the lease will expire and the row will be claimed again.
     options.log?.("webhook failure could not be recorded", { inboxId: row.id, error: describeError(recordError) });

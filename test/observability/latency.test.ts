@@ -5,6 +5,7 @@ import { LATENCY_BUCKETS_MS, LatencyRollups, domainOfTopic, percentilesOf } from
 import { createProcessMetrics } from "../../app/observability/metrics.server";
 import { publishOnce } from "../../app/observability/processMetrics.server";
 import { deleteLatencyRollupsBefore } from "../../app/observability/sql/addLatencyRollups";
+import { getReservationCounts } from "../../app/observability/sql/getReservationCounts";
 import { rollUpPushedLatency } from "../../app/observability/sql/rollUpPushedLatency";
 import { getConsumerLag, getDomainLatencies, getFreshness, getLatencySeries } from "../../app/observability/syncStatus.server";
 import { installShop } from "../../app/shops/shops.server";
@@ -133,5 +134,65 @@ describe("lag and freshness", () => {
     const freshness = await getFreshness(database().sql, { shopId: shop.id, now: NOW });
     expect(freshness.find((entry) => entry.kind === "destination")).toMatchObject({ subject: "ERP", ageSeconds: 60 });
     expect(freshness.find((entry) => entry.subject === "inventory")).toMatchObject({ kind: "domain", ageSeconds: null });
+  });
+
+  it("order fan-out lag: undelivered events per destination that receives orders, oldest age and dead letters, one shop's only", async () => {
+    const shop = await newShop("fanout");
+    const other = await newShop("fanout-other");
+    const destination = async (shopId: string, name: string, receives: string) => {
+      const [row] = await database().sql.query<{ id: string }>(
+        `INSERT INTO destination (id, shop_id, name, kind, endpoint, signing_secret_sealed, receives, watermark) VALUES (gen_random_uuid(), $1, $2, 'erp_http', 'https://erp.example', 'x', $3::text[], 1e15) RETURNING id`,
+        [shopId, name, `{${receives}}`],
+      );
+      return row!.id;
+    };
+    const orders = await destination(shop.id, "Order ERP", "orders");
+    const idle = await destination(shop.id, "Quiet ERP", "orders,stock");
+    const theirs = await destination(other.id, "Their ERP", "orders");
+    const event = (destinationId: string, shopId: string, state: string, createdAt: Date) =>
+      database().sql.query(
+        `INSERT INTO destination_event (destination_id, shop_id, order_key, event_type, event, state, created_at) VALUES ($1, $2, 'gid://shopify/Order/1', 'OrderCreated', '{}', $3::"WebhookState", $4)`,
+        [destinationId, shopId, state, createdAt],
+      );
+    await event(orders, shop.id, "pending", at(300_000));
+    await event(orders, shop.id, "processing", at(30_000));
+    await event(orders, shop.id, "dead", at(900_000));
+    await event(theirs, other.id, "pending", at(999_000));
+
+    const lag = await getConsumerLag(database().sql, { shopId: shop.id, now: NOW });
+    const fanout = lag.filter((queue) => queue.queue === "order_fanout");
+    expect(fanout).toEqual([
+      { queue: "order_fanout", destinationId: orders, destinationName: "Order ERP", waiting: 2, oldestAgeSeconds: 300, dead: 1 },
+      { queue: "order_fanout", destinationId: idle, destinationName: "Quiet ERP", waiting: 0, oldestAgeSeconds: 0, dead: 0 },
+    ]);
+    // The deployment's view (operators) holds every shop's.
+    const deployment = await getConsumerLag(database().sql, { shopId: null, now: NOW });
+    expect(deployment.find((queue) => queue.queue === "order_fanout" && queue.destinationId === theirs)).toMatchObject({ queue: "order_fanout", waiting: 1, oldestAgeSeconds: 999 });
+  });
+
+  it("reservations: held now with the oldest hold's age, and holds committed, released and expired within the window, one shop's only", async () => {
+    const shop = await newShop("holds");
+    const other = await newShop("holds-other");
+    const hold = (shopId: string, status: string, createdAt: Date, ended: Date | null, units = 1) =>
+      database().sql.query(
+        `INSERT INTO reservation (id, shop_id, key, status, holds, expires_at, created_at, committed_at, released_at)
+         VALUES (gen_random_uuid(), $1, gen_random_uuid()::text, $2::"ReservationStatus", $3::jsonb, $4, $4, $5, $6)`,
+        [shopId, status, JSON.stringify([{ v: randomUUID(), s: "all", q: units }]), createdAt, status === "committed" ? ended : null, status === "released" || status === "expired" ? ended : null],
+      );
+    await hold(shop.id, "active", at(420_000), null, 2);
+    await hold(shop.id, "active", at(60_000), null, 3);
+    await hold(shop.id, "committed", at(600_000), at(500_000));
+    await hold(shop.id, "released", at(600_000), at(400_000));
+    await hold(shop.id, "expired", at(900_000), at(300_000));
+    await hold(shop.id, "expired", at(900_000), at(200_000));
+    // Ended before the window: not counted.
+    await hold(shop.id, "committed", at(7_200_000), at(7_000_000));
+    await hold(other.id, "active", at(999_000), null, 9);
+    await hold(other.id, "expired", at(999_000), at(100_000));
+
+    const counts = await getReservationCounts(database().sql, { shopId: shop.id, now: NOW, since: at(3_600_000) });
+    expect(counts).toEqual({ held: 2, unitsHeld: 5, oldestHoldAgeSeconds: 420, committed: 1, released: 1, expired: 2 });
+    const none = await getReservationCounts(database().sql, { shopId: (await newShop("holds-none")).id, now: NOW, since: at(3_600_000) });
+    expect(none).toEqual({ held: 0, unitsHeld: 0, oldestHoldAgeSeconds: 0, committed: 0, released: 0, expired: 0 });
   });
 });

@@ -26,6 +26,9 @@ describe("GET /metrics", () => {
     expect(families.get("lockstep_outbound_requests_total")?.type).toBe("COUNTER");
     expect(sampleValue(families, "lockstep_inbox_unprocessed")).toBe(0);
     expect(sampleValue(families, "lockstep_database_up")).toBe(1);
+    expect(sampleValue(families, "lockstep_order_fanout_waiting")).toBe(0);
+    expect(sampleValue(families, "lockstep_order_fanout_oldest_age_seconds")).toBe(0);
+    expect(sampleValue(families, "lockstep_order_fanout_dead_letters")).toBe(0);
     expect(sampleValue(families, "lockstep_reservation_batches_total")).toBeGreaterThanOrEqual(0);
     expect(sampleValue(families, "lockstep_reservation_reruns_total", { reason: "stock_moved" })).toBeGreaterThanOrEqual(0);
     expect(sampleValue(families, "lockstep_reservation_dropped_total", { reason: "caller_gone" })).toBeGreaterThanOrEqual(0);

@@ -64,6 +64,21 @@ describe("the dead letters page", () => {
     expect([await state(a), await state(b), await state(other)]).toEqual(["pending", "pending", "dead"]);
   });
 
+  it("shows the last replay's progress, followed as its events are applied", async () => {
+    const a = await deadLetter("fulfillments/create", "dl-progress-a");
+    await deadLetter("fulfillments/create", "dl-progress-b");
+    await deadLetter("fulfillments/create", "dl-progress-c");
+    await replay({ topic: "fulfillments/create" });
+    const page = async () => (await fetch(`${server().url}/app/dead-letters`, { headers: { ...BROWSER_HEADERS, cookie: cookie() } })).text();
+    const before = await page();
+    expect(before).toContain('data-progress="Last replay, asked by standalone-admin"');
+    expect(before).toMatch(/0 \/ 3 events · started \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC · estimating/);
+    await server().context.db.sql.query(`UPDATE webhook_inbox SET state = 'processed', processed_at = now() WHERE id = $1`, [a]);
+    expect(await page()).toMatch(/1 \/ 3 events · started [^·]+ · about \d+ s left/);
+    await server().context.db.sql.query(`UPDATE webhook_inbox SET state = 'processed', processed_at = now() WHERE delivery_id LIKE 'dl-progress-%'`);
+    expect(await page()).toContain("3 / 3 events · done");
+  });
+
   it("refuses an id beyond the column's range and control characters with a 400 shown to staff, and replays nothing", async () => {
     const id = await deadLetter("orders/create", "dead-range-1");
     const refused: Record<string, string>[] = [{ id: "99999999999999999999" }, { id: "9223372036854775808" }, { topic: "orders/\u0000create" }, { topic: "orders/create", reason: "because\u0000" }];

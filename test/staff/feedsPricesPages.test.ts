@@ -164,7 +164,7 @@ describe("trace page", () => {
     const bySku = await (await get("/app/trace?q=TENT-UL-2P")).text();
     expect(bySku).toContain("our-delivery-1");
     expect(bySku).toMatch(/stock change #\d+/);
-    expect(bySku).toContain("stock change #7: accepted");
+    expect(bySku).toContain("stock TENT-UL-2P, change #7: accepted");
     expect(await (await get("/app/trace?q=SKU-1")).text()).toContain("Nothing of this shop carries SKU-1");
     expect(await (await get("/app/trace?q=their-delivery-1")).text()).toContain("Nothing of this shop carries their-delivery-1");
   });

@@ -17,6 +17,8 @@ export interface AppliedChange {
   inventoryItemExternalId?: string;
   sourceVersion: Date;
   occurredAt: Date;
+  /** The webhook delivery id that carried the change, for the Trace page (none for other sources). */
+  correlationId?: string;
 }
 
 /**
@@ -34,13 +36,14 @@ export async function captureChanges(tx: SqlRunner, source: ChangeSource, change
     item: change.inventoryItemExternalId ?? null,
     version: change.sourceVersion.toISOString(),
     occurred_at: change.occurredAt.toISOString(),
+    correlation_id: change.correlationId ?? null,
   }));
   const rows = await tx.query(
     `WITH input AS (
        SELECT * FROM json_to_recordset($1::json)
-         AS i(shop_id uuid, kind text, variant_id uuid, variant text, item text, version timestamptz, occurred_at timestamptz)
+         AS i(shop_id uuid, kind text, variant_id uuid, variant text, item text, version timestamptz, occurred_at timestamptz, correlation_id text)
      ), resolved AS (
-       SELECT DISTINCT ON (v.id, i.kind) i.shop_id, v.id AS variant_id, i.kind, i.version, i.occurred_at
+       SELECT DISTINCT ON (v.id, i.kind) i.shop_id, v.id AS variant_id, i.kind, i.version, i.occurred_at, i.correlation_id
        FROM input i
        JOIN LATERAL (
          SELECT id FROM variant WHERE id = i.variant_id AND shop_id = i.shop_id
@@ -56,8 +59,8 @@ export async function captureChanges(tx: SqlRunner, source: ChangeSource, change
        END
        ORDER BY v.id, i.kind, i.version DESC
      )
-     INSERT INTO change_record (shop_id, variant_id, kind, source_version, occurred_at, source)
-     SELECT shop_id, variant_id, kind, version, occurred_at, $2 FROM resolved
+     INSERT INTO change_record (shop_id, variant_id, kind, source_version, occurred_at, source, correlation_id)
+     SELECT shop_id, variant_id, kind, version, occurred_at, $2, correlation_id FROM resolved
      RETURNING 1`,
     [JSON.stringify(input), source],
   );
