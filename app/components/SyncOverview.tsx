@@ -2,6 +2,7 @@ import { Link } from "@remix-run/react";
 import { Badge, BlockStack, ButtonGroup, Button, Card, DataTable, EmptyState, InlineGrid, InlineStack, Text } from "@shopify/polaris";
 import type { SyncDetails, SyncHeadline } from "../observability/dashboard.server";
 import { LatencyChart } from "./LatencyChart";
+import { SectionCard } from "./SectionCard";
 
 const STATUS = {
   within: { tone: "success", label: "within budget" },
@@ -54,25 +55,20 @@ export function SyncHeadlineCards({ data }: { data: SyncHeadline }) {
   const openIncidents = data.incidents.filter((incident) => incident.resolvedAt === null);
   return (
     <BlockStack gap="400">
-      <Card>
-        <BlockStack gap="300">
-          <Text as="h2" variant="headingMd">
-            Objectives
-          </Text>
-          <DataTable
-            columnContentTypes={["text", "text", "text", "text"]}
-            headings={["Objective", "Now", "Budget", "Status"]}
-            rows={data.objectives.map((objective) => [
-              objective.label,
-              formatValue(objective.value, objective.unit),
-              formatValue(objective.threshold, objective.unit),
-              <span key={objective.key} data-objective={objective.key} data-status={objective.status}>
-                <Badge tone={STATUS[objective.status].tone}>{STATUS[objective.status].label}</Badge>
-              </span>,
-            ])}
-          />
-        </BlockStack>
-      </Card>
+      <SectionCard title="Objectives">
+        <DataTable
+          columnContentTypes={["text", "text", "text", "text"]}
+          headings={["Objective", "Now", "Budget", "Status"]}
+          rows={data.objectives.map((objective) => [
+            objective.label,
+            formatValue(objective.value, objective.unit),
+            formatValue(objective.threshold, objective.unit),
+            <span key={objective.key} data-objective={objective.key} data-status={objective.status}>
+              <Badge tone={STATUS[objective.status].tone}>{STATUS[objective.status].label}</Badge>
+            </span>,
+          ])}
+        />
+      </SectionCard>
       <Card>
         <BlockStack gap="300">
           <InlineStack gap="200" blockAlign="center">
@@ -134,53 +130,43 @@ export function SyncDetailCards({ data }: { data: SyncDetails }) {
           ))}
         </BlockStack>
       </Card>
-      <Card>
-        <BlockStack gap="300">
-          <Text as="h2" variant="headingMd">
-            Lag and freshness
-          </Text>
-          <Text as="h3" variant="headingSm">
-            Reservations
-          </Text>
-          <ReservationFigures figures={data.reservations} range={data.range} />
+      <SectionCard title="Lag and freshness">
+        <Text as="h3" variant="headingSm">
+          Reservations
+        </Text>
+        <ReservationFigures figures={data.reservations} range={data.range} />
+        <DataTable
+          columnContentTypes={["text", "numeric", "text", "numeric"]}
+          headings={["Queue", "Waiting", "Oldest", "Dead letters"]}
+          rows={data.lag.map((queue) => [QUEUE_LABEL[queue.queue](queue.destinationName ?? ""), queue.waiting, `${queue.oldestAgeSeconds} s`, queue.dead ?? "–"])}
+        />
+        <DataTable
+          columnContentTypes={["text", "text"]}
+          headings={["Domain / destination", "Newest applied or pushed"]}
+          rows={data.freshness.map((entry) => [entry.subject, entry.ageSeconds === null ? "never" : `${entry.ageSeconds} s ago`])}
+        />
+      </SectionCard>
+      <SectionCard title="Last runs per destination">
+        {data.lastRuns.length === 0 ? (
+          <EmptyState heading="No destination yet" action={{ content: "Add a connection", url: "/app/connections" }} image="">
+            <p>Connect an ERP, a file drop or a marketplace to send catalog, prices and stock in batches.</p>
+          </EmptyState>
+        ) : (
           <DataTable
-            columnContentTypes={["text", "numeric", "text", "numeric"]}
-            headings={["Queue", "Waiting", "Oldest", "Dead letters"]}
-            rows={data.lag.map((queue) => [QUEUE_LABEL[queue.queue](queue.destinationName ?? ""), queue.waiting, `${queue.oldestAgeSeconds} s`, queue.dead ?? "–"])}
+            columnContentTypes={["text", "text", "text", "numeric", "numeric"]}
+            headings={["Destination", "Mode", "Last run", "Sent", "Rejected"]}
+            rows={data.lastRuns.map((run) => [
+              <Link key={run.destinationId} to={`/app/runs?destination=${run.destinationId}`}>
+                {run.name}
+              </Link>,
+              run.mode,
+              run.runId ? `#${run.runId} ${run.status}${run.finishedAt ? ` · ${run.finishedAt.slice(0, 16).replace("T", " ")}` : ""}` : "not run yet",
+              run.sent ?? 0,
+              run.rejected ?? 0,
+            ])}
           />
-          <DataTable
-            columnContentTypes={["text", "text"]}
-            headings={["Domain / destination", "Newest applied or pushed"]}
-            rows={data.freshness.map((entry) => [entry.subject, entry.ageSeconds === null ? "never" : `${entry.ageSeconds} s ago`])}
-          />
-        </BlockStack>
-      </Card>
-      <Card>
-        <BlockStack gap="300">
-          <Text as="h2" variant="headingMd">
-            Last runs per destination
-          </Text>
-          {data.lastRuns.length === 0 ? (
-            <EmptyState heading="No destination yet" action={{ content: "Add a connection", url: "/app/connections" }} image="">
-              <p>Connect an ERP, a file drop or a marketplace to send catalog, prices and stock in batches.</p>
-            </EmptyState>
-          ) : (
-            <DataTable
-              columnContentTypes={["text", "text", "text", "numeric", "numeric"]}
-              headings={["Destination", "Mode", "Last run", "Sent", "Rejected"]}
-              rows={data.lastRuns.map((run) => [
-                <Link key={run.destinationId} to={`/app/runs?destination=${run.destinationId}`}>
-                  {run.name}
-                </Link>,
-                run.mode,
-                run.runId ? `#${run.runId} ${run.status}${run.finishedAt ? ` · ${run.finishedAt.slice(0, 16).replace("T", " ")}` : ""}` : "not run yet",
-                run.sent ?? 0,
-                run.rejected ?? 0,
-              ])}
-            />
-          )}
-        </BlockStack>
-      </Card>
+        )}
+      </SectionCard>
     </BlockStack>
   );
 }

@@ -7,6 +7,7 @@ import { createDestination, listDestinations, requestRun, testConnection, update
 import { processAdapters } from "../batching/scheduler.server";
 import { LockstepError } from "../config/errors";
 import type { AppContext } from "../context.server";
+import { SectionCard } from "../components/SectionCard";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
 import { readForm } from "../staff/readForm.server";
 
@@ -220,14 +221,9 @@ export default function Connections() {
                 />
               )}
             </Card>
-            <Card>
-              <BlockStack gap="300">
-                <Text as="h2" variant="headingMd">
-                  New connection
-                </Text>
-                <CreateForm key={result?.message ?? "new"} error={result?.error} field={result?.field} busy={busy} />
-              </BlockStack>
-            </Card>
+            <SectionCard title="New connection">
+              <CreateForm key={result?.message ?? "new"} error={result?.error} field={result?.field} busy={busy} />
+            </SectionCard>
           </BlockStack>
         </Layout.Section>
       </Layout>

@@ -6,6 +6,7 @@ import { recordAudit } from "../audit/audit.server";
 import { LockstepError } from "../config/errors";
 import type { AppContext } from "../context.server";
 import { cancelSale, createSale, historyOf, salesOf, updateSale } from "../prices/sales.server";
+import { SectionCard } from "../components/SectionCard";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
 import { readForm } from "../staff/readForm.server";
 
@@ -188,14 +189,9 @@ export default function Prices() {
           <BlockStack gap="400">
             {result?.message && <Banner tone="success">{result.message}</Banner>}
             {result?.error && <Banner tone="critical">{result.error}</Banner>}
-            <Card>
-              <BlockStack gap="300">
-                <Text as="h2" variant="headingMd">
-                  {editing ? `Edit ${editing.name}` : "Schedule a sale"}
-                </Text>
-                <SaleForm key={editing?.id ?? "new"} editing={editing} result={result} busy={busy} />
-              </BlockStack>
-            </Card>
+            <SectionCard title={editing ? `Edit ${editing.name}` : "Schedule a sale"}>
+              <SaleForm key={editing?.id ?? "new"} editing={editing} result={result} busy={busy} />
+            </SectionCard>
             {sales.length === 0 ? (
               <Card>
                 <EmptyState heading="No sale scheduled" image="">
@@ -206,77 +202,69 @@ export default function Prices() {
               groups
                 .filter((group) => group.sales.length > 0)
                 .map((group) => (
-                  <Card key={group.status}>
-                    <BlockStack gap="300">
-                      <Text as="h2" variant="headingMd">{`${group.status[0]!.toUpperCase()}${group.status.slice(1)} sales`}</Text>
-                      <DataTable
-                        columnContentTypes={["text", "text", "text", "text", "numeric", "text", "text"]}
-                        headings={["Sale", "Price", "Starts (UTC)", "Ends (UTC)", "Items", "Activation lag (max)", ""]}
-                        rows={group.sales.map((sale) => [
-                          <InlineStack key="name" gap="100">
-                            <Text as="span">{sale.name}</Text>
-                            <Badge tone={STATUS_TONE[sale.status]}>{sale.status}</Badge>
-                          </InlineStack>,
-                          sale.kind === "percent" ? `${Number(sale.value)} % off` : Number(sale.value).toFixed(2),
-                          when(sale.startsAt),
-                          when(sale.endsAt),
-                          `${sale.activated}/${sale.itemCount}`,
-                          lag(sale.maxLagMs),
-                          sale.status === "upcoming" ? (
-                            <InlineStack key="actions" gap="100">
-                              <Button url={`/app/prices?edit=${sale.id}`} size="slim" accessibilityLabel={`Edit ${sale.name}`}>
-                                Edit
-                              </Button>
-                              <Form method="post">
-                                <input type="hidden" name="intent" value="cancel" />
-                                <input type="hidden" name="sale" value={sale.id} />
-                                <Button submit size="slim" tone="critical" accessibilityLabel={`Cancel ${sale.name}`}>
-                                  Cancel
-                                </Button>
-                              </Form>
-                            </InlineStack>
-                          ) : (
-                            ""
-                          ),
-                        ])}
-                      />
-                    </BlockStack>
-                  </Card>
-                ))
-            )}
-            <Card>
-              <BlockStack gap="300">
-                <Text as="h2" variant="headingMd">
-                  Price history
-                </Text>
-                <Form method="get">
-                  <InlineStack gap="200" blockAlign="end">
-                    <TextField label="SKU" name="sku" value={lookup} onChange={setLookup} autoComplete="off" />
-                    <Button submit>Show history</Button>
-                  </InlineStack>
-                </Form>
-                {sku &&
-                  (history.length === 0 ? (
-                    <Text as="p">{`No price recorded for ${sku}.`}</Text>
-                  ) : (
+                  <SectionCard key={group.status} title={`${group.status[0]!.toUpperCase()}${group.status.slice(1)} sales`}>
                     <DataTable
-                      columnContentTypes={["text", "text", "numeric", "numeric", "text", "text", "text", "text", "text"]}
-                      headings={["Version", "List", "Price", "Compare at", "From (UTC)", "To (UTC)", "Source", "Activation", "Lag"]}
-                      rows={history.map((row) => [
-                        `#${row.version}${row.supersededAt ? " (superseded)" : ""}`,
-                        row.list,
-                        `${Number(row.amount).toFixed(2)} ${row.currency}`,
-                        row.compareAt === null ? "–" : Number(row.compareAt).toFixed(2),
-                        when(row.validFrom),
-                        when(row.validTo),
-                        `${row.source} · ${row.createdBy}`,
-                        row.activation ?? "–",
-                        lag(row.lagMs),
+                      columnContentTypes={["text", "text", "text", "text", "numeric", "text", "text"]}
+                      headings={["Sale", "Price", "Starts (UTC)", "Ends (UTC)", "Items", "Activation lag (max)", ""]}
+                      rows={group.sales.map((sale) => [
+                        <InlineStack key="name" gap="100">
+                          <Text as="span">{sale.name}</Text>
+                          <Badge tone={STATUS_TONE[sale.status]}>{sale.status}</Badge>
+                        </InlineStack>,
+                        sale.kind === "percent" ? `${Number(sale.value)} % off` : Number(sale.value).toFixed(2),
+                        when(sale.startsAt),
+                        when(sale.endsAt),
+                        `${sale.activated}/${sale.itemCount}`,
+                        lag(sale.maxLagMs),
+                        sale.status === "upcoming" ? (
+                          <InlineStack key="actions" gap="100">
+                            <Button url={`/app/prices?edit=${sale.id}`} size="slim" accessibilityLabel={`Edit ${sale.name}`}>
+                              Edit
+                            </Button>
+                            <Form method="post">
+                              <input type="hidden" name="intent" value="cancel" />
+                              <input type="hidden" name="sale" value={sale.id} />
+                              <Button submit size="slim" tone="critical" accessibilityLabel={`Cancel ${sale.name}`}>
+                                Cancel
+                              </Button>
+                            </Form>
+                          </InlineStack>
+                        ) : (
+                          ""
+                        ),
                       ])}
                     />
-                  ))}
-              </BlockStack>
-            </Card>
+                  </SectionCard>
+                ))
+            )}
+            <SectionCard title="Price history">
+              <Form method="get">
+                <InlineStack gap="200" blockAlign="end">
+                  <TextField label="SKU" name="sku" value={lookup} onChange={setLookup} autoComplete="off" />
+                  <Button submit>Show history</Button>
+                </InlineStack>
+              </Form>
+              {sku &&
+                (history.length === 0 ? (
+                  <Text as="p">{`No price recorded for ${sku}.`}</Text>
+                ) : (
+                  <DataTable
+                    columnContentTypes={["text", "text", "numeric", "numeric", "text", "text", "text", "text", "text"]}
+                    headings={["Version", "List", "Price", "Compare at", "From (UTC)", "To (UTC)", "Source", "Activation", "Lag"]}
+                    rows={history.map((row) => [
+                      `#${row.version}${row.supersededAt ? " (superseded)" : ""}`,
+                      row.list,
+                      `${Number(row.amount).toFixed(2)} ${row.currency}`,
+                      row.compareAt === null ? "–" : Number(row.compareAt).toFixed(2),
+                      when(row.validFrom),
+                      when(row.validTo),
+                      `${row.source} · ${row.createdBy}`,
+                      row.activation ?? "–",
+                      lag(row.lagMs),
+                    ])}
+                  />
+                ))}
+            </SectionCard>
           </BlockStack>
         </Layout.Section>
       </Layout>
