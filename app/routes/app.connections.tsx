@@ -1,6 +1,6 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
-import { Badge, Banner, BlockStack, Button, Card, Checkbox, DataTable, EmptyState, FormLayout, InlineStack, Layout, Page, Select, Text, TextField } from "@shopify/polaris";
+import { Badge, Banner, BlockStack, Button, Card, Checkbox, DataTable, EmptyState, FormLayout, InlineStack, Select, Text, TextField } from "@shopify/polaris";
 import { useState } from "react";
 import { recordAudit } from "../audit/audit.server";
 import { createDestination, listDestinations, requestRun, testConnection, updateDestination } from "../batching/destinations.server";
@@ -8,6 +8,7 @@ import { processAdapters } from "../batching/scheduler.server";
 import { LockstepError } from "../config/errors";
 import type { AppContext } from "../context.server";
 import { SectionCard } from "../components/SectionCard";
+import { SingleColumnPage } from "../components/SingleColumnPage";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
 import { readForm } from "../staff/readForm.server";
 
@@ -172,61 +173,55 @@ export default function Connections() {
   const navigation = useNavigation();
   const busy = navigation.state === "submitting";
   return (
-    <Page title="Connections" subtitle="ERPs, file drops and marketplaces that receive your catalog, prices and stock">
-      <Layout>
-        <Layout.Section>
-          <BlockStack gap="400">
-            {result?.message && <Banner tone="success">{result.message}</Banner>}
-            {result?.tested && (
-              <Banner tone={result.tested.ok ? "success" : "critical"} title={result.tested.ok ? "Connection works" : "Connection failed"}>
-                {result.tested.message}
-              </Banner>
-            )}
-            <Card>
-              {destinations.length === 0 ? (
-                <EmptyState heading="No connection yet" image="">
-                  <p>Add your ERP, an SFTP drop or a marketplace below. New connections start in shadow mode.</p>
-                </EmptyState>
-              ) : (
-                <DataTable
-                  columnContentTypes={["text", "text", "text", "text", "text", "text"]}
-                  headings={["Name", "Kind · receives", "Limits", "State", "Next run", "Actions"]}
-                  rows={destinations.map((destination) => [
-                    <BlockStack key="name" gap="100">
-                      <Text as="span" fontWeight="semibold">
-                        {destination.name}
-                      </Text>
-                      <Text as="span" tone="subdued">
-                        {destination.endpoint}
-                      </Text>
-                      <Text as="span" tone="subdued">
-                        {destination.hasCredentials ? "credentials stored" : "no credentials"}
-                      </Text>
-                    </BlockStack>,
-                    `${destination.kind} · ${destination.receives.join(", ")}`,
-                    `${destination.limits.requestsPerSecond}/s · ${destination.limits.concurrency} at once · ${destination.limits.batchSize} per batch`,
-                    <InlineStack key="state" gap="100">
-                      <Badge tone={destination.mode === "live" ? "success" : "info"}>{destination.mode}</Badge>
-                      {!destination.enabled && <Badge tone="warning">paused</Badge>}
-                      <Badge tone={destination.circuit === "closed" ? "success" : "critical"}>{`circuit ${destination.circuit}`}</Badge>
-                    </InlineStack>,
-                    destination.requestedRun ? `requested: ${destination.requestedRun}` : destination.nextRunAt ? destination.nextRunAt.slice(0, 16).replace("T", " ") : destination.cadence,
-                    <InlineStack key="actions" gap="100">
-                      <RowAction id={destination.id} intent="test" label="Test connection" />
-                      <RowAction id={destination.id} intent="sync" label="Sync now" />
-                      <RowAction id={destination.id} intent={destination.enabled ? "pause" : "resume"} label={destination.enabled ? "Pause" : "Resume"} />
-                      <RowAction id={destination.id} intent="mode" label={destination.mode === "live" ? "Back to shadow" : "Go live"} extra={{ mode: destination.mode === "live" ? "shadow" : "live" }} />
-                    </InlineStack>,
-                  ])}
-                />
-              )}
-            </Card>
-            <SectionCard title="New connection">
-              <CreateForm key={result?.message ?? "new"} error={result?.error} field={result?.field} busy={busy} />
-            </SectionCard>
-          </BlockStack>
-        </Layout.Section>
-      </Layout>
-    </Page>
+    <SingleColumnPage title="Connections" subtitle="ERPs, file drops and marketplaces that receive your catalog, prices and stock">
+      {result?.message && <Banner tone="success">{result.message}</Banner>}
+      {result?.tested && (
+        <Banner tone={result.tested.ok ? "success" : "critical"} title={result.tested.ok ? "Connection works" : "Connection failed"}>
+          {result.tested.message}
+        </Banner>
+      )}
+      <Card>
+        {destinations.length === 0 ? (
+          <EmptyState heading="No connection yet" image="">
+            <p>Add your ERP, an SFTP drop or a marketplace below. New connections start in shadow mode.</p>
+          </EmptyState>
+        ) : (
+          <DataTable
+            columnContentTypes={["text", "text", "text", "text", "text", "text"]}
+            headings={["Name", "Kind · receives", "Limits", "State", "Next run", "Actions"]}
+            rows={destinations.map((destination) => [
+              <BlockStack key="name" gap="100">
+                <Text as="span" fontWeight="semibold">
+                  {destination.name}
+                </Text>
+                <Text as="span" tone="subdued">
+                  {destination.endpoint}
+                </Text>
+                <Text as="span" tone="subdued">
+                  {destination.hasCredentials ? "credentials stored" : "no credentials"}
+                </Text>
+              </BlockStack>,
+              `${destination.kind} · ${destination.receives.join(", ")}`,
+              `${destination.limits.requestsPerSecond}/s · ${destination.limits.concurrency} at once · ${destination.limits.batchSize} per batch`,
+              <InlineStack key="state" gap="100">
+                <Badge tone={destination.mode === "live" ? "success" : "info"}>{destination.mode}</Badge>
+                {!destination.enabled && <Badge tone="warning">paused</Badge>}
+                <Badge tone={destination.circuit === "closed" ? "success" : "critical"}>{`circuit ${destination.circuit}`}</Badge>
+              </InlineStack>,
+              destination.requestedRun ? `requested: ${destination.requestedRun}` : destination.nextRunAt ? destination.nextRunAt.slice(0, 16).replace("T", " ") : destination.cadence,
+              <InlineStack key="actions" gap="100">
+                <RowAction id={destination.id} intent="test" label="Test connection" />
+                <RowAction id={destination.id} intent="sync" label="Sync now" />
+                <RowAction id={destination.id} intent={destination.enabled ? "pause" : "resume"} label={destination.enabled ? "Pause" : "Resume"} />
+                <RowAction id={destination.id} intent="mode" label={destination.mode === "live" ? "Back to shadow" : "Go live"} extra={{ mode: destination.mode === "live" ? "shadow" : "live" }} />
+              </InlineStack>,
+            ])}
+          />
+        )}
+      </Card>
+      <SectionCard title="New connection">
+        <CreateForm key={result?.message ?? "new"} error={result?.error} field={result?.field} busy={busy} />
+      </SectionCard>
+    </SingleColumnPage>
   );
 }

@@ -1,11 +1,12 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation, useRevalidator, useSearchParams } from "@remix-run/react";
-import { Badge, Banner, BlockStack, Box, Button, Card, EmptyState, InlineStack, Layout, Page, Text, TextField } from "@shopify/polaris";
+import { Badge, Banner, BlockStack, Box, Button, Card, EmptyState, InlineStack, Text, TextField } from "@shopify/polaris";
 import { useEffect, useState } from "react";
 import { LockstepError } from "../config/errors";
 import { errorResponse } from "../http/respond.server";
 import { hasControlCharacters, isBigintId } from "../db/columnLimits";
 import { recordAudit } from "../audit/audit.server";
+import { SingleColumnPage } from "../components/SingleColumnPage";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
 import { readForm } from "../staff/readForm.server";
 import { listDeadLetters } from "../webhooks/sql/listDeadLetters";
@@ -90,84 +91,78 @@ export default function DeadLetters() {
   const [filter, setFilter] = useState(topic);
   const [reason, setReason] = useState("");
   return (
-    <Page title="Dead letters" subtitle="Webhook events that failed every attempt. Replay them once the cause is fixed.">
-      <Layout>
-        <Layout.Section>
-          <BlockStack gap="400">
-            {result?.replayed !== undefined && <Banner tone="success">{`${result.replayed} event(s) sent back for processing.`}</Banner>}
-            {result?.error && <Banner tone="critical">{result.error.message}</Banner>}
-            {replay && (
-              <Card>
-                <BlockStack gap="100">
-                  <OperationProgress label={`Last replay, asked by ${replay.requestedBy}`} progress={replay} unit="events" />
-                  {replay.failedAgain > 0 && <Text as="p" tone="critical">{`${replay.failedAgain} of them failed again and are listed below.`}</Text>}
-                </BlockStack>
-              </Card>
-            )}
-            <Card>
-              <InlineStack gap="300" blockAlign="end">
-                <Box minWidth="260px">
-                  <TextField label="Topic" placeholder="orders/create" value={filter} onChange={setFilter} autoComplete="off" />
-                </Box>
-                <Button onClick={() => setSearchParams(filter ? { topic: filter } : {})}>Filter</Button>
-                <Box minWidth="260px">
-                  <TextField label="Reason (kept in the audit log)" value={reason} onChange={setReason} autoComplete="off" />
-                </Box>
-                <Form method="post">
-                  <input type="hidden" name="topic" value={topic} />
-                  <input type="hidden" name="reason" value={reason} />
-                  <Button submit variant="primary" disabled={deadLetters.length === 0} loading={navigation.state === "submitting"}>
-                    {topic ? `Replay all ${topic}` : "Replay all"}
-                  </Button>
-                </Form>
-              </InlineStack>
-            </Card>
-            {deadLetters.length === 0 ? (
-              <Card>
-                <EmptyState heading="No dead letters" image="">
-                  <p>Every webhook event was applied.</p>
-                </EmptyState>
-              </Card>
-            ) : (
-              deadLetters.map((letter) => (
-                <Card key={letter.id}>
-                  <BlockStack gap="200">
-                    <InlineStack gap="200" blockAlign="center">
-                      <Text as="h3" variant="headingSm">
-                        {letter.topic}
-                      </Text>
-                      <Badge tone="critical">{`${letter.attempts} attempts`}</Badge>
-                      {letter.replayCount > 0 && <Badge>{`replayed ${letter.replayCount}×`}</Badge>}
-                      <Text as="span" tone="subdued">
-                        received {when(letter.receivedAt)} · dead {when(letter.deadAt)} · delivery {letter.deliveryId}
-                      </Text>
-                    </InlineStack>
-                    <Text as="p" tone="critical">
-                      {letter.lastError ?? "no error recorded"}
-                    </Text>
-                    <details>
-                      <summary>Attempts and payload</summary>
-                      <ul>
-                        {letter.history.map((attempt) => (
-                          <li key={attempt.attempt}>
-                            #{attempt.attempt} at {when(attempt.failedAt)} by {attempt.workerId}: {attempt.error}
-                          </li>
-                        ))}
-                      </ul>
-                      <pre style={{ whiteSpace: "pre-wrap", wordBreak: "break-all" }}>{letter.payload}</pre>
-                    </details>
-                    <Form method="post">
-                      <input type="hidden" name="id" value={letter.id} />
-                      <input type="hidden" name="reason" value={reason} />
-                      <Button submit>Replay this event</Button>
-                    </Form>
-                  </BlockStack>
-                </Card>
-              ))
-            )}
+    <SingleColumnPage title="Dead letters" subtitle="Webhook events that failed every attempt. Replay them once the cause is fixed.">
+      {result?.replayed !== undefined && <Banner tone="success">{`${result.replayed} event(s) sent back for processing.`}</Banner>}
+      {result?.error && <Banner tone="critical">{result.error.message}</Banner>}
+      {replay && (
+        <Card>
+          <BlockStack gap="100">
+            <OperationProgress label={`Last replay, asked by ${replay.requestedBy}`} progress={replay} unit="events" />
+            {replay.failedAgain > 0 && <Text as="p" tone="critical">{`${replay.failedAgain} of them failed again and are listed below.`}</Text>}
           </BlockStack>
-        </Layout.Section>
-      </Layout>
-    </Page>
+        </Card>
+      )}
+      <Card>
+        <InlineStack gap="300" blockAlign="end">
+          <Box minWidth="260px">
+            <TextField label="Topic" placeholder="orders/create" value={filter} onChange={setFilter} autoComplete="off" />
+          </Box>
+          <Button onClick={() => setSearchParams(filter ? { topic: filter } : {})}>Filter</Button>
+          <Box minWidth="260px">
+            <TextField label="Reason (kept in the audit log)" value={reason} onChange={setReason} autoComplete="off" />
+          </Box>
+          <Form method="post">
+            <input type="hidden" name="topic" value={topic} />
+            <input type="hidden" name="reason" value={reason} />
+            <Button submit variant="primary" disabled={deadLetters.length === 0} loading={navigation.state === "submitting"}>
+              {topic ? `Replay all ${topic}` : "Replay all"}
+            </Button>
+          </Form>
+        </InlineStack>
+      </Card>
+      {deadLetters.length === 0 ? (
+        <Card>
+          <EmptyState heading="No dead letters" image="">
+            <p>Every webhook event was applied.</p>
+          </EmptyState>
+        </Card>
+      ) : (
+        deadLetters.map((letter) => (
+          <Card key={letter.id}>
+            <BlockStack gap="200">
+              <InlineStack gap="200" blockAlign="center">
+                <Text as="h3" variant="headingSm">
+                  {letter.topic}
+                </Text>
+                <Badge tone="critical">{`${letter.attempts} attempts`}</Badge>
+                {letter.replayCount > 0 && <Badge>{`replayed ${letter.replayCount}×`}</Badge>}
+                <Text as="span" tone="subdued">
+                  received {when(letter.receivedAt)} · dead {when(letter.deadAt)} · delivery {letter.deliveryId}
+                </Text>
+              </InlineStack>
+              <Text as="p" tone="critical">
+                {letter.lastError ?? "no error recorded"}
+              </Text>
+              <details>
+                <summary>Attempts and payload</summary>
+                <ul>
+                  {letter.history.map((attempt) => (
+                    <li key={attempt.attempt}>
+                      #{attempt.attempt} at {when(attempt.failedAt)} by {attempt.workerId}: {attempt.error}
+                    </li>
+                  ))}
+                </ul>
+                <pre style={{ whiteSpace: "pre-wrap", wordBreak: "break-all" }}>{letter.payload}</pre>
+              </details>
+              <Form method="post">
+                <input type="hidden" name="id" value={letter.id} />
+                <input type="hidden" name="reason" value={reason} />
+                <Button submit>Replay this event</Button>
+              </Form>
+            </BlockStack>
+          </Card>
+        ))
+      )}
+    </SingleColumnPage>
   );
 }

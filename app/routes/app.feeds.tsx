@@ -1,6 +1,6 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
-import { Badge, Banner, BlockStack, Button, Card, DataTable, EmptyState, InlineStack, Layout, Page, Select, Text, TextField } from "@shopify/polaris";
+import { Badge, Banner, BlockStack, Button, Card, DataTable, EmptyState, InlineStack, Page, Select, Text, TextField } from "@shopify/polaris";
 import { useState } from "react";
 import { recordAudit } from "../audit/audit.server";
 import { listDestinations } from "../batching/destinations.server";
@@ -16,6 +16,7 @@ import { revokeFeedTokenById } from "../feeds/google/sql/revokeFeedTokenById";
 import { rotateFeedToken } from "../feeds/google/tokens.server";
 import { openFeedAlerts } from "../feeds/google/watchdog.server";
 import { SectionCard } from "../components/SectionCard";
+import { SingleColumnPage } from "../components/SingleColumnPage";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
 import { readForm } from "../staff/readForm.server";
 
@@ -170,124 +171,118 @@ export default function Feeds() {
   }
   const busy = navigation.state === "submitting";
   return (
-    <Page title="Feeds" subtitle={`${feed.name} · ${feed.mode}${feed.enabled ? "" : " · paused"}`}>
-      <Layout>
-        <Layout.Section>
-          <BlockStack gap="400">
-            {result?.message && <Banner tone="success">{result.message}</Banner>}
-            {result?.error && <Banner tone="critical">{result.error}</Banner>}
-            {feed.alerts.map((alert) => (
-              <Banner key={alert.kind} tone="warning">
-                {alert.message}
-              </Banner>
-            ))}
-            {feeds.length > 1 && (
-              <Form method="get">
-                <InlineStack gap="200" blockAlign="end">
-                  <Select label="Feed" name="feed" options={feeds.map((f) => ({ label: f.name, value: f.id }))} value={feed.id} onChange={() => undefined} />
-                  <Button submit>Show</Button>
-                </InlineStack>
-              </Form>
-            )}
-            <SectionCard title="URL">
-              {result?.url ? (
-                <BlockStack gap="200">
-                  <CopyableUrl url={result.url} />
-                  <Text as="p" tone="subdued">
-                    Shown once: only a hash of the token is kept.
-                  </Text>
-                </BlockStack>
-              ) : (
-                <Text as="p">
-                  <code>{feed.urlTemplate}</code>
-                </Text>
-              )}
-              <Text as="p" tone="subdued">{`Last fetched by the marketplace: ${when(feed.lastFetchedAt)} · last published: ${when(feed.publishedAt)}`}</Text>
-              <Form method="post">
-                <input type="hidden" name="intent" value="rotate" />
-                <input type="hidden" name="feed" value={feed.id} />
-                <InlineStack gap="200" blockAlign="end">
-                  <Select
-                    label="The current URL keeps working for"
-                    name="overlapHours"
-                    options={[
-                      { label: "1 hour", value: "1" },
-                      { label: "24 hours", value: "24" },
-                      { label: "72 hours", value: "72" },
-                    ]}
-                    value={overlap}
-                    onChange={setOverlap}
-                  />
-                  <Button submit variant="primary" loading={busy}>
-                    Rotate token
-                  </Button>
-                </InlineStack>
-              </Form>
-            </SectionCard>
-            <SectionCard title="Tokens">
-              {feed.tokens.length === 0 ? (
-                <Text as="p">No token yet: rotate to issue the feed's first URL.</Text>
-              ) : (
-                <DataTable
-                  columnContentTypes={["text", "text", "text", "text", "text"]}
-                  headings={["Token", "Issued", "Status", "Works until", ""]}
-                  rows={feed.tokens.map((token) => [
-                    `#${token.id}`,
-                    when(token.createdAt),
-                    <Badge key="status" tone={TOKEN_TONE[token.status as keyof typeof TOKEN_TONE]}>
-                      {token.status}
-                    </Badge>,
-                    token.status === "active" ? "until rotated" : token.expiresAt ? when(token.expiresAt) : "–",
-                    token.status === "active" || token.status === "overlap" ? (
-                      <Form key="revoke" method="post">
-                        <input type="hidden" name="intent" value="revoke" />
-                        <input type="hidden" name="feed" value={feed.id} />
-                        <input type="hidden" name="token" value={token.id} />
-                        <Button submit tone="critical" size="slim" accessibilityLabel={`Revoke token #${token.id}`}>
-                          Revoke
-                        </Button>
-                      </Form>
-                    ) : (
-                      ""
-                    ),
-                  ])}
-                />
-              )}
-            </SectionCard>
-            <SectionCard title="Snapshots">
-              {feed.snapshots.length === 0 ? (
-                <Text as="p">No snapshot built yet: the feed's first run builds one.</Text>
-              ) : (
-                <DataTable
-                  columnContentTypes={["text", "text", "text", "numeric", "numeric", "text"]}
-                  headings={["Snapshot", "Run", "Status", "Items", "XML bytes", "Ready"]}
-                  rows={feed.snapshots.map((snapshot) => [
-                    `#${snapshot.id}${snapshot.served ? " (served)" : ""}`,
-                    <a key="run" href={`/app/runs?destination=${feed.id}&run=${snapshot.runId}`}>{`#${snapshot.runId}`}</a>,
-                    <Badge key="status" tone={SNAPSHOT_TONE[snapshot.status as keyof typeof SNAPSHOT_TONE]}>
-                      {snapshot.status}
-                    </Badge>,
-                    snapshot.items,
-                    snapshot.xmlBytes,
-                    when(snapshot.readyAt),
-                  ])}
-                />
-              )}
-            </SectionCard>
-            <SectionCard title={feed.lastRun ? `Rejected in the last run (#${feed.lastRun.id}, ${feed.lastRun.status})` : "Rejected items"}>
-              {feed.rejected.length === 0 ? (
-                <Text as="p">{feed.lastRun ? "No item was rejected in the last run." : "No run yet."}</Text>
-              ) : (
-                <DataTable
-                  columnContentTypes={["text", "text", "text"]}
-                  headings={["SKU", "Outcome", "Reason"]}
-                  rows={feed.rejected.map((item) => [item.sku, item.outcome, item.reason ?? ""])}
-                />
-              )}
-            </SectionCard>
+    <SingleColumnPage title="Feeds" subtitle={`${feed.name} · ${feed.mode}${feed.enabled ? "" : " · paused"}`}>
+      {result?.message && <Banner tone="success">{result.message}</Banner>}
+      {result?.error && <Banner tone="critical">{result.error}</Banner>}
+      {feed.alerts.map((alert) => (
+        <Banner key={alert.kind} tone="warning">
+          {alert.message}
+        </Banner>
+      ))}
+      {feeds.length > 1 && (
+        <Form method="get">
+          <InlineStack gap="200" blockAlign="end">
+            <Select label="Feed" name="feed" options={feeds.map((f) => ({ label: f.name, value: f.id }))} value={feed.id} onChange={() => undefined} />
+            <Button submit>Show</Button>
+          </InlineStack>
+        </Form>
+      )}
+      <SectionCard title="URL">
+        {result?.url ? (
+          <BlockStack gap="200">
+            <CopyableUrl url={result.url} />
+            <Text as="p" tone="subdued">
+              Shown once: only a hash of the token is kept.
+            </Text>
           </BlockStack>
-        </Layout.Section>
-      </Layout>
-    </Page>
+        ) : (
+          <Text as="p">
+            <code>{feed.urlTemplate}</code>
+          </Text>
+        )}
+        <Text as="p" tone="subdued">{`Last fetched by the marketplace: ${when(feed.lastFetchedAt)} · last published: ${when(feed.publishedAt)}`}</Text>
+        <Form method="post">
+          <input type="hidden" name="intent" value="rotate" />
+          <input type="hidden" name="feed" value={feed.id} />
+          <InlineStack gap="200" blockAlign="end">
+            <Select
+              label="The current URL keeps working for"
+              name="overlapHours"
+              options={[
+                { label: "1 hour", value: "1" },
+                { label: "24 hours", value: "24" },
+                { label: "72 hours", value: "72" },
+              ]}
+              value={overlap}
+              onChange={setOverlap}
+            />
+            <Button submit variant="primary" loading={busy}>
+              Rotate token
+            </Button>
+          </InlineStack>
+        </Form>
+      </SectionCard>
+      <SectionCard title="Tokens">
+        {feed.tokens.length === 0 ? (
+          <Text as="p">No token yet: rotate to issue the feed's first URL.</Text>
+        ) : (
+          <DataTable
+            columnContentTypes={["text", "text", "text", "text", "text"]}
+            headings={["Token", "Issued", "Status", "Works until", ""]}
+            rows={feed.tokens.map((token) => [
+              `#${token.id}`,
+              when(token.createdAt),
+              <Badge key="status" tone={TOKEN_TONE[token.status as keyof typeof TOKEN_TONE]}>
+                {token.status}
+              </Badge>,
+              token.status === "active" ? "until rotated" : token.expiresAt ? when(token.expiresAt) : "–",
+              token.status === "active" || token.status === "overlap" ? (
+                <Form key="revoke" method="post">
+                  <input type="hidden" name="intent" value="revoke" />
+                  <input type="hidden" name="feed" value={feed.id} />
+                  <input type="hidden" name="token" value={token.id} />
+                  <Button submit tone="critical" size="slim" accessibilityLabel={`Revoke token #${token.id}`}>
+                    Revoke
+                  </Button>
+                </Form>
+              ) : (
+                ""
+              ),
+            ])}
+          />
+        )}
+      </SectionCard>
+      <SectionCard title="Snapshots">
+        {feed.snapshots.length === 0 ? (
+          <Text as="p">No snapshot built yet: the feed's first run builds one.</Text>
+        ) : (
+          <DataTable
+            columnContentTypes={["text", "text", "text", "numeric", "numeric", "text"]}
+            headings={["Snapshot", "Run", "Status", "Items", "XML bytes", "Ready"]}
+            rows={feed.snapshots.map((snapshot) => [
+              `#${snapshot.id}${snapshot.served ? " (served)" : ""}`,
+              <a key="run" href={`/app/runs?destination=${feed.id}&run=${snapshot.runId}`}>{`#${snapshot.runId}`}</a>,
+              <Badge key="status" tone={SNAPSHOT_TONE[snapshot.status as keyof typeof SNAPSHOT_TONE]}>
+                {snapshot.status}
+              </Badge>,
+              snapshot.items,
+              snapshot.xmlBytes,
+              when(snapshot.readyAt),
+            ])}
+          />
+        )}
+      </SectionCard>
+      <SectionCard title={feed.lastRun ? `Rejected in the last run (#${feed.lastRun.id}, ${feed.lastRun.status})` : "Rejected items"}>
+        {feed.rejected.length === 0 ? (
+          <Text as="p">{feed.lastRun ? "No item was rejected in the last run." : "No run yet."}</Text>
+        ) : (
+          <DataTable
+            columnContentTypes={["text", "text", "text"]}
+            headings={["SKU", "Outcome", "Reason"]}
+            rows={feed.rejected.map((item) => [item.sku, item.outcome, item.reason ?? ""])}
+          />
+        )}
+      </SectionCard>
+    </SingleColumnPage>
   );
 }

@@ -1,12 +1,13 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
-import { Badge, Banner, BlockStack, Button, Card, DataTable, EmptyState, FormLayout, InlineStack, Layout, Page, Select, Text, TextField } from "@shopify/polaris";
+import { Badge, Banner, Button, Card, DataTable, EmptyState, FormLayout, InlineStack, Select, Text, TextField } from "@shopify/polaris";
 import { useState } from "react";
 import { recordAudit } from "../audit/audit.server";
 import { LockstepError } from "../config/errors";
 import type { AppContext } from "../context.server";
 import { cancelSale, createSale, historyOf, salesOf, updateSale } from "../prices/sales.server";
 import { SectionCard } from "../components/SectionCard";
+import { SingleColumnPage } from "../components/SingleColumnPage";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
 import { readForm } from "../staff/readForm.server";
 
@@ -183,91 +184,85 @@ export default function Prices() {
   const busy = navigation.state === "submitting";
   const groups = (["upcoming", "active", "ended", "cancelled"] as const).map((status) => ({ status, sales: sales.filter((sale) => sale.status === status) }));
   return (
-    <Page title="Prices" subtitle="Scheduled sales and every item's price history">
-      <Layout>
-        <Layout.Section>
-          <BlockStack gap="400">
-            {result?.message && <Banner tone="success">{result.message}</Banner>}
-            {result?.error && <Banner tone="critical">{result.error}</Banner>}
-            <SectionCard title={editing ? `Edit ${editing.name}` : "Schedule a sale"}>
-              <SaleForm key={editing?.id ?? "new"} editing={editing} result={result} busy={busy} />
+    <SingleColumnPage title="Prices" subtitle="Scheduled sales and every item's price history">
+      {result?.message && <Banner tone="success">{result.message}</Banner>}
+      {result?.error && <Banner tone="critical">{result.error}</Banner>}
+      <SectionCard title={editing ? `Edit ${editing.name}` : "Schedule a sale"}>
+        <SaleForm key={editing?.id ?? "new"} editing={editing} result={result} busy={busy} />
+      </SectionCard>
+      {sales.length === 0 ? (
+        <Card>
+          <EmptyState heading="No sale scheduled" image="">
+            <p>A sale sets its items' price for a window and restores the price before it at the end, to the millisecond.</p>
+          </EmptyState>
+        </Card>
+      ) : (
+        groups
+          .filter((group) => group.sales.length > 0)
+          .map((group) => (
+            <SectionCard key={group.status} title={`${group.status[0]!.toUpperCase()}${group.status.slice(1)} sales`}>
+              <DataTable
+                columnContentTypes={["text", "text", "text", "text", "numeric", "text", "text"]}
+                headings={["Sale", "Price", "Starts (UTC)", "Ends (UTC)", "Items", "Activation lag (max)", ""]}
+                rows={group.sales.map((sale) => [
+                  <InlineStack key="name" gap="100">
+                    <Text as="span">{sale.name}</Text>
+                    <Badge tone={STATUS_TONE[sale.status]}>{sale.status}</Badge>
+                  </InlineStack>,
+                  sale.kind === "percent" ? `${Number(sale.value)} % off` : Number(sale.value).toFixed(2),
+                  when(sale.startsAt),
+                  when(sale.endsAt),
+                  `${sale.activated}/${sale.itemCount}`,
+                  lag(sale.maxLagMs),
+                  sale.status === "upcoming" ? (
+                    <InlineStack key="actions" gap="100">
+                      <Button url={`/app/prices?edit=${sale.id}`} size="slim" accessibilityLabel={`Edit ${sale.name}`}>
+                        Edit
+                      </Button>
+                      <Form method="post">
+                        <input type="hidden" name="intent" value="cancel" />
+                        <input type="hidden" name="sale" value={sale.id} />
+                        <Button submit size="slim" tone="critical" accessibilityLabel={`Cancel ${sale.name}`}>
+                          Cancel
+                        </Button>
+                      </Form>
+                    </InlineStack>
+                  ) : (
+                    ""
+                  ),
+                ])}
+              />
             </SectionCard>
-            {sales.length === 0 ? (
-              <Card>
-                <EmptyState heading="No sale scheduled" image="">
-                  <p>A sale sets its items' price for a window and restores the price before it at the end, to the millisecond.</p>
-                </EmptyState>
-              </Card>
-            ) : (
-              groups
-                .filter((group) => group.sales.length > 0)
-                .map((group) => (
-                  <SectionCard key={group.status} title={`${group.status[0]!.toUpperCase()}${group.status.slice(1)} sales`}>
-                    <DataTable
-                      columnContentTypes={["text", "text", "text", "text", "numeric", "text", "text"]}
-                      headings={["Sale", "Price", "Starts (UTC)", "Ends (UTC)", "Items", "Activation lag (max)", ""]}
-                      rows={group.sales.map((sale) => [
-                        <InlineStack key="name" gap="100">
-                          <Text as="span">{sale.name}</Text>
-                          <Badge tone={STATUS_TONE[sale.status]}>{sale.status}</Badge>
-                        </InlineStack>,
-                        sale.kind === "percent" ? `${Number(sale.value)} % off` : Number(sale.value).toFixed(2),
-                        when(sale.startsAt),
-                        when(sale.endsAt),
-                        `${sale.activated}/${sale.itemCount}`,
-                        lag(sale.maxLagMs),
-                        sale.status === "upcoming" ? (
-                          <InlineStack key="actions" gap="100">
-                            <Button url={`/app/prices?edit=${sale.id}`} size="slim" accessibilityLabel={`Edit ${sale.name}`}>
-                              Edit
-                            </Button>
-                            <Form method="post">
-                              <input type="hidden" name="intent" value="cancel" />
-                              <input type="hidden" name="sale" value={sale.id} />
-                              <Button submit size="slim" tone="critical" accessibilityLabel={`Cancel ${sale.name}`}>
-                                Cancel
-                              </Button>
-                            </Form>
-                          </InlineStack>
-                        ) : (
-                          ""
-                        ),
-                      ])}
-                    />
-                  </SectionCard>
-                ))
-            )}
-            <SectionCard title="Price history">
-              <Form method="get">
-                <InlineStack gap="200" blockAlign="end">
-                  <TextField label="SKU" name="sku" value={lookup} onChange={setLookup} autoComplete="off" />
-                  <Button submit>Show history</Button>
-                </InlineStack>
-              </Form>
-              {sku &&
-                (history.length === 0 ? (
-                  <Text as="p">{`No price recorded for ${sku}.`}</Text>
-                ) : (
-                  <DataTable
-                    columnContentTypes={["text", "text", "numeric", "numeric", "text", "text", "text", "text", "text"]}
-                    headings={["Version", "List", "Price", "Compare at", "From (UTC)", "To (UTC)", "Source", "Activation", "Lag"]}
-                    rows={history.map((row) => [
-                      `#${row.version}${row.supersededAt ? " (superseded)" : ""}`,
-                      row.list,
-                      `${Number(row.amount).toFixed(2)} ${row.currency}`,
-                      row.compareAt === null ? "–" : Number(row.compareAt).toFixed(2),
-                      when(row.validFrom),
-                      when(row.validTo),
-                      `${row.source} · ${row.createdBy}`,
-                      row.activation ?? "–",
-                      lag(row.lagMs),
-                    ])}
-                  />
-                ))}
-            </SectionCard>
-          </BlockStack>
-        </Layout.Section>
-      </Layout>
-    </Page>
+          ))
+      )}
+      <SectionCard title="Price history">
+        <Form method="get">
+          <InlineStack gap="200" blockAlign="end">
+            <TextField label="SKU" name="sku" value={lookup} onChange={setLookup} autoComplete="off" />
+            <Button submit>Show history</Button>
+          </InlineStack>
+        </Form>
+        {sku &&
+          (history.length === 0 ? (
+            <Text as="p">{`No price recorded for ${sku}.`}</Text>
+          ) : (
+            <DataTable
+              columnContentTypes={["text", "text", "numeric", "numeric", "text", "text", "text", "text", "text"]}
+              headings={["Version", "List", "Price", "Compare at", "From (UTC)", "To (UTC)", "Source", "Activation", "Lag"]}
+              rows={history.map((row) => [
+                `#${row.version}${row.supersededAt ? " (superseded)" : ""}`,
+                row.list,
+                `${Number(row.amount).toFixed(2)} ${row.currency}`,
+                row.compareAt === null ? "–" : Number(row.compareAt).toFixed(2),
+                when(row.validFrom),
+                when(row.validTo),
+                `${row.source} · ${row.createdBy}`,
+                row.activation ?? "–",
+                lag(row.lagMs),
+              ])}
+            />
+          ))}
+      </SectionCard>
+    </SingleColumnPage>
   );
 }

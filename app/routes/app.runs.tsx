@@ -1,6 +1,6 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation, useRevalidator } from "@remix-run/react";
-import { Badge, Banner, BlockStack, Button, Card, DataTable, EmptyState, InlineStack, Layout, Modal, Page, Select, Text } from "@shopify/polaris";
+import { Badge, Banner, BlockStack, Button, Card, DataTable, EmptyState, InlineStack, Modal, Page, Select, Text } from "@shopify/polaris";
 import { useEffect, useState } from "react";
 import { recordAudit } from "../audit/audit.server";
 import { listDestinations, requestRun } from "../batching/destinations.server";
@@ -11,6 +11,7 @@ import { progressOf } from "../observability/progress";
 import { getRunProgress } from "../observability/sql/getRunProgress";
 import { LockstepError } from "../config/errors";
 import type { AppContext } from "../context.server";
+import { SingleColumnPage } from "../components/SingleColumnPage";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
 import { readForm } from "../staff/readForm.server";
 
@@ -107,107 +108,101 @@ export default function Runs() {
     );
   }
   return (
-    <Page title="Runs" subtitle={`${destination.name} · ${destination.mode}`}>
-      <Layout>
-        <Layout.Section>
-          <BlockStack gap="400">
-            {result?.message && <Banner tone="success">{result.message}</Banner>}
-            {result?.error && <Banner tone="critical">{result.error}</Banner>}
-            {inProgress && <Banner tone="info">{`A run is ${destination.requestedRun ? `requested (${destination.requestedRun})` : "in progress"}; this page follows it.`}</Banner>}
-            {progress && (
-              <Card>
-                <OperationProgress label={`Run #${progress.runId} (${progress.reason})`} progress={progress} unit="items" />
-              </Card>
-            )}
-            <Form method="get">
-              <InlineStack gap="200" blockAlign="end">
-                <Select label="Destination" name="destination" options={destinations.map((d) => ({ label: d.name, value: d.id }))} value={destination.id} onChange={() => undefined} />
-                <Button submit>Show</Button>
+    <SingleColumnPage title="Runs" subtitle={`${destination.name} · ${destination.mode}`}>
+      {result?.message && <Banner tone="success">{result.message}</Banner>}
+      {result?.error && <Banner tone="critical">{result.error}</Banner>}
+      {inProgress && <Banner tone="info">{`A run is ${destination.requestedRun ? `requested (${destination.requestedRun})` : "in progress"}; this page follows it.`}</Banner>}
+      {progress && (
+        <Card>
+          <OperationProgress label={`Run #${progress.runId} (${progress.reason})`} progress={progress} unit="items" />
+        </Card>
+      )}
+      <Form method="get">
+        <InlineStack gap="200" blockAlign="end">
+          <Select label="Destination" name="destination" options={destinations.map((d) => ({ label: d.name, value: d.id }))} value={destination.id} onChange={() => undefined} />
+          <Button submit>Show</Button>
+        </InlineStack>
+      </Form>
+      <Card>
+        {runs.length === 0 ? (
+          <Text as="p" tone="subdued">
+            No run yet.
+          </Text>
+        ) : (
+          <DataTable
+            columnContentTypes={["text", "text", "text", "numeric", "numeric", "numeric", "numeric", "text"]}
+            headings={["Run", "Reason", "Status", "Changes in", "Items", "Sent", "Rejected", "Variance"]}
+            rows={runs.map((run) => [
+              <a key={run.id} href={`?destination=${destination.id}&run=${run.id}`}>{`#${run.id}`}</a>,
+              run.reason,
+              <Badge key="status" tone={STATUS_TONE[run.status as keyof typeof STATUS_TONE]}>{run.status}</Badge>,
+              run.changesIn,
+              run.itemsAfterCoalescing,
+              run.sent,
+              run.rejected,
+              run.variance === null ? "–" : `${(run.variance * 100).toFixed(2)} %`,
+            ])}
+          />
+        )}
+      </Card>
+      {selectedRun && (
+        <Card>
+          <BlockStack gap="300">
+            <InlineStack align="space-between" blockAlign="center">
+              <Text as="h2" variant="headingMd">{`Run #${selectedRun.id}`}</Text>
+              <InlineStack gap="200">
+                <Button onClick={() => downloadManifest(selectedRun.manifest, selectedRun.signature, selectedRun.id)} disabled={!selectedRun.manifest}>
+                  Download manifest
+                </Button>
+                {selectedRun.status === "failed" && (
+                  <Form method="post">
+                    <input type="hidden" name="intent" value="resume" />
+                    <input type="hidden" name="destination" value={destination.id} />
+                    <input type="hidden" name="run" value={selectedRun.id} />
+                    <Button submit loading={navigation.state === "submitting"}>
+                      Resume
+                    </Button>
+                  </Form>
+                )}
+                {(selectedRun.status === "succeeded" || selectedRun.status === "partial") && (
+                  <Button tone="critical" onClick={() => setConfirming(true)}>
+                    Roll back
+                  </Button>
+                )}
               </InlineStack>
-            </Form>
-            <Card>
-              {runs.length === 0 ? (
-                <Text as="p" tone="subdued">
-                  No run yet.
-                </Text>
-              ) : (
-                <DataTable
-                  columnContentTypes={["text", "text", "text", "numeric", "numeric", "numeric", "numeric", "text"]}
-                  headings={["Run", "Reason", "Status", "Changes in", "Items", "Sent", "Rejected", "Variance"]}
-                  rows={runs.map((run) => [
-                    <a key={run.id} href={`?destination=${destination.id}&run=${run.id}`}>{`#${run.id}`}</a>,
-                    run.reason,
-                    <Badge key="status" tone={STATUS_TONE[run.status as keyof typeof STATUS_TONE]}>{run.status}</Badge>,
-                    run.changesIn,
-                    run.itemsAfterCoalescing,
-                    run.sent,
-                    run.rejected,
-                    run.variance === null ? "–" : `${(run.variance * 100).toFixed(2)} %`,
-                  ])}
-                />
-              )}
-            </Card>
-            {selectedRun && (
-              <Card>
-                <BlockStack gap="300">
-                  <InlineStack align="space-between" blockAlign="center">
-                    <Text as="h2" variant="headingMd">{`Run #${selectedRun.id}`}</Text>
-                    <InlineStack gap="200">
-                      <Button onClick={() => downloadManifest(selectedRun.manifest, selectedRun.signature, selectedRun.id)} disabled={!selectedRun.manifest}>
-                        Download manifest
-                      </Button>
-                      {selectedRun.status === "failed" && (
-                        <Form method="post">
-                          <input type="hidden" name="intent" value="resume" />
-                          <input type="hidden" name="destination" value={destination.id} />
-                          <input type="hidden" name="run" value={selectedRun.id} />
-                          <Button submit loading={navigation.state === "submitting"}>
-                            Resume
-                          </Button>
-                        </Form>
-                      )}
-                      {(selectedRun.status === "succeeded" || selectedRun.status === "partial") && (
-                        <Button tone="critical" onClick={() => setConfirming(true)}>
-                          Roll back
-                        </Button>
-                      )}
-                    </InlineStack>
-                  </InlineStack>
-                  <Text as="p" tone="subdued">
-                    {`Changes ${selectedRun.watermarkFrom}–${selectedRun.watermarkTo} · ${selectedRun.sent} sent · ${selectedRun.rejected} rejected · ${selectedRun.failed} failed`}
-                    {selectedRun.error ? ` · ${selectedRun.error}` : ""}
-                  </Text>
-                  {rejected.length === 0 ? (
-                    <Text as="p">No item was rejected in this run.</Text>
-                  ) : (
-                    <DataTable
-                      columnContentTypes={["text", "text", "text", "text"]}
-                      headings={["SKU", "Kind", "Outcome", "Reason"]}
-                      rows={rejected.map((item) => [item.sku, item.kind, item.outcome, item.reason ?? ""])}
-                    />
-                  )}
-                </BlockStack>
-                <Modal open={confirming} onClose={() => setConfirming(false)} title={`Roll back run #${selectedRun.id}?`}>
-                  <Modal.Section>
-                    <Form method="post" onSubmit={() => setConfirming(false)}>
-                      <input type="hidden" name="intent" value="rollback" />
-                      <input type="hidden" name="destination" value={destination.id} />
-                      <input type="hidden" name="run" value={selectedRun.id} />
-                      <input type="hidden" name="confirm" value="yes" />
-                      <BlockStack gap="300">
-                        <Text as="p">Every item this run changed is sent again with the state it had before. Items changed since are left alone and listed.</Text>
-                        <Button submit tone="critical" variant="primary">
-                          Roll back
-                        </Button>
-                      </BlockStack>
-                    </Form>
-                  </Modal.Section>
-                </Modal>
-              </Card>
+            </InlineStack>
+            <Text as="p" tone="subdued">
+              {`Changes ${selectedRun.watermarkFrom}–${selectedRun.watermarkTo} · ${selectedRun.sent} sent · ${selectedRun.rejected} rejected · ${selectedRun.failed} failed`}
+              {selectedRun.error ? ` · ${selectedRun.error}` : ""}
+            </Text>
+            {rejected.length === 0 ? (
+              <Text as="p">No item was rejected in this run.</Text>
+            ) : (
+              <DataTable
+                columnContentTypes={["text", "text", "text", "text"]}
+                headings={["SKU", "Kind", "Outcome", "Reason"]}
+                rows={rejected.map((item) => [item.sku, item.kind, item.outcome, item.reason ?? ""])}
+              />
             )}
           </BlockStack>
-        </Layout.Section>
-      </Layout>
-    </Page>
+          <Modal open={confirming} onClose={() => setConfirming(false)} title={`Roll back run #${selectedRun.id}?`}>
+            <Modal.Section>
+              <Form method="post" onSubmit={() => setConfirming(false)}>
+                <input type="hidden" name="intent" value="rollback" />
+                <input type="hidden" name="destination" value={destination.id} />
+                <input type="hidden" name="run" value={selectedRun.id} />
+                <input type="hidden" name="confirm" value="yes" />
+                <BlockStack gap="300">
+                  <Text as="p">Every item this run changed is sent again with the state it had before. Items changed since are left alone and listed.</Text>
+                  <Button submit tone="critical" variant="primary">
+                    Roll back
+                  </Button>
+                </BlockStack>
+              </Form>
+            </Modal.Section>
+          </Modal>
+        </Card>
+      )}
+    </SingleColumnPage>
   );
 }
