@@ -1,11 +1,12 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
-import { Banner, BlockStack, Button, Card, DataTable, EmptyState, InlineStack, Page, Text, TextField } from "@shopify/polaris";
+import { BlockStack, Button, Card, DataTable, EmptyState, InlineStack, Page, Text, TextField } from "@shopify/polaris";
 import { useState } from "react";
 import { getAuditRetention, listAudit, recordAudit, setAuditRetention } from "../audit/audit.server";
 import { AUDIT_RETENTION_DAYS } from "../audit/retention";
 import type { AppContext } from "../context.server";
 import { errorResponse } from "../http/respond.server";
+import { ActionOutcome } from "../components/ActionOutcome";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
 import { readForm } from "../staff/readForm.server";
 
@@ -86,7 +87,7 @@ export default function AuditLog() {
                 Save retention
               </Button>
             </InlineStack>
-            {result?.saved && <Banner tone="success">{result.saved}</Banner>}
+            <ActionOutcome success={result?.saved} />
           </BlockStack>
         </Form>
       </Card>

@@ -9,6 +9,7 @@ import { LockstepError } from "../config/errors";
 import type { AppContext } from "../context.server";
 import { SectionCard } from "../components/SectionCard";
 import { SingleColumnPage } from "../components/SingleColumnPage";
+import { ActionOutcome } from "../components/ActionOutcome";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
 import { readForm } from "../staff/readForm.server";
 
@@ -174,7 +175,7 @@ export default function Connections() {
   const busy = navigation.state === "submitting";
   return (
     <SingleColumnPage title="Connections" subtitle="ERPs, file drops and marketplaces that receive your catalog, prices and stock">
-      {result?.message && <Banner tone="success">{result.message}</Banner>}
+      <ActionOutcome success={result?.message} />
       {result?.tested && (
         <Banner tone={result.tested.ok ? "success" : "critical"} title={result.tested.ok ? "Connection works" : "Connection failed"}>
           {result.tested.message}

@@ -1,12 +1,13 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation, useRevalidator, useSearchParams } from "@remix-run/react";
-import { Badge, Banner, BlockStack, Box, Button, Card, EmptyState, InlineStack, Text, TextField } from "@shopify/polaris";
+import { Badge, BlockStack, Box, Button, Card, EmptyState, InlineStack, Text, TextField } from "@shopify/polaris";
 import { useEffect, useState } from "react";
 import { LockstepError } from "../config/errors";
 import { errorResponse } from "../http/respond.server";
 import { hasControlCharacters, isBigintId } from "../db/columnLimits";
 import { recordAudit } from "../audit/audit.server";
 import { SingleColumnPage } from "../components/SingleColumnPage";
+import { ActionOutcome } from "../components/ActionOutcome";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
 import { readForm } from "../staff/readForm.server";
 import { listDeadLetters } from "../webhooks/sql/listDeadLetters";
@@ -92,8 +93,7 @@ export default function DeadLetters() {
   const [reason, setReason] = useState("");
   return (
     <SingleColumnPage title="Dead letters" subtitle="Webhook events that failed every attempt. Replay them once the cause is fixed.">
-      {result?.replayed !== undefined && <Banner tone="success">{`${result.replayed} event(s) sent back for processing.`}</Banner>}
-      {result?.error && <Banner tone="critical">{result.error.message}</Banner>}
+      <ActionOutcome success={result?.replayed !== undefined ? `${result.replayed} event(s) sent back for processing.` : undefined} error={result?.error?.message} />
       {replay && (
         <Card>
           <BlockStack gap="100">

@@ -17,6 +17,7 @@ import { rotateFeedToken } from "../feeds/google/tokens.server";
 import { openFeedAlerts } from "../feeds/google/watchdog.server";
 import { SectionCard } from "../components/SectionCard";
 import { SingleColumnPage } from "../components/SingleColumnPage";
+import { ActionOutcome } from "../components/ActionOutcome";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
 import { readForm } from "../staff/readForm.server";
 
@@ -172,8 +173,7 @@ export default function Feeds() {
   const busy = navigation.state === "submitting";
   return (
     <SingleColumnPage title="Feeds" subtitle={`${feed.name} · ${feed.mode}${feed.enabled ? "" : " · paused"}`}>
-      {result?.message && <Banner tone="success">{result.message}</Banner>}
-      {result?.error && <Banner tone="critical">{result.error}</Banner>}
+      <ActionOutcome success={result?.message} error={result?.error} />
       {feed.alerts.map((alert) => (
         <Banner key={alert.kind} tone="warning">
           {alert.message}

@@ -1,6 +1,6 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
-import { Badge, Banner, Button, Card, DataTable, EmptyState, FormLayout, InlineStack, Select, Text, TextField } from "@shopify/polaris";
+import { Badge, Button, Card, DataTable, EmptyState, FormLayout, InlineStack, Select, Text, TextField } from "@shopify/polaris";
 import { useState } from "react";
 import { recordAudit } from "../audit/audit.server";
 import { LockstepError } from "../config/errors";
@@ -8,6 +8,7 @@ import type { AppContext } from "../context.server";
 import { cancelSale, createSale, historyOf, salesOf, updateSale } from "../prices/sales.server";
 import { SectionCard } from "../components/SectionCard";
 import { SingleColumnPage } from "../components/SingleColumnPage";
+import { ActionOutcome } from "../components/ActionOutcome";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
 import { readForm } from "../staff/readForm.server";
 
@@ -185,8 +186,7 @@ export default function Prices() {
   const groups = (["upcoming", "active", "ended", "cancelled"] as const).map((status) => ({ status, sales: sales.filter((sale) => sale.status === status) }));
   return (
     <SingleColumnPage title="Prices" subtitle="Scheduled sales and every item's price history">
-      {result?.message && <Banner tone="success">{result.message}</Banner>}
-      {result?.error && <Banner tone="critical">{result.error}</Banner>}
+      <ActionOutcome success={result?.message} error={result?.error} />
       <SectionCard title={editing ? `Edit ${editing.name}` : "Schedule a sale"}>
         <SaleForm key={editing?.id ?? "new"} editing={editing} result={result} busy={busy} />
       </SectionCard>

@@ -12,6 +12,7 @@ import { getRunProgress } from "../observability/sql/getRunProgress";
 import { LockstepError } from "../config/errors";
 import type { AppContext } from "../context.server";
 import { SingleColumnPage } from "../components/SingleColumnPage";
+import { ActionOutcome } from "../components/ActionOutcome";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
 import { readForm } from "../staff/readForm.server";
 
@@ -109,8 +110,7 @@ export default function Runs() {
   }
   return (
     <SingleColumnPage title="Runs" subtitle={`${destination.name} · ${destination.mode}`}>
-      {result?.message && <Banner tone="success">{result.message}</Banner>}
-      {result?.error && <Banner tone="critical">{result.error}</Banner>}
+      <ActionOutcome success={result?.message} error={result?.error} />
       {inProgress && <Banner tone="info">{`A run is ${destination.requestedRun ? `requested (${destination.requestedRun})` : "in progress"}; this page follows it.`}</Banner>}
       {progress && (
         <Card>

@@ -8,6 +8,7 @@ import type { InventoryPolicy } from "../inventory/policy";
 import { log } from "../observability/log.server";
 import { forgetRememberedTokens, issueApiToken } from "../shops/shops.server";
 import { recordAudit } from "../audit/audit.server";
+import { ActionOutcome } from "../components/ActionOutcome";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
 import { readForm } from "../staff/readForm.server";
 
@@ -89,8 +90,7 @@ export default function Settings() {
           <Card>
             <Form method="post">
               <BlockStack gap="400">
-                {result?.saved && <Banner tone="success">Saved. Cached availability was refreshed.</Banner>}
-                {result?.error && <Banner tone="critical">{result.error.message}</Banner>}
+                <ActionOutcome success={result?.saved ? "Saved. Cached availability was refreshed." : undefined} error={result?.error?.message} />
                 <Text as="h2" variant="headingMd">
                   Availability
                 </Text>
