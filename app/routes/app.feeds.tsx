@@ -18,6 +18,7 @@ import { openFeedAlerts } from "../feeds/google/watchdog.server";
 import { SectionCard } from "../components/SectionCard";
 import { SingleColumnPage } from "../components/SingleColumnPage";
 import { ActionOutcome } from "../components/ActionOutcome";
+import { ShowOneOf } from "../components/ShowOneOf";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
 import { readForm } from "../staff/readForm.server";
 
@@ -180,12 +181,7 @@ export default function Feeds() {
         </Banner>
       ))}
       {feeds.length > 1 && (
-        <Form method="get">
-          <InlineStack gap="200" blockAlign="end">
-            <Select label="Feed" name="feed" options={feeds.map((f) => ({ label: f.name, value: f.id }))} value={feed.id} onChange={() => undefined} />
-            <Button submit>Show</Button>
-          </InlineStack>
-        </Form>
+        <ShowOneOf label="Feed" name="feed" items={feeds} selected={feed.id} />
       )}
       <SectionCard title="URL">
         {result?.url ? (

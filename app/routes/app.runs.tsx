@@ -1,6 +1,6 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation, useRevalidator } from "@remix-run/react";
-import { Badge, Banner, BlockStack, Button, Card, DataTable, EmptyState, InlineStack, Modal, Page, Select, Text } from "@shopify/polaris";
+import { Badge, Banner, BlockStack, Button, Card, DataTable, EmptyState, InlineStack, Modal, Page, Text } from "@shopify/polaris";
 import { useEffect, useState } from "react";
 import { recordAudit } from "../audit/audit.server";
 import { listDestinations, requestRun } from "../batching/destinations.server";
@@ -13,6 +13,7 @@ import { LockstepError } from "../config/errors";
 import type { AppContext } from "../context.server";
 import { SingleColumnPage } from "../components/SingleColumnPage";
 import { ActionOutcome } from "../components/ActionOutcome";
+import { ShowOneOf } from "../components/ShowOneOf";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
 import { readForm } from "../staff/readForm.server";
 
@@ -117,12 +118,7 @@ export default function Runs() {
           <OperationProgress label={`Run #${progress.runId} (${progress.reason})`} progress={progress} unit="items" />
         </Card>
       )}
-      <Form method="get">
-        <InlineStack gap="200" blockAlign="end">
-          <Select label="Destination" name="destination" options={destinations.map((d) => ({ label: d.name, value: d.id }))} value={destination.id} onChange={() => undefined} />
-          <Button submit>Show</Button>
-        </InlineStack>
-      </Form>
+      <ShowOneOf label="Destination" name="destination" items={destinations} selected={destination.id} />
       <Card>
         {runs.length === 0 ? (
           <Text as="p" tone="subdued">
