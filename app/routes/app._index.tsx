@@ -6,6 +6,7 @@ import { Suspense, useEffect } from "react";
 import { getBackfill, startBackfill } from "../backfill/backfill.server";
 import { errorResponse } from "../http/respond.server";
 import { getCatalogOverview } from "../catalog/overview.server";
+import { Stat } from "../components/Stat";
 import { SetupGuide } from "../components/SetupGuide";
 import { getSyncHealth, type Percentiles } from "../observability/syncHealth.server";
 import { bigCommerceLimiterTarget } from "../platforms/bigcommerce/client.server";
@@ -119,21 +120,6 @@ function formatPercentiles(p: Percentiles): string {
 }
 
 const HEALTH_TONE = { healthy: "success", degraded: "warning", failing: "critical" } as const;
-
-function Stat({ label, value }: { label: string; value: string | number }) {
-  return (
-    <Card>
-      <BlockStack gap="100">
-        <Text as="p" tone="subdued">
-          {label}
-        </Text>
-        <Text as="p" variant="headingXl">
-          {value}
-        </Text>
-      </BlockStack>
-    </Card>
-  );
-}
 
 /** A streamed section's box while its data is on the way: as tall as what usually fills it, so little moves. */
 function Pending({ lines, label }: { lines: number; label: string }) {

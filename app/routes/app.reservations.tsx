@@ -1,6 +1,7 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { useLoaderData } from "@remix-run/react";
-import { Badge, BlockStack, Card, DataTable, EmptyState, InlineGrid, Layout, Page, Text } from "@shopify/polaris";
+import { Badge, Card, DataTable, EmptyState, InlineGrid, Layout, Page } from "@shopify/polaris";
+import { Stat } from "../components/Stat";
 import { authenticateStaff } from "../staff/authenticateStaff.server";
 
 export const meta: MetaFunction = () => [{ title: "Lockstep — reservations" }];
@@ -24,26 +25,8 @@ export default function Reservations() {
       <Layout>
         <Layout.Section>
           <InlineGrid columns={2} gap="400">
-            <Card>
-              <BlockStack gap="100">
-                <Text as="p" tone="subdued">
-                  Active holds
-                </Text>
-                <Text as="p" variant="headingXl">
-                  {overview.totals.activeHolds}
-                </Text>
-              </BlockStack>
-            </Card>
-            <Card>
-              <BlockStack gap="100">
-                <Text as="p" tone="subdued">
-                  Units held
-                </Text>
-                <Text as="p" variant="headingXl">
-                  {overview.totals.unitsHeld}
-                </Text>
-              </BlockStack>
-            </Card>
+            <Stat label="Active holds" value={overview.totals.activeHolds} />
+            <Stat label="Units held" value={overview.totals.unitsHeld} />
           </InlineGrid>
         </Layout.Section>
         <Layout.Section>
