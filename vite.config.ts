@@ -10,7 +10,8 @@ declare module "@remix-run/node" {
 export default defineConfig({
   plugins: [
     remix({
-      ignoredRouteFiles: ["**/.*", "**/*.test.*"],
+      // A README in app/routes is documentation, not a route.
+      ignoredRouteFiles: ["**/.*", "**/*.test.*", "**/*.md"],
       future: {
         v3_fetcherPersist: true,
         v3_relativeSplatPath: true,
