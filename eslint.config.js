@@ -12,7 +12,7 @@ const DOMAIN_DEPENDS_ON = {
   catalog: ["inventory"],
   availability: ["inventory"],
   reservations: ["availability", "inventory", "shops", "webhooks"],
-  platforms: ["catalog", "outbound", "shops", "webhooks"],
+  platforms: ["catalog", "outbound", "shops"],
   checkout: ["availability", "inventory", "outbound", "platforms", "shops"],
   // Observability measures and shows; the domains record into it (webhooks' ingestion metrics, the
   // objectives in app/slo read its latency roll-ups). It reads other domains' tables only through its
@@ -21,7 +21,7 @@ const DOMAIN_DEPENDS_ON = {
   observability: ["audit", "outbound"],
   // The platform-neutral domain events: what webhooks (and an SFTP inbound file) say changed.
   events: ["catalog"],
-  webhooks: ["batching", "catalog", "events", "inventory", "observability", "outbound", "prices", "shops"],
+  webhooks: ["batching", "catalog", "events", "inventory", "observability", "outbound", "platforms", "prices", "shops"],
   backfill: ["batching", "catalog", "inventory", "outbound", "platforms", "shops"],
   // The pipeline: the webhook consumers and the backfill capture changes into it; destination adapters
   // implement its interfaces (app/batching/types.ts) and the wiring (scheduler.server.ts) registers them.

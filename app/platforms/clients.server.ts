@@ -1,6 +1,6 @@
 import { type Config, SHOPIFY_API_VERSION } from "../config/config.server";
 import type { LimiterRegistry } from "../outbound/limiterRegistry.server";
-import { type BigCommerceReader } from "../webhooks/bigcommerceReader";
+import { type BigCommerceReader } from "./bigcommerce/readBack";
 import { type BigCommerceClient, createBigCommerceClient } from "./bigcommerce/client.server";
 import { createBigCommerceReader } from "./bigcommerce/reader.server";
 import { type ShopifyAdminClient, createShopifyAdminClient, shopifyAdminEndpoint } from "./shopify/adminClient.server";

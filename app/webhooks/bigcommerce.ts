@@ -1,12 +1,10 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
 import { errors as joseErrors, type JWTPayload, jwtVerify } from "jose";
 import { Webhook, WebhookVerificationError } from "standardwebhooks";
 import { LockstepError } from "../config/errors";
+import { BIGCOMMERCE_SECRET_HEADER, storeWebhookSecret } from "../platforms/bigcommerce/hooks";
 import { parseStoreHash } from "../shops/platformIdentity";
 import { isJsonObject } from "./json";
-
-/** The header Lockstep asks BigCommerce to echo on every delivery when it registers a hook (`POST /v3/hooks`, `headers`). */
-export const BIGCOMMERCE_SECRET_HEADER = "x-lockstep-webhook-secret";
 
 /** BigCommerce's thin payload: what changed, never the new state. */
 export interface BigCommerceDelivery {
@@ -30,28 +28,6 @@ function header(headers: HeaderBag, name: string): string | undefined {
 /** Standard Webhooks keys are base64; BigCommerce uses the app's client secret, base64-encoded. */
 export function bigCommerceSigningKey(clientSecret: string): string {
   return Buffer.from(clientSecret, "utf8").toString("base64");
-}
-
-/**
- * The per-store secret Lockstep registers as a custom header of the store's hooks. Derived from the
- * client secret and the store hash, so nothing needs storing and a leak concerns one store only.
- */
-export function storeWebhookSecret(clientSecret: string, storeHash: string): string {
-  return createHmac("sha256", clientSecret).update(`lockstep-webhook:${storeHash}`).digest("base64url");
-}
-
-/**
- * The body of BigCommerce's `POST /v3/hooks` for one scope: the per-store secret rides along as a
- * custom header that BigCommerce echoes on every delivery, where `verifyBigCommerceDelivery` checks it.
- */
-export function hookRegistration(clientSecret: string, storeHash: string, scope: string, destination: string) {
-  return {
-    scope,
-    destination,
-    is_active: true,
-    events_history_enabled: true,
-    headers: { [BIGCOMMERCE_SECRET_HEADER]: storeWebhookSecret(clientSecret, storeHash) },
-  };
 }
 
 function constantTimeEquals(a: string, b: string): boolean {

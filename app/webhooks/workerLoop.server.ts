@@ -2,7 +2,7 @@ import { LockstepError, describeError } from "../config/errors";
 import type { Sql, SqlRunner } from "../db/database.server";
 import type { Random } from "../config/clock";
 import { type RetryPolicy, retryDelay } from "../outbound/retryPolicy";
-import type { BigCommerceReader } from "./bigcommerceReader";
+import type { BigCommerceReader } from "../platforms/bigcommerce/readBack";
 import { applyEvents } from "./consumers.server";
 import type { DomainEvent } from "../events/domainEvents";
 import type { WebhookMetrics } from "./metrics.server";

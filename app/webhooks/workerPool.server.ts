@@ -2,7 +2,7 @@ import { hostname } from "node:os";
 import pg from "pg";
 import type { StopWork } from "../background.server";
 import type { AppContext } from "../context.server";
-import type { BigCommerceReader } from "./bigcommerceReader";
+import type { BigCommerceReader } from "../platforms/bigcommerce/readBack";
 import { INBOX_CHANNEL } from "./inbox.server";
 import { purgeInboxRows } from "./sql/purgeInboxRows";
 import { startWebhookWorker } from "./workerLoop.server";

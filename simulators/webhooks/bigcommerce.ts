@@ -3,7 +3,8 @@
 // Lockstep registers, BigCommerce's retry schedule, and signed_payload_jwt callbacks.
 import { createHash, createHmac, randomUUID } from "node:crypto";
 import { Webhook } from "standardwebhooks";
-import { BIGCOMMERCE_SECRET_HEADER, bigCommerceSigningKey, storeWebhookSecret } from "../../app/webhooks/bigcommerce";
+import { BIGCOMMERCE_SECRET_HEADER, storeWebhookSecret } from "../../app/platforms/bigcommerce/hooks";
+import { bigCommerceSigningKey } from "../../app/webhooks/bigcommerce";
 import type { SignedDelivery } from "./shopify";
 
 /** Seconds between BigCommerce's retries of a failed delivery. */

@@ -6,7 +6,7 @@ import type {
   BigCommerceProductState,
   BigCommerceReader,
   BigCommerceRefundState,
-} from "../../app/webhooks/bigcommerceReader";
+} from "../../app/platforms/bigcommerce/readBack";
 
 export class SimulatedBigCommerceStore implements BigCommerceReader {
   readonly products = new Map<string, BigCommerceProductState>();

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { conditionOf, plainText } from "../../app/catalog/feedAttributes";
-import type { BigCommerceReader } from "../../app/webhooks/bigcommerceReader";
+import type { BigCommerceReader } from "../../app/platforms/bigcommerce/readBack";
 import { normaliseBigCommerceDelivery } from "../../app/webhooks/normalise/bigcommerce";
 import { normaliseShopifyDelivery } from "../../app/webhooks/normalise/shopify";
 import { createTestDatabase, type TestDatabase } from "../helpers/database";

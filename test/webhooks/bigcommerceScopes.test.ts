@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { installShop } from "../../app/shops/shops.server";
 import { WebhookMetrics } from "../../app/webhooks/metrics.server";
-import { BIGCOMMERCE_SCOPES } from "../../app/webhooks/normalise/bigcommerce";
+import { BIGCOMMERCE_SCOPES } from "../../app/platforms/bigcommerce/hooks";
 import { processDueRows } from "../../app/webhooks/workerLoop.server";
 import { signBigCommerceDelivery } from "../../simulators/webhooks/bigcommerce";
 import { SimulatedBigCommerceStore } from "../../simulators/webhooks/bigcommerceStore";

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Sql } from "../../app/db/database.server";
 import { installShop } from "../../app/shops/shops.server";
-import type { BigCommerceReader } from "../../app/webhooks/bigcommerceReader";
+import type { BigCommerceReader } from "../../app/platforms/bigcommerce/readBack";
 import { createInbox } from "../../app/webhooks/inbox.server";
 import { WebhookMetrics } from "../../app/webhooks/metrics.server";
 import { claimInboxRows } from "../../app/webhooks/sql/claimInboxRows";

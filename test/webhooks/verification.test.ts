@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
-import { hookRegistration, storeWebhookSecret, verifyBigCommerceDelivery, verifySignedPayloadJwt } from "../../app/webhooks/bigcommerce";
+import { hookRegistration, storeWebhookSecret } from "../../app/platforms/bigcommerce/hooks";
+import { verifyBigCommerceDelivery, verifySignedPayloadJwt } from "../../app/webhooks/bigcommerce";
 import { SHOPIFY_TOPICS } from "../../app/webhooks/normalise/shopify";
 import { parsePlatformJson } from "../../app/webhooks/json";
 import { isValidShopifyHmac, shopifyHmac, verifyShopifyDelivery } from "../../app/webhooks/shopify";

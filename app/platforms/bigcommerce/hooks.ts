@@ -1,6 +1,49 @@
-import { hookRegistration } from "../../webhooks/bigcommerce";
-import { BIGCOMMERCE_SCOPES } from "../../webhooks/normalise/bigcommerce";
+import { createHmac } from "node:crypto";
 import type { BigCommerceClient } from "./client.server";
+
+/** The BigCommerce scopes Lockstep registers hooks for. */
+export const BIGCOMMERCE_SCOPES = [
+  "store/product/created",
+  "store/product/updated",
+  "store/product/deleted",
+  "store/product/inventory/updated",
+  "store/product/inventory/order/updated",
+  "store/sku/created",
+  "store/sku/updated",
+  "store/sku/inventory/updated",
+  "store/sku/inventory/order/updated",
+  "store/order/created",
+  "store/order/updated",
+  "store/order/statusUpdated",
+  "store/order/refund/created",
+  "store/app/uninstalled",
+] as const;
+
+/** The header Lockstep asks BigCommerce to echo on every delivery when it registers a hook (`POST /v3/hooks`, `headers`). */
+export const BIGCOMMERCE_SECRET_HEADER = "x-lockstep-webhook-secret";
+
+/**
+ * The per-store secret Lockstep registers as a custom header of the store's hooks. Derived from the
+ * client secret and the store hash, so nothing needs storing and a leak concerns one store only.
+ */
+export function storeWebhookSecret(clientSecret: string, storeHash: string): string {
+  return createHmac("sha256", clientSecret).update(`lockstep-webhook:${storeHash}`).digest("base64url");
+}
+
+/**
+ * The body of BigCommerce's `POST /v3/hooks` for one scope: the per-store secret rides along as a
+ * custom header that BigCommerce echoes on every delivery, where `verifyBigCommerceDelivery` checks it.
+ */
+export function hookRegistration(clientSecret: string, storeHash: string, scope: string, destination: string) {
+  return {
+    scope,
+    destination,
+    is_active: true,
+    events_history_enabled: true,
+    headers: { [BIGCOMMERCE_SECRET_HEADER]: storeWebhookSecret(clientSecret, storeHash) },
+  };
+}
+
 
 interface Hook {
   id: number;

@@ -5,7 +5,7 @@ import {
   type BigCommerceProductState,
   type BigCommerceReader,
   type BigCommerceRefundState,
-} from "../../webhooks/bigcommerceReader";
+} from "./readBack";
 import { type BigCommerceFeedFields, type BigCommerceProduct } from "./catalog.server";
 import { type BigCommerceClient } from "./client.server";
 import { getInventoryItems } from "./inventory.server";

@@ -1,27 +1,9 @@
 import { LockstepError } from "../../config/errors";
 import { storeHashOf } from "../../shops/platformIdentity";
-import type { BigCommerceOrderState, BigCommerceReader } from "../bigcommerceReader";
+import type { BigCommerceOrderState, BigCommerceReader } from "../../platforms/bigcommerce/readBack";
 import { conditionOf, plainText } from "../../catalog/feedAttributes";
 import type { DomainEvent, OrderLineItem } from "../../events/domainEvents";
 import { asObject, dateOf, idOf, parsePlatformJson } from "../json";
-
-/** The BigCommerce scopes Lockstep registers hooks for. */
-export const BIGCOMMERCE_SCOPES = [
-  "store/product/created",
-  "store/product/updated",
-  "store/product/deleted",
-  "store/product/inventory/updated",
-  "store/product/inventory/order/updated",
-  "store/sku/created",
-  "store/sku/updated",
-  "store/sku/inventory/updated",
-  "store/sku/inventory/order/updated",
-  "store/order/created",
-  "store/order/updated",
-  "store/order/statusUpdated",
-  "store/order/refund/created",
-  "store/app/uninstalled",
-] as const;
 
 export interface BigCommerceRowInput {
   shopId: string;

@@ -1,6 +1,6 @@
-// What webhook processing needs from the BigCommerce API: BigCommerce's payloads are thin
-// ("product 167 changed"), so the new state is read back. The platform module's throttled REST
-// client implements this; tests and the demo use the simulator's.
+// What Lockstep reads back from a BigCommerce store: its webhook payloads are thin ("product 167
+// changed"), so webhook processing reads the new state through this interface. The throttled REST
+// client (reader.server.ts) implements it; tests and the demo use the simulator's.
 
 export interface BigCommerceVariantState {
   id: string;
