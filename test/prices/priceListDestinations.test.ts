@@ -41,9 +41,9 @@ describe("named price lists reach the delayed destinations", () => {
     const shop = await seedPriceShop(db(), { products: 1, variantsPerProduct: 3 });
     const { adapter, received } = recordingAdapter();
     const deps = { sql: db().sql, encryptionKey: ENCRYPTION_KEY, adapters: adapterRegistry([adapter]) };
-    const destination = (name: string, options: Record<string, unknown>) =>
-      createDestination(deps, shop.shopId, { name, kind: "erp_http", endpoint: "http://127.0.0.1:9/erp", receives: ["price"], mode: "live", options });
-    const b2bErp = await destination("B2B ERP", { priceList: "b2b" });
+    const destination = (name: string, options: Record<string, unknown>, receives: Array<"catalog" | "price"> = ["price"]) =>
+      createDestination(deps, shop.shopId, { name, kind: "erp_http", endpoint: "http://127.0.0.1:9/erp", receives, mode: "live", options });
+    const b2bErp = await destination("B2B ERP", { priceList: "b2b" }, ["catalog", "price"]);
     const storeErp = await destination("Store ERP", {});
     expect((await loadDestination(deps, b2bErp.id)).priceList).toBe("b2b");
     expect((await loadDestination(deps, b2bErp.id)).options).toEqual({});
@@ -72,8 +72,10 @@ describe("named price lists reach the delayed destinations", () => {
 
     // The first (full) runs: each destination every item priced on its list.
     for (let i = 0; i < 2; i++) expect((await runDueDestination({ ...deps, owner: "test" }))?.status).toBe("succeeded");
-    const sentTo = (name: string) => received.filter((item) => item.destination === name && item.kind === "price").map((item) => `${item.sku}:${item.price}`).sort();
+    const sentTo = (name: string, kind = "price") => received.filter((item) => item.destination === name && item.kind === kind).map((item) => `${item.sku}:${item.price}`).sort();
     expect(sentTo("B2B ERP")).toEqual(["SKU-1:15.5000", "SKU-2:15.5000"]);
+    // Its catalog items carry the list's price; an item the list holds none for, the store's (as BigCommerce falls back to the catalog price).
+    expect(sentTo("B2B ERP", "catalog")).toEqual(["SKU-1:15.5000", "SKU-2:15.5000", "SKU-3:20.0000"]);
     expect(sentTo("Store ERP")).toEqual(["SKU-1:20.0000", "SKU-2:20.0000", "SKU-3:20.0000"]);
 
     // A delta: a new B2B price reaches the B2B destination only; a store price the store's only.

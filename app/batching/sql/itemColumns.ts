@@ -8,15 +8,16 @@ export function isoText(expression: string): string {
 
 /** The current state of a variant as the pipeline pushes it, from the joins below (product columns null but for catalog items, levels but for stock items). */
 export const ITEM_COLUMNS = `v.sku, v.external_id AS "variantExternalId", v.title,
-    CASE WHEN pl.named THEN pl.amount ELSE v.price::text END AS price, p.external_id AS "productExternalId",
+    CASE WHEN pl.amount IS NOT NULL THEN pl.amount ELSE v.price::text END AS price, p.external_id AS "productExternalId",
     p.title AS "productTitle", p.status, s.available, s.locations,
-    CASE WHEN pl.named THEN pl.compare_at ELSE v.compare_at_price::text END AS "compareAtPrice", v.gtin, v.mpn, p.description, p.url_path AS "urlPath", p.image_url AS "imageUrl", p.brand, p.condition`;
+    CASE WHEN pl.amount IS NOT NULL THEN pl.compare_at ELSE v.compare_at_price::text END AS "compareAtPrice", v.gtin, v.mpn, p.description, p.url_path AS "urlPath", p.image_url AS "imageUrl", p.brand, p.condition`;
 
 /**
  * Variant, product (catalog items only) and summed levels (stock items only) of `c.variant_id`;
  * `kind` is the SQL of the kind, `priceList` the SQL of the destination's price list: on a named
- * list (not `default`), price and catalog items carry that list's current version (null when the
- * item has none) instead of the variant's price. Variant and product are looked up by id, one primary-key probe
+ * list (not `default`), price and catalog items carry that list's current version instead of the
+ * variant's price; an item the list holds no price for falls back to the variant's, as BigCommerce
+ * price lists fall back to the catalog price. Variant and product are looked up by id, one primary-key probe
  * per item of the page: as plain joins the planner hashes the whole catalog for every page, so a
  * run cost pages × catalog. (`LIMIT 1` keeps each lookup a lookup: PostgreSQL would flatten it
  * back into a join.) The kind goes in the `ON` of a join: a constant-false `ON` skips the lookup
@@ -32,12 +33,9 @@ export function itemJoins(kind: string, priceList = "'default'"): string {
       WHERE l.variant_id = v.id
     ) s ON ${kind} = 'stock'
     LEFT JOIN LATERAL (
-      SELECT true AS named, cur.amount, cur.compare_at FROM (SELECT 1) one
-      LEFT JOIN LATERAL (
-        SELECT amount::text AS amount, compare_at::text AS compare_at FROM price_version
-        WHERE shop_id = v.shop_id AND variant_id = c.variant_id AND list = ${priceList} AND superseded_at IS NULL AND valid_from <= now() AND (valid_to IS NULL OR valid_to > now())
-        ORDER BY valid_from DESC LIMIT 1
-      ) cur ON true
+      SELECT amount::text AS amount, compare_at::text AS compare_at FROM price_version
+      WHERE shop_id = v.shop_id AND variant_id = c.variant_id AND list = ${priceList} AND superseded_at IS NULL AND valid_from <= now() AND (valid_to IS NULL OR valid_to > now())
+      ORDER BY valid_from DESC LIMIT 1
     ) pl ON ${kind} IN ('catalog', 'price') AND ${priceList} <> 'default'`;
 }
 
