@@ -94,9 +94,11 @@ describe("named price lists reach the delayed destinations", () => {
     expect(changesIn.get(b2bErp.id)).toBe(1);
     expect(changesIn.get(storeErp.id)).toBe(1);
 
-    // Back to the store's list: `default` is stored as no option at all.
+    // Back to the store's list (`default` is stored as no option at all): it holds B2B prices, so a full run is asked.
+    expect((await updateDestination(deps, shop.shopId, b2bErp.id, { name: "B2B ERP" })).requestedRun).toBeNull();
     const moved = await updateDestination(deps, shop.shopId, b2bErp.id, { options: { priceList: "default" } });
     expect(moved.options).toEqual({});
+    expect(moved.requestedRun).toBe("full");
     expect((await loadDestination(deps, b2bErp.id)).priceList).toBeUndefined();
   });
 
