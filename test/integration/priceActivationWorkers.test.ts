@@ -17,7 +17,8 @@ const ENCRYPTION_KEY = "a-test-encryption-key-of-32-characters";
 const TOKEN = "shpat_workers";
 const PRODUCTS = 4;
 const PER_PRODUCT = 30;
-const LEASE_MS = 6_000;
+// Rows are then prepared 2 s ahead (a quarter of the lease, at most 2 s): room to kill or stop their holder before the boundary.
+const LEASE_MS = 8_000;
 let db: TestDatabase;
 let sim: ShopifySimulator;
 let proxy: http.Server;
@@ -108,6 +109,8 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
+  // A worker a failed test left stopped (SIGSTOP) must run again to hear SIGTERM.
+  for (const worker of workers) if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill("SIGCONT");
   await Promise.all(workers.map((worker) => worker.stop("SIGTERM")));
   await new Promise((resolve) => proxy?.close(resolve));
   await sim?.close();
