@@ -76,9 +76,12 @@ export interface PriceActivator {
  * Activation exactly once, on time: at a version's valid_from, one worker (of however many
  * processes) leases its activation row, pushes the price to the store through the shop's throttled
  * client, and in one transaction moves the catalog row, captures the change for every delayed
- * destination (the pipeline's outbox) and records the activation done with its lag. A worker that
- * dies before recording loses the lease and another pushes again (an absolute price: the same
- * result); a worker whose lease ran out records nothing. A version superseded or replaced before
+ * destination (the pipeline's outbox) and records the activation done with its lag. Right before
+ * a push, one statement keeps only the rows this worker still holds with its lease running
+ * (`startActivationPushes`): a worker killed while holding prepared rows never pushes them (another
+ * does, once, after the lease), and one that stalled past its lease pushes nothing. A worker that
+ * dies mid-push loses the rows after its lease and another pushes again (an absolute price: the
+ * same result; `pushes` counts it); a worker whose lease ran out records nothing. A version superseded or replaced before
  * its turn is recorded skipped: the version that holds now has its own activation.
  *
  * So that the push is bound by the store's limit rather than the database, rows due within
