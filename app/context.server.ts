@@ -1,4 +1,5 @@
 import type { Config } from "./config/config.server";
+import { mappedMetafieldsOfShop } from "./feeds/fieldMapping.server";
 import type { Database } from "./db/database.server";
 import { createStockServices, type StockServices } from "./reservations/stockServices.server";
 import { createProcessMetrics, type ProcessMetrics } from "./observability/metrics.server";
@@ -40,6 +41,8 @@ export interface AppContext {
     /** What runs after an event is applied (reservation commits, cache invalidation). */
     subscribers: Subscribers;
   };
+  /** The product metafields (`namespace.key`) the shop's marketplace field mappings name: the catalog backfill reads them along. */
+  mappedMetafields?: (shopId: string) => Promise<string[]>;
 }
 
 /** Builds the process's services once, from its configuration and its open database. */
@@ -59,6 +62,7 @@ export function createAppContext(config: Config, db: Database): AppContext {
     platforms,
     apiTokens: createApiTokenChanges(),
     webhooks: { metrics, inbox: createProcessInbox({ db, config, metrics }), subscribers: createSubscribers() },
+    mappedMetafields: (shopId) => mappedMetafieldsOfShop(db.sql, shopId),
   };
 }
 

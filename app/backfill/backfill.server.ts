@@ -166,6 +166,7 @@ export function backfillDepsFor(context: AppContext, access: PlatformAccess = {}
         return context.platforms.bigCommerceClientFor(storeHash, token);
       },
       shopify: access.shopify,
+      metafields: async () => (await context.mappedMetafields?.(shop.id)) ?? [],
     }),
   };
 }
@@ -178,13 +179,16 @@ export async function* catalogFromPlatform(
     shopifyClient: (domain: string) => Promise<Parameters<typeof readShopifyCatalog>[0]>;
     bigCommerceClient: (storeHash: string) => Promise<Parameters<typeof readBigCommerceCatalog>[0]>;
     shopify?: ShopifyCatalogOptions;
+    /** The product metafields the shop's feed mappings name (read along on Shopify). */
+    metafields?: () => Promise<string[]>;
   },
 ): AsyncGenerator<CatalogRow> {
   if (shop.platform === "shopify") {
     const clock = clients.shopify?.clock ?? systemClock;
     // Every wait between two looks at the bulk operations shows the run is alive.
     const keepingAlive = { now: () => clock.now(), sleep: async (ms: number) => (await run.keepAlive(), clock.sleep(ms)) };
-    yield* readShopifyCatalog(await clients.shopifyClient(shop.domain), { ...clients.shopify, clock: keepingAlive });
+    const metafields = (await clients.metafields?.()) ?? clients.shopify?.metafields;
+    yield* readShopifyCatalog(await clients.shopifyClient(shop.domain), { ...clients.shopify, clock: keepingAlive, metafields });
   } else {
     yield* readBigCommerceCatalog(await clients.bigCommerceClient(storeHashOf(shop)));
   }

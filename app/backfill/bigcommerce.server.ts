@@ -1,5 +1,5 @@
 import { conditionOf, identifierOf, plainText } from "../catalog/feedAttributes";
-import { listProducts, pages } from "../platforms/bigcommerce/catalog.server";
+import { listBrandNames, listProducts, pages } from "../platforms/bigcommerce/catalog.server";
 import type { BigCommerceClient } from "../platforms/bigcommerce/client.server";
 import type { InventoryItemAtLocations } from "../platforms/bigcommerce/inventory.server";
 import type { CatalogRow } from "../catalog/catalogRows";
@@ -12,13 +12,15 @@ interface BigCommerceLocation {
 
 /**
  * A BigCommerce store's whole catalog through its throttled REST client, page by page: inventory
- * locations, products with their variants, then every variant's stock at every location. As in the
+ * locations, the catalog's brands (a product names its brand by id), products with their variants,
+ * then every variant's stock at every location. As in the
  * webhook consumers, a variant is its own inventory item and ids are numbers written as text.
  */
 export async function* readBigCommerceCatalog(client: BigCommerceClient, pageSize = 250): AsyncGenerator<CatalogRow> {
   for await (const location of pages<BigCommerceLocation>(client, "/v3/inventory/locations", { limit: pageSize })) {
     yield { kind: "location", externalId: String(location.id), name: location.label, active: location.enabled !== false };
   }
+  const brands = await listBrandNames(client, pageSize);
   for await (const product of listProducts(client, pageSize)) {
     yield {
       kind: "product",
@@ -29,6 +31,7 @@ export async function* readBigCommerceCatalog(client: BigCommerceClient, pageSiz
       urlPath: identifierOf(product.custom_url?.url),
       imageUrl: (product.images?.find((image) => image.is_thumbnail) ?? product.images?.[0])?.url_standard,
       condition: conditionOf(product.condition),
+      brand: product.brand_id ? identifierOf(brands.get(product.brand_id)) : undefined,
     };
     for (const variant of product.variants ?? []) {
       const price = variant.price ?? variant.calculated_price ?? product.price;

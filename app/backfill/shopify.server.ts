@@ -2,12 +2,14 @@ import { conditionOf, identifierOf, plainText } from "../catalog/feedAttributes"
 import { LockstepError } from "../config/errors";
 import type { ShopifyAdminClient } from "../platforms/shopify/adminClient.server";
 import { type BulkRunOptions, readJsonLines, runBulkQuery } from "../platforms/shopify/bulkOperations.server";
-import { CATALOG_BACKFILL_BULK_QUERY, LOCATIONS_BACKFILL_BULK_QUERY } from "../platforms/shopify/documents/backfill";
+import { catalogBackfillBulkQuery, LOCATIONS_BACKFILL_BULK_QUERY, metafieldAlias } from "../platforms/shopify/documents/backfill";
 import type { CatalogRow } from "../catalog/catalogRows";
 
 export interface ShopifyCatalogOptions extends BulkRunOptions {
   /** How the JSONL result files are downloaded (tests may pass their own). */
   fetch?: typeof fetch;
+  /** Product metafields (`namespace.key`) to read along: the ones the shop's feed mappings name. */
+  metafields?: readonly string[];
 }
 
 interface VariantLine {
@@ -27,12 +29,17 @@ interface VariantLine {
     descriptionHtml: string;
     featuredMedia: { preview: { image: { url: string } | null } | null } | null;
     condition: { value: string } | null;
+    [alias: `lockstep_metafield_${number}`]: { value: string } | null;
   };
   inventoryItem: { id: string };
 }
 
 /** A product row with the feed attributes, spelt as the products webhook's normaliser spells them. */
-function productRow(product: VariantLine["product"]): CatalogRow {
+function productRow(product: VariantLine["product"], metafields: readonly string[]): CatalogRow {
+  const values = metafields.flatMap((name, index) => {
+    const value = product[metafieldAlias(index) as `lockstep_metafield_${number}`]?.value;
+    return typeof value === "string" ? [[name, value] as const] : [];
+  });
   return {
     kind: "product",
     externalId: product.id,
@@ -43,6 +50,7 @@ function productRow(product: VariantLine["product"]): CatalogRow {
     imageUrl: product.featuredMedia?.preview?.image?.url ?? undefined,
     brand: identifierOf(product.vendor),
     condition: conditionOf(product.condition?.value),
+    metafields: metafields.length > 0 ? Object.fromEntries(values) : undefined,
   };
 }
 
@@ -80,7 +88,7 @@ function levelRow(line: LevelLine): CatalogRow {
 export async function* readShopifyCatalog(client: ShopifyAdminClient, options: ShopifyCatalogOptions = {}): AsyncGenerator<CatalogRow> {
   const [locationsUrl, catalogUrl] = await Promise.all([
     runBulkQuery(client, LOCATIONS_BACKFILL_BULK_QUERY, options),
-    runBulkQuery(client, CATALOG_BACKFILL_BULK_QUERY, options),
+    runBulkQuery(client, catalogBackfillBulkQuery(options.metafields ?? []), options),
   ]);
   if (locationsUrl) {
     for await (const line of readJsonLines(locationsUrl, options.fetch)) {
@@ -95,7 +103,7 @@ export async function* readShopifyCatalog(client: ShopifyAdminClient, options: S
       const variant = line as unknown as VariantLine;
       if (!productsSeen.has(variant.product.id)) {
         productsSeen.add(variant.product.id);
-        yield productRow(variant.product);
+        yield productRow(variant.product, options.metafields ?? []);
       }
       yield {
         kind: "variant",

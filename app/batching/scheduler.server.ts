@@ -3,6 +3,7 @@ import type { AppContext } from "../context.server";
 import { erpHttpAdapter } from "../destinations/erpHttp.server";
 import { amazonListingsAdapter } from "../feeds/amazonListings.server";
 import { sellableQuantities } from "../feeds/amazonQuantities.server";
+import { productMetafields } from "../feeds/metafields.server";
 import { sftpFilesAdapterWith } from "../destinations/sftp/adapter.server";
 import { googleFeedAdapter } from "../feeds/google/adapter.server";
 import { log } from "../observability/log.server";
@@ -14,7 +15,7 @@ export function processAdapters(context: AppContext): AdapterRegistry {
   return adapterRegistry([
     erpHttpAdapter({ registry: context.outbound }),
     sftpFilesAdapterWith({ registry: context.outbound }),
-    amazonListingsAdapter({ registry: context.outbound, quantities: sellableQuantities(context.db.sql) }),
+    amazonListingsAdapter({ registry: context.outbound, quantities: sellableQuantities(context.db.sql), metafields: productMetafields(context.db.sql) }),
     googleFeedAdapter({ sql: context.db.sql }),
   ]);
 }

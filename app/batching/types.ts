@@ -64,6 +64,8 @@ interface PushedItemBase<K extends ItemKind> {
   version: string;
   occurredAt: string;
   changeId: string;
+  /** The product's metafields a marketplace field mapping names (`namespace.key` → value): added by the feed adapters' `prepare`, absent elsewhere. */
+  metafields?: Record<string, string>;
 }
 
 export interface CatalogItem extends PushedItemBase<"catalog"> {

@@ -43,4 +43,21 @@ export interface ProductFeedAttributes {
   brand?: string;
   /** new | used | refurbished */
   condition?: string;
+  /**
+   * Product metafields by `namespace.key` (values as text): the ones marketplace field mappings
+   * name. Absent: the report said nothing of metafields, and the stored ones stay.
+   */
+  metafields?: Record<string, string>;
+}
+
+/** Metafields as Shopify sends them (`[{namespace, key, value}]`), by `namespace.key`; undefined when `raw` is not a list. */
+export function metafieldsOf(raw: unknown): Record<string, string> | undefined {
+  if (!Array.isArray(raw)) return undefined;
+  const metafields: Record<string, string> = {};
+  for (const entry of raw as Array<{ namespace?: unknown; key?: unknown; value?: unknown }>) {
+    if (typeof entry?.namespace === "string" && typeof entry.key === "string" && entry.value !== undefined && entry.value !== null) {
+      metafields[`${entry.namespace}.${entry.key}`] = typeof entry.value === "string" ? entry.value : JSON.stringify(entry.value);
+    }
+  }
+  return metafields;
 }

@@ -31,9 +31,10 @@ export async function ensureDemoAmazonDestination(db: Database, options: { shopI
             cadence: "*/2 * * * *",
             mode: "live",
             limits: { requestsPerSecond: 5, concurrency: 2, batchSize: 1_000 },
-            // PRODUCT (Amazon's generic product type) fits every demo SKU; feeds are polled every second,
-            // listings read back 5 s after a feed was processed.
-            options: { sellerId: DEMO_AMAZON_SELLER, productType: { default: "PRODUCT", bySkuPrefix: {} }, pollIntervalMs: 1_000, confirmAfterMs: 5_000 },
+            // PRODUCT (Amazon's generic product type) fits every demo SKU; feeds are polled every 250 ms and
+            // listings read back 1 s after a feed was processed (the simulator applies at once), so the
+            // demo's first feeds and its Google feed (runs go one after another) are out within seconds.
+            options: { sellerId: DEMO_AMAZON_SELLER, productType: { default: "PRODUCT", bySkuPrefix: {} }, pollIntervalMs: 250, confirmAfterMs: 1_000 },
           })
         ).id;
     await requestRun(db.sql, options.shopId, id, "full");

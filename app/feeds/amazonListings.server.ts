@@ -16,6 +16,8 @@ import {
   type SellingPartnerOperation,
   type UsagePlan,
 } from "./amazonUsagePlans";
+import { fieldSources, mappedMetafields, mappedValue } from "./fieldMapping";
+import type { MetafieldReader } from "./metafields.server";
 
 // Amazon Selling Partner JSON_LISTINGS_FEED as a destination kind of the delayed-half pipeline.
 // Every page of a run's items becomes PATCH messages; messages are gathered into feed documents of
@@ -39,16 +41,19 @@ const options = z
     currency: z.string().regex(/^[A-Z]{3}$/, "options.currency must be an ISO 4217 code such as USD").default("USD"),
     fulfillmentChannelCode: z.string().min(1).max(32).default("DEFAULT"),
     /**
-     * Which Amazon product type a SKU is listed under: the longest matching SKU prefix, else the
-     * default. `PRODUCT` (Amazon's generic type) fits the demo catalog; null: every SKU must match a prefix.
+     * Which Amazon product type a SKU is listed under: the first of `sources` that gives a product
+     * type name (`metafield:amazon.product_type`, a field, a fixed value), else the longest matching
+     * SKU prefix, else the default. `PRODUCT` (Amazon's generic type) fits the demo catalog; null:
+     * every SKU must be matched.
      */
     productType: z
       .object({
+        sources: fieldSources.default([]),
         default: z.string().regex(/^[A-Z][A-Z0-9_]*$/, "options.productType.default is an Amazon product type such as PRODUCT or SHIRT").nullable().default("PRODUCT"),
         bySkuPrefix: z.record(z.string().min(1), z.string().regex(/^[A-Z][A-Z0-9_]*$/, "options.productType.bySkuPrefix maps SKU prefixes to product types such as SHIRT")).default({}),
       })
       .strict()
-      .default({ default: "PRODUCT", bySkuPrefix: {} }),
+      .default({ sources: [], default: "PRODUCT", bySkuPrefix: {} }),
     maxMessagesPerFeed: z.number().int().min(1).max(AMAZON_MAX_MESSAGES, `options.maxMessagesPerFeed is at most ${AMAZON_MAX_MESSAGES}`).default(AMAZON_MAX_MESSAGES),
     maxFeedBytes: z.number().int().min(1_024).max(AMAZON_MAX_FEED_BYTES, `options.maxFeedBytes is at most ${AMAZON_MAX_FEED_BYTES}`).default(AMAZON_MAX_FEED_BYTES),
     /** How often getFeed is asked while a feed is processed (Amazon: minutes to hours). */
@@ -78,6 +83,8 @@ export interface AmazonListingsDeps {
    * off): what Amazon is told for stock. Absent: the items' summed on-hand − committed.
    */
   quantities?: (shopId: string, skus: string[]) => Promise<Map<string, number>>;
+  /** The product metafields `productType.sources` name (`productMetafields`); absent: metafield sources give nothing. */
+  metafields?: MetafieldReader;
 }
 
 const DECIMAL = /^\d{1,10}(\.\d{1,4})?$/;
@@ -98,11 +105,18 @@ function optionsOf(destination: Destination): AmazonListingsOptions {
   return options.parse(destination.options);
 }
 
-/** The product type of a SKU under the destination's mapping; undefined: none (a validation reject). */
-export function productTypeOf(sku: string, mapping: AmazonListingsOptions["productType"]): string | undefined {
+const PRODUCT_TYPE = /^[A-Z][A-Z0-9_]*$/;
+
+/** The product type of an item under the destination's mapping; undefined: none (a validation reject). */
+export function productTypeOf(item: PushedItem, mapping: AmazonListingsOptions["productType"]): string | undefined {
+  // A source's value is a product type only when it is spelt as one (`SHIRT`); anything else falls through.
+  for (const source of mapping.sources) {
+    const value = mappedValue(item, [source]);
+    if (PRODUCT_TYPE.test(value)) return value;
+  }
   let best: [string, string] | undefined;
   for (const [prefix, type] of Object.entries(mapping.bySkuPrefix)) {
-    if (sku.startsWith(prefix) && (!best || prefix.length > best[0].length)) best = [prefix, type];
+    if (item.sku.startsWith(prefix) && (!best || prefix.length > best[0].length)) best = [prefix, type];
   }
   return best?.[1] ?? mapping.default ?? undefined;
 }
@@ -127,7 +141,7 @@ function validate(item: PushedItem, destination: Destination): string[] {
   if ((item.kind === "catalog" || item.kind === "price") && !DECIMAL.test(item.price ?? "")) reasons.push(item.price ? `price "${item.price}" is not an amount ≥ 0` : "no price");
   if (item.kind === "stock" && (!Number.isInteger(item.available) || item.available < 0)) reasons.push(`quantity ${String(item.available)} is not a whole number ≥ 0`);
   const parsed = options.safeParse(destination.options);
-  if (parsed.success && !productTypeOf(item.sku, parsed.data.productType)) reasons.push("no productType: no SKU prefix of options.productType.bySkuPrefix matches and there is no default");
+  if (parsed.success && !productTypeOf(item, parsed.data.productType)) reasons.push("no productType: no source of options.productType.sources gives one, no SKU prefix of options.productType.bySkuPrefix matches and there is no default");
   return reasons;
 }
 
@@ -144,7 +158,7 @@ export function messageOf(item: PushedItem, settings: AmazonListingsOptions): Re
       : item.kind === "price"
         ? [offer(item.price, item.currency)]
         : [{ op: "replace", path: "/attributes/item_name", value: [{ value: item.title, language_tag: settings.issueLocale, marketplace_id: settings.marketplaceId }] }, offer(item.price, item.currency)];
-  return { sku: item.sku, operationType: "PATCH", productType: productTypeOf(item.sku, settings.productType)!, patches };
+  return { sku: item.sku, operationType: "PATCH", productType: productTypeOf(item, settings.productType)!, patches };
 }
 
 /**
@@ -396,10 +410,13 @@ export function amazonListingsAdapter(deps: AmazonListingsDeps): DestinationAdap
     readPageSize: 1_000,
     parseOptions: parseAmazonListingsOptions,
     async prepare(items, destination) {
-      const stock = items.filter((item) => item.kind === "stock");
-      if (!deps.quantities || stock.length === 0) return items;
+      // The metafields the productType sources name (none named: no read).
+      const named = mappedMetafields(optionsOf(destination).productType.sources);
+      const withMetafields = named.length > 0 && deps.metafields ? await deps.metafields(destination.shopId, items, named) : items;
+      const stock = withMetafields.filter((item) => item.kind === "stock");
+      if (!deps.quantities || stock.length === 0) return withMetafields;
       const quantities = await deps.quantities(destination.shopId, stock.map((item) => item.sku));
-      return items.map((item) => (item.kind === "stock" && quantities.has(item.sku) ? { ...item, available: quantities.get(item.sku)! } : item));
+      return withMetafields.map((item) => (item.kind === "stock" && quantities.has(item.sku) ? { ...item, available: quantities.get(item.sku)! } : item));
     },
     validate,
     stateOf,

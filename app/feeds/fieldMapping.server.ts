@@ -6,7 +6,7 @@ import { type DestinationDeps, type DestinationView, listDestinations, requestRu
 import type { SqlRunner } from "../db/database.server";
 import { LockstepError } from "../config/errors";
 import { type AmazonListingsOptions, parseAmazonListingsOptions } from "./amazonListings.server";
-import { type GoogleFieldMapping, MAPPABLE_FIELDS } from "./fieldMapping";
+import { type GoogleFieldMapping, MAPPABLE_FIELDS, mappedMetafields } from "./fieldMapping";
 import { parseGoogleFeedOptions } from "./google/options";
 
 export type FeedFieldMapping =
@@ -55,4 +55,21 @@ export async function setFeedFieldMapping(deps: DestinationDeps, shopId: string,
   const updated = await updateDestination(deps, shopId, destinationId, { options });
   await requestRun(deps.sql, shopId, destinationId, "full");
   return mappingOf(updated);
+}
+
+/**
+ * The product metafields (`namespace.key`) the shop's marketplace mappings name: what the catalog
+ * backfill reads along. A destination whose stored options no longer parse names none.
+ */
+export async function mappedMetafieldsOfShop(sql: SqlRunner, shopId: string): Promise<string[]> {
+  const sources: string[] = [];
+  for (const destination of await listDestinations(sql, shopId)) {
+    try {
+      if (destination.kind === "google_feed") sources.push(...Object.values(parseGoogleFeedOptions(destination.options).fieldMapping).flat());
+      if (destination.kind === "amazon_listings") sources.push(...parseAmazonListingsOptions(destination.options).productType.sources);
+    } catch {
+      continue;
+    }
+  }
+  return mappedMetafields(sources);
 }

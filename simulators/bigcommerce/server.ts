@@ -51,6 +51,8 @@ interface Product {
   customUrl: string;
   imageUrl: string;
   condition: "New" | "Used" | "Refurbished";
+  /** A brand of the store's `brands` (0: none, as BigCommerce says it). */
+  brandId: number;
 }
 
 interface Order {
@@ -90,6 +92,8 @@ export class BigCommerceStore {
   /** on hand and safety stock per `${variantId}@${locationId}` */
   readonly inventory = new Map<string, { onHand: number; safetyStock: number }>();
   readonly orders = new Map<number, Order>();
+  /** The catalog's brands (`/v3/catalog/brands`); a product names one by `brand_id`. */
+  readonly brands = new Map<number, { id: number; name: string }>();
   readonly hooks: SimulatedHooks;
   /** Price lists and their records (`/v3/pricelists`): `priceLists.add(name)` makes one as the merchant would. */
   readonly priceLists: SimulatedPriceLists;
@@ -142,10 +146,19 @@ export class BigCommerceStore {
     return location;
   }
 
+  /** Adds a brand to the catalog (or finds it by name): its id for `addProduct`'s `brandId`. */
+  addBrand(name: string): number {
+    const existing = [...this.brands.values()].find((brand) => brand.name === name);
+    if (existing) return existing.id;
+    const brand = { id: ++this.nextId, name };
+    this.brands.set(brand.id, brand);
+    return brand.id;
+  }
+
   addProduct(
     name: string,
     variants: Array<{ sku: string; price: number; onHand?: number; gtin?: string; mpn?: string; retailPrice?: number }>,
-    attributes: { description?: string; condition?: Product["condition"] } = {},
+    attributes: { description?: string; condition?: Product["condition"]; brandId?: number } = {},
   ): Product {
     const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, "-");
     const product: Product = {
@@ -159,6 +172,7 @@ export class BigCommerceStore {
       customUrl: `/${slug}/`,
       imageUrl: `https://cdn11.bigcommerce.example/${slug}.jpg`,
       condition: attributes.condition ?? "New",
+      brandId: attributes.brandId ?? 0,
     };
     this.products.set(product.id, product);
     for (const input of variants) {
@@ -371,6 +385,7 @@ export async function startBigCommerceSimulator(options: BigCommerceSimulatorOpt
       description: product.description,
       custom_url: { url: product.customUrl, is_customized: false },
       condition: product.condition,
+      brand_id: product.brandId,
       ...(url.searchParams.get("include")?.split(",").includes("images") ? { images: [{ url_standard: product.imageUrl, is_thumbnail: true }] } : {}),
       ...(withVariants ? { variants: product.variantIds.map((id) => variantBody(store, store.variants.get(id)!)) } : {}),
     });
@@ -402,6 +417,14 @@ export async function startBigCommerceSimulator(options: BigCommerceSimulatorOpt
     if (method === "GET" && path === "/v3/catalog/products") {
       const withVariants = (url.searchParams.get("include") ?? "").includes("variants");
       return send(200, paged([...store.products.values()].map((product) => productBody(product, withVariants))));
+    }
+    if (method === "GET" && path === "/v3/catalog/brands") {
+      return send(200, paged([...store.brands.values()].map((brand) => ({ id: brand.id, name: brand.name, page_title: brand.name, meta_keywords: [], image_url: "", custom_url: { url: `/brands/${brand.name.toLowerCase().replace(/[^a-z0-9]+/g, "-")}/`, is_customized: false } }))));
+    }
+    if (method === "GET" && (match = /^\/v3\/catalog\/brands\/(\d+)$/.exec(path))) {
+      const brand = store.brands.get(Number(match[1]));
+      if (!brand) return problem(404, "The requested brand was not found.");
+      return send(200, { data: { id: brand.id, name: brand.name, page_title: brand.name, meta_keywords: [], image_url: "" }, meta: {} });
     }
     if (method === "GET" && (match = /^\/v3\/catalog\/products\/(\d+)$/.exec(path))) {
       const product = store.products.get(Number(match[1]));

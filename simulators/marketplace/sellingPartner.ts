@@ -88,6 +88,8 @@ export interface SellingPartnerStats {
   messagesInvalid: number;
   /** Accepted messages whose change was not applied (the accept-without-apply switch). */
   acceptedNotApplied: number;
+  /** Calls refused for their access token (missing, unknown, expired, or refused on purpose). */
+  unauthorized: number;
 }
 
 export interface SellingPartnerSimulator {
@@ -106,6 +108,11 @@ export interface SellingPartnerSimulator {
   tokensIssued(): number;
   /** Every issued LWA token lapses now (the next call with one is refused as expired). */
   expireTokens(): void;
+  /**
+   * The next `calls` API calls are answered 401 Unauthorized whatever token they carry (Amazon
+   * stopped honouring it; `Infinity`: every call from now on, until set back to 0).
+   */
+  refuseAccessTokens(calls: number): void;
   /** When each 429 was answered, and for which operation. */
   throttled: Array<{ at: number; operation: string }>;
   stats(): SellingPartnerStats;
@@ -164,7 +171,8 @@ export async function startSellingPartnerSimulator(options: SellingPartnerSimula
   }
   const listings = new Map<string, Listing>();
   const throttled: SellingPartnerSimulator["throttled"] = [];
-  const stats: SellingPartnerStats = { requests: 0, tooManyRequests: 0, byOperation: {}, feedsCreated: 0, messagesAccepted: 0, messagesInvalid: 0, acceptedNotApplied: 0 };
+  const stats: SellingPartnerStats = { requests: 0, tooManyRequests: 0, byOperation: {}, feedsCreated: 0, messagesAccepted: 0, messagesInvalid: 0, acceptedNotApplied: 0, unauthorized: 0 };
+  let refusals = 0;
   const changes = new ChangeFeed();
   let withoutApplying = false;
   const applyDelayMs = options.applyDelayMs ?? 0;
@@ -303,11 +311,18 @@ export async function startSellingPartnerSimulator(options: SellingPartnerSimula
     if (operation === "token") return issueToken(body, response);
     const given = request.headers["x-amz-access-token"];
     const issuedUntil = typeof given === "string" ? issued.get(given) : undefined;
+    if (refusals > 0) {
+      refusals--;
+      stats.unauthorized++;
+      return amazonError(response, 401, "Unauthorized", "Access to requested resource is denied.");
+    }
     if (issuedUntil !== undefined && clock.now() >= issuedUntil) {
       // What the SP-API answers for an expired LWA token.
+      stats.unauthorized++;
       return amazonError(response, 403, "Unauthorized", "Access to requested resource is denied. The access token you provided has expired.");
     }
     if ((options.accessToken || options.lwa) && issuedUntil === undefined && given !== options.accessToken) {
+      stats.unauthorized++;
       return amazonError(response, 403, "Unauthorized", "Access to requested resource is denied.");
     }
     const { plan, bucket } = buckets[operation];
@@ -416,6 +431,9 @@ export async function startSellingPartnerSimulator(options: SellingPartnerSimula
     tokensIssued: () => issued.size,
     expireTokens: () => {
       for (const token of issued.keys()) issued.set(token, clock.now());
+    },
+    refuseAccessTokens: (calls) => {
+      refusals = calls;
     },
     listing: (sku) => {
       advance();

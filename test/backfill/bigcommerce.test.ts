@@ -110,6 +110,17 @@ describe("BigCommerce backfill through the throttled REST client", () => {
 });
 
 describe("BigCommerce backfill: the feed attributes marketplaces need", () => {
+  it("reads each product's brand name through its brand_id from the catalog's brands; none stays none", async () => {
+    const { store, shopId, deps } = await freshStore();
+    const northwind = store.addBrand("Northwind Outdoor");
+    const branded = store.addProduct("Summit Tent", [{ sku: "TENT-BRANDED", price: 300 }], { brandId: northwind });
+    const plain = store.addProduct("Camp Mug", [{ sku: "MUG-PLAIN", price: 12 }]);
+    await runBackfill(deps(), shopId);
+    const brandOf = async (id: number) => (await getDb().sql.query<{ brand: string | null }>(`SELECT brand FROM product WHERE shop_id = $1 AND external_id = $2`, [shopId, String(id)]))[0]!.brand;
+    expect(await brandOf(branded.id)).toBe("Northwind Outdoor");
+    expect(await brandOf(plain.id)).toBeNull();
+  });
+
   it("fills description, link, image, GTIN (gtin, else upc), MPN, condition and compare-at from the list price above the price", async () => {
     const { store, shopId, deps } = await freshStore();
     const product = store.addProduct(

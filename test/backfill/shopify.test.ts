@@ -322,6 +322,23 @@ async function waitFor(condition: () => Promise<boolean>, attempts = 500): Promi
 }
 
 describe("Shopify backfill: the feed attributes marketplaces need", () => {
+  it("reads the product metafields feed mappings name, and only those", async () => {
+    const { shop, shopId, deps } = await freshShop();
+    const [product, other] = [...shop.products.values()];
+    const { userErrors } = shop.metafields.set([
+      { ownerId: gid("Product", product!.id), namespace: "custom", key: "brand", type: "single_line_text_field", value: "Acme Outdoor" },
+      { ownerId: gid("Product", product!.id), namespace: "amazon", key: "product_type", type: "single_line_text_field", value: "SHIRT" },
+      { ownerId: gid("Product", product!.id), namespace: "custom", key: "unmapped", type: "single_line_text_field", value: "not read" },
+    ]);
+    expect(userErrors).toEqual([]);
+    const client = createShopifyAdminClient({ shop: shop.domain, accessToken: "shpat_backfill", registry: newRegistry({ refillIntervalMs: 25 }), endpoint: sim().endpointFor(shop.domain) });
+    await runBackfill(deps({ catalogOf: () => readShopifyCatalog(client, { pollIntervalMs: 1, metafields: ["amazon.product_type", "custom.brand", "custom.gtin"] }) }), shopId);
+    const metafields = async (id: number) =>
+      (await getDb().sql.query<{ metafields: unknown }>(`SELECT metafields FROM product WHERE shop_id = $1 AND external_id = $2`, [shopId, gid("Product", id)]))[0]!.metafields;
+    expect(await metafields(product!.id)).toEqual({ "custom.brand": "Acme Outdoor", "amazon.product_type": "SHIRT" });
+    expect(await metafields(other!.id)).toEqual({});
+  });
+
   it("fills description, link, image, brand, GTIN, MPN, condition and compare-at, and clears what the platform no longer has", async () => {
     const { shop, shopId, deps } = await freshShop();
     const product = [...shop.products.values()][0]!;

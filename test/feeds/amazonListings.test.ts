@@ -9,6 +9,7 @@ import { createLimiterRegistry, type LimiterRegistry } from "../../app/outbound/
 import type { DomainEvent } from "../../app/events/domainEvents";
 import { type SellingPartnerSimulator, startSellingPartnerSimulator } from "../../simulators/marketplace/sellingPartner";
 import { applyInTransaction, ENCRYPTION_KEY, pipelineDeps, priceChange, seedShop } from "../batching/pipelineFixture";
+import { manualClock } from "../helpers/clock";
 import { createTestDatabase, type TestDatabase } from "../helpers/database";
 import { feedSchemaErrors } from "../simulators/amazonListingsSchemas";
 
@@ -401,6 +402,75 @@ describe("Login with Amazon tokens and compressed reports", () => {
     expect(second).toMatchObject({ status: "succeeded" });
     expect(lwaSim.tokensIssued()).toBe(issuedBefore + 2);
     expect(lwaSim.stats().tooManyRequests).toBe(0);
+  });
+
+  it("refreshes the access token before it expires (test clock): reused while fresh, replaced in its last minute, never refused", async () => {
+    const clock = manualClock();
+    // Time moves only when the code waits (the adapter's polls) or the test moves it.
+    const testClock = { now: clock.now, sleep: (ms: number) => clock.advance(ms) };
+    const sim = await startSellingPartnerSimulator({ sellerId: "A2TESTSELLER", processingDelayMs: 20, usagePlans: USAGE_PLANS, listingFeedWindow: WINDOW, lwa: { ...LWA, tokenTtlMs: 600_000 }, clock });
+    try {
+      const shop = await seedShop(db, 1);
+      const destination = await createDestination({ sql: db.sql, encryptionKey: ENCRYPTION_KEY, adapters: adapterRegistry([adapter()]) }, shop.shopId, {
+        name: "Amazon LWA clock",
+        kind: "amazon_listings",
+        endpoint: sim.url,
+        credentials: LWA,
+        receives: ["price"],
+        mode: "live",
+        limits: { requestsPerSecond: 5, concurrency: 1, batchSize: 100 },
+        options: { sellerId: "A2TESTSELLER", pollIntervalMs: 10, confirmAfterMs: 0, usagePlans: USAGE_PLANS, listingFeedWindow: WINDOW, lwaTokenUrl: `${sim.url}/auth/o2/token` },
+      });
+      // One adapter for every run, as one process keeps it: its tokens live as long as it does.
+      const clocked = amazonListingsAdapter(deps({ clock: testClock }));
+      const runAt = async (price: string) => {
+        await applyInTransaction(db, [priceChange(shop.shopId, 1, price, at)]);
+        await requestRun(db.sql, undefined, destination.id, "sync_now");
+        return runDueDestination(pipelineDeps(db, clocked, { now: new Date() }), destination.id);
+      };
+
+      expect(await runAt("1.10")).toMatchObject({ status: "succeeded" });
+      expect(sim.tokensIssued()).toBe(1);
+      // 500 s into a 600 s token: still fresh, sent again as it is.
+      await clock.advance(500_000);
+      expect(await runAt("1.20")).toMatchObject({ status: "succeeded" });
+      expect(sim.tokensIssued()).toBe(1);
+      // 550 s: inside its last minute, Amazon would still take it, but it is replaced before any call carries it.
+      await clock.advance(50_000);
+      expect(await runAt("1.30")).toMatchObject({ status: "succeeded" });
+      expect(sim.tokensIssued()).toBe(2);
+      expect(sim.stats().unauthorized).toBe(0);
+      expect(sim.listing("SKU-1")?.attributes.purchasable_offer).toEqual([expect.objectContaining({ our_price: [{ schedule: [{ value_with_tax: 1.3 }] }] })]);
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it("a 401 refreshes the token once and sends the call again; a token refused again fails the run instead of looping", async () => {
+    const shop = await seedShop(db, 1);
+    const destination = await lwaDestination(shop.shopId);
+    const before = { tokens: lwaSim.tokensIssued(), unauthorized: lwaSim.stats().unauthorized, feeds: lwaSim.stats().feedsCreated };
+    // The run's first call is refused (401): one refresh, the same call again, and the run goes through.
+    lwaSim.refuseAccessTokens(1);
+    await applyInTransaction(db, [priceChange(shop.shopId, 1, "4.50", at)]);
+    expect(await run(destination.id)).toMatchObject({ status: "succeeded" });
+    expect(lwaSim.tokensIssued()).toBe(before.tokens + 2);
+    expect(lwaSim.stats().unauthorized).toBe(before.unauthorized + 1);
+    expect(lwaSim.stats().feedsCreated).toBe(before.feeds + 1);
+
+    // Amazon refuses every token now: the call, one refresh, the call once more, and the run fails with
+    // Amazon's answer (run() makes a new adapter, so its first token is one more issued).
+    lwaSim.refuseAccessTokens(Number.POSITIVE_INFINITY);
+    try {
+      await applyInTransaction(db, [priceChange(shop.shopId, 1, "4.75", at)]);
+      const refused = await run(destination.id);
+      expect(refused).toMatchObject({ status: "failed", error: expect.stringContaining("Unauthorized") });
+      expect(lwaSim.tokensIssued()).toBe(before.tokens + 4);
+      expect(lwaSim.stats().unauthorized).toBe(before.unauthorized + 3);
+      expect(lwaSim.stats().feedsCreated).toBe(before.feeds + 1);
+    } finally {
+      lwaSim.refuseAccessTokens(0);
+    }
   });
 
   it("a refresh token Amazon refuses fails the run with Amazon's answer, and no feed is sent", async () => {

@@ -82,7 +82,7 @@ describe("feed attributes from the platforms", () => {
     expect(after).toEqual({ gtin: null, compare_at: null });
   });
 
-  it("BigCommerce products read back carry description, custom URL, thumbnail, condition, GTIN/UPC and MPN", async () => {
+  it("BigCommerce products read back carry description, custom URL, thumbnail, condition, brand, GTIN/UPC and MPN", async () => {
     const reader: BigCommerceReader = {
       getProduct: async () => ({
         id: "77",
@@ -93,6 +93,7 @@ describe("feed attributes from the platforms", () => {
         customUrl: "/tent/",
         imageUrl: "https://cdn11.example/tent.jpg",
         condition: "Used",
+        brand: "Northwind Outdoor",
         variants: [{ id: "78", sku: "TENT-1", price: "300.00", title: "TENT-1", gtin: "012345678905", mpn: "TX-2" }],
       }),
       getInventoryLevels: async () => [],
@@ -105,7 +106,7 @@ describe("feed attributes from the platforms", () => {
     );
     expect(events[0]).toMatchObject({
       type: "ProductChanged",
-      attributes: { description: "Two person tent", urlPath: "/tent/", imageUrl: "https://cdn11.example/tent.jpg", condition: "used" },
+      attributes: { description: "Two person tent", urlPath: "/tent/", imageUrl: "https://cdn11.example/tent.jpg", condition: "used", brand: "Northwind Outdoor" },
       variants: [{ sku: "TENT-1", gtin: "012345678905", mpn: "TX-2" }],
     });
   });

@@ -46,6 +46,16 @@ describe("BigCommerceReader over the throttled client", () => {
     await expect(reader.getProduct("reader", "424242")).resolves.toBeNull();
   });
 
+  it("reads a product's brand name through its brand_id (one more call, only when it names one)", async () => {
+    const store = sim.store("reader");
+    const branded = store.addProduct("Ridge Tent", [{ sku: "RIDGE-1", price: 250 }], { brandId: store.addBrand("Northwind Outdoor") });
+    const plain = store.addProduct("Camp Cup", [{ sku: "CUP-1", price: 9 }]);
+    exchanges.length = 0;
+    expect(await reader.getProduct("reader", String(branded.id))).toMatchObject({ brand: "Northwind Outdoor" });
+    expect((await reader.getProduct("reader", String(plain.id)))?.brand).toBeUndefined();
+    expect(exchanges.map((exchange) => exchange.path)).toEqual([`/v3/catalog/products/${branded.id}`, `/v3/catalog/brands/${branded.brandId}`, `/v3/catalog/products/${plain.id}`]);
+  });
+
   it("reads inventory at every location by product or by variants", async () => {
     const store = sim.store("reader");
     const product = [...store.products.values()][1]!;

@@ -45,14 +45,15 @@ async function writeProducts(tx: SqlRunner, shopId: string, readAt: string, rows
     image_url: row.imageUrl ?? null,
     brand: row.brand ?? null,
     condition: row.condition ?? null,
+    metafields: row.metafields ?? null,
   }));
   await tx.query(
-    `INSERT INTO product (id, shop_id, external_id, title, status, description, url_path, image_url, brand, condition, source_updated_at)
-     SELECT gen_random_uuid(), $1, external_id, title, status, description, url_path, image_url, brand, condition, $3
-     FROM json_to_recordset($2::json) AS i(external_id text, title text, status text, description text, url_path text, image_url text, brand text, condition text)
+    `INSERT INTO product (id, shop_id, external_id, title, status, description, url_path, image_url, brand, condition, metafields, source_updated_at)
+     SELECT gen_random_uuid(), $1, external_id, title, status, description, url_path, image_url, brand, condition, metafields, $3
+     FROM json_to_recordset($2::json) AS i(external_id text, title text, status text, description text, url_path text, image_url text, brand text, condition text, metafields jsonb)
      ON CONFLICT (shop_id, external_id) DO UPDATE SET
        title = EXCLUDED.title, status = EXCLUDED.status, description = EXCLUDED.description, url_path = EXCLUDED.url_path,
-       image_url = EXCLUDED.image_url, brand = EXCLUDED.brand, condition = EXCLUDED.condition,
+       image_url = EXCLUDED.image_url, brand = EXCLUDED.brand, condition = EXCLUDED.condition, metafields = EXCLUDED.metafields,
        source_updated_at = EXCLUDED.source_updated_at, updated_at = now()
      WHERE product.source_updated_at IS NULL OR product.source_updated_at <= EXCLUDED.source_updated_at`,
     [shopId, JSON.stringify(input), readAt],

@@ -8,10 +8,14 @@ import type { DestinationAdapter, ItemResult, ItemState, PublishRun, PushedItem,
 import type { SqlRunner } from "../../db/database.server";
 import { readAvailability } from "../../inventory/sql/readAvailability";
 import { log } from "../../observability/log.server";
+import { mappedMetafields } from "../fieldMapping";
+import { productMetafields } from "../metafields.server";
 import { buildFeedItem, catalogReasons, type GoogleFeedItem, type ScheduledSaleSource, type StockView, titleOf } from "./item";
 import { type GoogleFeedOptions, parseGoogleFeedOptions } from "./options";
 import { priceVersionSales } from "./sales.server";
 import { ChunkWriter, discardSnapshot, markReady, pruneFeedSnapshots, publishSnapshot, snapshotBeforeRun, snapshotOfRun, startSnapshot } from "./snapshots.server";
+import { readServedItems } from "./sql/readServedItems";
+import { upsertSnapshotItems } from "./sql/upsertSnapshotItems";
 import { tsvFeedWriter, xmlFeedWriter } from "./writers";
 
 export const FEED_FILE_NAMES = { xml: "products.xml", tsv: "products.tsv" } as const;
@@ -41,11 +45,17 @@ const stateOf = (item: PushedItem): ItemState => (item.kind === "catalog" ? { ti
 export function googleFeedAdapter(deps: GoogleFeedDeps): DestinationAdapter {
   const stockOf = deps.stockOf ?? stockFromDatabase(deps.sql);
   const sales = deps.sales ?? priceVersionSales(deps.sql);
+  const metafields = productMetafields(deps.sql);
   return {
     kind: "google_feed",
     delivery: "snapshot",
     readPageSize: 1000,
     parseOptions: (raw) => parseGoogleFeedOptions(raw),
+    async prepare(items, destination) {
+      // The metafields the mapping names, read only when it names any.
+      const mapping = parseGoogleFeedOptions(destination.options).fieldMapping;
+      return metafields(destination.shopId, items, mappedMetafields(Object.values(mapping).flat()));
+    },
     validate(item, destination) {
       if (item.kind !== "catalog") return [`a Google feed carries catalog items, not ${item.kind}`];
       // A product that is not for sale is left out of the feed (publish skips it), not rejected.
@@ -117,11 +127,7 @@ export function googleFeedAdapter(deps: GoogleFeedDeps): DestinationAdapter {
 
     async readBack(destination, kind, skus) {
       if (kind !== "catalog") return skus.map((sku) => ({ kind, sku, state: undefined }));
-      const rows = await deps.sql.query<{ sku: string; state: ItemState }>(
-        `SELECT i.sku, i.state FROM feed f JOIN feed_snapshot_item i ON i.snapshot_id = f.current_snapshot_id WHERE f.destination_id = $1 AND i.sku = ANY($2::text[])`,
-        [destination.id, skus],
-      );
-      const held = new Map(rows.map((row) => [row.sku, row.state]));
+      const held = await readServedItems(deps.sql, destination.id, skus);
       return skus.map((sku) => ({ kind, sku, state: held.get(sku) }));
     },
 
@@ -137,12 +143,7 @@ export function googleFeedAdapter(deps: GoogleFeedDeps): DestinationAdapter {
 }
 
 async function recordSnapshotItems(sql: SqlRunner, snapshotId: string, items: PushedItem[]): Promise<void> {
-  if (items.length === 0) return;
-  await sql.query(
-    `INSERT INTO feed_snapshot_item (snapshot_id, sku, state) SELECT $1::bigint, i.sku, i.state FROM json_to_recordset($2::json) AS i(sku text, state jsonb)
-     ON CONFLICT (snapshot_id, sku) DO UPDATE SET state = EXCLUDED.state`,
-    [snapshotId, JSON.stringify(items.map((item) => ({ sku: item.sku, state: stateOf(item) })))],
-  );
+  await upsertSnapshotItems(sql, snapshotId, items.map((item) => ({ sku: item.sku, state: stateOf(item) })));
 }
 
 /** A rollback run carries no new files: every item is settled, and the manifest step switches snapshots. */

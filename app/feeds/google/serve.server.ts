@@ -15,6 +15,7 @@ import { type FeedFetchLimit, feedFetchLimit } from "./fetchLimit.server";
 import { FEED_FILE_NAMES } from "./adapter.server";
 import { type FeedFormat, publishedSnapshot, snapshotChunks } from "./snapshots.server";
 import { tokenOpensFeed } from "./tokens.server";
+import { recordFeedFetch } from "./sql/recordFeedFetch";
 
 export interface FeedServingDeps {
   sql: SqlRunner;
@@ -107,7 +108,7 @@ async function serveFeed(deps: FeedServingDeps, limited: FeedFetchLimit, now: ()
     res.end("The feed's first snapshot is being built\n");
     return;
   }
-  await deps.sql.query(`UPDATE feed SET last_fetched_at = $2 WHERE destination_id = $1`, [feedId, now().toISOString()]);
+  await recordFeedFetch(deps.sql, feedId, now());
   const file = snapshot[format];
   const gzip = acceptsGzip(req.headers["accept-encoding"]);
   const etag = `"${file.sha256.slice(0, 32)}${gzip ? "-gz" : ""}"`;

@@ -5,6 +5,21 @@
 
 import { createHash, type Hash } from "node:crypto";
 import type { SqlRunner } from "../../db/database.server";
+import { deleteSnapshotChunks } from "./sql/deleteSnapshotChunks";
+import { deleteSnapshots } from "./sql/deleteSnapshots";
+import { discardBuildingSnapshots } from "./sql/discardBuildingSnapshots";
+import { discardSnapshot as markDiscarded } from "./sql/discardSnapshot";
+import { ensureFeed } from "./sql/ensureFeed";
+import { findRunSnapshot } from "./sql/findRunSnapshot";
+import { findSnapshotBeforeRun } from "./sql/findSnapshotBeforeRun";
+import { insertSnapshot } from "./sql/insertSnapshot";
+import { insertSnapshotChunk } from "./sql/insertSnapshotChunk";
+import { listPrunableSnapshots } from "./sql/listPrunableSnapshots";
+import { markSnapshotReady } from "./sql/markSnapshotReady";
+import { publishSnapshot as serveSnapshot } from "./sql/publishSnapshot";
+import { readPublishedSnapshot } from "./sql/readPublishedSnapshot";
+import { readSnapshotChunks } from "./sql/readSnapshotChunks";
+import type { SnapshotRow } from "./sql/snapshotColumns";
 
 export type FeedFormat = "xml" | "tsv";
 
@@ -29,15 +44,10 @@ export interface PublishedSnapshot {
 
 /** Starts the snapshot of one run attempt; snapshots an earlier attempt left building are discarded. */
 export async function startSnapshot(sql: SqlRunner, destinationId: string, runId: string): Promise<string> {
-  await discardBuilding(sql, destinationId);
-  const [row] = await sql.query<{ id: string }>(`INSERT INTO feed_snapshot (destination_id, run_id) VALUES ($1, $2::bigint) RETURNING id::text`, [destinationId, runId]);
-  await sql.query(`INSERT INTO feed (destination_id) VALUES ($1) ON CONFLICT (destination_id) DO NOTHING`, [destinationId]);
-  return row!.id;
-}
-
-async function discardBuilding(sql: SqlRunner, destinationId: string): Promise<void> {
-  const stale = await sql.query<{ id: string }>(`UPDATE feed_snapshot SET status = 'discarded' WHERE destination_id = $1 AND status = 'building' RETURNING id::text`, [destinationId]);
-  if (stale.length > 0) await sql.query(`DELETE FROM feed_snapshot_chunk WHERE snapshot_id = ANY($1::bigint[])`, [stale.map((row) => row.id)]);
+  await deleteSnapshotChunks(sql, await discardBuildingSnapshots(sql, destinationId));
+  const snapshotId = await insertSnapshot(sql, destinationId, runId);
+  await ensureFeed(sql, destinationId);
+  return snapshotId;
 }
 
 /**
@@ -84,7 +94,7 @@ export class ChunkWriter {
   private async store(piece: Buffer): Promise<void> {
     this.hash.update(piece);
     this.bytes += piece.length;
-    await this.sql.query(`INSERT INTO feed_snapshot_chunk (snapshot_id, format, seq, data) VALUES ($1::bigint, $2, $3, $4)`, [this.snapshotId, this.format, this.seq++, piece]);
+    await insertSnapshotChunk(this.sql, { snapshotId: this.snapshotId, format: this.format, seq: this.seq++, data: piece });
   }
 
   async finish(): Promise<SnapshotFile> {
@@ -95,75 +105,41 @@ export class ChunkWriter {
 
 /** Both files are whole: the snapshot can be published (it is not served yet). */
 export async function markReady(sql: SqlRunner, snapshotId: string, result: { items: number; xml: SnapshotFile; tsv: SnapshotFile }, at: Date): Promise<void> {
-  await sql.query(
-    `UPDATE feed_snapshot SET status = 'ready', items = $2, xml_bytes = $3, xml_sha256 = $4, tsv_bytes = $5, tsv_sha256 = $6, ready_at = $7 WHERE id = $1::bigint AND status = 'building'`,
-    [snapshotId, result.items, result.xml.bytes, result.xml.sha256, result.tsv.bytes, result.tsv.sha256, at.toISOString()],
-  );
+  await markSnapshotReady(sql, snapshotId, result, at);
 }
 
 export async function discardSnapshot(sql: SqlRunner, snapshotId: string): Promise<void> {
-  await sql.query(`UPDATE feed_snapshot SET status = 'discarded' WHERE id = $1::bigint AND status IN ('building', 'ready')`, [snapshotId]);
-  await sql.query(`DELETE FROM feed_snapshot_chunk WHERE snapshot_id = $1::bigint`, [snapshotId]);
+  await markDiscarded(sql, snapshotId);
+  await deleteSnapshotChunks(sql, [snapshotId]);
 }
 
 /** The ready snapshot a run built (its last attempt's), if any. */
 export async function snapshotOfRun(sql: SqlRunner, destinationId: string, runId: string): Promise<{ id: string; items: number; xml: SnapshotFile; tsv: SnapshotFile } | undefined> {
-  const rows = await sql.query<SnapshotRow>(
-    `SELECT ${SNAPSHOT_COLUMNS} FROM feed_snapshot WHERE destination_id = $1 AND run_id = $2::bigint AND status IN ('ready', 'published') ORDER BY id DESC LIMIT 1`,
-    [destinationId, runId],
-  );
-  return rows[0] && { id: rows[0].id, items: rows[0].items, xml: fileOf(rows[0], "xml"), tsv: fileOf(rows[0], "tsv") };
+  const row = await findRunSnapshot(sql, destinationId, runId);
+  return row && { id: row.id, items: row.items, xml: fileOf(row, "xml"), tsv: fileOf(row, "tsv") };
 }
 
 /** The snapshot that was published last before run `runId` (what rolling that run back returns to). */
 export async function snapshotBeforeRun(sql: SqlRunner, destinationId: string, runId: string): Promise<{ id: string; items: number; xml: SnapshotFile; tsv: SnapshotFile } | undefined> {
-  const rows = await sql.query<SnapshotRow>(
-    `SELECT ${SNAPSHOT_COLUMNS} FROM feed_snapshot WHERE destination_id = $1 AND run_id < $2::bigint AND status = 'published' ORDER BY run_id DESC, id DESC LIMIT 1`,
-    [destinationId, runId],
-  );
-  return rows[0] && { id: rows[0].id, items: rows[0].items, xml: fileOf(rows[0], "xml"), tsv: fileOf(rows[0], "tsv") };
+  const row = await findSnapshotBeforeRun(sql, destinationId, runId);
+  return row && { id: row.id, items: row.items, xml: fileOf(row, "xml"), tsv: fileOf(row, "tsv") };
 }
 
 /** Serves `snapshotId` from now on: one statement, so a fetch sees the old or the new snapshot, never a mix. */
 export async function publishSnapshot(sql: SqlRunner, destinationId: string, snapshotId: string, at: Date): Promise<void> {
-  await sql.query(
-    `WITH target AS (
-       UPDATE feed_snapshot SET status = 'published' WHERE id = $2::bigint AND destination_id = $1 AND status IN ('ready', 'published') RETURNING id
-     )
-     INSERT INTO feed (destination_id, current_snapshot_id, published_at) SELECT $1, id, $3 FROM target
-     ON CONFLICT (destination_id) DO UPDATE SET current_snapshot_id = EXCLUDED.current_snapshot_id, published_at = EXCLUDED.published_at`,
-    [destinationId, snapshotId, at.toISOString()],
-  );
-  const [row] = await sql.query<{ current: string | null }>(`SELECT current_snapshot_id::text AS current FROM feed WHERE destination_id = $1`, [destinationId]);
-  if (row?.current !== snapshotId) throw new Error(`snapshot ${snapshotId} is not complete: not published`);
+  if ((await serveSnapshot(sql, destinationId, snapshotId, at)) !== snapshotId) throw new Error(`snapshot ${snapshotId} is not complete: not published`);
 }
 
 /** Deletes snapshots beyond the newest `keep` published or ready ones (the served one always stays). */
 export async function pruneFeedSnapshots(sql: SqlRunner, destinationId: string, keep: number): Promise<void> {
-  const old = await sql.query<{ id: string }>(
-    `SELECT s.id::text FROM feed_snapshot s
-     WHERE s.destination_id = $1
-       AND s.id NOT IN (SELECT current_snapshot_id FROM feed WHERE destination_id = $1 AND current_snapshot_id IS NOT NULL)
-       AND (s.status = 'discarded' OR s.id NOT IN (
-         SELECT id FROM feed_snapshot WHERE destination_id = $1 AND status IN ('ready', 'published') ORDER BY id DESC LIMIT $2
-       ))
-       AND s.status <> 'building'`,
-    [destinationId, keep],
-  );
-  if (old.length === 0) return;
-  const ids = old.map((row) => row.id);
-  await sql.query(`DELETE FROM feed_snapshot_chunk WHERE snapshot_id = ANY($1::bigint[])`, [ids]);
-  await sql.query(`DELETE FROM feed_snapshot WHERE id = ANY($1::bigint[])`, [ids]);
+  const ids = await listPrunableSnapshots(sql, destinationId, keep);
+  await deleteSnapshotChunks(sql, ids);
+  await deleteSnapshots(sql, ids);
 }
 
 /** The snapshot a feed serves now, or undefined before its first publish. */
 export async function publishedSnapshot(sql: SqlRunner, destinationId: string): Promise<PublishedSnapshot | undefined> {
-  const rows = await sql.query<SnapshotRow & { published_at: Date }>(
-    `SELECT s.id::text AS id, s.run_id::text AS run_id, s.items, s.ready_at, s.xml_bytes::text AS xml_bytes, s.xml_sha256, s.tsv_bytes::text AS tsv_bytes, s.tsv_sha256, f.published_at
-     FROM feed f JOIN feed_snapshot s ON s.id = f.current_snapshot_id WHERE f.destination_id = $1`,
-    [destinationId],
-  );
-  const row = rows[0];
+  const row = await readPublishedSnapshot(sql, destinationId);
   if (!row) return undefined;
   return {
     snapshotId: row.id,
@@ -181,28 +157,12 @@ export async function publishedSnapshot(sql: SqlRunner, destinationId: string): 
 export async function* snapshotChunks(sql: SqlRunner, snapshotId: string, format: FeedFormat, perRead = 8): AsyncGenerator<Buffer> {
   let after = -1;
   for (;;) {
-    const rows = await sql.query<{ seq: number; data: Uint8Array }>(
-      `SELECT seq, data FROM feed_snapshot_chunk WHERE snapshot_id = $1::bigint AND format = $2 AND seq > $3 ORDER BY seq LIMIT $4`,
-      [snapshotId, format, after, perRead],
-    );
+    const rows = await readSnapshotChunks(sql, snapshotId, format, after, perRead);
     for (const row of rows) yield Buffer.from(row.data.buffer, row.data.byteOffset, row.data.byteLength);
     if (rows.length < perRead) return;
     after = rows[rows.length - 1]!.seq;
   }
 }
-
-interface SnapshotRow {
-  id: string;
-  run_id: string;
-  items: number;
-  ready_at: Date | null;
-  xml_bytes: string;
-  xml_sha256: string | null;
-  tsv_bytes: string;
-  tsv_sha256: string | null;
-}
-
-const SNAPSHOT_COLUMNS = `id::text AS id, run_id::text AS run_id, items, ready_at, xml_bytes::text AS xml_bytes, xml_sha256, tsv_bytes::text AS tsv_bytes, tsv_sha256`;
 
 function fileOf(row: SnapshotRow, format: FeedFormat): SnapshotFile {
   return format === "xml" ? { bytes: Number(row.xml_bytes), sha256: row.xml_sha256 ?? "" } : { bytes: Number(row.tsv_bytes), sha256: row.tsv_sha256 ?? "" };

@@ -6,6 +6,10 @@
 import type { SqlRunner } from "../../db/database.server";
 import { log } from "../../observability/log.server";
 import { parseGoogleFeedOptions } from "./options";
+import { listOpenFeedAlerts } from "./sql/listOpenFeedAlerts";
+import { listWatchedFeeds } from "./sql/listWatchedFeeds";
+import { raiseFeedAlert } from "./sql/raiseFeedAlert";
+import { resolveFeedAlert } from "./sql/resolveFeedAlert";
 
 export type FeedAlertKind = "not_fetched" | "not_rebuilt";
 
@@ -15,22 +19,9 @@ export interface RaisedAlert {
   message: string;
 }
 
-interface FeedRow {
-  id: string;
-  name: string;
-  options: unknown;
-  created_at: Date;
-  published_at: Date | null;
-  last_fetched_at: Date | null;
-}
-
 /** Checks every enabled Google feed once; returns the alerts raised now (open ones are not raised twice). */
 export async function checkFeedFreshness(sql: SqlRunner, now: Date): Promise<RaisedAlert[]> {
-  const feeds = await sql.query<FeedRow>(
-    `SELECT d.id, d.name, d.options, COALESCE(f.created_at, d.created_at) AS created_at, f.published_at, f.last_fetched_at
-     FROM destination d LEFT JOIN feed f ON f.destination_id = d.id
-     WHERE d.kind = 'google_feed' AND d.enabled`,
-  );
+  const feeds = await listWatchedFeeds(sql);
   const raised: RaisedAlert[] = [];
   for (const feed of feeds) {
     let options;
@@ -54,18 +45,12 @@ export async function checkFeedFreshness(sql: SqlRunner, now: Date): Promise<Rai
     ];
     for (const check of checks) {
       if (check.late) {
-        const inserted = await sql.query(
-          `INSERT INTO feed_alert (destination_id, kind, message, raised_at)
-           SELECT $1, $2, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM feed_alert WHERE destination_id = $1 AND kind = $2 AND resolved_at IS NULL)
-           RETURNING id`,
-          [feed.id, check.kind, check.message, now.toISOString()],
-        );
-        if (inserted.length > 0) {
+        if (await raiseFeedAlert(sql, { destinationId: feed.id, kind: check.kind, message: check.message, at: now })) {
           log.warn("feed freshness alert", { destinationId: feed.id, kind: check.kind, message: check.message });
           raised.push({ destinationId: feed.id, kind: check.kind, message: check.message });
         }
       } else {
-        await sql.query(`UPDATE feed_alert SET resolved_at = $3 WHERE destination_id = $1 AND kind = $2 AND resolved_at IS NULL`, [feed.id, check.kind, now.toISOString()]);
+        await resolveFeedAlert(sql, feed.id, check.kind, now);
       }
     }
   }
@@ -74,12 +59,7 @@ export async function checkFeedFreshness(sql: SqlRunner, now: Date): Promise<Rai
 
 /** The open alerts of a shop's feeds, newest first (what the admin shows). */
 export async function openFeedAlerts(sql: SqlRunner, shopId: string): Promise<Array<{ destinationId: string; kind: FeedAlertKind; message: string; raisedAt: Date }>> {
-  return sql.query(
-    `SELECT a.destination_id AS "destinationId", a.kind, a.message, a.raised_at AS "raisedAt"
-     FROM feed_alert a JOIN destination d ON d.id = a.destination_id
-     WHERE d.shop_id = $1 AND a.resolved_at IS NULL ORDER BY a.id DESC`,
-    [shopId],
-  );
+  return listOpenFeedAlerts<FeedAlertKind>(sql, shopId);
 }
 
 /** Ticks the watchdog in a process's background work (every process may: alerts are raised once). */

@@ -37,6 +37,8 @@ export interface BigCommerceFeedFields {
   gtin?: string;
   upc?: string;
   mpn?: string;
+  /** One of the catalog's brands (`listBrandNames`); 0: none. */
+  brand_id?: number;
 }
 
 interface Page<T> {
@@ -59,6 +61,13 @@ export async function getProduct(client: BigCommerceClient, productId: number): 
 /** Walks `/v3/catalog/products` page by page (each page one request inside the quota), with variants and images. */
 export async function* listProducts(client: BigCommerceClient, pageSize = 250): AsyncGenerator<BigCommerceProduct & BigCommerceFeedFields> {
   yield* pages<BigCommerceProduct & BigCommerceFeedFields>(client, "/v3/catalog/products", { include: "variants,images", limit: pageSize });
+}
+
+/** The catalog's brand names by id (`/v3/catalog/brands`, page by page): a product names its brand by `brand_id`. */
+export async function listBrandNames(client: BigCommerceClient, pageSize = 250): Promise<Map<number, string>> {
+  const names = new Map<number, string>();
+  for await (const brand of pages<{ id: number; name: string }>(client, "/v3/catalog/brands", { limit: pageSize })) names.set(brand.id, brand.name);
+  return names;
 }
 
 export async function* listVariants(client: BigCommerceClient, filter: { skus?: string[] } = {}, pageSize = 250): AsyncGenerator<BigCommerceVariant> {

@@ -19,11 +19,12 @@ export interface BigCommerceProductState {
   visible: boolean;
   dateModified: Date;
   variants: BigCommerceVariantState[];
-  /** Feed attributes: `description` (HTML), `custom_url.url`, the thumbnail image, `condition`. */
+  /** Feed attributes: `description` (HTML), `custom_url.url`, the thumbnail image, `condition`, the brand's name (from `brand_id`). */
   description?: string;
   customUrl?: string;
   imageUrl?: string;
   condition?: string;
+  brand?: string;
 }
 
 export interface BigCommerceInventoryState {

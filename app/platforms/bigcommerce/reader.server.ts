@@ -47,6 +47,8 @@ export function createBigCommerceReader(clientFor: (storeHash: string) => BigCom
       });
       if (!body) return null;
       const product = body.data;
+      // A product names its brand by id: one more read, only when it has one (a brand deleted meanwhile: none).
+      const brand = product.brand_id ? await getOrNull<{ data: { name?: string } }>(await clientFor(storeHash), `/v3/catalog/brands/${product.brand_id}`) : null;
       return {
         id: String(product.id),
         name: product.name,
@@ -64,6 +66,7 @@ export function createBigCommerceReader(clientFor: (storeHash: string) => BigCom
         customUrl: product.custom_url?.url,
         imageUrl: (product.images?.find((image) => image.is_thumbnail) ?? product.images?.[0])?.url_standard,
         condition: product.condition,
+        brand: identifierOf(brand?.data.name),
       };
     },
 

@@ -58,7 +58,7 @@ export async function normaliseBigCommerceDelivery(row: BigCommerceRowInput, rea
           status: product.visible ? "active" : "draft",
           // BigCommerce has no separate inventory item: the variant id is the inventory item.
           variants: product.variants.map((variant) => ({ externalId: variant.id, inventoryItemExternalId: variant.id, sku: variant.sku, title: variant.title, gtin: variant.gtin, mpn: variant.mpn })),
-          attributes: { description: plainText(product.description), urlPath: product.customUrl, imageUrl: product.imageUrl, condition: conditionOf(product.condition) },
+          attributes: { description: plainText(product.description), urlPath: product.customUrl, imageUrl: product.imageUrl, condition: conditionOf(product.condition), brand: product.brand },
         },
         ...product.variants.map((variant): DomainEvent => ({ ...base, type: "VariantPriceChanged", productExternalId: product.id, variantExternalId: variant.id, price: variant.price })),
       ];

@@ -1,5 +1,5 @@
 import { LockstepError } from "../../config/errors";
-import { identifierOf, plainText } from "../../catalog/feedAttributes";
+import { identifierOf, metafieldsOf, plainText } from "../../catalog/feedAttributes";
 import type { DomainEvent, OrderLineItem } from "../../events/domainEvents";
 import { asArray, asObject, dateOf, idOf, isJsonObject, type JsonObject, numberOf, parsePlatformJson, stringOf } from "../json";
 
@@ -136,6 +136,8 @@ export function normaliseShopifyDelivery(row: ShopifyRowInput): DomainEvent[] {
             urlPath: stringOf(body.handle) ? `/products/${stringOf(body.handle)}` : undefined,
             imageUrl: stringOf(asObject(body.image).src) ?? stringOf(asObject(asArray(body.images)[0]).src),
             brand: identifierOf(stringOf(body.vendor)),
+            // Present only when the webhook subscription names metafield namespaces (the ones feed mappings read).
+            metafields: metafieldsOf(body.metafields),
           },
         },
         ...variants

@@ -19,7 +19,7 @@ export const LOCATIONS_BACKFILL_BULK_QUERY = /* GraphQL */ `
   }
 `;
 
-export const CATALOG_BACKFILL_BULK_QUERY = /* GraphQL */ `
+const CATALOG_TEMPLATE = /* GraphQL */ `
   {
     productVariants {
       edges {
@@ -50,6 +50,7 @@ export const CATALOG_BACKFILL_BULK_QUERY = /* GraphQL */ `
             condition: metafield(namespace: "mm-google-shopping", key: "condition") {
               value
             }
+            #METAFIELDS#
           }
           inventoryItem {
             id
@@ -76,3 +77,22 @@ export const CATALOG_BACKFILL_BULK_QUERY = /* GraphQL */ `
     }
   }
 `;
+
+/** The alias the catalog query reads the i-th named product metafield under. */
+export const metafieldAlias = (index: number) => `lockstep_metafield_${index}`;
+
+/**
+ * The catalog query reading, besides the fixed fields, the product metafields feed mappings name
+ * (`namespace.key`, each part letters, digits, `_` and `-`: checked by the mapping's schema).
+ */
+export function catalogBackfillBulkQuery(metafields: readonly string[]): string {
+  const aliases = metafields.map((name, index) => {
+    const dot = name.indexOf(".");
+    return `${metafieldAlias(index)}: metafield(namespace: ${JSON.stringify(name.slice(0, dot))}, key: ${JSON.stringify(name.slice(dot + 1))}) {
+              value
+            }`;
+  });
+  return CATALOG_TEMPLATE.replace("#METAFIELDS#", aliases.join("\n            "));
+}
+
+export const CATALOG_BACKFILL_BULK_QUERY = catalogBackfillBulkQuery([]);
