@@ -15,7 +15,7 @@ import type { Sql } from "../../db/database.server";
 import { applyEvents } from "../../webhooks/consumers.server";
 import type { DomainEvent } from "../../events/domainEvents";
 import { loadDestination } from "../../batching/destinations.server";
-import { nextTick } from "../../batching/runs.server";
+import { nextTick } from "../../batching/cadence";
 import { claimPipelineLease, extendPipelineLease, releasePipelineLease } from "../../batching/sql/pipelineLease";
 import { LockstepError } from "../../config/errors";
 import { log } from "../../observability/log.server";
