@@ -3,7 +3,7 @@ import { recordAudit } from "../audit/audit.server";
 import type { Sql, SqlRunner } from "../db/database.server";
 import { log } from "../observability/log.server";
 import type { Random } from "../config/clock";
-import { retryDelay } from "../outbound/retryPolicy";
+import { nextAttemptAt } from "../outbound/retryPolicy";
 import type { DomainEvent } from "../events/domainEvents";
 import type { AdapterRegistry } from "./adapters";
 import { loadDestination } from "./destinations.server";
@@ -95,10 +95,7 @@ function retryAtOf(options: OrderEventDeliveryOptions, attempts: number, error: 
   if (circuit !== undefined) return new Date((options.now ?? (() => new Date()))().getTime() + circuit);
   // The receiver refused the event as such (4xx): sending it again will not change its mind.
   if (error instanceof LockstepError && error.code === "outbound_rejected") return null;
-  if (attempts >= maxAttempts) return null;
-  const policy = { maxAttempts, ...(options.backoff ?? DEFAULTS.backoff) };
-  const now = (options.now ?? (() => new Date()))();
-  return new Date(now.getTime() + retryDelay(policy, attempts, options.random ?? Math.random));
+  return nextAttemptAt({ maxAttempts, ...(options.backoff ?? DEFAULTS.backoff) }, attempts, (options.now ?? (() => new Date()))(), options.random ?? Math.random);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { LockstepError, describeError } from "../config/errors";
 import type { Sql, SqlRunner } from "../db/database.server";
 import type { Random } from "../config/clock";
-import { type RetryPolicy, retryDelay } from "../outbound/retryPolicy";
+import { nextAttemptAt } from "../outbound/retryPolicy";
 import type { BigCommerceReader } from "../platforms/bigcommerce/readBack";
 import { applyEvents } from "./consumers.server";
 import type { DomainEvent } from "../events/domainEvents";
@@ -96,12 +96,9 @@ function applied(options: WebhookWorkerOptions, prepared: PreparedRow): void {
 }
 
 /** When the next attempt may run after `attempts` failed ones, or null: a dead letter. */
-function nextAttemptAt(options: WebhookWorkerOptions, attempts: number): Date | null {
-  if (attempts >= options.maxAttempts) return null;
+function retryAtOf(options: WebhookWorkerOptions, attempts: number): Date | null {
   const backoff = options.backoff ?? { baseDelayMs: 1000, maxDelayMs: 10 * 60_000 };
-  const policy: RetryPolicy = { maxAttempts: options.maxAttempts, ...backoff };
-  const now = (options.now ?? (() => new Date()))();
-  return new Date(now.getTime() + retryDelay(policy, attempts, options.random ?? Math.random));
+  return nextAttemptAt({ maxAttempts: options.maxAttempts, ...backoff }, attempts, (options.now ?? (() => new Date()))(), options.random ?? Math.random);
 }
 
 /**
@@ -119,7 +116,7 @@ async function makeOwedCalls(options: WebhookWorkerOptions, calls: OwedCall[]): 
     }
     const error = errors.map(describeError).join("; ");
     try {
-      const state = await failOutboxRow(options.sql, { id: call.id, workerId: options.workerId, error, retryAt: nextAttemptAt(options, call.attempts) });
+      const state = await failOutboxRow(options.sql, { id: call.id, workerId: options.workerId, error, retryAt: retryAtOf(options, call.attempts) });
       options.log?.("webhook subscriber failed", { event: call.event.type, outboxId: call.id, attempt: call.attempts, state, error });
     } catch (recordError) {
       // The lease will run out and the call will be made again.
@@ -148,7 +145,7 @@ async function recordFailure(options: WebhookWorkerOptions, row: ClaimedRow, err
   }
   // A payload we cannot read will not get better by waiting: dead-letter it now.
   const poison = (error instanceof LockstepError && error.status === 422) || error instanceof SyntaxError;
-  const retryAt = poison ? null : nextAttemptAt(options, row.attempts);
+  const retryAt = poison ? null : retryAtOf(options, row.attempts);
   try {
     const state = await failInboxRow(options.sql, { inboxId: row.id, workerId: options.workerId, attempt: row.attempts, error: describeError(error), retryAt });
     if (state) options.metrics.failedAttempt(state === "dead");
