@@ -1,8 +1,8 @@
 import { LockstepError, describeError } from "../config/errors";
 import { recordAudit } from "../audit/audit.server";
+import type { LeasedQueueOptions } from "../db/claimDueRows";
 import type { Sql, SqlRunner } from "../db/database.server";
 import { log } from "../observability/log.server";
-import type { Random } from "../config/clock";
 import { nextAttemptAt } from "../outbound/retryPolicy";
 import type { DomainEvent } from "../events/domainEvents";
 import type { AdapterRegistry } from "./adapters";
@@ -55,23 +55,11 @@ export async function replayOrderEvents(sql: Sql, input: { destinationId: string
   });
 }
 
-export interface OrderEventDeliveryOptions {
+/** The queue's knobs (`batchSize`: events claimed at once, each the head of its order, so they go out side by side). */
+export interface OrderEventDeliveryOptions extends LeasedQueueOptions {
   sql: SqlRunner;
   encryptionKey: string;
   adapters: AdapterRegistry;
-  /** Unique per delivering loop: leases are held in its name. */
-  workerId: string;
-  /** Attempts before an event becomes a dead letter, the first one included. */
-  maxAttempts?: number;
-  leaseMs?: number;
-  /** Leases that may run out on one event (its worker died on it) before it becomes a dead letter. */
-  maxLeaseExpiries?: number;
-  /** Events claimed at once (each the head of its order, so they go out side by side). */
-  batchSize?: number;
-  pollMs?: number;
-  backoff?: { baseDelayMs: number; maxDelayMs: number };
-  random?: Random;
-  now?: () => Date;
 }
 
 const DEFAULTS = { maxAttempts: 8, leaseMs: 60_000, maxLeaseExpiries: 5, batchSize: 20, pollMs: 1_000, backoff: { baseDelayMs: 1_000, maxDelayMs: 10 * 60_000 } };

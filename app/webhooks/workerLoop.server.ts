@@ -1,6 +1,6 @@
 import { LockstepError, describeError } from "../config/errors";
+import type { LeasedQueueOptions } from "../db/claimDueRows";
 import type { Sql, SqlRunner } from "../db/database.server";
-import type { Random } from "../config/clock";
 import { nextAttemptAt } from "../outbound/retryPolicy";
 import type { BigCommerceReader } from "../platforms/bigcommerce/readBack";
 import { applyEvents } from "./consumers.server";
@@ -20,27 +20,18 @@ import { failOutboxRow } from "./sql/failOutboxRow";
 import type { Subscribers } from "./subscribers.server";
 import { log } from "../observability/log.server";
 
-export interface WebhookWorkerOptions {
+/**
+ * The queue's knobs; each row of a batch is processed within the lease, so keep `batchSize` x time
+ * per row well under `leaseMs`. In-process deliveries wake an idle worker before `pollMs`.
+ */
+export interface WebhookWorkerOptions extends LeasedQueueOptions {
   sql: Sql;
-  /** Unique per worker loop: leases are held in its name. */
-  workerId: string;
   metrics: WebhookMetrics;
   bigCommerce?: BigCommerceReader;
   /** Called after each applied event (an outbox row is owed only for events someone subscribes to). */
   subscribers?: Subscribers;
-  /** Attempts before a row becomes a dead letter, the first one included. */
   maxAttempts: number;
   leaseMs: number;
-  /** Leases that may run out on one row (its worker died on it) before it becomes a dead letter. */
-  maxLeaseExpiries?: number;
-  /** Rows claimed at once. Each is processed within the lease, so keep batch x time per row well under `leaseMs`. */
-  batchSize?: number;
-  /** How long an idle worker waits before looking again (in-process deliveries wake it at once). */
-  pollMs?: number;
-  /** Backoff between attempts: exponential with full jitter, the project's one retry policy. */
-  backoff?: { baseDelayMs: number; maxDelayMs: number };
-  random?: Random;
-  now?: () => Date;
   log?: (message: string, details: Record<string, unknown>) => void;
 }
 
