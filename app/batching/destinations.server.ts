@@ -70,6 +70,26 @@ function checkEndpoint(kind: DestinationKind, endpoint: string): void {
   }
 }
 
+/**
+ * `options.priceList`: the price list whose prices the destination receives (a named list: B2B, a
+ * marketplace); absent or `default`: the store's own. The pipeline checks and reads it, so every
+ * kind takes it: the adapter's schema gets the other options.
+ */
+const priceListOption = z
+  .string({ message: "options.priceList must be a price list name" })
+  .regex(/^[A-Za-z0-9_.:-]{1,64}$/, "options.priceList is a price list name: 1 to 64 letters, digits and _.:-")
+  .optional();
+
+const DEFAULT_PRICE_LIST = "default";
+
+function parseOptions(adapters: AdapterRegistry, kind: DestinationKind, raw: Record<string, unknown>): Record<string, unknown> {
+  const { priceList, ...rest } = raw;
+  const list = priceListOption.safeParse(priceList);
+  if (!list.success) throw new LockstepError("invalid_destination", list.error.issues[0]!.message, { field: "options.priceList" });
+  const options = adapters.adapterFor(kind).parseOptions(rest);
+  return list.data === undefined || list.data === DEFAULT_PRICE_LIST ? options : { ...options, priceList: list.data };
+}
+
 /** Order events are real-time calls: only a kind that can deliver one (`deliverEvent`) receives them. */
 function checkReceives(adapters: AdapterRegistry, kind: DestinationKind, receives: Receives[]): void {
   if (receives.includes("orders") && !adapters.adapterFor(kind).deliverEvent) {
@@ -132,7 +152,7 @@ export interface DestinationDeps {
 export async function createDestination(deps: DestinationDeps, shopId: string, raw: unknown): Promise<DestinationView> {
   const input = parse(destinationFields, raw);
   checkEndpoint(input.kind, input.endpoint);
-  const options = deps.adapters.adapterFor(input.kind).parseOptions(input.options);
+  const options = parseOptions(deps.adapters, input.kind, input.options);
   checkReceives(deps.adapters, input.kind, input.receives);
   const secret = input.signingSecret ?? `whsec_${randomBytes(24).toString("base64")}`;
   const credentials = Object.keys(input.credentials).length > 0 ? sealCredential(deps.encryptionKey, JSON.stringify(input.credentials)) : null;
@@ -176,7 +196,7 @@ export async function updateDestination(deps: DestinationDeps, shopId: string, i
   const current = await findRow(deps.sql, shopId, id);
   const changes = onlyGiven(parse(destinationChanges, raw), raw);
   if (changes.endpoint !== undefined) checkEndpoint(current.kind, changes.endpoint);
-  const options = changes.options !== undefined ? deps.adapters.adapterFor(current.kind).parseOptions(changes.options) : current.options;
+  const options = changes.options !== undefined ? parseOptions(deps.adapters, current.kind, changes.options) : current.options;
   if (changes.receives) checkReceives(deps.adapters, current.kind, changes.receives);
   const limits = { ...viewOf(current).limits, ...changes.limits };
   const row = await updateDestinationSettings(deps.sql, shopId, id, {
@@ -212,6 +232,7 @@ async function findRow(sql: SqlRunner, shopId: string | undefined, id: string): 
 export async function loadDestination(deps: Pick<DestinationDeps, "sql" | "encryptionKey">, id: string, shopId?: string): Promise<Destination> {
   const row = await findRow(deps.sql, shopId, id);
   const view = viewOf(row);
+  const { priceList, ...options } = view.options;
   return {
     id: view.id,
     shopId: view.shopId,
@@ -220,7 +241,8 @@ export async function loadDestination(deps: Pick<DestinationDeps, "sql" | "encry
     endpoint: view.endpoint,
     credentials: row.credentials_sealed ? (JSON.parse(openCredential(deps.encryptionKey, row.credentials_sealed)) as Record<string, string>) : {},
     receives: view.receives,
-    options: view.options,
+    options,
+    ...(typeof priceList === "string" ? { priceList } : {}),
     cadence: view.cadence,
     sizeThreshold: view.sizeThreshold,
     limits: view.limits,

@@ -127,7 +127,7 @@ export async function runDestination(deps: PipelineDeps, destinationId: string, 
       if (!destination.receives.includes(kind)) continue;
       const retrying = !rolledBack && (await countRetryItems(deps.sql, destination.id, kind)) > 0;
       const source = itemSource(deps.sql, destination, adapter, run, kind, rolledBack, retrying);
-      if (isDelta(adapter, run, rolledBack)) counts.changesIn += await countChanges(deps.sql, { shopId: destination.shopId, kind, from: run.watermarkFrom, to: run.watermarkTo });
+      if (isDelta(adapter, run, rolledBack)) counts.changesIn += await countChanges(deps.sql, { shopId: destination.shopId, kind, from: run.watermarkFrom, to: run.watermarkTo, priceList: destination.priceList });
       const published = await publishKind(deps, destination, adapter, run, kind, source, counts, signal);
       files.push(...published);
     }
@@ -235,11 +235,13 @@ function itemSource(
         skipReason: row.changedSince ? `changed since run ${rolledBack.id}: the newer state stays` : row.previous ? undefined : `no state before run ${rolledBack.id} to go back to`,
       }));
   }
-  if (!isDelta(adapter, run, rolledBack)) return async (after, limit) => toItems(await readEveryItem(sql, destination.shopId, kind, after, limit));
-  const delta = (after: string, limit: number) => coalesceChanges(sql, { shopId: destination.shopId, kind, from: run.watermarkFrom, to: run.watermarkTo }, after, limit);
+  // A destination on a named price list (options.priceList) gets that list's prices, not the store's.
+  const priceList = destination.priceList ?? "default";
+  if (!isDelta(adapter, run, rolledBack)) return async (after, limit) => toItems(await readEveryItem(sql, destination.shopId, kind, after, limit, priceList));
+  const delta = (after: string, limit: number) => coalesceChanges(sql, { shopId: destination.shopId, kind, from: run.watermarkFrom, to: run.watermarkTo, priceList }, after, limit);
   if (!retrying) return async (after, limit) => toItems(await delta(after, limit));
   // Items earlier runs left unsettled go again, merged into the delta in variant order (once each).
-  return async (after, limit) => toItems(mergeByVariant(await delta(after, limit), await readRetryItems(sql, destination.id, kind, after, limit), limit));
+  return async (after, limit) => toItems(mergeByVariant(await delta(after, limit), await readRetryItems(sql, destination.id, kind, after, limit, priceList), limit));
 }
 
 /**

@@ -33,6 +33,11 @@ export interface Destination<Options = Record<string, unknown>> {
   receives: Receives[];
   /** Kind-specific format options (file format, column set, currency, …), validated by the adapter's schema. */
   options: Options;
+  /**
+   * The price list whose prices it receives (`options.priceList`, checked by the pipeline, not the
+   * adapter): a named list (B2B, a marketplace); absent: the store's own.
+   */
+  priceList?: string;
   /** Cron expression (croner), e.g. `*\/15 * * * *`. */
   cadence: string;
   /** A run starts early once this many changes wait; null: cadence only. */

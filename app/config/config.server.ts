@@ -74,6 +74,11 @@ export interface Config {
     /** A row whose worker died on it this many times (its lease ran out) becomes a dead letter. */
     maxLeaseExpiries: number;
   };
+  /** Price activation (app/prices). */
+  prices: {
+    /** How long claimed activations stay this process's: rows held by a process that died are pushed by another after it. */
+    leaseMs: number;
+  };
   demo: {
     /** The demo shop's API token (LOCKSTEP_DEMO_API_TOKEN), so outside tools can call /api/v1. */
     apiToken?: string;
@@ -165,6 +170,7 @@ const environmentSchema = z.object({
   LOCKSTEP_WEBHOOK_QUEUE_LIMIT_BYTES: z.coerce.number().int("must be a whole number").min(1024 * 1024).default(64 * 1024 * 1024),
   LOCKSTEP_WEBHOOK_MAX_LEASE_EXPIRIES: z.coerce.number().int("must be a whole number").min(1).max(100).default(5),
   LOCKSTEP_WEBHOOK_RETENTION_DAYS: z.coerce.number().int("must be a whole number").min(3, "must be at least 3 (BigCommerce redelivers for 48 h)").default(14),
+  LOCKSTEP_PRICE_LEASE_MS: z.coerce.number().int("must be a whole number").min(1000).default(60_000),
   LOCKSTEP_DEMO_API_TOKEN: z.string().min(24, "must be at least 24 characters").optional(),
   LOCKSTEP_DEMO_TRAFFIC: z.enum(["on", "off"], { error: "must be on or off" }).default("on"),
   SHOPIFY_ADMIN_API_BASE_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
@@ -282,6 +288,7 @@ export function loadConfig(env: Environment = process.env): Config {
       queueLimitBytes: vars.LOCKSTEP_WEBHOOK_QUEUE_LIMIT_BYTES,
       maxLeaseExpiries: vars.LOCKSTEP_WEBHOOK_MAX_LEASE_EXPIRIES,
     },
+    prices: { leaseMs: vars.LOCKSTEP_PRICE_LEASE_MS },
     demo: { apiToken: vars.LOCKSTEP_DEMO_API_TOKEN, traffic: vars.LOCKSTEP_DEMO_TRAFFIC === "on" },
     database: {
       connectMs: vars.LOCKSTEP_DB_CONNECT_TIMEOUT_MS,

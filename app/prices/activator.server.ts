@@ -8,6 +8,7 @@ import { completeActivations } from "./sql/completeActivations";
 import { failActivations } from "./sql/failActivations";
 import { nextActivationDue } from "./sql/nextActivationDue";
 import { releaseActivations } from "./sql/releaseActivations";
+import { startActivationPushes } from "./sql/startActivationPushes";
 import { versionsStillCurrent } from "./sql/versionsStillCurrent";
 import { DEFAULT_LIST, formatAmount } from "./versions.server";
 
@@ -75,9 +76,12 @@ export interface PriceActivator {
  * Activation exactly once, on time: at a version's valid_from, one worker (of however many
  * processes) leases its activation row, pushes the price to the store through the shop's throttled
  * client, and in one transaction moves the catalog row, captures the change for every delayed
- * destination (the pipeline's outbox) and records the activation done with its lag. A worker that
- * dies before recording loses the lease and another pushes again (an absolute price: the same
- * result); a worker whose lease ran out records nothing. A version superseded or replaced before
+ * destination (the pipeline's outbox) and records the activation done with its lag. Right before
+ * a push, one statement keeps only the rows this worker still holds with its lease running
+ * (`startActivationPushes`): a worker killed while holding prepared rows never pushes them (another
+ * does, once, after the lease), and one that stalled past its lease pushes nothing. A worker that
+ * dies mid-push loses the rows after its lease and another pushes again (an absolute price: the
+ * same result; `pushes` counts it); a worker whose lease ran out records nothing. A version superseded or replaced before
  * its turn is recorded skipped: the version that holds now has its own activation.
  *
  * So that the push is bound by the store's limit rather than the database, rows due within
@@ -138,7 +142,11 @@ export function createPriceActivator(options: PriceActivatorOptions): PriceActiv
     return claimed.length;
   }
 
-  async function pushAndComplete(targets: ActivationTarget[]): Promise<void> {
+  async function pushAndComplete(claimed: ActivationTarget[]): Promise<void> {
+    // Only rows still ours, lease running, are pushed: a worker that stalled past its lease pushes nothing.
+    const held = await startActivationPushes(sql, workerId, claimed.map((target) => target.activationId), leaseMs);
+    const targets = claimed.filter((target) => held.has(target.activationId));
+    if (targets.length < claimed.length) log.warn("price activation: lease ran out before the push; another worker has these rows", { workerId, count: claimed.length - targets.length });
     const byShop = new Map<string, ActivationTarget[]>();
     for (const target of targets) pushTo(byShop, target.shopId, target);
     await Promise.all(
@@ -164,22 +172,26 @@ export function createPriceActivator(options: PriceActivatorOptions): PriceActiv
   async function complete(applied: ActivationTarget[], skipped: ActivationTarget[], appliedAt: Date | null): Promise<void> {
     if (applied.length === 0 && skipped.length === 0) return;
     const recorded = await sql.transaction(async (tx) => {
-      const storeList = applied.filter((target) => target.list === DEFAULT_LIST);
+      // Recorded first: only what this worker records (its lease) moves the catalog and is captured, once.
+      const recorded = new Set(
+        await completeActivations(tx, workerId, [
+          ...applied.map((target) => ({ id: target.activationId, outcome: outcomeOf(target), appliedAt, validFrom: target.validFrom })),
+          ...skipped.map((target) => ({ id: target.activationId, outcome: "not_current", appliedAt: null, validFrom: target.validFrom })),
+        ]),
+      );
+      const mine = applied.filter((target) => recorded.has(target.activationId));
+      const storeList = mine.filter((target) => target.list === DEFAULT_LIST);
       const moved = await applyActivatedPrices(tx, storeList.map((target) => ({ variantId: target.variantId, amount: target.amount, validFrom: target.validFrom })));
       const validFrom = new Map(storeList.map((target) => [target.variantId, target.validFrom]));
-      const changes: AppliedChange[] = moved.map((row) => ({
-        shopId: applied[0]!.shopId,
-        kind: "price",
-        variantId: row.variantId,
-        sourceVersion: new Date(row.sourceUpdatedAt),
-        occurredAt: validFrom.get(row.variantId)!,
-      }));
+      const changes: AppliedChange[] = [
+        ...moved.map((row) => ({ shopId: row.shopId, kind: "price" as const, variantId: row.variantId, sourceVersion: new Date(row.sourceUpdatedAt), occurredAt: validFrom.get(row.variantId)! })),
+        // A named list's price is not on the variant row: the change carries its list, and destinations on that list read it.
+        ...mine
+          .filter((target) => target.list !== DEFAULT_LIST)
+          .map((target) => ({ shopId: target.shopId, kind: "price" as const, variantId: target.variantId, priceList: target.list, sourceVersion: new Date(target.validFrom), occurredAt: new Date(target.validFrom) })),
+      ];
       await captureChanges(tx, "price_activation", changes);
-      const recorded = await completeActivations(tx, workerId, [
-        ...applied.map((target) => ({ id: target.activationId, outcome: outcomeOf(target), appliedAt, validFrom: target.validFrom })),
-        ...skipped.map((target) => ({ id: target.activationId, outcome: "not_current", appliedAt: null, validFrom: target.validFrom })),
-      ]);
-      return new Set(recorded);
+      return recorded;
     });
     if (appliedAt && options.onApplied) {
       const observed = applied.filter((target) => recorded.has(target.activationId)).map((target) => ({ shopId: target.shopId, validFrom: new Date(target.validFrom), appliedAt }));

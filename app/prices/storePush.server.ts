@@ -55,23 +55,23 @@ const BIGCOMMERCE_RECORDS_PER_CALL = 1_000;
 
 /**
  * Pushes a named list's prices as records of the BigCommerce price list it is mapped to
- * (`PUT /v3/pricelists/{id}/records`, up to 1,000 a call) through the store's throttled client.
+ * (`PUT /v3/pricelists/{id}/records`, up to 1,000 a call) through the store's throttled client,
+ * one call after the other: BigCommerce runs at most 2 batch upserts of a store at once and
+ * answers 429 to a third.
  */
 export function bigCommercePriceListPush(clientFor: (shopId: string) => Promise<BigCommerceClient>) {
   return async (shopId: string, priceListId: number, prices: ListPrice[]): Promise<void> => {
     const client = await clientFor(shopId);
-    await Promise.all(
-      chunks(prices, BIGCOMMERCE_RECORDS_PER_CALL).map((chunk) =>
-        client.request("PUT", `/v3/pricelists/${priceListId}/records`, {
-          body: chunk.map((price) => ({
-            variant_id: Number(price.variantExternalId),
-            currency: price.currency.toLowerCase(),
-            price: Number(price.amount),
-            ...(price.compareAt !== null ? { retail_price: Number(price.compareAt) } : {}),
-          })),
-        }),
-      ),
-    );
+    for (const chunk of chunks(prices, BIGCOMMERCE_RECORDS_PER_CALL)) {
+      await client.request("PUT", `/v3/pricelists/${priceListId}/records`, {
+        body: chunk.map((price) => ({
+          variant_id: Number(price.variantExternalId),
+          currency: price.currency.toLowerCase(),
+          price: Number(price.amount),
+          ...(price.compareAt !== null ? { retail_price: Number(price.compareAt) } : {}),
+        })),
+      });
+    }
   };
 }
 

@@ -10,6 +10,7 @@ export function startPriceActivation(context: AppContext): () => Promise<void> {
     workerId: `${hostname()}:${process.pid}:prices`,
     push: storePricePush(context),
     pushList: storePriceListPush(context),
+    leaseMs: context.config.prices.leaseMs,
     // Activation lag (planned → applied at the store) in the "prices" roll-ups: the dashboard's latency table and the price activation objective.
     onApplied: (applied) => {
       for (const one of applied) context.metrics.recordSyncLatency({ shopId: one.shopId, domain: "prices", stage: "applied", occurredAt: one.validFrom, at: one.appliedAt });

@@ -4,6 +4,7 @@ import { randomUUID } from "node:crypto";
 import { ChangeFeed, type ChangeListener, type SimulatorClock, realClock } from "../changes";
 import { listen, readBody, sendJson } from "../http";
 import { SimulatedHooks } from "./hooks";
+import { SimulatedPriceLists } from "./priceLists";
 
 export interface BigCommerceQuota {
   /** Requests per window, shared by every app on the store (150 on Standard/Plus, 450 on Pro). */
@@ -94,6 +95,8 @@ export class BigCommerceStore {
   /** The catalog's brands (`/v3/catalog/brands`); a product names one by `brand_id`. */
   readonly brands = new Map<number, { id: number; name: string }>();
   readonly hooks: SimulatedHooks;
+  /** Price lists and their records (`/v3/pricelists`): `priceLists.add(name)` makes one as the merchant would. */
+  readonly priceLists: SimulatedPriceLists;
   readonly quota: BigCommerceQuota;
   stats: BigCommerceStats = emptyStats();
   private windowStartedAt?: number;
@@ -110,6 +113,11 @@ export class BigCommerceStore {
   ) {
     this.quota = quota;
     this.hooks = new SimulatedHooks(storeHash);
+    this.priceLists = new SimulatedPriceLists({
+      variant: (id) => this.variants.get(id),
+      variantBySku: (sku) => [...this.variants.values()].find((variant) => variant.sku === sku),
+      nowIso: () => this.nowIso(),
+    });
   }
 
   /** Whether `token` opens this store's API: the app's token, until an uninstall revokes it. */
@@ -306,7 +314,8 @@ export interface BigCommerceSimulator {
 
 /**
  * BigCommerce's REST API on 127.0.0.1 (`/stores/{hash}/v3/...`, orders under `/v2`): catalog,
- * inventory and order reads, absolute and relative adjustments (at most 2,000 items), simulated
+ * inventory and order reads, absolute and relative adjustments (at most 2,000 items), price lists
+ * and their records (priceLists.ts), simulated
  * orders and refunds reported as thin changes, and the shared request quota with
  * its `X-Rate-Limit-*` headers and 429s, as in BigCommerce's OpenAPI descriptions.
  */
@@ -517,6 +526,11 @@ export async function startBigCommerceSimulator(options: BigCommerceSimulatorOpt
         })),
         meta: {},
       });
+    }
+    const priceListAnswer = store.priceLists.handle(method, path, url.searchParams, async () => JSON.parse((await readBody(request)) || "null") as unknown);
+    if (priceListAnswer) {
+      const { status, body } = await priceListAnswer;
+      return send(status, body);
     }
     const hookAnswer = store.hooks.handle(method, path, url.searchParams, async () => JSON.parse((await readBody(request)) || "{}") as Record<string, unknown>);
     if (hookAnswer) {

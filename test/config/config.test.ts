@@ -75,6 +75,8 @@ describe("loadConfig", () => {
     [{ NODE_ENV: "staging" }, "NODE_ENV"],
     [{ LOCKSTEP_SESSION_SECRET: "short" }, "LOCKSTEP_SESSION_SECRET must be at least 32 characters"],
     [{ LOCKSTEP_DEMO_TRAFFIC: "maybe" }, "LOCKSTEP_DEMO_TRAFFIC must be on or off"],
+    [{ LOCKSTEP_PRICE_LEASE_MS: "500" }, "LOCKSTEP_PRICE_LEASE_MS"],
+    [{ LOCKSTEP_PRICE_LEASE_MS: "a minute" }, "LOCKSTEP_PRICE_LEASE_MS"],
   ])("refuses %j with a message naming the variable", (env, expected) => {
     expect(failure(env)).toContain(expected);
   });
@@ -92,6 +94,11 @@ describe("loadConfig", () => {
     const message = failure({ LOCKSTEP_DB_CONNECT_TIMEOUT_MS: "soon", LOCKSTEP_SHUTDOWN_TIMEOUT_MS: "-1" });
     expect(message).toContain("LOCKSTEP_DB_CONNECT_TIMEOUT_MS");
     expect(message).toContain("LOCKSTEP_SHUTDOWN_TIMEOUT_MS");
+  });
+
+  it("leases price activations for 60 s unless told otherwise", () => {
+    expect(loadConfig({}).prices).toEqual({ leaseMs: 60_000 });
+    expect(loadConfig({ LOCKSTEP_PRICE_LEASE_MS: "5000" }).prices).toEqual({ leaseMs: 5_000 });
   });
 
   it("treats empty variables as unset", () => {

@@ -1,9 +1,12 @@
 import { describe, expect, it, vi } from "vitest";
 import { createPriceActivator, type PushStorePrices } from "../../app/prices/activator.server";
+import { claimActivations } from "../../app/prices/sql/claimActivations";
+import { startActivationPushes } from "../../app/prices/sql/startActivationPushes";
 import { shopifyPricePush } from "../../app/prices/storePush.server";
 import { schedulePrices } from "../../app/prices/versions.server";
 import { createShopifyAdminClient } from "../../app/platforms/shopify/adminClient.server";
 import { useTestDatabase } from "../helpers/database";
+import { until } from "../helpers/expectations";
 import { useShopifySimulator } from "../helpers/simulators";
 import { plus, seedPriceShop } from "./priceFixture";
 
@@ -112,6 +115,33 @@ describe("price activation", () => {
     ]);
     expect(pushes).toHaveLength(2);
     expect([...store.variants.values()].map((variant) => variant.price)).toEqual(["7.25", "7.25"]);
+  });
+
+  it("a worker whose lease ran out before its push pushes nothing: the worker that reclaimed the rows pushes them, once", async () => {
+    const { shop, push, pushes } = await storeAndShop(1, 2);
+    await plan(shop.shopId, shop.variants, "8.00", plus(new Date(), -1));
+    // Worker A claims (prepares) the rows, then stalls past its lease.
+    const claimed = await claimActivations(db().sql, "stalled", 10, 60_000);
+    expect(claimed).toHaveLength(2);
+    const ids = claimed.map((row) => row.id);
+    // While its lease runs, A may push: the guard renews the lease and counts the push.
+    expect(await startActivationPushes(db().sql, "stalled", ids.slice(0, 1), 60_000)).toEqual(new Set(ids.slice(0, 1)));
+    await db().sql.query(`UPDATE price_activation SET locked_until = now() - interval '1 second' WHERE id = ANY($1::bigint[])`, [ids]);
+    // Its lease over, A may push nothing, even rows nobody has reclaimed yet.
+    expect(await startActivationPushes(db().sql, "stalled", ids, 60_000)).toEqual(new Set());
+    const b = createPriceActivator({ sql: db().sql, workerId: "b", push });
+    await until(async () => (await b.runOnce()) === 0, { what: "B to reclaim and push" });
+    expect(await startActivationPushes(db().sql, "stalled", ids, 60_000)).toEqual(new Set());
+    expect(pushes).toHaveLength(2);
+    const rows = await db().sql.query<{ state: string; pushes: number; attempts: number; leaseExpiries: number }>(
+      `SELECT state, pushes, attempts, lease_expiries AS "leaseExpiries" FROM price_activation WHERE shop_id = $1 ORDER BY id`,
+      [shop.shopId],
+    );
+    // The first row's earlier push (A, in doubt) is counted: the store may have had it twice, the activation is recorded once.
+    expect(rows).toEqual([
+      { state: "done", pushes: 2, attempts: 2, leaseExpiries: 1 },
+      { state: "done", pushes: 1, attempts: 2, leaseExpiries: 1 },
+    ]);
   });
 
   it("a restart straddling the boundary: the worker stopped before it hands back what it prepared, the new one activates once after it", async () => {

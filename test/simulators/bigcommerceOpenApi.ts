@@ -5,7 +5,7 @@ import { parse } from "yaml";
 
 // BigCommerce's own OpenAPI descriptions, shared with the project (see their README).
 const SPEC_DIR = join(import.meta.dirname, "..", "fixtures", "bigcommerce-openapi");
-const SPEC_FILES = ["inventory.v3.yml", "locations.v3.yml", "products_catalog.v3.yml", "product-variants_catalog.v3.yml", "orders.v2.oas2.yml"];
+const SPEC_FILES = ["inventory.v3.yml", "locations.v3.yml", "products_catalog.v3.yml", "product-variants_catalog.v3.yml", "orders.v2.oas2.yml", "price_lists.v3.yml"];
 
 interface OpenApi {
   paths: Record<string, Record<string, Operation>>;

@@ -15,6 +15,8 @@ export interface AppliedChange {
   variantId?: string;
   variantExternalId?: string;
   inventoryItemExternalId?: string;
+  /** Price changes of a named list (B2B, a marketplace): captured as they are; absent: the store's own price, which the variant row carries. */
+  priceList?: string;
   sourceVersion: Date;
   occurredAt: Date;
   /** The webhook delivery id that carried the change, for the Trace page (none for other sources). */
@@ -23,7 +25,8 @@ export interface AppliedChange {
 
 /**
  * Writes one change record per change that the item's row now carries (a change older than what
- * the row holds was not applied and is not captured). Run it in the transaction that applied the
+ * the row holds was not applied and is not captured; a named list's price is not on the row: its
+ * activation is what applied it). Run it in the transaction that applied the
  * changes: both commit, or neither does. One statement whatever the number of changes.
  */
 export async function captureChanges(tx: SqlRunner, source: ChangeSource, changes: AppliedChange[]): Promise<number> {
@@ -34,6 +37,7 @@ export async function captureChanges(tx: SqlRunner, source: ChangeSource, change
     variant_id: change.variantId ?? null,
     variant: change.variantExternalId ?? null,
     item: change.inventoryItemExternalId ?? null,
+    price_list: change.priceList ?? "default",
     version: change.sourceVersion.toISOString(),
     occurred_at: change.occurredAt.toISOString(),
     correlation_id: change.correlationId ?? null,
@@ -41,9 +45,9 @@ export async function captureChanges(tx: SqlRunner, source: ChangeSource, change
   const rows = await tx.query(
     `WITH input AS (
        SELECT * FROM json_to_recordset($1::json)
-         AS i(shop_id uuid, kind text, variant_id uuid, variant text, item text, version timestamptz, occurred_at timestamptz, correlation_id text)
+         AS i(shop_id uuid, kind text, variant_id uuid, variant text, item text, price_list text, version timestamptz, occurred_at timestamptz, correlation_id text)
      ), resolved AS (
-       SELECT DISTINCT ON (v.id, i.kind) i.shop_id, v.id AS variant_id, i.kind, i.version, i.occurred_at, i.correlation_id
+       SELECT DISTINCT ON (v.id, i.kind, i.price_list) i.shop_id, v.id AS variant_id, i.kind, i.price_list, i.version, i.occurred_at, i.correlation_id
        FROM input i
        JOIN LATERAL (
          SELECT id FROM variant WHERE id = i.variant_id AND shop_id = i.shop_id
@@ -54,13 +58,13 @@ export async function captureChanges(tx: SqlRunner, source: ChangeSource, change
        JOIN product p ON p.id = v.product_id
        WHERE CASE i.kind
          WHEN 'stock' THEN EXISTS (SELECT 1 FROM inventory_level l WHERE l.variant_id = v.id AND l.source_updated_at = i.version)
-         WHEN 'price' THEN v.source_updated_at = i.version
+         WHEN 'price' THEN i.price_list <> 'default' OR v.source_updated_at = i.version
          ELSE v.source_updated_at = i.version OR p.source_updated_at = i.version
        END
-       ORDER BY v.id, i.kind, i.version DESC
+       ORDER BY v.id, i.kind, i.price_list, i.version DESC
      )
-     INSERT INTO change_record (shop_id, variant_id, kind, source_version, occurred_at, source, correlation_id)
-     SELECT shop_id, variant_id, kind, version, occurred_at, $2, correlation_id FROM resolved
+     INSERT INTO change_record (shop_id, variant_id, kind, price_list, source_version, occurred_at, source, correlation_id)
+     SELECT shop_id, variant_id, kind, price_list, version, occurred_at, $2, correlation_id FROM resolved
      RETURNING 1`,
     [JSON.stringify(input), source],
   );

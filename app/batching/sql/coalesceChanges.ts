@@ -9,11 +9,13 @@ import { type ItemRow, isoText, itemColumns, itemJoins } from "./itemColumns";
  * page costs its own items, however many changes the range folds. An item whose newest change is
  * past the range (changed again since the run fixed it) is in the run only if it also changed
  * inside the range, with the range's newest version — the rare case that reads the change log.
- * `changes` is 0: the run counts its changes once per kind (`countChanges`).
+ * `changes` is 0: the run counts its changes once per kind (`countChanges`). Price changes are
+ * those of the destination's `priceList` (`default`: the store's own); its catalog items carry that
+ * list's price too.
  */
 export async function coalesceChanges(
   sql: SqlRunner,
-  range: { shopId: string; kind: ItemKind; from: string; to: string },
+  range: { shopId: string; kind: ItemKind; from: string; to: string; priceList?: string },
   after: string,
   limit: number,
 ): Promise<ItemRow[]> {
@@ -25,15 +27,15 @@ export async function coalesceChanges(
          SELECT l.change_id, l.source_version AS version, l.occurred_at WHERE l.change_id <= $4::bigint
          UNION ALL
          SELECT max(id), max(source_version), max(occurred_at) FROM change_record
-         WHERE l.change_id > $4::bigint AND shop_id = l.shop_id AND kind = l.kind AND variant_id = l.variant_id AND id > $3::bigint AND id <= $4::bigint
+         WHERE l.change_id > $4::bigint AND shop_id = l.shop_id AND kind = l.kind AND price_list = l.price_list AND variant_id = l.variant_id AND id > $3::bigint AND id <= $4::bigint
          HAVING count(*) > 0
        ) r
-       WHERE l.shop_id = $1 AND l.kind = $2 AND l.variant_id > $5::uuid AND l.change_id > $3::bigint
+       WHERE l.shop_id = $1 AND l.kind = $2 AND l.price_list = CASE WHEN $2 = 'price' THEN $7 ELSE 'default' END AND l.variant_id > $5::uuid AND l.change_id > $3::bigint
        ORDER BY l.variant_id LIMIT $6
      )
      SELECT c.variant_id AS "variantId", c.change_id::text AS "changeId", ${isoText("c.version")} AS version, ${isoText("c.occurred_at")} AS "occurredAt", 0 AS changes, ${itemColumns(range.kind)}
-     FROM c ${itemJoins("$2")}
+     FROM c ${itemJoins("$2", "$7::text")}
      ORDER BY c.variant_id`,
-    [range.shopId, range.kind, range.from, range.to, after, limit],
+    [range.shopId, range.kind, range.from, range.to, after, limit, range.priceList ?? "default"],
   );
 }

@@ -24,13 +24,14 @@ const COLUMNS: Array<[sql: string, kinds: ItemKind[]]> = [
   [`v.sku`, ["catalog", "price", "stock"]],
   [`v.external_id AS "variantExternalId"`, ["catalog"]],
   [`v.title`, ["catalog"]],
-  [`v.price::text AS price`, ["catalog", "price"]],
+  // On a named price list (a destination's `priceList`), its current version's amounts, else the store's.
+  [`CASE WHEN pl.amount IS NOT NULL THEN pl.amount ELSE v.price::text END AS price`, ["catalog", "price"]],
   [`p.external_id AS "productExternalId"`, ["catalog"]],
   [`p.title AS "productTitle"`, ["catalog"]],
   [`p.status`, ["catalog"]],
   [`s.available`, ["stock"]],
   [`s.locations`, ["stock"]],
-  [`v.compare_at_price::text AS "compareAtPrice"`, ["catalog"]],
+  [`CASE WHEN pl.amount IS NOT NULL THEN pl.compare_at ELSE v.compare_at_price::text END AS "compareAtPrice"`, ["catalog"]],
   [`v.gtin`, ["catalog"]],
   [`v.mpn`, ["catalog"]],
   [`p.description`, ["catalog"]],
@@ -56,21 +57,29 @@ function aliasOf(sql: string): string {
 
 /**
  * Variant, product (catalog items only) and summed levels (stock items only) of `c.variant_id`;
- * `kind` is the SQL of the kind. Variant and product are looked up by id, one primary-key probe
+ * `kind` is the SQL of the kind, `priceList` the SQL of the destination's price list: on a named
+ * list (not `default`), price and catalog items carry that list's current version instead of the
+ * variant's price; an item the list holds no price for falls back to the variant's, as BigCommerce
+ * price lists fall back to the catalog price. Variant and product are looked up by id, one primary-key probe
  * per item of the page: as plain joins the planner hashes the whole catalog for every page, so a
  * run cost pages × catalog. (`LIMIT 1` keeps each lookup a lookup: PostgreSQL would flatten it
  * back into a join.) The kind goes in the `ON` of a join: a constant-false `ON` skips the lookup
  * for every row, where inside the subquery the levels' aggregate still ran once per item.
  */
-export function itemJoins(kind: string): string {
-  return `LEFT JOIN LATERAL (SELECT id, product_id, sku, external_id, title, price, compare_at_price, gtin, mpn FROM variant WHERE id = c.variant_id LIMIT 1) v ON true
+export function itemJoins(kind: string, priceList = "'default'"): string {
+  return `LEFT JOIN LATERAL (SELECT id, shop_id, product_id, sku, external_id, title, price, compare_at_price, gtin, mpn FROM variant WHERE id = c.variant_id LIMIT 1) v ON true
     LEFT JOIN LATERAL (SELECT external_id, title, status, description, url_path, image_url, brand, condition FROM product WHERE id = v.product_id LIMIT 1) p ON ${kind} = 'catalog'
     LEFT JOIN LATERAL (
       SELECT COALESCE(sum(greatest(l.on_hand - l.committed, 0)), 0)::int AS available,
         COALESCE(json_agg(json_build_object('location', loc.external_id, 'available', greatest(l.on_hand - l.committed, 0)) ORDER BY loc.external_id), '[]'::json) AS locations
       FROM inventory_level l JOIN location loc ON loc.id = l.location_id AND loc.active
       WHERE l.variant_id = v.id
-    ) s ON ${kind} = 'stock'`;
+    ) s ON ${kind} = 'stock'
+    LEFT JOIN LATERAL (
+      SELECT amount::text AS amount, compare_at::text AS compare_at FROM price_version
+      WHERE shop_id = v.shop_id AND variant_id = c.variant_id AND list = ${priceList} AND superseded_at IS NULL AND valid_from <= now() AND (valid_to IS NULL OR valid_to > now())
+      ORDER BY valid_from DESC LIMIT 1
+    ) pl ON ${kind} IN ('catalog', 'price') AND ${priceList} <> 'default'`;
 }
 
 /** One row of a page: the item's state (null sku: the variant is gone) and what was folded into it; columns its kind does not carry are null. */

@@ -3,7 +3,7 @@ import { COLUMNS, type DestinationRow, type DestinationSettings, settingsParamet
 
 /**
  * Writes a destination's settings (null credentials or secret keep the stored ones). A changed cadence
- * drops the planned next run; shadow -> live asks for a full run. Undefined when not the shop's.
+ * drops the planned next run; shadow -> live, or another price list (`options.priceList`), asks for a full run. Undefined when not the shop's.
  */
 export async function updateDestinationSettings(sql: SqlRunner, shopId: string, id: string, settings: DestinationSettings): Promise<DestinationRow | undefined> {
   const rows = await sql.query<DestinationRow>(
@@ -12,7 +12,8 @@ export async function updateDestinationSettings(sql: SqlRunner, shopId: string, 
        mode = $14::"DestinationMode", variance_threshold = $15, snapshot_retention_days = $16, enabled = $17,
        next_run_at = CASE WHEN cadence = $9 THEN next_run_at END,
        -- Cutover: shadow runs sent nothing, so the first live run sends every item.
-       requested_run = CASE WHEN mode = 'shadow' AND $14 = 'live' THEN 'full' ELSE requested_run END,
+       -- Another price list: the destination holds the old list's prices, so every item goes again.
+       requested_run = CASE WHEN (mode = 'shadow' AND $14 = 'live') OR (options->>'priceList') IS DISTINCT FROM ($8::jsonb->>'priceList') THEN 'full' ELSE requested_run END,
        updated_at = now()
      WHERE shop_id = $1 AND id = $2 RETURNING ${COLUMNS}`,
     [shopId, id, ...settingsParameters(settings)],

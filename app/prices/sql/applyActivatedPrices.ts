@@ -5,13 +5,13 @@ import type { SqlRunner } from "../../db/database.server";
  * version's start as the row's source time (a late webhook older than it is not applied over it).
  * Returns the source time each row now carries, for the change capture.
  */
-export async function applyActivatedPrices(tx: SqlRunner, prices: Array<{ variantId: string; amount: string; validFrom: Date }>): Promise<Array<{ variantId: string; sourceUpdatedAt: Date }>> {
+export async function applyActivatedPrices(tx: SqlRunner, prices: Array<{ variantId: string; amount: string; validFrom: Date }>): Promise<Array<{ shopId: string; variantId: string; sourceUpdatedAt: Date }>> {
   if (prices.length === 0) return [];
   return tx.query(
     `UPDATE variant v SET price = i.amount, source_updated_at = greatest(v.source_updated_at, i.valid_from), updated_at = now()
      FROM unnest($1::uuid[], $2::numeric[], $3::timestamptz[]) AS i(variant_id, amount, valid_from)
      WHERE v.id = i.variant_id
-     RETURNING v.id AS "variantId", v.source_updated_at AS "sourceUpdatedAt"`,
+     RETURNING v.shop_id AS "shopId", v.id AS "variantId", v.source_updated_at AS "sourceUpdatedAt"`,
     [prices.map((p) => p.variantId), prices.map((p) => p.amount), prices.map((p) => new Date(p.validFrom).toISOString())],
   );
 }
