@@ -1,15 +1,9 @@
 import type { SqlRunner } from "../../db/database.server";
+import type { SaleRow } from "./insertSale";
 
-export interface SaleSummary {
+/** A sale as staff see it: what was written (`SaleRow`) and where it stands. */
+export interface SaleSummary extends SaleRow {
   id: string;
-  name: string;
-  list: string;
-  startsAt: Date;
-  endsAt: Date;
-  kind: "amount" | "percent";
-  value: string;
-  itemCount: number;
-  createdBy: string;
   /** `cancelled`: called off before it started (cancelSale); its versions are kept, superseded. */
   status: "upcoming" | "active" | "ended" | "cancelled";
   cancelledAt: Date | null;

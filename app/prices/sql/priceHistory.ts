@@ -1,15 +1,9 @@
 import type { SqlRunner } from "../../db/database.server";
+import type { VersionRow } from "./insertVersions";
 
-export interface HistoryRow {
+/** One version as history shows it: what was written (`VersionRow`'s terms) and what became of it. */
+export interface HistoryRow extends Pick<VersionRow, "list" | "amount" | "currency" | "compareAt" | "validFrom" | "validTo" | "source" | "createdBy"> {
   version: string;
-  list: string;
-  amount: string;
-  currency: string;
-  compareAt: string | null;
-  validFrom: Date;
-  validTo: Date | null;
-  source: string;
-  createdBy: string;
   saleId: string | null;
   recordedAt: Date;
   supersededAt: Date | null;

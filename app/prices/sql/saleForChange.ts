@@ -1,13 +1,9 @@
 import type { SqlRunner } from "../../db/database.server";
+import type { SaleRow } from "./insertSale";
 
-export interface SaleForChange {
+/** What an edit or a cancellation needs of a sale: its terms (`SaleRow`), state and items. */
+export interface SaleForChange extends Pick<SaleRow, "name" | "list" | "startsAt" | "endsAt" | "kind" | "value"> {
   id: string;
-  name: string;
-  list: string;
-  startsAt: Date;
-  endsAt: Date;
-  kind: "amount" | "percent";
-  value: string;
   cancelledAt: Date | null;
   /** Its start is still ahead by the database's clock. */
   upcoming: boolean;
