@@ -1,11 +1,11 @@
 import { randomBytes } from "node:crypto";
-import { Cron } from "croner";
 import { z } from "zod";
 import { LockstepError } from "../config/errors";
 import type { SqlRunner } from "../db/database.server";
 import { openCredential, sealCredential } from "../shops/credentials.server";
 import { findShopById } from "../shops/sql/findShop";
 import type { AdapterRegistry } from "./adapters";
+import { isCron } from "./cadence";
 import type { DestinationRow } from "./sql/destinationRow";
 import { findDestinationRow } from "./sql/findDestinationRow";
 import { findRun } from "./sql/findRun";
@@ -21,15 +21,6 @@ import type { Destination, DestinationKind, DestinationMode, Receives } from "./
 const KINDS = ["erp_http", "sftp_files", "google_feed", "amazon_listings"] as const;
 const RECEIVES = ["catalog", "price", "stock", "orders"] as const;
 
-function validCron(expression: string): boolean {
-  try {
-    new Cron(expression, { paused: true }).stop();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 const destinationFields = z.object({
   name: z.string().trim().min(1, "name is required").max(100),
   kind: z.enum(KINDS, { message: `kind must be one of ${KINDS.join(", ")}` }),
@@ -37,7 +28,7 @@ const destinationFields = z.object({
   credentials: z.record(z.string(), z.string().max(10_000)).default({}),
   receives: z.array(z.enum(RECEIVES, { message: `receives takes ${RECEIVES.join(", ")}` })).min(1, "receives needs at least one of catalog, price, stock, orders"),
   options: z.record(z.string(), z.unknown()).default({}),
-  cadence: z.string().trim().refine(validCron, "cadence must be a cron expression, e.g. */15 * * * *").default("*/15 * * * *"),
+  cadence: z.string().trim().refine(isCron, "cadence must be a cron expression, e.g. */15 * * * *").default("*/15 * * * *"),
   sizeThreshold: z.number().int().min(1).max(10_000_000).nullable().default(null),
   limits: z
     .object({

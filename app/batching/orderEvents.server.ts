@@ -1,9 +1,9 @@
 import { LockstepError, describeError } from "../config/errors";
 import { recordAudit } from "../audit/audit.server";
+import type { LeasedQueueOptions } from "../db/claimDueRows";
 import type { Sql, SqlRunner } from "../db/database.server";
 import { log } from "../observability/log.server";
-import type { Random } from "../config/clock";
-import { retryDelay } from "../outbound/retryPolicy";
+import { nextAttemptAt } from "../outbound/retryPolicy";
 import type { DomainEvent } from "../events/domainEvents";
 import type { AdapterRegistry } from "./adapters";
 import { loadDestination } from "./destinations.server";
@@ -55,23 +55,11 @@ export async function replayOrderEvents(sql: Sql, input: { destinationId: string
   });
 }
 
-export interface OrderEventDeliveryOptions {
+/** The queue's knobs (`batchSize`: events claimed at once, each the head of its order, so they go out side by side). */
+export interface OrderEventDeliveryOptions extends LeasedQueueOptions {
   sql: SqlRunner;
   encryptionKey: string;
   adapters: AdapterRegistry;
-  /** Unique per delivering loop: leases are held in its name. */
-  workerId: string;
-  /** Attempts before an event becomes a dead letter, the first one included. */
-  maxAttempts?: number;
-  leaseMs?: number;
-  /** Leases that may run out on one event (its worker died on it) before it becomes a dead letter. */
-  maxLeaseExpiries?: number;
-  /** Events claimed at once (each the head of its order, so they go out side by side). */
-  batchSize?: number;
-  pollMs?: number;
-  backoff?: { baseDelayMs: number; maxDelayMs: number };
-  random?: Random;
-  now?: () => Date;
 }
 
 const DEFAULTS = { maxAttempts: 8, leaseMs: 60_000, maxLeaseExpiries: 5, batchSize: 20, pollMs: 1_000, backoff: { baseDelayMs: 1_000, maxDelayMs: 10 * 60_000 } };
@@ -95,10 +83,7 @@ function retryAtOf(options: OrderEventDeliveryOptions, attempts: number, error: 
   if (circuit !== undefined) return new Date((options.now ?? (() => new Date()))().getTime() + circuit);
   // The receiver refused the event as such (4xx): sending it again will not change its mind.
   if (error instanceof LockstepError && error.code === "outbound_rejected") return null;
-  if (attempts >= maxAttempts) return null;
-  const policy = { maxAttempts, ...(options.backoff ?? DEFAULTS.backoff) };
-  const now = (options.now ?? (() => new Date()))();
-  return new Date(now.getTime() + retryDelay(policy, attempts, options.random ?? Math.random));
+  return nextAttemptAt({ maxAttempts, ...(options.backoff ?? DEFAULTS.backoff) }, attempts, (options.now ?? (() => new Date()))(), options.random ?? Math.random);
 }
 
 /**

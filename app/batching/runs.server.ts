@@ -1,7 +1,7 @@
-import { Cron } from "croner";
 import type { SqlRunner } from "../db/database.server";
 import { log } from "../observability/log.server";
 import type { AdapterRegistry } from "./adapters";
+import { nextTick } from "./cadence";
 import { loadDestination } from "./destinations.server";
 import { canonicalJson, signManifest } from "./manifest";
 import { reconcileRun } from "./reconcile.server";
@@ -69,16 +69,6 @@ const EPOCH = new Date(0).toISOString();
  * in the destination's retry set, so a receiver that keeps failing a chunk cannot hold the watermark.
  */
 export const MAX_RUN_ATTEMPTS = 5;
-
-/** The next tick of a cadence strictly after `after` (UTC). */
-export function nextTick(cadence: string, after: Date): Date {
-  const cron = new Cron(cadence, { timezone: "UTC", paused: true });
-  try {
-    return cron.nextRun(after) ?? new Date(after.getTime() + 86_400_000);
-  } finally {
-    cron.stop();
-  }
-}
 
 /** Why this destination runs now. Missed ticks after downtime are one catch-up run. */
 function reasonOf(claimed: ClaimedDestination, now: Date): { reason: RunReason; rollbackOf: string | null; request: string | null } {

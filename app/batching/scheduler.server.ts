@@ -6,9 +6,9 @@ import { sellableQuantities } from "../feeds/amazonQuantities.server";
 import { productMetafields } from "../feeds/metafields.server";
 import { sftpFilesAdapterWith } from "../destinations/sftp/adapter.server";
 import { googleFeedAdapter } from "../feeds/google/adapter.server";
-import { log } from "../observability/log.server";
 import { type AdapterRegistry, adapterRegistry } from "./adapters";
 import { type PipelineDeps, runDueDestination } from "./runs.server";
+import { startTicker } from "./ticker";
 
 /** The destination kinds this process publishes to, through its outbound registry. */
 export function processAdapters(context: AppContext): AdapterRegistry {
@@ -30,26 +30,11 @@ export function pipelineDepsFor(context: AppContext, owner = `${process.pid}-${r
  * processes off one destination. Resolves the stop once the current run finished.
  */
 export function startDestinationRuns(deps: PipelineDeps, options: { tickMs?: number } = {}): () => Promise<void> {
-  let stopped = false;
-  let busy = false;
-  let running: Promise<void> = Promise.resolve();
-  const tick = () => {
-    if (busy || stopped) return;
-    busy = true;
-    running = (async () => {
+  return startTicker(
+    async (stopped) => {
       // One due destination after another until none is: a run holds the database a page at a time only.
-      while (!stopped && (await runDueDestination(deps)));
-    })()
-      .catch((error: unknown) => log.warn("destination runs failed", { error }))
-      .finally(() => {
-        busy = false;
-      });
-  };
-  const timer = setInterval(tick, options.tickMs ?? 5_000);
-  tick();
-  return async () => {
-    stopped = true;
-    clearInterval(timer);
-    await running;
-  };
+      while (!stopped() && (await runDueDestination(deps)));
+    },
+    { everyMs: options.tickMs ?? 5_000, failure: "destination runs failed" },
+  );
 }

@@ -1,3 +1,24 @@
+import type { Random } from "../config/clock";
+
+/** What a worker on this lease design is told (the webhook inbox and outbox, order events). */
+export interface LeasedQueueOptions {
+  /** Unique per worker loop: leases are held in its name. */
+  workerId: string;
+  /** Attempts before a row becomes a dead letter, the first one included. */
+  maxAttempts?: number;
+  leaseMs?: number;
+  /** Leases that may run out on one row (its worker died on it) before it becomes a dead letter. */
+  maxLeaseExpiries?: number;
+  /** Rows claimed at once. */
+  batchSize?: number;
+  /** How long an idle worker waits before looking again. */
+  pollMs?: number;
+  /** Backoff between attempts: exponential with full jitter, the project's one retry policy. */
+  backoff?: { baseDelayMs: number; maxDelayMs: number };
+  random?: Random;
+  now?: () => Date;
+}
+
 /**
  * The one lease design of the webhook queues (the inbox and the subscriber outbox), as SQL.
  * `claimDueRows` leases up to $2 due rows of `table` to worker $1 for $3 ms in ONE statement: pending

@@ -5,6 +5,7 @@ import { type LimiterRegistry } from "../outbound/limiterRegistry.server";
 import { type LimiterMetrics, type LimiterMetricsSnapshot } from "../outbound/metrics.server";
 import { type RetryPolicy, defaultRetryPolicy, parseRetryAfter } from "../outbound/retryPolicy";
 import { SharedCircuitBreaker } from "../outbound/sharedCircuitBreaker.server";
+import { perRegistry } from "../outbound/perRegistry";
 import { throttledCall } from "../outbound/throttledCall.server";
 
 /** How Lockstep may call one ERP or marketplace: the limits its owner gave us. */
@@ -68,7 +69,7 @@ function bucketSettings(config: DestinationConfig) {
   };
 }
 
-const destinations = new WeakMap<LimiterRegistry, Map<string, HttpDestination>>();
+const destinations = perRegistry<HttpDestination>();
 
 /**
  * The one client of a destination in this process: a token bucket (rate, burst) and a
@@ -77,11 +78,7 @@ const destinations = new WeakMap<LimiterRegistry, Map<string, HttpDestination>>(
  * by every process when the registry is clustered).
  */
 export function httpDestination(config: DestinationConfig, deps: DestinationDeps): HttpDestination {
-  let byId = destinations.get(deps.registry);
-  if (!byId) {
-    byId = new Map();
-    destinations.set(deps.registry, byId);
-  }
+  const byId = destinations(deps.registry);
   const existing = byId.get(config.id);
   if (existing && JSON.stringify(existing.config) === JSON.stringify(config)) return existing;
   const created = createHttpDestination(config, deps);
@@ -97,7 +94,7 @@ export function httpDestination(config: DestinationConfig, deps: DestinationDeps
 
 /** The state of every destination this process calls: circuit, queue, figures (for the dashboard). */
 export async function destinationStates(registry: LimiterRegistry): Promise<DestinationState[]> {
-  return Promise.all([...(destinations.get(registry)?.values() ?? [])].map((destination) => destination.state()));
+  return Promise.all([...destinations(registry).values()].map((destination) => destination.state()));
 }
 
 function createHttpDestination(config: DestinationConfig, deps: DestinationDeps): HttpDestination {

@@ -9,7 +9,7 @@ import type { Inbox } from "../webhooks/inbox.server";
 import type { WebhookMetrics } from "../webhooks/metrics.server";
 import { minimiseShopifyPayload } from "../webhooks/normalise/shopify";
 import { verifyShopifyDelivery } from "../webhooks/shopify";
-import type { StoreOutcome } from "../webhooks/sql/storeDeliveries";
+import type { Delivery, StoreOutcome } from "../webhooks/sql/storeDeliveries";
 
 /** The answer to a platform for a stored (or refused) delivery. */
 export function answerStored(outcome: StoreOutcome): { status: number; body: unknown } {
@@ -30,57 +30,55 @@ function rejected(metrics: WebhookMetrics, error: unknown): never {
   throw error;
 }
 
-async function receiveShopify(context: AppContext, inbox: Inbox, req: IncomingMessage, requestGone: AbortSignal): Promise<{ status: number; body: unknown }> {
+/**
+ * One delivery in: counted, its body read (within the limit), verified the platform's way (`verify`
+ * gives what the inbox stores), then stored; a refusal is counted by its code and answered.
+ */
+async function receive(context: AppContext, inbox: Inbox, req: IncomingMessage, requestGone: AbortSignal, verify: (body: Buffer) => Omit<Delivery, "receivedAt">): Promise<{ status: number; body: unknown }> {
   const receivedAt = new Date();
   context.webhooks.metrics.received();
   try {
     const body = await readBody(req, context.config.webhooks.bodyLimitBytes);
-    const secrets = [context.config.shopifyApiSecret, ...(context.config.shopifyPreviousApiSecret ? [context.config.shopifyPreviousApiSecret] : [])];
-    const headers = verifyShopifyDelivery(body, req.headers, secrets);
-    let payload: string;
-    try {
-      payload = minimiseShopifyPayload(headers.topic, body.toString("utf8"));
-    } catch {
-      throw new LockstepError("invalid_json", "The request body is not a JSON object");
-    }
-    const outcome = await inbox.store({
-      platform: "shopify",
-      shopDomain: headers.shopDomain,
-      topic: headers.topic,
-      deliveryId: headers.webhookId,
-      eventId: headers.eventId,
-      payload,
-      apiVersion: headers.apiVersion,
-      triggeredAt: headers.triggeredAt,
-      receivedAt,
-    }, requestGone);
+    const outcome = await inbox.store({ ...verify(body), receivedAt }, requestGone);
     return answerStored(outcome);
   } catch (error) {
     return rejected(context.webhooks.metrics, error);
   }
 }
 
-async function receiveBigCommerce(context: AppContext, inbox: Inbox, req: IncomingMessage, requestGone: AbortSignal): Promise<{ status: number; body: unknown }> {
-  const receivedAt = new Date();
-  context.webhooks.metrics.received();
+function verifiedShopify(context: AppContext, req: IncomingMessage, body: Buffer): Omit<Delivery, "receivedAt"> {
+  const secrets = [context.config.shopifyApiSecret, ...(context.config.shopifyPreviousApiSecret ? [context.config.shopifyPreviousApiSecret] : [])];
+  const headers = verifyShopifyDelivery(body, req.headers, secrets);
+  let payload: string;
   try {
-    const body = await readBody(req, context.config.webhooks.bodyLimitBytes);
-    const delivery = verifyBigCommerceDelivery(body, req.headers, context.config.bigCommerce.clientSecret);
-    const outcome = await inbox.store({
-      platform: "bigcommerce",
-      shopDomain: bigCommerceShopDomain(delivery.storeHash),
-      topic: delivery.scope,
-      // webhook-id is the same across BigCommerce's retries of one message; `hash` is not an event id
-      // (a SHA-1 of the thin `data`, equal for every update of one product): it stays in the payload.
-      deliveryId: delivery.webhookId,
-      payload: body.toString("utf8"),
-      triggeredAt: delivery.createdAt,
-      receivedAt,
-    }, requestGone);
-    return answerStored(outcome);
-  } catch (error) {
-    return rejected(context.webhooks.metrics, error);
+    payload = minimiseShopifyPayload(headers.topic, body.toString("utf8"));
+  } catch {
+    throw new LockstepError("invalid_json", "The request body is not a JSON object");
   }
+  return {
+    platform: "shopify",
+    shopDomain: headers.shopDomain,
+    topic: headers.topic,
+    deliveryId: headers.webhookId,
+    eventId: headers.eventId,
+    payload,
+    apiVersion: headers.apiVersion,
+    triggeredAt: headers.triggeredAt,
+  };
+}
+
+function verifiedBigCommerce(context: AppContext, req: IncomingMessage, body: Buffer): Omit<Delivery, "receivedAt"> {
+  const delivery = verifyBigCommerceDelivery(body, req.headers, context.config.bigCommerce.clientSecret);
+  return {
+    platform: "bigcommerce",
+    shopDomain: bigCommerceShopDomain(delivery.storeHash),
+    topic: delivery.scope,
+    // webhook-id is the same across BigCommerce's retries of one message; `hash` is not an event id
+    // (a SHA-1 of the thin `data`, equal for every update of one product): it stays in the payload.
+    deliveryId: delivery.webhookId,
+    payload: body.toString("utf8"),
+    triggeredAt: delivery.createdAt,
+  };
 }
 
 /**
@@ -108,7 +106,7 @@ export function deliveryRoute(handler: (req: IncomingMessage, requestGone: Abort
  */
 export function registerWebhookRoutes(router: Router, context: AppContext): void {
   const inbox = context.webhooks.inbox;
-  router.on("POST", "/webhooks/shopify", deliveryRoute((req, requestGone) => receiveShopify(context, inbox, req, requestGone)));
-  router.on("POST", "/webhooks/bigcommerce", deliveryRoute((req, requestGone) => receiveBigCommerce(context, inbox, req, requestGone)));
+  router.on("POST", "/webhooks/shopify", deliveryRoute((req, requestGone) => receive(context, inbox, req, requestGone, (body) => verifiedShopify(context, req, body))));
+  router.on("POST", "/webhooks/bigcommerce", deliveryRoute((req, requestGone) => receive(context, inbox, req, requestGone, (body) => verifiedBigCommerce(context, req, body))));
 
 }

@@ -1,5 +1,7 @@
 import type { SqlRunner } from "../db/database.server";
 import { type LatencyPercentiles, SYNC_DOMAINS, type SyncDomain, type SyncStage, percentilesOf } from "./latency";
+import { getNewestAppliedByDomain, getNewestPushedByDestination } from "./sql/getNewestStates";
+import { getCaptureBacklogs, getInboxBacklog } from "./sql/getQueueBacklogs";
 import { getOrderFanoutLag } from "./sql/getOrderFanoutLag";
 import { readLatencyRollups } from "./sql/readLatencyRollups";
 
@@ -69,22 +71,12 @@ export interface ConsumerLag {
 
 /** How far each consumer is behind: oldest unprocessed age and count per queue (and per destination for change capture). */
 export async function getConsumerLag(sql: SqlRunner, options: { shopId: string | null; now: Date }): Promise<ConsumerLag[]> {
-  const inbox = await sql.query<{ waiting: number; oldest: Date | null }>(
-    `SELECT count(*)::int AS waiting, min(stored_at) AS oldest FROM webhook_inbox
-     WHERE state IN ('pending', 'processing') AND ($1::uuid IS NULL OR shop_id = $1)`,
-    [options.shopId],
-  );
-  const capture = await sql.query<{ id: string; name: string; waiting: number; oldest: Date | null }>(
-    `SELECT d.id, d.name, count(c.id)::int AS waiting, min(c.captured_at) AS oldest
-     FROM destination d LEFT JOIN change_record c ON c.shop_id = d.shop_id AND c.id > d.watermark
-     WHERE d.enabled AND ($1::uuid IS NULL OR d.shop_id = $1)
-     GROUP BY d.id, d.name ORDER BY d.name`,
-    [options.shopId],
-  );
+  const inbox = await getInboxBacklog(sql, options.shopId);
+  const capture = await getCaptureBacklogs(sql, options.shopId);
   const fanout = await getOrderFanoutLag(sql, options.shopId);
   const age = (oldest: Date | null) => (oldest ? Math.max(0, Math.round((options.now.getTime() - new Date(oldest).getTime()) / 1000)) : 0);
   return [
-    { queue: "inbox", waiting: inbox[0]?.waiting ?? 0, oldestAgeSeconds: age(inbox[0]?.oldest ?? null) },
+    { queue: "inbox", waiting: inbox.waiting, oldestAgeSeconds: age(inbox.oldest) },
     ...capture.map((row) => ({ queue: "change_capture" as const, destinationId: row.id, destinationName: row.name, waiting: row.waiting, oldestAgeSeconds: age(row.oldest) })),
     ...fanout.map((row) => ({ queue: "order_fanout" as const, destinationId: row.id, destinationName: row.name, waiting: row.waiting, oldestAgeSeconds: age(row.oldest), dead: row.dead })),
   ];
@@ -100,17 +92,8 @@ export interface Freshness {
 
 /** Age of the newest applied state per domain and of the newest pushed state per destination. */
 export async function getFreshness(sql: SqlRunner, options: { shopId: string | null; now: Date }): Promise<Freshness[]> {
-  const domains = await sql.query<{ domain: string; newest: Date }>(
-    `SELECT domain, max(minute) + interval '1 minute' AS newest FROM latency_rollup
-     WHERE stage = 'applied' AND ($1::uuid IS NULL OR shop_id = $1) GROUP BY domain`,
-    [options.shopId],
-  );
-  const destinations = await sql.query<{ name: string; newest: Date | null }>(
-    `SELECT d.name, max(r.finished_at) AS newest FROM destination d
-     LEFT JOIN destination_run r ON r.destination_id = d.id AND r.status IN ('succeeded', 'partial')
-     WHERE ($1::uuid IS NULL OR d.shop_id = $1) GROUP BY d.id, d.name ORDER BY d.name`,
-    [options.shopId],
-  );
+  const domains = await getNewestAppliedByDomain(sql, options.shopId);
+  const destinations = await getNewestPushedByDestination(sql, options.shopId);
   const age = (newest: Date | null) => (newest ? Math.max(0, Math.round((options.now.getTime() - new Date(newest).getTime()) / 1000)) : null);
   const byDomain = new Map(domains.map((row) => [row.domain, row.newest]));
   return [

@@ -24,6 +24,15 @@ export function retryDelay(policy: RetryPolicy, attempt: number, random: Random,
 }
 
 /**
+ * A queue row's next attempt after `attempts` failed ones (the webhook inbox and outbox, order
+ * events): `now` plus the backoff, or null once the attempts are spent (a dead letter).
+ */
+export function nextAttemptAt(policy: RetryPolicy, attempts: number, now: Date, random: Random): Date | null {
+  if (attempts >= policy.maxAttempts) return null;
+  return new Date(now.getTime() + retryDelay(policy, attempts, random));
+}
+
+/**
  * `Retry-After` is either delay-seconds or an HTTP date (RFC 9110 §10.2.3). Returns milliseconds
  * from `nowMs`, or undefined when the header is missing or unreadable.
  */

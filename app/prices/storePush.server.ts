@@ -1,6 +1,8 @@
 import { LockstepError } from "../config/errors";
 import type { AppContext } from "../context.server";
 import { bigCommerceTokenOf } from "../shops/platformAccess.server";
+import { storeHashOf } from "../shops/platformIdentity";
+import { findShopById } from "../shops/sql/findShop";
 import type { BigCommerceClient } from "../platforms/bigcommerce/client.server";
 import type { ShopifyAdminClient } from "../platforms/shopify/adminClient.server";
 import { productVariantsBulkUpdate } from "../platforms/shopify/documents/catalog";
@@ -80,23 +82,24 @@ export function storePricePush(context: AppContext): PushStorePrices {
   const shopify = shopifyPricePush(
     shopifyAdminClientsByShopId({ sql: context.db.sql, encryptionKey: context.config.encryptionKey, clientFor: (shop, token) => context.platforms.shopifyAdminClientFor(shop, token) }),
   );
-  const tokenOf = bigCommerceTokenOf({ prisma: context.db.prisma, config: context.config });
-  const bigCommerce = bigCommercePricePush(async (shopId) => {
-    const [shop] = await context.db.sql.query<{ domain: string }>(`SELECT domain FROM shop WHERE id = $1::uuid`, [shopId]);
-    const storeHash = (shop?.domain ?? "").replace(/^stores\//, "");
-    return context.platforms.bigCommerceClientFor(storeHash, await tokenOf(storeHash));
-  });
+  const bigCommerce = bigCommercePricePush(bigCommerceClientOf(context));
   return (shopId, platform, prices) => (platform === "shopify" ? shopify(shopId, prices) : bigCommerce(shopId, prices));
 }
 
 /** The process's BigCommerce price list pushes (named lists mapped with `mapPriceList`). */
 export function storePriceListPush(context: AppContext): PushListPrices {
+  return bigCommercePriceListPush(bigCommerceClientOf(context));
+}
+
+/** A BigCommerce shop's throttled client, by the shop's id (its store hash from its stored domain). */
+function bigCommerceClientOf(context: AppContext): (shopId: string) => Promise<BigCommerceClient> {
   const tokenOf = bigCommerceTokenOf({ prisma: context.db.prisma, config: context.config });
-  return bigCommercePriceListPush(async (shopId) => {
-    const [shop] = await context.db.sql.query<{ domain: string }>(`SELECT domain FROM shop WHERE id = $1::uuid`, [shopId]);
-    const storeHash = (shop?.domain ?? "").replace(/^stores\//, "");
+  return async (shopId) => {
+    const shop = await findShopById(context.db.sql, shopId);
+    if (!shop) throw new LockstepError("unknown_shop", `No shop ${shopId}: its prices cannot be pushed`);
+    const storeHash = storeHashOf(shop);
     return context.platforms.bigCommerceClientFor(storeHash, await tokenOf(storeHash));
-  });
+  };
 }
 
 function chunks<T>(items: T[], size: number): T[][] {

@@ -3,6 +3,7 @@ import type { AppContext } from "../context.server";
 import type { Sql } from "../db/database.server";
 import { log } from "../observability/log.server";
 import type { LimiterRegistry } from "../outbound/limiterRegistry.server";
+import { listInstalledShops } from "../shops/sql/findShop";
 import { measureObjectives } from "./measure.server";
 import { deliverNotifications } from "./notify.server";
 import { type BudgetStatus, OBJECTIVES, OBJECTIVE_KEYS, type ObjectiveKey, budgetStatus, nextObjectiveState } from "./objectives";
@@ -50,7 +51,7 @@ export async function evaluateShop(sql: Sql, shopId: string, now: Date): Promise
 
 /** Every installed shop, one after another; one shop failing does not stop the others. */
 export async function evaluateAllShops(sql: Sql, now: Date): Promise<EvaluationResult> {
-  const shops = await sql.query<{ id: string }>(`SELECT id FROM shop WHERE install_state = 'installed' ORDER BY id`);
+  const shops = await listInstalledShops(sql);
   const total: EvaluationResult = { opened: [], resolved: [] };
   for (const shop of shops) {
     try {

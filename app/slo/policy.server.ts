@@ -3,6 +3,7 @@ import { LockstepError } from "../config/errors";
 import type { SqlRunner } from "../db/database.server";
 import { openCredential, sealCredential } from "../shops/credentials.server";
 import { OBJECTIVE_KEYS, type Thresholds, thresholdsOf } from "./objectives";
+import { readSloPolicy, upsertSloPolicy } from "./sql/sloPolicy";
 
 export interface SloPolicy {
   thresholds: Thresholds;
@@ -14,17 +15,14 @@ export interface SloPolicy {
 }
 
 export async function getSloPolicy(sql: SqlRunner, shopId: string): Promise<SloPolicy> {
-  const [row] = await sql.query<{ objectives: Record<string, number>; notify_url: string | null; notify_secret_sealed: string | null }>(
-    `SELECT objectives, notify_url, notify_secret_sealed FROM slo_policy WHERE shop_id = $1`,
-    [shopId],
-  );
+  const row = await readSloPolicy(sql, shopId);
   const overrides = (row?.objectives ?? {}) as Partial<Thresholds>;
   return { thresholds: thresholdsOf(overrides), overrides, notifyUrl: row?.notify_url ?? null, hasNotifySecret: Boolean(row?.notify_secret_sealed) };
 }
 
 /** The notification target with its secret opened: for the notifier only. */
 export async function notifyTargetOf(sql: SqlRunner, encryptionKey: string, shopId: string): Promise<{ url: string; secret: string } | null> {
-  const [row] = await sql.query<{ notify_url: string | null; notify_secret_sealed: string | null }>(`SELECT notify_url, notify_secret_sealed FROM slo_policy WHERE shop_id = $1`, [shopId]);
+  const row = await readSloPolicy(sql, shopId);
   if (!row?.notify_url || !row.notify_secret_sealed) return null;
   return { url: row.notify_url, secret: openCredential(encryptionKey, row.notify_secret_sealed) };
 }
@@ -56,16 +54,10 @@ export async function saveSloPolicy(sql: SqlRunner, encryptionKey: string, shopI
   if (input.notifyUrl && !input.notifySecret && !before.hasNotifySecret) {
     throw new LockstepError("invalid_slo_policy", "A notification URL needs a signing secret (notifySecret, whsec_…)", { field: "notifySecret" });
   }
-  await sql.query(
-    `INSERT INTO slo_policy (shop_id, objectives, notify_url, notify_secret_sealed, updated_at) VALUES ($1, $2::jsonb, $3, $4, now())
-     ON CONFLICT (shop_id) DO UPDATE SET objectives = excluded.objectives, notify_url = excluded.notify_url,
-       notify_secret_sealed = COALESCE(excluded.notify_secret_sealed, slo_policy.notify_secret_sealed), updated_at = now()`,
-    [
-      shopId,
-      JSON.stringify(input.objectives ?? before.overrides),
-      input.notifyUrl === undefined ? before.notifyUrl : input.notifyUrl,
-      input.notifySecret ? sealCredential(encryptionKey, input.notifySecret) : null,
-    ],
-  );
+  await upsertSloPolicy(sql, shopId, {
+    objectives: (input.objectives ?? before.overrides) as Record<string, number>,
+    notifyUrl: input.notifyUrl === undefined ? before.notifyUrl : input.notifyUrl,
+    notifySecretSealed: input.notifySecret ? sealCredential(encryptionKey, input.notifySecret) : null,
+  });
   return { before, after: await getSloPolicy(sql, shopId) };
 }

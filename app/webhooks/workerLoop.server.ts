@@ -1,7 +1,7 @@
 import { LockstepError, describeError } from "../config/errors";
+import type { LeasedQueueOptions } from "../db/claimDueRows";
 import type { Sql, SqlRunner } from "../db/database.server";
-import type { Random } from "../config/clock";
-import { type RetryPolicy, retryDelay } from "../outbound/retryPolicy";
+import { nextAttemptAt } from "../outbound/retryPolicy";
 import type { BigCommerceReader } from "../platforms/bigcommerce/readBack";
 import { applyEvents } from "./consumers.server";
 import type { DomainEvent } from "../events/domainEvents";
@@ -20,27 +20,18 @@ import { failOutboxRow } from "./sql/failOutboxRow";
 import type { Subscribers } from "./subscribers.server";
 import { log } from "../observability/log.server";
 
-export interface WebhookWorkerOptions {
+/**
+ * The queue's knobs; each row of a batch is processed within the lease, so keep `batchSize` x time
+ * per row well under `leaseMs`. In-process deliveries wake an idle worker before `pollMs`.
+ */
+export interface WebhookWorkerOptions extends LeasedQueueOptions {
   sql: Sql;
-  /** Unique per worker loop: leases are held in its name. */
-  workerId: string;
   metrics: WebhookMetrics;
   bigCommerce?: BigCommerceReader;
   /** Called after each applied event (an outbox row is owed only for events someone subscribes to). */
   subscribers?: Subscribers;
-  /** Attempts before a row becomes a dead letter, the first one included. */
   maxAttempts: number;
   leaseMs: number;
-  /** Leases that may run out on one row (its worker died on it) before it becomes a dead letter. */
-  maxLeaseExpiries?: number;
-  /** Rows claimed at once. Each is processed within the lease, so keep batch x time per row well under `leaseMs`. */
-  batchSize?: number;
-  /** How long an idle worker waits before looking again (in-process deliveries wake it at once). */
-  pollMs?: number;
-  /** Backoff between attempts: exponential with full jitter, the project's one retry policy. */
-  backoff?: { baseDelayMs: number; maxDelayMs: number };
-  random?: Random;
-  now?: () => Date;
   log?: (message: string, details: Record<string, unknown>) => void;
 }
 
@@ -96,12 +87,9 @@ function applied(options: WebhookWorkerOptions, prepared: PreparedRow): void {
 }
 
 /** When the next attempt may run after `attempts` failed ones, or null: a dead letter. */
-function nextAttemptAt(options: WebhookWorkerOptions, attempts: number): Date | null {
-  if (attempts >= options.maxAttempts) return null;
+function retryAtOf(options: WebhookWorkerOptions, attempts: number): Date | null {
   const backoff = options.backoff ?? { baseDelayMs: 1000, maxDelayMs: 10 * 60_000 };
-  const policy: RetryPolicy = { maxAttempts: options.maxAttempts, ...backoff };
-  const now = (options.now ?? (() => new Date()))();
-  return new Date(now.getTime() + retryDelay(policy, attempts, options.random ?? Math.random));
+  return nextAttemptAt({ maxAttempts: options.maxAttempts, ...backoff }, attempts, (options.now ?? (() => new Date()))(), options.random ?? Math.random);
 }
 
 /**
@@ -119,7 +107,7 @@ async function makeOwedCalls(options: WebhookWorkerOptions, calls: OwedCall[]): 
     }
     const error = errors.map(describeError).join("; ");
     try {
-      const state = await failOutboxRow(options.sql, { id: call.id, workerId: options.workerId, error, retryAt: nextAttemptAt(options, call.attempts) });
+      const state = await failOutboxRow(options.sql, { id: call.id, workerId: options.workerId, error, retryAt: retryAtOf(options, call.attempts) });
       options.log?.("webhook subscriber failed", { event: call.event.type, outboxId: call.id, attempt: call.attempts, state, error });
     } catch (recordError) {
       // The lease will run out and the call will be made again.
@@ -148,7 +136,7 @@ async function recordFailure(options: WebhookWorkerOptions, row: ClaimedRow, err
   }
   // A payload we cannot read will not get better by waiting: dead-letter it now.
   const poison = (error instanceof LockstepError && error.status === 422) || error instanceof SyntaxError;
-  const retryAt = poison ? null : nextAttemptAt(options, row.attempts);
+  const retryAt = poison ? null : retryAtOf(options, row.attempts);
   try {
     const state = await failInboxRow(options.sql, { inboxId: row.id, workerId: options.workerId, attempt: row.attempts, error: describeError(error), retryAt });
     if (state) options.metrics.failedAttempt(state === "dead");

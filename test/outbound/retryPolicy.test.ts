@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { LockstepError } from "../../app/config/errors";
 import { rejectedError, throttledError, unavailableError } from "../../app/outbound/errors";
-import { parseRetryAfter, retryDelay, withRetries } from "../../app/outbound/retryPolicy";
+import { nextAttemptAt, parseRetryAfter, retryDelay, withRetries } from "../../app/outbound/retryPolicy";
 import { recordingClock } from "../helpers/clock";
 
 const policy = { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 1_000 };
@@ -18,6 +18,15 @@ describe("retryDelay", () => {
     expect(retryDelay(policy, 1, () => 0, 2_500)).toBe(2_500);
     expect(retryDelay(policy, 5, () => 0.999, 2_500)).toBeGreaterThanOrEqual(2_500);
     expect(retryDelay(policy, 5, () => 0.999, 2_500)).toBeLessThan(2_600);
+  });
+});
+
+describe("nextAttemptAt", () => {
+  it("is now plus the backoff while attempts remain, and null (a dead letter) once they are spent", () => {
+    const now = new Date("2026-12-01T12:00:00Z");
+    expect(nextAttemptAt(policy, 3, now, () => 0.999)).toEqual(new Date(now.getTime() + 399));
+    expect(nextAttemptAt(policy, 4, now, () => 0.999)).toBeNull();
+    expect(nextAttemptAt(policy, 9, now, () => 0)).toBeNull();
   });
 });
 

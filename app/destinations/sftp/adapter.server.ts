@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from "node:crypto";
 import { Readable, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { Cron } from "croner";
 import { z } from "zod";
+import { isCron } from "../../batching/cadence";
 import { type FileColumn, type FileRow } from "../../batching/files/columns";
 import { writeCsv } from "../../batching/files/csv";
 import { writeParquet } from "../../batching/files/parquet";
@@ -55,15 +55,6 @@ const optionsSchema = z.object({
     .strict()
     .optional(),
 });
-
-function isCron(expression: string): boolean {
-  try {
-    new Cron(expression, { paused: true }).stop();
-    return true;
-  } catch {
-    return false;
-  }
-}
 export type SftpFileOptions = z.infer<typeof optionsSchema>;
 
 /** The columns of each kind's file, in order; prices stay decimal strings in both formats. */

@@ -15,7 +15,8 @@ import type { Sql } from "../../db/database.server";
 import { applyEvents } from "../../webhooks/consumers.server";
 import type { DomainEvent } from "../../events/domainEvents";
 import { loadDestination } from "../../batching/destinations.server";
-import { nextTick } from "../../batching/runs.server";
+import { nextTick } from "../../batching/cadence";
+import { startTicker } from "../../batching/ticker";
 import { claimPipelineLease, extendPipelineLease, releasePipelineLease } from "../../batching/sql/pipelineLease";
 import { LockstepError } from "../../config/errors";
 import { log } from "../../observability/log.server";
@@ -378,21 +379,5 @@ export async function pullDueInboundSnapshots(deps: InboundPullDeps): Promise<Ar
  * here; tick leases and drop leases keep processes apart). Resolves the stop once the pass ended.
  */
 export function startInboundSnapshotPulls(deps: InboundPullDeps, options: { tickMs?: number } = {}): () => Promise<void> {
-  let stopped = false;
-  let running: Promise<unknown> | undefined;
-  const tick = () => {
-    if (running || stopped) return;
-    running = pullDueInboundSnapshots(deps)
-      .catch((error: unknown) => log.warn("inbound snapshot pulls failed", { error }))
-      .finally(() => {
-        running = undefined;
-      });
-  };
-  const timer = setInterval(tick, options.tickMs ?? 15_000);
-  tick();
-  return async () => {
-    stopped = true;
-    clearInterval(timer);
-    await running;
-  };
+  return startTicker(() => pullDueInboundSnapshots(deps), { everyMs: options.tickMs ?? 15_000, failure: "inbound snapshot pulls failed" });
 }

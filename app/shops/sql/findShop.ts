@@ -24,7 +24,7 @@ export async function findShopByDomainSql(sql: SqlRunner, domain: string, platfo
   return rows[0];
 }
 
-/** Every installed shop of a platform, in id order. */
-export async function listInstalledShops(sql: SqlRunner, platform: Platform): Promise<ShopRecord[]> {
-  return sql.query<ShopRecord>(`SELECT ${COLUMNS} FROM shop WHERE platform::text = $1 AND install_state = 'installed' ORDER BY id`, [platform]);
+/** Every installed shop of a platform (of both when omitted), in id order. */
+export async function listInstalledShops(sql: SqlRunner, platform?: Platform): Promise<ShopRecord[]> {
+  return sql.query<ShopRecord>(`SELECT ${COLUMNS} FROM shop WHERE ($1::text IS NULL OR platform::text = $1) AND install_state = 'installed' ORDER BY id`, [platform ?? null]);
 }
