@@ -19,9 +19,11 @@ export function SetupGuide({ initial }: { initial?: Guide }) {
   // The dashboard renders the guide from its own loader when it could (no shift once the page shows); else it loads it here.
   const guide = (fetcher.data && "steps" in fetcher.data ? fetcher.data : undefined) ?? initial;
 
+  // Loaded once after hydration even when the page rendered it: a step may have started since (the
+  // catalog read an install kicks off), and only a step in progress keeps the guide refreshing.
   useEffect(() => {
-    if (fetcher.state === "idle" && !fetcher.data && !initial) fetcher.load(GUIDE_URL);
-  }, [fetcher, initial]);
+    if (fetcher.state === "idle" && !fetcher.data) fetcher.load(GUIDE_URL);
+  }, [fetcher]);
 
   const running = guide?.steps.some((step) => step.inProgress) ?? false;
   useEffect(() => {
