@@ -74,7 +74,8 @@ export interface ChaosReport {
   /** Events stored more than once, or orders recorded twice. */
   appliedTwice: number;
   oversold: number;
-  reservations: { made: number; refused: number; missing: number; committedByOrder: number; orderCommitsMissing: number };
+  /** `orderCommitsMissing`: reservations whose order was delivered but which are not committed; `missingStatus` says what they are instead. */
+  reservations: { made: number; refused: number; missing: number; committedByOrder: number; orderCommitsMissing: number; missingStatus: string[] };
   /**
    * Each shop's simulated ERP (a live destination receiving stock, pushed by the batching pipeline):
    * items pushed with the same version twice (the receiver counts per SKU and version, after its own
@@ -243,11 +244,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const sent = events.filter((_, index) => delivered[index] === 1);
     const expected = lastValues(sent);
 
-    // Drained: nothing left to apply, and every worker that was killed has been replaced.
+    // Drained: nothing left to apply, no owed subscriber call (an order's reservation commit) waiting
+    // for its retry, and every worker that was killed has been replaced.
     let drained = false;
     while (Date.now() < deadline) {
-      const [row] = await db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM webhook_inbox WHERE state IN ('pending', 'processing')`);
-      if (row!.n === 0) {
+      const [row] = await db.sql.query<{ n: number }>(
+        `SELECT (SELECT count(*) FROM webhook_inbox WHERE state IN ('pending', 'processing')) + (SELECT count(*) FROM webhook_outbox WHERE state IN ('pending', 'processing'))::int AS n`,
+      );
+      if (Number(row!.n) === 0) {
         drained = true;
         break;
       }
@@ -559,12 +563,20 @@ async function reservationAccounting(db: TestDatabase, outcome: StorefrontOutcom
   const status = new Map(rows.map((row) => [row.id, row.status]));
   let orderCommitsMissing = 0;
   let committedByOrder = 0;
+  const missingStatus: string[] = [];
   for (const [id, made] of outcome.made) {
     if (!made.committedByOrder) continue;
     committedByOrder += 1;
-    if (status.get(id) !== "committed") orderCommitsMissing += 1;
+    if (status.get(id) !== "committed") {
+      orderCommitsMissing += 1;
+      if (missingStatus.length < 10) missingStatus.push(`${id}: ${status.get(id) ?? "(no row)"}`);
+    }
   }
-  return { made: ids.length, refused: outcome.refused, missing: ids.length - rows.length, committedByOrder, orderCommitsMissing };
+  if (orderCommitsMissing > 0) {
+    const owed = await db.sql.query<{ line: string }>(`SELECT format('outbox %s %s attempts %s error %s', id, state, attempts, coalesce(last_error, '-')) AS line FROM webhook_outbox ORDER BY id DESC LIMIT 10`);
+    missingStatus.push(...owed.map((row) => row.line));
+  }
+  return { made: ids.length, refused: outcome.refused, missing: ids.length - rows.length, committedByOrder, orderCommitsMissing, missingStatus };
 }
 
 // ---------------------------------------------------------------------------------------------
