@@ -77,9 +77,11 @@ export function itemJoins(kind: string, priceList = "'default'"): string {
     ) s ON ${kind} = 'stock'
     LEFT JOIN LATERAL (
       SELECT amount::text AS amount, compare_at::text AS compare_at FROM price_version
-      WHERE shop_id = v.shop_id AND variant_id = c.variant_id AND list = ${priceList} AND superseded_at IS NULL AND valid_from <= now() AND (valid_to IS NULL OR valid_to > now())
+      -- Gated inside: a stock page or one on the store's own list never probes price_version (a one-time filter).
+      WHERE ${kind} IN ('catalog', 'price') AND ${priceList} <> 'default'
+        AND shop_id = v.shop_id AND variant_id = c.variant_id AND list = ${priceList} AND superseded_at IS NULL AND valid_from <= now() AND (valid_to IS NULL OR valid_to > now())
       ORDER BY valid_from DESC LIMIT 1
-    ) pl ON ${kind} IN ('catalog', 'price') AND ${priceList} <> 'default'`;
+    ) pl ON true`;
 }
 
 /** One row of a page: the item's state (null sku: the variant is gone) and what was folded into it; columns its kind does not carry are null. */
