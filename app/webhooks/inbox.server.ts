@@ -130,25 +130,38 @@ export function createProcessInbox(deps: { db: Database; config: Pick<Config, "w
 /** The channel `npm run worker` processes LISTEN on, so they start on a delivery at once instead of at their next poll. */
 export const INBOX_CHANNEL = "lockstep_webhook_inbox";
 
-function wakeOtherProcesses(inbox: Inbox, db: Database): void {
+/**
+ * Each NOTIFY is a transaction of its own (its own commit and WAL flush, under PostgreSQL's cluster-wide
+ * notify lock): one per flush doubled the commits at 1,000 deliveries/s. Other processes' workers are
+ * woken at most once per this many milliseconds; in-process workers are woken directly on every flush.
+ */
+export const NOTIFY_SPACING_MS = 20;
+
+function wakeOtherProcesses(inbox: Inbox, db: Database, spacingMs = NOTIFY_SPACING_MS): void {
   let sending = false;
   let again = false;
   const notify = (): void => {
-    // One NOTIFY in flight at a time; flushes meanwhile fold into one more. Never on the 200's path.
+    // One NOTIFY in flight at a time and at most one per spacing; flushes meanwhile fold into one more. Never on the 200's path.
     if (sending) {
       again = true;
       return;
     }
     sending = true;
+    const started = Date.now();
     db.sql
       .query(`SELECT pg_notify('${INBOX_CHANNEL}', '')`)
       .catch(() => undefined)
       .finally(() => {
-        sending = false;
-        if (again) {
-          again = false;
-          notify();
-        }
+        const next = () => {
+          sending = false;
+          if (again) {
+            again = false;
+            notify();
+          }
+        };
+        const waitMs = started + spacingMs - Date.now();
+        if (waitMs > 0) setTimeout(next, waitMs).unref();
+        else next();
       });
   };
   inbox.onStored(notify);
