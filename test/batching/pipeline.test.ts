@@ -319,12 +319,14 @@ describe("runs", () => {
     expect(await watermarkOf(destination.id)).toBe(
       resumed?.signed?.manifest.watermark.to
     );
-    // The newer prices are the next run's delta.
+    // The newer prices are the next run's delta, but for chunk 3's: first read on the resume, they went
+    // then in their newer state and version, and the destination holds them.
     const next = await syncNow(receiver.adapter, destination.id);
     expect(next?.signed?.manifest.counts).toMatchObject({
       changesIn: 30,
-      sent: 30,
+      sent: 20,
     });
+    expect((await runItems(next!.runId)).filter((item) => item.outcome === "skipped")).toHaveLength(10);
     expect(
       [...receiver.held.values()].every((state) => state.price === "7.5000")
     ).toBe(true);
@@ -727,7 +729,7 @@ describe("coalesced rows", () => {
     expect(await countChanges(sql, { ...range, kind: "stock" })).toBe(6);
   });
 
-  it("folds only the range: an item changed again after the range is in it with the range's newest version, one changed only after it waits", async () => {
+  it("folds only the range: an item changed again after the range is in it labelled as the state it carries (its newest version), one changed only after it waits", async () => {
     const shop = await seedShop(db, 3);
     const sql = db.sql;
     const [v1, v2, v3] = (await sql.query<{ id: string }>(`SELECT id FROM variant WHERE shop_id = $1 ORDER BY external_id`, [shop.shopId])).map((row) => row.id);
@@ -740,17 +742,18 @@ describe("coalesced rows", () => {
     await capture(v2!, at(1));
     const [{ id: to }] = (await capture(v2!, at(2))) as [{ id: string }];
     // After the run fixed its range: V2 and V3 change again.
-    await capture(v2!, at(3));
+    const [{ id: newestOfV2 }] = (await capture(v2!, at(3))) as [{ id: string }];
     await capture(v3!, at(3));
     const range = { shopId: shop.shopId, kind: "price" as const, from: "0", to };
     const rows = await coalesceChanges(sql, range, "00000000-0000-0000-0000-000000000000", 10);
+    // V2 goes in its current state, so with that state's version and change, not the range's.
     expect(rows.map((row) => [row.variantId, row.version]).sort()).toEqual(
       [
         [v1, at(1).toISOString()],
-        [v2, at(2).toISOString()],
+        [v2, at(3).toISOString()],
       ].sort()
     );
-    expect(rows.find((row) => row.variantId === v2)?.changeId).toBe(to);
+    expect(rows.find((row) => row.variantId === v2)?.changeId).toBe(newestOfV2);
     expect(await countChanges(sql, range)).toBe(3);
     // The next range has V2 and V3 at their newest.
     const next = await coalesceChanges(sql, { ...range, from: to, to: "9223372036854775807" }, "00000000-0000-0000-0000-000000000000", 10);
@@ -760,6 +763,39 @@ describe("coalesced rows", () => {
         [v3, at(3).toISOString()],
       ].sort()
     );
+  });
+});
+
+describe("version labels", () => {
+  // The label must be the version of the state sent: an item changed again after its run fixed the
+  // range went in its newer state under the range's older version, so a receiver keeping the newest
+  // version held a newer state under an older label, and the next run sent that state again.
+  it("an item changed again while its run goes out is sent with its newer version, and the next run does not send it again", async () => {
+    const shop = await seedShop(db, 2);
+    const receiver = memoryReceiver();
+    const destination = await createTestDestination(db, receiver.adapter, shop.shopId, {
+      limits: { batchSize: 1, concurrency: 1, requestsPerSecond: 100 },
+    });
+    await applyInTransaction(db, [priceChange(shop.shopId, 1, "2.00", at(1)), priceChange(shop.shopId, 2, "2.00", at(1))]);
+    const [second] = await db.sql.query<{ sku: string }>(`SELECT sku FROM variant WHERE shop_id = $1 ORDER BY id DESC LIMIT 1`, [shop.shopId]);
+    const laterOne = Number(second!.sku.slice("SKU-".length));
+    // The run's range is fixed; while its first one-item page goes out, the item of its second page changes again.
+    let chunks = 0;
+    receiver.beforeChunk = async () => {
+      if (++chunks === 1) await applyInTransaction(db, [priceChange(shop.shopId, laterOne, "3.00", at(2))]);
+    };
+    const first = await syncNow(receiver.adapter, destination.id, { now: at(2) });
+    expect(first).toMatchObject({ status: "succeeded" });
+    expect(receiver.appliedVersions).toContain(`price:${second!.sku}@${at(2).toISOString()}`);
+    expect(receiver.held.get(`price:${second!.sku}`)).toEqual({ price: "3.0000" });
+
+    const next = await syncNow(receiver.adapter, destination.id, { now: at(3) });
+    expect(await runItems(next!.runId)).toEqual([
+      { sku: second!.sku, outcome: "skipped", reason: `the destination already holds this version (run ${first!.runId})` },
+    ]);
+    const twice = receiver.appliedVersions.filter((applied, index) => receiver.appliedVersions.indexOf(applied) !== index);
+    expect(twice).toEqual([]);
+    expect(receiver.appliedVersions.filter((applied) => applied.startsWith(`price:${second!.sku}@`))).toEqual([`price:${second!.sku}@${at(2).toISOString()}`]);
   });
 });
 
