@@ -1,4 +1,4 @@
-import type { SqlRunner } from "../db/database.server";
+import type { Sql, SqlRunner } from "../db/database.server";
 import { log } from "../observability/log.server";
 import type { AdapterRegistry } from "./adapters";
 import { nextTick } from "./cadence";
@@ -41,7 +41,7 @@ import {
 } from "./types";
 
 export interface PipelineDeps {
-  sql: SqlRunner;
+  sql: Sql;
   encryptionKey: string;
   adapters: AdapterRegistry;
   /** This process's name on the leases it takes. */
