@@ -800,6 +800,52 @@ describe("version labels", () => {
   });
 });
 
+describe("resumes and held items", () => {
+  // Found by the chaos run (140 items pushed twice by one resumed run): an item skipped as held in a
+  // run's first attempt, changed again (after the range) before the resume, went out on the resume,
+  // so its page's chunk had other items and another idempotency key, and the receiver applied the
+  // rest of it twice. What an attempt settled (skipped, invalid too) stays settled for the run; the
+  // newer change is the next run's.
+  it("a resume cuts a chunk as it went though an item skipped beside it as held changed since", async () => {
+    const shop = await seedShop(db, 3);
+    const receiver = memoryReceiver();
+    const destination = await createTestDestination(db, receiver.adapter, shop.shopId, {
+      limits: { batchSize: 2, concurrency: 1, requestsPerSecond: 100 },
+    });
+    const byVariant = await db.sql.query<{ sku: string }>(`SELECT sku FROM variant WHERE shop_id = $1 ORDER BY id`, [shop.shopId]);
+    const [, second, third] = byVariant.map((row) => Number(row.sku.slice("SKU-".length)));
+    const skuOf = (n: number) => `SKU-${n}`;
+    await applyInTransaction(db, [1, 2, 3].map((n) => priceChange(shop.shopId, n, "2.00", at(1))));
+    // Run 1: while its first page goes out, the third item changes again; it goes at that newer version.
+    let chunks = 0;
+    receiver.beforeChunk = async () => {
+      if (++chunks === 1) await applyInTransaction(db, [priceChange(shop.shopId, third!, "3.00", at(2))]);
+    };
+    expect(await syncNow(receiver.adapter, destination.id, { now: at(2) })).toMatchObject({ status: "succeeded" });
+    receiver.beforeChunk = undefined;
+    // Run 2's range holds the third item's change (held: skipped) and the second's (sent, its answer lost).
+    await applyInTransaction(db, [priceChange(shop.shopId, second!, "4.00", at(3))]);
+    receiver.loseAnswerOfChunk.add(chunks + 1);
+    const failed = await syncNow(receiver.adapter, destination.id, { now: at(3) });
+    expect(failed).toMatchObject({ status: "failed" });
+    expect(await runItems(failed!.runId)).toEqual([
+      { sku: skuOf(second!), outcome: "sent", reason: null },
+      { sku: skuOf(third!), outcome: "skipped", reason: expect.stringContaining("already holds this version") },
+    ].sort((a, b) => a.sku.localeCompare(b.sku)));
+    // The held item changes again before the resume.
+    await applyInTransaction(db, [priceChange(shop.shopId, third!, "5.00", at(4))]);
+    const resumed = await syncNow(receiver.adapter, destination.id, { now: at(4) });
+    expect(resumed).toMatchObject({ runId: failed!.runId, status: "succeeded" });
+    expect(receiver.duplicateChunks).toBe(1);
+    const twice = receiver.appliedVersions.filter((applied, index) => receiver.appliedVersions.indexOf(applied) !== index);
+    expect(twice).toEqual([]);
+    // The newer change is the next run's.
+    await syncNow(receiver.adapter, destination.id, { now: at(5) });
+    expect(receiver.held.get(`price:${skuOf(third!)}`)).toEqual({ price: "5.0000" });
+    expect(receiver.held.get(`price:${skuOf(second!)}`)).toEqual({ price: "4.0000" });
+  });
+});
+
 describe("ranges and commit order", () => {
   const waitingForALock = async () =>
     (await db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`))[0]!.n > 0;
