@@ -1,4 +1,4 @@
-import type { SqlRunner } from "../db/database.server";
+import type { Sql, SqlRunner } from "../db/database.server";
 import { log } from "../observability/log.server";
 import type { AdapterRegistry } from "./adapters";
 import { nextTick } from "./cadence";
@@ -31,6 +31,7 @@ import {
   type DestinationAdapter,
   ITEM_KINDS_IN_ORDER,
   type ItemKind,
+  type ItemOutcome,
   type ManifestCounts,
   type ManifestFile,
   type PublishRun,
@@ -41,7 +42,7 @@ import {
 } from "./types";
 
 export interface PipelineDeps {
-  sql: SqlRunner;
+  sql: Sql;
   encryptionKey: string;
   adapters: AdapterRegistry;
   /** This process's name on the leases it takes. */
@@ -62,6 +63,8 @@ export interface RunOutcome {
 }
 
 const FIRST_VARIANT = "00000000-0000-0000-0000-000000000000";
+/** Outcomes an attempt of a run records that later attempts of the run leave alone. */
+const SETTLED_IN_RUN = new Set<ItemOutcome>(["accepted", "rejected", "skipped", "invalid"]);
 const EPOCH = new Date(0).toISOString();
 
 /**
@@ -395,11 +398,14 @@ async function publishKind(
       const sentBefore = new Set<string>();
       // A snapshot kind rebuilds its whole file set on every attempt: nothing of an earlier one is skipped.
       if (run.attempts > 1 && adapter.delivery !== "snapshot") {
-        // A resume skips what was settled and sends what went out unanswered exactly as it went.
+        // A resume skips what was settled and sends what went out unanswered exactly as it went. An item
+        // an attempt skipped (held) or found invalid stays so, though it changed since (the change is
+        // past the range: the next run's): sent now, it would join a chunk that went without it, under
+        // another idempotency key, and the receiver would apply the rest of that chunk twice.
         const prior = await priorAttemptItems(deps.sql, run.id, kind, items.map((item) => item.variantId));
         items = items.flatMap((item) => {
           const earlier = prior.get(item.variantId);
-          if (earlier?.outcome === "accepted" || earlier?.outcome === "rejected") return [];
+          if (earlier && SETTLED_IN_RUN.has(earlier.outcome)) return [];
           if (earlier) sentBefore.add(item.variantId);
           return [earlier ? earlier.state : item];
         });

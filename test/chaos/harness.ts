@@ -79,9 +79,11 @@ export interface ChaosReport {
   /**
    * Each shop's simulated ERP (a live destination receiving stock, pushed by the batching pipeline):
    * items pushed with the same version twice (the receiver counts per SKU and version, after its own
-   * Idempotency-Key dedup), and items whose final state never reached it.
+   * Idempotency-Key dedup), items pushed with an older version than one the ERP had already
+   * received (`pushedOlder`: an ERP keeping the last item it received goes back), and items whose
+   * final state never reached it.
    */
-  destination: { changesCaptured: number; itemsPushed: number; pushedTwice: number; notPushed: number; caughtUp: boolean; examples: string[] };
+  destination: { changesCaptured: number; itemsPushed: number; pushedTwice: number; pushedOlder: number; notPushed: number; caughtUp: boolean; examples: string[] };
   /** restartMs: time the replacements of killed workers took to start, summed (each costs CPU: a fresh process). */
   faults: { workersKilled: number; connectionDrops: number; redisRestarts: number; restartMs: number };
   elapsedMs: number;
@@ -630,19 +632,28 @@ async function destinationCounts(
 ): Promise<Omit<ChaosReport["destination"], "caughtUp">> {
   let itemsPushed = 0;
   let pushedTwice = 0;
+  let pushedOlder = 0;
   let notPushed = 0;
   const examples: string[] = [];
   const [captured] = await db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM change_record WHERE kind = 'stock'`);
   for (const [index, shop] of shops.entries()) {
     const erp = erps[index]!;
     const pushes = new Map<string, number>();
+    const newestReceived = new Map<string, { version: number; runId: string }>();
     for (const request of erp.received) {
       if (request.path !== "/batches/stock") continue;
-      for (const item of (request.body as { items: { sku: string; version: string }[] }).items) {
+      const body = request.body as { runId: string; items: { sku: string; version: string; available: number }[] };
+      for (const item of body.items) {
         if (!item.sku.startsWith("W-")) continue;
-        const key = `${item.sku}@${Date.parse(item.version)}`;
+        const version = Date.parse(item.version);
+        const key = `${item.sku}@${version}`;
         pushes.set(key, (pushes.get(key) ?? 0) + 1);
         itemsPushed += 1;
+        const newest = newestReceived.get(item.sku);
+        if (newest && version < newest.version) {
+          pushedOlder += 1;
+          if (examples.length < 6) examples.push(`shop ${index} ${item.sku} v${version} a${item.available} pushed by run ${body.runId} after v${newest.version} (run ${newest.runId})`);
+        } else newestReceived.set(item.sku, { version, runId: body.runId });
       }
     }
     for (const [key, times] of pushes) {
@@ -677,14 +688,14 @@ async function destinationCounts(
       }
     }
   }
-  if (pushedTwice + notPushed > 0) {
+  if (pushedTwice + pushedOlder + notPushed > 0) {
     const runs = await db.sql.query<{ line: string }>(
       `SELECT format('run %s dest %s %s %s attempts %s range (%s, %s] error %s', id, left(destination_id::text, 4), reason, status, attempts, watermark_from, watermark_to, coalesce(error, '-')) AS line
        FROM destination_run ORDER BY id LIMIT 40`,
     );
     examples.push(...runs.map((row) => row.line));
   }
-  return { changesCaptured: captured!.n, itemsPushed, pushedTwice, notPushed, examples };
+  return { changesCaptured: captured!.n, itemsPushed, pushedTwice, pushedOlder, notPushed, examples };
 }
 
 // ---------------------------------------------------------------------------------------------

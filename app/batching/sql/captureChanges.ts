@@ -24,6 +24,12 @@ export interface AppliedChange {
 }
 
 /**
+ * The advisory lock class of a shop's captures: each capture holds it shared from before its change
+ * ids are handed out until it commits; a run fixing its range takes it exclusively (startRun.ts).
+ */
+export const CAPTURE_LOCK_CLASS = 20561;
+
+/**
  * Writes one change record per change that the item's row now carries (a change older than what
  * the row holds was not applied and is not captured; a named list's price is not on the row: its
  * activation is what applied it). Run it in the transaction that applied the
@@ -43,8 +49,13 @@ export async function captureChanges(tx: SqlRunner, source: ChangeSource, change
     correlation_id: change.correlationId ?? null,
   }));
   const rows = await tx.query(
-    `WITH input AS (
-       SELECT * FROM json_to_recordset($1::json)
+    `WITH locked AS (
+       -- Change ids are handed out in insert order but commit in commit order: a run must not fix its
+       -- range past an id still uncommitted, or that change falls behind the watermark and is never sent.
+       SELECT count(pg_advisory_xact_lock_shared(${CAPTURE_LOCK_CLASS}, h)) AS shops
+       FROM (SELECT DISTINCT hashtext(s.shop_id::text) AS h FROM json_to_recordset($1::json) AS s(shop_id uuid) ORDER BY 1) shops
+     ), input AS (
+       SELECT i.* FROM locked, json_to_recordset($1::json)
          AS i(shop_id uuid, kind text, variant_id uuid, variant text, item text, price_list text, version timestamptz, occurred_at timestamptz, correlation_id text)
      ), resolved AS (
        SELECT DISTINCT ON (v.id, i.kind, i.price_list) i.shop_id, v.id AS variant_id, i.kind, i.price_list, i.version, i.occurred_at, i.correlation_id

@@ -4,11 +4,15 @@ import { type ItemRow, isoText, itemColumns, itemJoins } from "./itemColumns";
 
 /**
  * The next page of coalesced items of one kind in a change range: one row per variant changed in
- * the range (after `after`, in variant order) with its current state and the newest version of the
- * range folded in. Reads `change_latest` (one row per item, kept at capture), not the change log: a
- * page costs its own items, however many changes the range folds. An item whose newest change is
- * past the range (changed again since the run fixed it) is in the run only if it also changed
- * inside the range, with the range's newest version — the rare case that reads the change log.
+ * the range (after `after`, in variant order) with its current state, labelled with that state's
+ * version and change. Reads `change_latest` (one row per item, kept at capture in the transaction
+ * that changed the state, so read in the same snapshot it is the state's label), not the change
+ * log: a page costs its own items, however many changes the range folds. An item whose newest
+ * change is past the range (changed again since the run fixed it) is in the run only if it also
+ * changed inside the range — the rare case that reads the change log — and goes with its newer
+ * version, as it goes in its newer state: labelled with the range's version, a receiver keeping the
+ * newest version would hold a newer state under an older label, and the next run's delta skip
+ * would compare against the wrong version (the chaos run's "version labelling" finding).
  * `changes` is 0: the run counts its changes once per kind (`countChanges`). Price changes are
  * those of the destination's `priceList` (`default`: the store's own); its catalog items carry that
  * list's price too.
@@ -21,16 +25,13 @@ export async function coalesceChanges(
 ): Promise<ItemRow[]> {
   return sql.query<ItemRow>(
     `WITH c AS (
-       SELECT l.variant_id, r.change_id, r.version, r.occurred_at
+       SELECT l.variant_id, l.change_id, l.source_version AS version, l.occurred_at
        FROM change_latest l
-       CROSS JOIN LATERAL (
-         SELECT l.change_id, l.source_version AS version, l.occurred_at WHERE l.change_id <= $4::bigint
-         UNION ALL
-         SELECT max(id), max(source_version), max(occurred_at) FROM change_record
-         WHERE l.change_id > $4::bigint AND shop_id = l.shop_id AND kind = l.kind AND price_list = l.price_list AND variant_id = l.variant_id AND id > $3::bigint AND id <= $4::bigint
-         HAVING count(*) > 0
-       ) r
        WHERE l.shop_id = $1 AND l.kind = $2 AND l.price_list = CASE WHEN $2 = 'price' THEN $7 ELSE 'default' END AND l.variant_id > $5::uuid AND l.change_id > $3::bigint
+         AND (l.change_id <= $4::bigint OR EXISTS (
+           SELECT 1 FROM change_record
+           WHERE shop_id = l.shop_id AND kind = l.kind AND price_list = l.price_list AND variant_id = l.variant_id AND id > $3::bigint AND id <= $4::bigint
+         ))
        ORDER BY l.variant_id LIMIT $6
      )
      SELECT c.variant_id AS "variantId", c.change_id::text AS "changeId", ${isoText("c.version")} AS version, ${isoText("c.occurred_at")} AS "occurredAt", 0 AS changes, ${itemColumns(range.kind)}

@@ -1,5 +1,6 @@
-import type { SqlRunner } from "../../db/database.server";
+import type { Sql, SqlRunner } from "../../db/database.server";
 import type { RunReason } from "../types";
+import { CAPTURE_LOCK_CLASS } from "./captureChanges";
 
 export interface RunRow {
   id: string;
@@ -21,8 +22,19 @@ const RUN_COLUMNS = `id::text AS id, reason, attempts, watermark_from::text AS "
  * the same run, else starts. The failed run stays and is resumed by the next other run; the two
  * touch different items (the rollback skips every item captured or accepted after the run it
  * rolls back, and the failed run's items all are).
+ *
+ * A new run's range ends at the newest change id committed while no capture of the shop is open:
+ * the shop's capture lock, taken exclusively first (captureChanges.ts holds it shared until commit),
+ * waits out the open captures, and the next statement's snapshot sees every id they took.
  */
-export async function startRun(sql: SqlRunner, destinationId: string, reason: RunReason, rollbackOf: string | null): Promise<RunRow> {
+export async function startRun(sql: Sql, destinationId: string, reason: RunReason, rollbackOf: string | null): Promise<RunRow> {
+  return sql.transaction(async (tx) => {
+    await tx.query(`SELECT pg_advisory_xact_lock(${CAPTURE_LOCK_CLASS}, hashtext(shop_id::text)) FROM destination WHERE id = $1`, [destinationId]);
+    return startRunStatement(tx, destinationId, reason, rollbackOf);
+  });
+}
+
+async function startRunStatement(sql: SqlRunner, destinationId: string, reason: RunReason, rollbackOf: string | null): Promise<RunRow> {
   const rows = await sql.query<RunRow>(
     `WITH unfinished AS (
        UPDATE destination_run SET attempts = attempts + 1, status = 'running', error = NULL
