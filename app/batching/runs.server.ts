@@ -6,6 +6,7 @@ import { loadDestination } from "./destinations.server";
 import { canonicalJson, signManifest } from "./manifest";
 import { reconcileRun } from "./reconcile.server";
 import { claimDueDestination, type ClaimedDestination } from "./sql/claimDueDestination";
+import { coalescedPages } from "./coalescedPages";
 import { coalesceChanges } from "./sql/coalesceChanges";
 import { countChanges } from "./sql/countChanges";
 import { countRunOutcomes } from "./sql/countRunOutcomes";
@@ -208,8 +209,22 @@ function isDelta(adapter: DestinationAdapter, run: RunRow, rolledBack: unknown):
   return !rolledBack && run.reason !== "full" && adapter.delivery !== "snapshot";
 }
 
-/** A page of a run's items: the item to publish, or (rollbacks) why the item is left alone. */
-type ItemSource = (after: string, limit: number) => Promise<Array<{ variantId: string; sku: string | null; changes: number; item?: PushedItem; skipReason?: string }>>;
+/** One of a run's items: the item to publish, or (rollbacks) why the item is left alone. */
+type SourceRow = { variantId: string; sku: string | null; changes: number; item?: PushedItem; skipReason?: string };
+
+/** A run's items of one kind, pages of at most `limit` in variant order. */
+type ItemSource = (limit: number) => AsyncIterable<SourceRow[]>;
+
+/** Pages read one after another, each after the last variant of the one before. */
+async function* pagesAfter(read: (after: string) => Promise<SourceRow[]>): AsyncGenerator<SourceRow[]> {
+  let after = FIRST_VARIANT;
+  for (;;) {
+    const rows = await read(after);
+    if (rows.length === 0) return;
+    yield rows;
+    after = rows[rows.length - 1]!.variantId;
+  }
+}
 
 /** Where a run's items of one kind come from: the coalesced delta, every item, or a rolled-back run's earlier states. */
 function itemSource(
@@ -222,29 +237,39 @@ function itemSource(
   retrying: boolean,
 ): ItemSource {
   const currency = typeof destination.options.currency === "string" ? destination.options.currency : "USD";
-  const toItems = (rows: ItemRow[]) =>
+  const toItems = (rows: ItemRow[]): SourceRow[] =>
     rows.map((row) =>
       row.sku === null
         ? { variantId: row.variantId, sku: null, changes: row.changes, skipReason: "the variant no longer exists" }
         : { variantId: row.variantId, sku: row.sku, changes: row.changes, item: pushedItemOf(destination.shopId, kind, currency, row) },
     );
   if (rolledBack) {
-    return async (after, limit) =>
-      (await readRollbackItems(sql, { runId: rolledBack.id, shopId: rolledBack.shopId, watermarkTo: rolledBack.watermarkTo }, kind, after, limit)).map((row) => ({
-        variantId: row.variantId,
-        sku: row.sku,
-        changes: 0,
-        item: row.changedSince || !row.previous ? undefined : row.previous,
-        skipReason: row.changedSince ? `changed since run ${rolledBack.id}: the newer state stays` : row.previous ? undefined : `no state before run ${rolledBack.id} to go back to`,
-      }));
+    return (limit) =>
+      pagesAfter(
+        async (after) =>
+          (await readRollbackItems(sql, { runId: rolledBack.id, shopId: rolledBack.shopId, watermarkTo: rolledBack.watermarkTo }, kind, after, limit)).map((row) => ({
+            variantId: row.variantId,
+            sku: row.sku,
+            changes: 0,
+            item: row.changedSince || !row.previous ? undefined : row.previous,
+            skipReason: row.changedSince ? `changed since run ${rolledBack.id}: the newer state stays` : row.previous ? undefined : `no state before run ${rolledBack.id} to go back to`,
+          })),
+      );
   }
   // A destination on a named price list (options.priceList) gets that list's prices, not the store's.
   const priceList = destination.priceList ?? "default";
-  if (!isDelta(adapter, run, rolledBack)) return async (after, limit) => toItems(await readEveryItem(sql, destination.shopId, kind, after, limit, priceList));
-  const delta = (after: string, limit: number) => coalesceChanges(sql, { shopId: destination.shopId, kind, from: run.watermarkFrom, to: run.watermarkTo, priceList }, after, limit);
-  if (!retrying) return async (after, limit) => toItems(await delta(after, limit));
+  if (!isDelta(adapter, run, rolledBack)) return (limit) => pagesAfter(async (after) => toItems(await readEveryItem(sql, destination.shopId, kind, after, limit, priceList)));
+  const range = { shopId: destination.shopId, kind, from: run.watermarkFrom, to: run.watermarkTo, priceList };
+  // A files kind's pages are only its file's rows: several are read at once, cut by their keys.
+  if (!retrying && adapter.readPageSize !== undefined) {
+    return async function* (limit) {
+      for await (const rows of coalescedPages(sql, range, limit)) yield toItems(rows);
+    };
+  }
+  const delta = (after: string, limit: number) => coalesceChanges(sql, range, after, limit);
+  if (!retrying) return (limit) => pagesAfter(async (after) => toItems(await delta(after, limit)));
   // Items earlier runs left unsettled go again, merged into the delta in variant order (once each).
-  return async (after, limit) => toItems(mergeByVariant(await delta(after, limit), await readRetryItems(sql, destination.id, kind, after, limit, priceList), limit));
+  return (limit) => pagesAfter(async (after) => toItems(mergeByVariant(await delta(after, limit), await readRetryItems(sql, destination.id, kind, after, limit, priceList), limit)));
 }
 
 /**
@@ -271,6 +296,7 @@ export function mergeByVariant(delta: ItemRow[], retries: ItemRow[], limit: numb
   return merged;
 }
 
+/** The item of a row with a sku: its variant exists, so every column its kind carries is set (hence the `!`). */
 function pushedItemOf(shopId: string, kind: ItemKind, currency: string, row: ItemRow): PushedItem {
   const base = {
     shopId,
@@ -285,17 +311,17 @@ function pushedItemOf(shopId: string, kind: ItemKind, currency: string, row: Ite
       return {
         ...base,
         kind,
-        productExternalId: row.productExternalId,
-        variantExternalId: row.variantExternalId,
-        title: row.title,
-        productTitle: row.productTitle,
-        status: row.status,
-        price: row.price,
+        productExternalId: row.productExternalId!,
+        variantExternalId: row.variantExternalId!,
+        title: row.title!,
+        productTitle: row.productTitle!,
+        status: row.status!,
+        price: row.price!,
         currency,
         ...feedAttributesOf(row),
       };
     case "price":
-      return { ...base, kind, price: row.price, currency };
+      return { ...base, kind, price: row.price!, currency };
     case "stock":
       return { ...base, kind, available: row.available ?? 0, locations: row.locations ?? [] };
   }
@@ -383,11 +409,8 @@ async function publishKind(
   const inFlight = new Map<string, string>();
   const pageSize = adapter.readPageSize ?? destination.limits.batchSize;
   async function* pages(): AsyncGenerator<PushedItem[]> {
-    let after = FIRST_VARIANT;
-    while (!signal.aborted) {
-      const rows = await source(after, pageSize);
-      if (rows.length === 0) return;
-      after = rows[rows.length - 1]!.variantId;
+    for await (const rows of source(pageSize)) {
+      if (signal.aborted) return;
       let items = rows.flatMap((row) => (row.item ? [row.item] : []));
       if (adapter.prepare && run.reason !== "rollback" && items.length > 0) items = await adapter.prepare(items, destination);
       counts.changesIn += rows.reduce((sum, row) => sum + row.changes, 0);

@@ -8,9 +8,9 @@
  *
  * Capture: changes applied in transactions of 10,000 (one UPDATE of the variants' prices, then the
  * pipeline's `captureChanges` in the same transaction, as the webhook consumers do). Coalescing: the
- * pipeline's `coalesceChanges` a page at a time (5,000, the files adapter's `readPageSize`) over the
- * whole range, each item turned into a file row by the SFTP adapter and written by the streamed
- * writers. Baseline: the same final
+ * pipeline's coalescing as a files run reads it (`coalescedPages`: pages of 5,000, the files adapter's
+ * `readPageSize`, two read at once) over the whole range, each item turned into a file row by the SFTP
+ * adapter and written by the streamed writers. Baseline: the same final
  * 100,000 rows, already in memory, written with csv-stringify and hyparquet-writer directly; the
  * ratio is baseline time ÷ (coalescing + writing) time. Between capture and coalescing the bench runs
  * VACUUM (ANALYZE) on the tables it churned, as autovacuum would before a run minutes later. Peak RSS is taken before the baseline
@@ -31,7 +31,7 @@ import type { FileRow } from "../../app/batching/files/columns";
 import { writeCsv } from "../../app/batching/files/csv";
 import { writeParquet } from "../../app/batching/files/parquet";
 import { captureChanges } from "../../app/batching/capture.server";
-import { coalesceChanges } from "../../app/batching/sql/coalesceChanges";
+import { coalescedPages, PAGES_IN_FLIGHT } from "../../app/batching/coalescedPages";
 import { countChanges } from "../../app/batching/sql/countChanges";
 import type { PriceItem } from "../../app/batching/types";
 import { type Database, openDatabase } from "../../app/db/database.server";
@@ -42,6 +42,8 @@ const ITEMS = 100_000;
 const CAPTURE_BATCH = 10_000;
 // Items per coalescing page: what a files destination's run reads.
 const PAGE = Number(process.env.BENCH_BATCHING_PAGE ?? sftpFilesAdapter.readPageSize);
+// Pages read at once (BENCH_BATCHING_IN_FLIGHT=1: one after another, for an A/B).
+const IN_FLIGHT = Number(process.env.BENCH_BATCHING_IN_FLIGHT ?? PAGES_IN_FLIGHT);
 const SERVER_URL = process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 
 interface SizeResult {
@@ -177,20 +179,15 @@ async function captureFlow(db: Database, shopId: string, changes: number): Promi
 }
 
 /**
- * The pipeline's coalescing, a page at a time, turned into the SFTP adapter's file rows; the next
- * page is read while the current one is written, so the database and the writer overlap.
+ * The pipeline's coalescing as a files run reads it (`coalescedPages`: the pages' bounds first, two
+ * pages read at once while the writer takes the one before), turned into the SFTP adapter's file rows.
  * (The run itself, app/batching/runs.server.ts, adds leases, validation and delivery results around these pages.)
  */
 async function* coalescedRows(db: Database, shopId: string, to: string): AsyncGenerator<FileRow> {
   const range = { shopId, kind: "price" as const, from: "0", to };
-  const read = (after: string) => coalesceChanges(db.sql, range, after, PAGE);
-  let next = read("00000000-0000-0000-0000-000000000000");
-  // The run counts its range's changes once per kind (the manifest's "changes in"), beside the first page.
+  // The run counts its range's changes once per kind (the manifest's "changes in") before its pages.
   await countChanges(db.sql, range);
-  for (;;) {
-    const page = await next;
-    if (page.length === 0) return;
-    next = read(page.at(-1)!.variantId);
+  for await (const page of coalescedPages(db.sql, range, PAGE, IN_FLIGHT)) {
     for (const row of page) {
       const item: PriceItem = {
         kind: "price",
@@ -200,7 +197,7 @@ async function* coalescedRows(db: Database, shopId: string, to: string): AsyncGe
         version: row.version!,
         occurredAt: row.occurredAt!,
         changeId: row.changeId,
-        price: row.price,
+        price: row.price!,
         currency: "EUR",
       };
       yield fileRowOf(item);

@@ -15,19 +15,20 @@ import { type ItemRow, isoText, itemColumns, itemJoins } from "./itemColumns";
  * would compare against the wrong version (the chaos run's "version labelling" finding).
  * `changes` is 0: the run counts its changes once per kind (`countChanges`). Price changes are
  * those of the destination's `priceList` (`default`: the store's own); its catalog items carry that
- * list's price too.
+ * list's price too. `until` (a `coalescedPageEnd`) bounds the page by variant id as well.
  */
 export async function coalesceChanges(
   sql: SqlRunner,
   range: { shopId: string; kind: ItemKind; from: string; to: string; priceList?: string },
   after: string,
   limit: number,
+  until?: string,
 ): Promise<ItemRow[]> {
   return sql.query<ItemRow>(
     `WITH c AS (
        SELECT l.variant_id, l.change_id, l.source_version AS version, l.occurred_at
        FROM change_latest l
-       WHERE l.shop_id = $1 AND l.kind = $2 AND l.price_list = CASE WHEN $2 = 'price' THEN $7 ELSE 'default' END AND l.variant_id > $5::uuid AND l.change_id > $3::bigint
+       WHERE l.shop_id = $1 AND l.kind = $2 AND l.price_list = CASE WHEN $2 = 'price' THEN $7 ELSE 'default' END AND l.variant_id > $5::uuid AND l.change_id > $3::bigint${until === undefined ? "" : " AND l.variant_id <= $8::uuid"}
          AND (l.change_id <= $4::bigint OR EXISTS (
            SELECT 1 FROM change_record
            WHERE shop_id = l.shop_id AND kind = l.kind AND price_list = l.price_list AND variant_id = l.variant_id AND id > $3::bigint AND id <= $4::bigint
@@ -35,8 +36,8 @@ export async function coalesceChanges(
        ORDER BY l.variant_id LIMIT $6
      )
      SELECT c.variant_id AS "variantId", c.change_id::text AS "changeId", ${isoText("c.version")} AS version, ${isoText("c.occurred_at")} AS "occurredAt", 0 AS changes, ${itemColumns(range.kind)}
-     FROM c ${itemJoins("$2", "$7::text")}
+     FROM c ${itemJoins("$2", "$7::text", until === undefined ? undefined : { after: "$5::uuid", until: "$8::uuid" })}
      ORDER BY c.variant_id`,
-    [range.shopId, range.kind, range.from, range.to, after, limit, range.priceList ?? "default"],
+    [range.shopId, range.kind, range.from, range.to, after, limit, range.priceList ?? "default", ...(until === undefined ? [] : [until])],
   );
 }

@@ -1,0 +1,42 @@
+import type { SqlRunner } from "../db/database.server";
+import { coalescedPageEnd } from "./sql/coalescedPageEnd";
+import { coalesceChanges } from "./sql/coalesceChanges";
+import type { ItemRow } from "./sql/itemColumns";
+import type { ItemKind } from "./types";
+
+const FIRST_VARIANT = "00000000-0000-0000-0000-000000000000";
+
+/** Pages a files run reads at once. A page's query is mostly the server's work, so two overlap. */
+export const PAGES_IN_FLIGHT = 2;
+
+/**
+ * A change range's coalesced items of one kind, in variant order, `limit` at most per page, with
+ * `inFlight` pages read at once: each page's bounds come first from the cheap key query
+ * (`coalescedPageEnd`), so the next pages need not wait for this one's rows. Empty pages (every
+ * item of the bounds changed only after the range) are not yielded. The pages are cut by the keys,
+ * not by what the page holds, so only files kinds read this way: an HTTP kind's resume must cut its
+ * chunks (their idempotency keys) exactly as the attempt before did.
+ */
+export async function* coalescedPages(
+  sql: SqlRunner,
+  range: { shopId: string; kind: ItemKind; from: string; to: string; priceList?: string },
+  limit: number,
+  inFlight = PAGES_IN_FLIGHT,
+): AsyncGenerator<ItemRow[]> {
+  let after: string | null = FIRST_VARIANT;
+  const reading: Array<Promise<ItemRow[]>> = [];
+  for (;;) {
+    while (after !== null && reading.length < inFlight) {
+      const end = await coalescedPageEnd(sql, range, after, limit);
+      const page = coalesceChanges(sql, range, after, limit, end ?? undefined);
+      // Awaited in turn below; a page failing while an earlier one is awaited must not be an unhandled rejection.
+      page.catch(() => undefined);
+      reading.push(page);
+      after = end;
+    }
+    const page = reading.shift();
+    if (page === undefined) return;
+    const rows = await page;
+    if (rows.length > 0) yield rows;
+  }
+}
