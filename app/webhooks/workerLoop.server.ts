@@ -32,6 +32,11 @@ export interface WebhookWorkerOptions extends LeasedQueueOptions {
   subscribers?: Subscribers;
   maxAttempts: number;
   leaseMs: number;
+  /**
+   * While claims come back full (a backlog), the loop claims more at once, up to this (default:
+   * `batchSize`, no growth): one claim, one transaction and one commit for more events.
+   */
+  maxBatchSize?: number;
   log?: (message: string, details: Record<string, unknown>) => void;
 }
 
@@ -152,23 +157,24 @@ async function recordFailure(options: WebhookWorkerOptions, row: ClaimedRow, err
  * transaction (one commit, one WAL flush); if any row fails, nothing of the batch is kept and the
  * rows are applied one transaction each, so the failing row is isolated and the others still go.
  */
-export async function processDueRows(options: WebhookWorkerOptions): Promise<number> {
+export async function processDueRows(options: WebhookWorkerOptions, limit = options.batchSize ?? 50): Promise<number> {
   const now = options.now ?? (() => new Date());
-  const claimedAt = now().getTime();
-  const rows = await claimInboxRows(options.sql, options.workerId, options.batchSize ?? 50, options.leaseMs, options.maxLeaseExpiries ?? 5);
+  let leasedAt = now().getTime();
+  const rows = await claimInboxRows(options.sql, options.workerId, limit, options.leaseMs, options.maxLeaseExpiries ?? 5);
   const prepared: PreparedRow[] = [];
-  for (const row of rows) {
+  for (const [i, row] of rows.entries()) {
     try {
       prepared.push(await prepare(options, row));
     } catch (error) {
       await recordFailure(options, row, error);
     }
+    // Slow read-backs (a throttled BigCommerce API) can eat the lease: renew it before it runs out.
+    if (now().getTime() - leasedAt > options.leaseMs / 2) {
+      await extendInboxLeases(options.sql, options.workerId, [...prepared.map((ready) => ready.row.id), ...rows.slice(i + 1).map((next) => next.id)], options.leaseMs);
+      leasedAt = now().getTime();
+    }
   }
   if (prepared.length === 0) return rows.length;
-  // Slow read-backs (a throttled BigCommerce API) can eat the lease: renew it before applying.
-  if (now().getTime() - claimedAt > options.leaseMs / 2) {
-    await extendInboxLeases(options.sql, options.workerId, prepared.map((row) => row.row.id), options.leaseMs);
-  }
   let together = true;
   try {
     await options.sql.transaction((tx) => apply(tx, options, prepared));
@@ -187,6 +193,18 @@ export async function processDueRows(options: WebhookWorkerOptions): Promise<num
   }
   if (owed.length > 0) await makeOwedCalls(options, owed);
   return rows.length;
+}
+
+/**
+ * How many rows the next claim takes after one that claimed `claimed` of `limit` in `elapsedMs`:
+ * `batchSize` while the queue keeps up; while claims come back full, twice the last, up to
+ * `maxBatchSize` and to what the last batch's pace finishes within a tenth of the lease.
+ */
+export function nextBatchSize(options: WebhookWorkerOptions, last: { limit: number; claimed: number; elapsedMs: number }): number {
+  const base = options.batchSize ?? 50;
+  if (last.claimed < last.limit) return base;
+  const withinLease = Math.floor((options.leaseMs / 10) * (last.claimed / Math.max(last.elapsedMs, 1)));
+  return Math.max(base, Math.min(options.maxBatchSize ?? base, last.limit * 2, withinLease));
 }
 
 export interface RunningWorker {
@@ -220,11 +238,14 @@ export function startWebhookWorker(options: WebhookWorkerOptions): RunningWorker
   const pollMs = options.pollMs ?? 250;
   const now = () => (options.now ?? (() => new Date()))().getTime();
   let lastOwedCalls = 0;
+  let limit = options.batchSize ?? 50;
   const loop = (async () => {
     while (!stopped) {
       let claimed = 0;
       try {
-        claimed = await processDueRows(options);
+        const started = now();
+        claimed = await processDueRows(options, limit);
+        limit = nextBatchSize(options, { limit, claimed, elapsedMs: now() - started });
         // Owed calls left behind (a dead worker's, or due again) are looked for when idle, and at least every poll while busy.
         if (claimed === 0 || now() - lastOwedCalls >= pollMs) {
           lastOwedCalls = now();

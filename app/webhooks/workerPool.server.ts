@@ -59,6 +59,14 @@ function startPurging(context: AppContext, log: (message: string, details: Recor
 }
 
 /**
+ * Rows a loop claims at once, and at most while a backlog lasts. PGlite is one connection: a batch's
+ * transaction holds it, and webhook answers wait behind it.
+ */
+export function webhookBatchSizes(kind: AppContext["db"]["kind"]): { batchSize: number; maxBatchSize: number } {
+  return kind === "pglite" ? { batchSize: 10, maxBatchSize: 10 } : { batchSize: 50, maxBatchSize: 500 };
+}
+
+/**
  * Starts `count` worker loops on the process's database (default: LOCKSTEP_WEBHOOK_WORKERS).
  * Loops in the same process as the HTTP edges are woken as soon as a delivery is stored.
  */
@@ -75,8 +83,7 @@ export function startWebhookWorkers(context: AppContext, options: { count?: numb
       maxAttempts: context.config.webhooks.maxAttempts,
       leaseMs: context.config.webhooks.leaseMs,
       maxLeaseExpiries: context.config.webhooks.maxLeaseExpiries,
-      // PGlite is one connection: a batch's transaction holds it, and webhook answers wait behind it.
-      batchSize: context.db.kind === "pglite" ? 10 : 50,
+      ...webhookBatchSizes(context.db.kind),
       pollMs: options.pollMs ?? context.config.webhooks.pollMs,
       log,
     }),

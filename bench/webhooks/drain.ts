@@ -10,7 +10,8 @@ import { applyMigrations } from "../../app/db/migrations.server";
 import { installShop } from "../../app/shops/shops.server";
 import { createInbox } from "../../app/webhooks/inbox.server";
 import { WebhookMetrics } from "../../app/webhooks/metrics.server";
-import { processDueRows } from "../../app/webhooks/workerLoop.server";
+import { nextBatchSize, processDueRows } from "../../app/webhooks/workerLoop.server";
+import { webhookBatchSizes } from "../../app/webhooks/workerPool.server";
 import { shopifyPayload } from "../../simulators/webhooks/shopify";
 import { BENCH_SHOP } from "./constants";
 import { takeTrace, traced } from "./trace";
@@ -18,6 +19,8 @@ import { takeTrace, traced } from "./trace";
 const EVENTS = Number(process.env.BENCH_DRAIN_EVENTS ?? 2000);
 const ITEMS = 500;
 const BATCH = process.env.BENCH_DRAIN_BATCH ? Number(process.env.BENCH_DRAIN_BATCH) : undefined;
+// How far the loop's claims grow on a backlog (default on PostgreSQL: the workers' own; else no growth).
+const MAX_BATCH = process.env.BENCH_DRAIN_MAX_BATCH ? Number(process.env.BENCH_DRAIN_MAX_BATCH) : undefined;
 const serverUrl = process.argv[2];
 
 async function admin(url: string, text: string): Promise<void> {
@@ -50,7 +53,9 @@ try {
   await applyMigrations(db.sql);
   await installShop(db.prisma, { platform: "shopify", domain: BENCH_SHOP });
   const inbox = createInbox({ sql: db.sql, metrics: new WebhookMetrics(), maxInFlight: serverUrl ? 8 : 1, queueLimit: EVENTS });
-  const options = { sql: process.env.BENCH_TRACE ? traced(db.sql) : db.sql, workerId: "bench", metrics: new WebhookMetrics(), maxAttempts: 3, leaseMs: 60_000, batchSize: BATCH };
+  const batchSize = BATCH ?? 50;
+  const maxBatchSize = MAX_BATCH ?? (serverUrl ? webhookBatchSizes("postgres").maxBatchSize : batchSize);
+  const options = { sql: process.env.BENCH_TRACE ? traced(db.sql) : db.sql, workerId: "bench", metrics: new WebhookMetrics(), maxAttempts: 3, leaseMs: 60_000, batchSize, maxBatchSize };
   let at = Date.now();
   /** Stores `count` deliveries (item i % ITEMS at location i % 5, each newer than the last), then times one loop applying them all. */
   const storeAndDrain = async (count: number): Promise<{ events: number; perSecond: number }> => {
@@ -70,7 +75,13 @@ try {
     takeTrace();
     const started = performance.now();
     let applied = 0;
-    for (let claimed = await processDueRows(options); claimed > 0; claimed = await processDueRows(options)) applied += claimed;
+    // As the worker loop does: claims grow while they come back full.
+    for (let limit = batchSize, claimed = -1; claimed !== 0; ) {
+      const batchStarted = performance.now();
+      claimed = await processDueRows(options, limit);
+      limit = nextBatchSize(options, { limit, claimed, elapsedMs: performance.now() - batchStarted });
+      applied += claimed;
+    }
     const seconds = (performance.now() - started) / 1000;
     if (process.env.BENCH_TRACE) console.error(takeTrace().join("\n"));
     return { events: applied, perSecond: applied / seconds };

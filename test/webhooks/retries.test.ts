@@ -230,6 +230,32 @@ describe("slow read-backs", () => {
     expect(leaseValidWhenApplying).toEqual([true]);
     expect(await row(id)).toMatchObject({ state: "processed", attempts: 1, locked_by: "worker-a" });
   });
+
+  it("a long batch of read-backs renews the leases of the rows still waiting, before each would run out", async () => {
+    await database().sql.query(`UPDATE webhook_inbox SET state = 'processed' WHERE state IN ('pending', 'dead')`);
+    bigCommerce.failNext = 0;
+    for (const id of ["302", "303", "304"]) bigCommerce.products.set(id, { id, name: "Slow", visible: true, dateModified: new Date(), variants: [] });
+    const ids = [await store({ topic: "store/product/updated", payload: productCallback(302) }), await store({ topic: "store/product/updated", payload: productCallback(303) }), await store({ topic: "store/product/updated", payload: productCallback(304) })];
+    let elapsedMs = 0;
+    const validWhenRead: boolean[] = [];
+    const slowReader: BigCommerceReader = {
+      getProduct: async (storeHash, productId) => {
+        const [waiting] = await database().sql.query<{ valid: boolean }>(`SELECT bool_and(locked_until > now()) AS valid FROM webhook_inbox WHERE id = ANY($1::bigint[])`, [ids]);
+        validWhenRead.push(waiting!.valid);
+        // Each read-back takes 10 s of a 1 s lease: every lease of the batch has run out when it returns.
+        await database().sql.query(`UPDATE webhook_inbox SET locked_until = now() - interval '1 second' WHERE id = ANY($1::bigint[])`, [ids]);
+        elapsedMs += 10_000;
+        return bigCommerce.getProduct(storeHash, productId);
+      },
+      getInventoryLevels: (storeHash, query) => bigCommerce.getInventoryLevels(storeHash, query),
+      getOrder: (storeHash, orderId) => bigCommerce.getOrder(storeHash, orderId),
+      getRefunds: (storeHash, orderId) => bigCommerce.getRefunds(storeHash, orderId),
+    };
+    const start = Date.now();
+    expect(await processDueRows(worker({ bigCommerce: slowReader, leaseMs: 1000, now: () => new Date(start + elapsedMs) }), 3)).toBe(3);
+    expect(validWhenRead).toEqual([true, true, true]);
+    for (const id of ids) expect(await row(id)).toMatchObject({ state: "processed", attempts: 1, locked_by: "worker-a" });
+  });
 });
 
 describe("BigCommerce scopes, read back through the API", () => {

@@ -60,17 +60,17 @@ export async function captureChanges(tx: SqlRunner, source: ChangeSource, change
      ), resolved AS (
        SELECT DISTINCT ON (v.id, i.kind, i.price_list) i.shop_id, v.id AS variant_id, i.kind, i.price_list, i.version, i.occurred_at, i.correlation_id
        FROM input i
+       -- Every lookup is by an index, once per change: joining the ids back to variant, or an EXISTS
+       -- (made a hash of the whole table), read every variant or level for each batch.
        JOIN LATERAL (
-         SELECT id FROM variant WHERE id = i.variant_id AND shop_id = i.shop_id
-         UNION SELECT id FROM variant WHERE shop_id = i.shop_id AND external_id = i.variant
-         UNION SELECT id FROM variant WHERE shop_id = i.shop_id AND inventory_item_external_id = i.item
-       ) found ON true
-       JOIN variant v ON v.id = found.id
-       JOIN product p ON p.id = v.product_id
+         SELECT id, product_id, source_updated_at FROM variant WHERE id = i.variant_id AND shop_id = i.shop_id
+         UNION SELECT id, product_id, source_updated_at FROM variant WHERE shop_id = i.shop_id AND external_id = i.variant
+         UNION SELECT id, product_id, source_updated_at FROM variant WHERE shop_id = i.shop_id AND inventory_item_external_id = i.item
+       ) v ON true
        WHERE CASE i.kind
-         WHEN 'stock' THEN EXISTS (SELECT 1 FROM inventory_level l WHERE l.variant_id = v.id AND l.source_updated_at = i.version)
+         WHEN 'stock' THEN i.version IN (SELECT l.source_updated_at FROM inventory_level l WHERE l.variant_id = v.id)
          WHEN 'price' THEN i.price_list <> 'default' OR v.source_updated_at = i.version
-         ELSE v.source_updated_at = i.version OR p.source_updated_at = i.version
+         ELSE v.source_updated_at = i.version OR i.version IN (SELECT p.source_updated_at FROM product p WHERE p.id = v.product_id)
        END
        ORDER BY v.id, i.kind, i.price_list, i.version DESC
      )
