@@ -12,7 +12,8 @@
  * `readPageSize`, two read at once) over the whole range, each item turned into a file row by the SFTP
  * adapter and written by the streamed writers. Baseline: the same final
  * 100,000 rows, already in memory, written with csv-stringify and hyparquet-writer directly; the
- * ratio is baseline time ÷ (coalescing + writing) time. Between capture and coalescing the bench runs
+ * ratio is baseline time ÷ (coalescing + writing) time, each the median of 3 rounds (the pipeline's and the
+ * bare writers' interleaved; BENCH_BATCHING_ROUNDS). Between capture and coalescing the bench runs
  * VACUUM (ANALYZE) on the tables it churned, as autovacuum would before a run minutes later. Peak RSS is taken before the baseline
  * (which holds every row in memory by design).
  */
@@ -27,7 +28,7 @@ import { Readable } from "node:stream";
 import { stringify } from "csv-stringify";
 import { parquetWriteFile } from "hyparquet-writer";
 import pg from "pg";
-import type { FileRow } from "../../app/batching/files/columns";
+import type { FileRow, WrittenFile } from "../../app/batching/files/columns";
 import { writeCsv } from "../../app/batching/files/csv";
 import { writeParquet } from "../../app/batching/files/parquet";
 import { captureChanges } from "../../app/batching/capture.server";
@@ -42,6 +43,8 @@ const ITEMS = 100_000;
 const CAPTURE_BATCH = 10_000;
 // Items per coalescing page: what a files destination's run reads.
 const PAGE = Number(process.env.BENCH_BATCHING_PAGE ?? sftpFilesAdapter.readPageSize);
+// Rounds of the coalescing and writing measurements (and of the bare writers', interleaved): medians are reported.
+const ROUNDS = Number(process.env.BENCH_BATCHING_ROUNDS ?? 3);
 // Pages read at once (BENCH_BATCHING_IN_FLIGHT=1: one after another, for an A/B).
 const IN_FLIGHT = Number(process.env.BENCH_BATCHING_IN_FLIGHT ?? PAGES_IN_FLIGHT);
 const SERVER_URL = process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
@@ -74,7 +77,7 @@ if (process.argv[2] === "--child") {
       [
         `${size.toLocaleString("en")} changes over ${ITEMS.toLocaleString("en")} items: ${result.changeRecords.toLocaleString("en")} change records captured in ${(result.captureMs / 1000).toFixed(1)} s (${perSecond(size, result.captureMs)} changes/s)`,
         `  VACUUM (ANALYZE) after the capture: ${(result.vacuumMs / 1000).toFixed(1)} s`,
-        `  coalescing alone (pages of ${PAGE.toLocaleString("en")}, no file): ${(result.coalescingMs / 1000).toFixed(2)} s`,
+        `  coalescing alone (pages of ${PAGE.toLocaleString("en")}, ${IN_FLIGHT} in flight, no file; medians of ${ROUNDS} rounds): ${(result.coalescingMs / 1000).toFixed(2)} s`,
         `  coalescing → CSV:     ${result.csv.items.toLocaleString("en")} items, ${(result.csv.bytes / 1e6).toFixed(1)} MB in ${(result.csv.ms / 1000).toFixed(2)} s (${perSecond(result.csv.items, result.csv.ms)} items/s); bare csv-stringify ${(result.bare.csvMs / 1000).toFixed(2)} s → ${((result.bare.csvMs / result.csv.ms) * 100).toFixed(1)} %`,
         `  coalescing → Parquet: ${result.parquet.items.toLocaleString("en")} items, ${(result.parquet.bytes / 1e6).toFixed(1)} MB in ${(result.parquet.ms / 1000).toFixed(2)} s (${perSecond(result.parquet.items, result.parquet.ms)} items/s); bare hyparquet-writer ${(result.bare.parquetMs / 1000).toFixed(2)} s → ${((result.bare.parquetMs / result.parquet.ms) * 100).toFixed(1)} %`,
         `  peak RSS ${result.peakRssMb.toFixed(0)} MB`,
@@ -107,31 +110,41 @@ async function runSize(changes: number): Promise<SizeResult> {
     const vacuumMs = performance.now() - vacuumStarted;
     const [{ count, to }] = (await db.sql.query<{ count: number; to: string }>(`SELECT count(*)::int AS count, COALESCE(max(id), 0)::text AS "to" FROM change_record WHERE shop_id = $1`, [shopId])) as [{ count: number; to: string }];
 
-    const coalescing = await timed(async () => {
-      let items = 0;
-      for await (const row of coalescedRows(db, shopId, to)) if (row) items++;
-      return items;
-    });
-    const csv = await timed(() => writeCsv(coalescedRows(db, shopId, to), fileColumns.price, createWriteStream(path.join(dir, "prices.csv"))));
-    const parquet = await timed(() => writeParquet(coalescedRows(db, shopId, to), fileColumns.price, createWriteStream(path.join(dir, "prices.parquet"))));
-    const peakRssMb = process.resourceUsage().maxRSS / 1024;
-
-    // The baseline: the same final rows, already in memory, straight into the libraries.
+    // Each measurement ROUNDS times, the pipeline's and the bare libraries' interleaved; medians reported.
+    const rounds: Array<{ coalescing: number; csv: Timed<WrittenFile>; parquet: Timed<WrittenFile>; bareCsv: number; bareParquet: number }> = [];
+    let peakRssMb = 0;
     const rows: FileRow[] = [];
-    for await (const row of coalescedRows(db, shopId, to)) rows.push(row);
-    const bareCsv = await timed(() => pipeline(Readable.from(rows.map((row) => fileColumns.price.map((column) => String(row[column.name])))), stringify({ header: true, columns: fileColumns.price.map((column) => column.name) }), createWriteStream(path.join(dir, "bare.csv"))));
-    const bareParquet = await timed(async () => {
-      parquetWriteFile({ filename: path.join(dir, "bare.parquet"), columnData: fileColumns.price.map((column) => ({ name: column.name, data: rows.map((row) => row[column.name]), type: "STRING" as const })) });
-    });
+    for (let round = 0; round < ROUNDS; round++) {
+      const coalescing = await timed(async () => {
+        let items = 0;
+        for await (const row of coalescedRows(db, shopId, to)) if (row) items++;
+        return items;
+      });
+      const csv = await timed(() => writeCsv(coalescedRows(db, shopId, to), fileColumns.price, createWriteStream(path.join(dir, "prices.csv"))));
+      const parquet = await timed(() => writeParquet(coalescedRows(db, shopId, to), fileColumns.price, createWriteStream(path.join(dir, "prices.parquet"))));
+      if (round === 0) {
+        peakRssMb = process.resourceUsage().maxRSS / 1024;
+        // The baseline: the same final rows, already in memory, straight into the libraries.
+        for await (const row of coalescedRows(db, shopId, to)) rows.push(row);
+      }
+      const bareCsv = await timed(() => pipeline(Readable.from(rows.map((row) => fileColumns.price.map((column) => String(row[column.name])))), stringify({ header: true, columns: fileColumns.price.map((column) => column.name) }), createWriteStream(path.join(dir, "bare.csv"))));
+      const bareParquet = await timed(async () => {
+        parquetWriteFile({ filename: path.join(dir, "bare.parquet"), columnData: fileColumns.price.map((column) => ({ name: column.name, data: rows.map((row) => row[column.name]), type: "STRING" as const })) });
+      });
+      rounds.push({ coalescing: coalescing.ms, csv, parquet, bareCsv: bareCsv.ms, bareParquet: bareParquet.ms });
+    }
+    const median = (of: (round: (typeof rounds)[number]) => number) => rounds.map(of).sort((a, b) => a - b)[Math.floor(rounds.length / 2)]!;
+    // Every round writes the same files: rows and bytes from the first.
+    const [{ csv, parquet }] = rounds as [(typeof rounds)[number]];
     return {
       changes,
       changeRecords: count,
       captureMs,
       vacuumMs,
-      coalescingMs: coalescing.ms,
-      csv: { ms: csv.ms, items: csv.value.rows, bytes: csv.value.bytes },
-      parquet: { ms: parquet.ms, items: parquet.value.rows, bytes: parquet.value.bytes },
-      bare: { csvMs: bareCsv.ms, parquetMs: bareParquet.ms },
+      coalescingMs: median((round) => round.coalescing),
+      csv: { ms: median((round) => round.csv.ms), items: csv.value.rows, bytes: csv.value.bytes },
+      parquet: { ms: median((round) => round.parquet.ms), items: parquet.value.rows, bytes: parquet.value.bytes },
+      bare: { csvMs: median((round) => round.bareCsv), parquetMs: median((round) => round.bareParquet) },
       peakRssMb,
     };
   } finally {
@@ -205,7 +218,12 @@ async function* coalescedRows(db: Database, shopId: string, to: string): AsyncGe
   }
 }
 
-async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; value: T }> {
+interface Timed<T> {
+  ms: number;
+  value: T;
+}
+
+async function timed<T>(work: () => Promise<T>): Promise<Timed<T>> {
   const started = performance.now();
   const value = await work();
   return { ms: performance.now() - started, value };
