@@ -55,7 +55,7 @@ function answer(t: Twin, r: ReserveResult) {
         .map((h) => ({ sku: t.skuOf.get(h.v)!, scope: h.s === "all" || h.s === "virtual" ? h.s : "location", q: h.q }))
         .sort((x, y) => x.sku.localeCompare(y.sku)) ?? null,
     expiresAt: r.reservation ? new Date(r.reservation.expires_at).toISOString() : null,
-    changedSkus: r.changed_skus,
+    changedSkus: r.changed_skus && [...r.changed_skus].sort(),
   };
 }
 

@@ -236,6 +236,7 @@ DECLARE
   found_id uuid;
   locked_variants uuid[];
   locked_scopes text[];
+  plan_cache_mode_before text := current_setting('plan_cache_mode');
 BEGIN
   PERFORM pg_advisory_xact_lock(19539, x.h) FROM (SELECT DISTINCT hashtext($1::text || k) AS h FROM unnest($2) AS k ORDER BY 1) x;
   FOR i IN 1 .. cardinality($2) LOOP
@@ -262,6 +263,8 @@ BEGIN
     )
     ORDER BY h.variant_id, h.scope FOR UPDATE
   ) x;
+  -- Its generic plan, always: planning it for each batch's numbers costs more than running it.
+  PERFORM set_config('plan_cache_mode', 'force_generic_plan', true);
   FOR n, verdict, reservation, changed_skus IN WITH policy AS MATERIALIZED (
     SELECT coalesce(p.availability_mode::text, 'pooled') AS mode,
            coalesce(p.default_safety_stock, 0) AS default_safety,
@@ -376,13 +379,14 @@ BEGIN
     )
     SELECT f.n, json_build_object('holds_ready', true, 'unknown_skus', NULL, 'location_missing', false, 'closed', false, 'enough', true),
            row_to_json(w),
-           ARRAY(SELECT f.sku UNION SELECT b.sku FROM bundle_component c JOIN variant b ON b.id = c.bundle_variant_id WHERE c.component_variant_id = f.variant_id ORDER BY 1)
+           f.sku || ARRAY(SELECT b.sku FROM bundle_component c JOIN variant b ON b.id = c.bundle_variant_id WHERE c.component_variant_id = f.variant_id)
     FROM fits f JOIN written w ON w.key = f.key LOOP
     applied := true;
     created := true;
     done := done || n;
     RETURN NEXT;
   END LOOP;
+  PERFORM set_config('plan_cache_mode', plan_cache_mode_before, true);
   FOR i IN 1 .. cardinality($2) LOOP
     CONTINUE WHEN i = ANY(done);
     RETURN QUERY SELECT i, r.* FROM lockstep_reserve(
