@@ -62,9 +62,9 @@ export async function startLockstep(options: StartOptions): Promise<RunningLocks
     const admin = await loadAdmin(options.buildDir ?? BUILD_DIR, services);
     const inFlight = trackRequests();
     const server = http.createServer(
-      answerEveryRequest(async (req, res) => {
+      answerEveryRequest(async (req, res, url) => {
         inFlight.started(res);
-        if (!edges.handle(req, res)) await admin(req, res);
+        if (!edges.handle(req, res, url)) await admin(req, res);
       }),
     );
     server.on("clientError", answerUnparsableRequest);

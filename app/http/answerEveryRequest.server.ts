@@ -9,7 +9,7 @@ import { requestIdOf, sendError } from "./respond.server";
  * parses (or a 400), and whatever `serve` throws or rejects with becomes a JSON error answer
  * (400/500/503, see sendError) instead of ending the process.
  */
-export function answerEveryRequest(serve: (req: IncomingMessage, res: ServerResponse) => Promise<void> | void): RequestListener {
+export function answerEveryRequest(serve: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void): RequestListener {
   return (req, res) => {
     const requestId = requestIdOf(req, res);
     withCorrelationId(requestId, () => {
@@ -18,7 +18,7 @@ export function answerEveryRequest(serve: (req: IncomingMessage, res: ServerResp
         const url = parseRequestTarget(req.url);
         // Everything after this sees one origin-form target (an absolute-form one loses its host).
         req.url = url.pathname + url.search;
-        served = Promise.resolve(serve(req, res));
+        served = Promise.resolve(serve(req, res, url));
       } catch (error) {
         served = Promise.reject(error);
       }

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { LockstepError } from "../config/errors";
-import { withCorrelationId } from "../observability/log.server";
+import { currentCorrelationId, withCorrelationId } from "../observability/log.server";
 import { parseRequestTarget } from "./requestTarget.server";
 import { requestIdOf, sendError } from "./respond.server";
 
@@ -51,11 +51,14 @@ export class Router {
     return this;
   }
 
-  /** Answers the request and returns true, or returns false when no route matches its path. */
-  handle(req: IncomingMessage, res: ServerResponse): boolean {
+  /**
+   * Answers the request and returns true, or returns false when no route matches its path. `parsed`:
+   * the target as answerEveryRequest already parsed it (the server's path), else it is parsed here.
+   */
+  handle(req: IncomingMessage, res: ServerResponse, parsed?: URL): boolean {
     let url: URL;
     try {
-      url = parseRequestTarget(req.url);
+      url = parsed ?? parseRequestTarget(req.url);
     } catch (error) {
       req.resume();
       sendError(res, error);
@@ -75,11 +78,14 @@ export class Router {
       }
       // A caller's request id (or a new one) ties this request's log lines together, and is echoed back.
       const requestId = requestIdOf(req, res);
-      withCorrelationId(requestId, () => {
+      const run = () => {
         Promise.resolve()
           .then(() => handler({ req, res, url, params }))
           .catch((error: unknown) => sendError(res, error));
-      });
+      };
+      // Under answerEveryRequest the id is the current one already: a second scope would only cost.
+      if (currentCorrelationId() === requestId) run();
+      else withCorrelationId(requestId, run);
       return true;
     }
     if (this.ownedPrefixes.some((prefix) => url.pathname.startsWith(prefix))) {

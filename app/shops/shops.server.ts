@@ -106,7 +106,7 @@ export function rememberingApiTokens(prisma: PrismaClient, options: { changes: A
   const maxEntries = options.maxEntries ?? 10_000;
   const missMemoryMs = options.missMemoryMs ?? 0;
   return async (authorization: string | undefined, beforeLookup?: () => void): Promise<Shop> => {
-    const memoKey = authorization ? hashApiToken(authorization) : "";
+    const memoKey = memoKeyOf(authorization);
     const memo = known.get(memoKey);
     if (memo && memo.until > options.clock.now() && memo.epoch === tokenChanges.epoch) return memo.shop;
     const miss = misses.get(memoKey);
@@ -129,6 +129,15 @@ export function rememberingApiTokens(prisma: PrismaClient, options: { changes: A
     known.set(memoKey, { shop, until: options.clock.now() + options.memoryMs, epoch });
     return shop;
   };
+}
+
+// A header of a real token's size is its own key (a hash per request cost more than the rest of a
+// cached answer's lookup); a longer one is hashed, so a flood of huge bogus headers stays small.
+const RAW_MEMO_KEY_MAX = 128;
+
+function memoKeyOf(authorization: string | undefined): string {
+  if (!authorization) return "";
+  return authorization.length <= RAW_MEMO_KEY_MAX ? `raw:${authorization}` : `sha:${hashApiToken(authorization)}`;
 }
 
 function invalidToken(): LockstepError {

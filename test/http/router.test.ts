@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LockstepError } from "../../app/config/errors";
 import { readBody, sendJson } from "../../app/http/respond.server";
 import { Router } from "../../app/http/router.server";
+import { answerEveryRequest } from "../../app/http/answerEveryRequest.server";
+import { currentCorrelationId } from "../../app/observability/log.server";
 
 let server: http.Server;
 let base: string;
@@ -31,6 +33,28 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 describe("Router", () => {
+  it("serves the target answerEveryRequest parsed, under the request's id", async () => {
+    const router = new Router().on("GET", "/where", ({ res, url }) => sendJson(res, 200, { path: url.pathname, q: url.searchParams.get("q"), id: currentCorrelationId() }));
+    const edge = http.createServer(answerEveryRequest((req, res, url) => void router.handle(req, res, url)));
+    await new Promise<void>((resolve) => edge.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = edge.address() as AddressInfo;
+      // An absolute-form target: the router sees its path and query, parsed once.
+      const body = await new Promise<string>((resolve, reject) => {
+        http
+          .get({ host: "127.0.0.1", port, path: "http://elsewhere.example/where?q=1", headers: { "x-request-id": "req-7" } }, (res) => {
+            let text = "";
+            res.on("data", (chunk: Buffer) => (text += chunk.toString()));
+            res.on("end", () => resolve(text));
+          })
+          .on("error", reject);
+      });
+      expect(JSON.parse(body)).toEqual({ path: "/where", q: "1", id: "req-7" });
+    } finally {
+      await new Promise<void>((resolve) => edge.close(() => resolve()));
+    }
+  });
+
   it("matches path parameters and keeps the query", async () => {
     const response = await fetch(`${base}/items/sku%2F1?q=x`);
     expect(await response.json()).toEqual({ id: "sku/1", q: "x" });
