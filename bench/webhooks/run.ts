@@ -192,7 +192,7 @@ function drain(databaseUrl?: string): Promise<Drained> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", "bench/webhooks/drain.ts", ...(databaseUrl ? [databaseUrl] : [])], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: "production", ...(process.env.BENCH_DRAIN_BATCH ? { BENCH_DRAIN_BATCH: process.env.BENCH_DRAIN_BATCH } : {}) },
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: "production", ...(process.env.BENCH_DRAIN_BATCH ? { BENCH_DRAIN_BATCH: process.env.BENCH_DRAIN_BATCH } : {}), ...(process.env.BENCH_DRAIN_MAX_BATCH ? { BENCH_DRAIN_MAX_BATCH: process.env.BENCH_DRAIN_MAX_BATCH } : {}) },
       stdio: ["ignore", "pipe", "inherit"],
     });
     let output = "";
@@ -206,7 +206,7 @@ for (const [name, url] of [["PGlite", undefined], ["PostgreSQL", POSTGRES_URL]] 
   if (process.env.BENCH_DRAIN === "0") break;
   const result = await drain(url);
   console.log(
-    `worker on ${name}: applied ${result.events} inventory events of known items at ${result.perSecond.toFixed(0)}/s with one worker loop (batches of ${process.env.BENCH_DRAIN_BATCH ?? 50}, one transaction each); ` +
+    `worker on ${name}: applied ${result.events} inventory events of known items at ${result.perSecond.toFixed(0)}/s with one worker loop (claims of ${process.env.BENCH_DRAIN_BATCH ?? 50}${url ? `, growing to ${process.env.BENCH_DRAIN_MAX_BATCH ?? 500} on a backlog` : ""}, one transaction each); ` +
       `first sight of ${result.firstSight.events} unknown items (a placeholder variant each): ${result.firstSight.perSecond.toFixed(0)}/s`,
   );
 }
