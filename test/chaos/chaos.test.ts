@@ -34,6 +34,7 @@ describe("chaos: events through the whole pipeline with duplicates, reordering, 
   it("loses nothing, applies nothing twice, oversells nothing", { timeout: options.timeLimitMs + 300_000 }, async () => {
     const report = await runChaos(options);
     console.log(`chaos report (seed ${report.seed}):\n${JSON.stringify(report, null, 2)}`);
+    expect(report.webSurvived).toBe(true);
     expect(report.drained).toBe(true);
     // Only a run given an explicit time limit may stop before it sent everything (it checks what it sent).
     if (!limitMinutes) expect(report.complete).toBe(true);

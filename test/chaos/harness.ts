@@ -6,6 +6,9 @@
 // and applied (or dead-lettered with a reason), every reservation accounted for, nothing oversold.
 // `npm run chaos` runs a million events; `test/chaos/chaos.test.ts` a CI-sized run.
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import http from "node:http";
 import { randomUUID } from "node:crypto";
 import net from "node:net";
 import os from "node:os";
@@ -19,7 +22,7 @@ import { issueApiToken } from "../../app/shops/shops.server";
 import { shopifyPayload, signShopifyDelivery } from "../../simulators/webhooks/shopify";
 import { mulberry32 } from "../helpers/random";
 import { createTestDatabase, POSTGRES_URL, type TestDatabase } from "../helpers/database";
-import { startProcess, type Started } from "../helpers/process";
+import { bundleEntry, startProcess, type Started } from "../helpers/process";
 import { STANDALONE_ENV } from "../helpers/server";
 import { freePort } from "../helpers/net";
 
@@ -86,6 +89,15 @@ export interface ChaosReport {
   destination: { changesCaptured: number; itemsPushed: number; pushedTwice: number; pushedOlder: number; notPushed: number; caughtUp: boolean; examples: string[] };
   /** restartMs: time the replacements of killed workers took to start, summed (each costs CPU: a fresh process). */
   faults: { workersKilled: number; connectionDrops: number; redisRestarts: number; restartMs: number };
+  /**
+   * CPU seconds spent, by whom (Linux: read from /proc; zeros elsewhere): this process (signing and
+   * sending deliveries, the storefront clients, the ERP simulators), the web process, the worker
+   * processes applying and pushing, their start-ups (until "webhook worker loop"), and the run
+   * database's PostgreSQL backends (sampled every 2 s, so short-lived ones are missed).
+   */
+  cpuSeconds: { harness: number; web: number; workers: number; workerStarts: number; postgres: number };
+  /** The web process (never killed) was still running at the end. */
+  webSurvived: boolean;
   elapsedMs: number;
   /** Deliveries per second while sending. */
   deliveryRate: number;
@@ -109,6 +121,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const erps: DestinationSimulator[] = [];
   const processes: { web?: Started; workers: Started[] } = { workers: [] };
   const faults = { workersKilled: 0, connectionDrops: 0, redisRestarts: 0, restartMs: 0 };
+  const cpu = { harness: 0, web: 0, workers: 0, workerStarts: 0, postgres: 0 };
+  const harnessCpuAtStart = process.cpuUsage();
+  let postgresCpu: { stop(): Promise<number> } | undefined;
+  let workerEntry: string | undefined;
+  let stopping = false;
   try {
     const shops = await seedShops(db, options);
     for (const shop of shops) {
@@ -123,15 +140,31 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       LOCKSTEP_ENCRYPTION_KEY: ENCRYPTION_KEY,
       LOCKSTEP_DEMO_TRAFFIC: "off",
       LOCKSTEP_WEBHOOK_POLL_MS: "100",
+      // LOCKSTEP_CHAOS_CPU_PROF=<folder>: the web process and the workers alive at the end write CPU profiles there.
+      ...(process.env.LOCKSTEP_CHAOS_CPU_PROF && { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.LOCKSTEP_CHAOS_CPU_PROF}` }),
     };
     processes.web = startProcess("server/main.ts", [], { ...env, LOCKSTEP_WEBHOOK_WORKERS: "0" });
     const [, baseUrl] = await processes.web.waitFor(/listening on (http:\/\/\S+)/, 120_000);
-    const startWorker = () => {
-      const worker = startProcess("server/worker.ts", [], { ...env, LOCKSTEP_WEBHOOK_WORKERS: "2" });
+    // The web process is never killed: if it ends, that is a finding (its output says why).
+    const web = processes.web;
+    void web.exited.then((code) => {
+      if (!stopping) log(`chaos: the web process ended (exit ${code ?? web.child.signalCode}) during the run; its last output:\n${web.output().slice(-4_000)}`);
+    });
+    // Workers start from one compiled file: the run starts dozens of them, each through tsx would compile every module again.
+    workerEntry = await bundleEntry("server/worker.ts");
+    const startWorker = async () => {
+      const worker = startProcess(workerEntry!, [], { ...env, LOCKSTEP_WEBHOOK_WORKERS: "2" });
       processes.workers.push(worker);
-      return worker;
+      await worker.waitFor(/webhook worker loop/, 120_000);
+      const startCpu = cpuSecondsOf(worker.child.pid);
+      cpu.workerStarts += startCpu;
+      cpu.workers -= startCpu;
     };
-    await Promise.all(Array.from({ length: options.workerProcesses }, () => startWorker().waitFor(/webhook worker loop/, 120_000)));
+    const retire = (worker: Started) => {
+      cpu.workers += cpuSecondsOf(worker.child.pid);
+    };
+    await Promise.all(Array.from({ length: options.workerProcesses }, () => startWorker()));
+    postgresCpu = sampleBackendCpu(db.url!);
     log(`chaos: ${options.shops} shops × ${options.itemsPerShop} items, ${options.workerProcesses} worker processes, web at ${baseUrl}`);
 
     const events = generateEvents(options, random);
@@ -152,15 +185,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
             const alive = processes.workers.filter((worker) => worker.child.exitCode === null && worker.child.signalCode === null);
             const victim = alive[Math.floor(random() * alive.length)];
             if (!victim) continue;
+            retire(victim);
             victim.child.kill("SIGKILL");
             await victim.exited;
             faults.workersKilled += 1;
             // The next kill counts from when the replacement works: on a loaded machine a worker
             // takes seconds to start, and killing starting workers would leave none applying.
             const restarting = Date.now();
-            await startWorker()
-              .waitFor(/webhook worker loop/, 120_000)
-              .catch(() => undefined);
+            await startWorker().catch(() => undefined);
             faults.restartMs += Date.now() - restarting;
           }
         })(),
@@ -194,28 +226,38 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const deadline = started + options.timeLimitMs;
     const pastDeadline = () => Date.now() > deadline;
     // Sending stops with time left to drain and check: a run cut by its limit still proves its part.
-    // Also when the workers fall behind (a loaded machine): once the inbox's backlog would take more
-    // than half the time left to apply at the rate they applied so far, sending stops early.
+    // It stops earlier when what it sent could not be finished in the time left (a loaded machine,
+    // or the push side behind): see `finishingNeeds`.
     const sendDeadline = started + options.timeLimitMs * 0.85;
     let behind = false;
     const pastSendDeadline = () => behind || Date.now() > sendDeadline;
     const sendingStarted = Date.now();
+    let lastBacklog: Backlog | undefined;
+    const watchBacklog = setInterval(() => {
+      void (async () => {
+        const backlog = await backlogOf(db).catch(() => undefined);
+        if (!backlog) return;
+        lastBacklog = backlog;
+        const seconds = (Date.now() - sendingStarted) / 1000;
+        if (seconds < 30 || behind) return;
+        const needs = finishingNeeds(backlog, backlog.applied / seconds);
+        if (needs > (deadline - Date.now()) / 1000 / 2) {
+          log(
+            `chaos: sending stops so the run finishes in its time: ${backlog.waiting} events wait at ${Math.round(backlog.applied / seconds)}/s applied, ` +
+              `the destinations are ${Math.round(backlog.destinationLagSeconds)} s behind (about ${Math.round(needs)} s to finish, ${Math.round((deadline - Date.now()) / 1000)} s left)`,
+          );
+          behind = true;
+        }
+      })();
+    }, 5_000);
     const progress = options.progressEveryMs
       ? setInterval(() => {
-          void (async () => {
-            const [row] = await db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM webhook_inbox WHERE state = 'processed'`).catch(() => [{ n: -1 }]);
-            const [waiting] = await db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM webhook_inbox WHERE state IN ('pending', 'processing')`).catch(() => [{ n: 0 }]);
-            const seconds = (Date.now() - sendingStarted) / 1000;
-            const applyRate = row!.n / seconds;
-            if (applyRate > 0 && waiting!.n / applyRate > (deadline - Date.now()) / 1000 / 2) {
-              if (!behind) log(`chaos: ${waiting!.n} events wait at ${Math.round(applyRate)}/s applied: sending stops so the run drains in its time`);
-              behind = true;
-            }
-            log(
-              `chaos: ${Math.round(seconds)} s: ${sender.sent}/${sendOrder.length} deliveries (${Math.round(sender.sent / seconds)}/s, ${sender.retries} retries), ` +
-                `${row!.n} applied, ${faults.workersKilled} kills, ${faults.connectionDrops} drops, ${faults.redisRestarts} Redis restarts, load ${os.loadavg().map((n) => n.toFixed(1)).join(" ")}`,
-            );
-          })();
+          const seconds = (Date.now() - sendingStarted) / 1000;
+          log(
+            `chaos: ${Math.round(seconds)} s: ${sender.sent}/${sendOrder.length} deliveries (${Math.round(sender.sent / seconds)}/s, ${sender.retries} retries), ` +
+              `${lastBacklog ? `${lastBacklog.applied} applied (${Math.round(lastBacklog.applied / seconds)}/s), ${lastBacklog.waiting} waiting, destinations ${Math.round(lastBacklog.destinationLagSeconds)} s behind` : "nothing read yet"}, ` +
+              `${faults.workersKilled} kills, ${faults.connectionDrops} drops, ${faults.redisRestarts} Redis restarts, load ${os.loadavg().map((n) => n.toFixed(1)).join(" ")}`,
+          );
         }, options.progressEveryMs)
       : undefined;
     // Shoppers start new carts while the events go in; what they started they finish.
@@ -239,6 +281,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const sendingMs = Date.now() - sendingStarted;
     const deliveryRate = Math.round(sender.sent / (sendingMs / 1000));
     clearInterval(progress);
+    clearInterval(watchBacklog);
     const storefrontOutcome = await storefront;
     delivering = false;
     await Promise.all(faultLoops);
@@ -269,6 +312,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       await pause(500);
     }
     log(`chaos: drained ${drained}, destinations caught up ${caughtUp} after ${Date.now() - started} ms; checking`);
+    sender.agent.destroy();
+    for (const worker of processes.workers) if (worker.child.exitCode === null && worker.child.signalCode === null) retire(worker);
+    cpu.web = cpuSecondsOf(processes.web.child.pid);
+    cpu.postgres = await postgresCpu.stop();
+    const harnessCpu = process.cpuUsage(harnessCpuAtStart);
+    cpu.harness = (harnessCpu.user + harnessCpu.system) / 1e6;
     return {
       seed: options.seed,
       eventsGenerated: events.length,
@@ -281,14 +330,20 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       appliedTwice: await appliedTwice(db),
       oversold: await oversold(db, options.reservableStock),
       reservations: await reservationAccounting(db, storefrontOutcome),
-      destination: { ...(await destinationCounts(db, shops, erps, expected)), caughtUp },
+      destination: await destinationReport(db, shops, erps, expected, caughtUp, (pid) =>
+        pid === processes.web?.child.pid ? "the web process" : processes.workers.some((worker) => worker.child.pid === pid && worker.child.signalCode === "SIGKILL") ? "a killed worker" : "a worker"),
       faults,
+      cpuSeconds: roundedSeconds(cpu),
+      webSurvived: processes.web.child.exitCode === null && processes.web.child.signalCode === null,
       elapsedMs: Date.now() - started,
       deliveryRate,
       drained,
     };
   } finally {
+    stopping = true;
+    await postgresCpu?.stop();
     await Promise.all([processes.web?.stop("SIGTERM"), ...processes.workers.map((worker) => worker.stop("SIGTERM"))]);
+    if (workerEntry) await rm(workerEntry, { force: true });
     await redis.stop();
     await Promise.all(erps.map((erp) => erp.close()));
     await db.close();
@@ -382,15 +437,38 @@ function deliveryOrder(count: number, options: ChaosOptions, random: () => numbe
 
 type Delivery = () => { body: string; headers: Record<string, string> };
 
+/**
+ * One POST on a kept-alive connection; the status, or an error when the connection fails or no
+ * answer comes within 15 s. node:http, not fetch: on this 2-core machine the harness shares the CPU
+ * with what it measures, and fetch took ~630 µs of CPU per request against ~160 µs (64 senders).
+ */
+function post(agent: http.Agent, url: URL, headers: Record<string, string>, body: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      { agent, host: url.hostname, port: url.port, path: url.pathname, method: "POST", headers: { ...headers, "content-length": String(Buffer.byteLength(body)) }, timeout: 15_000 },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on("data", (chunk: Buffer) => chunks.push(chunk));
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+        response.on("error", reject);
+      },
+    );
+    request.on("timeout", () => request.destroy(new Error("no answer within 15 s")));
+    request.on("error", reject);
+    request.end(body);
+  });
+}
+
 function createSender(input: { baseUrl: string; senders: number }) {
   const state = { sent: 0, retries: 0 };
+  const agent = new http.Agent({ keepAlive: true, maxSockets: input.senders + 8 });
+  const webhookUrl = new URL("/webhooks/shopify", input.baseUrl);
   const deliver = async (delivery: Delivery, giveUp: () => boolean): Promise<boolean> => {
     const { body, headers } = delivery();
     for (let attempt = 0; ; attempt += 1) {
       if (giveUp()) return false;
       try {
-        const response = await fetch(`${input.baseUrl}/webhooks/shopify`, { method: "POST", headers, body, signal: AbortSignal.timeout(15_000) });
-        await response.arrayBuffer();
+        const response = await post(agent, webhookUrl, headers, body);
         if (response.status === 200) {
           state.sent += 1;
           return true;
@@ -403,6 +481,7 @@ function createSender(input: { baseUrl: string; senders: number }) {
     }
   };
   return {
+    agent,
     get sent() {
       return state.sent;
     },
@@ -450,13 +529,14 @@ async function runStorefront(input: {
   const call = async (shop: ChaosShop, path: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> } | undefined> => {
     for (let attempt = 0; attempt < 50 && !input.giveUp(); attempt += 1) {
       try {
-        const response = await fetch(`${input.baseUrl}${path}`, {
-          method: "POST",
-          headers: { authorization: `Bearer ${shop.token}`, "content-type": "application/json" },
-          body: JSON.stringify(body),
-          signal: AbortSignal.timeout(15_000),
-        });
-        const json = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+        const response = await post(input.sender.agent, new URL(path, input.baseUrl), { authorization: `Bearer ${shop.token}`, "content-type": "application/json" }, JSON.stringify(body));
+        const json = (() => {
+          try {
+            return JSON.parse(response.text) as Record<string, unknown>;
+          } catch {
+            return {};
+          }
+        })();
         if (response.status !== 503 && response.status !== 429) return { status: response.status, json };
       } catch {
         // Retried with the same key: the same reservation, never a second one.
@@ -607,6 +687,40 @@ async function createErpDestination(db: TestDatabase, shopId: string, url: strin
   }
 }
 
+interface Backlog {
+  applied: number;
+  /** Inbox rows pending or leased. */
+  waiting: number;
+  /** The age of the oldest captured change some destination has not pushed yet (0: none waits). */
+  destinationLagSeconds: number;
+}
+
+async function backlogOf(db: TestDatabase): Promise<Backlog> {
+  const [row] = await db.sql.query<Backlog>(
+    `SELECT (SELECT count(*) FROM webhook_inbox WHERE state = 'processed')::int AS applied,
+            (SELECT count(*) FROM webhook_inbox WHERE state IN ('pending', 'processing'))::int AS waiting,
+            coalesce((SELECT max(extract(epoch FROM now() - (SELECT c.captured_at FROM change_record c WHERE c.shop_id = d.shop_id AND c.id > d.watermark ORDER BY c.id LIMIT 1)))
+                      FROM destination d), 0)::float8 AS "destinationLagSeconds"`,
+  );
+  return row!;
+}
+
+/**
+ * A run left by a killed worker holds its destination this long (runs.server.ts's lease) before
+ * another process resumes it: the last kill before sending stops may leave one.
+ */
+const DESTINATION_LEASE_SECONDS = 60;
+
+/**
+ * Seconds the run needs, once sending stops, to finish what it sent: the inbox's backlog at the
+ * workers' pace so far, then the destinations: as far behind as they are now (one run covers
+ * every change of its range, however many), plus a run a killed worker may have left leased.
+ */
+function finishingNeeds(backlog: Backlog, applyRate: number): number {
+  const inbox = backlog.waiting === 0 ? 0 : applyRate > 0 ? backlog.waiting / applyRate : Infinity;
+  return inbox + backlog.destinationLagSeconds + DESTINATION_LEASE_SECONDS;
+}
+
 /** Every destination's watermark at its shop's newest change, nothing waiting to be retried, no run open. */
 async function destinationsCaughtUp(db: TestDatabase): Promise<boolean> {
   const [row] = await db.sql.query<{ behind: number }>(
@@ -617,6 +731,31 @@ async function destinationsCaughtUp(db: TestDatabase): Promise<boolean> {
         OR EXISTS (SELECT 1 FROM destination_run r WHERE r.destination_id = d.id AND r.status IN ('running', 'failed'))`,
   );
   return row!.behind === 0;
+}
+
+/** The ERP counts, and when the destinations did not catch up, why: each one's lease (whose process holds it), newest run, what waits. */
+async function destinationReport(
+  db: TestDatabase,
+  shops: ChaosShop[],
+  erps: DestinationSimulator[],
+  expected: Map<string, number>,
+  caughtUp: boolean,
+  processOf: (pid: number) => string,
+): Promise<ChaosReport["destination"]> {
+  const counts = await destinationCounts(db, shops, erps, expected);
+  if (caughtUp) return { ...counts, caughtUp };
+  const states = await db.sql.query<{ line: string; owner: string | null }>(
+    `SELECT d.lease_owner AS owner,
+            format('destination %s: lease until %s (%s s from now), next run at %s, %s changes after watermark %s, newest run %s %s attempts %s started %s',
+                   left(d.id::text, 4), coalesce(d.lease_until::text, '-'), round(extract(epoch FROM d.lease_until - now())),
+                   coalesce(d.next_run_at::text, '-'), (SELECT count(*) FROM change_record c WHERE c.shop_id = d.shop_id AND c.id > d.watermark), d.watermark,
+                   r.id, r.status, r.attempts, r.started_at) AS line
+     FROM destination d LEFT JOIN LATERAL (SELECT * FROM destination_run r WHERE r.destination_id = d.id ORDER BY r.id DESC LIMIT 1) r ON true
+     ORDER BY d.id`,
+  );
+  // Lease owners are "<pid>-<random>" (pipelineDepsFor).
+  const lines = states.map((row) => `${row.line}; held by ${row.owner ? `${row.owner} (${processOf(Number(row.owner.split("-")[0]))})` : "nobody"}`);
+  return { ...counts, caughtUp, examples: [...lines, ...counts.examples] };
 }
 
 /**
@@ -696,6 +835,64 @@ async function destinationCounts(
     examples.push(...runs.map((row) => row.line));
   }
   return { changesCaptured: captured!.n, itemsPushed, pushedTwice, pushedOlder, notPushed, examples };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Where the CPU went
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** CPU seconds (user + system) a live process has used so far; 0 when /proc cannot tell (not Linux, gone). */
+function cpuSecondsOf(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+
+/** Sums the CPU of the database's backends, looked up every 2 s (each backend's last reading counts). */
+function sampleBackendCpu(url: string): { stop(): Promise<number> } {
+  const lastSeen = new Map<number, number>();
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const client = new pg.Client({ connectionString: url });
+      client.on("error", () => undefined);
+      try {
+        await client.connect();
+        while (!stopped) {
+          const rows = await client.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`);
+          for (const { pid } of rows.rows) {
+            const seconds = cpuSecondsOf(pid);
+            if (seconds > 0) lastSeen.set(pid, seconds);
+          }
+          await pause(2_000, () => stopped);
+        }
+      } catch {
+        // Terminated with the others (the connection-drop fault): connect again.
+        await pause(500, () => stopped);
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    }
+  })();
+  let total: Promise<number> | undefined;
+  return {
+    stop() {
+      stopped = true;
+      total ??= loop.then(() => [...lastSeen.values()].reduce((sum, seconds) => sum + seconds, 0));
+      return total;
+    },
+  };
+}
+
+function roundedSeconds<T extends Record<string, number>>(values: T): T {
+  return Object.fromEntries(Object.entries(values).map(([key, value]) => [key, Math.round(value * 10) / 10])) as T;
 }
 
 // ---------------------------------------------------------------------------------------------

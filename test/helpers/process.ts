@@ -12,9 +12,13 @@ export interface Started {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Runs a TypeScript entry of the project (`server/main.ts`, `server/worker.ts`) as a real process. */
+/**
+ * Runs an entry of the project as a real process: a TypeScript one (`server/main.ts`,
+ * `server/worker.ts`) through tsx, or one already compiled to JavaScript (see `bundleEntry`) as it is.
+ */
 export function startProcess(script: string, args: string[], env: Record<string, string | undefined>): Started {
-  const child = spawn(process.execPath, ["--unhandled-rejections=strict", "--import", "tsx", script, ...args], {
+  const loader = script.endsWith(".ts") ? ["--import", "tsx"] : [];
+  const child = spawn(process.execPath, ["--unhandled-rejections=strict", ...loader, script, ...args], {
     cwd: ROOT,
     env: { NODE_ENV: "development", PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -64,4 +68,18 @@ export function startProcess(script: string, args: string[], env: Record<string,
       return exited;
     },
   };
+}
+
+/**
+ * Compiles a TypeScript entry and the project's modules it imports into one JavaScript file (the
+ * packages stay in node_modules), for a test that starts the entry many times: tsx compiles and
+ * resolves every module again at each start (a worker took ~3.7 s of CPU to start through tsx,
+ * ~1.4 s from the bundle, on a loaded 2-core machine). The file goes in `.cache/` two folders below
+ * the root, so paths the modules compute from their own folder (`../../prisma/migrations`) still hold.
+ */
+export async function bundleEntry(script: string): Promise<string> {
+  const { build } = await import("esbuild");
+  const outfile = path.join(ROOT, ".cache", "bundles", `${path.basename(script, ".ts")}-${process.pid}.mjs`);
+  await build({ entryPoints: [path.join(ROOT, script)], outfile, bundle: true, platform: "node", format: "esm", packages: "external", logLevel: "error" });
+  return outfile;
 }
