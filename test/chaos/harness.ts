@@ -140,10 +140,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       LOCKSTEP_ENCRYPTION_KEY: ENCRYPTION_KEY,
       LOCKSTEP_DEMO_TRAFFIC: "off",
       LOCKSTEP_WEBHOOK_POLL_MS: "100",
-      // LOCKSTEP_CHAOS_CPU_PROF=<folder>: the web process and the workers alive at the end write CPU profiles there.
-      ...(process.env.LOCKSTEP_CHAOS_CPU_PROF && { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.LOCKSTEP_CHAOS_CPU_PROF}` }),
     };
-    processes.web = startProcess("server/main.ts", [], { ...env, LOCKSTEP_WEBHOOK_WORKERS: "0" });
+    // LOCKSTEP_CHAOS_CPU_PROF=<folder>: the web process and the workers alive at the end write CPU profiles there.
+    const profiling = process.env.LOCKSTEP_CHAOS_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.LOCKSTEP_CHAOS_CPU_PROF}`] : [];
+    processes.web = startProcess("server/main.ts", [], { ...env, LOCKSTEP_WEBHOOK_WORKERS: "0" }, profiling);
     const [, baseUrl] = await processes.web.waitFor(/listening on (http:\/\/\S+)/, 120_000);
     // The web process is never killed: if it ends, that is a finding (its output says why).
     const web = processes.web;
@@ -153,7 +153,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     // Workers start from one compiled file: the run starts dozens of them, each through tsx would compile every module again.
     workerEntry = await bundleEntry("server/worker.ts");
     const startWorker = async () => {
-      const worker = startProcess(workerEntry!, [], { ...env, LOCKSTEP_WEBHOOK_WORKERS: "2" });
+      const worker = startProcess(workerEntry!, [], { ...env, LOCKSTEP_WEBHOOK_WORKERS: "2" }, profiling);
       processes.workers.push(worker);
       await worker.waitFor(/webhook worker loop/, 120_000);
       const startCpu = cpuSecondsOf(worker.child.pid);

@@ -16,9 +16,9 @@ export interface Started {
  * Runs an entry of the project as a real process: a TypeScript one (`server/main.ts`,
  * `server/worker.ts`) through tsx, or one already compiled to JavaScript (see `bundleEntry`) as it is.
  */
-export function startProcess(script: string, args: string[], env: Record<string, string | undefined>): Started {
+export function startProcess(script: string, args: string[], env: Record<string, string | undefined>, nodeArgs: string[] = []): Started {
   const loader = script.endsWith(".ts") ? ["--import", "tsx"] : [];
-  const child = spawn(process.execPath, ["--unhandled-rejections=strict", ...loader, script, ...args], {
+  const child = spawn(process.execPath, ["--unhandled-rejections=strict", ...nodeArgs, ...loader, script, ...args], {
     cwd: ROOT,
     env: { NODE_ENV: "development", PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ["ignore", "pipe", "pipe"],
