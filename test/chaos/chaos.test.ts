@@ -24,8 +24,10 @@ const options: ChaosOptions = {
   storefrontClients: 4,
   senders: Number(process.env.LOCKSTEP_CHAOS_SENDERS ?? 64),
   seed: Number(process.env.LOCKSTEP_CHAOS_SEED ?? 20261202),
-  // LOCKSTEP_CHAOS_MINUTES bounds a long run: it stops sending at 85 % of it and checks what it sent.
+  // LOCKSTEP_CHAOS_MINUTES bounds a long run: it stops sending at 85 % of it and checks what it sent,
   timeLimitMs: limitMinutes ? limitMinutes * 60_000 : full ? 3 * 3_600_000 : 600_000,
+  // and stops sending earlier when what it sent could not be drained and pushed in the time left.
+  stopWhenBehind: limitMinutes > 0,
   progressEveryMs: full ? 30_000 : 10_000,
   log: (line) => console.log(line),
 };

@@ -55,6 +55,12 @@ export interface ChaosOptions {
    * partial run is still checked, on the events delivered), and gives up draining at `timeLimitMs`.
    */
   timeLimitMs: number;
+  /**
+   * A bounded run (one allowed to check only part of its events) also stops sending as soon as what
+   * it sent could not be finished in the time left (`finishingNeeds`); a run that must send
+   * everything keeps sending, as stopping early would fail it anyway.
+   */
+  stopWhenBehind: boolean;
   /** A progress line (deliveries, rate, applied, load average) this often; 0 = none. */
   progressEveryMs?: number;
   log?: (line: string) => void;
@@ -239,7 +245,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         if (!backlog) return;
         lastBacklog = backlog;
         const seconds = (Date.now() - sendingStarted) / 1000;
-        if (seconds < 30 || behind) return;
+        if (!options.stopWhenBehind || seconds < 30 || behind) return;
         const needs = finishingNeeds(backlog, backlog.applied / seconds);
         if (needs > (deadline - Date.now()) / 1000 / 2) {
           log(
