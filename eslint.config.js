@@ -78,7 +78,7 @@ const architecture = {
 };
 
 export default tseslint.config(
-  { ignores: ["node_modules", "build", "app/generated", "test-results", ".scratch", "data", "extensions/*/dist"] },
+  { ignores: ["node_modules", "build", "app/generated", "test-results", ".scratch", "data", "extensions/*/dist", ".cache"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
