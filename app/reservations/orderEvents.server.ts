@@ -31,12 +31,9 @@ export function subscribeToPlatformEvents(
         keys: orderHoldKeys(event),
       });
     }),
-    subscribers.onApplied("InventoryLevelChanged", async (event) => {
-      await deps.availability.invalidate(event.shopId, await listItemSkus(deps.db.sql, event.shopId, event.inventoryItemExternalId));
-    }),
-    subscribers.onApplied("InventoryItemChanged", async (event) => {
-      await deps.availability.invalidate(event.shopId, await listItemSkus(deps.db.sql, event.shopId, event.inventoryItemExternalId));
-    }),
+    // A worker's batch of stock changes: one SKU lookup and one invalidation per shop.
+    subscribers.onAppliedTogether("InventoryLevelChanged", (events) => dropCachedItems(deps, events)),
+    subscribers.onAppliedTogether("InventoryItemChanged", (events) => dropCachedItems(deps, events)),
     // An uninstalled shop's API token stops working at once in the process that applied it.
     subscribers.onApplied("AppUninstalled", (event) => forgetRememberedTokens(deps.apiTokens, event.shopId)),
     // Products, variants and locations come and go less often: drop the shop's whole cache.
@@ -46,4 +43,16 @@ export function subscribeToPlatformEvents(
   return () => {
     for (const stop of unsubscribe) stop();
   };
+}
+
+async function dropCachedItems(deps: { db: Database; availability: Availability }, events: { shopId: string; inventoryItemExternalId: string }[]): Promise<void> {
+  const itemsByShop = new Map<string, Set<string>>();
+  for (const event of events) {
+    const items = itemsByShop.get(event.shopId) ?? new Set<string>();
+    itemsByShop.set(event.shopId, items);
+    items.add(event.inventoryItemExternalId);
+  }
+  for (const [shopId, items] of itemsByShop) {
+    await deps.availability.invalidate(shopId, await listItemSkus(deps.db.sql, shopId, [...items]));
+  }
 }

@@ -98,14 +98,16 @@ function retryAtOf(options: WebhookWorkerOptions, attempts: number): Date | null
 }
 
 /**
- * Makes owed subscriber calls, in order, and forgets those that went through. A call whose subscriber
+ * Makes owed subscriber calls, in order (together-handlers once for all), and forgets those that went through. A call whose subscriber
  * failed is made again later with backoff (every subscriber of the event: they are idempotent), and
  * becomes a dead letter once its attempts are spent.
  */
 async function makeOwedCalls(options: WebhookWorkerOptions, calls: OwedCall[]): Promise<void> {
   const made: string[] = [];
-  for (const call of calls) {
-    const errors = (await options.subscribers?.call(call.event)) ?? [];
+  // All at once: a batch's stock changes drop their cached SKUs in one lookup and one invalidation.
+  const errorsByCall = (await options.subscribers?.callAll(calls.map((call) => call.event))) ?? [];
+  for (const [i, call] of calls.entries()) {
+    const errors = errorsByCall[i] ?? [];
     if (errors.length === 0) {
       made.push(call.id);
       continue;

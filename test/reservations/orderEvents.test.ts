@@ -54,6 +54,24 @@ describe("platform events and the sweeper", () => {
     expect((await s.availability.bySku(shop.shopId, ["A", "PACK"])).map((i) => i.available)).toEqual([1, 0]);
   });
 
+  it("drops a batch's changed items in one invalidation per shop, with every SKU they move", async () => {
+    const clock = manualClock();
+    const s = stockServices(getDb(), clock);
+    const invalidations: { shopId: string; skus: string[] | null }[] = [];
+    const invalidate = s.availability.invalidate.bind(s.availability);
+    const availability = { ...s.availability, invalidate: (shopId: string, skus: string[] | null) => (invalidations.push({ shopId, skus: skus && [...skus].sort() }), invalidate(shopId, skus)) };
+    cleanups.push(subscribeToPlatformEvents(subscribers, { db: getDb(), ...s, availability, apiTokens }));
+    const shop = await seedStockShop(getDb(), [{ sku: "A", stock: [5, 0] }, { sku: "B", stock: [3, 0] }, { sku: "PACK", stock: [0, 0] }], clock.date());
+    await s.settings.setBundleComponents(shop.shopId, "PACK", [{ sku: "A", quantity: 2 }]);
+    expect((await s.availability.bySku(shop.shopId, ["A", "B", "PACK"])).map((i) => i.available)).toEqual([5, 3, 2]);
+    await setLevel(getDb(), shop.variants.get("A")!, shop.locations[0]!, { onHand: 1 }, clock.date());
+    await setLevel(getDb(), shop.variants.get("B")!, shop.locations[0]!, { onHand: 0 }, clock.date());
+    const change = (item: number) => ({ type: "InventoryLevelChanged" as const, shopId: shop.shopId, occurredAt: clock.date(), inventoryItemExternalId: `gid://shopify/InventoryItem/${item}`, locationExternalId: "gid://shopify/Location/1", available: 0 });
+    await notifyApplied(subscribers, [change(1), change(2), change(1)], report);
+    expect(invalidations).toEqual([{ shopId: shop.shopId, skus: ["A", "B", "PACK"] }]);
+    expect((await s.availability.bySku(shop.shopId, ["A", "B", "PACK"])).map((i) => i.available)).toEqual([1, 0, 0]);
+  });
+
   it("runs the sweeper in the background until it is stopped", async () => {
     const clock = manualClock();
     const s = stockServices(getDb(), clock);
