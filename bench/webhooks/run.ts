@@ -27,7 +27,10 @@ function startTarget(mode: "bare" | "bare-insert" | "lockstep" | "lockstep-nonot
   return startBenchServer("bench/webhooks/server.ts", [mode], {
     cwd: ROOT,
     env: { ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...(TRACE ? { BENCH_TRACE: "1" } : {}) },
-    nodeFlags: process.env.BENCH_PROFILE ? ["--cpu-prof", "--cpu-prof-dir=/tmp/wb/prof"] : [],
+    nodeFlags: [
+      ...(process.env.BENCH_PROFILE ? ["--cpu-prof", "--cpu-prof-dir=/tmp/wb/prof"] : []),
+      ...(process.env.BENCH_HEAP_PROFILE ? ["--heap-prof", "--heap-prof-dir=/tmp/wb/heap"] : []),
+    ],
   });
 }
 
@@ -58,7 +61,7 @@ function send(agent: http.Agent, port: number, delivery: SignedDelivery): Promis
 }
 
 /** Closed loop: CONCURRENCY clients send as fast as answers come back. */
-async function throughput(port: number): Promise<{ perSecond: number; errors: number }> {
+async function throughput(port: number): Promise<{ perSecond: number; done: number; errors: number }> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const deadline = performance.now() + THROUGHPUT_MS;
   let done = 0;
@@ -74,7 +77,40 @@ async function throughput(port: number): Promise<{ perSecond: number; errors: nu
     }),
   );
   agent.destroy();
-  return { perSecond: done / ((performance.now() - started) / 1000), errors };
+  return { perSecond: done / ((performance.now() - started) / 1000), done, errors };
+}
+
+/** CPU time used so far (µs): the server process and its database's PostgreSQL backends (see server.ts). */
+interface CpuUsed {
+  server: number;
+  backends: Record<string, number>;
+}
+function cpuUsed(port: number): Promise<CpuUsed> {
+  return new Promise((resolve, reject) => {
+    http.get({ host: "127.0.0.1", port, path: "/__cpu" }, (res) => {
+      let text = "";
+      res.on("data", (chunk: Buffer) => (text += chunk.toString()));
+      res.on("end", () => resolve(JSON.parse(text) as CpuUsed));
+    }).on("error", reject);
+  });
+}
+
+/** CPU per delivery over one slice, in µs: the server, its PostgreSQL backends, and this client. */
+interface CpuPerDelivery {
+  server: number;
+  backends: number;
+  client: number;
+}
+async function measuredSlice(port: number): Promise<{ perSecond: number; errors: number; cpu: CpuPerDelivery }> {
+  const before = await cpuUsed(port);
+  const clientBefore = process.cpuUsage();
+  const result = await throughput(port);
+  const client = process.cpuUsage(clientBefore);
+  const after = await cpuUsed(port);
+  // A backend opened during the slice counts from zero; one closed during it is lost (pools keep theirs open).
+  const backends = Object.entries(after.backends).reduce((sum, [pid, used]) => sum + used - (before.backends[pid] ?? 0), 0);
+  const per = (microseconds: number) => microseconds / Math.max(1, result.done);
+  return { ...result, cpu: { server: per(after.server - before.server), backends: per(backends), client: per(client.user + client.system) } };
 }
 
 /** Open loop at RATE per second (arrivals do not wait for answers), latency of every answer. */
@@ -123,6 +159,11 @@ async function warmUp(port: number): Promise<void> {
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const medianCpu = (slices: CpuPerDelivery[]): CpuPerDelivery => ({
+  server: median(slices.map((slice) => slice.server)),
+  backends: median(slices.map((slice) => slice.backends)),
+  client: median(slices.map((slice) => slice.client)),
+});
 
 // All three servers up at once; the throughput slices are interleaved (A B C A B C A B C) so that the
 // load of anything else on the machine falls on all of them alike, and the median slice is kept.
@@ -145,11 +186,13 @@ console.log(`load average at start: ${loadavg().map((load) => load.toFixed(2)).j
 try {
   for (const { target } of started) await warmUp(target.port);
   const rates = new Map<string, number[]>(targets.map(({ name }) => [name, []]));
+  const cpu = new Map<string, CpuPerDelivery[]>(targets.map(({ name }) => [name, []]));
   let errors = 0;
   for (let round = 0; round < ROUNDS; round++) {
     for (const { name, target } of started) {
-      const result = await throughput(target.port);
+      const result = await measuredSlice(target.port);
       rates.get(name)!.push(result.perSecond);
+      cpu.get(name)!.push(result.cpu);
       errors += result.errors;
     }
   }
@@ -164,7 +207,7 @@ try {
     );
     if (seen) console.log(seen.replace(/^/gm, "    "));
     errors += latency.errors;
-    results.push({ name, perSecond, ...latency });
+    results.push({ name, perSecond, cpu: medianCpu(cpu.get(name)!), ...latency });
   }
   const [baseline, ...lockstep] = results;
   console.log(`\nnon-200 answers: ${errors}`);
@@ -175,6 +218,18 @@ try {
     const target = result.name.startsWith("bare") ? "" : ` -> ${ratio >= floor && result.p99 < 25 && errors === 0 ? "meets" : "MISSES"} the target (>= ${floor * 100} %, p99 < 25 ms)`;
     console.log(
       `${result.name}: throughput ${(ratio * 100).toFixed(0)} % of the baseline (${result.perSecond.toFixed(0)} vs ${baseline!.perSecond.toFixed(0)}/s), p99 ${result.p99.toFixed(2)} ms at ${RATE}/s (baseline p99 ${baseline!.p99.toFixed(2)} ms)${target}`,
+    );
+  }
+  // Beside the ratio, not instead of it: what each delivery costs in CPU, the machine's 2 cores being
+  // shared by the client, the server and PostgreSQL. "server + database" against the bare server's
+  // own CPU is the ratio a machine where the client and PostgreSQL ran elsewhere would tend to.
+  console.log("\nCPU per delivery in the closed loop (median of the slices), µs: server + its PostgreSQL backends (+ this client)");
+  for (const result of results) {
+    const { server, backends, client } = result.cpu;
+    const own = server + backends;
+    console.log(
+      `${result.name.padEnd(28)} server ${server.toFixed(0).padStart(4)}  backends ${backends.toFixed(0).padStart(4)}  = ${own.toFixed(0).padStart(4)} µs` +
+        `  (client ${client.toFixed(0)} µs)  bare server ÷ this: ${((100 * baseline!.cpu.server) / own).toFixed(0)} %`,
     );
   }
   console.log(`load average at end: ${loadavg().map((load) => load.toFixed(2)).join(", ")}`);
