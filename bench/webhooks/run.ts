@@ -101,10 +101,10 @@ interface CpuPerDelivery {
   backends: number;
   client: number;
 }
-async function measuredSlice(port: number): Promise<{ perSecond: number; errors: number; cpu: CpuPerDelivery }> {
+async function withCpu<Result extends { done: number }>(port: number, work: () => Promise<Result>): Promise<Result & { cpu: CpuPerDelivery }> {
   const before = await cpuUsed(port);
   const clientBefore = process.cpuUsage();
-  const result = await throughput(port);
+  const result = await work();
   const client = process.cpuUsage(clientBefore);
   const after = await cpuUsed(port);
   // A backend opened during the slice counts from zero; one closed during it is lost (pools keep theirs open).
@@ -114,7 +114,7 @@ async function measuredSlice(port: number): Promise<{ perSecond: number; errors:
 }
 
 /** Open loop at RATE per second (arrivals do not wait for answers), latency of every answer. */
-async function latencyAt(port: number): Promise<{ p50: number; p95: number; p99: number; max: number; achieved: number; errors: number }> {
+async function latencyAt(port: number): Promise<{ p50: number; p95: number; p99: number; max: number; achieved: number; done: number; errors: number }> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   const total = Math.round((RATE * LATENCY_MS) / 1000);
   const deliveries = Array.from({ length: total }, nextDelivery);
@@ -138,7 +138,7 @@ async function latencyAt(port: number): Promise<{ p50: number; p95: number; p99:
   agent.destroy();
   latencies.sort((a, b) => a - b);
   const pick = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
-  return { p50: pick(0.5), p95: pick(0.95), p99: pick(0.99), max: latencies.at(-1)!, achieved: total / elapsed, errors };
+  return { p50: pick(0.5), p95: pick(0.95), p99: pick(0.99), max: latencies.at(-1)!, achieved: total / elapsed, done: total, errors };
 }
 
 /** BENCH_TRACE=1: the server's statement timings, event-loop delay, GC and PostgreSQL counters since the last call. */
@@ -190,16 +190,23 @@ try {
   let errors = 0;
   for (let round = 0; round < ROUNDS; round++) {
     for (const { name, target } of started) {
-      const result = await measuredSlice(target.port);
+      const result = await withCpu(target.port, () => throughput(target.port));
       rates.get(name)!.push(result.perSecond);
       cpu.get(name)!.push(result.cpu);
       errors += result.errors;
     }
   }
-  const results = [];
+  interface Result {
+    name: string;
+    perSecond: number;
+    p99: number;
+    cpu: CpuPerDelivery;
+    openLoopCpu: CpuPerDelivery;
+  }
+  const results: Result[] = [];
   for (const { name, target } of started) {
     if (TRACE) await trace(target.port);
-    const latency = await latencyAt(target.port);
+    const latency = await withCpu(target.port, () => latencyAt(target.port));
     const seen = TRACE ? await trace(target.port) : "";
     const perSecond = median(rates.get(name)!);
     console.log(
@@ -207,7 +214,7 @@ try {
     );
     if (seen) console.log(seen.replace(/^/gm, "    "));
     errors += latency.errors;
-    results.push({ name, perSecond, cpu: medianCpu(cpu.get(name)!), ...latency });
+    results.push({ name, perSecond, ...latency, cpu: medianCpu(cpu.get(name)!), openLoopCpu: latency.cpu });
   }
   const [baseline, ...lockstep] = results;
   console.log(`\nnon-200 answers: ${errors}`);
@@ -223,14 +230,19 @@ try {
   // Beside the ratio, not instead of it: what each delivery costs in CPU, the machine's 2 cores being
   // shared by the client, the server and PostgreSQL. "server + database" against the bare server's
   // own CPU is the ratio a machine where the client and PostgreSQL ran elsewhere would tend to.
-  console.log("\nCPU per delivery in the closed loop (median of the slices), µs: server + its PostgreSQL backends (+ this client)");
-  for (const result of results) {
-    const { server, backends, client } = result.cpu;
-    const own = server + backends;
-    console.log(
-      `${result.name.padEnd(28)} server ${server.toFixed(0).padStart(4)}  backends ${backends.toFixed(0).padStart(4)}  = ${own.toFixed(0).padStart(4)} µs` +
-        `  (client ${client.toFixed(0)} µs)  bare server ÷ this: ${((100 * baseline!.cpu.server) / own).toFixed(0)} %`,
-    );
+  for (const [window, of] of [
+    ["in the closed loop (median of the slices)", (result: Result) => result.cpu],
+    [`at ${RATE}/s (the open loop)`, (result: Result) => result.openLoopCpu],
+  ] as const) {
+    console.log(`\nCPU per delivery ${window}, µs: server + its PostgreSQL backends (+ this client)`);
+    for (const result of results) {
+      const { server, backends, client } = of(result);
+      const own = server + backends;
+      console.log(
+        `${result.name.padEnd(28)} server ${server.toFixed(0).padStart(4)}  backends ${backends.toFixed(0).padStart(4)}  = ${own.toFixed(0).padStart(4)} µs` +
+          `  (client ${client.toFixed(0)} µs)  bare server ÷ this: ${((100 * of(baseline!).server) / own).toFixed(0)} %`,
+      );
+    }
   }
   console.log(`load average at end: ${loadavg().map((load) => load.toFixed(2)).join(", ")}`);
 } finally {
