@@ -30,7 +30,8 @@ interface Row {
   inbox_id: string | null;
 }
 
-const STORE_DELIVERIES_SQL = `WITH input AS (
+/** The statement itself (also timed alone by bench/webhooks/statementCpu.ts). */
+export const STORE_DELIVERIES_SQL = `WITH input AS (
      SELECT * FROM json_to_recordset($1::json) AS i(ord int, platform "Platform", domain text, topic text, delivery_id text, event_id text, payload text,
        api_version text, triggered_at timestamptz, received_at timestamptz)
    ), resolved AS (
