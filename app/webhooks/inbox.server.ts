@@ -84,7 +84,9 @@ export function createInbox(options: InboxOptions): Inbox {
       try {
         outcome = await group.submit(delivery, requestGone);
       } catch (error) {
-        if (requestGone?.aborted) throw new LockstepError("request_aborted", "The platform closed the request before the delivery was stored");
+        // The group commit rejects with the signal's own reason when the platform hung up; any other
+        // error (the database's) is logged even if the platform has gone meanwhile.
+        if (requestGone?.aborted && error === requestGone.reason) throw new LockstepError("request_aborted", "The platform closed the request before the delivery was stored");
         if (error instanceof GroupCommitFull) {
           throw new LockstepError("inbox_busy", "Too many deliveries are waiting to be stored; retry later", { retryAfterSeconds: BUSY_RETRY_AFTER_SECONDS });
         }
