@@ -10,7 +10,16 @@ import { rethrowDatabaseError } from "./unavailable";
 
 /** A query runner for the hot paths where one hand-written statement beats the ORM. */
 export interface SqlRunner {
-  query<Row = Record<string, unknown>>(text: string, params?: unknown[]): Promise<Row[]>;
+  query<Row = Record<string, unknown>>(text: string, params?: unknown[], options?: QueryOptions): Promise<Row[]>;
+}
+
+export interface QueryOptions {
+  /**
+   * Prepare the statement once per connection under this name and reuse its plan (PostgreSQL; PGlite
+   * runs the text as usual): for a hot statement, parsing and planning cost the server more than
+   * executing it. One name, one constant text.
+   */
+  prepareAs?: string;
 }
 
 export interface Sql extends SqlRunner {
@@ -75,11 +84,11 @@ async function withIdleDeadline<T>(work: (tx: SqlRunner) => Promise<T>, query: S
     else expire(new LockstepError("database_timeout", `The transaction waited more than ${idleMs} ms between statements and was rolled back`, { retryable: true }));
   }, idleMs);
   const runner: SqlRunner = {
-    async query<Row>(text: string, params?: unknown[]) {
+    async query<Row>(text: string, params?: unknown[], options?: QueryOptions) {
       if (ended) throw new LockstepError("transaction_closed", "The transaction already ended (it timed out)");
       running += 1;
       try {
-        return await query<Row>(text, params);
+        return await query<Row>(text, params, options);
       } finally {
         running -= 1;
         if (!ended) timer.refresh();
@@ -144,9 +153,11 @@ async function openPostgres(databaseUrl: string, poolSize: number, timeouts: Dat
   pool.on("error", () => undefined);
   const adapterFactory = new PrismaPg(pool);
   const prisma = new PrismaClient({ adapter: adapterFactory });
+  const run = <Row>(runner: pg.Pool | pg.PoolClient, text: string, params?: unknown[], options?: QueryOptions) =>
+    runner.query(options?.prepareAs ? { name: options.prepareAs, text, values: params } : { text, values: params }).then((result) => result.rows as Row[]);
   const sql: Sql = {
-    async query<Row>(text: string, params?: unknown[]) {
-      return (await pool.query(text, params).catch(rethrowDatabaseError)).rows as Row[];
+    async query<Row>(text: string, params?: unknown[], options?: QueryOptions) {
+      return await run<Row>(pool, text, params, options).catch(rethrowDatabaseError);
     },
     async exec(text) {
       await pool.query(text).catch(rethrowDatabaseError);
@@ -160,7 +171,7 @@ async function openPostgres(databaseUrl: string, poolSize: number, timeouts: Dat
       client.on("error", onError);
       try {
         await client.query("BEGIN");
-        const result = await withIdleDeadline(work, async <Row>(text: string, params?: unknown[]) => (await client.query(text, params)).rows as Row[], timeouts.idleInTransactionMs);
+        const result = await withIdleDeadline(work, (text, params, options) => run(client, text, params, options), timeouts.idleInTransactionMs);
         await client.query("COMMIT");
         return result;
       } catch (error) {

@@ -6,9 +6,21 @@ export class GroupCommitFull extends Error {
   }
 }
 
+/** The rejection of an item not written (or its write not answered) within `timeoutMs` of its submission. */
+export class GroupCommitTimeout extends Error {
+  constructor(timeoutMs: number) {
+    super(`no answer from the database within ${timeoutMs} ms`);
+    this.name = "GroupCommitTimeout";
+  }
+}
+
 interface Entry<Item, Result> {
   item: Item;
   weight: number;
+  /** performance.now() after which its submitter stops waiting (with `timeoutMs`). */
+  deadline: number;
+  /** Answered (written, failed, given up or timed out): later answers are ignored. */
+  settled: boolean;
   resolve: (result: Result) => void;
   reject: (error: unknown) => void;
 }
@@ -17,8 +29,9 @@ interface Entry<Item, Result> {
  * Group commit: items submitted while a flush is being prepared or is in flight are written
  * together by the next flush, so N concurrent deliveries cost one statement and one commit
  * instead of N. Every submitter is answered only when the flush that carried its item resolved.
- * What it holds (waiting or being written) is bounded; an item whose submitter gave up before
- * its flush started is dropped, never written.
+ * What it holds (waiting or being written) is bounded; an item whose submitter gave up (or whose
+ * `timeoutMs` ran out) before its flush started is dropped, never written. One timer serves every
+ * deadline: items are held in submission order, so the oldest one's deadline is always the next.
  */
 export class GroupCommit<Item, Result> {
   private waiting: Array<Entry<Item, Result>> = [];
@@ -26,6 +39,9 @@ export class GroupCommit<Item, Result> {
   private scheduled = false;
   private held = 0;
   private heldWeight = 0;
+  /** Entries not yet known to be answered, oldest first (with `timeoutMs`: their deadlines in order). */
+  private byAge: Array<Entry<Item, Result>> = [];
+  private deadlineTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly flush: (items: Item[]) => Promise<Result[]>,
@@ -39,6 +55,11 @@ export class GroupCommit<Item, Result> {
       maxHeld?: number;
       /** Their total weight at once (the memory they take); a single item is always taken when nothing is held. */
       maxHeldWeight?: number;
+      /**
+       * A submitter waits at most this long (GroupCommitTimeout): a waiting item is dropped unwritten, one
+       * being written is written anyway, its submitter no longer waits for it.
+       */
+      timeoutMs?: number;
     },
   ) {}
 
@@ -56,17 +77,9 @@ export class GroupCommit<Item, Result> {
     this.held += 1;
     this.heldWeight += weight;
     return new Promise((resolve, reject) => {
-      const entry: Entry<Item, Result> = { item, weight, resolve, reject };
+      const entry: Entry<Item, Result> = { item, weight, deadline: 0, settled: false, resolve, reject };
       if (signal) {
-        const giveUp = () => {
-          const index = this.waiting.indexOf(entry);
-          // Still waiting: it leaves the queue. Already being written: the write goes on, the caller stops waiting.
-          if (index !== -1) {
-            this.waiting.splice(index, 1);
-            this.release(entry);
-          }
-          reject(signal.reason);
-        };
+        const giveUp = () => this.giveUp(entry, signal.reason);
         signal.addEventListener("abort", giveUp, { once: true });
         entry.resolve = (result) => {
           signal.removeEventListener("abort", giveUp);
@@ -77,9 +90,47 @@ export class GroupCommit<Item, Result> {
           reject(error);
         };
       }
+      if (this.options.timeoutMs !== undefined) {
+        entry.deadline = performance.now() + this.options.timeoutMs;
+        this.byAge.push(entry);
+        this.deadlineTimer ??= this.armDeadline(this.options.timeoutMs);
+      }
       this.waiting.push(entry);
       this.schedule();
     });
+  }
+
+  /** Answers an entry once; the first answer wins (a write's result after a timeout is ignored). */
+  private settle(entry: Entry<Item, Result>, outcome: { result: Result } | { error: unknown }): void {
+    if (entry.settled) return;
+    entry.settled = true;
+    if ("result" in outcome) entry.resolve(outcome.result);
+    else entry.reject(outcome.error);
+  }
+
+  /** Still waiting: it leaves the queue unwritten. Already being written: the write goes on, the caller stops waiting. */
+  private giveUp(entry: Entry<Item, Result>, reason: unknown): void {
+    if (entry.settled) return;
+    const index = this.waiting.indexOf(entry);
+    if (index !== -1) {
+      this.waiting.splice(index, 1);
+      this.release(entry);
+    }
+    this.settle(entry, { error: reason });
+  }
+
+  private armDeadline(delayMs: number): ReturnType<typeof setTimeout> {
+    // Unreferenced: a held item is a request in progress, which keeps the process alive by itself.
+    return setTimeout(() => this.expireDue(), Math.max(0, delayMs)).unref();
+  }
+
+  private expireDue(): void {
+    const now = performance.now();
+    while (this.byAge.length > 0 && (this.byAge[0]!.settled || this.byAge[0]!.deadline <= now)) {
+      const entry = this.byAge.shift()!;
+      this.giveUp(entry, new GroupCommitTimeout(this.options.timeoutMs!));
+    }
+    this.deadlineTimer = this.byAge.length > 0 ? this.armDeadline(this.byAge[0]!.deadline - now) : undefined;
   }
 
   private release(entry: Entry<Item, Result>): void {
@@ -115,11 +166,13 @@ export class GroupCommit<Item, Result> {
       const batch = this.waiting.splice(0, this.batchLength());
       this.inFlight += 1;
       this.flush(batch.map((entry) => entry.item)).then(
-        (results) => batch.forEach((entry, i) => entry.resolve(results[i]!)),
-        (error: unknown) => batch.forEach((entry) => entry.reject(error)),
+        (results) => batch.forEach((entry, i) => this.settle(entry, { result: results[i]! })),
+        (error: unknown) => batch.forEach((entry) => this.settle(entry, { error })),
       ).finally(() => {
         this.inFlight -= 1;
         for (const entry of batch) this.release(entry);
+        // Answered entries leave the deadline queue from its front (flushes end roughly in order).
+        while (this.byAge.length > 0 && this.byAge[0]!.settled) this.byAge.shift();
         this.schedule();
       });
     }

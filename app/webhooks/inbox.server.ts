@@ -73,29 +73,26 @@ export function createInbox(options: InboxOptions): Inbox {
     maxWeight: 4 * 1024 * 1024,
     maxHeld: options.queueLimit ?? 2000,
     maxHeldWeight: options.queueLimitBytes ?? 64 * 1024 * 1024,
+    // The group commit gives up when the platform hangs up (`requestGone`) or the database is too slow
+    // (one timer for every delivery held, not one each): either way a delivery still waiting is
+    // dropped, and the platform's retry carries it.
+    timeoutMs,
   });
   return {
     async store(delivery, requestGone) {
-      // The caller gives up when the platform hangs up or the database is too slow: either way a
-      // delivery still waiting is dropped, and the platform's retry carries it.
-      const gaveUp = new AbortController();
-      const timer = setTimeout(() => gaveUp.abort(new Error(`no answer from the database within ${timeoutMs} ms`)), timeoutMs);
-      const hungUp = () => gaveUp.abort(new LockstepError("request_aborted", "The platform closed the request before the delivery was stored"));
-      requestGone?.addEventListener("abort", hungUp, { once: true });
       let outcome: StoreOutcome;
       try {
-        outcome = await group.submit(delivery, gaveUp.signal);
+        outcome = await group.submit(delivery, requestGone);
       } catch (error) {
-        if (error instanceof LockstepError && error.code === "request_aborted") throw error;
+        // The group commit rejects with the signal's own reason when the platform hung up; any other
+        // error (the database's) is logged even if the platform has gone meanwhile.
+        if (requestGone?.aborted && error === requestGone.reason) throw new LockstepError("request_aborted", "The platform closed the request before the delivery was stored");
         if (error instanceof GroupCommitFull) {
           throw new LockstepError("inbox_busy", "Too many deliveries are waiting to be stored; retry later", { retryAfterSeconds: BUSY_RETRY_AFTER_SECONDS });
         }
         options.log?.("webhook inbox write failed", error);
         // Never a 200 for something not stored: a 503 makes the platform deliver it again.
         throw new LockstepError("inbox_unavailable", "The delivery could not be stored; retry later");
-      } finally {
-        clearTimeout(timer);
-        requestGone?.removeEventListener("abort", hungUp);
       }
       if (outcome.kind === "stored") options.metrics.stored(now().getTime() - delivery.receivedAt.getTime());
       if (outcome.kind === "duplicate") options.metrics.duplicateDropped();

@@ -27,7 +27,10 @@ function startTarget(mode: "bare" | "bare-insert" | "lockstep" | "lockstep-nonot
   return startBenchServer("bench/webhooks/server.ts", [mode], {
     cwd: ROOT,
     env: { ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...(TRACE ? { BENCH_TRACE: "1" } : {}) },
-    nodeFlags: process.env.BENCH_PROFILE ? ["--cpu-prof", "--cpu-prof-dir=/tmp/wb/prof"] : [],
+    nodeFlags: [
+      ...(process.env.BENCH_PROFILE ? ["--cpu-prof", "--cpu-prof-dir=/tmp/wb/prof"] : []),
+      ...(process.env.BENCH_HEAP_PROFILE ? ["--heap-prof", "--heap-prof-dir=/tmp/wb/heap"] : []),
+    ],
   });
 }
 
@@ -58,7 +61,7 @@ function send(agent: http.Agent, port: number, delivery: SignedDelivery): Promis
 }
 
 /** Closed loop: CONCURRENCY clients send as fast as answers come back. */
-async function throughput(port: number): Promise<{ perSecond: number; errors: number }> {
+async function throughput(port: number): Promise<{ perSecond: number; done: number; errors: number }> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const deadline = performance.now() + THROUGHPUT_MS;
   let done = 0;
@@ -74,11 +77,44 @@ async function throughput(port: number): Promise<{ perSecond: number; errors: nu
     }),
   );
   agent.destroy();
-  return { perSecond: done / ((performance.now() - started) / 1000), errors };
+  return { perSecond: done / ((performance.now() - started) / 1000), done, errors };
+}
+
+/** CPU time used so far (µs): the server process and its database's PostgreSQL backends (see server.ts). */
+interface CpuUsed {
+  server: number;
+  backends: Record<string, number>;
+}
+function cpuUsed(port: number): Promise<CpuUsed> {
+  return new Promise((resolve, reject) => {
+    http.get({ host: "127.0.0.1", port, path: "/__cpu" }, (res) => {
+      let text = "";
+      res.on("data", (chunk: Buffer) => (text += chunk.toString()));
+      res.on("end", () => resolve(JSON.parse(text) as CpuUsed));
+    }).on("error", reject);
+  });
+}
+
+/** CPU per delivery over one slice, in µs: the server, its PostgreSQL backends, and this client. */
+interface CpuPerDelivery {
+  server: number;
+  backends: number;
+  client: number;
+}
+async function withCpu<Result extends { done: number }>(port: number, work: () => Promise<Result>): Promise<Result & { cpu: CpuPerDelivery }> {
+  const before = await cpuUsed(port);
+  const clientBefore = process.cpuUsage();
+  const result = await work();
+  const client = process.cpuUsage(clientBefore);
+  const after = await cpuUsed(port);
+  // A backend opened during the slice counts from zero; one closed during it is lost (pools keep theirs open).
+  const backends = Object.entries(after.backends).reduce((sum, [pid, used]) => sum + used - (before.backends[pid] ?? 0), 0);
+  const per = (microseconds: number) => microseconds / Math.max(1, result.done);
+  return { ...result, cpu: { server: per(after.server - before.server), backends: per(backends), client: per(client.user + client.system) } };
 }
 
 /** Open loop at RATE per second (arrivals do not wait for answers), latency of every answer. */
-async function latencyAt(port: number): Promise<{ p50: number; p95: number; p99: number; max: number; achieved: number; errors: number }> {
+async function latencyAt(port: number): Promise<{ p50: number; p95: number; p99: number; max: number; achieved: number; done: number; errors: number }> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   const total = Math.round((RATE * LATENCY_MS) / 1000);
   const deliveries = Array.from({ length: total }, nextDelivery);
@@ -102,7 +138,7 @@ async function latencyAt(port: number): Promise<{ p50: number; p95: number; p99:
   agent.destroy();
   latencies.sort((a, b) => a - b);
   const pick = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
-  return { p50: pick(0.5), p95: pick(0.95), p99: pick(0.99), max: latencies.at(-1)!, achieved: total / elapsed, errors };
+  return { p50: pick(0.5), p95: pick(0.95), p99: pick(0.99), max: latencies.at(-1)!, achieved: total / elapsed, done: total, errors };
 }
 
 /** BENCH_TRACE=1: the server's statement timings, event-loop delay, GC and PostgreSQL counters since the last call. */
@@ -123,6 +159,11 @@ async function warmUp(port: number): Promise<void> {
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const medianCpu = (slices: CpuPerDelivery[]): CpuPerDelivery => ({
+  server: median(slices.map((slice) => slice.server)),
+  backends: median(slices.map((slice) => slice.backends)),
+  client: median(slices.map((slice) => slice.client)),
+});
 
 // All three servers up at once; the throughput slices are interleaved (A B C A B C A B C) so that the
 // load of anything else on the machine falls on all of them alike, and the median slice is kept.
@@ -145,18 +186,27 @@ console.log(`load average at start: ${loadavg().map((load) => load.toFixed(2)).j
 try {
   for (const { target } of started) await warmUp(target.port);
   const rates = new Map<string, number[]>(targets.map(({ name }) => [name, []]));
+  const cpu = new Map<string, CpuPerDelivery[]>(targets.map(({ name }) => [name, []]));
   let errors = 0;
   for (let round = 0; round < ROUNDS; round++) {
     for (const { name, target } of started) {
-      const result = await throughput(target.port);
+      const result = await withCpu(target.port, () => throughput(target.port));
       rates.get(name)!.push(result.perSecond);
+      cpu.get(name)!.push(result.cpu);
       errors += result.errors;
     }
   }
-  const results = [];
+  interface Result {
+    name: string;
+    perSecond: number;
+    p99: number;
+    cpu: CpuPerDelivery;
+    openLoopCpu: CpuPerDelivery;
+  }
+  const results: Result[] = [];
   for (const { name, target } of started) {
     if (TRACE) await trace(target.port);
-    const latency = await latencyAt(target.port);
+    const latency = await withCpu(target.port, () => latencyAt(target.port));
     const seen = TRACE ? await trace(target.port) : "";
     const perSecond = median(rates.get(name)!);
     console.log(
@@ -164,7 +214,7 @@ try {
     );
     if (seen) console.log(seen.replace(/^/gm, "    "));
     errors += latency.errors;
-    results.push({ name, perSecond, ...latency });
+    results.push({ name, perSecond, ...latency, cpu: medianCpu(cpu.get(name)!), openLoopCpu: latency.cpu });
   }
   const [baseline, ...lockstep] = results;
   console.log(`\nnon-200 answers: ${errors}`);
@@ -176,6 +226,23 @@ try {
     console.log(
       `${result.name}: throughput ${(ratio * 100).toFixed(0)} % of the baseline (${result.perSecond.toFixed(0)} vs ${baseline!.perSecond.toFixed(0)}/s), p99 ${result.p99.toFixed(2)} ms at ${RATE}/s (baseline p99 ${baseline!.p99.toFixed(2)} ms)${target}`,
     );
+  }
+  // Beside the ratio, not instead of it: what each delivery costs in CPU, the machine's 2 cores being
+  // shared by the client, the server and PostgreSQL. "server + database" against the bare server's
+  // own CPU is the ratio a machine where the client and PostgreSQL ran elsewhere would tend to.
+  for (const [window, of] of [
+    ["in the closed loop (median of the slices)", (result: Result) => result.cpu],
+    [`at ${RATE}/s (the open loop)`, (result: Result) => result.openLoopCpu],
+  ] as const) {
+    console.log(`\nCPU per delivery ${window}, µs: server + its PostgreSQL backends (+ this client)`);
+    for (const result of results) {
+      const { server, backends, client } = of(result);
+      const own = server + backends;
+      console.log(
+        `${result.name.padEnd(28)} server ${server.toFixed(0).padStart(4)}  backends ${backends.toFixed(0).padStart(4)}  = ${own.toFixed(0).padStart(4)} µs` +
+          `  (client ${client.toFixed(0)} µs)  bare server ÷ this: ${((100 * of(baseline!).server) / own).toFixed(0)} %`,
+      );
+    }
   }
   console.log(`load average at end: ${loadavg().map((load) => load.toFixed(2)).join(", ")}`);
 } finally {

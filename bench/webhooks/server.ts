@@ -3,7 +3,7 @@
 // 200: what the disk and PostgreSQL alone cost per delivery) or `lockstep` (the real webhook edge:
 // verify, dedupe, group-committed durable write). BENCH_TRACE=1 adds `GET /__trace` (see trace.ts).
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -21,11 +21,46 @@ import { record, startTracing, takeTrace, traced } from "./trace";
 
 const TRACE = Boolean(process.env.BENCH_TRACE);
 
+/**
+ * `GET /__cpu`: CPU time used so far, in microseconds, by this process and by each PostgreSQL backend
+ * serving its database (from /proc, so Linux only; none on PGlite, which runs in this process). The
+ * client takes differences around a closed-loop slice: CPU per delivery, steadier than a ratio on a
+ * shared machine. PostgreSQL's own background processes (WAL writer, checkpointer) are not counted.
+ */
+let backendPids: (() => Promise<number[]>) | undefined;
+const TICK_MICROSECONDS = 10_000; // /proc/<pid>/stat counts in clock ticks of 1/100 s (CLK_TCK)
+function processCpuMicroseconds(pid: number): number | undefined {
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * TICK_MICROSECONDS;
+  } catch {
+    return undefined;
+  }
+}
+function cpuPage(req: http.IncomingMessage, res: http.ServerResponse): boolean {
+  if (req.url !== "/__cpu") return false;
+  void (async () => {
+    const usage = process.cpuUsage();
+    const backends: Record<string, number> = {};
+    for (const pid of (await backendPids?.()) ?? []) {
+      const used = processCpuMicroseconds(pid);
+      if (used !== undefined) backends[pid] = used;
+    }
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ server: usage.user + usage.system, backends }));
+  })();
+  return true;
+}
+async function databaseBackendPids(runner: { query: (text: string) => Promise<{ rows: Array<Record<string, unknown>> }> }): Promise<number[]> {
+  const { rows } = await runner.query("SELECT pid FROM pg_stat_activity WHERE datname = current_database()");
+  return rows.map((row) => Number(row.pid));
+}
+
 
 /** The bare server; with `insert`, each verified body is written by one autocommitted INSERT before the 200. */
 function bare(insert?: (body: Buffer) => Promise<void>): http.Server {
   return http.createServer((req, res) => {
-    if (tracePage(req, res)) return;
+    if (cpuPage(req, res) || tracePage(req, res)) return;
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
@@ -60,6 +95,7 @@ async function bareInsert(databaseUrl: string): Promise<{ server: http.Server; c
   const pool = new pg.Pool({ connectionString: scratch.url, max: 10 });
   await pool.query("CREATE TABLE delivery (id bigserial PRIMARY KEY, payload text NOT NULL, received_at timestamptz NOT NULL DEFAULT now())");
   serverStats = () => serverCounters(pool);
+  backendPids = () => databaseBackendPids(pool);
   const insert = async (body: Buffer) => {
     const started = performance.now();
     await pool.query("INSERT INTO delivery (payload) VALUES ($1)", [body.toString("utf8")]);
@@ -126,6 +162,7 @@ async function lockstep(databaseUrl: string | undefined, withoutNotify = false):
     db = await openDatabase({ databaseUrl: scratch.url, poolSize: 10 });
     const opened = db;
     serverStats = () => serverCounters({ query: async (text) => ({ rows: await opened.sql.query(text) }) });
+    backendPids = () => databaseBackendPids({ query: async (text) => ({ rows: await opened.sql.query(text) }) });
     cleanup = async () => {
       await opened.close();
       await scratch.drop();
@@ -148,12 +185,12 @@ async function lockstep(databaseUrl: string | undefined, withoutNotify = false):
   let sql = TRACE ? traced(db.sql) : db.sql;
   if (withoutNotify) {
     const inner = sql;
-    sql = { ...inner, query: async (text, params) => (text.includes("pg_notify(") ? [] : inner.query(text, params)) };
+    sql = { ...inner, query: async (text, params, options) => (text.includes("pg_notify(") ? [] : inner.query(text, params, options)) };
   }
   const context = createAppContext(config, { ...db, sql });
   registerWebhookRoutes(router, context);
   const server = http.createServer((req, res) => {
-    if (tracePage(req, res)) return;
+    if (cpuPage(req, res) || tracePage(req, res)) return;
     if (TRACE) {
       // The server's own share of a request: from its headers being parsed to the answer handed to the socket.
       const arrived = performance.now();

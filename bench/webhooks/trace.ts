@@ -2,7 +2,7 @@
 // event-loop delay and GC pauses, read and reset over HTTP (`GET /__trace`) so that the client can
 // take one window (the open loop at 1,000/s) apart from the others.
 import { PerformanceObserver, monitorEventLoopDelay } from "node:perf_hooks";
-import type { Sql, SqlRunner } from "../../app/db/database.server";
+import type { QueryOptions, Sql, SqlRunner } from "../../app/db/database.server";
 
 interface Samples {
   ms: number[];
@@ -30,9 +30,9 @@ export function record(name: string, ms: number, rows = 0): void {
 
 function runner(inner: SqlRunner): SqlRunner {
   return {
-    async query<Row>(text: string, params?: unknown[]) {
+    async query<Row>(text: string, params?: unknown[], options?: QueryOptions) {
       const started = performance.now();
-      const rows = await inner.query<Row>(text, params);
+      const rows = await inner.query<Row>(text, params, options);
       record(key(text), performance.now() - started, rows.length);
       return rows;
     },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { GroupCommit, GroupCommitFull } from "../../app/webhooks/groupCommit";
+import { GroupCommit, GroupCommitFull, GroupCommitTimeout } from "../../app/webhooks/groupCommit";
 
 /** A flush that holds its first batch until `release()`, recording every batch. */
 function gatedFlush() {
@@ -110,5 +110,20 @@ describe("group commit", () => {
     release();
     expect(await group.submit(2)).toBe(2);
     expect(flushes).toEqual([[1], [2]]);
+  });
+
+  it("with timeoutMs, a submitter still unanswered stops waiting: a waiting item is dropped unwritten, one being written is written anyway", async () => {
+    const { flushes, flush, release } = gatedFlush();
+    const group = new GroupCommit(flush, { maxBatch: 100, maxInFlight: 1, timeoutMs: 5 });
+    const beingWritten = group.submit(1);
+    await nextTurn();
+    const waiting = group.submit(2);
+    await expect(beingWritten).rejects.toBeInstanceOf(GroupCommitTimeout);
+    await expect(waiting).rejects.toBeInstanceOf(GroupCommitTimeout);
+    expect(group.size).toBe(1);
+    release();
+    // Answered after the flush: the timed-out one was written, the dropped one never; the next item goes alone.
+    expect(await group.submit(3)).toBe(3);
+    expect(flushes).toEqual([[1], [3]]);
   });
 });

@@ -30,6 +30,26 @@ interface Row {
   inbox_id: string | null;
 }
 
+/** The statement itself (also timed alone by bench/webhooks/statementCpu.ts). */
+export const STORE_DELIVERIES_SQL = `WITH input AS (
+     SELECT * FROM json_to_recordset($1::json) AS i(ord int, platform "Platform", domain text, topic text, delivery_id text, event_id text, payload text,
+       api_version text, triggered_at timestamptz, received_at timestamptz)
+   ), resolved AS (
+     SELECT i.*, s.id AS shop_id, s.install_state
+     FROM input i LEFT JOIN shop s ON s.platform = i.platform AND s.domain = i.domain
+   ), inserted AS (
+     INSERT INTO webhook_inbox (platform, shop_id, topic, delivery_id, event_id, payload, api_version, triggered_at, received_at)
+     SELECT platform, shop_id, topic, delivery_id, event_id, payload, api_version, triggered_at, received_at
+     FROM resolved
+     WHERE shop_id IS NOT NULL AND (install_state = 'installed' OR topic IN (${COMPLIANCE_TOPICS.map((topic) => `'${topic}'`).join(", ")}))
+     ORDER BY ord
+     ON CONFLICT DO NOTHING
+     RETURNING id, platform, shop_id, delivery_id
+   )
+   SELECT r.ord, r.shop_id, r.install_state::text AS install_state, ins.id::text AS inbox_id
+   FROM resolved r LEFT JOIN inserted ins ON ins.platform = r.platform AND ins.shop_id = r.shop_id AND ins.delivery_id = r.delivery_id
+   ORDER BY r.ord`;
+
 /**
  * Stores many deliveries in ONE statement: resolves each shop, drops duplicates (same delivery
  * id, or same event id and topic, each within the shop) through the unique indexes, and says
@@ -52,27 +72,9 @@ export async function storeDeliveries(sql: SqlRunner, deliveries: readonly Deliv
       received_at: d.receivedAt.toISOString(),
     })),
   );
-  const rows = await sql.query<Row>(
-    `WITH input AS (
-       SELECT * FROM json_to_recordset($1::json) AS i(ord int, platform "Platform", domain text, topic text, delivery_id text, event_id text, payload text,
-         api_version text, triggered_at timestamptz, received_at timestamptz)
-     ), resolved AS (
-       SELECT i.*, s.id AS shop_id, s.install_state
-       FROM input i LEFT JOIN shop s ON s.platform = i.platform AND s.domain = i.domain
-     ), inserted AS (
-       INSERT INTO webhook_inbox (platform, shop_id, topic, delivery_id, event_id, payload, api_version, triggered_at, received_at)
-       SELECT platform, shop_id, topic, delivery_id, event_id, payload, api_version, triggered_at, received_at
-       FROM resolved
-       WHERE shop_id IS NOT NULL AND (install_state = 'installed' OR topic IN (${COMPLIANCE_TOPICS.map((topic) => `'${topic}'`).join(", ")}))
-       ORDER BY ord
-       ON CONFLICT DO NOTHING
-       RETURNING id, platform, shop_id, delivery_id
-     )
-     SELECT r.ord, r.shop_id, r.install_state::text AS install_state, ins.id::text AS inbox_id
-     FROM resolved r LEFT JOIN inserted ins ON ins.platform = r.platform AND ins.shop_id = r.shop_id AND ins.delivery_id = r.delivery_id
-     ORDER BY r.ord`,
-    [input],
-  );
+  // Prepared once per connection: parsing and planning this statement cost PostgreSQL more CPU than
+  // inserting a few rows (about 0.4 ms a flush, measured with backend CPU from /proc).
+  const rows = await sql.query<Row>(STORE_DELIVERIES_SQL, [input], { prepareAs: "lockstep_store_deliveries" });
   return rows.map((row, index): StoreOutcome => {
     if (!row.shop_id) return { kind: "unknown_shop" };
     if (row.inbox_id) return { kind: "stored", inboxId: row.inbox_id, shopId: row.shop_id };
