@@ -9,8 +9,8 @@
  * Capture: changes applied in transactions of 10,000 (one UPDATE of the variants' prices, then the
  * pipeline's `captureChanges` in the same transaction, as the webhook consumers do). Coalescing: the
  * pipeline's coalescing as a files run reads it (`coalescedPages`: pages of 5,000, the files adapter's
- * `readPageSize`, two read at once) over the whole range, each item turned into a file row by the SFTP
- * adapter and written by the streamed writers. Baseline: the same final
+ * `readPageSize`, two read at once) over the whole range, each page turned into file rows by the SFTP
+ * adapter and written by the streamed writers a page at a time. Baseline: the same final
  * 100,000 rows, already in memory, written with csv-stringify and hyparquet-writer directly; the
  * ratio is baseline time ÷ (coalescing + writing) time, each the median of 3 rounds (the pipeline's and the
  * bare writers' interleaved; BENCH_BATCHING_ROUNDS). Between capture and coalescing the bench runs
@@ -37,7 +37,7 @@ import { countChanges } from "../../app/batching/sql/countChanges";
 import type { PriceItem } from "../../app/batching/types";
 import { type Database, openDatabase } from "../../app/db/database.server";
 import { applyMigrations } from "../../app/db/migrations.server";
-import { fileColumns, fileRowOf, sftpFilesAdapter } from "../../app/destinations/sftp/adapter.server";
+import { fileColumns, fileRowsOf, sftpFilesAdapter } from "../../app/destinations/sftp/adapter.server";
 
 const ITEMS = 100_000;
 const CAPTURE_BATCH = 10_000;
@@ -117,7 +117,7 @@ async function runSize(changes: number): Promise<SizeResult> {
     for (let round = 0; round < ROUNDS; round++) {
       const coalescing = await timed(async () => {
         let items = 0;
-        for await (const row of coalescedRows(db, shopId, to)) if (row) items++;
+        for await (const page of coalescedRows(db, shopId, to)) items += page.length;
         return items;
       });
       const csv = await timed(() => writeCsv(coalescedRows(db, shopId, to), fileColumns.price, createWriteStream(path.join(dir, "prices.csv"))));
@@ -125,7 +125,7 @@ async function runSize(changes: number): Promise<SizeResult> {
       if (round === 0) {
         peakRssMb = process.resourceUsage().maxRSS / 1024;
         // The baseline: the same final rows, already in memory, straight into the libraries.
-        for await (const row of coalescedRows(db, shopId, to)) rows.push(row);
+        for await (const page of coalescedRows(db, shopId, to)) rows.push(...page);
       }
       const bareCsv = await timed(() => pipeline(Readable.from(rows.map((row) => fileColumns.price.map((column) => String(row[column.name])))), stringify({ header: true, columns: fileColumns.price.map((column) => column.name) }), createWriteStream(path.join(dir, "bare.csv"))));
       const bareParquet = await timed(async () => {
@@ -193,28 +193,30 @@ async function captureFlow(db: Database, shopId: string, changes: number): Promi
 
 /**
  * The pipeline's coalescing as a files run reads it (`coalescedPages`: the pages' bounds first, two
- * pages read at once while the writer takes the one before), turned into the SFTP adapter's file rows.
+ * pages read at once while the writer takes the one before), each page turned into the SFTP
+ * adapter's file rows (`fileRowsOf`) and handed to the writer whole, as the adapter hands it.
  * (The run itself, app/batching/runs.server.ts, adds leases, validation and delivery results around these pages.)
  */
-async function* coalescedRows(db: Database, shopId: string, to: string): AsyncGenerator<FileRow> {
+async function* coalescedRows(db: Database, shopId: string, to: string): AsyncGenerator<FileRow[]> {
   const range = { shopId, kind: "price" as const, from: "0", to };
   // The run counts its range's changes once per kind (the manifest's "changes in") before its pages.
   await countChanges(db.sql, range);
   for await (const page of coalescedPages(db.sql, range, PAGE, IN_FLIGHT)) {
-    for (const row of page) {
-      const item: PriceItem = {
-        kind: "price",
-        shopId,
-        sku: row.sku!,
-        variantId: row.variantId,
-        version: row.version!,
-        occurredAt: row.occurredAt!,
-        changeId: row.changeId,
-        price: row.price!,
-        currency: "EUR",
-      };
-      yield fileRowOf(item);
-    }
+    yield fileRowsOf(
+      page.map(
+        (row): PriceItem => ({
+          kind: "price",
+          shopId,
+          sku: row.sku!,
+          variantId: row.variantId,
+          version: row.version!,
+          occurredAt: row.occurredAt!,
+          changeId: row.changeId,
+          price: row.price!,
+          currency: "EUR",
+        }),
+      ),
+    );
   }
 }
 
