@@ -260,8 +260,10 @@ export function sftpFilesAdapterWith(
   return {
     kind: "sftp_files",
     delivery: "delta",
-    // A file is written a page at a time whatever the page's size: pages of 5,000 make a 100,000-item run 20 reads instead of 1,000.
-    readPageSize: 5_000,
+    // A file is written a page at a time whatever the page's size: pages of 2,500 make a 100,000-item run 40 reads
+    // instead of 1,000. Not larger: three pages are held at once (two read while one is written), and pages of
+    // 5,000 kept so many rows alive that the client's young-generation GC cost ~20 % more CPU (BENCHMARKS.md, batching).
+    readPageSize: 2_500,
     parseOptions,
     validate,
     stateOf,
