@@ -8,18 +8,20 @@
  *
  * Capture: changes applied in transactions of 10,000 (one UPDATE of the variants' prices, then the
  * pipeline's `captureChanges` in the same transaction, as the webhook consumers do). Coalescing: the
- * pipeline's coalescing as a files run reads it (`coalescedPages`: pages of 5,000, the files adapter's
- * `readPageSize`, two read at once) over the whole range, each item turned into a file row by the SFTP
- * adapter and written by the streamed writers. Baseline: the same final
+ * pipeline's coalescing as a files run reads it (`coalescedPages`: pages of 2,500, the files adapter's
+ * `readPageSize`, two read at once) over the whole range, each page turned into file rows by the SFTP
+ * adapter and written by the streamed writers a page at a time. Baseline: the same final
  * 100,000 rows, already in memory, written with csv-stringify and hyparquet-writer directly; the
  * ratio is baseline time ÷ (coalescing + writing) time, each the median of 3 rounds (the pipeline's and the
  * bare writers' interleaved; BENCH_BATCHING_ROUNDS). Between capture and coalescing the bench runs
  * VACUUM (ANALYZE) on the tables it churned, as autovacuum would before a run minutes later. Peak RSS is taken before the baseline
- * (which holds every row in memory by design).
+ * (which holds every row in memory by design). Each CSV and Parquet measurement also reports the CPU time it cost
+ * this process (client) and the database's backends (server, from /proc when PostgreSQL runs on this machine),
+ * medians of the rounds: on a shared machine the ratio moves with the load, the CPU far less.
  */
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createWriteStream } from "node:fs";
+import { createWriteStream, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -37,7 +39,7 @@ import { countChanges } from "../../app/batching/sql/countChanges";
 import type { PriceItem } from "../../app/batching/types";
 import { type Database, openDatabase } from "../../app/db/database.server";
 import { applyMigrations } from "../../app/db/migrations.server";
-import { fileColumns, fileRowOf, sftpFilesAdapter } from "../../app/destinations/sftp/adapter.server";
+import { fileColumns, fileRowsOf, sftpFilesAdapter } from "../../app/destinations/sftp/adapter.server";
 
 const ITEMS = 100_000;
 const CAPTURE_BATCH = 10_000;
@@ -49,6 +51,12 @@ const ROUNDS = Number(process.env.BENCH_BATCHING_ROUNDS ?? 3);
 const IN_FLIGHT = Number(process.env.BENCH_BATCHING_IN_FLIGHT ?? PAGES_IN_FLIGHT);
 const SERVER_URL = process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 
+/** CPU time of one measurement: this process's, and the database backends' (from /proc; 0 when not readable). */
+interface Cpu {
+  clientMs: number;
+  serverMs: number;
+}
+
 interface SizeResult {
   changes: number;
   changeRecords: number;
@@ -56,8 +64,8 @@ interface SizeResult {
   vacuumMs: number;
   /** Reading the coalesced items alone, writing nothing. */
   coalescingMs: number;
-  csv: { ms: number; items: number; bytes: number };
-  parquet: { ms: number; items: number; bytes: number };
+  csv: { ms: number; items: number; bytes: number; cpu: Cpu };
+  parquet: { ms: number; items: number; bytes: number; cpu: Cpu };
   bare: { csvMs: number; parquetMs: number };
   peakRssMb: number;
 }
@@ -78,8 +86,8 @@ if (process.argv[2] === "--child") {
         `${size.toLocaleString("en")} changes over ${ITEMS.toLocaleString("en")} items: ${result.changeRecords.toLocaleString("en")} change records captured in ${(result.captureMs / 1000).toFixed(1)} s (${perSecond(size, result.captureMs)} changes/s)`,
         `  VACUUM (ANALYZE) after the capture: ${(result.vacuumMs / 1000).toFixed(1)} s`,
         `  coalescing alone (pages of ${PAGE.toLocaleString("en")}, ${IN_FLIGHT} in flight, no file; medians of ${ROUNDS} rounds): ${(result.coalescingMs / 1000).toFixed(2)} s`,
-        `  coalescing → CSV:     ${result.csv.items.toLocaleString("en")} items, ${(result.csv.bytes / 1e6).toFixed(1)} MB in ${(result.csv.ms / 1000).toFixed(2)} s (${perSecond(result.csv.items, result.csv.ms)} items/s); bare csv-stringify ${(result.bare.csvMs / 1000).toFixed(2)} s → ${((result.bare.csvMs / result.csv.ms) * 100).toFixed(1)} %`,
-        `  coalescing → Parquet: ${result.parquet.items.toLocaleString("en")} items, ${(result.parquet.bytes / 1e6).toFixed(1)} MB in ${(result.parquet.ms / 1000).toFixed(2)} s (${perSecond(result.parquet.items, result.parquet.ms)} items/s); bare hyparquet-writer ${(result.bare.parquetMs / 1000).toFixed(2)} s → ${((result.bare.parquetMs / result.parquet.ms) * 100).toFixed(1)} %`,
+        `  coalescing → CSV:     ${result.csv.items.toLocaleString("en")} items, ${(result.csv.bytes / 1e6).toFixed(1)} MB in ${(result.csv.ms / 1000).toFixed(2)} s (${perSecond(result.csv.items, result.csv.ms)} items/s); bare csv-stringify ${(result.bare.csvMs / 1000).toFixed(2)} s → ${((result.bare.csvMs / result.csv.ms) * 100).toFixed(1)} %; CPU client ${result.csv.cpu.clientMs.toFixed(0)} ms, server ${result.csv.cpu.serverMs.toFixed(0)} ms`,
+        `  coalescing → Parquet: ${result.parquet.items.toLocaleString("en")} items, ${(result.parquet.bytes / 1e6).toFixed(1)} MB in ${(result.parquet.ms / 1000).toFixed(2)} s (${perSecond(result.parquet.items, result.parquet.ms)} items/s); bare hyparquet-writer ${(result.bare.parquetMs / 1000).toFixed(2)} s → ${((result.bare.parquetMs / result.parquet.ms) * 100).toFixed(1)} %; CPU client ${result.parquet.cpu.clientMs.toFixed(0)} ms, server ${result.parquet.cpu.serverMs.toFixed(0)} ms`,
         `  peak RSS ${result.peakRssMb.toFixed(0)} MB`,
       ].join("\n"),
     );
@@ -117,15 +125,16 @@ async function runSize(changes: number): Promise<SizeResult> {
     for (let round = 0; round < ROUNDS; round++) {
       const coalescing = await timed(async () => {
         let items = 0;
-        for await (const row of coalescedRows(db, shopId, to)) if (row) items++;
+        for await (const page of coalescedRows(db, shopId, to)) items += page.length;
         return items;
       });
-      const csv = await timed(() => writeCsv(coalescedRows(db, shopId, to), fileColumns.price, createWriteStream(path.join(dir, "prices.csv"))));
-      const parquet = await timed(() => writeParquet(coalescedRows(db, shopId, to), fileColumns.price, createWriteStream(path.join(dir, "prices.parquet"))));
+      const backends = await backendPids(db, name);
+      const csv = await timed(() => writeCsv(coalescedRows(db, shopId, to), fileColumns.price, createWriteStream(path.join(dir, "prices.csv"))), backends);
+      const parquet = await timed(() => writeParquet(coalescedRows(db, shopId, to), fileColumns.price, createWriteStream(path.join(dir, "prices.parquet"))), backends);
       if (round === 0) {
         peakRssMb = process.resourceUsage().maxRSS / 1024;
         // The baseline: the same final rows, already in memory, straight into the libraries.
-        for await (const row of coalescedRows(db, shopId, to)) rows.push(row);
+        for await (const page of coalescedRows(db, shopId, to)) rows.push(...page);
       }
       const bareCsv = await timed(() => pipeline(Readable.from(rows.map((row) => fileColumns.price.map((column) => String(row[column.name])))), stringify({ header: true, columns: fileColumns.price.map((column) => column.name) }), createWriteStream(path.join(dir, "bare.csv"))));
       const bareParquet = await timed(async () => {
@@ -142,8 +151,8 @@ async function runSize(changes: number): Promise<SizeResult> {
       captureMs,
       vacuumMs,
       coalescingMs: median((round) => round.coalescing),
-      csv: { ms: median((round) => round.csv.ms), items: csv.value.rows, bytes: csv.value.bytes },
-      parquet: { ms: median((round) => round.parquet.ms), items: parquet.value.rows, bytes: parquet.value.bytes },
+      csv: { ms: median((round) => round.csv.ms), items: csv.value.rows, bytes: csv.value.bytes, cpu: { clientMs: median((round) => round.csv.cpu.clientMs), serverMs: median((round) => round.csv.cpu.serverMs) } },
+      parquet: { ms: median((round) => round.parquet.ms), items: parquet.value.rows, bytes: parquet.value.bytes, cpu: { clientMs: median((round) => round.parquet.cpu.clientMs), serverMs: median((round) => round.parquet.cpu.serverMs) } },
       bare: { csvMs: median((round) => round.bareCsv), parquetMs: median((round) => round.bareParquet) },
       peakRssMb,
     };
@@ -193,40 +202,69 @@ async function captureFlow(db: Database, shopId: string, changes: number): Promi
 
 /**
  * The pipeline's coalescing as a files run reads it (`coalescedPages`: the pages' bounds first, two
- * pages read at once while the writer takes the one before), turned into the SFTP adapter's file rows.
+ * pages read at once while the writer takes the one before), each page turned into the SFTP
+ * adapter's file rows (`fileRowsOf`) and handed to the writer whole, as the adapter hands it.
  * (The run itself, app/batching/runs.server.ts, adds leases, validation and delivery results around these pages.)
  */
-async function* coalescedRows(db: Database, shopId: string, to: string): AsyncGenerator<FileRow> {
+async function* coalescedRows(db: Database, shopId: string, to: string): AsyncGenerator<FileRow[]> {
   const range = { shopId, kind: "price" as const, from: "0", to };
   // The run counts its range's changes once per kind (the manifest's "changes in") before its pages.
   await countChanges(db.sql, range);
   for await (const page of coalescedPages(db.sql, range, PAGE, IN_FLIGHT)) {
-    for (const row of page) {
-      const item: PriceItem = {
-        kind: "price",
-        shopId,
-        sku: row.sku!,
-        variantId: row.variantId,
-        version: row.version!,
-        occurredAt: row.occurredAt!,
-        changeId: row.changeId,
-        price: row.price!,
-        currency: "EUR",
-      };
-      yield fileRowOf(item);
-    }
+    yield fileRowsOf(
+      page.map(
+        (row): PriceItem => ({
+          kind: "price",
+          shopId,
+          sku: row.sku!,
+          variantId: row.variantId,
+          version: row.version!,
+          occurredAt: row.occurredAt!,
+          changeId: row.changeId,
+          price: row.price!,
+          currency: "EUR",
+        }),
+      ),
+    );
   }
 }
 
 interface Timed<T> {
   ms: number;
   value: T;
+  cpu: Cpu;
 }
 
-async function timed<T>(work: () => Promise<T>): Promise<Timed<T>> {
+/** Runs `work`, timing it and (with `backends`, the database's backend pids) the CPU it cost on both sides. */
+async function timed<T>(work: () => Promise<T>, backends: number[] = []): Promise<Timed<T>> {
+  const serverBefore = backendCpuMs(backends);
+  const clientBefore = process.cpuUsage();
   const started = performance.now();
   const value = await work();
-  return { ms: performance.now() - started, value };
+  const ms = performance.now() - started;
+  const client = process.cpuUsage(clientBefore);
+  return { ms, value, cpu: { clientMs: (client.user + client.system) / 1000, serverMs: backendCpuMs(backends) - serverBefore } };
+}
+
+/** The pool's backends on the bench's database (the pool keeps its connections between rounds). */
+async function backendPids(db: Database, database: string): Promise<number[]> {
+  return (await db.sql.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = $1`, [database])).map((row) => row.pid);
+}
+
+/** User + system CPU of these processes so far (PostgreSQL on this machine; 0 for those /proc does not show). */
+function backendCpuMs(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // A backend on another machine, or gone.
+    }
+  }
+  // Clock ticks of 10 ms (USER_HZ is 100 on Linux).
+  return ticks * 10;
 }
 
 async function admin(text: string): Promise<void> {

@@ -27,6 +27,7 @@ import { readRetryItems } from "../../app/batching/sql/readRetryItems";
 import type { ItemRow } from "../../app/batching/sql/itemColumns";
 import { startDestinationRuns } from "../../app/batching/scheduler.server";
 import type { DestinationAdapter } from "../../app/batching/types";
+import type { SqlRunner } from "../../app/db/database.server";
 import { createTestDatabase, type TestDatabase } from "../helpers/database";
 import {
   applyInTransaction,
@@ -776,6 +777,34 @@ describe("coalesced rows", () => {
     }
     // Changed again after the range, it goes in its newer state, labelled with that state's version.
     expect(oneByOne[1]!.version).toBe(at(2).toISOString());
+  });
+
+  it("starts reading the pages after a files run's current one before the caller asks for them: the database reads while the page is written", async () => {
+    const shop = await seedShop(db, 8);
+    const ids = (await db.sql.query<{ id: string }>(`SELECT id FROM variant WHERE shop_id = $1 ORDER BY id`, [shop.shopId])).map((row) => row.id);
+    const [{ to }] = (await db.sql.query<{ to: string }>(
+      `WITH c AS (INSERT INTO change_record (shop_id, variant_id, kind, source_version, occurred_at, source) SELECT $1, v, 'price', $3, $3, 'webhook' FROM unnest($2::uuid[]) v RETURNING id) SELECT max(id)::text AS "to" FROM c`,
+      [shop.shopId, ids, at(1).toISOString()]
+    )) as [{ to: string }];
+    // Tells when the read of the page after `after` starts.
+    const started = new Map<string, () => void>();
+    const pageStarted = (after: string) => new Promise<void>((resolve) => started.set(after, resolve));
+    const watched: SqlRunner = {
+      ...db.sql,
+      query: (text, params) => {
+        if (text.includes("FROM change_latest l")) started.get(String(params![4]))?.();
+        return db.sql.query(text, params);
+      },
+    };
+    const thirdPage = pageStarted(ids[3]!);
+    const pages = coalescedPages(watched, { shopId: shop.shopId, kind: "price", from: "0", to }, 2, 2)[Symbol.asyncIterator]();
+    const first = await pages.next();
+    expect(first.value?.map((row: ItemRow) => row.variantId)).toEqual(ids.slice(0, 2));
+    // The caller holds the first page and has not asked for the second: the second and third are read meanwhile.
+    await thirdPage;
+    const rest: string[] = [];
+    for (let page = await pages.next(); !page.done; page = await pages.next()) rest.push(...page.value.map((row) => row.variantId));
+    expect(rest).toEqual(ids.slice(2));
   });
 });
 

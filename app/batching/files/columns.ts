@@ -14,6 +14,17 @@ export interface FileColumn {
 
 export type FileRow = Record<string, unknown>;
 
+/**
+ * What a writer takes: rows one at a time, or pages of rows (arrays) — a page costs one `await` for
+ * all its rows, where a row at a time costs one per row (~0.4–1 µs each, three layers deep in a run).
+ */
+export type FileRows = AsyncIterable<FileRow | readonly FileRow[]> | Iterable<FileRow | readonly FileRow[]>;
+
+/** The rows of one item of a `FileRows`: a page's, or the one row. */
+export function rowsOf(item: FileRow | readonly FileRow[]): readonly FileRow[] {
+  return Array.isArray(item) ? item : [item as FileRow];
+}
+
 /** What a written file is, for the run's manifest: rows, bytes and the SHA-256 of every byte. */
 export interface WrittenFile {
   rows: number;

@@ -2,7 +2,7 @@ import { once } from "node:events";
 import { type Writable } from "node:stream";
 import { finished } from "node:stream/promises";
 import { ByteWriter, ParquetWriter, type SchemaElement, type Writer } from "hyparquet-writer";
-import { CountingStream, type FileColumn, type FileRow, type WrittenFile, checkValue } from "./columns";
+import { CountingStream, type FileColumn, type FileRow, type FileRows, type WrittenFile, checkValue, rowsOf } from "./columns";
 
 export interface ParquetFileOptions {
   /** Rows gathered before one row group is encoded and sent to the sink; memory is bounded by it. */
@@ -16,10 +16,10 @@ export const defaultRowGroupSize = 10_000;
 /**
  * Writes rows as Parquet to `sink` one row group at a time: the rows of one group are gathered,
  * encoded, handed to the sink (waiting for it to drain), then dropped, so memory stays flat in the
- * number of rows. The footer (schema, row group offsets) goes last.
+ * number of rows (one group and one page at most). The footer (schema, row group offsets) goes last.
  */
 export async function writeParquet(
-  rows: AsyncIterable<FileRow> | Iterable<FileRow>,
+  rows: FileRows,
   columns: FileColumn[],
   sink: Writable,
   options: ParquetFileOptions = {},
@@ -56,11 +56,13 @@ export async function writeParquet(
     options.onRowGroup?.(count, counter.bytes);
   };
   try {
-    for await (const row of rows) {
-      count++;
-      for (const column of columns) checkValue(column, row[column.name], count);
-      group.push(row);
-      if (group.length >= rowGroupSize) await writeGroup();
+    for await (const page of rows) {
+      for (const row of rowsOf(page)) {
+        count++;
+        for (const column of columns) checkValue(column, row[column.name], count);
+        group.push(row);
+        if (group.length >= rowGroupSize) await writeGroup();
+      }
     }
     await writeGroup();
     await writer.finish();

@@ -1,5 +1,6 @@
 import type { SqlRunner } from "../../db/database.server";
 import type { ItemKind } from "../types";
+import { latestInRange } from "./itemColumns";
 
 /**
  * The variant id that ends the page of `limit` items after `after` in a change range (what
@@ -15,9 +16,9 @@ export async function coalescedPageEnd(
   limit: number,
 ): Promise<string | null> {
   const rows = await sql.query<{ end: string }>(
-    `SELECT variant_id::text AS "end" FROM change_latest
-     WHERE shop_id = $1 AND kind = $2 AND price_list = CASE WHEN $2 = 'price' THEN $4 ELSE 'default' END AND variant_id > $5::uuid AND change_id > $3::bigint
-     ORDER BY variant_id OFFSET $6 LIMIT 1`,
+    `SELECT l.variant_id::text AS "end" FROM change_latest l
+     WHERE ${latestInRange({ shopId: "$1", kind: "$2", priceList: "$4", after: "$5", from: "$3" })}
+     ORDER BY l.variant_id OFFSET $6 LIMIT 1`,
     [range.shopId, range.kind, range.from, range.priceList ?? "default", after, limit - 1],
   );
   return rows[0]?.end ?? null;

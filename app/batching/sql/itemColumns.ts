@@ -9,6 +9,17 @@ export function isoText(expression: string): string {
 }
 
 /**
+ * Which `change_latest` rows (alias `l`) a page of a change range reads: the range's shop, kind and
+ * price list (price items only; the others are kept under `default`), after the variant `after`,
+ * last changed after the range's start `from`. One fragment for the page (`coalesceChanges`) and its
+ * bounds (`coalescedPageEnd`), so the two cannot select different items; each argument is the SQL of
+ * a parameter.
+ */
+export function latestInRange(of: { shopId: string; kind: string; priceList: string; after: string; from: string }): string {
+  return `l.shop_id = ${of.shopId} AND l.kind = ${of.kind} AND l.price_list = CASE WHEN ${of.kind} = 'price' THEN ${of.priceList} ELSE 'default' END AND l.variant_id > ${of.after}::uuid AND l.change_id > ${of.from}::bigint`;
+}
+
+/**
  * The version of a variant's current state as an item of `kind` (SQL, `variantId` the variant's id
  * expression): a stock item's is its levels' newest source time, the others' the variant's. Full runs
  * and the retry set read current state, so they label it this way, as a delta would.

@@ -63,6 +63,31 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** The same rows as `rowsOf`, handed over in pages (arrays) of `size`, as the SFTP adapter hands a run's pages. */
+async function* pagesOf(count: number, size: number): AsyncGenerator<FileRow[]> {
+  for (let first = 1; first <= count; first += size) yield Array.from({ length: Math.min(size, count - first + 1) }, (_, k) => priceRow(first + k));
+}
+
+describe("pages of rows", () => {
+  it("write the same bytes as the rows one at a time, in both formats", async () => {
+    for (const write of [writeCsv, (rows: Parameters<typeof writeCsv>[0], of: FileColumn[], sink: Writable) => writeParquet(rows, of, sink, { rowGroupSize: 1_000 })]) {
+      const one = collectingSink();
+      const paged = collectingSink();
+      const byRow = await write(rowsOf(2_345), columns, one.sink);
+      // Pages that do not line up with the writers' chunks or row groups.
+      const byPage = await write(pagesOf(2_345, 700), columns, paged.sink);
+      expect(byPage).toEqual(byRow);
+      expect(paged.bytes().equals(one.bytes())).toBe(true);
+    }
+  });
+
+  it("name the row of a page that does not fit its column by its place in the file", async () => {
+    const rows = [[priceRow(1), priceRow(2)], [priceRow(3), { ...priceRow(4), price: "free" }]];
+    await expect(writeCsv(rows, columns, new PassThrough().resume())).rejects.toThrow(/row 4: price is not a DOUBLE/);
+    await expect(writeParquet(rows, columns, new PassThrough().resume())).rejects.toThrow(/row 4: price is not a DOUBLE/);
+  });
+});
+
 describe("CSV files", () => {
   it("parse back to the rows written, with the header, and report rows, bytes and the SHA-256 of the file", async () => {
     const file = path.join(dir, "prices.csv");
