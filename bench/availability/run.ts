@@ -18,6 +18,10 @@ const HIT_READS = Number(process.env.BENCH_HIT_READS ?? 200_000);
 const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 3000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+// Answers each server gives before the rounds: by count, not time, so that on a busy machine the
+// optimising compiler has seen as many requests as on a quiet one (a cold server costs twice the CPU).
+const WARM_UP_ANSWERS = Number(process.env.BENCH_WARM_UP_ANSWERS ?? 20_000);
+const WARM_UP_MAX_MS = 15_000;
 
 function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
@@ -58,7 +62,7 @@ function startServer(mode: "bare" | "lockstep"): Promise<BenchServer> {
  * CONCURRENCY keep-alive clients asking for one SKU each time, for `ms`: answers per second, and the
  * server's CPU per answer (µs) when it can be read.
  */
-async function hammer(server: BenchServer, ms: number): Promise<{ perSecond: number; failures: number; cpuMicros?: number }> {
+async function hammer(server: BenchServer, ms: number, maxAnswers = Infinity): Promise<{ perSecond: number; failures: number; cpuMicros?: number }> {
   const { port } = server;
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   let done = 0;
@@ -82,7 +86,7 @@ async function hammer(server: BenchServer, ms: number): Promise<{ perSecond: num
   const started = performance.now();
   const cpuBefore = server.cpuSeconds();
   await Promise.all(Array.from({ length: CONCURRENCY }, async (_, client) => {
-    for (let i = client; performance.now() < until; i += CONCURRENCY) await one(i);
+    for (let i = client; performance.now() < until && done < maxAnswers; i += CONCURRENCY) await one(i);
   }));
   const cpuAfter = server.cpuSeconds();
   agent.destroy();
@@ -99,8 +103,8 @@ const { hits, misses } = await inProcess();
 const bare = await startServer("bare");
 const lockstep = await startServer("lockstep");
 try {
-  await hammer(bare, 500);
-  await hammer(lockstep, 500);
+  await hammer(bare, WARM_UP_MAX_MS, WARM_UP_ANSWERS);
+  await hammer(lockstep, WARM_UP_MAX_MS, WARM_UP_ANSWERS);
   const rounds: { bare: number; lockstep: number; bareCpu?: number; lockstepCpu?: number }[] = [];
   let failures = 0;
   for (let round = 0; round < ROUNDS; round++) {
