@@ -1,7 +1,14 @@
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 
 export interface BenchServer {
   port: number;
+  /**
+   * CPU seconds (user + system) the server process has used so far, read from /proc: undefined where
+   * there is none. Steadier than throughput on a shared machine: a neighbour slows a round, it does
+   * not make an answer cost more CPU.
+   */
+  cpuSeconds(): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -30,6 +37,7 @@ export async function startBenchServer(script: string, args: string[], options: 
   });
   return {
     port,
+    cpuSeconds: () => cpuSecondsOf(child.pid),
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
@@ -37,4 +45,20 @@ export async function startBenchServer(script: string, args: string[], options: 
         child.kill("SIGTERM");
       }),
   };
+}
+
+// /proc/<pid>/stat counts in clock ticks; 100 per second on Linux (USER_HZ).
+const TICKS_PER_SECOND = 100;
+
+function cpuSecondsOf(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    // The command name (field 2) is in parentheses and may hold spaces: count fields after it.
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
 }

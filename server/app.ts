@@ -62,9 +62,10 @@ export async function startLockstep(options: StartOptions): Promise<RunningLocks
     const admin = await loadAdmin(options.buildDir ?? BUILD_DIR, services);
     const inFlight = trackRequests();
     const server = http.createServer(
-      answerEveryRequest(async (req, res, url) => {
+      answerEveryRequest((req, res, url) => {
         inFlight.started(res);
-        if (!edges.handle(req, res, url)) await admin(req, res);
+        // Not async: an edge that answers synchronously (a cached availability answer) needs no promise.
+        return edges.handle(req, res, url) ? undefined : admin(req, res);
       }),
     );
     server.on("clientError", answerUnparsableRequest);

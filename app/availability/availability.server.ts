@@ -22,6 +22,8 @@ export const DEFAULT_PAGE_SIZE = 100;
 export interface Availability {
   /** Items by SKU (unknown SKUs are left out), through the cache. */
   bySku(shopId: string, skus: string[], options?: { locationId?: string }): Promise<ItemAvailability[]>;
+  /** What `bySku` answers (no location) when every SKU is in this process's cache, else undefined: no promise, nothing loaded. */
+  cachedBySku(shopId: string, skus: string[]): ItemAvailability[] | undefined;
   /** Every item of the shop, a page at a time, ordered by SKU (straight from the database). */
   page(shopId: string, options: { limit?: number; cursor?: string; locationId?: string }): Promise<{ items: ItemAvailability[]; nextCursor: string | null }>;
   /** Call after every change that moves availability; `null` = the whole shop (policy change). */
@@ -42,12 +44,12 @@ export function createAvailability(deps: { db: Database; cache: AvailabilityCach
         const rows = await readAvailability(deps.db.sql, { shopId, skus: missing, locationId, now: now() });
         return { values: new Map(rows.map((row) => [row.sku, toItem(row)] as const)), ttlMs: (rows[0]?.cache_ttl ?? 30) * 1000 };
       });
-      const items: ItemAvailability[] = [];
-      for (const sku of unique) {
-        const item = found.get(sku);
-        if (item) items.push(item);
-      }
-      return items;
+      return itemsInOrder(unique, found);
+    },
+    cachedBySku(shopId, skus) {
+      const unique = skus.length === 1 ? skus : [...new Set(skus)];
+      const found = cache.peekMany(shopId, "", unique);
+      return found && itemsInOrder(unique, found);
     },
     async page(shopId, options) {
       const limit = options.limit ?? DEFAULT_PAGE_SIZE;
@@ -62,6 +64,16 @@ export function createAvailability(deps: { db: Database; cache: AvailabilityCach
     },
     invalidate: (shopId, skus) => cache.invalidate(shopId, skus),
   };
+}
+
+/** The items of `skus` found, in the order asked (unknown SKUs are left out). */
+function itemsInOrder(skus: string[], found: Map<string, ItemAvailability | null>): ItemAvailability[] {
+  const items: ItemAvailability[] = [];
+  for (const sku of skus) {
+    const item = found.get(sku);
+    if (item) items.push(item);
+  }
+  return items;
 }
 
 function toItem(row: AvailabilityRow): ItemAvailability {

@@ -107,6 +107,24 @@ export class AvailabilityCache<V> {
     return result;
   }
 
+  /**
+   * The entries of `skus` when every one is held here and fresh, else undefined (nothing is loaded,
+   * nothing counted): the answer of a full hit without a promise.
+   */
+  peekMany(shopId: string, scope: string, skus: string[]): Map<string, Cached<V>> | undefined {
+    const shopEntries = this.entries.get(shopId);
+    if (!shopEntries) return undefined;
+    const now = this.clock.now();
+    const result = new Map<string, Cached<V>>();
+    for (const sku of skus) {
+      const entry = shopEntries.get(entryKey(scope, sku));
+      if (!entry || entry.expiresAt <= now) return undefined;
+      result.set(sku, entry.value);
+    }
+    this.stats.hits += skus.length;
+    return result;
+  }
+
   /** Drops the entries of these SKUs (all scopes) here and, with a shared store, in every process. */
   async invalidate(shopId: string, skus: string[] | null): Promise<void> {
     if (skus !== null && skus.length === 0) return;

@@ -15,6 +15,7 @@ export function withAvailabilityMetafieldSync(
   return {
     cache: availability.cache,
     bySku: (shopId, skus, options) => availability.bySku(shopId, skus, options),
+    cachedBySku: (shopId, skus) => availability.cachedBySku(shopId, skus),
     page: (shopId, options) => availability.page(shopId, options),
     async invalidate(shopId, skus) {
       await availability.invalidate(shopId, skus);

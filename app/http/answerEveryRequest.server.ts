@@ -11,23 +11,28 @@ import { requestIdOf, sendError } from "./respond.server";
  */
 export function answerEveryRequest(serve: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void): RequestListener {
   return (req, res) => {
-    const requestId = requestIdOf(req, res);
-    withCorrelationId(requestId, () => {
-      let served: Promise<void>;
-      try {
-        const url = parseRequestTarget(req.url);
-        // Everything after this sees one origin-form target (an absolute-form one loses its host).
-        req.url = url.pathname + url.search;
-        served = Promise.resolve(serve(req, res, url));
-      } catch (error) {
-        served = Promise.reject(error);
-      }
-      served.catch((error: unknown) => {
-        req.resume();
-        sendError(res, error);
-      });
-    });
+    withCorrelationId(requestIdOf(req, res), () => answer(req, res, serve));
   };
+}
+
+/** Parses the target and serves the request; an answer served synchronously creates no promise. */
+function answer(req: IncomingMessage, res: ServerResponse, serve: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void): void {
+  let served: Promise<void> | void;
+  try {
+    const url = parseRequestTarget(req.url);
+    // Everything after this sees one origin-form target (an absolute-form one loses its host).
+    req.url = url.pathname + url.search;
+    served = serve(req, res, url);
+  } catch (error) {
+    answerError(req, res, error);
+    return;
+  }
+  if (served) served.catch((error: unknown) => answerError(req, res, error));
+}
+
+function answerError(req: IncomingMessage, res: ServerResponse, error: unknown): void {
+  req.resume();
+  sendError(res, error);
 }
 
 /**

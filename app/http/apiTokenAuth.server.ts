@@ -31,12 +31,20 @@ export interface TokenAuthDeps {
  * to wait: a flood of bogus tokens reaches the database a bounded number of times and leaves it to
  * everyone else (on PGlite, one connection shared with the webhooks).
  */
-export function apiTokenVerifier(deps: TokenAuthDeps): (req: IncomingMessage) => Promise<Shop> {
+export function apiTokenVerifier(deps: TokenAuthDeps): ApiTokenVerifier {
   const clock = deps.clock ?? systemClock;
   const verify = rememberingApiTokens(deps.prisma, { changes: deps.apiTokens ?? createApiTokenChanges(), memoryMs: TOKEN_MEMORY_MS, missMemoryMs: MISS_MEMORY_MS, clock });
   const perClient = perClientLimit(deps.unauthenticatedPerSecond ?? 20, clock);
   const trustedProxies = deps.trustedProxies ?? [];
-  return (req) => verify(req.headers.authorization, () => perClient(clientAddress(req, trustedProxies), req));
+  return Object.assign((req: IncomingMessage) => verify(req.headers.authorization, () => perClient(clientAddress(req, trustedProxies), req)), {
+    remembered: (req: IncomingMessage) => verify.remembered(req.headers.authorization),
+  });
+}
+
+export interface ApiTokenVerifier {
+  (req: IncomingMessage): Promise<Shop>;
+  /** The shop when the request's token is remembered as working (no lookup, no promise), else undefined. */
+  remembered(req: IncomingMessage): Shop | undefined;
 }
 
 /** Token lookups per client address: `ratePerSecond`, bursts up to twice that, 429 beyond (draining the body). */

@@ -59,10 +59,23 @@ export function errorResponse(error: unknown): Response {
 export function requestIdOf(req: IncomingMessage, res: ServerResponse): string {
   const existing = res.getHeader("x-request-id");
   if (typeof existing === "string") return existing;
-  const sent = Array.isArray(req.headers["x-request-id"]) ? req.headers["x-request-id"][0] : req.headers["x-request-id"];
-  const requestId = sent && /^[\w.:-]{1,128}$/.test(sent) ? sent : randomUUID();
+  const header = req.headers["x-request-id"];
+  const sent = Array.isArray(header) ? header[0] : header;
+  const requestId = sent && /^[\w.:-]{1,128}$/.test(sent) ? sent : newRequestId();
   res.setHeader("x-request-id", requestId);
   return requestId;
+}
+
+// A request id only has to be unique, not unguessable (it is echoed to the caller and names log
+// lines): a random UUID made once per process, whose last 12 hex digits count the requests from a
+// random start. Same shape as a UUID, a fraction of randomUUID's cost per request.
+const REQUEST_ID_PREFIX = randomUUID().slice(0, 24);
+const REQUEST_ID_SPACE = 2 ** 48;
+let requestCounter = Number.parseInt(randomUUID().slice(24), 16);
+
+function newRequestId(): string {
+  requestCounter = (requestCounter + 1) % REQUEST_ID_SPACE;
+  return REQUEST_ID_PREFIX + requestCounter.toString(16).padStart(12, "0");
 }
 
 /**

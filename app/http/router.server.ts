@@ -68,7 +68,8 @@ export class Router {
       const match = route.pattern.exec(url.pathname);
       if (!match) continue;
       // The whole path decodes (parseRequestTarget), so each of its segments does.
-      const params = Object.fromEntries(route.keys.map((key, i) => [key, decodeURIComponent(match[i + 1]!)]));
+      const params: Record<string, string> = {};
+      for (let i = 0; i < route.keys.length; i++) params[route.keys[i]!] = decodeURIComponent(match[i + 1]!);
       const handler = route.methods.get(req.method ?? "GET") ?? (req.method === "HEAD" ? route.methods.get("GET") : undefined);
       if (!handler) {
         const allow = [...route.methods.keys()].join(", ");
@@ -78,14 +79,9 @@ export class Router {
       }
       // A caller's request id (or a new one) ties this request's log lines together, and is echoed back.
       const requestId = requestIdOf(req, res);
-      const run = () => {
-        Promise.resolve()
-          .then(() => handler({ req, res, url, params }))
-          .catch((error: unknown) => sendError(res, error));
-      };
       // Under answerEveryRequest the id is the current one already: a second scope would only cost.
-      if (currentCorrelationId() === requestId) run();
-      else withCorrelationId(requestId, run);
+      if (currentCorrelationId() === requestId) runHandler(handler, { req, res, url, params });
+      else withCorrelationId(requestId, () => runHandler(handler, { req, res, url, params }));
       return true;
     }
     if (this.ownedPrefixes.some((prefix) => url.pathname.startsWith(prefix))) {
@@ -95,4 +91,20 @@ export class Router {
     }
     return false;
   }
+}
+
+/**
+ * Runs a handler now, in the caller's tick, and answers whatever it throws or rejects with. A handler
+ * that answers synchronously (a cached availability answer) creates no promise at all: on Node 20
+ * every promise costs an async-hooks call once a correlation scope exists.
+ */
+function runHandler(handler: RouteHandler, request: RouteRequest): void {
+  let answered: Promise<void> | void;
+  try {
+    answered = handler(request);
+  } catch (error) {
+    sendError(request.res, error);
+    return;
+  }
+  if (answered) answered.catch((error: unknown) => sendError(request.res, error));
 }

@@ -3,6 +3,7 @@ import { LockstepError } from "../config/errors";
 import type { PrismaClient, Shop } from "../generated/prisma/client";
 import type { AppContext } from "../context.server";
 import type { StockServices } from "../reservations/stockServices.server";
+import type { ItemAvailability } from "../availability/availability.server";
 import { TokenBucket } from "../outbound/tokenBucket";
 import type { Reservation, ReserveInput } from "../reservations/reservations.server";
 import { apiTokenVerifier, type TokenAuthDeps } from "./apiTokenAuth.server";
@@ -48,6 +49,16 @@ export function stockAnswers(services: StockEdgeDeps["services"]) {
       if (query.sku.length > 0) return { items: await services.availability.bySku(shop.id, query.sku, { locationId: query.location }) };
       return services.availability.page(shop.id, { limit: query.limit, cursor: query.cursor, locationId: query.location });
     },
+    /**
+     * The availability answer when all of it is in this process's cache (SKUs asked for, no
+     * location), else undefined: the same answer `availability` gives, without a promise.
+     */
+    cachedAvailability(shop: Shop, url: URL): { items: ItemAvailability[] } | undefined {
+      const query = parseAvailabilityQuery(url.searchParams);
+      if (query.sku.length === 0 || query.location !== undefined) return undefined;
+      const items = services.availability.cachedBySku(shop.id, query.sku);
+      return items && { items };
+    },
     async reserve(shop: Shop, body: Record<string, unknown>, res: ServerResponse): Promise<{ status: number; body: unknown }> {
       const input = reserveInput(parseReserveBody(body));
       if (isShopperKey(input.key)) throw new LockstepError("invalid_key", "Keys starting with proxy: belong to holds placed through the online store");
@@ -88,10 +99,22 @@ export function registerStorefrontApi(router: Router, deps: StockEdgeDeps & Toke
   const authenticate = tokenAuthenticator(deps);
   const json = { "cache-control": "no-store" };
 
-  on("GET", "/api/v1/availability", async ({ req, res, url }) => {
-    const shop = await authenticate(req);
-    sendJson(res, 200, await answers.availability(shop, url), json);
+  on("GET", "/api/v1/availability", ({ req, res, url }) => {
+    // A remembered token and a cached answer (the storefront's usual question) are answered in
+    // this tick: no lookup and no promise, which is most of what such a request cost.
+    const remembered = authenticate.remembered(req);
+    const cached = remembered && answers.cachedAvailability(remembered, url);
+    if (cached) {
+      sendJson(res, 200, cached, json);
+      return;
+    }
+    return answerAvailability(req, res, url, remembered);
   });
+  async function answerAvailability(req: IncomingMessage, res: ServerResponse, url: URL, remembered: Shop | undefined): Promise<void> {
+    // A remembered shop was already counted against its limit.
+    const shop = remembered ?? (await authenticate(req));
+    sendJson(res, 200, await answers.availability(shop, url), json);
+  }
   on("POST", "/api/v1/reservations", async ({ req, res }) => {
     const shop = await authenticate(req);
     const { status, body } = await answers.reserve(shop, await jsonBody(req), res);
@@ -118,12 +141,17 @@ export function registerStorefrontApi(router: Router, deps: StockEdgeDeps & Toke
  */
 export function storefrontRoutes(router: Router): (method: string, path: string, handler: RouteHandler) => void {
   return (method, path, handler) =>
-    router.on(method, path, async (request) => {
+    router.on(method, path, (request) => {
+      // Not async: a handler that answers synchronously stays without a promise.
+      let answered: Promise<void> | void;
       try {
-        await handler(request);
+        answered = handler(request);
       } catch (error) {
         throw storefrontError(error);
       }
+      return answered?.catch((error: unknown) => {
+        throw storefrontError(error);
+      });
     });
 }
 
@@ -175,11 +203,23 @@ export function perShopRateLimit(ratePerSecond: number, clock: Pick<Clock, "now"
 export function tokenAuthenticator(deps: TokenAuthDeps & { ratePerSecond: number }) {
   const verify = apiTokenVerifier(deps);
   const limit = perShopRateLimit(deps.ratePerSecond, deps.clock ?? systemClock);
-  return async (req: IncomingMessage): Promise<Shop> => {
+  const authenticate = async (req: IncomingMessage): Promise<Shop> => {
     const shop = await verify(req);
     limit(shop.id, req);
     return shop;
   };
+  return Object.assign(authenticate, {
+    /**
+     * The shop when the request's token is remembered as working, counted against the shop's limit
+     * (429 beyond it) like `authenticate`, without a lookup or a promise; undefined when the token
+     * must be looked up (then call `authenticate`).
+     */
+    remembered(req: IncomingMessage): Shop | undefined {
+      const shop = verify.remembered(req);
+      if (shop) limit(shop.id, req);
+      return shop;
+    },
+  });
 }
 
 export function reserveInput(body: ReserveBody): ReserveInput {

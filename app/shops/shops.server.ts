@@ -105,18 +105,23 @@ export function rememberingApiTokens(prisma: PrismaClient, options: { changes: A
   const misses = new Map<string, { until: number; epoch: number }>();
   const maxEntries = options.maxEntries ?? 10_000;
   const missMemoryMs = options.missMemoryMs ?? 0;
-  return async (authorization: string | undefined, beforeLookup?: () => void): Promise<Shop> => {
+  /** The shop of a token remembered as working, without a lookup or a promise; undefined when that would take one. */
+  const remembered = (authorization: string | undefined): Shop | undefined => {
+    const memo = known.get(memoKeyOf(authorization));
+    return memo && memo.until > options.clock.now() && memo.epoch === tokenChanges.epoch ? memo.shop : undefined;
+  };
+  const verify = async (authorization: string | undefined, beforeLookup?: () => void): Promise<Shop> => {
+    const shop = remembered(authorization);
+    if (shop) return shop;
     const memoKey = memoKeyOf(authorization);
-    const memo = known.get(memoKey);
-    if (memo && memo.until > options.clock.now() && memo.epoch === tokenChanges.epoch) return memo.shop;
     const miss = misses.get(memoKey);
     if (miss && miss.until > options.clock.now() && miss.epoch === tokenChanges.epoch) throw invalidToken();
     if (authorization) beforeLookup?.();
     // The epoch before the lookup: a change made while it ran leaves this memo already stale.
     const epoch = tokenChanges.epoch;
-    let shop: Shop;
+    let found: Shop;
     try {
-      shop = await authenticateApiToken(prisma, authorization);
+      found = await authenticateApiToken(prisma, authorization);
     } catch (error) {
       if (missMemoryMs > 0 && error instanceof LockstepError && error.code === "invalid_token") {
         if (misses.size >= maxEntries) misses.clear();
@@ -126,9 +131,10 @@ export function rememberingApiTokens(prisma: PrismaClient, options: { changes: A
     }
     misses.delete(memoKey);
     if (known.size >= maxEntries) known.clear();
-    known.set(memoKey, { shop, until: options.clock.now() + options.memoryMs, epoch });
-    return shop;
+    known.set(memoKey, { shop: found, until: options.clock.now() + options.memoryMs, epoch });
+    return found;
   };
+  return Object.assign(verify, { remembered });
 }
 
 // A header of a real token's size is its own key (a hash per request cost more than the rest of a

@@ -25,6 +25,8 @@ if (mode === "bare") {
   });
   server.keepAliveTimeout = 65_000;
   server.listen(0, "127.0.0.1", () => console.log(`listening ${(server.address() as AddressInfo).port}`));
+  // An orderly exit, so that `node --cpu-prof` writes the bare server's profile too.
+  process.on("SIGTERM", () => server.close(() => process.exit(0)));
 } else {
   const running = await startLockstep({
     config: loadConfig({ NODE_ENV: "production", HOST: "127.0.0.1", PORT: "0", LOCKSTEP_DATA_DIR: "memory://", SHOPIFY_API_KEY: "bench", SHOPIFY_API_SECRET: "bench-secret", SHOPIFY_APP_URL: "https://bench.example.com", SCOPES: "read_inventory", LOCKSTEP_SESSION_SECRET: "a-bench-session-secret-of-32-chars!!", LOCKSTEP_ENCRYPTION_KEY: "a-bench-encryption-key-of-32-chars!!", METRICS_TOKEN: "bench-metrics-token", LOCKSTEP_STOREFRONT_RATE_LIMIT: "1000000000" }),

@@ -50,6 +50,26 @@ describe("the availability cache", () => {
     expect(cache.stats).toEqual({ hits: 2, misses: 3, loads: 2 });
   });
 
+  it("answers a full hit without a promise, and nothing (loading nothing) when one entry is missing, expired or invalidated", async () => {
+    let now = 0;
+    const cache = new AvailabilityCache<number>({ clock: { now: () => now } });
+    const loader = manualLoader();
+    expect(cache.peekMany("shop", "", ["A"])).toBeUndefined();
+    const first = cache.getMany("shop", "", ["A", "B", "C"], loader.load);
+    loader.answer(0, { A: 3, B: 1 }, 30_000);
+    await first;
+    expect(Object.fromEntries(cache.peekMany("shop", "", ["B", "A", "C"])!)).toEqual({ A: 3, B: 1, C: null });
+    expect(cache.peekMany("shop", "", ["A", "D"])).toBeUndefined();
+    expect(cache.peekMany("shop", "elsewhere", ["A"])).toBeUndefined();
+    await cache.invalidate("shop", ["B"]);
+    expect(cache.peekMany("shop", "", ["A", "B"])).toBeUndefined();
+    expect(Object.fromEntries(cache.peekMany("shop", "", ["A"])!)).toEqual({ A: 3 });
+    now = 30_000;
+    expect(cache.peekMany("shop", "", ["A"])).toBeUndefined();
+    expect(loader.calls).toHaveLength(1);
+    expect(cache.stats).toEqual({ hits: 4, misses: 3, loads: 1 });
+  });
+
   it("runs one load for any number of callers missing the same entry at once (no stampede)", async () => {
     const cache = new AvailabilityCache<number>();
     const loader = manualLoader();

@@ -63,6 +63,9 @@ describe("Router", () => {
   it("echoes the caller's request id, or gives one", async () => {
     expect((await fetch(`${base}/items/1`, { headers: { "x-request-id": "abc-123" } })).headers.get("x-request-id")).toBe("abc-123");
     expect((await fetch(`${base}/items/1`, { headers: { "x-request-id": "bad id with spaces and / slashes" } })).headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    const given = await Promise.all([1, 2, 3].map(async () => (await fetch(`${base}/items/1`)).headers.get("x-request-id")));
+    for (const id of given) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(new Set(given).size).toBe(3);
   });
 
   it("answers HEAD through the GET handler", async () => {

@@ -106,4 +106,13 @@ describe("/api/v1 rate limit", () => {
     clock.advance(1_000);
     expect((await call(`${url}/api/v1/availability?sku=A`, { token })).status).toBe(200);
   });
+
+  it("counts a request once whether its token is remembered and its answer cached or not", async () => {
+    const { url, token, clock } = limited();
+    clock.advance(60_000);
+    const statuses = [];
+    // Each SKU a first time (a cache miss after the token is remembered), then a cached one.
+    for (const sku of ["A", "B", "C", "NOPE", "B"]) statuses.push((await call(`${url}/api/v1/availability?sku=${sku}`, { token })).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 429]);
+  });
 });
