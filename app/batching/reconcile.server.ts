@@ -9,7 +9,8 @@ const PAGE = 500;
 /** An alert lists this many items at most; the variance counts them all. */
 const LISTED = 1_000;
 
-function sameState(sent: ItemState, held: ItemState | undefined): boolean {
+/** The receiver holds what was sent: every field sent, as sent (numbers and their text alike). */
+export function sameState(sent: ItemState, held: ItemState | undefined): boolean {
   if (!held) return false;
   return Object.entries(sent).every(([field, value]) => canonicalJson(value) === canonicalJson(held[field]) || String(value) === String(held[field]));
 }

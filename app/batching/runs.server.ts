@@ -4,9 +4,10 @@ import type { AdapterRegistry } from "./adapters";
 import { nextTick } from "./cadence";
 import { loadDestination } from "./destinations.server";
 import { canonicalJson, signManifest } from "./manifest";
-import { reconcileRun } from "./reconcile.server";
+import { reconcileRun, sameState } from "./reconcile.server";
 import { claimDueDestination, type ClaimedDestination } from "./sql/claimDueDestination";
 import { coalescedPages } from "./coalescedPages";
+import { carryUnreadItems } from "./sql/carryUnreadItems";
 import { coalesceChanges } from "./sql/coalesceChanges";
 import { countChanges } from "./sql/countChanges";
 import { countRunOutcomes } from "./sql/countRunOutcomes";
@@ -26,6 +27,7 @@ import { recordRunItems, type RunItemRecord } from "./sql/recordRunItems";
 import { releaseDestination } from "./sql/releaseDestination";
 import { reportRunItems } from "./sql/reportRunItems";
 import { startRun, type RunRow } from "./sql/startRun";
+import { unsettledRunItems } from "./sql/unsettledRunItems";
 import {
   type CatalogItem,
   type Destination,
@@ -140,6 +142,10 @@ export async function runDestination(deps: PipelineDeps, destinationId: string, 
     log.warn("destination run failed part-way: the next attempt resumes it", { destinationId, runId: run.id, error });
   }
   if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error("run stopped");
+  // A run that failed part-way resumes its range; after MAX_RUN_ATTEMPTS (or when the receiver itself
+  // asked to retry some items) it closes instead and its unsettled items join the retry set (finishRun.ts).
+  const gaveUp = error !== undefined && run.attempts >= MAX_RUN_ATTEMPTS;
+  if (gaveUp && !rolledBack) await settleBeforeClosing(deps, destination, adapter, run);
 
   const outcomes = await countRunOutcomes(deps.sql, run.id);
   const manifestCounts: ManifestCounts = {
@@ -149,9 +155,6 @@ export async function runDestination(deps: PipelineDeps, destinationId: string, 
     failed: (outcomes.sent ?? 0) + (outcomes.to_retry ?? 0),
     shadowed: outcomes.shadow ?? 0,
   };
-  // A run that failed part-way resumes its range; after MAX_RUN_ATTEMPTS (or when the receiver itself
-  // asked to retry some items) it closes instead and its unsettled items join the retry set (finishRun.ts).
-  const gaveUp = error !== undefined && run.attempts >= MAX_RUN_ATTEMPTS;
   const status: RunStatus = error && !gaveUp ? "failed" : manifestCounts.rejected > 0 || manifestCounts.failed > 0 ? "partial" : "succeeded";
   const signed =
     status === "failed"
@@ -202,6 +205,52 @@ export async function runDestination(deps: PipelineDeps, destinationId: string, 
   await pruneShadowOrderEvents(deps.sql, destination.id, now());
   log.info("destination run finished", { destinationId, destination: destination.name, runId: run.id, status: finalStatus, manifest: signed?.manifest, signature: signed?.signature, variance: outcome.variance, error });
   return outcome;
+}
+
+/**
+ * Before a run closes with its range unfinished (it gave up after its attempts), so that moving the
+ * watermark loses nothing and the retry set owes nothing twice:
+ * - items it sent without a known answer (a lost answer, a timeout) that the receiver's read-back shows
+ *   it holds in the state and version sent are settled as accepted: sent again by a later run, under
+ *   that run's idempotency key, the receiver would apply them twice (the chaos run's "pushed twice");
+ * - items of its range it never reached (each attempt stopped before them) join the retry set
+ *   (`carryUnreadItems`; the chaos run's "not pushed").
+ * A read-back that fails leaves the items unsettled: sent again, at least once.
+ */
+async function settleBeforeClosing(deps: PipelineDeps, destination: Destination, adapter: DestinationAdapter, run: RunRow): Promise<void> {
+  const full = !isDelta(adapter, run, undefined);
+  for (const kind of ITEM_KINDS_IN_ORDER) {
+    if (!destination.receives.includes(kind)) continue;
+    if (destination.mode === "live") {
+      try {
+        await settleHeldByReadBack(deps.sql, destination, adapter, run, kind);
+      } catch (failure) {
+        log.warn("read-back before closing a run failed: its unanswered items stay owed", { destinationId: destination.id, runId: run.id, kind, error: failure });
+      }
+    }
+    // A snapshot kind rebuilds every item on its next run: nothing to carry.
+    if (adapter.delivery === "snapshot") continue;
+    const carried = await carryUnreadItems(deps.sql, { id: run.id, destinationId: destination.id, shopId: destination.shopId, from: run.watermarkFrom, to: run.watermarkTo }, kind, {
+      full,
+      priceList: destination.priceList ?? "default",
+    });
+    if (carried > 0) log.info("items a closing run never reached carried to the retry set", { destinationId: destination.id, runId: run.id, kind, carried });
+  }
+}
+
+async function settleHeldByReadBack(sql: SqlRunner, destination: Destination, adapter: DestinationAdapter, run: RunRow, kind: ItemKind): Promise<void> {
+  for (let after = FIRST_VARIANT; ; ) {
+    const page = await unsettledRunItems(sql, run.id, kind, after, 500);
+    if (page.length === 0) return;
+    after = page[page.length - 1]!.variantId;
+    const held = new Map((await adapter.readBack(destination, kind, page.map((row) => row.state.sku))).map((entry) => [entry.sku, entry]));
+    const settled = page.flatMap((row) => {
+      const holds = held.get(row.state.sku);
+      if (!holds || !sameState(adapter.stateOf(row.state), holds.state) || (holds.version !== undefined && holds.version !== row.state.version)) return [];
+      return [{ kind, variantId: row.variantId, outcome: "accepted" as const, reason: "held by the receiver (read back before the run closed)" }];
+    });
+    await reportRunItems(sql, run.id, settled);
+  }
 }
 
 /** A run that sends the coalesced changes of its range (not every item, not a rolled-back run's states). */

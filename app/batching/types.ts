@@ -160,6 +160,8 @@ export interface ReadBackItem {
   kind: ItemKind;
   sku: string;
   state: ItemState | undefined;
+  /** The version the receiver holds the state in, when it keeps one (the ERP's read-back does). */
+  version?: string;
 }
 
 export interface ConnectionCheck {

@@ -152,7 +152,7 @@ export function erpHttpAdapter(deps: ErpHttpDeps): DestinationAdapter {
     },
     async readBack(destination, kind, skus) {
       const client = clientOf(destination);
-      const held = new Map<string, ItemState>();
+      const held = new Map<string, { state: ItemState; version?: string }>();
       for (let start = 0; start < skus.length; start += 100) {
         const query = skus
           .slice(start, start + 100)
@@ -160,11 +160,11 @@ export function erpHttpAdapter(deps: ErpHttpDeps): DestinationAdapter {
           .join("&");
         const answer = await client.send<{ items?: Array<Record<string, unknown>> }>(`/items/${kind}?${query}`, undefined, { method: "GET" });
         for (const item of answer.body?.items ?? []) {
-          const { sku, version: _version, ...state } = item;
-          held.set(String(sku), state as ItemState);
+          const { sku, version, ...state } = item;
+          held.set(String(sku), { state: state as ItemState, ...(typeof version === "string" ? { version } : {}) });
         }
       }
-      return skus.map((sku) => ({ kind, sku, state: held.get(sku) }));
+      return skus.map((sku) => ({ kind, sku, state: held.get(sku)?.state, ...(held.get(sku)?.version !== undefined ? { version: held.get(sku)!.version } : {}) }));
     },
     async testConnection(destination) {
       const answer = await clientOf(destination).send("/health", undefined, { method: "GET" });

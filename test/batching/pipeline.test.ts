@@ -1114,6 +1114,66 @@ describe("items left to retry", () => {
     expect(await retrySet(destination.id)).toEqual([]);
   });
 
+  it.each(["sync_now", "full"] as const)("a %s run closing after its attempts carries the items it never reached: the watermark moves, nothing is left behind", async (request) => {
+    const shop = await seedShop(db, 6);
+    const receiver = memoryReceiver();
+    const destination = await createTestDestination(db, receiver.adapter, shop.shopId, {
+      limits: { requestsPerSecond: 100, concurrency: 1, batchSize: 2 },
+    });
+    await applyInTransaction(
+      db,
+      [1, 2, 3, 4, 5, 6].map((n) => priceChange(shop.shopId, n, "4.00", at(1)))
+    );
+    // Three chunks of two (in variant order): every chunk after the first fails, so the second fails on
+    // every attempt and no attempt reads the third.
+    let chunks = 0;
+    receiver.failChunkOf = () => (++chunks > 1 ? "the ERP answers 500 to this chunk" : undefined);
+    let outcome;
+    for (let attempt = 1; attempt <= MAX_RUN_ATTEMPTS; attempt++) {
+      await requestRun(db.sql, undefined, destination.id, request);
+      outcome = await runDueDestination(pipelineDeps(db, receiver.adapter, { now: at(0) }));
+    }
+    expect(outcome).toMatchObject({ reason: request });
+    expect(outcome).toMatchObject({ status: "partial" });
+    expect(await watermarkOf(destination.id)).not.toBe("0");
+    const accepted = [...receiver.held.keys()].map((key) => key.slice("price:".length));
+    expect(accepted).toHaveLength(2);
+    const owed = shop.skus.filter((sku) => !accepted.includes(sku)).sort();
+    expect((await retrySet(destination.id)).map((row) => row.sku)).toEqual(owed);
+
+    receiver.failChunkOf = undefined;
+    const next = await syncNow(receiver.adapter, destination.id);
+    expect(next).toMatchObject({ status: "succeeded" });
+    expect([...receiver.held.keys()].sort()).toEqual(["price:SKU-1", "price:SKU-2", "price:SKU-3", "price:SKU-4", "price:SKU-5", "price:SKU-6"]);
+    expect(await retrySet(destination.id)).toEqual([]);
+  });
+
+  it("a run closing after its attempts settles by read-back what the receiver took though its answer was lost: not sent again", async () => {
+    const shop = await seedShop(db, 2);
+    const receiver = memoryReceiver();
+    const destination = await createTestDestination(db, receiver.adapter, shop.shopId);
+    await applyInTransaction(
+      db,
+      [1, 2].map((n) => priceChange(shop.shopId, n, "6.00", at(1)))
+    );
+    // The receiver applies the chunk, then the answer is lost, on every attempt (the same chunk: applied once).
+    for (let chunk = 1; chunk <= MAX_RUN_ATTEMPTS; chunk++) receiver.loseAnswerOfChunk.add(chunk);
+    let outcome;
+    for (let attempt = 1; attempt <= MAX_RUN_ATTEMPTS; attempt++)
+      outcome = await syncNow(receiver.adapter, destination.id);
+    expect(outcome).toMatchObject({ status: "succeeded" });
+    expect(await runItems(outcome!.runId)).toEqual([
+      { sku: "SKU-1", outcome: "accepted", reason: "held by the receiver (read back before the run closed)" },
+      { sku: "SKU-2", outcome: "accepted", reason: "held by the receiver (read back before the run closed)" },
+    ]);
+    expect(await retrySet(destination.id)).toEqual([]);
+
+    const next = await syncNow(receiver.adapter, destination.id);
+    expect(await runItems(next!.runId)).toEqual([]);
+    expect(receiver.appliedVersions).toHaveLength(2);
+    expect(receiver.duplicateChunks).toBe(MAX_RUN_ATTEMPTS - 1);
+  });
+
   it("drops an owed item whose variant was deleted, recorded as skipped", async () => {
     const shop = await seedShop(db, 1);
     const receiver = memoryReceiver();

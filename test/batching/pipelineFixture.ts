@@ -30,6 +30,8 @@ export interface MemoryReceiver {
   retrySkus: Set<string>;
   /** While set, every chunk fails with this error before anything is applied. */
   failChunks?: string;
+  /** Fails (throws, unanswered, nothing applied) the chunks for which it returns a message. */
+  failChunkOf?: (page: PushedItem[]) => string | undefined;
   dropSkus: Set<string>;
   /** Resolved before each chunk is applied (tests hold a run part-way). */
   beforeChunk?: () => Promise<void>;
@@ -61,6 +63,8 @@ export function memoryReceiver(): MemoryReceiver {
         for await (const page of pages) {
           await receiver.beforeChunk?.();
           if (receiver.failChunks) throw new Error(receiver.failChunks);
+          const failure = receiver.failChunkOf?.(page);
+          if (failure) throw new Error(failure);
           chunks++;
           if (receiver.kindsInOrder.at(-1) !== run.kind) receiver.kindsInOrder.push(run.kind);
           const batchId = createHash("sha256")

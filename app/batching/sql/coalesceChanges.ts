@@ -1,6 +1,6 @@
 import type { SqlRunner } from "../../db/database.server";
 import type { ItemKind } from "../types";
-import { type ItemRow, isoText, itemColumns, itemJoins, latestInRange } from "./itemColumns";
+import { changedInRange, type ItemRow, isoText, itemColumns, itemJoins, latestInRange } from "./itemColumns";
 
 /**
  * The next page of coalesced items of one kind in a change range: one row per variant changed in
@@ -29,10 +29,7 @@ export async function coalesceChanges(
        SELECT l.variant_id, l.change_id, l.source_version AS version, l.occurred_at
        FROM change_latest l
        WHERE ${latestInRange({ shopId: "$1", kind: "$2", priceList: "$7", after: "$5", from: "$3" })}${until === undefined ? "" : " AND l.variant_id <= $8::uuid"}
-         AND (l.change_id <= $4::bigint OR EXISTS (
-           SELECT 1 FROM change_record
-           WHERE shop_id = l.shop_id AND kind = l.kind AND price_list = l.price_list AND variant_id = l.variant_id AND id > $3::bigint AND id <= $4::bigint
-         ))
+         AND ${changedInRange({ from: "$3", to: "$4" })}
        ORDER BY l.variant_id LIMIT $6
      )
      SELECT c.variant_id AS "variantId", c.change_id::text AS "changeId", ${isoText("c.version")} AS version, ${isoText("c.occurred_at")} AS "occurredAt", 0 AS changes, ${itemColumns(range.kind)}

@@ -20,6 +20,18 @@ export function latestInRange(of: { shopId: string; kind: string; priceList: str
 }
 
 /**
+ * Whether a `change_latest` row (alias `l`) changed inside the range (`from`, `to`]: its newest
+ * change is in it, or (the rare case, read from the change log) it changed in the range and again
+ * since. With `latestInRange`, the items of a run's delta; each argument is the SQL of a parameter.
+ */
+export function changedInRange(of: { from: string; to: string }): string {
+  return `(l.change_id <= ${of.to}::bigint OR EXISTS (
+           SELECT 1 FROM change_record
+           WHERE shop_id = l.shop_id AND kind = l.kind AND price_list = l.price_list AND variant_id = l.variant_id AND id > ${of.from}::bigint AND id <= ${of.to}::bigint
+         ))`;
+}
+
+/**
  * The version of a variant's current state as an item of `kind` (SQL, `variantId` the variant's id
  * expression): a stock item's is its levels' newest source time, the others' the variant's. Full runs
  * and the retry set read current state, so they label it this way, as a delta would.

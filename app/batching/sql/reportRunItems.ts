@@ -9,7 +9,7 @@ export async function reportRunItems(
 ): Promise<void> {
   if (results.length === 0) return;
   await sql.query(
-    `UPDATE run_item r SET outcome = i.outcome, reason = i.reason, batch_id = i.batch_id
+    `UPDATE run_item r SET outcome = i.outcome, reason = i.reason, batch_id = coalesce(i.batch_id, r.batch_id)
      FROM json_to_recordset($2::json) AS i(kind text, variant_id uuid, outcome text, reason text, batch_id text)
      WHERE r.run_id = $1::bigint AND r.kind = i.kind AND r.variant_id = i.variant_id`,
     [runId, JSON.stringify(results.map((result) => ({ kind: result.kind, variant_id: result.variantId, outcome: result.outcome, reason: result.reason ?? null, batch_id: result.batchId ?? null })))],
