@@ -190,6 +190,7 @@ export async function runDestination(deps: PipelineDeps, destinationId: string, 
     error,
     finishedAt: now(),
     moveWatermark: finalStatus !== "failed" && run.reason !== "rollback",
+    handledRequest: requestOf(run),
   });
   const outcome: RunOutcome = { runId: run.id, destinationId: destination.id, reason: run.reason, status: finalStatus, signed, error };
   if (finalStatus !== "failed" && destination.mode === "live") {
@@ -251,6 +252,12 @@ async function settleHeldByReadBack(sql: SqlRunner, destination: Destination, ad
     });
     await reportRunItems(sql, run.id, settled);
   }
+}
+
+/** The staff request a run answers (`full`, `sync_now`, `rollback:<run id>`), null for scheduled runs. */
+function requestOf(run: RunRow): string | null {
+  if (run.reason === "full" || run.reason === "sync_now") return run.reason;
+  return run.reason === "rollback" && run.rollbackOf ? `rollback:${run.rollbackOf}` : null;
 }
 
 /** A run that sends the coalesced changes of its range (not every item, not a rolled-back run's states). */

@@ -17,6 +17,7 @@ import {
 import {
   MAX_RUN_ATTEMPTS,
   mergeByVariant,
+  runDestination,
   runDueDestination,
 } from "../../app/batching/runs.server";
 import { coalescedPages } from "../../app/batching/coalescedPages";
@@ -1172,6 +1173,26 @@ describe("items left to retry", () => {
     expect(await runItems(next!.runId)).toEqual([]);
     expect(receiver.appliedVersions).toHaveLength(2);
     expect(receiver.duplicateChunks).toBe(MAX_RUN_ATTEMPTS - 1);
+  });
+
+  it("a full run finished by a process that dies before releasing its lease is not run again by the next process", async () => {
+    const shop = await seedShop(db, 3);
+    const receiver = memoryReceiver();
+    const destination = await createTestDestination(db, receiver.adapter, shop.shopId);
+    await requestRun(db.sql, undefined, destination.id, "full");
+    const clock = { now: at(0) };
+    // What runDueDestination does, up to the release it never reaches: the process dies after the run finished.
+    const deps = pipelineDeps(db, receiver.adapter, clock, "dies");
+    await db.sql.query(`UPDATE destination SET lease_owner = 'dies', lease_until = $2 WHERE id = $1`, [destination.id, new Date(clock.now.getTime() + 60_000).toISOString()]);
+    const full = await runDestination(deps, destination.id, "full", null, new AbortController().signal);
+    expect(full).toMatchObject({ reason: "full", status: "succeeded" });
+    expect(receiver.appliedVersions).toHaveLength(3);
+
+    // Its lease runs out; the next process's look finds no full run requested any more.
+    clock.now = new Date(clock.now.getTime() + 61_000);
+    const next = await runDueDestination(pipelineDeps(db, receiver.adapter, clock, "next"));
+    expect(next?.reason).not.toBe("full");
+    expect(receiver.appliedVersions).toHaveLength(3);
   });
 
   it("drops an owed item whose variant was deleted, recorded as skipped", async () => {

@@ -6,11 +6,24 @@ import type { ManifestCounts, ManifestFile, RunStatus, SignedManifest } from "..
  * changes moves the destination's watermark to the end of its range, in the same statement, and
  * updates the destination's retry set: what the run settled leaves it, what it left unsettled
  * (`to_retry`, or sent without an answer) joins it, so nothing is skipped and nothing holds the watermark.
+ * A finished run also clears the staff request it answered in the same statement: cleared only when
+ * the lease is released, a process dying in between left a full run requested, and the next process
+ * ran it again (the chaos run's second full run, every unchanged item pushed twice).
  */
 export async function finishRun(
   sql: SqlRunner,
   runId: string,
-  outcome: { status: RunStatus; counts: ManifestCounts; files: ManifestFile[]; signed?: SignedManifest; error?: string; finishedAt: Date; moveWatermark: boolean },
+  outcome: {
+    status: RunStatus;
+    counts: ManifestCounts;
+    files: ManifestFile[];
+    signed?: SignedManifest;
+    error?: string;
+    finishedAt: Date;
+    moveWatermark: boolean;
+    /** The staff request the run answered (`full`, `sync_now`, `rollback:<id>`): cleared with the finish, unless made again since as another request. */
+    handledRequest?: string | null;
+  },
 ): Promise<void> {
   await sql.query(
     `WITH run AS (
@@ -30,8 +43,10 @@ export async function finishRun(
        ON CONFLICT (destination_id, kind, variant_id) DO UPDATE SET
          sku = EXCLUDED.sku, last_run_id = EXCLUDED.last_run_id, runs = destination_retry.runs + 1, reason = EXCLUDED.reason
      )
-     UPDATE destination d SET watermark = greatest(d.watermark, run.watermark_to)
-     FROM run WHERE d.id = run.destination_id AND $13::boolean`,
+     UPDATE destination d SET
+       watermark = CASE WHEN $13::boolean THEN greatest(d.watermark, run.watermark_to) ELSE d.watermark END,
+       requested_run = CASE WHEN $14::text IS NOT NULL AND d.requested_run IS NOT DISTINCT FROM $14::text THEN NULL ELSE d.requested_run END
+     FROM run WHERE d.id = run.destination_id AND ($13::boolean OR $14::text IS NOT NULL)`,
     [
       runId,
       outcome.status,
@@ -46,6 +61,7 @@ export async function finishRun(
       outcome.error ?? null,
       outcome.finishedAt.toISOString(),
       outcome.moveWatermark,
+      outcome.status === "failed" ? null : outcome.handledRequest ?? null,
     ],
   );
 }
